@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+//
+// Exhibit: evidence collection toolkit. The layout is fixed by DESIGN.md §1:
+// three C targets (libcurl, libxml2, OpenSSL) under small Swift modules with one
+// job each, and a command-line tool that only parses arguments and prints.
+
+import PackageDescription
+
+let package = Package(
+    name: "Exhibit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "exhibit", targets: ["ExhibitCLI"]),
+        .library(name: "CaseManagement", targets: ["CaseManagement"]),
+        .library(name: "ChainOfCustody", targets: ["ChainOfCustody"]),
+        .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
+        .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("z")]
+        ),
+        .target(
+            name: "CLibXML2",
+            // Only the .c file sees libxml2's headers; the public header is opaque,
+            // so Foundation's ICU never meets libxml2's ICU in one module (DESIGN §13).
+            cSettings: [.unsafeFlags(["-I/usr/include/libxml2"])],
+            linkerSettings: [.linkedLibrary("xml2")]
+        ),
+        .target(
+            name: "COpenSSL",
+            linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("ssl")]
+        ),
+
+        // Swift layer.
+        .target(name: "ChainOfCustody", dependencies: ["COpenSSL"]),
+        .target(name: "CaseManagement", dependencies: ["ChainOfCustody"], resources: []),
+        .target(name: "PageAnalysis", dependencies: ["CLibXML2"]),
+        .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "CaseManagement", "PageAnalysis"]),
+        .executableTarget(
+            name: "ExhibitCLI",
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "ExhibitTestSupport",
+            dependencies: ["CaseManagement", "ChainOfCustody"]
+        ),
+
+        .testTarget(name: "ChainOfCustodyTests", dependencies: ["ChainOfCustody", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ExhibitTestSupport"]),
+        .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis"]),
+        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
+        // End-to-end tests run the real `exhibit` binary; depending on the executable
+        // target makes `swift test` build it next to the test bundle.
+        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "ExhibitTestSupport"]),
+    ]
+)
+
+// One loop turns on the same strict settings for every Swift target (as swift-log does).
+for target in package.targets where target.type != .system && !["CCurl", "CLibXML2", "COpenSSL"].contains(target.name) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

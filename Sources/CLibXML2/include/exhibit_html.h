@@ -1,0 +1,52 @@
+// An opaque C view of libxml2's HTML parser.
+//
+// This header includes no libxml2 header on purpose: Debian's libxml2 pulls in
+// ICU's headers, which clash with Foundation's bundled ICU in any Swift module
+// that sees both (DESIGN §13). Only exhibit_html.c includes libxml2; Swift sees
+// opaque handles and plain C strings, as swift-corelibs-foundation's
+// CFXMLInterface does.
+#ifndef EXHIBIT_HTML_H
+#define EXHIBIT_HTML_H
+
+#include <stddef.h>
+
+typedef struct exhibit_html_document *exhibit_html_document_ref;
+typedef struct exhibit_html_node *exhibit_html_node_ref;
+
+typedef enum {
+    EXHIBIT_HTML_NODE_OTHER = 0,
+    EXHIBIT_HTML_NODE_ELEMENT = 1,
+    EXHIBIT_HTML_NODE_TEXT = 3,
+    EXHIBIT_HTML_NODE_CDATA = 4,
+    EXHIBIT_HTML_NODE_COMMENT = 8
+} exhibit_html_node_kind;
+
+/// Initialises libxml2 once per process (thread-safe). Never paired with
+/// xmlCleanupParser, which is unsafe while other threads may still parse.
+void exhibit_html_initialize(void);
+
+/// Parses `length` bytes of HTML with recovery, without network access and
+/// without entity substitution. `encoding` may be NULL (then the BOM and meta tag
+/// decide, as libxml2 does). `base_url` may be NULL. Returns NULL only when
+/// libxml2 could build no tree at all.
+exhibit_html_document_ref exhibit_html_parse(const char *bytes, size_t length,
+                                             const char *base_url, const char *encoding);
+void exhibit_html_document_free(exhibit_html_document_ref document);
+
+/// The encoding libxml2 decoded the document with (borrowed; may be NULL).
+const char *exhibit_html_document_encoding(exhibit_html_document_ref document);
+
+exhibit_html_node_ref exhibit_html_document_root(exhibit_html_document_ref document);
+exhibit_html_node_ref exhibit_html_node_first_child(exhibit_html_node_ref node);
+exhibit_html_node_ref exhibit_html_node_next_sibling(exhibit_html_node_ref node);
+exhibit_html_node_kind exhibit_html_node_kind_of(exhibit_html_node_ref node);
+/// Lower-case element name (borrowed, valid while the document lives); NULL for non-elements.
+const char *exhibit_html_node_name(exhibit_html_node_ref node);
+/// The attribute's value, or NULL. Free with exhibit_html_string_free.
+char *exhibit_html_node_attribute(exhibit_html_node_ref node, const char *name);
+/// A text or CDATA node's own content (borrowed), NULL otherwise.
+const char *exhibit_html_node_text(exhibit_html_node_ref node);
+/// Frees a string returned by this shim (libxml2's xmlFree behind it).
+void exhibit_html_string_free(char *string);
+
+#endif

@@ -1,0 +1,47 @@
+// Exhibit's view of OpenSSL libcrypto 3.0.
+//
+// Swift cannot call C macros or variadic functions, so each one Exhibit needs is
+// given a typed, prefixed name here (the pattern of swift-crypto's
+// CCryptoBoringSSLShims). Nothing above ChainOfCustody's wrappers uses these.
+#ifndef EXHIBIT_OPENSSL_H
+#define EXHIBIT_OPENSSL_H
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/err.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+#include <openssl/ts.h>
+#include <openssl/rand.h>
+
+/// Initialises libcrypto without its atexit handler, which otherwise races
+/// libcurl's cleanup at process exit (DESIGN §13). Idempotent.
+static inline int exhibit_openssl_init(void) {
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL);
+}
+
+/// `OPENSSL_free` is a macro.
+static inline void exhibit_openssl_free(void *pointer) {
+    OPENSSL_free(pointer);
+}
+
+/// `BIO_get_mem_data` is a macro; returns the length and sets *data.
+static inline long exhibit_bio_get_mem_data(BIO *bio, char **data) {
+    return BIO_get_mem_data(bio, data);
+}
+
+/// The newest error on this thread's queue, formatted, or 0 when empty.
+static inline unsigned long exhibit_err_get_error(void) {
+    return ERR_get_error();
+}
+
+/// `sk_X509_num` and `sk_X509_value` are macros.
+static inline int exhibit_sk_x509_num(const STACK_OF(X509) *stack) {
+    return sk_X509_num(stack);
+}
+static inline X509 *exhibit_sk_x509_value(const STACK_OF(X509) *stack, int index) {
+    return sk_X509_value(stack, index);
+}
+
+#endif

@@ -1,0 +1,86 @@
+public import ChainOfCustody
+import Foundation
+
+/// An actor at work in a workspace: every case command goes through here, so
+/// each is checked against the actor's roles and recorded in the case's ledger,
+/// refusals included (DESIGN §4, §14).
+public struct ActingSession: Sendable {
+    public let workspace: Workspace
+    public let store: CaseStore
+    public let actors: ActorRegistry
+    public let actor: Actor
+
+    /// `actorID` comes from `--actor` or `$EXHIBIT_ACTOR`.
+    public init(workspace: Workspace, templates: CaseTemplates, actorID: String?) throws(ExhibitError) {
+        guard let actorID, !actorID.isEmpty else {
+            throw ExhibitError(.usage, "No acting actor: pass --actor ID or set EXHIBIT_ACTOR (`exhibit actor list` shows the ids).")
+        }
+        self.workspace = workspace
+        self.store = CaseStore(workspace: workspace, templates: templates)
+        self.actors = ActorRegistry(workspace: workspace)
+        self.actor = try actors.actor(actorID)
+    }
+
+    public func signer() throws(ExhibitError) -> LedgerSigner {
+        try actors.signer(for: actor.id)
+    }
+
+    /// Checks the permission. On an existing case a refusal is itself recorded as
+    /// a `refusal` entry before the not-permitted error (exit 4) is thrown.
+    public func authorize(_ permission: Permission, caseID: String?, command: String) throws(ExhibitError) {
+        if let caseID { try store.requireCase(caseID) }
+        guard !permission.allows(actor) else { return }
+        let reason = permission.refusalReason(for: actor)
+        if let caseID {
+            let subject: JSONValue = .object([
+                "command": .string(command),
+                "reason": .string(reason),
+                "required_roles": .array(permission.roles.map { .string($0.rawValue) }),
+            ])
+            try store.append(LedgerDraft(action: "refusal", subject: subject), to: caseID, signer: try signer())
+        }
+        throw ExhibitError(.notPermitted, reason)
+    }
+
+    /// `exhibit case open`.
+    public func openCase(category: String, title: String, fields: [String: String]) throws(ExhibitError) -> CaseState {
+        try authorize(.openCase, caseID: nil, command: "case open")
+        return try store.open(category: category, title: title, fields: fields, signer: try signer())
+    }
+
+    /// `exhibit case note`.
+    public func note(_ caseID: String, text: String) throws(ExhibitError) -> LedgerEntry {
+        try authorize(.note, caseID: caseID, command: "case note")
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ExhibitError(.usage, "The note is empty; give its text.") }
+        try store.requireOpen(try store.state(of: caseID))
+        return try store.append(LedgerDraft(action: "note", subject: .object(["text": .string(text)])), to: caseID, signer: try signer())
+    }
+
+    /// `exhibit case close` (supervisor).
+    public func close(_ caseID: String, reason: String?) throws(ExhibitError) -> LedgerEntry {
+        try authorize(.close, caseID: caseID, command: "case close")
+        try store.requireOpen(try store.state(of: caseID))
+        var subject: [String: JSONValue] = [:]
+        if let reason { subject["reason"] = .string(reason) }
+        return try store.append(LedgerDraft(action: "close", subject: .object(subject)), to: caseID, signer: try signer())
+    }
+
+    /// `exhibit case show`: reading a case is itself recorded as a `view` entry.
+    public func show(_ caseID: String) throws(ExhibitError) -> CaseState {
+        try authorize(.read, caseID: caseID, command: "case show")
+        try store.append(LedgerDraft(action: "view", subject: .object(["command": .string("case show")])), to: caseID, signer: try signer())
+        return try store.state(of: caseID)
+    }
+
+    /// `exhibit case list`: the cases' states (from their ledgers). Listing
+    /// reads no evidence, so it is not recorded per case.
+    public func listCases() throws(ExhibitError) -> [CaseState] {
+        try authorize(.read, caseID: nil, command: "case list")
+        var states: [CaseState] = []
+        for id in store.caseIDs() {
+            states.append(try store.state(of: id))
+        }
+        return states
+    }
+}

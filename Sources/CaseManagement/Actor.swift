@@ -1,0 +1,168 @@
+public import ChainOfCustody
+import Foundation
+
+/// A role an actor holds (DESIGN §4).
+public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
+    case investigator, custodian, analyst, supervisor
+    case decisionMaker = "decision-maker"
+
+    public static func < (lhs: Role, rhs: Role) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// A person who acts on evidence: named, badged, with roles and a signing key.
+public struct Actor: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var badge: String
+    public var roles: [Role]
+    /// Extra authorisations granted by a supervisor, e.g. `bi-searcher` (IV.B.7).
+    public var authorizations: [String]
+    /// SubjectPublicKeyInfo PEM of the actor's Ed25519 key.
+    public var publicKey: String
+    public var created: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, badge, roles, authorizations, created
+        case publicKey = "public_key"
+    }
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
+}
+
+/// Authorisations a supervisor may grant.
+public enum Authorization: String, CaseIterable, Sendable {
+    case biSearcher = "bi-searcher"
+}
+
+/// The workspace's actors and their keys.
+public struct ActorRegistry: Sendable {
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    /// Every actor, by id.
+    public func all() throws(ExhibitError) -> [Actor] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: workspace.actorsDirectory)
+        } catch {
+            throw ExhibitError(.storage, "Cannot list \(workspace.actorsDirectory): \(error.localizedDescription)")
+        }
+        var actors: [Actor] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            actors.append(try actor(String(name.dropLast(5))))
+        }
+        return actors
+    }
+
+    /// The actor with this id; unknown ids are an input error (exit 5).
+    public func actor(_ id: String) throws(ExhibitError) -> Actor {
+        guard Self.isValidID(id) else {
+            throw ExhibitError(.storage, "Unknown actor \"\(id)\"; `exhibit actor list` shows the actors of this workspace.")
+        }
+        let path = "\(workspace.actorsDirectory)/\(id).json"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ExhibitError(.storage, "Unknown actor \"\(id)\"; `exhibit actor list` shows the actors of this workspace.")
+        }
+        do {
+            return try JSONDecoder().decode(Actor.self, from: Data(try AtomicFile.read(path)))
+        } catch let error as ExhibitError {
+            throw error
+        } catch {
+            throw ExhibitError(.storage, "The actor file \(path) is damaged; restore it from a copy.")
+        }
+    }
+
+    /// Adds an actor with a new Ed25519 key pair.
+    ///
+    /// The first actor of a workspace needs no acting actor and is made supervisor
+    /// and custodian so that someone can administer it; after that, only a
+    /// supervisor adds actors.
+    public func add(name: String, badge: String, roles: [Role], actingActor: String?) throws(ExhibitError) -> Actor {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let badge = badge.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw ExhibitError(.usage, "The actor's name is empty; pass --name.") }
+        guard !badge.isEmpty else { throw ExhibitError(.usage, "The actor's badge is empty; pass --badge.") }
+        guard !roles.isEmpty else { throw ExhibitError(.usage, "Give the actor at least one --role.") }
+        return try workspace.withExclusiveLock { () throws(ExhibitError) -> Actor in
+            let existing = try all()
+            var roles = roles
+            if existing.isEmpty {
+                roles += [.supervisor, .custodian]
+            } else {
+                guard let actingActor else {
+                    throw ExhibitError(.usage, "No acting actor: adding an actor needs a supervisor; pass --actor ID or set EXHIBIT_ACTOR.")
+                }
+                let acting = try actor(actingActor)
+                try Permission.manageActors.require(acting)
+            }
+            let next = (existing.compactMap { Int($0.id.dropFirst(2)) }.max() ?? 0) + 1
+            let id = "a-" + String(format: "%04d", next)
+            let key = try SigningKey.generate()
+            let actor = Actor(
+                id: id, name: name, badge: badge, roles: Array(Set(roles)).sorted(),
+                authorizations: [], publicKey: key.publicKeyPEM(), created: LedgerTime.now())
+            // The key first: an actor file only ever exists with its key beside it.
+            try AtomicFile.write(Array(key.privateKeyPEM().utf8), to: privateKeyPath(id), mode: 0o600)
+            try AtomicFile.write(try encodeJSON(actor), to: "\(workspace.actorsDirectory)/\(id).json", mode: 0o600)
+            return actor
+        }
+    }
+
+    /// Grants an authorisation (supervisor only).
+    public func authorize(_ id: String, _ authorization: Authorization, actingActor: String) throws(ExhibitError) -> Actor {
+        try workspace.withExclusiveLock { () throws(ExhibitError) -> Actor in
+            try Permission.manageActors.require(try actor(actingActor))
+            var target = try actor(id)
+            if !target.authorizations.contains(authorization.rawValue) {
+                target.authorizations.append(authorization.rawValue)
+                target.authorizations.sort()
+            }
+            try AtomicFile.write(try encodeJSON(target), to: "\(workspace.actorsDirectory)/\(id).json", mode: 0o600)
+            return target
+        }
+    }
+
+    public func privateKeyPath(_ id: String) -> String {
+        "\(workspace.keysDirectory)/\(id).key.pem"
+    }
+
+    /// The actor's signing key. Refuses a key file that others can read (it would
+    /// no longer prove who signed).
+    public func signer(for id: String) throws(ExhibitError) -> LedgerSigner {
+        _ = try actor(id)
+        let path = privateKeyPath(id)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ExhibitError(.storage, "The private key of actor \(id) is missing at \(path); restore it from a backup.")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw ExhibitError(.storage, "The private key \(path) is readable by other users; run `chmod 600 \(path)` and check who may have copied it.")
+        }
+        let pem: [UInt8]
+        do {
+            pem = try AtomicFile.read(path)
+        } catch {
+            throw ExhibitError(.storage, "The private key of actor \(id) cannot be read (\(path)); check its permissions.")
+        }
+        do {
+            return LedgerSigner(actorID: id, key: try SigningKey(pem: String(decoding: pem, as: UTF8.self)))
+        } catch {
+            throw ExhibitError(.storage, "The private key of actor \(id) at \(path) is damaged or not an Ed25519 key.")
+        }
+    }
+
+    /// The actor's public key, or nil when the actor or key is unknown or unreadable.
+    public func verifyingKey(for id: String) -> VerifyingKey? {
+        guard let actor = try? actor(id) else { return nil }
+        return try? VerifyingKey(pem: actor.publicKey)
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        id.hasPrefix("a-") && id.count <= 16 && id.dropFirst(2).allSatisfy(\.isNumber) && id.count > 2
+    }
+}

@@ -1,0 +1,223 @@
+public import ChainOfCustody
+import Foundation
+
+/// A case's current state, folded from its ledger. Written to case.json as a
+/// cache; the ledger stays the source of truth.
+public struct CaseState: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case open, closed, disposed }
+
+    /// One period in which an actor held custody of the case.
+    public struct CustodyPeriod: Codable, Sendable, Equatable {
+        public var actor: String
+        public var from: String
+        public var until: String?
+    }
+
+    public var id: String
+    public var category: String
+    public var title: String
+    public var fields: [String: String]
+    public var status: Status
+    public var openedAt: String
+    public var openedBy: String
+    public var closedAt: String?
+    public var onHold: Bool
+    public var holdReason: String?
+    public var custody: [CustodyPeriod]
+    public var entryCount: Int
+    public var ledgerHead: String
+    public var lastActivity: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, category, title, fields, status, custody
+        case openedAt = "opened_at"
+        case openedBy = "opened_by"
+        case closedAt = "closed_at"
+        case onHold = "on_hold"
+        case holdReason = "hold_reason"
+        case entryCount = "entry_count"
+        case ledgerHead = "ledger_head"
+        case lastActivity = "last_activity"
+    }
+
+    /// Folds ledger entries into the state they describe.
+    public static func fold(_ entries: [LedgerEntry]) throws(ExhibitError) -> CaseState {
+        guard let first = entries.first, first.action == "open", let subject = first.subject else {
+            throw ExhibitError(.storage, "The ledger does not begin with an `open` entry; run `exhibit verify` on the case.")
+        }
+        var fields: [String: String] = [:]
+        for (key, value) in subject["fields"]?.objectValue ?? [:] {
+            fields[key] = value.stringValue
+        }
+        var state = CaseState(
+            id: first.caseID, category: subject["category"]?.stringValue ?? "",
+            title: subject["title"]?.stringValue ?? "", fields: fields, status: .open,
+            openedAt: first.time, openedBy: first.actor, closedAt: nil, onHold: false, holdReason: nil,
+            custody: [CustodyPeriod(actor: first.actor, from: first.time, until: nil)],
+            entryCount: entries.count, ledgerHead: entries.last!.hash, lastActivity: entries.last!.time)
+        for entry in entries.dropFirst() {
+            switch entry.action {
+            case "close":
+                state.status = .closed
+                state.closedAt = entry.time
+            case "hold":
+                state.onHold = true
+                state.holdReason = entry.subject?["reason"]?.stringValue
+            case "release":
+                state.onHold = false
+                state.holdReason = nil
+            case "transfer":
+                if let to = entry.subject?["to"]?.stringValue {
+                    state.custody[state.custody.count - 1].until = entry.time
+                    state.custody.append(CustodyPeriod(actor: to, from: entry.time, until: nil))
+                }
+            case "dispose":
+                state.status = .disposed
+            default:
+                break
+            }
+        }
+        return state
+    }
+}
+
+/// The cases of a workspace: opening, appending to, reading.
+public struct CaseStore: Sendable {
+    public let workspace: Workspace
+    public let templates: CaseTemplates
+
+    public init(workspace: Workspace, templates: CaseTemplates) {
+        self.workspace = workspace
+        self.templates = templates
+    }
+
+    public func directory(of caseID: String) -> String {
+        "\(workspace.casesDirectory)/\(caseID)"
+    }
+
+    public func ledger(of caseID: String) -> Ledger {
+        Ledger(path: directory(of: caseID) + "/ledger.jsonl")
+    }
+
+    /// Case ids are `<PREFIX>-<YEAR>-<NNNN>`.
+    public static func isValidCaseID(_ id: String) -> Bool {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 3 && (1...8).contains(parts[0].count) && parts[0].allSatisfy { $0.isASCII && $0.isUppercase }
+            && parts[1].count == 4 && parts[1].allSatisfy(\.isASCII) && Int(parts[1]) != nil
+            && parts[2].count >= 4 && parts[2].allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// Fails with an input error (exit 5) unless the case exists.
+    public func requireCase(_ caseID: String) throws(ExhibitError) {
+        guard Self.isValidCaseID(caseID),
+              FileManager.default.fileExists(atPath: directory(of: caseID) + "/ledger.jsonl") else {
+            throw ExhibitError(.storage, "Unknown case \"\(caseID)\"; `exhibit case list` shows the cases of this workspace.")
+        }
+    }
+
+    /// Opens a case: validates the fields, assigns the next id for the category's
+    /// prefix and the current UTC year, and writes the `open` entry.
+    ///
+    /// The case is built in a hidden directory and renamed into place under the
+    /// workspace lock, so two processes never get the same id and a crash leaves no
+    /// half-made case. Ids are never reused: disposed cases still count.
+    public func open(
+        category: String, title: String, fields: [String: String], signer: LedgerSigner
+    ) throws(ExhibitError) -> CaseState {
+        let template = try templates.template(category)
+        let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty else { throw ExhibitError(.usage, "The case title is empty; pass --title.") }
+        let fields = try template.validate(fields)
+        var fieldObject: [String: JSONValue] = [:]
+        for (key, value) in fields { fieldObject[key] = .string(value) }
+        let templateDigest = Digest.sha256Hex((try? JSONValue(parsing: try encodeJSON(template)).canonicalBytes()) ?? [])
+        let subject: JSONValue = .object([
+            "category": .string(template.id),
+            "title": .string(title),
+            "fields": .object(fieldObject),
+            "template": .object(["id": .string(template.id), "sha256": .string(templateDigest)]),
+            "retention": .string(template.retention.summary),
+            "policy_sections": .array(template.policySections.map { .string($0) }),
+        ])
+        return try workspace.withExclusiveLock { () throws(ExhibitError) -> CaseState in
+            let year = LedgerTime.year(of: LedgerTime.now()) ?? 1970
+            let id = try nextCaseID(prefix: template.prefix, year: year)
+            let staging = "\(workspace.casesDirectory)/.\(id).creating"
+            try? FileManager.default.removeItem(atPath: staging)
+            guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create the case directory") }
+            do throws(ExhibitError) {
+                let entry = try Ledger(path: staging + "/ledger.jsonl").append(
+                    LedgerDraft(action: "open", subject: subject), caseID: id, signer: signer)
+                let state = try CaseState.fold([entry])
+                try AtomicFile.write(try encodeJSON(state), to: staging + "/case.json")
+                guard rename(staging, directory(of: id)) == 0 else {
+                    throw AtomicFile.posixError("Cannot create the case directory \(directory(of: id))")
+                }
+                AtomicFile.syncDirectory(workspace.casesDirectory)
+                return state
+            } catch {
+                try? FileManager.default.removeItem(atPath: staging)
+                throw error
+            }
+        }
+    }
+
+    /// The next free number for a prefix and year: one past the highest ever used,
+    /// counting live cases and the disposal register. Call under the workspace lock.
+    private func nextCaseID(prefix: String, year: Int) throws(ExhibitError) -> String {
+        let stem = "\(prefix)-\(year)-"
+        var highest = 0
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.casesDirectory)) ?? []
+        for name in names where name.hasPrefix(stem) {
+            highest = max(highest, Int(name.dropFirst(stem.count)) ?? 0)
+        }
+        if let register = try? AtomicFile.read(workspace.disposalsPath) {
+            for line in Ledger.lines(of: register) {
+                if let id = (try? JSONValue(parsing: Array(line.bytes)))?["case"]?.stringValue, id.hasPrefix(stem) {
+                    highest = max(highest, Int(id.dropFirst(stem.count)) ?? 0)
+                }
+            }
+        }
+        return stem + String(format: "%04d", highest + 1)
+    }
+
+    /// Appends entries to an existing case and refreshes case.json.
+    @discardableResult
+    public func append(_ drafts: [LedgerDraft], to caseID: String, signer: LedgerSigner) throws(ExhibitError) -> [LedgerEntry] {
+        try requireCase(caseID)
+        let entries = try ledger(of: caseID).append(drafts, caseID: caseID, signer: signer)
+        try? refreshCache(caseID)
+        return entries
+    }
+
+    /// Appends one entry.
+    @discardableResult
+    public func append(_ draft: LedgerDraft, to caseID: String, signer: LedgerSigner) throws(ExhibitError) -> LedgerEntry {
+        try append([draft], to: caseID, signer: signer)[0]
+    }
+
+    /// The case's state, folded from its ledger (not from the cache).
+    public func state(of caseID: String) throws(ExhibitError) -> CaseState {
+        try requireCase(caseID)
+        return try CaseState.fold(try ledger(of: caseID).entries())
+    }
+
+    /// Rewrites case.json from the ledger.
+    public func refreshCache(_ caseID: String) throws(ExhibitError) {
+        let state = try state(of: caseID)
+        try AtomicFile.write(try encodeJSON(state), to: directory(of: caseID) + "/case.json")
+    }
+
+    /// Every case id, sorted.
+    public func caseIDs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.casesDirectory)) ?? []
+        return names.filter(Self.isValidCaseID).sorted()
+    }
+
+    /// Refuses (exit 4) a change to a case that is closed.
+    public func requireOpen(_ state: CaseState) throws(ExhibitError) {
+        guard state.status == .open else {
+            throw ExhibitError(.notPermitted, "Case \(state.id) is \(state.status.rawValue); a supervisor must reopen it before anything is added.")
+        }
+    }
+}

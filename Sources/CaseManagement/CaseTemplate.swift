@@ -1,0 +1,172 @@
+public import ChainOfCustody
+import Foundation
+
+/// A case category's template (CaseTemplates/<id>.json, DESIGN §3).
+public struct CaseTemplate: Codable, Sendable, Equatable {
+    public struct Field: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable { case string, date, `enum` }
+        public var name: String
+        public var type: Kind
+        public var required: Bool
+        public var values: [String]?
+        public var description: String?
+    }
+
+    public struct CaptureDefaults: Codable, Sendable, Equatable {
+        public var media: Bool
+        public var depth: Int
+    }
+
+    public struct Retention: Codable, Sendable, Equatable {
+        public var yearsAfterClose: Int?
+        public var permanent: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case yearsAfterClose = "years_after_close"
+            case permanent
+        }
+
+        public var summary: String {
+            if permanent == true { return "permanent" }
+            return "\(yearsAfterClose ?? 0) years after closing"
+        }
+    }
+
+    /// One uniform search step of a background investigation (IV.B.9).
+    public struct ChecklistStep: Codable, Sendable, Equatable {
+        public var id: String
+        public var title: String
+        public var source: String
+        public var query: String
+    }
+
+    public var id: String
+    public var prefix: String
+    public var title: String
+    public var policySections: [String]
+    public var description: String
+    public var fields: [Field]
+    public var captureDefaults: CaptureDefaults
+    public var retention: Retention
+    public var checklist: [ChecklistStep]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, prefix, title, description, fields, retention, checklist
+        case policySections = "policy_sections"
+        case captureDefaults = "capture_defaults"
+    }
+
+    /// Checks `values` against the template's fields and returns them; throws an
+    /// input error (exit 5) naming the first problem.
+    public func validate(_ values: [String: String]) throws(ExhibitError) -> [String: String] {
+        for field in fields where field.required {
+            let value = values[field.name]?.trimmingCharacters(in: .whitespaces) ?? ""
+            if value.isEmpty {
+                throw ExhibitError(.storage, "A case of category \(id) needs the field \(field.name) (\(field.description ?? field.type.rawValue)); pass --field \(field.name)=VALUE.")
+            }
+        }
+        for (name, value) in values {
+            guard let field = fields.first(where: { $0.name == name }) else {
+                let known = fields.map(\.name).joined(separator: ", ")
+                throw ExhibitError(.storage, "A case of category \(id) has no field \"\(name)\"; its fields are: \(known).")
+            }
+            switch field.type {
+            case .string:
+                break
+            case .date:
+                guard Self.isDate(value) else {
+                    throw ExhibitError(.storage, "The field \(name) must be a date written YYYY-MM-DD, not \"\(value)\".")
+                }
+            case .enum:
+                guard field.values?.contains(value) == true else {
+                    let allowed = (field.values ?? []).joined(separator: ", ")
+                    throw ExhibitError(.storage, "The field \(name) must be one of: \(allowed); \"\(value)\" is not.")
+                }
+            }
+        }
+        return values
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else { return false }
+        let daysInMonth = [31, (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return (1...12).contains(month) && day >= 1 && day <= daysInMonth[month - 1]
+    }
+}
+
+/// The set of templates in force, loaded at run time.
+///
+/// Looked up in `$EXHIBIT_TEMPLATES` (a directory), then in the source tree's
+/// CaseTemplates/ when the binary runs from its build folder, and otherwise taken
+/// from the copy compiled into the binary, so `exhibit` works anywhere.
+public struct CaseTemplates: Sendable {
+    public let templates: [CaseTemplate]
+    /// Where they were loaded from: a directory, or "embedded".
+    public let origin: String
+
+    public static func load(environment: [String: String]? = nil) throws(ExhibitError) -> CaseTemplates {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        if let directory = environment["EXHIBIT_TEMPLATES"] {
+            return try load(directory: directory)
+        }
+        let sourceTree = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CaseTemplates").path
+        if FileManager.default.fileExists(atPath: sourceTree + "/missing-person.json") {
+            return try load(directory: sourceTree)
+        }
+        return try embedded()
+    }
+
+    /// The templates compiled into the binary.
+    public static func embedded() throws(ExhibitError) -> CaseTemplates {
+        var templates: [CaseTemplate] = []
+        for (name, text) in EmbeddedTemplates.files.sorted(by: { $0.key < $1.key }) {
+            templates.append(try decode(Array(text.utf8), origin: "embedded \(name)"))
+        }
+        return CaseTemplates(templates: templates, origin: "embedded")
+    }
+
+    public static func load(directory: String) throws(ExhibitError) -> CaseTemplates {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ExhibitError(.storage, "Cannot read the case templates in \(directory): \(error.localizedDescription)")
+        }
+        var templates: [CaseTemplate] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            let path = directory + "/" + name
+            templates.append(try decode(try AtomicFile.read(path), origin: path))
+        }
+        guard !templates.isEmpty else {
+            throw ExhibitError(.storage, "No case templates in \(directory).")
+        }
+        return CaseTemplates(templates: templates, origin: directory)
+    }
+
+    static func decode(_ bytes: [UInt8], origin: String) throws(ExhibitError) -> CaseTemplate {
+        do {
+            return try JSONDecoder().decode(CaseTemplate.self, from: Data(bytes))
+        } catch {
+            throw ExhibitError(.storage, "The case template \(origin) is not valid: \(error).")
+        }
+    }
+
+    /// The template for a category id; unknown ids are an input error (exit 5).
+    public func template(_ category: String) throws(ExhibitError) -> CaseTemplate {
+        guard let template = templates.first(where: { $0.id == category }) else {
+            let known = templates.map(\.id).joined(separator: ", ")
+            throw ExhibitError(.storage, "Unknown case category \"\(category)\"; choose one of: \(known).")
+        }
+        return template
+    }
+
+    /// The template whose prefix a case id starts with.
+    public func template(forCaseID id: String) -> CaseTemplate? {
+        let prefix = id.split(separator: "-").first.map(String.init) ?? ""
+        return templates.first { $0.prefix == prefix }
+    }
+}

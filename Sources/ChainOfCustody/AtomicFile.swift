@@ -1,0 +1,89 @@
+import Foundation
+
+/// Crash-safe file writes (DESIGN §2): write a temporary file, fsync it, rename it
+/// over the final name, fsync the directory. A reader sees the old file or the new
+/// one, never a mix.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically with the given permissions.
+    public static func write(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o600) throws(ExhibitError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw posixError("Cannot write \(path)") }
+        do throws(ExhibitError) {
+            try writeAll(fd, bytes, path: path)
+            guard fsync(fd) == 0 else { throw posixError("Cannot flush \(path)") }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let error = posixError("Cannot rename \(temporary) to \(path)")
+            unlink(temporary)
+            throw error
+        }
+        syncDirectory(containing: path)
+    }
+
+    /// Writes every byte, retrying on short writes and EINTR.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(ExhibitError) {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw posixError("Cannot write \(path)")
+            }
+            written += result
+        }
+    }
+
+    /// fsyncs the directory that holds `path`, so a rename or create in it is durable.
+    public static func syncDirectory(containing path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        syncDirectory(directory.isEmpty ? "." : directory)
+    }
+
+    public static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// Reads a whole file.
+    public static func read(_ path: String) throws(ExhibitError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw posixError("Cannot read \(path)") }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw posixError("Cannot read \(path)")
+            }
+            result.append(contentsOf: buffer[0..<count])
+        }
+        return result
+    }
+
+    /// An ``ExhibitError`` for the current `errno`: storage (exit 5).
+    public static func posixError(_ what: String) -> ExhibitError {
+        let code = errno
+        let reason = String(cString: strerror(code))
+        var advice = ""
+        switch code {
+        case EACCES, EPERM, EROFS: advice = " Check that the workspace is writable by you."
+        case ENOSPC, EDQUOT: advice = " Free some disk space and try again."
+        case ENOENT: advice = " Check the path."
+        default: break
+        }
+        return ExhibitError(.storage, "\(what): \(reason).\(advice)")
+    }
+}

@@ -1,0 +1,143 @@
+internal import COpenSSL
+
+/// An actor's Ed25519 private key: signs ledger entries.
+///
+/// One `EVP_PKEY` owned by the instance and freed in `deinit`. Keys are created
+/// with OpenSSL's EVP API and stored as unencrypted PKCS#8 PEM in a mode-0600 file
+/// that never leaves the workspace.
+public final class SigningKey {
+    fileprivate let pkey: OpaquePointer
+
+    private init(pkey: OpaquePointer) {
+        self.pkey = pkey
+    }
+
+    deinit {
+        EVP_PKEY_free(pkey)
+    }
+
+    /// A fresh key pair.
+    public static func generate() throws(ExhibitError) -> SigningKey {
+        OpenSSL.initialize()
+        guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nil) else {
+            throw ExhibitError(.storage, "OpenSSL could not create an Ed25519 key context: \(OpenSSL.drainErrors()).")
+        }
+        defer { EVP_PKEY_CTX_free(context) }
+        var key: OpaquePointer?
+        guard EVP_PKEY_keygen_init(context) == 1, EVP_PKEY_keygen(context, &key) == 1, let key else {
+            throw ExhibitError(.storage, "OpenSSL could not generate an Ed25519 key: \(OpenSSL.drainErrors()).")
+        }
+        return SigningKey(pkey: key)
+    }
+
+    /// Loads a PEM private key; it must be Ed25519.
+    public convenience init(pem: String) throws(ExhibitError) {
+        OpenSSL.initialize()
+        let key: OpaquePointer? = pem.withCString { text in
+            guard let bio = BIO_new_mem_buf(text, -1) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key else {
+            throw ExhibitError(.storage, "The private key is not a readable PEM key (\(OpenSSL.drainErrors())).")
+        }
+        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
+            EVP_PKEY_free(key)
+            throw ExhibitError(.storage, "The private key is not an Ed25519 key.")
+        }
+        self.init(pkey: key)
+    }
+
+    /// PKCS#8 PEM of the private key.
+    public func privateKeyPEM() -> String {
+        let bio = BIO_new(BIO_s_mem())!
+        defer { BIO_free(bio) }
+        PEM_write_bio_PrivateKey(bio, pkey, nil, nil, 0, nil, nil)
+        return readMemoryBIO(bio)
+    }
+
+    /// SubjectPublicKeyInfo PEM of the public half (what `openssl pkeyutl -pubin` reads).
+    public func publicKeyPEM() -> String {
+        let bio = BIO_new(BIO_s_mem())!
+        defer { BIO_free(bio) }
+        PEM_write_bio_PUBKEY(bio, pkey)
+        return readMemoryBIO(bio)
+    }
+
+    /// The public key, for checking this key's own signatures.
+    public func publicKey() throws(ExhibitError) -> VerifyingKey {
+        try VerifyingKey(pem: publicKeyPEM())
+    }
+
+    /// A pure Ed25519 signature (RFC 8032) over `message`: 64 bytes.
+    public func sign(_ message: [UInt8]) throws(ExhibitError) -> [UInt8] {
+        guard let context = EVP_MD_CTX_new() else {
+            throw ExhibitError(.storage, "OpenSSL could not allocate a signing context.")
+        }
+        defer { EVP_MD_CTX_free(context) }
+        // Ed25519 hashes internally: no digest is named (NULL), one-shot only.
+        guard EVP_DigestSignInit(context, nil, nil, nil, pkey) == 1 else {
+            throw ExhibitError(.storage, "OpenSSL could not start an Ed25519 signature: \(OpenSSL.drainErrors()).")
+        }
+        var signature = [UInt8](repeating: 0, count: 64)
+        var length = signature.count
+        let status = message.withUnsafeBufferPointer { buffer in
+            EVP_DigestSign(context, &signature, &length, buffer.baseAddress, buffer.count)
+        }
+        guard status == 1 else {
+            throw ExhibitError(.storage, "OpenSSL could not sign: \(OpenSSL.drainErrors()).")
+        }
+        return Array(signature.prefix(length))
+    }
+}
+
+@available(*, unavailable)
+extension SigningKey: Sendable {}
+
+/// An actor's Ed25519 public key: checks ledger signatures.
+public final class VerifyingKey {
+    fileprivate let pkey: OpaquePointer
+
+    /// Loads a SubjectPublicKeyInfo PEM; it must be Ed25519.
+    public init(pem: String) throws(ExhibitError) {
+        OpenSSL.initialize()
+        let key: OpaquePointer? = pem.withCString { text in
+            guard let bio = BIO_new_mem_buf(text, -1) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+        }
+        guard let key else {
+            _ = OpenSSL.drainErrors()
+            throw ExhibitError(.storage, "The public key is not a readable PEM key.")
+        }
+        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
+            EVP_PKEY_free(key)
+            throw ExhibitError(.storage, "The public key is not an Ed25519 key.")
+        }
+        self.pkey = key
+    }
+
+    deinit {
+        EVP_PKEY_free(pkey)
+    }
+
+    /// True when `signature` is a valid Ed25519 signature of `message` by this key.
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        guard let context = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(context) }
+        guard EVP_DigestVerifyInit(context, nil, nil, nil, pkey) == 1 else {
+            _ = OpenSSL.drainErrors()
+            return false
+        }
+        let status = signature.withUnsafeBufferPointer { sig in
+            message.withUnsafeBufferPointer { msg in
+                EVP_DigestVerify(context, sig.baseAddress, sig.count, msg.baseAddress, msg.count)
+            }
+        }
+        if status != 1 { _ = OpenSSL.drainErrors() }
+        return status == 1
+    }
+}
+
+@available(*, unavailable)
+extension VerifyingKey: Sendable {}

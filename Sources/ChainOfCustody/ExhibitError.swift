@@ -1,0 +1,72 @@
+/// The one error type Exhibit's libraries throw to the command line.
+///
+/// Every failure a user can meet says what was wrong and what to do, in one
+/// sentence, and carries a ``Code`` that the CLI maps to the exit status of
+/// DESIGN §12. Codes wrap a private enum so that new ones do not break users
+/// (the pattern of swift-nio's `FileSystemError`).
+public struct ExhibitError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is; decides the process exit status.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: Hashable, Sendable {
+            case verificationFailed, usage, policyRefusal, notPermitted, storage, captureFailed
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// Verification found a problem (exit 1).
+        public static let verificationFailed = Code(.verificationFailed)
+        /// The command was used wrongly (exit 2).
+        public static let usage = Code(.usage)
+        /// The lawful-capture policy refused (exit 3).
+        public static let policyRefusal = Code(.policyRefusal)
+        /// The acting actor may not do this: role, hold or retention (exit 4).
+        public static let notPermitted = Code(.notPermitted)
+        /// Bad input or a storage problem (exit 5).
+        public static let storage = Code(.storage)
+        /// Some captures failed: network error or a limit (exit 6).
+        public static let captureFailed = Code(.captureFailed)
+
+        /// The process exit status of DESIGN §12.
+        public var exitStatus: Int32 {
+            switch value {
+            case .verificationFailed: 1
+            case .usage: 2
+            case .policyRefusal: 3
+            case .notPermitted: 4
+            case .storage: 5
+            case .captureFailed: 6
+            }
+        }
+
+        public var description: String {
+            switch value {
+            case .verificationFailed: "verification-failed"
+            case .usage: "usage"
+            case .policyRefusal: "policy-refusal"
+            case .notPermitted: "not-permitted"
+            case .storage: "storage"
+            case .captureFailed: "capture-failed"
+            }
+        }
+    }
+
+    public var code: Code
+    /// One sentence: what went wrong and what to do.
+    public var message: String
+    /// The underlying error, when there is one.
+    public var cause: (any Error & Sendable)?
+    /// Where the error was raised, for debugging; never shown to users.
+    public var location: String
+
+    public init(
+        _ code: Code, _ message: String, cause: (any Error & Sendable)? = nil,
+        file: String = #fileID, line: Int = #line
+    ) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+        self.location = "\(file):\(line)"
+    }
+
+    public var description: String { message }
+}

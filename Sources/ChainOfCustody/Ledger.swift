@@ -1,0 +1,141 @@
+import Foundation
+
+/// A case's append-only custody ledger, `ledger.jsonl` (DESIGN §5).
+///
+/// Appends take an exclusive `flock` on the ledger file, read the head, write the
+/// new lines in one `write` and fsync before returning, so two processes appending
+/// to one case never interleave or fork the chain, and a command reports success
+/// only for entries already on disk. Several drafts appended together share one
+/// fsync (group commit).
+public struct Ledger: Sendable {
+    /// Path of the `ledger.jsonl` file.
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Appends the drafts in order, signed by `signer`; returns the entries written.
+    @discardableResult
+    public func append(
+        _ drafts: [LedgerDraft], caseID: String, signer: LedgerSigner
+    ) throws(ExhibitError) -> [LedgerEntry] {
+        guard !drafts.isEmpty else { return [] }
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the ledger \(path)") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the ledger \(path)") }
+        }
+        defer { flock(fd, LOCK_UN) }
+
+        let head = try Self.lastEntry(fd: fd, path: path)
+        var seq = (head?.seq ?? 0) + 1
+        var prev = head?.hash ?? LedgerEntry.genesisPrev
+        var entries: [LedgerEntry] = []
+        var bytes: [UInt8] = []
+        for draft in drafts {
+            let time = LedgerTime.now()
+            let salt = Hex.encode(OpenSSL.randomBytes(32))
+            let digest = try LedgerEntry.subjectDigest(salt: salt, subject: draft.subject)
+            var entry = LedgerEntry(
+                seq: seq, time: time, caseID: caseID, actor: signer.actorID, action: draft.action,
+                subject: draft.subject, salt: salt, subjectDigest: digest, prev: prev)
+            entry.signature = Data(try signer.key.sign(Array(entry.hash.utf8))).base64EncodedString()
+            bytes += try entry.line()
+            bytes.append(UInt8(ascii: "\n"))
+            entries.append(entry)
+            prev = entry.hash
+            seq += 1
+        }
+        try AtomicFile.writeAll(fd, bytes, path: path)
+        guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the ledger \(path)") }
+        return entries
+    }
+
+    /// Appends one draft.
+    @discardableResult
+    public func append(_ draft: LedgerDraft, caseID: String, signer: LedgerSigner) throws(ExhibitError) -> LedgerEntry {
+        try append([draft], caseID: caseID, signer: signer)[0]
+    }
+
+    /// Every entry, strictly parsed; throws on the first malformed line.
+    /// (``LedgerVerifier`` reads damaged ledgers leniently and reports each problem.)
+    public func entries() throws(ExhibitError) -> [LedgerEntry] {
+        let bytes = try AtomicFile.read(path)
+        var entries: [LedgerEntry] = []
+        for (number, line) in Self.lines(of: bytes).enumerated() {
+            do {
+                entries.append(try LedgerEntry(line: Array(line.bytes)))
+            } catch {
+                throw ExhibitError(.storage, "The ledger \(path) is damaged at line \(number + 1) (\(error.message)); run `exhibit verify` on the case.")
+            }
+            if !line.terminated {
+                throw ExhibitError(.storage, "The ledger \(path) ends with an incomplete line; run `exhibit verify` on the case.")
+            }
+        }
+        return entries
+    }
+
+    /// The last entry, or nil for an empty ledger.
+    public func head() throws(ExhibitError) -> LedgerEntry? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the ledger \(path)") }
+        defer { close(fd) }
+        return try Self.lastEntry(fd: fd, path: path)
+    }
+
+    /// A line of a ledger file and whether it ended with a newline.
+    public struct Line {
+        public var bytes: ArraySlice<UInt8>
+        public var terminated: Bool
+    }
+
+    /// Splits a ledger file into lines; a final line without newline is kept and
+    /// marked unterminated (a torn write or truncation).
+    public static func lines(of bytes: [UInt8]) -> [Line] {
+        var lines: [Line] = []
+        var start = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            lines.append(Line(bytes: bytes[start..<index], terminated: true))
+            start = index + 1
+        }
+        if start < bytes.count {
+            lines.append(Line(bytes: bytes[start..<bytes.count], terminated: false))
+        }
+        return lines
+    }
+
+    /// Reads the last line by scanning backwards from the end of the file, so an
+    /// append costs the same on a long ledger as on a short one.
+    private static func lastEntry(fd: Int32, path: String) throws(ExhibitError) -> LedgerEntry? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw AtomicFile.posixError("Cannot inspect the ledger \(path)") }
+        let size = Int(info.st_size)
+        if size == 0 { return nil }
+        var window = 64 * 1024
+        while true {
+            let start = max(0, size - window)
+            var buffer = [UInt8](repeating: 0, count: size - start)
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            guard count == buffer.count else { throw AtomicFile.posixError("Cannot read the ledger \(path)") }
+            guard buffer.last == UInt8(ascii: "\n") else {
+                throw ExhibitError(.storage, "The ledger \(path) ends with an incomplete line, so nothing more can be appended safely; run `exhibit verify` on the case and restore the ledger from a copy.")
+            }
+            let body = buffer.dropLast()
+            if let newline = body.lastIndex(of: UInt8(ascii: "\n")) {
+                return try parseHead(Array(body[(newline + 1)...]), path: path)
+            }
+            if start == 0 { return try parseHead(Array(body), path: path) }
+            window *= 4
+        }
+    }
+
+    private static func parseHead(_ line: [UInt8], path: String) throws(ExhibitError) -> LedgerEntry {
+        do {
+            return try LedgerEntry(line: line)
+        } catch {
+            throw ExhibitError(.storage, "The last entry of the ledger \(path) is damaged (\(error.message)); run `exhibit verify` on the case.")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Checks evidence against its custody ledger and reports every problem found.
+public enum Verifier {
+    /// One problem, printed one per line (DESIGN §8):
+    /// `TAMPERED ledger.jsonl seq 4 — subject does not match subject_digest`.
+    public struct Finding: Sendable, Equatable, Codable {
+        public enum Kind: String, Sendable, Codable {
+            case tampered = "TAMPERED"
+            case missing = "MISSING"
+            case unexpected = "UNEXPECTED"
+            case badSignature = "BAD-SIGNATURE"
+            case badTimestamp = "BAD-TIMESTAMP"
+            case chainBroken = "CHAIN-BROKEN"
+            /// Not a failure: a leftover temporary file from an interrupted write.
+            case interrupted = "INTERRUPTED"
+        }
+
+        public var kind: Kind
+        /// The file, relative to the case directory.
+        public var path: String
+        /// The ledger entry concerned, when there is one.
+        public var seq: Int64?
+        /// What was expected and what was found.
+        public var detail: String
+
+        public init(_ kind: Kind, path: String, seq: Int64? = nil, detail: String) {
+            self.kind = kind
+            self.path = path
+            self.seq = seq
+            self.detail = detail
+        }
+
+        /// Whether this finding makes the case fail verification.
+        public var isFailure: Bool { kind != .interrupted }
+
+        public var line: String {
+            var text = "\(kind.rawValue) \(path)"
+            if let seq { text += " seq \(seq)" }
+            return text + " — " + detail
+        }
+    }
+
+    /// The outcome of checking a ledger.
+    public struct LedgerReport: Sendable {
+        public var entries: [LedgerEntry]
+        public var findings: [Finding]
+        public var withheldCount: Int
+        /// The `hash` of the last readable entry.
+        public var head: String?
+    }
+
+    /// Checks a ledger's lines: parse, sequence, chain, hashes, subject digests and
+    /// signatures. `keyFor` returns an actor's public key, or nil when unknown.
+    /// Lenient: a damaged line is reported and checking goes on.
+    public static func checkLedger(
+        bytes: [UInt8], path: String = "ledger.jsonl", caseID: String?,
+        keyFor: (String) -> VerifyingKey?
+    ) -> LedgerReport {
+        var findings: [Finding] = []
+        var entries: [LedgerEntry] = []
+        var withheld = 0
+        var previous: LedgerEntry?
+        var previousReadable = true
+        let lines = Ledger.lines(of: bytes)
+        if lines.isEmpty {
+            findings.append(Finding(.missing, path: path, detail: "the ledger is empty"))
+        }
+        for (index, line) in lines.enumerated() {
+            let lineNumber = index + 1
+            let entry: LedgerEntry
+            do {
+                entry = try LedgerEntry(line: Array(line.bytes))
+            } catch {
+                let what = line.terminated ? "line \(lineNumber) is not a ledger entry (\(error.message))"
+                    : "line \(lineNumber) is truncated (\(error.message))"
+                findings.append(Finding(.tampered, path: path, detail: what))
+                previousReadable = false
+                continue
+            }
+            if !line.terminated {
+                findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the last line has no newline: the ledger was truncated or a write was torn"))
+            }
+            let expectedSeq = (previous?.seq ?? 0) + 1
+            if previousReadable || previous == nil && index == 0 {
+                if entry.seq != expectedSeq {
+                    findings.append(Finding(.chainBroken, path: path, seq: entry.seq, detail: "expected seq \(expectedSeq) here, found seq \(entry.seq) (an entry was removed, added or moved)"))
+                }
+                let expectedPrev = previous?.hash ?? LedgerEntry.genesisPrev
+                if entry.prev != expectedPrev {
+                    let what = previous.map { "the hash of seq \($0.seq)" } ?? "64 zeros for the first entry"
+                    findings.append(Finding(.chainBroken, path: path, seq: entry.seq, detail: "prev does not match \(what) — expected \(expectedPrev) found \(entry.prev)"))
+                }
+            }
+            if let caseID, entry.caseID != caseID {
+                findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "entry names case \(entry.caseID), expected \(caseID)"))
+            }
+            let computed = entry.computedHash()
+            if computed != entry.hash {
+                findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the entry's fields do not match its hash — expected \(entry.hash) found \(computed)"))
+            }
+            if entry.withheld {
+                withheld += 1
+            } else if let subject = entry.subject, let salt = entry.salt {
+                let digest = (try? LedgerEntry.subjectDigest(salt: salt, subject: subject)) ?? "(uncomputable)"
+                if digest != entry.subjectDigest {
+                    findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the subject does not match subject_digest — expected \(entry.subjectDigest) found \(digest)"))
+                }
+            }
+            if let key = keyFor(entry.actor) {
+                let signature = Data(base64Encoded: entry.signature).map { Array($0) } ?? []
+                if !key.isValidSignature(signature, for: Array(entry.hash.utf8)) {
+                    findings.append(Finding(.badSignature, path: path, seq: entry.seq, detail: "the signature does not verify with actor \(entry.actor)'s public key"))
+                }
+            } else {
+                findings.append(Finding(.badSignature, path: path, seq: entry.seq, detail: "no public key for actor \(entry.actor)"))
+            }
+            entries.append(entry)
+            previous = entry
+            previousReadable = true
+        }
+        return LedgerReport(entries: entries, findings: findings, withheldCount: withheld, head: entries.last?.hash)
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import CaseManagement
+import ChainOfCustody
+import Foundation
+
+struct ExhibitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exhibit",
+        abstract: "Capture public web pages as evidence and prove that nothing changed since.",
+        version: ExhibitVersion.current,
+        subcommands: [
+            InitCommand.self, ActorCommand.self, CaseCommand.self, VerifyCommand.self, DemoCommand.self,
+        ]
+    )
+}
+
+enum ExhibitVersion {
+    static let current = "0.1.0"
+}
+
+/// Options every workspace command shares.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: .long, help: "The workspace directory (default: $EXHIBIT_WORKSPACE, else ./exhibit-workspace).")
+    var workspace: String?
+
+    @Option(name: .long, help: "The acting actor's id (default: $EXHIBIT_ACTOR).")
+    var actor: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    var workspacePath: String { Workspace.resolvePath(workspace) }
+
+    var actorID: String? { actor ?? ProcessInfo.processInfo.environment["EXHIBIT_ACTOR"] }
+
+    func openWorkspace() throws -> Workspace {
+        try Workspace(opening: workspacePath)
+    }
+
+    func session() throws -> ActingSession {
+        try ActingSession(workspace: try openWorkspace(), templates: try CaseTemplates.load(), actorID: actorID)
+    }
+}
+
+/// The shape `--json` prints for a command that creates something (DESIGN §14).
+struct CreatedID: Encodable {
+    var id: String
+}
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create a workspace.")
+
+    @Option(name: .long, help: "The workspace directory to create (default: $EXHIBIT_WORKSPACE, else ./exhibit-workspace).")
+    var workspace: String?
+
+    @Option(name: .long, help: "The agency that owns the evidence, as it should appear in bundles.")
+    var agency: String
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let path = Workspace.resolvePath(workspace)
+        let created = try Workspace.create(at: path, agency: agency)
+        if json {
+            try Console.json(["workspace": created.root, "agency": created.info.agency])
+        } else {
+            print(created.root)
+        }
+    }
+}

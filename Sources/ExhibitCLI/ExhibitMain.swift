@@ -1,0 +1,55 @@
+import ArgumentParser
+import ChainOfCustody
+import Foundation
+
+/// Entry point: runs the command and maps every failure to DESIGN §12's exit
+/// codes with one sentence on stderr — never a stack trace.
+@main
+enum ExhibitMain {
+    static func main() {
+        // A closed pipe (e.g. `exhibit … | head`) must not kill us mid-write.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try ExhibitCommand.parseAsRoot()
+            try command.run()
+            exit(0)
+        } catch let error as ExhibitError {
+            Console.error(error.message)
+            exit(error.code.exitStatus)
+        } catch {
+            let code = ExhibitCommand.exitCode(for: error)
+            if code == .success {
+                // --help and --version are not errors.
+                print(ExhibitCommand.fullMessage(for: error))
+                exit(0)
+            }
+            if error is ExitCode {
+                exit(code.rawValue)
+            }
+            // Argument-parser reports usage errors with 64; DESIGN §12 says 2.
+            let message = ExhibitCommand.message(for: error)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .replacingOccurrences(of: "\n", with: " ")
+            Console.error("\(message) (see `exhibit help`).")
+            exit(2)
+        }
+    }
+}
+
+/// Output helpers: the CLI's only job besides parsing.
+enum Console {
+    static func error(_ message: String) {
+        var text = message.hasPrefix("exhibit: ") ? message : "exhibit: " + message
+        text += "\n"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func json(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Whether stdout is a terminal (progress is shown only then).
+    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import CaseManagement
+import ChainOfCustody
+import Foundation
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a case: hash chain, entry hashes, subjects and signatures. Exit 0 intact, 1 otherwise.",
+        discussion: """
+        TARGET is a case id in the workspace or a path to a case directory. Without an \
+        acting actor the check is read-only and anonymous (anyone may check evidence); \
+        with --actor the actor must be a custodian and the result is recorded as a \
+        `verify` entry in the case's ledger.
+        """)
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "A case id or a case directory.") var target: String
+
+    func run() throws {
+        let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
+        let report = try CaseVerification.verify(
+            directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory))
+        try recordIfCustodian(report)
+        if options.json {
+            try Console.json(VerifyOutput(report))
+        } else {
+            for finding in report.findings { print(finding.line) }
+            print(summary(report))
+        }
+        if !report.intact { throw ExitCode(1) }
+    }
+
+    private func summary(_ report: CaseVerification.Report) -> String {
+        let withheld = report.withheldCount > 0 ? ", \(report.withheldCount) withheld" : ""
+        let failures = report.findings.filter(\.isFailure).count
+        if report.intact {
+            return "\(report.caseID): intact — \(report.entryCount) ledger entries\(withheld), chain and signatures verified; head \(report.head ?? "-")"
+        }
+        return "\(report.caseID): NOT INTACT — \(failures) problem\(failures == 1 ? "" : "s") in \(report.entryCount) readable ledger entries\(withheld)"
+    }
+
+    /// A custodian's verification of a workspace case is itself custody: record it.
+    private func recordIfCustodian(_ report: CaseVerification.Report) throws {
+        guard options.actorID != nil else { return }
+        let session = try options.session()
+        let workspaceCase = session.store.directory(of: report.caseID)
+        guard URL(fileURLWithPath: workspaceCase).standardizedFileURL.path == report.directory else { return }
+        try session.authorize(.verify, caseID: report.caseID, command: "verify")
+        let subject: JSONValue = .object([
+            "result": .string(report.intact ? "intact" : "failed"),
+            "findings": .integer(Int64(report.findings.filter(\.isFailure).count)),
+            "ledger_head": .string(report.head ?? ""),
+            "entries": .integer(Int64(report.entryCount)),
+        ])
+        let signer = try session.signer()
+        if report.intact {
+            try session.store.append(LedgerDraft(action: "verify", subject: subject), to: report.caseID, signer: signer)
+        } else {
+            // A damaged ledger may refuse appends; the findings are what matter then.
+            _ = try? session.store.append(LedgerDraft(action: "verify", subject: subject), to: report.caseID, signer: signer)
+        }
+    }
+}
+
+struct VerifyOutput: Encodable {
+    var `case`: String
+    var intact: Bool
+    var entries: Int
+    var withheld: Int
+    var head: String?
+    var findings: [Finding]
+
+    struct Finding: Encodable {
+        var kind: String
+        var path: String
+        var seq: Int64?
+        var detail: String
+        var line: String
+    }
+
+    init(_ report: CaseVerification.Report) {
+        self.case = report.caseID
+        intact = report.intact
+        entries = report.entryCount
+        withheld = report.withheldCount
+        head = report.head
+        findings = report.findings.map { Finding(kind: $0.kind.rawValue, path: $0.path, seq: $0.seq, detail: $0.detail, line: $0.line) }
+    }
+}

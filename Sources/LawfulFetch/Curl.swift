@@ -1,0 +1,23 @@
+internal import CCurl
+import ChainOfCustody
+
+/// Process-wide libcurl set-up.
+public enum Curl {
+    // A global `let` runs once, thread-safely. OpenSSL first (DESIGN §13): its
+    // atexit cleanup would otherwise race curl's at exit.
+    private static let initialized: Bool = {
+        OpenSSL.initialize()
+        return curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    }()
+
+    /// Initialises libcurl once; later calls do nothing.
+    public static func initialize() {
+        _ = initialized
+    }
+
+    /// The linked libcurl's version line, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13`.
+    public static var version: String {
+        initialize()
+        return String(cString: exhibit_curl_version())
+    }
+}
