@@ -1,0 +1,38 @@
+# Exhibit — the two commands a newcomer needs (README.md):
+#   make demo   installs what is missing, builds, and runs `exhibit demo`
+#   make test   installs what is missing (incl. the validators' venv) and runs the whole suite
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV ?= .venv
+APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps venv build demo test clean
+
+# Installs only the Debian packages that are missing, so a warm machine skips apt.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# The third-party validators (warcio, cdxj-indexer, pywb …) the tests run.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-test.txt
+	touch $@
+
+build: deps
+	$(SWIFT) build
+
+demo: build
+	"$$($(SWIFT) build --show-bin-path)/exhibit" demo
+
+test: deps venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" EXHIBIT_VENV="$(CURDIR)/$(VENV)" $(SWIFT) test
+
+clean:
+	rm -rf .build $(VENV)
