@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
@@ -42,16 +43,23 @@ let package = Package(
         .target(name: "CaseManagement", dependencies: ["ChainOfCustody"], resources: []),
         .target(name: "PageAnalysis", dependencies: ["CLibXML2"]),
         .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "CaseManagement", "PageAnalysis"]),
+        // The loopback web site that `exhibit demo` captures and the tests serve:
+        // Fixtures/site plus routes that misbehave on purpose (redirect loops,
+        // stalls, chunked and gzip bodies), with a log of every request received.
+        .target(
+            name: "FixtureServer",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "ExhibitTestSupport",
-            dependencies: ["CaseManagement", "ChainOfCustody"]
+            dependencies: ["CaseManagement", "ChainOfCustody", "FixtureServer"]
         ),
 
         .testTarget(name: "ChainOfCustodyTests", dependencies: ["ChainOfCustody", "ExhibitTestSupport"]),

@@ -9,9 +9,15 @@ public struct ActingSession: Sendable {
     public let store: CaseStore
     public let actors: ActorRegistry
     public let actor: Actor
+    /// Receives sentences about recovery actions taken on the actor's behalf.
+    public let notices: @Sendable (String) -> Void
 
     /// `actorID` comes from `--actor` or `$EXHIBIT_ACTOR`.
-    public init(workspace: Workspace, templates: CaseTemplates, actorID: String?) throws(ExhibitError) {
+    public init(
+        workspace: Workspace, templates: CaseTemplates, actorID: String?,
+        notices: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(ExhibitError) {
+        self.notices = notices
         guard let actorID, !actorID.isEmpty else {
             throw ExhibitError(.usage, "No acting actor: pass --actor ID or set EXHIBIT_ACTOR (`exhibit actor list` shows the ids).")
         }
@@ -27,8 +33,13 @@ public struct ActingSession: Sendable {
 
     /// Checks the permission. On an existing case a refusal is itself recorded as
     /// a `refusal` entry before the not-permitted error (exit 4) is thrown.
+    /// Before anything else, leftovers of an interrupted command on the case are
+    /// finished or removed, and each action is reported through `notices`.
     public func authorize(_ permission: Permission, caseID: String?, command: String) throws(ExhibitError) {
-        if let caseID { try store.requireCase(caseID) }
+        if let caseID {
+            try store.requireCase(caseID)
+            for notice in CaseRecovery.recover(caseDirectory: store.directory(of: caseID)) { notices(notice) }
+        }
         guard !permission.allows(actor) else { return }
         let reason = permission.refusalReason(for: actor)
         if let caseID {

@@ -70,3 +70,9 @@ public struct ExhibitError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+/// The release of Exhibit that wrote a file, as recorded in WARC and bundles.
+public enum ExhibitRelease {
+    public static let version = "0.1.0"
+    public static let userAgent = "Exhibit/\(version)"
+}

@@ -9,13 +9,13 @@ struct ExhibitCommand: ParsableCommand {
         abstract: "Capture public web pages as evidence and prove that nothing changed since.",
         version: ExhibitVersion.current,
         subcommands: [
-            InitCommand.self, ActorCommand.self, CaseCommand.self, VerifyCommand.self, DemoCommand.self,
+            InitCommand.self, ActorCommand.self, CaseCommand.self, CaptureCommand.self, VerifyCommand.self, DemoCommand.self,
         ]
     )
 }
 
 enum ExhibitVersion {
-    static let current = "0.1.0"
+    static let current = ExhibitRelease.version
 }
 
 /// Options every workspace command shares.
@@ -37,8 +37,9 @@ struct WorkspaceOptions: ParsableArguments {
         try Workspace(opening: workspacePath)
     }
 
-    func session() throws -> ActingSession {
-        try ActingSession(workspace: try openWorkspace(), templates: try CaseTemplates.load(), actorID: actorID)
+    /// The acting actor's session; recovery notices go to stderr.
+    func session(notices: @escaping @Sendable (String) -> Void = { Console.error($0) }) throws -> ActingSession {
+        try ActingSession(workspace: try openWorkspace(), templates: try CaseTemplates.load(), actorID: actorID, notices: notices)
     }
 }
 

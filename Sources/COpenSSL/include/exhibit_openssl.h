@@ -44,4 +44,15 @@ static inline X509 *exhibit_sk_x509_value(const STACK_OF(X509) *stack, int index
     return sk_X509_value(stack, index);
 }
 
+#include <openssl/ssl.h>
+
+/// TLS facts of a live connection (libcurl's CURLINFO_TLS_SSL_PTR internals is an SSL*).
+static inline const char *exhibit_ssl_version(void *ssl) {
+    return SSL_get_version((const SSL *)ssl);
+}
+static inline const char *exhibit_ssl_cipher(void *ssl) {
+    const SSL_CIPHER *cipher = SSL_get_current_cipher((const SSL *)ssl);
+    return cipher == NULL ? NULL : SSL_CIPHER_get_name(cipher);
+}
+
 #endif

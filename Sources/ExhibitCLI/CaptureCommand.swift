@@ -1,0 +1,117 @@
+import ArgumentParser
+import CaseManagement
+import ChainOfCustody
+import Foundation
+import LawfulFetch
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture public web pages into the case: WARC, blobs and a signed ledger entry per URL.",
+        discussion: """
+        Refuses non-http(s) URLs, URLs with credentials, and any destination whose \
+        connected address is not public (exit 3), unless a range is opened with \
+        --allow-network CIDR --reason TEXT. Exit 6 when some URLs failed (network \
+        error or a limit); an HTTP error status is a successful capture.
+        """)
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+    @Argument(help: "URLs to capture.") var urls: [String] = []
+    @Option(name: .long, help: "A file with one URL per line (blank lines and # comments ignored).") var urlsFile: String?
+    @Flag(name: .long, inversion: .prefixedNo, help: "Also fetch the pages' images, video, audio and og:image/og:video (default: the case category's setting).")
+    var media: Bool?
+    @Option(name: .long, help: "Follow links this many levels (0: only the URLs given).") var depth = 0
+    @Flag(name: .long, help: "Accepted for clarity: crawls stay on the same host (the default).") var sameHost = false
+    @Flag(name: .long, help: "Let crawls follow links to other hosts.") var otherHosts = false
+    @Option(name: .long, help: "Transfers at once.") var concurrency = 4
+    @Option(name: .long, help: "Largest body accepted, in bytes (default 256 MiB).") var maxBytes: Int64 = 256 * 1024 * 1024
+    @Option(name: .long, help: "Seconds allowed per URL in total.") var timeout = 120
+    @Option(name: .long, help: "Seconds allowed to connect.") var connectTimeout = 15
+    @Option(name: .long, help: "Seconds between requests to one host (default 1 for crawls, 0 for URL lists).") var delay: Double?
+    @Option(name: .long, help: "Open an address range (CIDR) for capture, e.g. an agency intranet (repeatable; needs --reason).")
+    var allowNetwork: [String] = []
+    @Option(name: .long, help: "Why --allow-network or --tls-insecure is used (recorded in the ledger).") var reason: String?
+    @Option(name: .long, help: "Extra trust anchors (PEM) for HTTPS.") var caFile: String?
+    @Flag(name: .long, help: "Capture despite a certificate failure (needs --reason; recorded as a policy override).") var tlsInsecure = false
+
+    func validate() throws {
+        if !allowNetwork.isEmpty && (reason ?? "").isEmpty {
+            throw ValidationError("--allow-network needs --reason TEXT saying why the range is opened.")
+        }
+        if tlsInsecure && (reason ?? "").isEmpty {
+            throw ValidationError("--tls-insecure needs --reason TEXT saying why certificate checks are skipped.")
+        }
+        if urls.isEmpty && urlsFile == nil {
+            throw ValidationError("Give at least one URL, or --urls-file FILE.")
+        }
+        if sameHost && otherHosts {
+            throw ValidationError("--same-host and --other-hosts contradict each other.")
+        }
+    }
+
+    func run() throws {
+        var list = urls
+        if let urlsFile {
+            guard let data = FileManager.default.contents(atPath: urlsFile) else {
+                throw ExhibitError(.storage, "Cannot read the URL list \(urlsFile).")
+            }
+            for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+                let text = line.trimmingCharacters(in: .whitespaces)
+                if !text.isEmpty && !text.hasPrefix("#") { list.append(text) }
+            }
+        }
+        var capture = CaptureOptions(urls: list)
+        capture.media = media
+        capture.depth = depth
+        capture.otherHosts = otherHosts
+        capture.concurrency = concurrency
+        capture.maxBytes = maxBytes
+        capture.timeout = timeout
+        capture.connectTimeout = connectTimeout
+        capture.delay = delay
+        capture.allowNetworks = allowNetwork
+        capture.allowReason = reason
+        capture.caFile = caFile
+        capture.tlsInsecure = tlsInsecure
+        capture.tlsInsecureReason = tlsInsecure ? reason : nil
+        let session = try options.session(notices: { Console.error($0) })
+        let showProgress = !options.json && Console.isTerminal
+        let report = try CaptureJob(session: session, caseID: caseID, options: capture)
+            .run(progress: showProgress ? { print($0) } : nil)
+        if options.json {
+            try Console.json(CaptureOutput(report))
+        } else {
+            if !showProgress {
+                for item in report.captured {
+                    print("captured \(item.status) \(item.url)\(item.finalURL != item.url ? " → \(item.finalURL)" : "")\(item.accessRestricted ? " (access-restricted)" : "")")
+                }
+                for item in report.failed { print("FAILED \(item.url) — \(item.reason)") }
+                for item in report.refused { print("REFUSED \(item.url) — \(item.reason)") }
+            }
+            for url in report.skippedByRobots { print("skipped (robots.txt) \(url)") }
+            print("\(report.captured.count) captured, \(report.failed.count) failed, \(report.refused.count) refused; WARC: \(report.warcFiles.joined(separator: ", ")); ledger head \(report.ledgerHead ?? "-")")
+        }
+        if let code = report.exitCode { throw ExitCode(code.exitStatus) }
+    }
+}
+
+struct CaptureOutput: Encodable {
+    var `case`: String
+    var captured: [CaptureReport.Captured]
+    var failed: [CaptureReport.Problem]
+    var refused: [CaptureReport.Problem]
+    var skipped_by_robots: [String]
+    var warc_files: [String]
+    var ledger_head: String?
+
+    init(_ report: CaptureReport) {
+        self.case = report.caseID
+        captured = report.captured
+        failed = report.failed
+        refused = report.refused
+        skipped_by_robots = report.skippedByRobots
+        warc_files = report.warcFiles
+        ledger_head = report.ledgerHead
+    }
+}

@@ -1,0 +1,636 @@
+public import CaseManagement
+public import ChainOfCustody
+import Foundation
+import PageAnalysis
+
+/// What `exhibit capture` was asked to do (DESIGN §6, §14).
+public struct CaptureOptions: Sendable {
+    public var urls: [String]
+    /// nil: the case template's default (on for crime-imagery).
+    public var media: Bool?
+    public var depth: Int = 0
+    /// Follow links to other hosts too when crawling (default: same host only).
+    public var otherHosts = false
+    public var concurrency = 4
+    public var maxBytes: Int64 = 256 * 1024 * 1024
+    public var timeout = 120
+    public var connectTimeout = 15
+    public var maxRedirects = 10
+    /// Seconds between requests to one host; nil: 1 s for crawls, 0 for URL lists.
+    public var delay: Double?
+    public var allowNetworks: [String] = []
+    public var allowReason: String?
+    public var caFile: String?
+    public var tlsInsecure = false
+    public var tlsInsecureReason: String?
+    /// A WARC file is sealed (and its entries committed) after this many bytes
+    /// or URLs, so an interruption loses at most one batch (DESIGN §2).
+    public var rotateBytes: Int64 = 512 * 1024 * 1024
+    public var rotateURLs = 200
+
+    public init(urls: [String]) {
+        self.urls = urls
+    }
+}
+
+/// The outcome of a capture job, URL by URL.
+public struct CaptureReport: Sendable {
+    public struct Captured: Sendable, Encodable {
+        public var url: String
+        public var finalURL: String
+        public var status: Int
+        public var accessRestricted: Bool
+        public var role: String
+        public var records: Int
+        public var warc: String
+
+        enum CodingKeys: String, CodingKey {
+            case url, status, role, records, warc
+            case finalURL = "final_url"
+            case accessRestricted = "access_restricted"
+        }
+    }
+
+    public struct Problem: Sendable, Encodable {
+        public var url: String
+        public var reason: String
+    }
+
+    public var caseID: String
+    public var captured: [Captured] = []
+    public var failed: [Problem] = []
+    public var refused: [Problem] = []
+    public var skippedByRobots: [String] = []
+    public var warcFiles: [String] = []
+    public var ledgerHead: String?
+
+    /// DESIGN §12: refusals win (3), then failures (6), else success.
+    public var exitCode: ExhibitError.Code? {
+        if !refused.isEmpty { return .policyRefusal }
+        if !failed.isEmpty { return .captureFailed }
+        return nil
+    }
+}
+
+/// A capture job: fetches the URLs under the lawful-capture policy, archives
+/// every hop in a WARC file, stores media payloads as blobs, and seals it all
+/// into the case's ledger following the commit protocol of DESIGN §2.
+public struct CaptureJob {
+    public let session: ActingSession
+    public let caseID: String
+    public let options: CaptureOptions
+
+    public init(session: ActingSession, caseID: String, options: CaptureOptions) {
+        self.session = session
+        self.caseID = caseID
+        self.options = options
+    }
+
+    /// Runs the job on the calling thread (blocking: call it off the Swift
+    /// concurrency pool). `progress` receives a line per finished URL.
+    public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
+        try session.authorize(.capture, caseID: caseID, command: "capture")
+        let state = try session.store.state(of: caseID)
+        try session.store.requireOpen(state)
+        let template = session.store.templates.template(forCaseID: caseID)
+
+        // Everything that can be wrong with the request is found before any write.
+        var allowed: [CIDR] = []
+        for text in options.allowNetworks {
+            guard let cidr = CIDR(text) else {
+                throw ExhibitError(.usage, "--allow-network takes an address range such as 127.0.0.2/32 or fd00::/8, not \"\(text)\".")
+            }
+            allowed.append(cidr)
+        }
+        if !allowed.isEmpty && (options.allowReason ?? "").isEmpty {
+            throw ExhibitError(.usage, "--allow-network needs --reason TEXT saying why the range is opened.")
+        }
+        if options.tlsInsecure && (options.tlsInsecureReason ?? "").isEmpty {
+            throw ExhibitError(.usage, "--tls-insecure needs --reason TEXT saying why certificate checks are skipped.")
+        }
+        guard !options.urls.isEmpty else {
+            throw ExhibitError(.usage, "Give at least one URL, or --urls-file FILE.")
+        }
+        guard (1...256).contains(options.concurrency) else {
+            throw ExhibitError(.usage, "--concurrency must be between 1 and 256.")
+        }
+        guard options.depth >= 0, options.maxBytes > 0, options.timeout > 0, options.connectTimeout > 0 else {
+            throw ExhibitError(.usage, "--depth, --max-bytes, --timeout and --connect-timeout must be positive.")
+        }
+        var addresses: [WebAddress] = []
+        for text in options.urls {
+            guard let address = WebAddress(text) else {
+                throw ExhibitError(.storage, "\"\(text)\" is not a URL; give absolute http:// or https:// URLs.")
+            }
+            addresses.append(address)
+        }
+
+        let signer = try session.signer()
+        let caseDirectory = session.store.directory(of: caseID)
+        let lock = try CaseRecovery.WriterLock(caseDirectory: caseDirectory)
+        defer { withExtendedLifetime(lock) {} }
+
+        var run = CaptureRun(job: self, signer: signer, caseDirectory: caseDirectory, template: template)
+        var opening: [LedgerDraft] = []
+        if !allowed.isEmpty {
+            opening.append(LedgerDraft(action: "policy-override", subject: .object([
+                "override": .string("allow-network"),
+                "ranges": .array(allowed.map { .string($0.description) }),
+                "reason": .string(options.allowReason ?? ""),
+                "urls": .array(options.urls.map { .string($0) }),
+            ])))
+        }
+        if options.tlsInsecure {
+            opening.append(LedgerDraft(action: "policy-override", subject: .object([
+                "override": .string("tls-insecure"),
+                "reason": .string(options.tlsInsecureReason ?? ""),
+                "urls": .array(options.urls.map { .string($0) }),
+            ])))
+        }
+        var toFetch: [WebAddress] = []
+        for address in addresses {
+            if let reason = CaptureRun.urlRefusal(address) {
+                run.report.refused.append(.init(url: address.text, reason: reason))
+                opening.append(LedgerDraft(action: "policy-refusal", subject: .object([
+                    "url": .string(address.text), "reason": .string(reason), "records": .array([]),
+                ])))
+                progress?("REFUSED \(address.text) — \(reason)")
+            } else {
+                toFetch.append(address)
+            }
+        }
+        if !opening.isEmpty {
+            try session.store.append(opening, to: caseID, signer: signer)
+        }
+        try run.capture(toFetch, policy: NetworkPolicy(allowed: allowed), progress: progress)
+        run.report.ledgerHead = try session.store.ledger(of: caseID).head()?.hash
+        return run.report
+    }
+}
+
+/// The mutable state of one job's run.
+struct CaptureRun {
+    enum Role: String { case page, media, robots }
+
+    struct Chain {
+        var url: WebAddress
+        var role: Role
+        var depth: Int
+        var parent: String?
+        var hops: [HopResult] = []
+    }
+
+    /// A finished chain waiting for its WARC file to be sealed.
+    struct Pending {
+        var action: String
+        var subject: [String: JSONValue]
+        var records: [WrittenRecord]
+        var blob: (temporary: String, final: String)?
+    }
+
+    let job: CaptureJob
+    let signer: LedgerSigner
+    let caseDirectory: String
+    let template: CaseTemplate?
+    var report: CaptureReport
+    let captureID: String
+    var chains: [Int: Chain] = [:]
+    var nextChain = 0
+    var seen = Set<String>()
+    var writer: WARCWriter?
+    var warcinfoID = ""
+    var fileIndex = 0
+    var urlsInFile = 0
+    var pending: [Pending] = []
+    var robots: [String: RobotsRules] = [:]
+    var waitingForRobots: [String: [(WebAddress, Int, String)]] = [:]
+    var mediaEnabled: Bool
+
+    init(job: CaptureJob, signer: LedgerSigner, caseDirectory: String, template: CaseTemplate?) {
+        self.job = job
+        self.signer = signer
+        self.caseDirectory = caseDirectory
+        self.template = template
+        self.report = CaptureReport(caseID: job.caseID)
+        let stamp = LedgerTime.now().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        self.captureID = "cap-" + stamp.prefix(15) + "Z-" + Hex.encode(OpenSSL.randomBytes(4))
+        self.mediaEnabled = job.options.media ?? template?.captureDefaults.media ?? false
+    }
+
+    var options: CaptureOptions { job.options }
+    var warcDirectory: String { caseDirectory + "/warc" }
+
+    static func urlRefusal(_ address: WebAddress) -> String? {
+        if !address.isWeb {
+            return "the scheme \(address.scheme): is not captured; Exhibit fetches only public http and https pages (policy IV.B.8)"
+        }
+        if address.hasUserInfo {
+            return "the URL carries a user name or password; Exhibit never sends credentials (policy IV.B.8)"
+        }
+        if address.host.isEmpty {
+            return "the URL has no host"
+        }
+        return nil
+    }
+
+    mutating func capture(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) {
+        guard !addresses.isEmpty else { return }
+        if mkdir(warcDirectory, 0o700) != 0 && errno != EEXIST {
+            throw AtomicFile.posixError("Cannot create \(warcDirectory)")
+        }
+        let crawling = options.depth > 0
+        let engine = try TransferEngine(options: EngineOptions(
+            policy: policy, userAgent: job.session.workspace.info.userAgent ?? ExhibitRelease.userAgent,
+            connectTimeout: options.connectTimeout, totalTimeout: options.timeout, maxBytes: options.maxBytes,
+            concurrency: options.concurrency, perHostConnections: crawling ? 1 : options.concurrency,
+            perHostDelay: options.delay ?? (crawling ? 1 : 0), caFile: options.caFile,
+            tlsInsecure: options.tlsInsecure, spoolDirectory: warcDirectory))
+        var initial: [HopRequest] = []
+        for address in addresses where seen.insert(address.withoutFragment).inserted {
+            initial.append(startChain(address, role: .page, depth: 0, parent: nil))
+        }
+        engine.enqueue(initial)
+        do throws(ExhibitError) {
+            try engine.run { (request, outcome) throws(ExhibitError) -> [HopRequest] in
+                try self.handle(request, outcome, policy: policy, progress: progress)
+            }
+            try sealFile()
+        } catch {
+            // Nothing of an unsealed file is evidence; remove it and its blobs.
+            writer?.discard()
+            for item in pending { if let blob = item.blob { unlink(blob.temporary) } }
+            throw error
+        }
+    }
+
+    mutating func startChain(_ address: WebAddress, role: Role, depth: Int, parent: String?) -> HopRequest {
+        let id = nextChain
+        nextChain += 1
+        chains[id] = Chain(url: address, role: role, depth: depth, parent: parent)
+        return HopRequest(url: address, chain: id)
+    }
+
+    mutating func handle(_ request: HopRequest, _ outcome: HopOutcome, policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) -> [HopRequest] {
+        guard var chain = chains[request.chain] else { return [] }
+        switch outcome {
+        case .completed(let hop):
+            chain.hops.append(hop)
+            chains[request.chain] = chain
+            if (300...399).contains(hop.status), let location = hop.location {
+                guard let next = WebAddress(location, base: hop.url) else {
+                    return try finish(request.chain, action: "capture", reason: nil, progress: progress)
+                }
+                if chain.hops.count > options.maxRedirects {
+                    return try finish(request.chain, action: "capture-failed",
+                                      reason: "more than \(options.maxRedirects) redirects (the last went to \(next.text))", progress: progress)
+                }
+                if let refusal = Self.urlRefusal(next) {
+                    return try finish(request.chain, action: "policy-refusal", reason: "redirect to \(next.text) refused: \(refusal)", progress: progress)
+                }
+                return [HopRequest(url: next, chain: request.chain)]
+            }
+            return try finish(request.chain, action: "capture", reason: nil, progress: progress)
+        case .failed(_, let reason):
+            return try finish(request.chain, action: "capture-failed", reason: reason, progress: progress)
+        case .refused(let url, let reason):
+            let what = chain.hops.isEmpty ? reason : "redirect to \(url.text) refused: \(reason)"
+            return try finish(request.chain, action: "policy-refusal", reason: what, progress: progress)
+        }
+    }
+
+    /// Archives a finished chain's hops and decides what to fetch next.
+    mutating func finish(_ id: Int, action: String, reason: String?, progress: ((String) -> Void)?) throws(ExhibitError) -> [HopRequest] {
+        guard let chain = chains.removeValue(forKey: id) else { return [] }
+        defer { for hop in chain.hops { if let spool = hop.spoolPath { unlink(spool) } } }
+        var records: [WrittenRecord] = []
+        if !chain.hops.isEmpty {
+            let writer = try currentWriter()
+            for hop in chain.hops {
+                records += try archive(hop, writer: writer)
+            }
+        }
+        var subject: [String: JSONValue] = [
+            "url": .string(chain.url.text),
+            "role": .string(chain.role.rawValue),
+            "depth": .integer(Int64(chain.depth)),
+            "records": .array(records.map(\.json)),
+        ]
+        if let parent = chain.parent { subject["parent"] = .string(parent) }
+        if let reason { subject["reason"] = .string(reason) }
+        var next: [HopRequest] = []
+        var blob: (String, String)?
+        if let last = chain.hops.last {
+            subject["started"] = .string(chain.hops[0].started)
+            subject["ended"] = .string(last.ended)
+            subject["redirects"] = .integer(Int64(chain.hops.count - 1))
+            subject["network_decision"] = .string(last.networkDecision)
+        }
+        if action == "capture", let last = chain.hops.last {
+            let body = Self.bodyForAnalysis(last)
+            let isHTML = (last.contentType ?? "").lowercased().contains("html")
+            var outline: PageOutline?
+            if isHTML, let body {
+                outline = try? PageOutline(html: body, url: last.url.text, charset: HTTPHead.charset(ofContentType: last.contentType))
+            }
+            let restricted = last.status == 401 || last.status == 403 || outline?.hasPasswordField == true
+            subject["final_url"] = .string(last.url.text)
+            subject["status"] = .integer(Int64(last.status))
+            subject["access_restricted"] = .bool(restricted)
+            subject["ip"] = last.ip.map { .string($0) } ?? .null
+            subject["content_type"] = last.contentType.map { .string($0) } ?? .null
+            subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
+            subject["payload_length"] = .integer(last.bodyLength)
+            if let tls = last.tls {
+                subject["tls"] = .object([
+                    "version": tls.version.map { .string($0) } ?? .null,
+                    "cipher": tls.cipher.map { .string($0) } ?? .null,
+                    "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
+                ])
+            } else {
+                subject["tls"] = .null
+            }
+            if let title = outline?.title { subject["title"] = .string(title) }
+            if chain.role == .media, last.status == 200, last.spoolPath != nil {
+                blob = try storeBlob(last, subject: &subject)
+            }
+            if chain.role == .robots {
+                let rules: RobotsRules
+                if last.status == 200, let body { rules = RobotsRules(text: String(decoding: body, as: UTF8.self)) }
+                else if (400...499).contains(last.status) { rules = .allowAll }
+                else { rules = .disallowAll }
+                next += releaseWaiting(origin: chain.url.origin, rules: rules)
+            }
+            if chain.role == .page, last.status == 200, let outline {
+                next += follow(outline, from: last.url, depth: chain.depth)
+            }
+            report.captured.append(.init(
+                url: chain.url.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted,
+                role: chain.role.rawValue, records: records.count, warc: writer.map { Self.relative($0.finalPath, to: caseDirectory) } ?? ""))
+            progress?("captured \(last.status) \(chain.url.text)\(last.url.text != chain.url.text ? " → \(last.url.text)" : "")\(restricted ? " (access-restricted)" : "")")
+        } else if action == "capture-failed" {
+            report.failed.append(.init(url: chain.url.text, reason: reason ?? ""))
+            progress?("FAILED \(chain.url.text) — \(reason ?? "")")
+            if chain.role == .robots { next += releaseWaiting(origin: chain.url.origin, rules: .disallowAll) }
+        } else {
+            report.refused.append(.init(url: chain.url.text, reason: reason ?? ""))
+            progress?("REFUSED \(chain.url.text) — \(reason ?? "")")
+            if chain.role == .robots { next += releaseWaiting(origin: chain.url.origin, rules: .disallowAll) }
+        }
+        pending.append(Pending(action: action, subject: subject, records: records, blob: blob))
+        urlsInFile += 1
+        if let writer, writer.size >= options.rotateBytes || urlsInFile >= options.rotateURLs {
+            try sealFile()
+        }
+        return next
+    }
+
+    /// Queues media (with --media) and, within --depth, links.
+    mutating func follow(_ outline: PageOutline, from url: WebAddress, depth: Int) -> [HopRequest] {
+        let base = outline.baseHref.flatMap { WebAddress($0, base: url) } ?? url
+        var next: [HopRequest] = []
+        if mediaEnabled {
+            for reference in outline.media {
+                guard let address = WebAddress(reference, base: base), address.isWeb, !address.hasUserInfo,
+                      seen.insert(address.withoutFragment).inserted else { continue }
+                next.append(startChain(address, role: .media, depth: depth, parent: url.text))
+            }
+        }
+        guard depth < options.depth else { return next }
+        for reference in outline.links {
+            guard let address = WebAddress(reference, base: base), address.isWeb, !address.hasUserInfo else { continue }
+            if !options.otherHosts && address.origin != url.origin { continue }
+            guard seen.insert(address.withoutFragment).inserted else { continue }
+            // Beyond depth 0 robots.txt applies (DESIGN §14): wait for the host's rules.
+            if let rules = robots[address.origin] {
+                if rules.allows(path: Self.pathAndQuery(address)) {
+                    next.append(startChain(address, role: .page, depth: depth + 1, parent: url.text))
+                } else {
+                    report.skippedByRobots.append(address.text)
+                }
+            } else {
+                let first = waitingForRobots[address.origin] == nil
+                waitingForRobots[address.origin, default: []].append((address, depth + 1, url.text))
+                if first, let robotsURL = WebAddress("/robots.txt", base: address) {
+                    seen.insert(robotsURL.withoutFragment)
+                    next.append(startChain(robotsURL, role: .robots, depth: depth + 1, parent: url.text))
+                }
+            }
+        }
+        return next
+    }
+
+    mutating func releaseWaiting(origin: String, rules: RobotsRules) -> [HopRequest] {
+        robots[origin] = rules
+        var next: [HopRequest] = []
+        for (address, depth, parent) in waitingForRobots.removeValue(forKey: origin) ?? [] {
+            if rules.allows(path: Self.pathAndQuery(address)) {
+                next.append(startChain(address, role: .page, depth: depth, parent: parent))
+            } else {
+                report.skippedByRobots.append(address.text)
+            }
+        }
+        return next
+    }
+
+    static func pathAndQuery(_ address: WebAddress) -> String {
+        let text = address.withoutFragment
+        guard let schemeEnd = text.range(of: "://") else { return "/" }
+        let afterHost = text[schemeEnd.upperBound...]
+        guard let slash = afterHost.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        let path = String(afterHost[slash...])
+        return path.hasPrefix("/") ? path : "/" + path
+    }
+
+    /// The body as the page's author wrote it (framing and gzip undone), for
+    /// analysis only; at most 16 MiB.
+    static func bodyForAnalysis(_ hop: HopResult) -> [UInt8]? {
+        guard let spool = hop.spoolPath else { return hop.bodyLength == 0 ? [] : nil }
+        let limit = 16 << 20
+        guard let raw = try? AtomicFile.read(spool) else { return nil }
+        var body = raw
+        if hop.chunked {
+            var decoder = ChunkDecoder()
+            var payload: [UInt8] = []
+            raw.withUnsafeBytes { decoder.feed($0) { payload.append(contentsOf: $0) } }
+            body = payload
+        }
+        if let encoding = hop.contentEncoding?.lowercased(), encoding.contains("gzip") || encoding.contains("deflate") {
+            body = ContentDecoding.inflate(body, limit: limit) ?? body
+        }
+        return Array(body.prefix(limit))
+    }
+
+    /// Copies a media payload into the content-addressed blob store under a
+    /// temporary name; renamed after the ledger records it.
+    mutating func storeBlob(_ hop: HopResult, subject: inout [String: JSONValue]) throws(ExhibitError) -> (String, String)? {
+        guard let spool = hop.spoolPath else { return nil }
+        let sha = hop.dechunkedSHA256 ?? hop.payloadSHA256
+        let relative = "blobs/sha256/\(sha.prefix(2))/\(sha)"
+        let final = caseDirectory + "/" + relative
+        var size = hop.bodyLength
+        if !FileManager.default.fileExists(atPath: final) {
+            let directory = (final as NSString).deletingLastPathComponent
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ExhibitError(.storage, "Cannot create \(directory): \(error.localizedDescription)")
+            }
+            let temporary = final + ".\(captureID).tmp"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw AtomicFile.posixError("Cannot write the blob \(relative)") }
+            var decoder = hop.chunked ? ChunkDecoder() : nil
+            var written: Int64 = 0
+            var failure: ExhibitError?
+            do throws(ExhibitError) {
+                try WARCWriter.stream(spool, expectedLength: hop.bodyLength) { (chunk) throws(ExhibitError) in
+                    if decoder != nil {
+                        var out: [UInt8] = []
+                        decoder!.feed(chunk) { out.append(contentsOf: $0) }
+                        try AtomicFile.writeAll(fd, out, path: temporary)
+                        written += Int64(out.count)
+                    } else {
+                        try AtomicFile.writeAll(fd, Array(chunk), path: temporary)
+                        written += Int64(chunk.count)
+                    }
+                }
+                guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the blob \(relative)") }
+            } catch {
+                failure = error
+            }
+            close(fd)
+            if let failure {
+                unlink(temporary)
+                throw failure
+            }
+            size = written
+            subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(size)])
+            return (temporary, final)
+        }
+        subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(size)])
+        return nil
+    }
+
+    /// The open WARC file, creating it (with its warcinfo record) when needed.
+    mutating func currentWriter() throws(ExhibitError) -> WARCWriter {
+        if let writer { return writer }
+        fileIndex += 1
+        let name = fileIndex == 1 ? "\(captureID).warc.gz" : "\(captureID)-\(fileIndex).warc.gz"
+        let writer = try WARCWriter(finalPath: warcDirectory + "/" + name)
+        let actor = job.session.actor
+        var fields: [(String, String)] = [
+            ("software", "Exhibit/\(ExhibitRelease.version) (\(Curl.version))"),
+            ("format", "WARC File Format 1.1"),
+            ("conformsTo", "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
+            ("operator", "\(actor.name) (badge \(actor.badge), actor \(actor.id)), \(job.session.workspace.info.agency)"),
+            ("case", job.caseID),
+            ("capture-id", captureID),
+            ("http-header-user-agent", job.session.workspace.info.userAgent ?? ExhibitRelease.userAgent),
+            ("robots", options.depth > 0 ? "obey (beyond the URLs given)" : "not consulted (only the URLs given)"),
+            ("policy", "lawful capture of public pages (IV.B.8): public addresses only, checked on the connected address; no credentials, cookies or Authorization sent; 401/403 and login pages recorded as access-restricted"),
+        ]
+        if !options.allowNetworks.isEmpty {
+            fields.append(("policy-override", "allow-network \(options.allowNetworks.joined(separator: " ")) — \(options.allowReason ?? "")"))
+        }
+        if options.tlsInsecure {
+            fields.append(("policy-override", "tls-insecure — \(options.tlsInsecureReason ?? "")"))
+        }
+        let body = fields.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let info = WARCRecord(
+            type: "warcinfo", date: LedgerTime.now(), contentType: "application/warc-fields",
+            fields: [("WARC-Filename", name)], block: .init(bytes: Array(body.utf8)))
+        try writer.write(info)
+        warcinfoID = info.recordID
+        self.writer = writer
+        urlsInFile = 0
+        return writer
+    }
+
+    /// Writes a hop's request, response and metadata records.
+    mutating func archive(_ hop: HopResult, writer: WARCWriter) throws(ExhibitError) -> [WrittenRecord] {
+        let responseID = WARCRecord.newRecordID()
+        var common: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
+        if let ip = hop.ip { common.append(("WARC-IP-Address", ip)) }
+        let responseBlock: WARCRecord.Block = hop.spoolPath.map {
+            .init(head: hop.responseHead, spoolPath: $0, spoolLength: hop.bodyLength, sha256: hop.blockSHA256)
+        } ?? {
+            var block = WARCRecord.Block(bytes: hop.responseHead)
+            block.sha256 = hop.blockSHA256
+            return block
+        }()
+        // The standard tools disagree on the payload digest of a chunked body, so
+        // it is left out there and the de-chunked digest goes in the metadata.
+        let response = WARCRecord(
+            type: "response", recordID: responseID, date: hop.started, targetURI: hop.url.withoutFragment,
+            contentType: "application/http;msgtype=response", fields: common,
+            payloadSHA256: hop.chunked ? nil : hop.payloadSHA256, block: responseBlock)
+        let request = WARCRecord(
+            type: "request", date: hop.started, targetURI: hop.url.withoutFragment,
+            contentType: "application/http;msgtype=request", fields: common + [("WARC-Concurrent-To", responseID)],
+            block: .init(bytes: hop.requestBytes))
+        var meta: [(String, String)] = []
+        if let ip = hop.ip { meta.append(("ip", ip)) }
+        if let port = hop.port { meta.append(("port", String(port))) }
+        meta.append(("network-decision", hop.networkDecision))
+        if let tls = hop.tls {
+            if let version = tls.version { meta.append(("tls-version", version)) }
+            if let cipher = tls.cipher { meta.append(("tls-cipher", cipher)) }
+            for (index, pem) in tls.chainPEM.enumerated() {
+                meta.append(("peer-certificate-sha256", tls.chainSHA256[index]))
+                // PEM lines folded as continuation lines (leading space) of one field.
+                let folded = pem.split(separator: "\n").map(String.init).filter { !$0.isEmpty }.joined(separator: "\r\n ")
+                meta.append(("peer-certificate", folded))
+            }
+        }
+        for (name, value) in hop.timingsMicroseconds { meta.append(("time-\(name)-us", String(value))) }
+        if let location = hop.location { meta.append(("redirect-location", location)) }
+        if let dechunked = hop.dechunkedSHA256 { meta.append(("payload-sha256-dechunked", dechunked)) }
+        meta.append(("body-bytes", String(hop.bodyLength)))
+        let metaBody = meta.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let metadata = WARCRecord(
+            type: "metadata", date: hop.started, targetURI: hop.url.withoutFragment,
+            contentType: "application/warc-fields",
+            fields: [("WARC-Warcinfo-ID", warcinfoID), ("WARC-Concurrent-To", responseID)],
+            block: .init(bytes: Array(metaBody.utf8)))
+        return [try writer.write(request), try writer.write(response), try writer.write(metadata)]
+    }
+
+    /// Seals the current WARC file: flush it, record every pending entry with the
+    /// file's digest (group commit), then rename the file and blobs into place.
+    mutating func sealFile() throws(ExhibitError) {
+        var drafts: [LedgerDraft] = []
+        if let writer {
+            if writer.recordCount <= 1 {
+                writer.discard()
+                for index in pending.indices { pending[index].subject.removeValue(forKey: "warc") }
+            } else {
+                let (sha, size) = try writer.seal()
+                let file = Self.relative(writer.finalPath, to: caseDirectory)
+                for index in pending.indices where !pending[index].records.isEmpty {
+                    pending[index].subject["warc"] = .object(["file": .string(file), "sha256": .string(sha), "size": .integer(size)])
+                }
+            }
+        }
+        drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
+        if !drafts.isEmpty {
+            try job.session.store.append(drafts, to: job.caseID, signer: signer)
+        }
+        if let writer, writer.recordCount > 1 {
+            try writer.commit()
+            report.warcFiles.append(Self.relative(writer.finalPath, to: caseDirectory))
+        }
+        for item in pending {
+            guard let blob = item.blob else { continue }
+            if FileManager.default.fileExists(atPath: blob.final) {
+                unlink(blob.temporary)
+            } else if rename(blob.temporary, blob.final) == 0 {
+                AtomicFile.syncDirectory(containing: blob.final)
+            }
+        }
+        pending = []
+        writer = nil
+    }
+
+    static func relative(_ path: String, to directory: String) -> String {
+        path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
+    }
+}

@@ -1,0 +1,144 @@
+internal import CCurl
+import ChainOfCustody
+import Foundation
+
+/// Compresses one gzip member at a time (WARC 1.1 annex D: one member per
+/// record, so each record can be read on its own from its offset).
+final class GzipMemberCompressor {
+    private var stream = z_stream()
+    private var output = [UInt8](repeating: 0, count: 256 * 1024)
+    private let sink: ([UInt8]) throws(ExhibitError) -> Void
+
+    /// `sink` receives the compressed bytes in order.
+    init(level: Int32 = 6, sink: @escaping ([UInt8]) throws(ExhibitError) -> Void) {
+        self.sink = sink
+        // Only fails on out-of-memory or a wrong zlib version, neither recoverable.
+        precondition(exhibit_deflate_init_gzip(&stream, level) == Z_OK, "zlib deflateInit2 failed")
+    }
+
+    deinit {
+        deflateEnd(&stream)
+    }
+
+    func compress(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
+        guard bytes.count > 0 else { return }
+        try run(bytes, flush: Z_NO_FLUSH)
+    }
+
+    func compress(_ bytes: [UInt8]) throws(ExhibitError) {
+        try withBytes(bytes) { (buffer) throws(ExhibitError) in try compress(buffer) }
+    }
+
+    /// Ends the member; the compressor cannot be used afterwards.
+    func finish() throws(ExhibitError) {
+        try run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+    }
+
+    private func run(_ input: UnsafeRawBufferPointer, flush: Int32) throws(ExhibitError) {
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        while true {
+            let status: Int32 = output.withUnsafeMutableBufferPointer { buffer in
+                stream.next_out = buffer.baseAddress
+                stream.avail_out = uInt(buffer.count)
+                return deflate(&stream, flush)
+            }
+            let produced = output.count - Int(stream.avail_out)
+            if produced > 0 { try sink(Array(output[0..<produced])) }
+            if flush == Z_FINISH {
+                if status == Z_STREAM_END { return }
+                guard status == Z_OK || status == Z_BUF_ERROR else {
+                    throw ExhibitError(.storage, "zlib could not compress a WARC record (status \(status)).")
+                }
+            } else if stream.avail_in == 0 && stream.avail_out != 0 {
+                return
+            }
+        }
+    }
+}
+
+/// Decompresses a sequence of gzip members, reporting each member's compressed
+/// offset and length (what `warcio index` calls offset and length).
+final class GzipMemberReader {
+    private let fd: Int32
+    private var input = [UInt8](repeating: 0, count: 256 * 1024)
+    private var inputStart = 0
+    private var inputEnd = 0
+    /// Compressed bytes consumed from the file before `input[inputStart]`.
+    private var consumedBefore: Int64 = 0
+    private let path: String
+
+    init(path: String) throws(ExhibitError) {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    private func fill() throws(ExhibitError) -> Bool {
+        if inputStart < inputEnd { return true }
+        consumedBefore += Int64(inputEnd)
+        inputStart = 0
+        inputEnd = 0
+        let count = input.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
+        inputEnd = count
+        return count > 0
+    }
+
+    /// Reads the next member, passing its decompressed bytes to `body` in pieces;
+    /// returns the member's (offset, length) in the compressed file, or nil at the end.
+    func nextMember(_ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) -> (offset: Int64, length: Int64)? {
+        guard try fill() else { return nil }
+        let offset = consumedBefore + Int64(inputStart)
+        var stream = z_stream()
+        guard exhibit_inflate_init_gzip(&stream) == Z_OK else {
+            throw ExhibitError(.storage, "zlib could not start decompressing \(path).")
+        }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            guard try fill() else {
+                throw ExhibitError(.verificationFailed, "\(path) ends inside a gzip member at offset \(offset) (truncated)")
+            }
+            let available = inputEnd - inputStart
+            var status: Int32 = Z_OK
+            var produced = 0
+            input.withUnsafeMutableBufferPointer { inBuffer in
+                output.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_in = inBuffer.baseAddress! + inputStart
+                    stream.avail_in = uInt(available)
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = uInt(outBuffer.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    produced = outBuffer.count - Int(stream.avail_out)
+                }
+            }
+            inputStart += available - Int(stream.avail_in)
+            if produced > 0 {
+                try withBytes(output) { (buffer) throws(ExhibitError) in
+                    try body(UnsafeRawBufferPointer(rebasing: buffer[0..<produced]))
+                }
+            }
+            if status == Z_STREAM_END {
+                let end = consumedBefore + Int64(inputStart)
+                return (offset, end - offset)
+            }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                throw ExhibitError(.verificationFailed, "\(path) has a damaged gzip member at offset \(offset) (zlib status \(status))")
+            }
+        }
+    }
+}
+
+/// `Array.withUnsafeBytes` rethrows untyped errors; this keeps ExhibitError typed.
+func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> R) throws(ExhibitError) -> R {
+    var result: Result<R, ExhibitError>?
+    array.withUnsafeBytes { buffer in
+        result = Result { () throws(ExhibitError) -> R in try body(buffer) }
+    }
+    return try result!.get()
+}

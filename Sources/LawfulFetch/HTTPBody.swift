@@ -1,0 +1,111 @@
+internal import CCurl
+import ChainOfCustody
+
+/// Undoes HTTP chunked framing as bytes stream in, for the de-chunked payload
+/// digest and for analysis. The archived bytes keep their framing (DESIGN §14).
+struct ChunkDecoder {
+    private enum State { case size, sizeExtension, sizeLF, data, dataCR, dataLF, trailer, done }
+    private var state = State.size
+    private var remaining: Int64 = 0
+    private var sizeDigits = 0
+    private var trailerLineLength = 0
+    private(set) var malformed = false
+    var isDone: Bool { state == .done }
+
+    /// Feeds framed bytes; `emit` receives payload bytes.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) {
+        var index = 0
+        while index < bytes.count && !malformed {
+            let byte = bytes[index]
+            switch state {
+            case .size:
+                if let value = Self.hexValue(byte) {
+                    guard sizeDigits < 15 else { malformed = true; return }
+                    remaining = remaining * 16 + Int64(value)
+                    sizeDigits += 1
+                } else if byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    state = .sizeExtension
+                } else if byte == 13 {
+                    state = .sizeLF
+                } else {
+                    malformed = true
+                }
+                index += 1
+            case .sizeExtension:
+                if byte == 13 { state = .sizeLF }
+                index += 1
+            case .sizeLF:
+                guard byte == 10, sizeDigits > 0 else { malformed = true; return }
+                state = remaining == 0 ? .trailer : .data
+                trailerLineLength = 0
+                index += 1
+            case .data:
+                let take = Int(min(Int64(bytes.count - index), remaining))
+                emit(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                remaining -= Int64(take)
+                index += take
+                if remaining == 0 { state = .dataCR }
+            case .dataCR:
+                guard byte == 13 else { malformed = true; return }
+                state = .dataLF
+                index += 1
+            case .dataLF:
+                guard byte == 10 else { malformed = true; return }
+                state = .size
+                sizeDigits = 0
+                remaining = 0
+                index += 1
+            case .trailer:
+                if byte == 10 {
+                    if trailerLineLength == 0 { state = .done } else { trailerLineLength = 0 }
+                } else if byte != 13 {
+                    trailerLineLength += 1
+                }
+                index += 1
+            case .done:
+                return
+            }
+        }
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Decodes `Content-Encoding: gzip` / `deflate` for analysis only (never for the archive).
+enum ContentDecoding {
+    /// The decoded bytes, at most `limit` of them; nil when the data is not valid.
+    static func inflate(_ data: [UInt8], limit: Int) -> [UInt8]? {
+        var stream = z_stream()
+        guard exhibit_inflate_init_auto(&stream) == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var input = data
+        var status: Int32 = Z_OK
+        input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = uInt(inBuffer.count)
+            repeat {
+                buffer.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = uInt(outBuffer.count)
+                    status = zlibInflate(&stream)
+                    output.append(contentsOf: outBuffer[0..<(outBuffer.count - Int(stream.avail_out))])
+                }
+            } while status == Z_OK && output.count < limit && (stream.avail_in > 0 || stream.avail_out == 0)
+        }
+        guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else { return nil }
+        return Array(output.prefix(limit))
+    }
+}
+
+private func zlibInflate(_ stream: UnsafeMutablePointer<z_stream>) -> Int32 {
+    inflate(stream, Z_NO_FLUSH)
+}

@@ -1,0 +1,157 @@
+public import ChainOfCustody
+
+/// A record read back from a `.warc.gz`, with its block digest recomputed.
+public struct ReadRecord: Sendable {
+    public var offset: Int64
+    public var length: Int64
+    public var version: String
+    public var fields: [(String, String)]
+    public var blockLength: Int64
+    /// sha256 hex of the block as stored.
+    public var blockSHA256: String
+    /// The block, when it was no larger than the reader's keep limit.
+    public var block: [UInt8]?
+
+    /// The first field with this name (case-insensitive).
+    public func field(_ name: String) -> String? {
+        fields.first { $0.0.caseInsensitiveCompare(name) }?.1
+    }
+
+    public var type: String? { field("WARC-Type") }
+    public var recordID: String? { field("WARC-Record-ID") }
+    public var targetURI: String? { field("WARC-Target-URI") }
+}
+
+extension String {
+    func caseInsensitiveCompare(_ other: String) -> Bool {
+        lowercased() == other.lowercased()
+    }
+}
+
+/// Reads every record of a `.warc.gz`, member by member, in constant memory
+/// (blocks are hashed as they stream; only blocks up to `keepBlocksUpTo` bytes are kept).
+public struct WARCReader {
+    public let path: String
+    public var keepBlocksUpTo: Int64
+
+    public init(path: String, keepBlocksUpTo: Int64 = 0) {
+        self.path = path
+        self.keepBlocksUpTo = keepBlocksUpTo
+    }
+
+    /// Calls `visit` for each record in order. Throws (verification-failed) on a
+    /// truncated or malformed file, after visiting the records before the damage.
+    public func forEachRecord(_ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
+        let reader = try GzipMemberReader(path: path)
+        while true {
+            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo)
+            guard let (offset, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
+                try parser.feed(bytes)
+            }) else { return }
+            var record = try parser.finish(path: path, offset: offset)
+            record.offset = offset
+            record.length = length
+            try visit(record)
+        }
+    }
+
+    /// All records (convenience for small files and tests).
+    public func records() throws(ExhibitError) -> [ReadRecord] {
+        var result: [ReadRecord] = []
+        try forEachRecord { result.append($0) }
+        return result
+    }
+}
+
+/// Splits one decompressed member into header, block and trailer.
+private struct RecordParser {
+    let keepBlocksUpTo: Int64
+    var header: [UInt8] = []
+    var headerDone = false
+    var fields: [(String, String)] = []
+    var version = ""
+    var contentLength: Int64 = 0
+    var blockSeen: Int64 = 0
+    var trailer: [UInt8] = []
+    var block: [UInt8]? = nil
+    let digest = DigestStream([.sha256])
+
+    init(keepBlocksUpTo: Int64) {
+        self.keepBlocksUpTo = keepBlocksUpTo
+    }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
+        var index = 0
+        if !headerDone {
+            while index < bytes.count {
+                header.append(bytes[index])
+                index += 1
+                if header.count >= 4, header[header.count - 4] == 13, header[header.count - 3] == 10,
+                   header[header.count - 2] == 13, header[header.count - 1] == 10 {
+                    try parseHeader()
+                    headerDone = true
+                    break
+                }
+                guard header.count <= 1 << 20 else {
+                    throw ExhibitError(.verificationFailed, "a WARC record header is longer than 1 MiB")
+                }
+            }
+        }
+        guard headerDone, index < bytes.count else { return }
+        let remainingBlock = contentLength - blockSeen
+        let take = Int(min(Int64(bytes.count - index), remainingBlock))
+        if take > 0 {
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])
+            digest.update(slice)
+            if block != nil { block!.append(contentsOf: slice) }
+            blockSeen += Int64(take)
+            index += take
+        }
+        if index < bytes.count {
+            trailer.append(contentsOf: bytes[index...])
+            guard trailer.count <= 4 else {
+                throw ExhibitError(.verificationFailed, "a WARC record has bytes beyond its Content-Length")
+            }
+        }
+    }
+
+    mutating func parseHeader() throws(ExhibitError) {
+        let text = String(decoding: header.dropLast(4), as: UTF8.self)
+        var lines = text.components(separatedBy: "\r\n")
+        version = lines.removeFirst()
+        guard version.hasPrefix("WARC/") else {
+            throw ExhibitError(.verificationFailed, "a record does not start with a WARC version line")
+        }
+        for line in lines {
+            if let first = line.first, first == " " || first == "\t", !fields.isEmpty {
+                fields[fields.count - 1].1 += "\n" + line.trimming(" \t")
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":") else {
+                throw ExhibitError(.verificationFailed, "a WARC header line has no colon")
+            }
+            fields.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimming(" \t")))
+        }
+        guard let length = fields.first(where: { $0.0.caseInsensitiveCompare("Content-Length") }).flatMap({ Int64($0.1) }),
+              length >= 0 else {
+            throw ExhibitError(.verificationFailed, "a WARC record has no valid Content-Length")
+        }
+        contentLength = length
+        if length <= keepBlocksUpTo { block = [] }
+    }
+
+    func finish(path: String, offset: Int64) throws(ExhibitError) -> ReadRecord {
+        guard headerDone else {
+            throw ExhibitError(.verificationFailed, "the record at offset \(offset) has an incomplete header")
+        }
+        guard blockSeen == contentLength else {
+            throw ExhibitError(.verificationFailed, "the record at offset \(offset) is shorter than its Content-Length (\(blockSeen) of \(contentLength) bytes)")
+        }
+        guard trailer == [13, 10, 13, 10] else {
+            throw ExhibitError(.verificationFailed, "the record at offset \(offset) does not end with CRLF CRLF")
+        }
+        return ReadRecord(
+            offset: offset, length: 0, version: version, fields: fields, blockLength: contentLength,
+            blockSHA256: digest.finishHex()[.sha256]!, block: block)
+    }
+}

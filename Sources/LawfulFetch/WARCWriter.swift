@@ -1,0 +1,197 @@
+public import ChainOfCustody
+import Foundation
+
+/// One WARC 1.1 record to write.
+public struct WARCRecord: Sendable {
+    /// What holds the record's block: bytes in memory, optionally followed by the
+    /// contents of a spool file (a streamed HTTP body).
+    public struct Block: Sendable {
+        public var head: [UInt8]
+        public var spoolPath: String?
+        public var spoolLength: Int64
+        /// sha256 hex of the whole block, when the caller computed it while
+        /// streaming; computed by the writer otherwise (in-memory blocks only).
+        public var sha256: String?
+
+        public init(bytes: [UInt8]) {
+            head = bytes
+            spoolPath = nil
+            spoolLength = 0
+            sha256 = nil
+        }
+
+        public init(head: [UInt8], spoolPath: String, spoolLength: Int64, sha256: String) {
+            self.head = head
+            self.spoolPath = spoolPath
+            self.spoolLength = spoolLength
+            self.sha256 = sha256
+        }
+
+        public var length: Int64 { Int64(head.count) + spoolLength }
+    }
+
+    public var type: String
+    public var recordID: String
+    public var date: String
+    public var targetURI: String?
+    public var contentType: String?
+    /// Further named fields, in order (WARC-IP-Address, WARC-Concurrent-To …).
+    public var fields: [(String, String)]
+    public var payloadSHA256: String?
+    public var block: Block
+
+    public init(
+        type: String, recordID: String = WARCRecord.newRecordID(), date: String, targetURI: String? = nil,
+        contentType: String?, fields: [(String, String)] = [], payloadSHA256: String? = nil, block: Block
+    ) {
+        self.type = type
+        self.recordID = recordID
+        self.date = date
+        self.targetURI = targetURI
+        self.contentType = contentType
+        self.fields = fields
+        self.payloadSHA256 = payloadSHA256
+        self.block = block
+    }
+
+    /// `<urn:uuid:…>` with a random (version 4) UUID.
+    public static func newRecordID() -> String {
+        "<urn:uuid:\(UUID().uuidString.lowercased())>"
+    }
+}
+
+/// Where a record landed in a .warc.gz: what the ledger's capture subject lists.
+public struct WrittenRecord: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    public var targetURI: String?
+    /// The gzip member's offset and length in the file, as `warcio index` reports.
+    public var offset: Int64
+    public var length: Int64
+    public var blockDigest: String
+    public var payloadSHA256: String?
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "type": .string(type), "offset": .integer(offset),
+            "length": .integer(length), "block_digest": .string(blockDigest),
+        ]
+        object["target_uri"] = targetURI.map { .string($0) } ?? .null
+        object["payload_sha256"] = payloadSHA256.map { .string($0) } ?? .null
+        return .object(object)
+    }
+}
+
+/// Writes a `.warc.gz` (WARC 1.1, one gzip member per record) under a temporary
+/// name; ``seal()`` flushes it and returns its digest, and ``commit()`` renames
+/// it to its final name once the ledger has recorded it (DESIGN §2).
+public final class WARCWriter {
+    public let finalPath: String
+    public var temporaryPath: String { finalPath + ".tmp" }
+    private let fd: Int32
+    private let fileDigest = DigestStream([.sha256])
+    /// Bytes written so far: the next record's offset.
+    public private(set) var size: Int64 = 0
+    public private(set) var recordCount = 0
+    private var closed = false
+
+    public init(finalPath: String) throws(ExhibitError) {
+        self.finalPath = finalPath
+        fd = open(finalPath + ".tmp", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot create the WARC file \(finalPath).tmp") }
+    }
+
+    deinit {
+        if !closed { close(fd) }
+    }
+
+    /// Appends one record as its own gzip member.
+    @discardableResult
+    public func write(_ record: WARCRecord) throws(ExhibitError) -> WrittenRecord {
+        let blockDigest: String
+        if let known = record.block.sha256 {
+            blockDigest = known
+        } else {
+            precondition(record.block.spoolPath == nil, "a spooled block needs its digest computed while streaming")
+            blockDigest = Digest.sha256Hex(record.block.head)
+        }
+        var header = "WARC/1.1\r\n"
+        header += "WARC-Type: \(record.type)\r\n"
+        header += "WARC-Record-ID: \(record.recordID)\r\n"
+        header += "WARC-Date: \(record.date)\r\n"
+        if let target = record.targetURI { header += "WARC-Target-URI: \(target)\r\n" }
+        for (name, value) in record.fields { header += "\(name): \(value)\r\n" }
+        header += "WARC-Block-Digest: sha256:\(blockDigest)\r\n"
+        if let payload = record.payloadSHA256 { header += "WARC-Payload-Digest: sha256:\(payload)\r\n" }
+        if let contentType = record.contentType { header += "Content-Type: \(contentType)\r\n" }
+        header += "Content-Length: \(record.block.length)\r\n\r\n"
+
+        let offset = size
+        let compressor = GzipMemberCompressor { (bytes) throws(ExhibitError) in try self.append(bytes) }
+        try compressor.compress(Array(header.utf8))
+        try compressor.compress(record.block.head)
+        if let spool = record.block.spoolPath {
+            try Self.stream(spool, expectedLength: record.block.spoolLength) { (chunk) throws(ExhibitError) in
+                try compressor.compress(chunk)
+            }
+        }
+        try compressor.compress(Array("\r\n\r\n".utf8))
+        try compressor.finish()
+        recordCount += 1
+        return WrittenRecord(
+            id: record.recordID, type: record.type, targetURI: record.targetURI, offset: offset,
+            length: size - offset, blockDigest: "sha256:" + blockDigest, payloadSHA256: record.payloadSHA256)
+    }
+
+    /// Flushes the file to disk and returns its sha256 and size; no more writes.
+    public func seal() throws(ExhibitError) -> (sha256: String, size: Int64) {
+        guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the WARC file \(temporaryPath)") }
+        close(fd)
+        closed = true
+        return (fileDigest.finishHex()[.sha256]!, size)
+    }
+
+    /// Renames the sealed file to its final name (after its ledger entries are on disk).
+    public func commit() throws(ExhibitError) {
+        precondition(closed, "commit() before seal()")
+        guard rename(temporaryPath, finalPath) == 0 else {
+            throw AtomicFile.posixError("Cannot rename \(temporaryPath) to \(finalPath)")
+        }
+        AtomicFile.syncDirectory(containing: finalPath)
+    }
+
+    /// Removes the unfinished file (a job that recorded nothing).
+    public func discard() {
+        if !closed { close(fd); closed = true }
+        unlink(temporaryPath)
+    }
+
+    private func append(_ bytes: [UInt8]) throws(ExhibitError) {
+        try AtomicFile.writeAll(fd, bytes, path: temporaryPath)
+        fileDigest.update(bytes)
+        size += Int64(bytes.count)
+    }
+
+    /// Reads a spool file in large blocks.
+    static func stream(_ path: String, expectedLength: Int64, _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read the spool file \(path)") }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw AtomicFile.posixError("Cannot read the spool file \(path)")
+            }
+            total += Int64(count)
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        guard total == expectedLength else {
+            throw ExhibitError(.storage, "The spool file \(path) changed size while being archived (\(total) bytes, expected \(expectedLength)).")
+        }
+    }
+}
