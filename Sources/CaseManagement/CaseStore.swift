@@ -185,6 +185,10 @@ public struct CaseStore: Sendable {
     @discardableResult
     public func append(_ drafts: [LedgerDraft], to caseID: String, signer: LedgerSigner) throws(ExhibitError) -> [LedgerEntry] {
         try requireCase(caseID)
+        // Writers hold the case's shared lock, so no other command's recovery
+        // mistakes this write's temporary files for leftovers.
+        let lock = try CaseRecovery.WriterLock(caseDirectory: directory(of: caseID))
+        defer { withExtendedLifetime(lock) {} }
         let entries = try ledger(of: caseID).append(drafts, caseID: caseID, signer: signer)
         try? refreshCache(caseID)
         return entries

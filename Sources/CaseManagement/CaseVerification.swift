@@ -40,13 +40,92 @@ public struct CaseVerification: Sendable {
     /// the workspace beside it, `../../actors`).
     public static func verify(directory: String, keyFor: (String) -> VerifyingKey?) throws(ExhibitError) -> Report {
         let caseID = (directory as NSString).lastPathComponent
-        let bytes = try AtomicFile.read(directory + "/ledger.jsonl")
+        let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
+        var files = checkFiles(directory: directory, entries: ledger.entries)
+        files += checkCache(directory: directory, entries: ledger.entries)
         return Report(
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
-            withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings)
+            withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings + files)
+    }
+
+    /// case.json is only a cache, but it remembers how long the ledger was when
+    /// it was last written: a ledger that is now shorter lost entries at its end,
+    /// which the chain alone cannot show (trusted timestamps anchor it for good).
+    static func checkCache(directory: String, entries: [LedgerEntry]) -> [Verifier.Finding] {
+        guard let bytes = try? AtomicFile.read(directory + "/case.json"),
+              let cache = try? JSONValue(parsing: bytes),
+              let count = cache["entry_count"]?.intValue, let head = cache["ledger_head"]?.stringValue else { return [] }
+        guard count > Int64(entries.count) else { return [] }
+        if entries.indices.contains(Int(count) - 1), entries[Int(count) - 1].hash == head { return [] }
+        return [Verifier.Finding(.missing, path: "ledger.jsonl", seq: Int64(entries.count + 1),
+                                 detail: "case.json recorded \(count) entries ending with head \(head), but the ledger has \(entries.count): entries were removed from its end")]
+    }
+
+    /// Every file the ledger records must be present with its digest and size;
+    /// every file present must be recorded. Leftover `*.tmp` files of an
+    /// interrupted write are reported without failing (DESIGN §2).
+    static func checkFiles(directory: String, entries: [LedgerEntry]) -> [Verifier.Finding] {
+        var recorded: [String: (sha256: String, size: Int64?, seq: Int64)] = [:]
+        for entry in entries {
+            guard let subject = entry.subject else { continue }
+            for key in ["warc", "blob"] {
+                guard let object = subject[key], let sha = object["sha256"]?.stringValue,
+                      let file = object["file"]?.stringValue ?? object["path"]?.stringValue else { continue }
+                recorded[file] = (sha, object["size"]?.intValue, entry.seq)
+            }
+        }
+        var findings: [Verifier.Finding] = []
+        let manager = FileManager.default
+        for (file, expected) in recorded.sorted(by: { $0.key < $1.key }) {
+            let path = directory + "/" + file
+            var candidate = path
+            var interrupted = false
+            if !manager.fileExists(atPath: path) {
+                let temporary = CaseRecovery.temporaryFiles(in: directory).first {
+                    $0 == file + ".tmp" || ($0.hasPrefix(file + ".") && $0.hasSuffix(".tmp"))
+                }
+                guard let temporary else {
+                    findings.append(.init(.missing, path: file, seq: expected.seq, detail: "recorded in the ledger (sha256 \(expected.sha256)) but not in the case"))
+                    continue
+                }
+                candidate = directory + "/" + temporary
+                interrupted = true
+            }
+            guard let (digests, size) = try? Digest.file(atPath: candidate) else {
+                findings.append(.init(.missing, path: file, seq: expected.seq, detail: "cannot be read"))
+                continue
+            }
+            let actual = digests[.sha256] ?? ""
+            if actual != expected.sha256 {
+                findings.append(.init(.tampered, path: file, seq: expected.seq, detail: "expected sha256 \(expected.sha256) found \(actual)"))
+            } else if let expectedSize = expected.size, expectedSize != size {
+                findings.append(.init(.tampered, path: file, seq: expected.seq, detail: "expected \(expectedSize) bytes found \(size)"))
+            } else if interrupted {
+                findings.append(.init(.interrupted, path: file, seq: expected.seq, detail: "recorded and intact under its temporary name; the next command on the case renames it"))
+            }
+        }
+        let ignored: Set<String> = ["ledger.jsonl", "case.json"]
+        if let enumerator = manager.enumerator(atPath: directory) {
+            while let relative = enumerator.nextObject() as? String {
+                var isDirectory: ObjCBool = false
+                manager.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
+                if isDirectory.boolValue || ignored.contains(relative) || recorded[relative] != nil { continue }
+                if relative.hasSuffix(".tmp") {
+                    let base = String(relative.dropLast(4))
+                    let covered = recorded.keys.contains { base == $0 || base.hasPrefix($0 + ".") }
+                    if !covered {
+                        findings.append(.init(.interrupted, path: relative, detail: "an interrupted write that was never recorded: not evidence; the next command on the case removes it"))
+                    }
+                    continue
+                }
+                if relative.hasPrefix("timestamps/") && relative.hasSuffix(".tsr") { continue }
+                findings.append(.init(.unexpected, path: relative, detail: "a file the ledger does not account for"))
+            }
+        }
+        return findings
     }
 
     /// Public keys of the workspace that holds `directory` (cases/<ID> → ../..),

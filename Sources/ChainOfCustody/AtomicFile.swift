@@ -6,7 +6,9 @@ import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically with the given permissions.
     public static func write(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o600) throws(ExhibitError) {
-        let temporary = path + ".tmp"
+        // Unique per process and thread, so concurrent writers of one cache never
+        // share a temporary file.
+        let temporary = path + ".\(getpid())-\(pthread_self()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw posixError("Cannot write \(path)") }
         do throws(ExhibitError) {

@@ -62,7 +62,7 @@ public struct Ledger: Sendable {
     /// Every entry, strictly parsed; throws on the first malformed line.
     /// (``LedgerVerifier`` reads damaged ledgers leniently and reports each problem.)
     public func entries() throws(ExhibitError) -> [LedgerEntry] {
-        let bytes = try AtomicFile.read(path)
+        let bytes = try readLocked()
         var entries: [LedgerEntry] = []
         for (number, line) in Self.lines(of: bytes).enumerated() {
             do {
@@ -75,6 +75,19 @@ public struct Ledger: Sendable {
             }
         }
         return entries
+    }
+
+    /// The file's bytes, read under a shared lock so that an append in progress
+    /// in another process is never seen half-written.
+    public func readLocked() throws(ExhibitError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read the ledger \(path)") }
+        defer { close(fd) }
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the ledger \(path)") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try AtomicFile.read(path)
     }
 
     /// The last entry, or nil for an empty ledger.

@@ -99,8 +99,14 @@ public struct LedgerEntry: Sendable, Equatable {
     }
 
     public init(json value: JSONValue) throws(ExhibitError) {
-        guard case .object = value else {
+        guard case .object(let members) = value else {
             throw ExhibitError(.verificationFailed, "not a JSON object")
+        }
+        // Anything outside the chained fields would be covered by no hash or
+        // signature, so a line with an unknown member is not a ledger entry.
+        let known: Set<String> = ["seq", "time", "case", "actor", "action", "subject", "salt", "subject_digest", "prev", "hash", "sig", "withheld"]
+        if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ExhibitError(.verificationFailed, "unknown member \"\(unknown)\" (not covered by the hash or signature)")
         }
         func string(_ key: String) throws(ExhibitError) -> String {
             guard let text = value[key]?.stringValue else {

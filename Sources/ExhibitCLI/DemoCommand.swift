@@ -1,7 +1,9 @@
 import ArgumentParser
 import CaseManagement
 import ChainOfCustody
+import FixtureServer
 import Foundation
+import LawfulFetch
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,20 +29,36 @@ struct DemoCommand: ParsableCommand {
     }
 }
 
-/// The demo's steps, each a library call a user could make from the CLI.
+/// The demo's steps, each a library call a user could make from the CLI:
+/// serve the Fixtures site on loopback, open a case, capture the site, verify.
 enum DemoScenario {
     struct Result: Encodable {
         var workspace: String
         var caseID: String
         var supervisor: String
         var investigator: String
+        var site: String
+        var captured: Int
+        var failed: Int
+        var refused: Int
+        var warcFiles: [String]
         var entries: Int
         var ledgerHead: String
         var intact: Bool
         var lines: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case workspace, supervisor, investigator, site, captured, failed, refused, entries, intact, lines
+            case caseID = "case"
+            case warcFiles = "warc_files"
+            case ledgerHead = "ledger_head"
+        }
     }
 
     static func run(workspacePath: String) throws -> Result {
+        guard let siteDirectory = FixtureSite.defaultSiteDirectory ?? bundledSite() else {
+            throw ExhibitError(.storage, "The demo site (Fixtures/site) was not found; run `exhibit demo` from the source tree or set EXHIBIT_FIXTURES to its directory.")
+        }
         var lines: [String] = []
         let workspace = try Workspace.create(at: workspacePath, agency: "Exhibit Demo Police Department")
         lines.append("workspace   \(workspace.root)")
@@ -51,30 +69,54 @@ enum DemoScenario {
         let templates = try CaseTemplates.load()
         let session = try ActingSession(workspace: workspace, templates: templates, actorID: investigator.id)
         let opened = try session.openCase(
-            category: "online-crime", title: "Threats posted against a local business",
-            fields: ["subtype": "cyberstalking", "complainant_reference": "RPT-2026-0042"])
-        lines.append("case        \(opened.id) (online-crime) opened by \(investigator.id)")
-        _ = try session.note(opened.id, text: "Complainant reported threatening posts on a community news site.")
-        let report = try CaseVerification.verify(
-            directory: session.store.directory(of: opened.id),
-            keyFor: { registry.verifyingKey(for: $0) })
+            category: "crime-imagery", title: "Images of an assault shared on a community news site",
+            fields: ["incident_reference": "RPT-2026-0042"])
+        lines.append("case        \(opened.id) (crime-imagery: media capture on) opened by \(investigator.id)")
+
+        let site = try FixtureSite.startBlocking(host: "127.0.0.1", siteDirectory: siteDirectory)
+        defer { site.stopBlocking() }
+        lines.append("site        \(site.baseURL)/ serving \(siteDirectory) on loopback")
+        var options = CaptureOptions(urls: [
+            site.baseURL + "/", site.baseURL + "/profile.html", site.baseURL + "/article.html",
+            site.baseURL + "/forum.html", site.baseURL + "/legacy-1252.html",
+        ])
+        options.allowNetworks = ["127.0.0.1/32"]
+        options.allowReason = "exhibit demo: the bundled Fixtures site served on this machine"
+        var progress: [String] = []
+        let report = try CaptureJob(session: session, caseID: opened.id, options: options).run { progress.append($0) }
+        for line in progress { lines.append("  " + line) }
+        lines.append("capture     \(report.captured.count) captured, \(report.failed.count) failed, \(report.refused.count) refused")
+        for file in report.warcFiles {
+            lines.append("warc        \(session.store.directory(of: opened.id))/\(file)")
+        }
+
         let custodian = try ActingSession(workspace: workspace, templates: templates, actorID: supervisor.id)
+        let report2 = try CaseVerification.verify(
+            directory: custodian.store.directory(of: opened.id), keyFor: { registry.verifyingKey(for: $0) })
+        try custodian.authorize(.verify, caseID: opened.id, command: "verify")
         try custodian.store.append(
             LedgerDraft(action: "verify", subject: .object([
-                "result": .string(report.intact ? "intact" : "failed"),
-                "findings": .integer(Int64(report.findings.count)),
-                "ledger_head": .string(report.head ?? ""),
-                "entries": .integer(Int64(report.entryCount)),
+                "result": .string(report2.intact ? "intact" : "failed"),
+                "findings": .integer(Int64(report2.findings.filter(\.isFailure).count)),
+                "ledger_head": .string(report2.head ?? ""),
+                "entries": .integer(Int64(report2.entryCount)),
             ])),
             to: opened.id, signer: try custodian.signer())
-        for finding in report.findings { lines.append(finding.line) }
-        lines.append("verify      \(report.intact ? "intact" : "NOT INTACT"): \(report.entryCount) ledger entries, chain and Ed25519 signatures checked")
+        for finding in report2.findings { lines.append(finding.line) }
+        lines.append("verify      \(report2.intact ? "intact" : "NOT INTACT"): \(report2.entryCount) ledger entries, chain, signatures, WARC and blob digests checked by \(supervisor.id)")
         let state = try custodian.store.state(of: opened.id)
-        lines.append("ledger      \(session.store.ledger(of: opened.id).path)")
-        lines.append("head        \(state.ledgerHead) (\(state.entryCount) entries, including the custodian's verify)")
+        lines.append("ledger      \(custodian.store.ledger(of: opened.id).path)")
+        lines.append("head        \(state.ledgerHead) (\(state.entryCount) entries)")
         lines.append("next        exhibit verify \(opened.id) --workspace \(workspace.root)")
         return Result(
             workspace: workspace.root, caseID: opened.id, supervisor: supervisor.id, investigator: investigator.id,
-            entries: state.entryCount, ledgerHead: state.ledgerHead, intact: report.intact, lines: lines)
+            site: site.baseURL, captured: report.captured.count, failed: report.failed.count,
+            refused: report.refused.count, warcFiles: report.warcFiles, entries: state.entryCount,
+            ledgerHead: state.ledgerHead, intact: report2.intact && report.exitCode == nil, lines: lines)
+    }
+
+    /// `$EXHIBIT_FIXTURES`, for a binary run outside the source tree.
+    private static func bundledSite() -> String? {
+        ProcessInfo.processInfo.environment["EXHIBIT_FIXTURES"]
     }
 }

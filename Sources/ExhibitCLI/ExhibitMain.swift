@@ -30,7 +30,8 @@ enum ExhibitMain {
             let message = ExhibitCommand.message(for: error)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
                 .replacingOccurrences(of: "\n", with: " ")
-            Console.error("\(message) (see `exhibit help`).")
+            let sentence = message.hasSuffix(".") ? String(message.dropLast()) : message
+            Console.error("\(sentence) (see `exhibit help`).")
             exit(2)
         }
     }

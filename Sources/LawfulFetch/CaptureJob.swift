@@ -26,7 +26,7 @@ public struct CaptureOptions: Sendable {
     /// A WARC file is sealed (and its entries committed) after this many bytes
     /// or URLs, so an interruption loses at most one batch (DESIGN §2).
     public var rotateBytes: Int64 = 512 * 1024 * 1024
-    public var rotateURLs = 200
+    public var rotateURLs = 500
 
     public init(urls: [String]) {
         self.urls = urls
@@ -75,7 +75,7 @@ public struct CaptureReport: Sendable {
 /// A capture job: fetches the URLs under the lawful-capture policy, archives
 /// every hop in a WARC file, stores media payloads as blobs, and seals it all
 /// into the case's ledger following the commit protocol of DESIGN §2.
-public struct CaptureJob {
+public struct CaptureJob: Sendable {
     public let session: ActingSession
     public let caseID: String
     public let options: CaptureOptions
