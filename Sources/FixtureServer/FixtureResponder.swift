@@ -256,7 +256,7 @@ struct FixtureResponder: HTTPResponder {
     static let gzipBody: [UInt8] = Gzip.compress(Array(gzipHTML.utf8))
 
     private static func status(_ code: Int) -> Response {
-        let status = HTTPResponse.Status(code: code)
+        let status = HTTPResponse.Status(code: code, reasonPhrase: reasonPhrase(code))
         if code == 204 || code == 304 {
             var response = Response(status: status)
             response.headers[.contentLength] = nil
@@ -265,6 +265,39 @@ struct FixtureResponder: HTTPResponder {
         var response = page(status, title: "\(code) \(status.reasonPhrase)".trimmingCharacters(in: .whitespaces), body: "Test status \(code).")
         if code == 401 { response.headers[.wwwAuthenticate] = "Basic realm=\"test\"" }
         return response
+    }
+
+    static func reasonPhrase(_ code: Int) -> String {
+        switch code {
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 408: "Request Timeout"
+        case 410: "Gone"
+        case 418: "I'm a teapot"
+        case 429: "Too Many Requests"
+        case 451: "Unavailable For Legal Reasons"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: ""
+        }
     }
 
     static func pagesPage(_ index: Int, count: Int) -> String {

@@ -80,7 +80,7 @@ public final class FixtureSite: Sendable {
         // Graceful shutdown lets a response in flight finish; past this it becomes cancellation.
         configuration.maximumGracefulShutdownDuration = .seconds(3)
         let group = ServiceGroup(configuration: configuration)
-        let runTask = Task.detached {
+        let runTask = Task.detached(executorPreference: FixtureExecutor.shared) {
             do {
                 try await group.run()
                 startup.resolve(.failure(FixtureSiteError.stoppedBeforeListening))
@@ -239,5 +239,19 @@ final class BlockingResult<Value: Sendable>: Sendable {
     func get() throws -> Value {
         guard let result = value.withLockedValue({ $0 }) else { throw FixtureSiteError.stoppedBeforeListening }
         return try result.get()
+    }
+}
+
+/// Runs the fixture site's tasks on threads of their own, not the Swift
+/// concurrency pool: on a 2-core machine that pool has two threads, and tests
+/// that block one (waiting on a child process) would otherwise starve the
+/// server they are talking to. Dispatch's global queues add threads when blocked.
+final class FixtureExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = FixtureExecutor()
+    private let queue = DispatchQueue(label: "exhibit.fixture-site", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -238,6 +238,11 @@ struct CaptureRun {
         if mkdir(warcDirectory, 0o700) != 0 && errno != EEXIST {
             throw AtomicFile.posixError("Cannot create \(warcDirectory)")
         }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: warcDirectory, isDirectory: &isDirectory), isDirectory.boolValue,
+              access(warcDirectory, W_OK) == 0 else {
+            throw ExhibitError(.storage, "Cannot write WARC files: \(warcDirectory) is not a writable directory; check the workspace's permissions and disk.")
+        }
         let crawling = options.depth > 0
         let engine = try TransferEngine(options: EngineOptions(
             policy: policy, userAgent: job.session.workspace.info.userAgent ?? ExhibitRelease.userAgent,

@@ -1,0 +1,24 @@
+import LawfulFetch
+import Testing
+
+/// The libcurl binding (DESIGN §13): the typed shim reaches the linked libcurl, which
+/// is Debian's OpenSSL build (libcurl4-openssl-dev).
+@Suite("libcurl binding")
+struct CurlBindingTests {
+    @Test func versionNamesLibcurlAndOpenSSL() throws {
+        let version = Curl.version
+        #expect(version.hasPrefix("libcurl/"))
+        #expect(version.contains("OpenSSL/"))
+        // libcurl/MAJOR.MINOR.PATCH
+        let first = try #require(version.split(separator: " ").first)
+        let number = first.dropFirst("libcurl/".count).split(separator: ".")
+        #expect(number.count >= 3)
+        #expect(number.prefix(3).allSatisfy { Int($0) != nil })
+    }
+
+    @Test func initialisingTwiceIsHarmless() {
+        Curl.initialize()
+        Curl.initialize()
+        #expect(Curl.version == Curl.version)
+    }
+}
