@@ -34,6 +34,22 @@ struct CaptureCommandTests {
         #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
     }
 
+    @Test("--urls-file reads one URL per line, skipping blanks and comments")
+    func urlsFile() async throws {
+        let site = try await FixtureSite.start(siteDirectory: nil)
+        defer { Task { await site.stop() } }
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let list = ws.directory.child("urls.txt")
+        try Data("# evidence list\n\(site.baseURL)/test/pages/1?count=3\n\n\(site.baseURL)/test/pages/2?count=3\n".utf8)
+            .write(to: URL(fileURLWithPath: list))
+        let result = try exhibit.run(["capture", caseID, "--urls-file", list, "--workspace", ws.root, "--actor", ws.investigatorID,
+                                      "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try ws.entries(caseID).filter { $0.action == "capture" }.count == 2)
+        #expect(site.requests().count == 2)
+    }
+
     @Test("bad input: one sentence, the documented exit code, nothing written")
     func badInput() throws {
         let ws = try TestWorkspace()

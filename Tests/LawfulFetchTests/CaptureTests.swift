@@ -87,6 +87,57 @@ struct CaptureTests {
         #expect(!replay.hasPrefix("ip:"))
     }
 
+    @Test("--media stores each media payload once in the blob store, byte for byte")
+    func mediaBlobs() async throws {
+        let siteDirectory = try #require(FixtureSite.defaultSiteDirectory)
+        let site = try await FixtureSite.start(siteDirectory: siteDirectory)
+        defer { Task { await site.stop() } }
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase(media: false)
+        let report = try await capture(ws, caseID, [site.baseURL + "/article.html", site.baseURL + "/"]) { $0.media = true }
+        #expect(report.exitCode == nil)
+        let media = try ws.entries(caseID).filter { $0.subject?["role"]?.stringValue == "media" }
+        let banner = try #require(media.first { $0.subject?["url"]?.stringValue?.hasSuffix("/media/banner.png") == true })
+        let blob = try #require(banner.subject?["blob"])
+        let path = try #require(blob["path"]?.stringValue)
+        let stored = try AtomicFile.read(ws.caseDirectory(caseID) + "/" + path)
+        let original = try AtomicFile.read(siteDirectory + "/media/banner.png")
+        #expect(stored == original)
+        #expect(blob["sha256"]?.stringValue == Digest.sha256Hex(original))
+        #expect(path == "blobs/sha256/\(Digest.sha256Hex(original).prefix(2))/\(Digest.sha256Hex(original))")
+        // Video, audio and og:image were found too, each fetched once.
+        let urls = media.compactMap { $0.subject?["url"]?.stringValue }
+        #expect(urls.contains { $0.hasSuffix("/media/clip.mp4") })
+        #expect(urls.contains { $0.hasSuffix("/media/sound.mp3") })
+        #expect(Set(urls).count == urls.count)
+        // Without --media on an online-crime case, no media is fetched.
+        let plain = try ws.openCase(media: false)
+        _ = try await capture(ws, plain, [site.baseURL + "/article.html"])
+        #expect(try ws.entries(plain).filter { $0.subject?["role"]?.stringValue == "media" }.isEmpty)
+    }
+
+    @Test("--depth 1 follows same-host links and obeys robots.txt beyond depth 0")
+    func crawl() async throws {
+        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
+        defer { Task { await site.stop() } }
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let report = try await capture(ws, caseID, [site.baseURL + "/"]) {
+            $0.depth = 1
+            $0.delay = 0.01
+        }
+        #expect(report.exitCode == nil, "\(report.failed) \(report.refused)")
+        let pages = try ws.entries(caseID).filter { $0.action == "capture" }.compactMap { $0.subject?["url"]?.stringValue }
+        #expect(pages.contains(site.baseURL + "/article.html"))
+        #expect(pages.contains(site.baseURL + "/robots.txt"))
+        #expect(!pages.contains { $0.contains("/private/") })
+        #expect(report.skippedByRobots.contains { $0.contains("/private/secret.html") })
+        #expect(!site.requests().contains { $0.uri.contains("/private/") })
+        // Links to other hosts are not followed.
+        #expect(!site.requests().isEmpty)
+        #expect(pages.allSatisfy { $0.hasPrefix(site.baseURL) })
+    }
+
     @Test("redirects, chunked, gzip, error statuses and access restriction are recorded as transferred")
     func recordsAsTransferred() async throws {
         let site = try await FixtureSite.start(siteDirectory: nil)
