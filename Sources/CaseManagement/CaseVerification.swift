@@ -38,7 +38,12 @@ public struct CaseVerification: Sendable {
     /// Checks the case at `directory`. Public keys come from `keyFor`, normally
     /// the workspace's actors/ (a case directory copied elsewhere is checked against
     /// the workspace beside it, `../../actors`).
-    public static func verify(directory: String, keyFor: (String) -> VerifyingKey?) throws(ExhibitError) -> Report {
+    /// `recordChecks` adds checks that need other modules (the WARC record
+    /// checks of LawfulFetch); each gets the case directory and the ledger entries.
+    public static func verify(
+        directory: String, keyFor: (String) -> VerifyingKey?,
+        recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = []
+    ) throws(ExhibitError) -> Report {
         let caseID = (directory as NSString).lastPathComponent
         let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
@@ -46,6 +51,7 @@ public struct CaseVerification: Sendable {
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
         var files = checkFiles(directory: directory, entries: ledger.entries)
         files += checkCache(directory: directory, entries: ledger.entries)
+        for check in recordChecks { files += check(directory, ledger.entries) }
         return Report(
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
             withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings + files)

@@ -2,6 +2,7 @@ import ArgumentParser
 import CaseManagement
 import ChainOfCustody
 import Foundation
+import LawfulFetch
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,8 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
         let report = try CaseVerification.verify(
-            directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory))
+            directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
+            recordChecks: [WARCVerification.check])
         try recordIfCustodian(report)
         if options.json {
             try Console.json(VerifyOutput(report))
