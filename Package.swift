@@ -59,7 +59,10 @@ let package = Package(
         ),
         .target(
             name: "ExhibitTestSupport",
-            dependencies: ["CaseManagement", "ChainOfCustody", "FixtureServer"]
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "FixtureServer", "COpenSSL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
 
         .testTarget(name: "ChainOfCustodyTests", dependencies: ["ChainOfCustody", "ExhibitTestSupport"]),

@@ -77,6 +77,24 @@ public struct ActingSession: Sendable {
         return try store.append(LedgerDraft(action: "close", subject: .object(subject)), to: caseID, signer: try signer())
     }
 
+    /// `exhibit transfer`: hands custody of the case to another custodian.
+    public func transfer(_ caseID: String, to target: String, reason: String) throws(ExhibitError) -> LedgerEntry {
+        try authorize(.transfer, caseID: caseID, command: "transfer")
+        let recipient = try actors.actor(target)
+        guard recipient.has(.custodian) else {
+            throw ExhibitError(.storage, "Actor \(recipient.id) (\(recipient.name)) is not a custodian and cannot take custody; a supervisor can add the role to a new actor.")
+        }
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw ExhibitError(.usage, "Say why custody changes hands with --reason TEXT.") }
+        let state = try store.state(of: caseID)
+        let subject: JSONValue = .object([
+            "from": .string(state.custody.last?.actor ?? actor.id),
+            "to": .string(recipient.id),
+            "reason": .string(reason),
+        ])
+        return try store.append(LedgerDraft(action: "transfer", subject: subject), to: caseID, signer: try signer())
+    }
+
     /// `exhibit case show`: reading a case is itself recorded as a `view` entry.
     public func show(_ caseID: String) throws(ExhibitError) -> CaseState {
         try authorize(.read, caseID: caseID, command: "case show")

@@ -82,6 +82,10 @@ public struct CaseVerification: Sendable {
                       let file = object["file"]?.stringValue ?? object["path"]?.stringValue else { continue }
                 recorded[file] = (sha, object["size"]?.intValue, entry.seq)
             }
+            for object in subject["files"]?.arrayValue ?? [] {
+                guard let sha = object["sha256"]?.stringValue, let file = object["path"]?.stringValue else { continue }
+                recorded[file] = (sha, object["size"]?.intValue, entry.seq)
+            }
         }
         var findings: [Verifier.Finding] = []
         let manager = FileManager.default
@@ -127,7 +131,6 @@ public struct CaseVerification: Sendable {
                     }
                     continue
                 }
-                if relative.hasPrefix("timestamps/") && relative.hasSuffix(".tsr") { continue }
                 findings.append(.init(.unexpected, path: relative, detail: "a file the ledger does not account for"))
             }
         }

@@ -93,7 +93,7 @@ enum DemoScenario {
         let custodian = try ActingSession(workspace: workspace, templates: templates, actorID: supervisor.id)
         let report2 = try CaseVerification.verify(
             directory: custodian.store.directory(of: opened.id), keyFor: { registry.verifyingKey(for: $0) },
-            recordChecks: [WARCVerification.check])
+            recordChecks: [WARCVerification.check, TrustedTimestamp.check])
         try custodian.authorize(.verify, caseID: opened.id, command: "verify")
         try custodian.store.append(
             LedgerDraft(action: "verify", subject: .object([

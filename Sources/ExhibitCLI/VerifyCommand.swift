@@ -22,7 +22,7 @@ struct VerifyCommand: ParsableCommand {
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
         let report = try CaseVerification.verify(
             directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
-            recordChecks: [WARCVerification.check])
+            recordChecks: [WARCVerification.check, TrustedTimestamp.check])
         try recordIfCustodian(report)
         if options.json {
             try Console.json(VerifyOutput(report))
@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
         let withheld = report.withheldCount > 0 ? ", \(report.withheldCount) withheld" : ""
         let failures = report.findings.filter(\.isFailure).count
         if report.intact {
-            return "\(report.caseID): intact — \(report.entryCount) ledger entries\(withheld), chain and signatures verified; head \(report.head ?? "-")"
+            return "\(report.caseID): intact — \(report.entryCount) ledger entries\(withheld); chain, signatures, files, WARC records and timestamps verified; head \(report.head ?? "-")"
         }
         return "\(report.caseID): NOT INTACT — \(failures) problem\(failures == 1 ? "" : "s") in \(report.entryCount) readable ledger entries\(withheld)"
     }
