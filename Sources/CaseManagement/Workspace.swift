@@ -74,7 +74,7 @@ public struct Workspace: Sendable {
     /// The tree is built in a hidden sibling directory and renamed into place, so
     /// a failure leaves nothing behind.
     @discardableResult
-    public static func create(at root: String, agency: String) throws(ExhibitError) -> Workspace {
+    public static func create(at root: String, agency: String, extraDigests: [DigestAlgorithm] = []) throws(ExhibitError) -> Workspace {
         let trimmed = agency.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw ExhibitError(.usage, "The agency name is empty; pass --agency NAME.")
@@ -106,7 +106,8 @@ public struct Workspace: Sendable {
             }
             let info = Info(
                 format: "exhibit-workspace", formatVersion: formatVersion, agency: trimmed,
-                created: LedgerTime.now(), userAgent: nil, extraDigests: nil, defaultTSA: nil)
+                created: LedgerTime.now(), userAgent: nil,
+                extraDigests: extraDigests.isEmpty ? nil : extraDigests.filter { $0 != .sha256 }, defaultTSA: nil)
             try AtomicFile.write(try encodeJSON(info), to: staging + "/workspace.json", mode: 0o600)
             // rename(2) replaces an empty directory atomically.
             guard rename(staging, root) == 0 else {

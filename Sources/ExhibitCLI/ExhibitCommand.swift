@@ -58,12 +58,22 @@ struct InitCommand: ParsableCommand {
     @Option(name: .long, help: "The agency that owns the evidence, as it should appear in bundles.")
     var agency: String
 
+    @Option(name: .long, help: "Also compute this digest of every capture's payload, alongside SHA-256: sha512, sha1 or md5 (repeatable).")
+    var extraDigest: [String] = []
+
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
     func run() throws {
+        var extra: [DigestAlgorithm] = []
+        for name in extraDigest {
+            guard let algorithm = DigestAlgorithm(rawValue: name.lowercased()) else {
+                throw ValidationError("--extra-digest takes sha512, sha1 or md5, not \"\(name)\".")
+            }
+            extra.append(algorithm)
+        }
         let path = Workspace.resolvePath(workspace)
-        let created = try Workspace.create(at: path, agency: agency)
+        let created = try Workspace.create(at: path, agency: agency, extraDigests: extra)
         if json {
             try Console.json(["workspace": created.root, "agency": created.info.agency])
         } else {

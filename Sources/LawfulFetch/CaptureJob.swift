@@ -249,7 +249,8 @@ struct CaptureRun {
             connectTimeout: options.connectTimeout, totalTimeout: options.timeout, maxBytes: options.maxBytes,
             concurrency: options.concurrency, perHostConnections: crawling ? 1 : options.concurrency,
             perHostDelay: options.delay ?? (crawling ? 1 : 0), caFile: options.caFile,
-            tlsInsecure: options.tlsInsecure, spoolDirectory: warcDirectory))
+            tlsInsecure: options.tlsInsecure, spoolDirectory: warcDirectory,
+            extraDigests: job.session.workspace.info.extraDigests ?? []))
         var initial: [HopRequest] = []
         for address in addresses where seen.insert(address.withoutFragment).inserted {
             initial.append(startChain(address, role: .page, depth: 0, parent: nil))
@@ -345,6 +346,13 @@ struct CaptureRun {
             subject["content_type"] = last.contentType.map { .string($0) } ?? .null
             subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
             subject["payload_length"] = .integer(last.bodyLength)
+            if !last.extraDigests.isEmpty {
+                // Legacy forensic tools quote these; computed in the same pass over the
+                // payload as transferred.
+                var digests: [String: JSONValue] = [:]
+                for (algorithm, value) in last.extraDigests { digests[algorithm.rawValue] = .string(value) }
+                subject["payload_digests"] = .object(digests)
+            }
             if let tls = last.tls {
                 subject["tls"] = .object([
                     "version": tls.version.map { .string($0) } ?? .null,

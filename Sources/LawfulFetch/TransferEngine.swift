@@ -31,6 +31,8 @@ struct HopResult {
     var bodyLength: Int64
     var blockSHA256: String
     var payloadSHA256: String
+    /// Extra digests of the payload as transferred (workspace extra_digests), hex.
+    var extraDigests: [DigestAlgorithm: String]
     var dechunkedSHA256: String?
     var chunked: Bool
     var status: Int
@@ -65,6 +67,8 @@ struct EngineOptions {
     var tlsInsecure: Bool
     /// Where bodies are spooled while they stream in.
     var spoolDirectory: String
+    /// SHA-512, SHA-1 and MD5 computed in the same pass when the workspace asks.
+    var extraDigests: [DigestAlgorithm] = []
 }
 
 /// Per-transfer state reached from libcurl's callbacks through the userdata pointer.
@@ -80,7 +84,7 @@ final class Transfer {
     var spoolPath: String?
     var bodyLength: Int64 = 0
     let blockDigest = DigestStream([.sha256])
-    let payloadDigest = DigestStream([.sha256])
+    let payloadDigest: DigestStream
     var chunkDecoder: ChunkDecoder?
     let dechunkedDigest = DigestStream([.sha256])
     var failure: String?
@@ -98,6 +102,7 @@ final class Transfer {
         self.request = request
         self.options = options
         self.easy = easy
+        self.payloadDigest = DigestStream([.sha256] + options.extraDigests)
     }
 
     deinit {
@@ -309,10 +314,12 @@ final class Transfer {
             tlsFacts!.chainSHA256 = pems.map(Certificates.sha256Fingerprint)
         }
         let chunked = isChunked
+        var payload = payloadDigest.finishHex()
+        let payloadSHA256 = payload.removeValue(forKey: .sha256)!
         return .completed(HopResult(
             url: request.url, started: started, ended: LedgerTime.now(), requestBytes: requestBytes,
             responseHead: responseHead, spoolPath: spoolPath, bodyLength: bodyLength,
-            blockSHA256: blockDigest.finishHex()[.sha256]!, payloadSHA256: payloadDigest.finishHex()[.sha256]!,
+            blockSHA256: blockDigest.finishHex()[.sha256]!, payloadSHA256: payloadSHA256, extraDigests: payload,
             dechunkedSHA256: chunked ? dechunkedDigest.finishHex()[.sha256]! : nil, chunked: chunked,
             status: status, ip: ipPointer.map { String(cString: $0) }, port: port == 0 ? nil : port,
             tls: tlsFacts, location: headerValue("location"), contentType: headerValue("content-type"),
