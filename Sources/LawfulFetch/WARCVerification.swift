@@ -6,13 +6,13 @@ import Foundation
 public enum WARCVerification {
     /// Findings for every WARC file the ledger records. `directory` is the case directory.
     public static func check(directory: String, entries: [LedgerEntry]) -> [Verifier.Finding] {
-        // What the ledger says about each record, by file and offset.
-        var expected: [String: [Int64: (record: JSONValue, seq: Int64)]] = [:]
+        // What the ledger says about each record, by file and record id.
+        var expected: [String: [String: (record: JSONValue, seq: Int64)]] = [:]
         for entry in entries {
             guard let subject = entry.subject, let file = subject["warc"]?["file"]?.stringValue else { continue }
             for record in subject["records"]?.arrayValue ?? [] {
-                if let offset = record["offset"]?.intValue {
-                    expected[file, default: [:]][offset] = (record, entry.seq)
+                if let id = record["id"]?.stringValue {
+                    expected[file, default: [:]][id] = (record, entry.seq)
                 }
             }
         }
@@ -26,25 +26,31 @@ public enum WARCVerification {
             } else {
                 continue  // reported as MISSING by the file-level check
             }
-            var seen = Set<Int64>()
+            var seen = Set<String>()
             var damage: String?
+            var shifted = false
             do throws(ExhibitError) {
                 try WARCReader(path: path).forEachRecord { (record) throws(ExhibitError) in
-                    seen.insert(record.offset)
-                    findings += compare(record, with: records[record.offset], file: file)
+                    let id = record.recordID ?? ""
+                    seen.insert(id)
+                    let found = compare(record, with: records[id], file: file, checkPlacement: !shifted)
+                    // After one record changed size, every later offset moves: say it once.
+                    if found.contains(where: { $0.detail.contains("compressed bytes") || $0.detail.contains("offset") }) { shifted = true }
+                    findings += found
                 }
             } catch {
                 damage = error.message
             }
-            let unread = records.sorted(by: { $0.key < $1.key }).filter { !seen.contains($0.key) }
+            let unread = records.filter { !seen.contains($0.key) }
+                .sorted { ($0.value.record["offset"]?.intValue ?? 0) < ($1.value.record["offset"]?.intValue ?? 0) }
             if let damage {
                 let first = unread.first
-                let which = first.map { "record \($0.value.record["id"]?.stringValue ?? "?") (seq \($0.value.seq))" } ?? "a record"
+                let which = first.map { "record \($0.key)" } ?? "a record"
                 findings.append(.init(.tampered, path: file, seq: first?.value.seq,
                                       detail: "\(which) is damaged or truncated (\(damage)); \(max(0, unread.count - 1)) later records could not be checked"))
             } else {
-                for (offset, (record, seq)) in unread {
-                    findings.append(.init(.missing, path: file, seq: seq, detail: "record \(record["id"]?.stringValue ?? "?") expected at offset \(offset) is not there"))
+                for (id, (record, seq)) in unread {
+                    findings.append(.init(.missing, path: file, seq: seq, detail: "record \(id) expected at offset \(record["offset"]?.intValue ?? -1) is not there"))
                 }
             }
         }
@@ -52,7 +58,7 @@ public enum WARCVerification {
     }
 
     /// A record against its own block digest header and the ledger's description.
-    private static func compare(_ record: ReadRecord, with ledger: (record: JSONValue, seq: Int64)?, file: String) -> [Verifier.Finding] {
+    private static func compare(_ record: ReadRecord, with ledger: (record: JSONValue, seq: Int64)?, file: String, checkPlacement: Bool) -> [Verifier.Finding] {
         var findings: [Verifier.Finding] = []
         let id = record.recordID ?? "?"
         let header = record.field("WARC-Block-Digest") ?? ""
@@ -67,10 +73,15 @@ public enum WARCVerification {
             }
             return findings
         }
-        if expected["id"]?.stringValue != record.recordID {
-            findings.append(.init(.tampered, path: file, seq: seq, detail: "record at offset \(record.offset): expected id \(expected["id"]?.stringValue ?? "?") found \(id)"))
+        if expected["type"]?.stringValue != record.type {
+            findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): expected type \(expected["type"]?.stringValue ?? "?") found \(record.type ?? "none")"))
         }
-        if expected["length"]?.intValue != record.length {
+        if let target = expected["target_uri"]?.stringValue, target != record.targetURI {
+            findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): expected target URI \(target) found \(record.targetURI ?? "none")"))
+        }
+        if checkPlacement, expected["offset"]?.intValue != record.offset {
+            findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): expected at offset \(expected["offset"]?.intValue ?? -1) found at \(record.offset)"))
+        } else if checkPlacement, expected["length"]?.intValue != record.length {
             findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): expected \(expected["length"]?.intValue ?? -1) compressed bytes found \(record.length)"))
         }
         if expected["block_digest"]?.stringValue != actual {
