@@ -115,3 +115,66 @@ done:
 void exhibit_timestamp_free(void *pointer) {
     OPENSSL_free(pointer);
 }
+
+#include <openssl/pem.h>
+
+static ASN1_INTEGER *exhibit_timestamp_serial(struct TS_resp_ctx *context, void *data) {
+    (void)context;
+    ASN1_INTEGER *serial = ASN1_INTEGER_new();
+    if (serial != NULL) ASN1_INTEGER_set(serial, *(long *)data);
+    return serial;
+}
+
+int exhibit_timestamp_respond(const unsigned char *request, size_t request_length,
+                              const char *signer_certificate, const char *signer_key,
+                              const char *chain, long serial,
+                              unsigned char **der, size_t *der_length) {
+    int ok = 0;
+    X509 *certificate = NULL;
+    EVP_PKEY *key = NULL;
+    STACK_OF(X509) *extra = NULL;
+    TS_RESP_CTX *context = NULL;
+    TS_RESP *reply = NULL;
+    ASN1_OBJECT *policy = NULL;
+    BIO *input = NULL;
+    FILE *file = fopen(signer_certificate, "r");
+    if (file) { certificate = PEM_read_X509(file, NULL, NULL, NULL); fclose(file); }
+    file = fopen(signer_key, "r");
+    if (file) { key = PEM_read_PrivateKey(file, NULL, NULL, NULL); fclose(file); }
+    if (!certificate || !key) goto done;
+    extra = sk_X509_new_null();
+    file = chain ? fopen(chain, "r") : NULL;
+    if (file) {
+        X509 *next;
+        while ((next = PEM_read_X509(file, NULL, NULL, NULL)) != NULL) sk_X509_push(extra, next);
+        ERR_clear_error();
+        fclose(file);
+    }
+    context = TS_RESP_CTX_new();
+    policy = OBJ_txt2obj("1.2.3.4.1", 1);
+    if (!context || !policy) goto done;
+    if (!TS_RESP_CTX_set_signer_cert(context, certificate) || !TS_RESP_CTX_set_signer_key(context, key)) goto done;
+    if (!TS_RESP_CTX_set_certs(context, extra) || !TS_RESP_CTX_set_def_policy(context, policy)) goto done;
+    if (!TS_RESP_CTX_add_md(context, EVP_sha256())) goto done;
+    if (!TS_RESP_CTX_set_signer_digest(context, EVP_sha256())) goto done;
+    TS_RESP_CTX_set_serial_cb(context, exhibit_timestamp_serial, &serial);
+    input = BIO_new_mem_buf(request, (int)request_length);
+    if (!input) goto done;
+    reply = TS_RESP_create_response(context, input);
+    if (!reply) goto done;
+    unsigned char *out = NULL;
+    int length = i2d_TS_RESP(reply, &out);
+    if (length <= 0) goto done;
+    *der = out;
+    *der_length = (size_t)length;
+    ok = 1;
+done:
+    BIO_free(input);
+    TS_RESP_free(reply);
+    TS_RESP_CTX_free(context);
+    ASN1_OBJECT_free(policy);
+    sk_X509_pop_free(extra, X509_free);
+    X509_free(certificate);
+    EVP_PKEY_free(key);
+    return ok;
+}

@@ -246,11 +246,11 @@ final class BlockingResult<Value: Sendable>: Sendable {
 /// concurrency pool: on a 2-core machine that pool has two threads, and tests
 /// that block one (waiting on a child process) would otherwise starve the
 /// server they are talking to. Dispatch's global queues add threads when blocked.
-final class FixtureExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = FixtureExecutor()
+public final class FixtureExecutor: TaskExecutor, @unchecked Sendable {
+    public static let shared = FixtureExecutor()
     private let queue = DispatchQueue(label: "exhibit.fixture-site", attributes: .concurrent)
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }

@@ -24,4 +24,12 @@ int exhibit_timestamp_verify(const unsigned char *response, size_t response_leng
 
 void exhibit_timestamp_free(void *pointer);
 
+/// Answers a DER TimeStampReq as an RFC 3161 authority would, signing with the
+/// given PEM certificate and key (policy 1.2.3.4.1, SHA-256, the CA chain
+/// included). For Exhibit's local test authority; returns 1 and *der on success.
+int exhibit_timestamp_respond(const unsigned char *request, size_t request_length,
+                              const char *signer_certificate, const char *signer_key,
+                              const char *chain, long serial,
+                              unsigned char **der, size_t *der_length);
+
 #endif
