@@ -53,6 +53,18 @@ public struct ActingSession: Sendable {
         throw ExhibitError(.notPermitted, reason)
     }
 
+    /// Refuses (exit 4) a change to a case that is not open, recording the refusal
+    /// in its ledger like any other (DESIGN §14).
+    public func requireOpen(_ caseID: String, command: String) throws(ExhibitError) {
+        let state = try store.state(of: caseID)
+        guard state.status != .open else { return }
+        let reason = "Case \(state.id) is \(state.status.rawValue); nothing more can be added to it."
+        try store.append(LedgerDraft(action: "refusal", subject: .object([
+            "command": .string(command), "reason": .string(reason),
+        ])), to: caseID, signer: try signer())
+        throw ExhibitError(.notPermitted, reason)
+    }
+
     /// `exhibit case open`.
     public func openCase(category: String, title: String, fields: [String: String]) throws(ExhibitError) -> CaseState {
         try authorize(.openCase, caseID: nil, command: "case open")
@@ -64,14 +76,14 @@ public struct ActingSession: Sendable {
         try authorize(.note, caseID: caseID, command: "case note")
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw ExhibitError(.usage, "The note is empty; give its text.") }
-        try store.requireOpen(try store.state(of: caseID))
+        try requireOpen(caseID, command: "case note")
         return try store.append(LedgerDraft(action: "note", subject: .object(["text": .string(text)])), to: caseID, signer: try signer())
     }
 
     /// `exhibit case close` (supervisor).
     public func close(_ caseID: String, reason: String?) throws(ExhibitError) -> LedgerEntry {
         try authorize(.close, caseID: caseID, command: "case close")
-        try store.requireOpen(try store.state(of: caseID))
+        try requireOpen(caseID, command: "case close")
         var subject: [String: JSONValue] = [:]
         if let reason { subject["reason"] = .string(reason) }
         return try store.append(LedgerDraft(action: "close", subject: .object(subject)), to: caseID, signer: try signer())

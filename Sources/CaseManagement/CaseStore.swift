@@ -217,11 +217,4 @@ public struct CaseStore: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.casesDirectory)) ?? []
         return names.filter(Self.isValidCaseID).sorted()
     }
-
-    /// Refuses (exit 4) a change to a case that is closed.
-    public func requireOpen(_ state: CaseState) throws(ExhibitError) {
-        guard state.status == .open else {
-            throw ExhibitError(.notPermitted, "Case \(state.id) is \(state.status.rawValue); a supervisor must reopen it before anything is added.")
-        }
-    }
 }

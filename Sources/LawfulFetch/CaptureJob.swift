@@ -90,8 +90,7 @@ public struct CaptureJob: Sendable {
     /// concurrency pool). `progress` receives a line per finished URL.
     public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
         try session.authorize(.capture, caseID: caseID, command: "capture")
-        let state = try session.store.state(of: caseID)
-        try session.store.requireOpen(state)
+        try session.requireOpen(caseID, command: "capture")
         let template = session.store.templates.template(forCaseID: caseID)
 
         // Everything that can be wrong with the request is found before any write.

@@ -31,6 +31,8 @@ struct CaseLifecycleCommandTests {
         #expect(close.status == 0)
         let note = try exhibit.run(["case", "note", first, "late"] + actor)
         #expect(note.status == 4)
+        #expect(note.stderr.contains("closed"))
+        #expect(try ws.entries(first).last?.action == "refusal")
         #expect(try exhibit.run(["verify", first, "--workspace", ws.root]).status == 0)
     }
 
