@@ -15,10 +15,12 @@ let package = Package(
         .library(name: "ChainOfCustody", targets: ["ChainOfCustody"]),
         .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
+        .library(name: "CaseIndex", targets: ["CaseIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
@@ -41,8 +43,23 @@ let package = Package(
         // Swift layer.
         .target(name: "ChainOfCustody", dependencies: ["COpenSSL"]),
         .target(name: "CaseManagement", dependencies: ["ChainOfCustody"], resources: []),
-        .target(name: "PageAnalysis", dependencies: ["CLibXML2"]),
+        .target(
+            name: "PageAnalysis",
+            dependencies: ["CLibXML2", "ChainOfCustody"],
+            // Optimised in debug builds too: the tests feed it 50 MB hostile pages,
+            // and unoptimised Swift walks a million-node tree ten times slower.
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "CaseManagement", "PageAnalysis"]),
+        // The workspace index (index.sqlite): a cache of cases, artifacts, selectors
+        // and page text, rebuilt from the ledgers and WARC files alone (DESIGN §2, §7).
+        .target(
+            name: "CaseIndex",
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // The loopback web site that `exhibit demo` captures and the tests serve:
         // Fixtures/site plus routes that misbehave on purpose (redirect loops,
         // stalls, chunked and gzip bodies), with a log of every request received.
@@ -53,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,7 +84,8 @@ let package = Package(
 
         .testTarget(name: "ChainOfCustodyTests", dependencies: ["ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ExhibitTestSupport"]),
-        .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis"]),
+        .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.

@@ -5,6 +5,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/uri.h>
 #include <libxml/xmlerror.h>
 
 static pthread_once_t exhibit_html_once = PTHREAD_ONCE_INIT;
@@ -110,4 +111,11 @@ void exhibit_html_string_free(char *string) {
     if (string != NULL) {
         xmlFree(string);
     }
+}
+
+char *exhibit_html_resolve_uri(const char *reference, const char *base) {
+    if (reference == NULL || base == NULL) {
+        return NULL;
+    }
+    return (char *)xmlBuildURI((const xmlChar *)reference, (const xmlChar *)base);
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaseIndex
 import CaseManagement
 import ChainOfCustody
 import Foundation
@@ -79,6 +80,7 @@ struct CaptureCommand: ParsableCommand {
         let showProgress = !options.json && Console.isTerminal
         let report = try CaptureJob(session: session, caseID: caseID, options: capture)
             .run(progress: showProgress ? { print($0) } : nil)
+        WorkspaceIndex.catchUp(caseID: caseID, session: session)
         if options.json {
             try Console.json(CaptureOutput(report))
         } else {

@@ -333,11 +333,11 @@ struct CaptureRun {
         if action == "capture", let last = chain.hops.last {
             let body = Self.bodyForAnalysis(last)
             let isHTML = (last.contentType ?? "").lowercased().contains("html")
-            var outline: PageOutline?
-            if isHTML, let body {
-                outline = try? PageOutline(html: body, url: last.url.text, charset: HTTPHead.charset(ofContentType: last.contentType))
+            var page: AnalyzedPage?
+            if isHTML, last.bodyLength <= Int64(ArchivedResponse.analysisLimit), let body {
+                page = AnalyzedPage(html: body, url: last.url.text, contentType: last.contentType)
             }
-            let restricted = last.status == 401 || last.status == 403 || outline?.hasPasswordField == true
+            let restricted = last.status == 401 || last.status == 403 || page?.hasPasswordField == true
             subject["final_url"] = .string(last.url.text)
             subject["status"] = .integer(Int64(last.status))
             subject["access_restricted"] = .bool(restricted)
@@ -361,7 +361,10 @@ struct CaptureRun {
             } else {
                 subject["tls"] = .null
             }
-            if let title = outline?.title { subject["title"] = .string(title) }
+            if let page {
+                if let title = page.title { subject["title"] = .string(title) }
+                subject["analysis"] = page.ledgerSummary
+            }
             if chain.role == .media, last.status == 200, last.spoolPath != nil {
                 blob = try storeBlob(last, subject: &subject)
             }
@@ -372,8 +375,8 @@ struct CaptureRun {
                 else { rules = .disallowAll }
                 next += releaseWaiting(origin: chain.url.origin, rules: rules)
             }
-            if chain.role == .page, last.status == 200, let outline {
-                next += follow(outline, from: last.url, depth: chain.depth)
+            if chain.role == .page, last.status == 200, let page {
+                next += follow(page, from: last.url, depth: chain.depth)
             }
             report.captured.append(.init(
                 url: chain.url.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted,
@@ -397,19 +400,18 @@ struct CaptureRun {
     }
 
     /// Queues media (with --media) and, within --depth, links.
-    mutating func follow(_ outline: PageOutline, from url: WebAddress, depth: Int) -> [HopRequest] {
-        let base = outline.baseHref.flatMap { WebAddress($0, base: url) } ?? url
+    mutating func follow(_ page: AnalyzedPage, from url: WebAddress, depth: Int) -> [HopRequest] {
         var next: [HopRequest] = []
         if mediaEnabled {
-            for reference in outline.media {
-                guard let address = WebAddress(reference, base: base), address.isWeb, !address.hasUserInfo,
+            for reference in page.media {
+                guard let address = WebAddress(reference, base: url), address.isWeb, !address.hasUserInfo,
                       seen.insert(address.withoutFragment).inserted else { continue }
                 next.append(startChain(address, role: .media, depth: depth, parent: url.text))
             }
         }
         guard depth < options.depth else { return next }
-        for reference in outline.links {
-            guard let address = WebAddress(reference, base: base), address.isWeb, !address.hasUserInfo else { continue }
+        for reference in page.links {
+            guard let address = WebAddress(reference, base: url), address.isWeb, !address.hasUserInfo else { continue }
             if !options.otherHosts && address.origin != url.origin { continue }
             guard seen.insert(address.withoutFragment).inserted else { continue }
             // Beyond depth 0 robots.txt applies (DESIGN §14): wait for the host's rules.
@@ -459,17 +461,7 @@ struct CaptureRun {
         guard let spool = hop.spoolPath else { return hop.bodyLength == 0 ? [] : nil }
         let limit = 16 << 20
         guard let raw = try? AtomicFile.read(spool) else { return nil }
-        var body = raw
-        if hop.chunked {
-            var decoder = ChunkDecoder()
-            var payload: [UInt8] = []
-            raw.withUnsafeBytes { decoder.feed($0) { payload.append(contentsOf: $0) } }
-            body = payload
-        }
-        if let encoding = hop.contentEncoding?.lowercased(), encoding.contains("gzip") || encoding.contains("deflate") {
-            body = ContentDecoding.inflate(body, limit: limit) ?? body
-        }
-        return Array(body.prefix(limit))
+        return ContentDecoding.payload(raw, chunked: hop.chunked, contentEncoding: hop.contentEncoding, limit: limit)
     }
 
     /// Copies a media payload into the content-addressed blob store under a

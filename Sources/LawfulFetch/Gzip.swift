@@ -68,10 +68,18 @@ final class GzipMemberReader {
     private var consumedBefore: Int64 = 0
     private let path: String
 
-    init(path: String) throws(ExhibitError) {
+    /// Reads from `offset`: the start of a member, as a ledger's record list gives it.
+    init(path: String, offset: Int64 = 0) throws(ExhibitError) {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
+        if offset > 0 {
+            guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+                close(fd)
+                throw AtomicFile.posixError("Cannot read \(path) at offset \(offset)")
+            }
+            consumedBefore = offset
+        }
     }
 
     deinit {

@@ -80,6 +80,22 @@ struct ChunkDecoder {
 
 /// Decodes `Content-Encoding: gzip` / `deflate` for analysis only (never for the archive).
 enum ContentDecoding {
+    /// A body as the page's author wrote it: chunk framing and gzip/deflate undone,
+    /// at most `limit` bytes. Analysis only; the archive keeps the bytes as sent.
+    static func payload(_ raw: [UInt8], chunked: Bool, contentEncoding: String?, limit: Int) -> [UInt8] {
+        var body = raw
+        if chunked {
+            var decoder = ChunkDecoder()
+            var payload: [UInt8] = []
+            raw.withUnsafeBytes { decoder.feed($0) { payload.append(contentsOf: $0) } }
+            body = payload
+        }
+        if let encoding = contentEncoding?.lowercased(), encoding.contains("gzip") || encoding.contains("deflate") {
+            body = inflate(body, limit: limit) ?? body
+        }
+        return Array(body.prefix(limit))
+    }
+
     /// The decoded bytes, at most `limit` of them; nil when the data is not valid.
     static func inflate(_ data: [UInt8], limit: Int) -> [UInt8]? {
         var stream = z_stream()

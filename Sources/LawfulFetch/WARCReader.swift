@@ -55,6 +55,21 @@ public struct WARCReader {
         }
     }
 
+    /// The one record whose gzip member starts at `offset`.
+    public func record(at offset: Int64) throws(ExhibitError) -> ReadRecord {
+        let reader = try GzipMemberReader(path: path, offset: offset)
+        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo)
+        guard let (start, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
+            try parser.feed(bytes)
+        }) else {
+            throw ExhibitError(.verificationFailed, "\(path) has no record at offset \(offset)")
+        }
+        var record = try parser.finish(path: path, offset: start)
+        record.offset = start
+        record.length = length
+        return record
+    }
+
     /// All records (convenience for small files and tests).
     public func records() throws(ExhibitError) -> [ReadRecord] {
         var result: [ReadRecord] = []

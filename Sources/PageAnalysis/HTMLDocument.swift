@@ -59,6 +59,84 @@ public final class HTMLDocument {
         return result.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
     }
 
+    /// What a visitor of `walk(_:)` wants done with an element's subtree.
+    public enum Descent: Sendable { case enter, skip }
+
+    /// One event of a document-order walk.
+    public enum WalkEvent {
+        /// An element starts; the visitor answers whether to walk its subtree.
+        case start(name: String, attribute: (String) -> String?)
+        /// An entered element ends.
+        case end(name: String)
+        /// A text or CDATA node.
+        case text(String)
+    }
+
+    /// Walks the tree in document order with start and end events, so callers can
+    /// keep context (inside `<script>`, block boundaries) and skip subtrees.
+    /// Iterative, like the other walkers: hostile pages nest thousands deep.
+    public func walk(_ visit: (WalkEvent) -> Descent) {
+        enum Step { case node(exhibit_html_node_ref), end(String) }
+        var stack: [Step] = []
+        if let root = exhibit_html_document_root(document) { stack.append(.node(root)) }
+        while let step = stack.popLast() {
+            switch step {
+            case .end(let name):
+                _ = visit(.end(name: name))
+            case .node(let node):
+                switch exhibit_html_node_kind_of(node) {
+                case EXHIBIT_HTML_NODE_ELEMENT:
+                    let name = exhibit_html_node_name(node).map { String(cString: $0) } ?? ""
+                    let descent = visit(.start(name: name) { attribute in
+                        guard let value = exhibit_html_node_attribute(node, attribute) else { return nil }
+                        defer { exhibit_html_string_free(value) }
+                        return String(cString: value)
+                    })
+                    guard descent == .enter else { continue }
+                    stack.append(.end(name))
+                    let mark = stack.count
+                    var child = exhibit_html_node_first_child(node)
+                    while let current = child {
+                        stack.append(.node(current))
+                        child = exhibit_html_node_next_sibling(current)
+                    }
+                    stack[mark...].reverse()
+                case EXHIBIT_HTML_NODE_TEXT, EXHIBIT_HTML_NODE_CDATA:
+                    if let text = exhibit_html_node_text(node) {
+                        _ = visit(.text(String(cString: text)))
+                    }
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Resolves a reference against a base URL per RFC 3986 (libxml2's resolver).
+    /// Spaces and non-ASCII characters are percent-encoded first, as browsers do.
+    public static func resolve(_ reference: String, against base: String) -> String? {
+        let escapedReference = percentEncodeUnsafe(reference)
+        let escapedBase = percentEncodeUnsafe(base)
+        guard let resolved = exhibit_html_resolve_uri(escapedReference, escapedBase) else { return nil }
+        defer { exhibit_html_string_free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func percentEncodeUnsafe(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: "\\") }) else { return text }
+        var output = ""
+        for byte in text.utf8 {
+            if byte <= 0x20 || byte >= 0x7F {
+                output += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            } else if byte == UInt8(ascii: "\\") {
+                output += "/"
+            } else {
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return output
+    }
+
     /// Iterative walk: hostile pages nest thousands of levels deep, and recursion
     /// would exhaust the thread's stack.
     private func walk(
@@ -103,6 +181,12 @@ public struct PageAnalysisError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }
 
 private func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {

@@ -46,6 +46,10 @@ const char *exhibit_html_node_name(exhibit_html_node_ref node);
 char *exhibit_html_node_attribute(exhibit_html_node_ref node, const char *name);
 /// A text or CDATA node's own content (borrowed), NULL otherwise.
 const char *exhibit_html_node_text(exhibit_html_node_ref node);
+/// Resolves `reference` against `base` per RFC 3986 (libxml2's xmlBuildURI).
+/// Returns NULL when either is not a URI libxml2 can parse. Free with
+/// exhibit_html_string_free.
+char *exhibit_html_resolve_uri(const char *reference, const char *base);
 /// Frees a string returned by this shim (libxml2's xmlFree behind it).
 void exhibit_html_string_free(char *string);
 

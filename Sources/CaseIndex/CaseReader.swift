@@ -1,0 +1,98 @@
+public import CaseManagement
+public import ChainOfCustody
+
+/// The reading commands over the index — `artifacts`, `selectors`, `search` —
+/// and `reindex`, with the custody rules of DESIGN §4 and §14: each is checked
+/// against the actor's roles, and each accepted read of a case's evidence is
+/// recorded in that case's ledger as a `view` entry.
+public struct CaseReader: Sendable {
+    public let session: ActingSession
+    public let index: WorkspaceIndex
+
+    public init(session: ActingSession) throws(ExhibitError) {
+        self.session = session
+        self.index = try WorkspaceIndex(workspace: session.workspace, notices: session.notices)
+    }
+
+    /// `exhibit artifacts CASE`.
+    public func artifacts(_ caseID: String) throws(ExhibitError) -> [IndexedArtifact] {
+        try session.authorize(.read, caseID: caseID, command: "artifacts")
+        try index.refresh(caseID: caseID, store: session.store)
+        let artifacts = try index.artifacts(caseID: caseID)
+        try recordView(caseID, ["command": "artifacts", "artifacts": .integer(Int64(artifacts.count))])
+        return artifacts
+    }
+
+    /// `exhibit selectors CASE`: other cases are brought up to date first, so
+    /// "also in" is current.
+    public func selectors(_ caseID: String) throws(ExhibitError) -> [SelectorSummary] {
+        try session.authorize(.read, caseID: caseID, command: "selectors")
+        try index.refresh(store: session.store)
+        let selectors = try index.selectors(caseID: caseID)
+        try recordView(caseID, ["command": "selectors", "selectors": .integer(Int64(selectors.count))])
+        return selectors
+    }
+
+    /// `exhibit search TEXT [--case C]`: a `view` entry in every case whose pages
+    /// were shown (and in C, when given, even without a match).
+    public func search(_ text: String, caseID: String?) throws(ExhibitError) -> [SearchHit] {
+        try session.authorize(.read, caseID: caseID, command: "search")
+        if let caseID {
+            try index.refresh(caseID: caseID, store: session.store)
+        } else {
+            try index.refresh(store: session.store)
+        }
+        let hits = try index.search(text, caseID: caseID)
+        var shown: [String: [String]] = [:]
+        for hit in hits { shown[hit.case, default: []].append(hit.artifact) }
+        if let caseID, shown[caseID] == nil { shown[caseID] = [] }
+        for (id, artifacts) in shown.sorted(by: { $0.key < $1.key }) {
+            try recordView(id, ["command": "search", "query": .string(text), "artifacts": .array(artifacts.map { .string($0) })])
+        }
+        return hits
+    }
+
+    /// What `exhibit reindex` did.
+    public struct ReindexReport: Sendable, Encodable {
+        public var cases: Int
+        public var artifacts: Int
+        public var selectors: Int
+    }
+
+    /// `exhibit reindex` (custodian or supervisor): the index rebuilt from the
+    /// ledgers and WARC files alone. Reading every case's evidence is recorded
+    /// in each case.
+    public func reindex() throws(ExhibitError) -> ReindexReport {
+        try session.authorize(.reindex, caseID: nil, command: "reindex")
+        let ids = session.store.caseIDs()
+        for id in ids {
+            for notice in CaseRecovery.recover(caseDirectory: session.store.directory(of: id)) { session.notices(notice) }
+        }
+        try index.rebuild(store: session.store)
+        var report = ReindexReport(cases: ids.count, artifacts: 0, selectors: 0)
+        for id in ids {
+            report.artifacts += try index.artifacts(caseID: id).count
+            report.selectors += try index.selectors(caseID: id).count
+            try recordView(id, ["command": "reindex"])
+        }
+        return report
+    }
+
+    private func recordView(_ caseID: String, _ subject: [String: JSONValue]) throws(ExhibitError) {
+        try session.store.append(LedgerDraft(action: "view", subject: .object(subject)), to: caseID, signer: try session.signer())
+    }
+}
+
+extension WorkspaceIndex {
+    /// Brings one case into the index after a command added evidence to it.
+    /// The evidence is already sealed, so a failure here only leaves the cache
+    /// behind (the next reading command catches up); it is reported, not thrown.
+    public static func catchUp(caseID: String, session: ActingSession) {
+        do {
+            try WorkspaceIndex(workspace: session.workspace, notices: session.notices)
+                .refresh(caseID: caseID, store: session.store)
+        } catch {
+            session.notices("The index was not updated (\(error.message)); the next `exhibit artifacts`, `selectors` or `search` will catch up.")
+        }
+    }
+}

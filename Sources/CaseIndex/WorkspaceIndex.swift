@@ -1,0 +1,227 @@
+public import CaseManagement
+public import ChainOfCustody
+import Foundation
+import GRDB
+import LawfulFetch
+import PageAnalysis
+
+/// The workspace index (`index.sqlite`, SQLite in WAL mode through GRDB): cases,
+/// artifacts, selectors and the full text of captured pages, for the reading
+/// commands `artifacts`, `selectors` and `search` (DESIGN §2, §7).
+///
+/// The index is a cache. Everything in it is derived from the case ledgers and
+/// the WARC files: each case is brought up to date from its ledger before it is
+/// read (only entries not yet indexed are read), and `rebuild` starts again from
+/// nothing. A missing or damaged index.sqlite is recreated.
+public final class WorkspaceIndex: Sendable {
+    public let path: String
+    private let database: DatabasePool
+
+    /// Opens (creating when missing) the index of `workspace`. A file that is not
+    /// a database, or fails its schema, is moved aside and replaced, and
+    /// `notices` says so: the index holds nothing that is not also in the cases.
+    public init(workspace: Workspace, notices: (String) -> Void = { _ in }) throws(ExhibitError) {
+        path = workspace.indexPath
+        do {
+            database = try Self.open(path)
+        } catch {
+            notices("The index \(path) could not be read (\(error.message)); it is rebuilt from the cases.")
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            database = try Self.open(path)
+        }
+    }
+
+    private static func open(_ path: String) throws(ExhibitError) -> DatabasePool {
+        do {
+            var configuration = Configuration()
+            // Several `exhibit` processes may refresh the index at once (a capture
+            // finishing while an analyst searches): wait for the writer, do not fail.
+            configuration.busyMode = .timeout(60)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1", migrate: IndexSchema.create)
+            try migrator.migrate(pool)
+            try pool.read { db in _ = try Row.fetchOne(db, sql: "PRAGMA quick_check") }
+            return pool
+        } catch {
+            throw ExhibitError(.storage, "\(error)")
+        }
+    }
+
+    // MARK: Bringing the index up to date
+
+    /// Brings every case of the store up to date (cheap for cases whose ledger
+    /// has not grown) and forgets cases that no longer exist.
+    public func refresh(store: CaseStore) throws(ExhibitError) {
+        let ids = store.caseIDs()
+        for id in ids { try refresh(caseID: id, store: store) }
+        try write { db in
+            let known = try String.fetchAll(db, sql: "SELECT id FROM cases")
+            for gone in Set(known).subtracting(ids) { try IndexSchema.deleteCase(gone, db) }
+        }
+    }
+
+    /// Indexes the ledger entries of one case that are not indexed yet; starts
+    /// the case again when its ledger no longer continues what was indexed.
+    public func refresh(caseID: String, store: CaseStore) throws(ExhibitError) {
+        let ledger = store.ledger(of: caseID)
+        let bytes = try ledger.readLocked()
+        let lines = Ledger.lines(of: bytes).filter(\.terminated)
+        let state = try store.state(of: caseID)
+        let directory = store.directory(of: caseID)
+        try write { db in
+            var lastSeq = 0
+            if let row = try Row.fetchOne(db, sql: "SELECT last_seq, last_hash, ledger_size FROM cases WHERE id = ?", arguments: [caseID]) {
+                let seq: Int = row["last_seq"]
+                let hash: String = row["last_hash"]
+                let size: Int = row["ledger_size"]
+                if size == bytes.count, seq == lines.count {
+                    try IndexSchema.updateCase(state, db)
+                    return
+                }
+                if seq <= lines.count, seq > 0, (try? LedgerEntry(line: Array(lines[seq - 1].bytes)))?.hash == hash {
+                    lastSeq = seq
+                } else if seq > 0 {
+                    try IndexSchema.deleteCase(caseID, db)
+                }
+            }
+            var lastHash = ""
+            for line in lines.dropFirst(lastSeq) {
+                let entry: LedgerEntry
+                do {
+                    entry = try LedgerEntry(line: Array(line.bytes))
+                } catch {
+                    throw ExhibitError(.storage, "The ledger of \(caseID) is damaged (\(error)); run `exhibit verify \(caseID)`.")
+                }
+                lastHash = entry.hash
+                try Self.index(entry, caseDirectory: directory, db)
+            }
+            if lastHash.isEmpty, lastSeq > 0 {
+                lastHash = (try? LedgerEntry(line: Array(lines[lastSeq - 1].bytes)))?.hash ?? ""
+            }
+            try IndexSchema.upsertCase(state, lastSeq: lines.count, lastHash: lastHash, ledgerSize: bytes.count, db)
+        }
+    }
+
+    /// Empties the index and indexes every case again from its ledger and WARC files.
+    public func rebuild(store: CaseStore) throws(ExhibitError) {
+        try write { db in
+            for table in ["selectors", "page_text", "artifacts", "cases"] { try db.execute(sql: "DELETE FROM \(table)") }
+        }
+        try refresh(store: store)
+    }
+
+    /// Adds what one ledger entry contributes: a `capture` entry is an artifact,
+    /// and an HTML one is analysed again from its response record in the WARC.
+    private static func index(_ entry: LedgerEntry, caseDirectory: String, _ db: Database) throws {
+        guard entry.action == "capture", let subject = entry.subject,
+              let status = subject["status"]?.intValue else { return }
+        let artifact = IndexedArtifact(entry: entry, subject: subject, status: Int(status))
+        try IndexSchema.insert(artifact, caseID: entry.caseID, db)
+        guard let page = analyse(subject, caseDirectory: caseDirectory) else { return }
+        try IndexSchema.insert(page, artifact: artifact, caseID: entry.caseID, db)
+    }
+
+    /// The page analysis of a captured HTML response, recomputed from the WARC.
+    static func analyse(_ subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
+        guard let contentType = subject["content_type"]?.stringValue, contentType.lowercased().contains("html"),
+              let file = subject["warc"]?["file"]?.stringValue,
+              let response = subject["records"]?.arrayValue?.last(where: { $0["type"]?.stringValue == "response" }),
+              let offset = response["offset"]?.intValue else { return nil }
+        var path = caseDirectory + "/" + file
+        // Recorded but not yet renamed (an interruption between commit steps 2 and 3).
+        if !FileManager.default.fileExists(atPath: path) { path += ".tmp" }
+        guard let archived = try? ArchivedResponse(warcPath: path, offset: offset) else { return nil }
+        let url = subject["final_url"]?.stringValue ?? archived.targetURI
+        return AnalyzedPage(html: archived.body, url: url, contentType: archived.contentType ?? contentType)
+    }
+
+    // MARK: Reading
+
+    /// A case's artifacts in ledger order.
+    public func artifacts(caseID: String) throws(ExhibitError) -> [IndexedArtifact] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE case_id = ? ORDER BY seq", arguments: [caseID])
+                .map(IndexedArtifact.init(row:))
+        }
+    }
+
+    /// A case's selectors, each with where it occurs and which other cases it also appears in.
+    public func selectors(caseID: String) throws(ExhibitError) -> [SelectorSummary] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.kind, s.value, s.artifact_id, s.source, s.text_offset, s.raw
+                FROM selectors s JOIN artifacts a ON a.case_id = s.case_id AND a.id = s.artifact_id
+                WHERE s.case_id = ? ORDER BY s.kind, s.value, a.seq, s.source, s.text_offset
+                """, arguments: [caseID])
+            var summaries: [SelectorSummary] = []
+            for row in rows {
+                let kind: String = row["kind"]
+                let value: String = row["value"]
+                let occurrence = SelectorSummary.Occurrence(
+                    artifact: row["artifact_id"], source: row["source"], offset: row["text_offset"], raw: row["raw"])
+                if let last = summaries.last, last.kind == kind, last.value == value {
+                    summaries[summaries.count - 1].occurrences.append(occurrence)
+                } else {
+                    summaries.append(SelectorSummary(kind: kind, value: value, occurrences: [occurrence], otherCases: []))
+                }
+            }
+            for index in summaries.indices {
+                summaries[index].otherCases = try String.fetchAll(db, sql: """
+                    SELECT DISTINCT case_id FROM selectors WHERE kind = ? AND value = ? AND case_id != ? ORDER BY case_id
+                    """, arguments: [summaries[index].kind, summaries[index].value, caseID])
+            }
+            return summaries
+        }
+    }
+
+    /// Pages whose text or title holds every word of `text`, best match first,
+    /// with a snippet around the match. Words are matched whole, case- and
+    /// accent-insensitively (SQLite FTS5, unicode61 tokenizer); quotes and
+    /// operators in `text` are taken literally.
+    public func search(_ text: String, caseID: String? = nil, limit: Int = 100) throws(ExhibitError) -> [SearchHit] {
+        let words = text.split(whereSeparator: { $0.isWhitespace }).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        guard !words.isEmpty else {
+            throw ExhibitError(.usage, "The search text is empty; give the words to look for.")
+        }
+        let query = words.joined(separator: " ")
+        return try read { db in
+            var sql = """
+                SELECT p.case_id, p.artifact_id, p.url, p.title, snippet(page_text, 4, '[', ']', '…', 16) AS snippet,
+                       a.seq
+                FROM page_text p JOIN artifacts a ON a.case_id = p.case_id AND a.id = p.artifact_id
+                WHERE page_text MATCH ?
+                """
+            var arguments: StatementArguments = [query]
+            if let caseID {
+                sql += " AND p.case_id = ?"
+                arguments += [caseID]
+            }
+            sql += " ORDER BY rank, p.case_id, a.seq LIMIT ?"
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                SearchHit(case: row["case_id"], artifact: row["artifact_id"], url: row["url"], title: row["title"], snippet: row["snippet"])
+            }
+        }
+    }
+
+    // MARK: GRDB with typed errors
+
+    private func write<T>(_ body: (Database) throws -> T) throws(ExhibitError) -> T {
+        do {
+            return try database.write { db in try body(db) }
+        } catch let error as ExhibitError {
+            throw error
+        } catch {
+            throw ExhibitError(.storage, "The index \(path) could not be updated (\(error)); run `exhibit reindex`.")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(ExhibitError) -> T {
+        do {
+            return try database.read { db in try body(db) }
+        } catch {
+            throw ExhibitError(.storage, "The index \(path) could not be read (\(error)); run `exhibit reindex`.")
+        }
+    }
+}

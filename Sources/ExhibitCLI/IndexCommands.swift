@@ -1,0 +1,83 @@
+import ArgumentParser
+import CaseIndex
+import CaseManagement
+import Foundation
+
+struct ArtifactsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "artifacts", abstract: "List a case's artifacts: id, capture time, status, type, sha256 and URL (recorded as a view).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+
+    func run() throws {
+        let artifacts = try CaseReader(session: options.session()).artifacts(caseID)
+        if options.json { try Console.json(ArtifactList(case: caseID, artifacts: artifacts)); return }
+        for artifact in artifacts {
+            let type = artifact.mimeType ?? "-"
+            print("\(artifact.id)  \(artifact.time)  \(artifact.status)  \(type)  \(artifact.sha256 ?? "-")  \(artifact.url)")
+        }
+    }
+
+    struct ArtifactList: Encodable {
+        var `case`: String
+        var artifacts: [IndexedArtifact]
+    }
+}
+
+struct SelectorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selectors",
+        abstract: "List the e-mail addresses, phone numbers, profiles, handles, IP and crypto addresses found in a case, with the other cases each appears in (recorded as a view).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+
+    func run() throws {
+        let selectors = try CaseReader(session: options.session()).selectors(caseID)
+        if options.json { try Console.json(SelectorList(case: caseID, selectors: selectors)); return }
+        for selector in selectors {
+            let artifacts = Array(Set(selector.occurrences.map(\.artifact))).sorted().joined(separator: ",")
+            let also = selector.otherCases.isEmpty ? "" : "  also in: " + selector.otherCases.joined(separator: ", ")
+            print("\(selector.kind)  \(selector.value)  \(selector.occurrences.count)× in \(artifacts)\(also)")
+        }
+    }
+
+    struct SelectorList: Encodable {
+        var `case`: String
+        var selectors: [SelectorSummary]
+    }
+}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search the text of captured pages across cases; every word must match (recorded as a view in each case shown).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The words to look for.") var text: String
+    @Option(name: .customLong("case"), help: "Search only this case.") var caseID: String?
+
+    func run() throws {
+        let hits = try CaseReader(session: options.session()).search(text, caseID: caseID)
+        if options.json { try Console.json(SearchResults(query: text, results: hits)); return }
+        for hit in hits {
+            print("\(hit.case)  \(hit.artifact)  \(hit.url)\(hit.title.map { "  “\($0)”" } ?? "")")
+            print("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
+        }
+    }
+
+    struct SearchResults: Encodable {
+        var query: String
+        var results: [SearchHit]
+    }
+}
+
+struct ReindexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reindex", abstract: "Rebuild the workspace index from the ledgers and WARC files alone (custodian or supervisor).")
+    @OptionGroup var options: WorkspaceOptions
+
+    func run() throws {
+        let report = try CaseReader(session: options.session()).reindex()
+        if options.json { try Console.json(report); return }
+        print("\(report.cases) cases, \(report.artifacts) artifacts, \(report.selectors) selectors indexed")
+    }
+}

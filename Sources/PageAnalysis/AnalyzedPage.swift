@@ -1,0 +1,302 @@
+public import ChainOfCustody
+import Foundation
+
+/// What a captured HTML page says and whom it points to (DESIGN §7): its
+/// metadata, absolute links and media, visible text and selectors.
+///
+/// Built from the bytes as stored in the WARC, with libxml2 (recovery, no
+/// network, no entity expansion). No script runs: a page that builds its content
+/// with JavaScript is analysed as delivered.
+public struct AnalyzedPage: Sendable, Equatable {
+    /// The URL the page was served from; relative references resolve against it.
+    public var url: String
+    public var charset: CharsetDecision
+    public var title: String?
+    /// `<meta name="description">`.
+    public var description: String?
+    public var canonicalURL: String?
+    /// The first publication date the page states (article:published_time,
+    /// datePublished, a date meta tag, JSON-LD, or the first `<time datetime>`).
+    public var publishedTime: String?
+    /// `og:*` meta tags, lower-cased keys; the first value of a repeated key.
+    public var openGraph: [String: String]
+    /// `twitter:*` meta tags.
+    public var twitter: [String: String]
+    /// http(s) links of `<a>` and `<area>`, absolute, without fragment, unique, in order.
+    public var links: [String]
+    /// Media URLs (img, srcset, source, video, poster, audio, og:image/video/audio,
+    /// twitter:image), absolute, unique, in order.
+    public var media: [String]
+    /// Visible text: body text outside script, style, noscript, template and svg;
+    /// whitespace collapsed, block boundaries as line breaks.
+    public var text: String
+    public var selectors: [Selector]
+    /// A password field: a login page, captured as is and marked access-restricted.
+    public var hasPasswordField: Bool
+
+    /// At most this many scalars of visible text are kept (and scanned for
+    /// selectors), so one hostile page cannot take the machine's memory.
+    public static let textLimit = 8 << 20
+    static let jsonLDLimit = 1 << 20
+
+    /// Analyses `html`, served from `url` with the given Content-Type header.
+    /// Never fails: bytes libxml2 can build no tree from (an empty body, binary
+    /// noise) give a page with no text, links or selectors.
+    public init(html: [UInt8], url: String, contentType: String?) {
+        self.url = url
+        charset = CharsetDecision(bytes: html, contentType: contentType)
+        let body = charset.bomLength > 0 ? Array(html.dropFirst(charset.bomLength)) : html
+        // An encoding label iconv does not know: let libxml2 guess.
+        let document = (try? HTMLDocument(bytes: body, baseURL: url, encoding: charset.decodingLabel))
+            ?? (try? HTMLDocument(bytes: body, baseURL: url, encoding: nil))
+        var collector = Collector()
+        document?.walk { collector.visit($0) }
+
+        let base = collector.baseHref.flatMap { Self.absolute($0, against: url, keepFragment: true) } ?? url
+        title = collector.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }
+        description = collector.description
+        canonicalURL = collector.canonical.flatMap { Self.absolute($0, against: base, keepFragment: true) }
+        publishedTime = collector.published(jsonLD: collector.jsonLD)
+        openGraph = collector.openGraph
+        twitter = collector.twitter
+        links = Self.unique(collector.links.compactMap { Self.absolute($0, against: base) })
+        media = Self.unique(collector.media.compactMap { Self.absolute($0, against: base) })
+        hasPasswordField = collector.password
+        text = SelectorScanner.string(collector.text, 0, collector.text.count)
+
+        let scanner = SelectorScanner(pageURL: url)
+        var selectors = scanner.scan(text: collector.text)
+        for href in collector.links {
+            let lower = href.trimmingWhitespace().lowercased()
+            let reference = lower.hasPrefix("mailto:") || lower.hasPrefix("tel:") ? href : Self.absolute(href, against: base)
+            if let reference { selectors += scanner.scan(link: reference) }
+        }
+        selectors += scanner.scan(pageURL: url)
+        var seen = Set<Selector>()
+        self.selectors = selectors.filter { seen.insert($0).inserted }
+    }
+
+    /// Counts and digests of the analysis for the capture's ledger subject: the
+    /// full results live in the index, which `exhibit reindex` rebuilds from the
+    /// WARC; these let anyone check that a rebuild saw the same page.
+    public var ledgerSummary: JSONValue {
+        var summary: [String: JSONValue] = [
+            "charset": charset.declared.map { .string($0) } ?? .null,
+            "text_length": .integer(Int64(text.unicodeScalars.count)),
+            "text_sha256": .string(Digest.sha256Hex(text)),
+            "links": .integer(Int64(links.count)),
+            "media": .integer(Int64(media.count)),
+            "selectors": .integer(Int64(selectors.count)),
+            "selectors_sha256": .string(Digest.sha256Hex(selectorsDigestInput)),
+        ]
+        if let title { summary["title"] = .string(title) }
+        if let canonicalURL { summary["canonical_url"] = .string(canonicalURL) }
+        if let publishedTime { summary["published"] = .string(publishedTime) }
+        return .object(summary)
+    }
+
+    /// One line per selector occurrence: kind, value, source, offset.
+    var selectorsDigestInput: String {
+        selectors.map { "\($0.kind.rawValue)\t\($0.value)\t\($0.source.rawValue)\t\($0.offset.map(String.init) ?? "-")\n" }.joined()
+    }
+
+    // MARK: Helpers
+
+    /// `reference` resolved against `base`; http(s) only, fragment removed.
+    public static func absolute(_ reference: String, against base: String, keepFragment: Bool = false) -> String? {
+        let trimmed = reference.trimmingWhitespace()
+        guard !trimmed.isEmpty, let resolved = HTMLDocument.resolve(trimmed, against: base) else { return nil }
+        let lower = resolved.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return nil }
+        if keepFragment { return resolved }
+        if let hash = resolved.firstIndex(of: "#") { return String(resolved[..<hash]) }
+        return resolved
+    }
+
+    static func unique(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+
+    static func collapse(_ text: String) -> String {
+        text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+}
+
+/// State carried through one walk of the document.
+private struct Collector {
+    var title: String?
+    var titleOpen = false
+    var description: String?
+    var canonical: String?
+    var baseHref: String?
+    var openGraph: [String: String] = [:]
+    var twitter: [String: String] = [:]
+    var metaDates: [Int: String] = [:]
+    var firstTime: String?
+    var links: [String] = []
+    var media: [String] = []
+    var password = false
+    var jsonLD: [String] = []
+    var jsonLDOpen = false
+    var headDepth = 0
+    var text: [Unicode.Scalar] = []
+    var pendingSpace = false
+    var pendingBreak = false
+
+    static let hidden: Set<String> = ["script", "style", "noscript", "template", "svg", "iframe", "object", "math"]
+    static let blocks: Set<String> = [
+        "address", "article", "aside", "blockquote", "body", "br", "dd", "details", "div", "dl", "dt", "fieldset",
+        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+        "nav", "ol", "option", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul", "legend", "caption",
+    ]
+    static let mediaMeta: Set<String> = [
+        "og:image", "og:image:url", "og:image:secure_url", "og:video", "og:video:url", "og:video:secure_url",
+        "og:audio", "twitter:image", "twitter:image:src", "twitter:player:stream",
+    ]
+    /// Date meta names, in the order they are believed.
+    static let dateNames = ["date", "pubdate", "publish-date", "publication_date", "dc.date", "dcterms.created"]
+
+    mutating func visit(_ event: HTMLDocument.WalkEvent) -> HTMLDocument.Descent {
+        switch event {
+        case .start(let name, let attribute):
+            return start(name, attribute)
+        case .end(let name):
+            if name == "head" { headDepth -= 1 }
+            if name == "title" { titleOpen = false }
+            if name == "script" { jsonLDOpen = false }
+            if Self.blocks.contains(name) { pendingBreak = true }
+        case .text(let content):
+            if titleOpen {
+                title = (title ?? "") + content
+            } else if jsonLDOpen {
+                if jsonLD.last.map({ $0.utf8.count < AnalyzedPage.jsonLDLimit }) ?? false { jsonLD[jsonLD.count - 1] += content }
+            } else if headDepth == 0 {
+                append(content)
+            }
+        }
+        return .enter
+    }
+
+    private mutating func start(_ name: String, _ attribute: (String) -> String?) -> HTMLDocument.Descent {
+        switch name {
+        case "head":
+            headDepth += 1
+        case "title":
+            if title == nil { titleOpen = true; title = "" } else { return .skip }
+        case "script":
+            if attribute("type")?.lowercased().trimmingWhitespace() == "application/ld+json" {
+                jsonLDOpen = true
+                jsonLD.append("")
+                return .enter
+            }
+            return .skip
+        case "meta":
+            meta(attribute)
+        case "link":
+            let rel = (attribute("rel") ?? "").lowercased().split(whereSeparator: \.isWhitespace)
+            if canonical == nil, rel.contains("canonical"), let href = attribute("href") { canonical = href }
+        case "base":
+            if baseHref == nil { baseHref = attribute("href") }
+        case "a", "area":
+            if let href = attribute("href") { links.append(href) }
+        case "img", "source":
+            if let src = attribute("src") { media.append(src) }
+            media += Self.srcsetURLs(attribute("srcset"))
+        case "video":
+            if let src = attribute("src") { media.append(src) }
+            if let poster = attribute("poster") { media.append(poster) }
+        case "audio":
+            if let src = attribute("src") { media.append(src) }
+        case "input":
+            if attribute("type")?.lowercased() == "password" { password = true }
+        case "time":
+            if firstTime == nil, let datetime = attribute("datetime")?.trimmingWhitespace(), !datetime.isEmpty { firstTime = datetime }
+        default:
+            break
+        }
+        if Self.hidden.contains(name) { return .skip }
+        if Self.blocks.contains(name) { pendingBreak = true }
+        return .enter
+    }
+
+    private mutating func meta(_ attribute: (String) -> String?) {
+        guard let content = attribute("content")?.trimmingWhitespace() else { return }
+        let keys = [attribute("property"), attribute("name")].compactMap { $0?.lowercased().trimmingWhitespace() }
+        for key in Set(keys) {
+            if key.hasPrefix("og:"), openGraph[key] == nil { openGraph[key] = content }
+            if key.hasPrefix("twitter:"), twitter[key] == nil { twitter[key] = content }
+            if Self.mediaMeta.contains(key) { media.append(content) }
+            if key == "description", description == nil { description = content }
+            if key == "article:published_time" { metaDates[0] = metaDates[0] ?? content }
+            if let rank = Self.dateNames.firstIndex(of: key) { metaDates[10 + rank] = metaDates[10 + rank] ?? content }
+        }
+        if attribute("itemprop")?.trimmingWhitespace() == "datePublished" { metaDates[1] = metaDates[1] ?? content }
+    }
+
+    /// The published time by the order of belief in `metaDates`, then JSON-LD,
+    /// then the first `<time datetime>`.
+    func published(jsonLD: [String]) -> String? {
+        if let best = metaDates.keys.min(), let value = metaDates[best], !value.isEmpty { return value }
+        for block in jsonLD {
+            guard let data = block.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { continue }
+            if let date = Self.datePublished(in: object, depth: 0) { return date }
+        }
+        return firstTime
+    }
+
+    private static func datePublished(in object: Any, depth: Int) -> String? {
+        guard depth < 6 else { return nil }
+        if let dictionary = object as? [String: Any] {
+            if let date = dictionary["datePublished"] as? String { return date.trimmingWhitespace() }
+            if let graph = dictionary["@graph"] { return datePublished(in: graph, depth: depth + 1) }
+        } else if let array = object as? [Any] {
+            for element in array.prefix(100) {
+                if let date = datePublished(in: element, depth: depth + 1) { return date }
+            }
+        }
+        return nil
+    }
+
+    private mutating func append(_ content: String) {
+        for scalar in content.unicodeScalars {
+            guard text.count < AnalyzedPage.textLimit else { return }
+            if scalar.isSpace || scalar.value == 0 {
+                pendingSpace = true
+                continue
+            }
+            if !text.isEmpty {
+                if pendingBreak { text.append("\n") } else if pendingSpace { text.append(" ") }
+            }
+            pendingBreak = false
+            pendingSpace = false
+            text.append(scalar)
+        }
+    }
+
+    /// The URLs of a srcset attribute, as the HTML standard splits it: a URL runs
+    /// to whitespace (commas inside it are kept), descriptors to the next comma.
+    static func srcsetURLs(_ srcset: String?) -> [String] {
+        guard let srcset else { return [] }
+        var urls: [String] = []
+        var scalars = Substring(srcset).unicodeScalars[...]
+        while !scalars.isEmpty {
+            while let first = scalars.first, first.properties.isWhitespace || first == "," { scalars.removeFirst() }
+            var url = String.UnicodeScalarView()
+            while let first = scalars.first, !first.properties.isWhitespace { url.append(first); scalars.removeFirst() }
+            var candidate = String(url)
+            if candidate.hasSuffix(",") {
+                while candidate.hasSuffix(",") { candidate.removeLast() }
+            } else {
+                var depth = 0
+                while let first = scalars.first {
+                    if first == "(" { depth += 1 } else if first == ")" { depth = max(0, depth - 1) } else if first == ",", depth == 0 { break }
+                    scalars.removeFirst()
+                }
+            }
+            if !candidate.isEmpty { urls.append(candidate) }
+        }
+        return urls
+    }
+}

@@ -1,0 +1,417 @@
+import Foundation
+
+/// Finds selectors in a page's visible text, in its links and in its own URL.
+///
+/// A hand-written scanner over Unicode scalars rather than regular expressions:
+/// it runs in one pass over multi-megabyte pages, and the offsets it reports are
+/// scalar indexes, which is what a Python consumer of the JSON output indexes by.
+public struct SelectorScanner: Sendable {
+    /// The host of the page, whose country-code TLD lets national phone numbers
+    /// (`020 7946 0018` on a `.co.uk` page) be written in E.164.
+    public var pageHost: String?
+
+    public init(pageURL: String?) {
+        pageHost = pageURL.flatMap { URLParts($0)?.host }
+    }
+
+    /// Selectors in visible text, each with its scalar offset.
+    /// At most this many selector occurrences are kept per page and kind of scan:
+    /// a page that lists a million addresses is itself the finding.
+    public static let occurrenceLimit = 10_000
+
+    public func scan(text scalars: [Unicode.Scalar]) -> [Selector] {
+        var found: [Selector] = []
+        scanTokens(scalars, into: &found)
+        var phones: [Selector] = []
+        scanPhones(scalars, into: &phones)
+        found += phones
+        return found.sorted { ($0.offset ?? 0, $0.kind.rawValue) < ($1.offset ?? 0, $1.kind.rawValue) }
+    }
+
+    /// Selectors in a link's `href`: `mailto:`, `tel:` or a profile URL.
+    public func scan(link href: String) -> [Selector] {
+        let trimmed = href.trimmingWhitespace()
+        let lower = trimmed.lowercased()
+        if lower.hasPrefix("mailto:") {
+            var address = String(trimmed.dropFirst(7))
+            if let query = address.firstIndex(of: "?") { address = String(address[..<query]) }
+            address = address.removingPercentEncoding ?? address
+            return address.split(separator: ",").compactMap { part in
+                let candidate = part.trimmingWhitespace()
+                return Self.validEmail(candidate).map { Selector(kind: .email, value: $0, raw: trimmed, source: .link) }
+            }
+        }
+        if lower.hasPrefix("tel:") {
+            var number = String(trimmed.dropFirst(4))
+            if let parameters = number.firstIndex(where: { $0 == ";" || $0 == "?" }) { number = String(number[..<parameters]) }
+            number = number.removingPercentEncoding ?? number
+            return telephone(number).map { [Selector(kind: .phone, value: $0, raw: trimmed, source: .link)] } ?? []
+        }
+        if let profile = SocialProfile(url: trimmed) {
+            return [Selector(kind: .social, value: profile.value, raw: trimmed, source: .link)]
+        }
+        return []
+    }
+
+    /// A profile selector when the page itself is a profile page.
+    public func scan(pageURL: String) -> [Selector] {
+        SocialProfile(url: pageURL).map { [Selector(kind: .social, value: $0.value, raw: pageURL, source: .page)] } ?? []
+    }
+
+    // MARK: Tokens: URLs, e-mail addresses, handles, IP and crypto addresses
+
+    private static let leadingPunctuation: Set<Unicode.Scalar> = ["(", "[", "{", "<", "\"", "'", "«", "“", "‘", "¿", "¡", "*"]
+    private static let trailingPunctuation: Set<Unicode.Scalar> = [".", ",", ";", "!", "?", ")", "]", "}", ">", "\"", "'", "»", "”", "’", "*"]
+
+    private func scanTokens(_ scalars: [Unicode.Scalar], into found: inout [Selector]) {
+        var index = 0
+        let count = scalars.count
+        while index < count, found.count < Self.occurrenceLimit {
+            while index < count, scalars[index].isSpace { index += 1 }
+            var start = index
+            while index < count, !scalars[index].isSpace { index += 1 }
+            var end = index
+            while start < end, Self.leadingPunctuation.contains(scalars[start]) { start += 1 }
+            while end > start, Self.trailingPunctuation.contains(scalars[end - 1]) { end -= 1 }
+            guard end > start else { continue }
+            classify(scalars, start, end, into: &found)
+        }
+    }
+
+    private func classify(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+        // Most tokens are plain words: nothing to find without a digit, an "@" or
+        // a ":", or the length of a Bitcoin address. Skip them without building strings.
+        if end - start < 25, !s[start..<end].contains(where: { Self.isDigit($0) || $0 == "@" || $0 == ":" }) { return }
+        let token = Self.string(s, start, end)
+        let lower = token.lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+            var url = token
+            while let last = url.unicodeScalars.last, last == ":" { url.unicodeScalars.removeLast() }
+            if let profile = SocialProfile(url: url) {
+                found.append(Selector(kind: .social, value: profile.value, raw: url, source: .text, offset: start))
+            }
+            return
+        }
+        var coreEnd = end
+        while coreEnd > start, s[coreEnd - 1] == ":" { coreEnd -= 1 }
+        if token.unicodeScalars.contains("@") {
+            scanAt(s, start, coreEnd, into: &found)
+        }
+        scanRuns(s, start, coreEnd, into: &found)
+        scanIPv6(s, start, end, into: &found)
+    }
+
+    /// E-mail addresses and `@handle` mentions within one token.
+    private func scanAt(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+        var index = start
+        while index < end {
+            defer { index += 1 }
+            guard s[index] == "@" else { continue }
+            let before = index > start ? s[index - 1] : nil
+            if let before, Self.isLocalPart(before) {
+                // local@domain
+                var localStart = index
+                while localStart > start, Self.isLocalPart(s[localStart - 1]) { localStart -= 1 }
+                var domainEnd = index + 1
+                while domainEnd < end, Self.isDomain(s[domainEnd]) { domainEnd += 1 }
+                while domainEnd > index + 1, s[domainEnd - 1] == "." || s[domainEnd - 1] == "-" { domainEnd -= 1 }
+                var local = localStart
+                while local < index, s[local] == "." { local += 1 }
+                let candidate = Self.string(s, local, domainEnd)
+                if let email = Self.validEmail(candidate) {
+                    found.append(Selector(kind: .email, value: email, raw: candidate, source: .text, offset: local))
+                    index = domainEnd - 1
+                }
+            } else if before == nil || !Self.isMentionBlocker(before!) {
+                // @handle
+                var nameEnd = index + 1
+                while nameEnd < end, Self.isHandle(s[nameEnd]) || s[nameEnd] == "." { nameEnd += 1 }
+                while nameEnd > index + 1, s[nameEnd - 1] == "." { nameEnd -= 1 }
+                let length = nameEnd - index - 1
+                let next = nameEnd < end ? s[nameEnd] : nil
+                if (2...30).contains(length), next != "@" {
+                    let raw = Self.string(s, index, nameEnd)
+                    found.append(Selector(kind: .handle, value: raw.lowercased(), raw: raw, source: .text, offset: index))
+                }
+                index = nameEnd - 1
+            }
+        }
+    }
+
+    /// Alphanumeric runs (crypto addresses) and digit-and-dot runs (IPv4).
+    private func scanRuns(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+        var index = start
+        while index < end {
+            guard Self.isASCIIAlnum(s[index]) else { index += 1; continue }
+            let runStart = index
+            while index < end, Self.isASCIIAlnum(s[index]) { index += 1 }
+            guard index - runStart >= 14 else { continue }
+            let run = Self.string(s, runStart, index)
+            let lower = run.lowercased()
+            if lower.count == 42, lower.hasPrefix("0x"), lower.dropFirst(2).allSatisfy(\.isHexDigit) {
+                found.append(Selector(kind: .ethereum, value: lower, raw: run, source: .text, offset: runStart))
+            } else if (25...34).contains(run.count), run.first == "1" || run.first == "3", CryptoAddress.isBase58Check(run) {
+                found.append(Selector(kind: .bitcoin, value: run, raw: run, source: .text, offset: runStart))
+            } else if lower.hasPrefix("bc1"), (14...74).contains(run.count), CryptoAddress.isBech32(run) {
+                found.append(Selector(kind: .bitcoin, value: lower, raw: run, source: .text, offset: runStart))
+            }
+        }
+        // IPv4: maximal runs of digits and dots, bounded by neither letters nor digits.
+        index = start
+        while index < end {
+            guard Self.isDigit(s[index]), index == start || !Self.isIPv4Neighbour(s[index - 1]) else { index += 1; continue }
+            let runStart = index
+            while index < end, Self.isDigit(s[index]) || s[index] == "." { index += 1 }
+            var runEnd = index
+            while runEnd > runStart, s[runEnd - 1] == "." { runEnd -= 1 }
+            if index < end, Self.isASCIIAlnum(s[index]) { continue }
+            if let address = Self.ipv4(Self.string(s, runStart, runEnd)) {
+                found.append(Selector(kind: .ipv4, value: address, raw: Self.string(s, runStart, runEnd), source: .text, offset: runStart))
+            }
+        }
+    }
+
+    private func scanIPv6(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+        guard s[start..<end].contains(":") else { return }
+        var colons = 0
+        var hex = false
+        var candidateEnd = start
+        while candidateEnd < end {
+            let scalar = s[candidateEnd]
+            if scalar == ":" { colons += 1 } else if scalar == "." || Self.isHex(scalar) { hex = hex || Self.isHex(scalar) } else { break }
+            candidateEnd += 1
+        }
+        // Allow "[addr]:port", "addr/64" and "addr%eth0" around an address.
+        if candidateEnd < end, s[candidateEnd] != "]", s[candidateEnd] != "/", s[candidateEnd] != "%" { return }
+        guard colons >= 2, hex else { return }
+        var text = Self.string(s, start, candidateEnd)
+        while text.hasSuffix(".") { text.removeLast() }
+        if let canonical = Self.ipv6(text) {
+            found.append(Selector(kind: .ipv6, value: canonical, raw: text, source: .text, offset: start))
+        }
+    }
+
+    // MARK: Phone numbers
+
+    private struct PhoneSpan {
+        var start: Int
+        var groups: [(digits: String, start: Int, end: Int)] = []
+        var plus = false
+    }
+
+    private func scanPhones(_ s: [Unicode.Scalar], into found: inout [Selector]) {
+        var index = 0
+        let count = s.count
+        while index < count, found.count < Self.occurrenceLimit {
+            let scalar = s[index]
+            guard scalar == "+" || scalar == "(" || Self.isDigit(scalar),
+                  index == 0 || Self.isPhoneBoundary(s[index - 1]) else { index += 1; continue }
+            let span = Self.phoneSpan(s, from: index)
+            guard let last = span.groups.last else { index += 1; continue }
+            if let (value, endGroup) = phone(from: span, scalars: s) {
+                let end = span.groups[endGroup].end
+                let after = end < count ? s[end] : nil
+                if after == nil || !Self.isASCIIAlnum(after!) {
+                    let raw = Self.string(s, index, end)
+                    found.append(Selector(kind: .phone, value: value, raw: raw, source: .text, offset: index))
+                    index = end
+                    continue
+                }
+            }
+            index = max(index + 1, span.groups[0].end)
+            _ = last
+        }
+    }
+
+    /// Digit groups separated by at most three of ` -.()`, starting at `start`.
+    private static func phoneSpan(_ s: [Unicode.Scalar], from start: Int) -> PhoneSpan {
+        var span = PhoneSpan(start: start)
+        var index = start
+        if s[index] == "+" { span.plus = true; index += 1 }
+        var separators = 0
+        while index < s.count {
+            let scalar = s[index]
+            if isDigit(scalar) {
+                let groupStart = index
+                while index < s.count, isDigit(s[index]) { index += 1 }
+                span.groups.append((string(s, groupStart, index), groupStart, index))
+                separators = 0
+            } else if scalar == " " || scalar == "-" || scalar == "." || scalar == "(" || scalar == ")" || scalar == "\u{00A0}" {
+                separators += 1
+                if separators > 3 { break }
+                index += 1
+            } else {
+                break
+            }
+            if span.groups.count > 8 { break }
+        }
+        return span
+    }
+
+    /// The E.164 value of the longest reading of the span that is a phone number,
+    /// and the index of its last group.
+    private func phone(from span: PhoneSpan, scalars s: [Unicode.Scalar]) -> (String, Int)? {
+        let groups = span.groups
+        // International: "+44 20 …" or "0044 20 …".
+        if span.plus || groups[0].digits.hasPrefix("00") {
+            var digits = ""
+            var lastGroup = -1
+            for (offset, group) in groups.enumerated() {
+                if offset > 0, group.start - groups[offset - 1].end > 2 { break }
+                if digits.count + group.digits.count > (span.plus ? 15 : 17) { break }
+                digits += group.digits
+                lastGroup = offset
+            }
+            if !span.plus { digits = String(digits.dropFirst(2)) }
+            guard lastGroup >= 0, (8...15).contains(digits.count), digits.first != "0" else { return nil }
+            return ("+" + digits, lastGroup)
+        }
+        // North American layouts: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, NXX NXX XXXX, with an optional "1".
+        let lengths = groups.map(\.digits.count)
+        var first = 0
+        if lengths.starts(with: [1, 3, 3, 4]), groups[0].digits == "1" { first = 1 }
+        if lengths.count >= first + 3, Array(lengths[first..<(first + 3)]) == [3, 3, 4] {
+            let area = groups[first].digits
+            let exchange = groups[first + 1].digits
+            let separator1 = Self.string(s, groups[first].end, groups[first + 1].start)
+            let separator2 = Self.string(s, groups[first + 1].end, groups[first + 2].start)
+            let opener = first == 0 ? (groups[0].start > span.start ? Self.string(s, span.start, groups[0].start) : "")
+                : Self.string(s, groups[0].end, groups[1].start)
+            let parenthesised = opener.hasSuffix("(") && separator1.hasPrefix(")")
+            let plain = !opener.contains("(") && !separator1.contains(")") && ["-", ".", " "].contains(separator1)
+            if (parenthesised && [")", ") ", ")-"].contains(separator1)) || plain,
+               ["-", ".", " "].contains(separator2),
+               let a = area.first, a >= "2", let e = exchange.first, e >= "2" {
+                return ("+1" + area + exchange + groups[first + 2].digits, first + 2)
+            }
+        }
+        // National numbers with a trunk 0 on a page from a country we know.
+        if groups[0].digits.hasPrefix("0"), let code = pageHost.flatMap(Self.countryCode(forHost:)) {
+            var digits = ""
+            var lastGroup = -1
+            for (offset, group) in groups.enumerated() {
+                if offset > 0, group.start - groups[offset - 1].end > 2 { break }
+                if digits.count + group.digits.count > 11 { break }
+                digits += group.digits
+                lastGroup = offset
+            }
+            guard lastGroup >= 0, (9...11).contains(digits.count) else { return nil }
+            return ("+" + code + digits.dropFirst(), lastGroup)
+        }
+        return nil
+    }
+
+    /// A `tel:` link's number: E.164 when the country is known, else its digits.
+    func telephone(_ written: String) -> String? {
+        let plus = written.trimmingWhitespace().hasPrefix("+")
+        let digits = written.filter(\.isASCIIDigit)
+        guard (7...15).contains(digits.count) || (!plus && digits.hasPrefix("00") && digits.count <= 17) else { return nil }
+        if plus { return "+" + digits }
+        if digits.hasPrefix("00") { return "+" + digits.dropFirst(2) }
+        let nanp = digits.count == 11 && digits.first == "1" ? String(digits.dropFirst()) : digits
+        if nanp.count == 10, !digits.hasPrefix("0"),
+           let a = nanp.first, a >= "2", nanp[nanp.index(nanp.startIndex, offsetBy: 3)] >= "2" {
+            return "+1" + nanp
+        }
+        if digits.hasPrefix("0"), (9...11).contains(digits.count), let code = pageHost.flatMap(Self.countryCode(forHost:)) {
+            return "+" + code + digits.dropFirst()
+        }
+        return digits
+    }
+
+    static let countryCodes: [String: String] = [
+        "uk": "44", "de": "49", "fr": "33", "it": "39", "es": "34", "nl": "31", "ie": "353", "au": "61", "jp": "81",
+    ]
+
+    static func countryCode(forHost host: String) -> String? {
+        guard let tld = host.split(separator: ".").last else { return nil }
+        return countryCodes[String(tld)]
+    }
+
+    // MARK: Validation
+
+    static func validEmail(_ candidate: String) -> String? {
+        let parts = candidate.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, candidate.count <= 254 else { return nil }
+        let local = parts[0]
+        let domain = parts[1].lowercased()
+        guard local.unicodeScalars.allSatisfy(isLocalPart), !local.hasPrefix("."), !local.hasSuffix("."),
+              !local.contains("..") else { return nil }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") && $0.count <= 63 }),
+              domain.unicodeScalars.allSatisfy(isDomain) else { return nil }
+        guard let tld = labels.last, tld.count >= 2, tld.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
+        return candidate.lowercased()
+    }
+
+    static func ipv4(_ text: String) -> String? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var values: [Int] = []
+        for part in parts {
+            guard (1...3).contains(part.count), let value = Int(part), value <= 255 else { return nil }
+            values.append(value)
+        }
+        return values.map(String.init).joined(separator: ".")
+    }
+
+    static func ipv6(_ text: String) -> String? {
+        var address = in6_addr()
+        guard text.count <= 45, inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Character classes
+
+    static func string(_ s: [Unicode.Scalar], _ start: Int, _ end: Int) -> String {
+        guard end > start else { return "" }
+        return String(unsafeUninitializedCapacity: (end - start) * 4) { buffer in
+            var count = 0
+            for index in start..<end {
+                UTF8.encode(s[index]) { byte in
+                    buffer[count] = byte
+                    count += 1
+                }
+            }
+            return count
+        }
+    }
+
+    static func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
+    static func isASCIIAlnum(_ s: Unicode.Scalar) -> Bool {
+        isDigit(s) || (s.value | 0x20 >= 0x61 && s.value | 0x20 <= 0x7A)
+    }
+    static func isHex(_ s: Unicode.Scalar) -> Bool {
+        isDigit(s) || (s.value | 0x20 >= 0x61 && s.value | 0x20 <= 0x66)
+    }
+    static func isLocalPart(_ s: Unicode.Scalar) -> Bool {
+        isASCIIAlnum(s) || s == "." || s == "_" || s == "%" || s == "+" || s == "-"
+    }
+    static func isDomain(_ s: Unicode.Scalar) -> Bool { isASCIIAlnum(s) || s == "." || s == "-" }
+    static func isHandle(_ s: Unicode.Scalar) -> Bool { isASCIIAlnum(s) || s == "_" }
+    static func isMentionBlocker(_ s: Unicode.Scalar) -> Bool {
+        isLocalPart(s) || s == "/" || s == ":" || s == "@"
+    }
+    static func isIPv4Neighbour(_ s: Unicode.Scalar) -> Bool { isASCIIAlnum(s) || s == "." }
+    /// A phone number starts after a space or punctuation, not inside a word, a
+    /// URL path, a query string or an amount.
+    static func isPhoneBoundary(_ s: Unicode.Scalar) -> Bool {
+        if s.isSpace { return true }
+        if isASCIIAlnum(s) { return false }
+        return !"/\\._-=&?#@+%$€£¥,".unicodeScalars.contains(s)
+    }
+}
+
+extension Unicode.Scalar {
+    /// White space, with a fast path for ASCII (Unicode's property lookup is slow).
+    var isSpace: Bool {
+        if value < 0x80 { return value == 0x20 || (value >= 0x09 && value <= 0x0D) }
+        return properties.isWhitespace
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

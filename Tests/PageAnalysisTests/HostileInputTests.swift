@@ -1,0 +1,86 @@
+import ExhibitTestSupport
+import Foundation
+import PageAnalysis
+import Testing
+
+/// Captured pages are written by whoever the investigation is about. None of
+/// these may crash, hang or take the machine's memory; each must finish well
+/// within five seconds.
+@Suite("Page analysis: hostile input")
+struct HostileInputTests {
+    private func analyse(_ bytes: [UInt8], contentType: String? = "text/html") throws -> (AnalyzedPage, Duration) {
+        let clock = ContinuousClock()
+        var page: AnalyzedPage?
+        let elapsed = clock.measure {
+            page = AnalyzedPage(html: bytes, url: "https://hostile.example.org/page", contentType: contentType)
+        }
+        return (try #require(page), elapsed)
+    }
+
+    @Test func tenThousandDeepNesting() throws {
+        let html = String(repeating: "<div><span>", count: 10_000) + "deep@example.org" + String(repeating: "</span></div>", count: 10_000)
+        let (page, elapsed) = try analyse(Array(html.utf8))
+        #expect(elapsed < .seconds(5))
+        _ = page.text
+    }
+
+    @Test func billionLaughsEntitiesAreNotExpanded() throws {
+        var html = "<!DOCTYPE html [\n<!ENTITY lol \"lol\">\n"
+        html += "<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        for level in 2...9 {
+            html += "<!ENTITY lol\(level) \"" + String(repeating: "&lol\(level - 1);", count: 10) + "\">\n"
+        }
+        html += "]>\n<html><body><p>&lol9;</p><p>after</p></body></html>"
+        let (page, elapsed) = try analyse(Array(html.utf8))
+        #expect(elapsed < .seconds(5))
+        #expect(page.text.utf8.count < 10_000)
+    }
+
+    @Test func nulBytesAndInvalidUTF8() throws {
+        var bytes = Array("<html><body><p>before\u{0}after nul@example.org ".utf8)
+        bytes += [0xFF, 0xFE, 0xC3, 0x28, 0xA0, 0xA1, 0xE2, 0x82, 0xF0, 0x28, 0x8C, 0x28, 0x00, 0x00]
+        bytes += Array(" tail@example.org</p></body></html>".utf8)
+        let (_, elapsed) = try analyse(bytes, contentType: "text/html; charset=utf-8")
+        #expect(elapsed < .seconds(5))
+        let (_, undeclared) = try analyse(bytes, contentType: nil)
+        #expect(undeclared < .seconds(5))
+    }
+
+    @Test func fiftyMegabyteSingleLinePage() throws {
+        var html = Array("<html><body><p>".utf8)
+        let chunk = Array("word contact@example.org 192.0.2.1 <b>bold</b> ".utf8)
+        while html.count < 50 << 20 { html += chunk }
+        html += Array("</p></body></html>".utf8)
+        let (page, elapsed) = try analyse(html)
+        #expect(elapsed < .seconds(5))
+        #expect(page.text.unicodeScalars.count <= AnalyzedPage.textLimit)
+    }
+
+    @Test func oneMegabyteAttribute() throws {
+        let value = String(repeating: "x", count: 1 << 20)
+        let html = "<html><body><a href=\"https://example.org/\(value)\">link</a><img srcset=\"\(value) 1x, \(value) 2x\"><p title=\"\(value)\">ok@example.org</p></body></html>"
+        let (page, elapsed) = try analyse(Array(html.utf8))
+        #expect(elapsed < .seconds(5))
+        #expect(page.links.count == 1)
+        #expect(page.selectors.map(\.value) == ["ok@example.org"])
+    }
+
+    @Test(arguments: [10, 100, 1000, 5000])
+    func truncatedDocuments(at length: Int) throws {
+        let html = """
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>Cut off</title>
+            <meta property="og:image" content="/a.png"><script type="application/ld+json">{"datePublished": "2026-
+            """ + String(repeating: "<p>row <a href='/x'>x</a> cut@example.org</p>", count: 200)
+        let bytes = Array(html.utf8.prefix(length))
+        let (_, elapsed) = try analyse(bytes)
+        #expect(elapsed < .seconds(5))
+    }
+
+    @Test func emptyAndBinaryBodies() throws {
+        _ = try analyse([])
+        var random = SystemRandomNumberGenerator()
+        let noise = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let (_, elapsed) = try analyse(noise)
+        #expect(elapsed < .seconds(5))
+    }
+}
