@@ -122,7 +122,7 @@ enum IndexSchema {
             CREATE INDEX selectors_by_case ON selectors (case_id, artifact_id);
             CREATE VIRTUAL TABLE page_text USING fts5 (
                 case_id UNINDEXED, artifact_id UNINDEXED, url UNINDEXED, title, text,
-                tokenize = 'unicode61 remove_diacritics 2');
+                tokenize = 'porter unicode61 remove_diacritics 2');
             """)
     }
 

@@ -1,6 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
+import Glibc
 import GRDB
 import LawfulFetch
 import PageAnalysis
@@ -37,6 +38,10 @@ public final class WorkspaceIndex: Sendable {
             // Several `exhibit` processes may refresh the index at once (a capture
             // finishing while an analyst searches): wait for the writer, do not fail.
             configuration.busyMode = .timeout(60)
+            // Page text is evidence too: the index is private like the rest of the
+            // workspace (SQLite gives its -wal and -shm files the same mode).
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
             let pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1", migrate: IndexSchema.create)
@@ -146,6 +151,13 @@ public final class WorkspaceIndex: Sendable {
         }
     }
 
+    /// The visible text of an HTML artifact, as analysed; nil for other artifacts.
+    public func text(caseID: String, artifactID: String) throws(ExhibitError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT text FROM page_text WHERE case_id = ? AND artifact_id = ?", arguments: [caseID, artifactID])
+        }
+    }
+
     /// A case's selectors, each with where it occurs and which other cases it also appears in.
     public func selectors(caseID: String) throws(ExhibitError) -> [SelectorSummary] {
         try read { db in
@@ -177,7 +189,7 @@ public final class WorkspaceIndex: Sendable {
 
     /// Pages whose text or title holds every word of `text`, best match first,
     /// with a snippet around the match. Words are matched whole, case- and
-    /// accent-insensitively (SQLite FTS5, unicode61 tokenizer); quotes and
+    /// accent-insensitively, with English stemming ("bicycle" finds "bicycles"; SQLite FTS5, porter over unicode61); quotes and
     /// operators in `text` are taken literally.
     public func search(_ text: String, caseID: String? = nil, limit: Int = 100) throws(ExhibitError) -> [SearchHit] {
         let words = text.split(whereSeparator: { $0.isWhitespace }).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }

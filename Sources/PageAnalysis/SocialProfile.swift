@@ -77,7 +77,7 @@ public struct SocialProfile: Sendable, Equatable {
         var result: (String, String)?
         switch host {
         case "twitter.com", "x.com":
-            result = named("twitter", first, allowed: word, maxLength: 15)
+            result = named("twitter", first, allowed: word, maxLength: 50)
         case "instagram.com":
             result = named("instagram", first, allowed: dotted, maxLength: 30)
         case "facebook.com", "fb.com":
