@@ -16,11 +16,13 @@ let package = Package(
         .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
         .library(name: "CaseIndex", targets: ["CaseIndex"]),
+        .library(name: "CaseBundle", targets: ["CaseBundle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
@@ -60,6 +62,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Bundles for recipients without Exhibit: BagIt, WACZ, CASE/UCO provenance,
+        // the human report and the load file; and verification of bundles (DESIGN §9).
+        .target(
+            name: "CaseBundle",
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "CaseIndex",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         // The loopback web site that `exhibit demo` captures and the tests serve:
         // Fixtures/site plus routes that misbehave on purpose (redirect loops,
         // stalls, chunked and gzip bodies), with a log of every request received.
@@ -70,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,6 +97,7 @@ let package = Package(
         .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ExhibitTestSupport"]),
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
         .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.

@@ -162,7 +162,7 @@ public struct ActorRegistry: Sendable {
         return try? VerifyingKey(pem: actor.publicKey)
     }
 
-    static func isValidID(_ id: String) -> Bool {
+    public static func isValidID(_ id: String) -> Bool {
         id.hasPrefix("a-") && id.count <= 16 && id.dropFirst(2).allSatisfy(\.isNumber) && id.count > 2
     }
 }

@@ -40,16 +40,19 @@ public struct CaseVerification: Sendable {
     /// the workspace beside it, `../../actors`).
     /// `recordChecks` adds checks that need other modules (the WARC record
     /// checks of LawfulFetch); each gets the case directory and the ledger entries.
+    /// `alsoExpected` names files that may be present without a ledger record
+    /// (the documents a bundle adds beside the evidence, which its manifests cover).
     public static func verify(
         directory: String, keyFor: (String) -> VerifyingKey?,
-        recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = []
+        recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = [],
+        alsoExpected: @escaping (String) -> Bool = { _ in false }
     ) throws(ExhibitError) -> Report {
         let caseID = (directory as NSString).lastPathComponent
         let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
-        var files = checkFiles(directory: directory, entries: ledger.entries)
+        var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected)
         files += checkCache(directory: directory, entries: ledger.entries)
         for check in recordChecks { files += check(directory, ledger.entries) }
         return Report(
@@ -73,7 +76,7 @@ public struct CaseVerification: Sendable {
     /// Every file the ledger records must be present with its digest and size;
     /// every file present must be recorded. Leftover `*.tmp` files of an
     /// interrupted write are reported without failing (DESIGN §2).
-    static func checkFiles(directory: String, entries: [LedgerEntry]) -> [Verifier.Finding] {
+    static func checkFiles(directory: String, entries: [LedgerEntry], alsoExpected: (String) -> Bool = { _ in false }) -> [Verifier.Finding] {
         var recorded: [String: (sha256: String, size: Int64?, seq: Int64)] = [:]
         for entry in entries {
             guard let subject = entry.subject else { continue }
@@ -121,8 +124,8 @@ public struct CaseVerification: Sendable {
         if let enumerator = manager.enumerator(atPath: directory) {
             while let relative = enumerator.nextObject() as? String {
                 var isDirectory: ObjCBool = false
-                manager.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
-                if isDirectory.boolValue || ignored.contains(relative) || recorded[relative] != nil { continue }
+                _ = manager.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
+                if isDirectory.boolValue || ignored.contains(relative) || recorded[relative] != nil || alsoExpected(relative) { continue }
                 if relative.hasSuffix(".tmp") {
                     let base = String(relative.dropLast(4))
                     let covered = recorded.keys.contains { base == $0 || base.hasPrefix($0 + ".") }

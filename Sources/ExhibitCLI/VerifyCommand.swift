@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaseBundle
 import CaseManagement
 import ChainOfCustody
 import Foundation
@@ -9,28 +10,41 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify a case: hash chain, entry hashes, subjects and signatures. Exit 0 intact, 1 otherwise.",
         discussion: """
-        TARGET is a case id in the workspace or a path to a case directory. Without an \
+        TARGET is a case id in the workspace, a path to a case directory, or an exported \
+        bag (directory or .zip). Without an \
         acting actor the check is read-only and anonymous (anyone may check evidence); \
         with --actor the actor must be a custodian and the result is recorded as a \
         `verify` entry in the case's ledger.
         """)
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "A case id or a case directory.") var target: String
+    @Argument(help: "A case id, a case directory, a bag directory or a bag zip.") var target: String
 
     func run() throws {
+        if BundleVerification.isBundle(target) {
+            // A bundle proves itself with the keys it carries; nothing is recorded
+            // (it is outside any workspace case).
+            let report = try BundleVerification.verify(target)
+            try print(report)
+            if !report.intact { throw ExitCode(1) }
+            return
+        }
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
         let report = try CaseVerification.verify(
             directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
             recordChecks: [WARCVerification.check, TrustedTimestamp.check])
         try recordIfCustodian(report)
+        try print(report)
+        if !report.intact { throw ExitCode(1) }
+    }
+
+    private func print(_ report: CaseVerification.Report) throws {
         if options.json {
             try Console.json(VerifyOutput(report))
         } else {
-            for finding in report.findings { print(finding.line) }
-            print(summary(report))
+            for finding in report.findings { Swift.print(finding.line) }
+            Swift.print(summary(report))
         }
-        if !report.intact { throw ExitCode(1) }
     }
 
     private func summary(_ report: CaseVerification.Report) -> String {

@@ -9,6 +9,9 @@ public struct ArchivedResponse: Sendable {
     public var contentType: String?
     /// The payload with chunk framing and gzip/deflate undone (decoded size capped at 16 MiB).
     public var body: [UInt8]
+    /// The payload as the server sent it, de-chunked but not decoded: what a
+    /// capture's `payload_sha256` covers.
+    public var payload: [UInt8]
 
     /// Larger bodies are not analysed, at capture or on reindex.
     public static let analysisLimit = 16 << 20
@@ -38,8 +41,8 @@ public struct ArchivedResponse: Sendable {
         guard raw.count <= Self.analysisLimit else {
             throw ExhibitError(.verificationFailed, "The response at offset \(offset) of \(warcPath) is larger than \(Self.analysisLimit >> 20) MiB and is not analysed.")
         }
-        body = ContentDecoding.payload(
-            raw, chunked: chunked, contentEncoding: header("content-encoding"), limit: Self.analysisLimit)
+        payload = ContentDecoding.payload(raw, chunked: chunked, contentEncoding: nil, limit: Self.analysisLimit)
+        body = ContentDecoding.payload(payload, chunked: false, contentEncoding: header("content-encoding"), limit: Self.analysisLimit)
     }
 
     private static func headerEnd(_ block: [UInt8]) -> Int? {

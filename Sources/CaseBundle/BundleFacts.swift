@@ -1,0 +1,193 @@
+/// What a bundle's generated documents (the CASE/UCO provenance graph, the human
+/// report, the load file) say about a case, gathered once from its ledger, its
+/// WARC files and its actors. Every value here is derived from the evidence, and
+/// nothing depends on the time of export, so that two exports of the same case
+/// are the same bytes (DESIGN §9).
+public struct BundleFacts: Sendable, Equatable {
+    /// A person who acted on the case.
+    public struct Person: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var badge: String
+        public var roles: [String]
+
+        public init(id: String, name: String, badge: String, roles: [String]) {
+            self.id = id
+            self.name = name
+            self.badge = badge
+            self.roles = roles
+        }
+    }
+
+    /// One captured response (or, later, imported file): what the load file has a
+    /// row for and the report a section for.
+    public struct Artifact: Sendable, Equatable {
+        /// `A-0007`: `A-` and the ledger seq of the entry that recorded it.
+        public var id: String
+        public var seq: Int
+        /// The actor who captured it.
+        public var actor: String
+        public var url: String
+        public var finalURL: String?
+        /// When the first request was sent and when the last response ended (UTC).
+        public var started: String?
+        public var ended: String
+        public var status: Int
+        public var contentType: String?
+        /// Payload size in bytes and digests (payload as sent, de-chunked).
+        public var size: Int64?
+        public var sha256: String?
+        public var md5: String?
+        /// The connected IP address, the TLS certificate's subject (nil for http).
+        public var ip: String?
+        public var certificateSubject: String?
+        public var title: String?
+        /// `page`, `media` or `robots`.
+        public var role: String?
+        /// Paths inside the bag, from its top folder: `data/warc/….warc.gz` (the
+        /// WARC holding the records) and `data/blobs/sha256/…` (media payloads).
+        public var warcPath: String?
+        public var blobPath: String?
+        /// Offset of the response record's gzip member in the WARC file.
+        public var responseOffset: Int64?
+        /// WARC record ids of the records written for it (request, response, metadata per hop).
+        public var recordIDs: [String]
+        /// Tags given to it (`exhibit tag`).
+        public var tags: [String]
+
+        public init(
+            id: String, seq: Int, actor: String, url: String, finalURL: String?, started: String?, ended: String,
+            status: Int, contentType: String?, size: Int64?, sha256: String?, md5: String?, ip: String?,
+            certificateSubject: String?, title: String?, role: String?, warcPath: String?, blobPath: String?,
+            responseOffset: Int64?, recordIDs: [String], tags: [String]
+        ) {
+            self.id = id
+            self.seq = seq
+            self.actor = actor
+            self.url = url
+            self.finalURL = finalURL
+            self.started = started
+            self.ended = ended
+            self.status = status
+            self.contentType = contentType
+            self.size = size
+            self.sha256 = sha256
+            self.md5 = md5
+            self.ip = ip
+            self.certificateSubject = certificateSubject
+            self.title = title
+            self.role = role
+            self.warcPath = warcPath
+            self.blobPath = blobPath
+            self.responseOffset = responseOffset
+            self.recordIDs = recordIDs
+            self.tags = tags
+        }
+    }
+
+    /// One ledger entry, as the timeline and the provenance chain show it.
+    public struct Event: Sendable, Equatable {
+        public var seq: Int
+        public var time: String
+        public var actor: String
+        /// The ledger action (`open`, `capture`, `verify`, `export` …).
+        public var action: String
+        /// One line a reader understands ("captured https://… (200)").
+        public var summary: String
+        /// The entry's hash, as chained in the ledger.
+        public var hash: String
+        /// The artifact the entry recorded, for captures.
+        public var artifact: String?
+
+        public init(seq: Int, time: String, actor: String, action: String, summary: String, hash: String, artifact: String?) {
+            self.seq = seq
+            self.time = time
+            self.actor = actor
+            self.action = action
+            self.summary = summary
+            self.hash = hash
+            self.artifact = artifact
+        }
+    }
+
+    /// An evidence file of the bag's payload.
+    public struct File: Sendable, Equatable {
+        /// Path from the bag's top folder, `data/…`.
+        public var path: String
+        public var size: Int64
+        public var sha256: String
+
+        public init(path: String, size: Int64, sha256: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+        }
+    }
+
+    /// The result of `exhibit verify` on the case when it was exported.
+    public struct Verification: Sendable, Equatable {
+        public var intact: Bool
+        /// Ledger entries checked.
+        public var entries: Int
+        /// One line per finding (`TAMPERED warc/… — expected … found …`).
+        public var findings: [String]
+
+        public init(intact: Bool, entries: Int, findings: [String]) {
+            self.intact = intact
+            self.entries = entries
+            self.findings = findings
+        }
+    }
+
+    public var caseID: String
+    public var title: String
+    /// Category id (`online-crime`) and its title from the template.
+    public var category: String
+    public var categoryTitle: String
+    /// The policy sections the category comes from (`IV.B.1.d`).
+    public var policySections: String
+    public var agency: String
+    /// `open`, `closed`.
+    public var status: String
+    public var fields: [String: String]
+    public var openedAt: String
+    public var closedAt: String?
+    public var actors: [Person]
+    public var artifacts: [Artifact]
+    /// Every entry of the ledger as exported, in order.
+    public var timeline: [Event]
+    /// Evidence files in the payload (WARC files, blobs, timestamp tokens).
+    public var files: [File]
+    public var verification: Verification
+    /// The `hash` of the last ledger entry in the bag (bag-info.txt's Ledger-Head).
+    public var ledgerHead: String
+    /// `Exhibit` and its version, the instrument of every action.
+    public var toolName: String
+    public var toolVersion: String
+
+    public init(
+        caseID: String, title: String, category: String, categoryTitle: String, policySections: String, agency: String,
+        status: String, fields: [String: String], openedAt: String, closedAt: String?, actors: [Person],
+        artifacts: [Artifact], timeline: [Event], files: [File], verification: Verification, ledgerHead: String,
+        toolName: String, toolVersion: String
+    ) {
+        self.caseID = caseID
+        self.title = title
+        self.category = category
+        self.categoryTitle = categoryTitle
+        self.policySections = policySections
+        self.agency = agency
+        self.status = status
+        self.fields = fields
+        self.openedAt = openedAt
+        self.closedAt = closedAt
+        self.actors = actors
+        self.artifacts = artifacts
+        self.timeline = timeline
+        self.files = files
+        self.verification = verification
+        self.ledgerHead = ledgerHead
+        self.toolName = toolName
+        self.toolVersion = toolVersion
+    }
+}

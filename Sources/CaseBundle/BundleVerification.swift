@@ -1,0 +1,163 @@
+public import CaseManagement
+public import ChainOfCustody
+import Foundation
+import LawfulFetch
+
+/// `exhibit verify` on an exported bundle — a bag directory or a bag zip — as
+/// thoroughly as on a case: the BagIt manifests and Payload-Oxum, the tag
+/// manifest, bag-info's Ledger-Head, then the ledger inside (chain, signatures
+/// against the bundled public keys, timestamps) and every WARC record and file
+/// against it. Findings and exit codes are those of a case.
+public enum BundleVerification {
+    /// Whether `path` looks like a bundle rather than a case: a directory with
+    /// bagit.txt, or a `.zip` file.
+    public static func isBundle(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+        if isDirectory.boolValue { return FileManager.default.fileExists(atPath: path + "/bagit.txt") }
+        return path.lowercased().hasSuffix(".zip")
+    }
+
+    /// Verifies the bundle at `path`. A zip is extracted, defensively, into a
+    /// private temporary folder that is removed afterwards.
+    public static func verify(_ path: String) throws(ExhibitError) -> CaseVerification.Report {
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if isDirectory.boolValue { return try verifyBag(path) }
+        let temporary = NSTemporaryDirectory() + "/exhibit-verify-" + Hex.encode(OpenSSL.randomBytes(8))
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        try ZipContainer.extract(path, into: temporary)
+        let top = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        guard top.count == 1, FileManager.default.fileExists(atPath: temporary + "/" + top[0] + "/bagit.txt") else {
+            throw ExhibitError(.storage, "\(path) is not a bag zip: it should hold one folder with bagit.txt in it.")
+        }
+        var report = try verifyBag(temporary + "/" + top[0])
+        report.directory = path
+        return report
+    }
+
+    /// Verifies a bag directory.
+    public static func verifyBag(_ root: String) throws(ExhibitError) -> CaseVerification.Report {
+        var findings: [Verifier.Finding] = []
+        guard let bagit = try? AtomicFile.read(root + "/bagit.txt"),
+              String(decoding: bagit, as: UTF8.self).contains("BagIt-Version: 1.0") else {
+            throw ExhibitError(.storage, "\(root) is not a BagIt 1.0 bag (bagit.txt is missing or not version 1.0).")
+        }
+        guard FileManager.default.fileExists(atPath: root + "/data/ledger.jsonl") else {
+            throw ExhibitError(.storage, "\(root) is a bag but not an Exhibit bundle (it has no data/ledger.jsonl).")
+        }
+
+        // Payload manifests: every file listed matches, every payload file is listed.
+        let payloadFiles = Set((try? ZipContainer.files(in: root + "/data")) ?? []).map { "data/" + $0 }
+        var oxumBytes: Int64 = 0
+        var manifestsSeen = 0
+        for algorithm in [DigestAlgorithm.sha256, .sha512] {
+            let name = "manifest-\(algorithm.rawValue).txt"
+            guard let listed = manifest(root + "/" + name, findings: &findings, name: name) else { continue }
+            manifestsSeen += 1
+            for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
+                findings.append(.init(.unexpected, path: path, detail: "a payload file \(name) does not list"))
+            }
+            for (path, expected) in listed.sorted(by: { $0.key < $1.key }) {
+                guard payloadFiles.contains(path) else {
+                    findings.append(.init(.missing, path: path, detail: "listed in \(name) but not in the bag"))
+                    continue
+                }
+                guard let (digests, size) = try? Digest.file(atPath: root + "/" + path, algorithms: [algorithm]) else {
+                    findings.append(.init(.missing, path: path, detail: "cannot be read"))
+                    continue
+                }
+                if algorithm == .sha256 { oxumBytes += size }
+                if digests[algorithm] != expected {
+                    findings.append(.init(.tampered, path: path, detail: "\(name): expected \(expected) found \(digests[algorithm] ?? "")"))
+                }
+            }
+        }
+        if manifestsSeen == 0 {
+            findings.append(.init(.missing, path: "manifest-sha256.txt", detail: "the bag has no payload manifest"))
+        }
+
+        // Tag manifest: every tag file listed matches; no tag file is unlisted.
+        let tagFiles = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0 != "data" }
+        if let listed = manifest(root + "/tagmanifest-sha256.txt", findings: &findings, name: "tagmanifest-sha256.txt") {
+            for file in Set(tagFiles).subtracting(listed.keys).subtracting(["tagmanifest-sha256.txt"]).sorted() {
+                findings.append(.init(.unexpected, path: file, detail: "a file at the top of the bag that tagmanifest-sha256.txt does not list"))
+            }
+            for (file, expected) in listed.sorted(by: { $0.key < $1.key }) {
+                guard let bytes = try? AtomicFile.read(root + "/" + file) else {
+                    findings.append(.init(.missing, path: file, detail: "listed in tagmanifest-sha256.txt but not in the bag"))
+                    continue
+                }
+                let actual = Digest.sha256Hex(bytes)
+                if actual != expected {
+                    findings.append(.init(.tampered, path: file, detail: "tagmanifest-sha256.txt: expected \(expected) found \(actual)"))
+                }
+            }
+        } else {
+            findings.append(.init(.missing, path: "tagmanifest-sha256.txt", detail: "the bag has no tag manifest"))
+        }
+
+        // bag-info.txt: Payload-Oxum and Ledger-Head.
+        let info = bagInfo(root)
+        let payloadCount = payloadFiles.count
+        if let oxum = info["Payload-Oxum"] {
+            let actual = "\(payloadFiles.reduce(Int64(0)) { $0 + fileSize(root + "/" + $1) }).\(payloadCount)"
+            if oxum != actual {
+                findings.append(.init(.tampered, path: "bag-info.txt", detail: "Payload-Oxum: expected \(oxum) found \(actual)"))
+            }
+        } else {
+            findings.append(.init(.missing, path: "bag-info.txt", detail: "no Payload-Oxum"))
+        }
+        _ = oxumBytes
+
+        // The case inside: ledger, signatures against the bundled keys, files, WARC records, timestamps.
+        var report = try CaseVerification.verify(
+            directory: root + "/data", keyFor: CaseExport.keys(in: root + "/data"),
+            recordChecks: [WARCVerification.check, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument)
+        report.caseID = info["External-Identifier"] ?? report.caseID
+        report.directory = root
+        if let head = info["Ledger-Head"], head != report.head {
+            findings.append(.init(.tampered, path: "bag-info.txt", detail: "Ledger-Head: expected \(head) found \(report.head ?? "no ledger head")"))
+        }
+        // Paths inside the case are reported as paths inside the bag.
+        report.findings = findings + report.findings.map { finding in
+            var moved = finding
+            if !moved.path.isEmpty { moved.path = "data/" + moved.path }
+            return moved
+        }
+        return report
+    }
+
+    /// `path → digest` lines of a BagIt manifest; nil when the file is missing.
+    static func manifest(_ file: String, findings: inout [Verifier.Finding], name: String) -> [String: String]? {
+        guard let bytes = try? AtomicFile.read(file) else { return nil }
+        var result: [String: String] = [:]
+        for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n").enumerated() {
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            guard let space = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
+                findings.append(.init(.tampered, path: name, detail: "line \(number + 1) is not `digest path`"))
+                continue
+            }
+            let digest = String(trimmed[..<space]).lowercased()
+            let path = String(trimmed[space...].drop { $0 == " " || $0 == "\t" })
+            result[path.removingPercentEncoding ?? path] = digest
+        }
+        return result
+    }
+
+    static func bagInfo(_ root: String) -> [String: String] {
+        guard let bytes = try? AtomicFile.read(root + "/bag-info.txt") else { return [:] }
+        var result: [String: String] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = String(line[..<colon])
+            if result[key] == nil { result[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return result
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+}

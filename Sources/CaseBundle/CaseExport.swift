@@ -1,0 +1,308 @@
+public import CaseManagement
+public import ChainOfCustody
+import Foundation
+import LawfulFetch
+
+/// `exhibit export CASE --out PATH [--zip]`: the case as a BagIt bag that proves
+/// itself to a recipient without Exhibit (DESIGN §9).
+///
+/// The bag holds the ledger as it stood when the export began and exactly the
+/// evidence files that ledger records, copied and hashed in one pass, plus the
+/// documents derived from them (CASE/UCO provenance, the human report, the
+/// e-discovery load file) and the actors' public keys. It is built under a
+/// temporary name beside PATH, checked like a case, and renamed into place;
+/// only then is the export recorded in the case's ledger, with the bag's
+/// tag-manifest digest (so the bag's own ledger ends with the entry before).
+public struct CaseExport: Sendable {
+    public enum Format: String, Sendable { case bagit, wacz }
+
+    public struct Options: Sendable {
+        public var output: String
+        public var format: Format = .bagit
+        public var zip = false
+        /// The UTC date written as Bagging-Date (the only line that differs
+        /// between two exports of the same ledger).
+        public var baggingDate: String = CaseExport.today()
+
+        public init(output: String) {
+            self.output = output
+        }
+    }
+
+    /// What was exported.
+    public struct Result: Sendable, Encodable {
+        public var `case`: String
+        public var output: String
+        public var format: String
+        public var entries: Int
+        public var ledgerHead: String
+        public var payloadOxum: String
+        public var tagManifestSHA256: String
+        public var sha256: String?
+        public var artifacts: Int
+
+        enum CodingKeys: String, CodingKey {
+            case `case`, output, format, entries, ledgerHead = "ledger_head", payloadOxum = "payload_oxum"
+            case tagManifestSHA256 = "tag_manifest_sha256", sha256, artifacts
+        }
+    }
+
+    public let session: ActingSession
+    public let caseID: String
+    public let options: Options
+
+    public init(session: ActingSession, caseID: String, options: Options) {
+        self.session = session
+        self.caseID = caseID
+        self.options = options
+    }
+
+    /// Files a bag adds beside the evidence: its manifests cover them; no ledger entry does.
+    static func isBundleDocument(_ relative: String) -> Bool {
+        ["provenance.jsonld", "report.html", "loadfile.csv"].contains(relative)
+            || (relative.hasPrefix("keys/") && relative.hasSuffix(".pem") && !relative.dropFirst(5).contains("/"))
+    }
+
+    public func run() throws(ExhibitError) -> Result {
+        try session.authorize(.export, caseID: caseID, command: "export")
+        let output = URL(fileURLWithPath: options.output).standardizedFileURL.path
+        let wantsZip = options.zip || output.lowercased().hasSuffix(".zip")
+        guard !FileManager.default.fileExists(atPath: output) else {
+            throw ExhibitError(.storage, "\(output) already exists; name a new bag directory or .zip file with --out.")
+        }
+        let parent = (output as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ExhibitError(.storage, "The folder \(parent) does not exist; create it or choose another --out.")
+        }
+        let staging = parent + "/." + (output as NSString).lastPathComponent + ".partial-" + Hex.encode(OpenSSL.randomBytes(6))
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+
+        let bagRoot = wantsZip ? staging + "/" + caseID : staging
+        if wantsZip { guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create \(staging)") } }
+        let (result, _) = try buildBag(at: bagRoot)
+        var sha256: String?
+        if wantsZip {
+            let zipPath = staging + "/bag.zip"
+            try ZipContainer.write(directory: bagRoot, topFolder: caseID, to: zipPath)
+            sha256 = try Digest.file(atPath: zipPath).digests[.sha256]
+            guard rename(zipPath, output) == 0 else { throw AtomicFile.posixError("Cannot move the zip to \(output)") }
+        } else {
+            guard rename(staging, output) == 0 else { throw AtomicFile.posixError("Cannot move the bag to \(output)") }
+        }
+        AtomicFile.syncDirectory(containing: output)
+
+        var recorded = result
+        recorded.output = output
+        recorded.format = wantsZip ? "bagit-zip" : "bagit"
+        recorded.sha256 = sha256
+        var subject: [String: JSONValue] = [
+            "audience": .string("full"),
+            "format": .string(recorded.format),
+            "output": .string((output as NSString).lastPathComponent),
+            "entries": .integer(Int64(result.entries)),
+            "ledger_head": .string(result.ledgerHead),
+            "payload_oxum": .string(result.payloadOxum),
+            "tag_manifest_sha256": .string(result.tagManifestSHA256),
+        ]
+        if let sha256 { subject["sha256"] = .string(sha256) }
+        try session.store.append(LedgerDraft(action: "export", subject: .object(subject)), to: caseID, signer: try session.signer())
+        return recorded
+    }
+
+    /// Builds the bag in `root` and returns what it holds.
+    func buildBag(at root: String) throws(ExhibitError) -> (Result, BundleFacts) {
+        let caseDirectory = session.store.directory(of: caseID)
+        let ledgerBytes = try session.store.ledger(of: caseID).readLocked()
+        var entries: [LedgerEntry] = []
+        for line in Ledger.lines(of: ledgerBytes) where line.terminated {
+            entries.append(try Self.parse(line))
+        }
+        guard let head = entries.last else { throw ExhibitError(.storage, "The case \(caseID) has an empty ledger.") }
+
+        var bag = try BagWriter(root: root)
+        try bag.write(ledgerBytes, to: "ledger.jsonl")
+        let state = try CaseState.fold(entries)
+        try bag.write(try encodeJSON(state), to: "case.json")
+        for relative in Self.recordedFiles(entries) {
+            var source = caseDirectory + "/" + relative
+            // Recorded but not yet renamed (commit step 3 pending): the bytes are the same.
+            if !FileManager.default.fileExists(atPath: source), FileManager.default.fileExists(atPath: source + ".tmp") { source += ".tmp" }
+            try bag.copy(from: source, to: relative)
+        }
+        let actorIDs = Set(entries.map(\.actor))
+        var people: [BundleFacts.Person] = []
+        for id in actorIDs.sorted() {
+            let actor = try session.actors.actor(id)
+            try bag.write(Array(actor.publicKey.utf8), to: "keys/\(id).pem")
+            people.append(.init(id: actor.id, name: actor.name, badge: actor.badge, roles: actor.roles.map(\.rawValue)))
+        }
+
+        // The bag's evidence is checked as a case before anything is derived from it.
+        let report = try CaseVerification.verify(
+            directory: root + "/data", keyFor: Self.keys(in: root + "/data"),
+            recordChecks: [WARCVerification.check, TrustedTimestamp.check], alsoExpected: Self.isBundleDocument)
+        guard report.intact else {
+            let first = report.findings.first(where: \.isFailure)?.line ?? ""
+            throw ExhibitError(.verificationFailed, "Case \(caseID) does not verify (\(first)); export refused. Run `exhibit verify \(caseID)` for every finding.")
+        }
+
+        let template = try? session.store.templates.template(state.category)
+        let facts = FactsCollector(
+            caseID: caseID, entries: entries, state: state, bagData: root + "/data",
+            payload: bag.payload, people: people
+        ).facts(
+            categoryTitle: template?.title ?? state.category,
+            policySections: template?.policySections.joined(separator: ", ") ?? "",
+            agency: session.workspace.info.agency,
+            verification: .init(intact: report.intact, entries: report.entryCount, findings: report.findings.map(\.line)))
+
+        try bag.write(ProvenanceGraph.document(for: facts), to: "provenance.jsonld")
+        try bag.write(CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) }, to: "report.html")
+        try bag.write(LoadFile.csv(for: facts, custodian: state.custody.last?.actor ?? state.openedBy), to: "loadfile.csv")
+
+        let tagManifest = try bag.finish(info: [
+            ("Source-Organization", session.workspace.info.agency),
+            ("External-Identifier", caseID),
+            ("External-Description", "\(facts.categoryTitle): \(state.title)"),
+            ("Bagging-Date", options.baggingDate),
+            ("Bag-Software-Agent", "Exhibit \(ExhibitRelease.version)"),
+            ("Ledger-Head", head.hash),
+        ])
+        let result = Result(
+            case: caseID, output: root, format: "bagit", entries: entries.count, ledgerHead: head.hash,
+            payloadOxum: bag.payloadOxum, tagManifestSHA256: tagManifest, sha256: nil, artifacts: facts.artifacts.count)
+        return (result, facts)
+    }
+
+    static func parse(_ line: Ledger.Line) throws(ExhibitError) -> LedgerEntry {
+        do {
+            return try LedgerEntry(line: Array(line.bytes))
+        } catch {
+            throw ExhibitError(.verificationFailed, "The ledger is damaged (\(error.message)); export refused. Run `exhibit verify`.")
+        }
+    }
+
+    /// Every evidence file the entries record (WARC files, blobs, timestamp files).
+    static func recordedFiles(_ entries: [LedgerEntry]) -> [String] {
+        var files = Set<String>()
+        for entry in entries {
+            guard let subject = entry.subject else { continue }
+            if let file = subject["warc"]?["file"]?.stringValue { files.insert(file) }
+            if let path = subject["blob"]?["path"]?.stringValue { files.insert(path) }
+            for object in subject["files"]?.arrayValue ?? [] {
+                if let path = object["path"]?.stringValue { files.insert(path) }
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Public keys from a bag's `data/keys/<actor>.pem`.
+    static func keys(in data: String) -> (String) -> VerifyingKey? {
+        { id in
+            guard ActorRegistry.isValidID(id), let bytes = try? AtomicFile.read("\(data)/keys/\(id).pem") else { return nil }
+            return try? VerifyingKey(pem: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// Today's date in UTC, as BagIt's Bagging-Date wants it.
+    public static func today() -> String {
+        String(LedgerTime.now().prefix(10))
+    }
+}
+
+/// Gathers `BundleFacts` from a case's ledger entries and the bag's copies of its files.
+struct FactsCollector {
+    let caseID: String
+    let entries: [LedgerEntry]
+    let state: CaseState
+    let bagData: String
+    let payload: [String: (sha256: String, sha512: String, size: Int64)]
+    let people: [BundleFacts.Person]
+
+    func facts(categoryTitle: String, policySections: String, agency: String, verification: BundleFacts.Verification) -> BundleFacts {
+        var artifacts: [BundleFacts.Artifact] = []
+        var timeline: [BundleFacts.Event] = []
+        for entry in entries {
+            var artifactID: String?
+            if entry.action == "capture", let subject = entry.subject, let status = subject["status"]?.intValue {
+                let artifact = self.artifact(entry, subject, Int(status))
+                artifacts.append(artifact)
+                artifactID = artifact.id
+            }
+            timeline.append(.init(
+                seq: Int(entry.seq), time: entry.time, actor: entry.actor, action: entry.action,
+                summary: Self.summary(entry), hash: entry.hash, artifact: artifactID))
+        }
+        let files = payload.keys.sorted().filter { path in
+            !path.hasSuffix("/ledger.jsonl") && path != "data/ledger.jsonl" && path != "data/case.json" && !path.hasPrefix("data/keys/")
+        }.map { BundleFacts.File(path: $0, size: payload[$0]!.size, sha256: payload[$0]!.sha256) }
+        return BundleFacts(
+            caseID: caseID, title: state.title, category: state.category, categoryTitle: categoryTitle,
+            policySections: policySections, agency: agency, status: state.status.rawValue, fields: state.fields,
+            openedAt: state.openedAt, closedAt: state.closedAt, actors: people, artifacts: artifacts, timeline: timeline,
+            files: files, verification: verification, ledgerHead: entries.last?.hash ?? "",
+            toolName: "Exhibit", toolVersion: ExhibitRelease.version)
+    }
+
+    private func artifact(_ entry: LedgerEntry, _ subject: JSONValue, _ status: Int) -> BundleFacts.Artifact {
+        let seq = Int(entry.seq)
+        let digits = String(seq)
+        let warc = subject["warc"]?["file"]?.stringValue
+        let blob = subject["blob"]?["path"]?.stringValue
+        let records = subject["records"]?.arrayValue ?? []
+        let response = records.last { $0["type"]?.stringValue == "response" }
+        let offset = response?["offset"]?.intValue
+        return BundleFacts.Artifact(
+            id: "A-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits, seq: seq, actor: entry.actor,
+            url: subject["url"]?.stringValue ?? "", finalURL: subject["final_url"]?.stringValue,
+            started: subject["started"]?.stringValue, ended: subject["ended"]?.stringValue ?? entry.time, status: status,
+            contentType: subject["content_type"]?.stringValue, size: subject["payload_length"]?.intValue,
+            sha256: subject["payload_sha256"]?.stringValue,
+            md5: md5(subject, warc: warc, blob: blob, offset: offset), ip: subject["ip"]?.stringValue,
+            certificateSubject: subject["tls"]?["subject"]?.stringValue, title: subject["title"]?.stringValue,
+            role: subject["role"]?.stringValue, warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
+            responseOffset: offset, recordIDs: records.compactMap { $0["id"]?.stringValue }, tags: [])
+    }
+
+    /// MD5 of the payload for e-discovery tools: recorded at capture when the
+    /// workspace computes it, else computed now from the blob or the WARC record.
+    private func md5(_ subject: JSONValue, warc: String?, blob: String?, offset: Int64?) -> String? {
+        if let recorded = subject["payload_digests"]?["md5"]?.stringValue { return recorded }
+        if let blob, let digests = try? Digest.file(atPath: bagData + "/" + blob, algorithms: [.md5]).digests {
+            return digests[.md5]
+        }
+        guard let warc, let offset, let response = try? ArchivedResponse(warcPath: bagData + "/" + warc, offset: offset) else { return nil }
+        // Only when the payload read back is the one recorded (not cut at the analysis limit).
+        guard Digest.sha256Hex(response.payload) == subject["payload_sha256"]?.stringValue else { return nil }
+        let digest = DigestStream([.md5])
+        digest.update(response.payload)
+        return digest.finishHex()[.md5]
+    }
+
+    /// One line for the report's timeline and the provenance graph.
+    static func summary(_ entry: LedgerEntry) -> String {
+        guard let subject = entry.subject else { return "\(entry.action) (details withheld)" }
+        func text(_ key: String) -> String { subject[key]?.stringValue ?? "" }
+        switch entry.action {
+        case "open": return "opened the case “\(text("title"))”"
+        case "capture":
+            let final = text("final_url")
+            return "captured \(text("url"))\(final.isEmpty || final == text("url") ? "" : " → \(final)") (HTTP \(subject["status"]?.intValue ?? 0))"
+        case "capture-failed": return "capture of \(text("url")) failed: \(text("reason"))"
+        case "policy-refusal": return "refused to capture \(text("url")): \(text("reason"))"
+        case "policy-override": return "policy override: \(text("reason"))"
+        case "note": return "note: \(text("text"))"
+        case "verify": return "verified the case: \(text("result")) (\(subject["entries"]?.intValue ?? 0) entries)"
+        case "timestamp": return "trusted timestamp over the ledger head from \(text("tsa"))"
+        case "transfer": return "custody transferred from \(text("from")) to \(text("to")): \(text("reason"))"
+        case "export": return "exported (\(text("format")), \(subject["entries"]?.intValue ?? 0) entries, tag manifest \(text("tag_manifest_sha256")))"
+        case "view": return "viewed (\(text("command")))"
+        case "refusal": return "refused \(text("command")): \(text("reason"))"
+        case "close": return "closed the case"
+        case "hold": return "legal hold: \(text("reason"))"
+        case "release": return "legal hold released"
+        default: return entry.action
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// data/loadfile.csv: one row per artifact, in the columns e-discovery review
+/// platforms import (a control number, the source, dates, type, size, hashes,
+/// where the native file is, and the custodian). RFC 4180 CSV, UTF-8, CRLF.
+public enum LoadFile {
+    public static let columns = [
+        "ControlNumber", "Case", "URL", "FinalURL", "CaptureTimeUTC", "HTTPStatus", "MIMEType", "SizeBytes", "SHA256",
+        "MD5", "PathInBag", "WARCRecordOffset", "Custodian", "CapturedBy",
+    ]
+
+    /// The load file for `facts`. `custodian` is the actor holding custody when exported.
+    public static func csv(for facts: BundleFacts, custodian: String) -> [UInt8] {
+        var lines = [columns.map(field).joined(separator: ",")]
+        for artifact in facts.artifacts {
+            let mime = artifact.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces().lowercased() } ?? ""
+            let row: [String] = [
+                "\(facts.caseID)-\(artifact.id)", facts.caseID, artifact.url, artifact.finalURL ?? "", artifact.ended,
+                String(artifact.status), mime, artifact.size.map(String.init) ?? "", artifact.sha256 ?? "", artifact.md5 ?? "",
+                artifact.blobPath ?? artifact.warcPath ?? "", artifact.blobPath == nil ? artifact.responseOffset.map(String.init) ?? "" : "",
+                custodian, artifact.actor,
+            ]
+            lines.append(row.map(field).joined(separator: ","))
+        }
+        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+
+    /// A CSV field, quoted when it holds a comma, quote or line break. A leading
+    /// `=`, `+`, `-` or `@` is prefixed with `'` so spreadsheet programs do not
+    /// run a captured page's text as a formula (CSV injection).
+    static func field(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var slice = Substring(self)
+        while slice.first == " " || slice.first == "\t" { slice = slice.dropFirst() }
+        while slice.last == " " || slice.last == "\t" { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import CaseBundle
+import CaseManagement
+import ChainOfCustody
+import Foundation
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export a case as a BagIt bag (directory or --zip) that recipients verify without Exhibit (analyst; recorded).",
+        discussion: """
+        The bag holds the ledger, the WARC files, blobs and timestamps it records, the actors' \
+        public keys, data/provenance.jsonld (CASE/UCO), data/report.html and data/loadfile.csv. \
+        --out names a new directory, or a .zip file (one top folder named after the case).
+        """)
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+    @Option(name: .long, help: "The bag directory or .zip file to create (must not exist).") var out: String
+    @Option(name: .long, help: "bagit (default).") var format: String = "bagit"
+    @Flag(name: .long, help: "Write a zip file instead of a directory.") var zip = false
+    @Option(name: .long, help: "full (default).") var audience: String = "full"
+
+    func run() throws {
+        guard let chosen = CaseExport.Format(rawValue: format) else {
+            throw ValidationError("--format takes bagit or wacz, not \"\(format)\".")
+        }
+        guard chosen == .bagit else {
+            throw ExhibitError(.usage, "--format wacz is not available in this version; export a bag (the default).")
+        }
+        guard audience == "full" else {
+            throw ExhibitError(.usage, "--audience \(audience) is not available in this version; only full exports are.")
+        }
+        var exportOptions = CaseExport.Options(output: out)
+        exportOptions.format = chosen
+        exportOptions.zip = zip
+        let result = try CaseExport(session: options.session(), caseID: caseID, options: exportOptions).run()
+        if options.json { try Console.json(result); return }
+        print(result.output)
+    }
+}

@@ -1,0 +1,214 @@
+import CaseManagement
+import ChainOfCustody
+import ExhibitTestSupport
+import FixtureServer
+import Foundation
+import Testing
+
+/// `exhibit export` and `exhibit verify` on bundles, through the real binary,
+/// checked by the recipients' own tools (bagit.py, case_validate, unzip).
+@Suite("exhibit export and bundle verification")
+struct ExportCommandTests {
+    let exhibit = ExhibitProcess()
+
+    /// A case with pages and media captured from the Fixtures site.
+    func capturedCase() async throws -> (TestWorkspace, String, FixtureSite) {
+        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase(media: true)
+        let result = try exhibit.run(["capture", caseID, site.baseURL + "/", site.baseURL + "/classifieds.html", site.baseURL + "/test/status/404",
+                                      "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return (ws, caseID, site)
+    }
+
+    func files(_ root: String) -> [String] {
+        (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }.sorted()
+    }
+
+    @Test("a bag that bagit.py and case_validate accept, that exhibit verify passes, recorded in the ledger")
+    func bagExport() async throws {
+        let (ws, caseID, site) = try await capturedCase()
+        defer { Task { await site.stop() } }
+        let out = ws.directory.child("bag")
+        let before = try ws.entries(caseID)
+        let export = try exhibit.run(["export", caseID, "--out", out, "--workspace", ws.root, "--actor", ws.investigatorID, "--json"])
+        #expect(export.status == 0, "\(export.stderr)")
+
+        let bagit = try Validators.run("python3", ["-m", "bagit", "--validate", out])
+        #expect(bagit.status == 0, "bagit.py: \(bagit.output)")
+        let provenance = try Validators.run("case_validate", ["--built-version", "case-1.4.0", out + "/data/provenance.jsonld"])
+        #expect(provenance.status == 0 && provenance.output.contains("Conforms: True"), "case_validate: \(provenance.output)")
+        let verify = try exhibit.run(["verify", out])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // The bag's ledger is the case's ledger as it was; the export entry follows it in the case.
+        let after = try ws.entries(caseID)
+        #expect(after.count == before.count + 1)
+        let bagLedger = try Ledger(path: out + "/data/ledger.jsonl").entries()
+        #expect(bagLedger == before)
+        let entry = try #require(after.last)
+        #expect(entry.action == "export" && entry.actor == ws.investigatorID)
+        #expect(entry.subject?["tag_manifest_sha256"]?.stringValue == Digest.sha256Hex(try AtomicFile.read(out + "/tagmanifest-sha256.txt")))
+        #expect(entry.subject?["ledger_head"]?.stringValue == before.last?.hash)
+        let info = String(decoding: try AtomicFile.read(out + "/bag-info.txt"), as: UTF8.self)
+        #expect(info.contains("External-Identifier: \(caseID)\n"))
+        #expect(info.contains("Ledger-Head: \(before.last!.hash)\n"))
+
+        // The load file has one row per artifact; the report lists every artifact's sha256.
+        let artifacts = before.filter { $0.action == "capture" && $0.subject?["status"] != nil }
+        let csv = String(decoding: try AtomicFile.read(out + "/data/loadfile.csv"), as: UTF8.self)
+        #expect(csv.split(separator: "\r\n").count == artifacts.count + 1)
+        let report = String(decoding: try AtomicFile.read(out + "/data/report.html"), as: UTF8.self)
+        for artifact in artifacts {
+            let sha = try #require(artifact.subject?["payload_sha256"]?.stringValue)
+            #expect(report.contains(sha) && csv.contains(sha))
+        }
+        // Only the listed characters in payload names; public keys, never private ones.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-")
+        let badNames = files(out).filter { name in !name.allSatisfy { allowed.contains($0) } }
+        #expect(badNames == [])
+        #expect(files(out + "/data/keys") == [ws.investigatorID + ".pem"])
+        #expect(!files(out).contains { String(decoding: (try? AtomicFile.read(out + "/" + $0)) ?? [], as: UTF8.self).contains("PRIVATE KEY") })
+    }
+
+    @Test("two exports of the same ledger are the same bytes except Bagging-Date")
+    func deterministic() async throws {
+        let (ws, caseID, site) = try await capturedCase()
+        defer { Task { await site.stop() } }
+        // A copy of the workspace holds the same ledger when the second export runs.
+        let copy = ws.directory.child("copy")
+        #expect(try Command.run("/bin/cp", ["-a", ws.root, copy]).status == 0)
+        let first = ws.directory.child("first")
+        let second = ws.directory.child("second")
+        #expect(try exhibit.run(["export", caseID, "--out", first, "--workspace", ws.root, "--actor", ws.investigatorID]).status == 0)
+        #expect(try exhibit.run(["export", caseID, "--out", second, "--workspace", copy, "--actor", ws.investigatorID]).status == 0)
+        #expect(files(first) == files(second))
+        for file in files(first) {
+            var a = String(decoding: try AtomicFile.read(first + "/" + file), as: UTF8.self)
+            var b = String(decoding: try AtomicFile.read(second + "/" + file), as: UTF8.self)
+            if file == "bag-info.txt" || file == "tagmanifest-sha256.txt" {
+                a = a.split(separator: "\n").filter { !$0.hasPrefix("Bagging-Date") && !$0.hasSuffix("bag-info.txt") }.joined(separator: "\n")
+                b = b.split(separator: "\n").filter { !$0.hasPrefix("Bagging-Date") && !$0.hasSuffix("bag-info.txt") }.joined(separator: "\n")
+            }
+            #expect(a == b, "\(file) differs")
+        }
+    }
+
+    @Test("--zip: one top folder named after the case; bagit.py accepts it unzipped and exhibit verify accepts the zip")
+    func zipExport() async throws {
+        let (ws, caseID, site) = try await capturedCase()
+        defer { Task { await site.stop() } }
+        let zip = ws.directory.child("case.zip")
+        let export = try exhibit.run(["export", caseID, "--out", zip, "--zip", "--workspace", ws.root, "--actor", ws.investigatorID])
+        #expect(export.status == 0, "\(export.stderr)")
+        let listing = try Command.run("/usr/bin/unzip", ["-Z1", zip])
+        #expect(listing.status == 0)
+        let topFolders: Set<String> = Set(listing.output.split(separator: "\n").map { line -> String in
+            String(line.split(separator: "/").first ?? "")
+        })
+        #expect(topFolders == [caseID])
+        let unzipped = ws.directory.child("unzipped")
+        #expect(try Command.run("/usr/bin/unzip", ["-q", zip, "-d", unzipped]).status == 0)
+        let bagit = try Validators.run("python3", ["-m", "bagit", "--validate", unzipped + "/" + caseID])
+        #expect(bagit.status == 0, "bagit.py: \(bagit.output)")
+        let verify = try exhibit.run(["verify", zip, "--json"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(try JSONValue(parsing: verify.stdout)["case"]?.stringValue == caseID)
+        #expect(try ws.entries(caseID).last?.subject?["sha256"]?.stringValue == Digest.sha256Hex(try AtomicFile.read(zip)))
+    }
+
+    @Test("a changed byte in any payload file, a removed manifest line, an edited tag file or an extra file → exit 1 naming it")
+    func tamperedBags() async throws {
+        let (ws, caseID, site) = try await capturedCase()
+        defer { Task { await site.stop() } }
+        let bag = ws.directory.child("bag")
+        #expect(try exhibit.run(["export", caseID, "--out", bag, "--workspace", ws.root, "--actor", ws.investigatorID]).status == 0)
+        var cases: [(String, (String) throws -> Void)] = []
+        for file in files(bag) where file.hasPrefix("data/") {
+            cases.append((file, { copy in
+                var bytes = try AtomicFile.read(copy + "/" + file)
+                bytes[bytes.count / 2] ^= 0x01
+                try Data(bytes).write(to: URL(fileURLWithPath: copy + "/" + file))
+            }))
+        }
+        cases.append(("data/report.html", { copy in
+            let manifest = String(decoding: try AtomicFile.read(copy + "/manifest-sha256.txt"), as: UTF8.self)
+            let kept = manifest.split(separator: "\n").filter { !$0.hasSuffix("data/report.html") }.joined(separator: "\n") + "\n"
+            try Data(kept.utf8).write(to: URL(fileURLWithPath: copy + "/manifest-sha256.txt"))
+        }))
+        cases.append(("bag-info.txt", { copy in
+            let info = String(decoding: try AtomicFile.read(copy + "/bag-info.txt"), as: UTF8.self)
+            try Data(info.replacingOccurrences(of: "Source-Organization: ", with: "Source-Organization: Not ").utf8)
+                .write(to: URL(fileURLWithPath: copy + "/bag-info.txt"))
+        }))
+        cases.append(("data/warc/extra.txt", { copy in
+            try Data("added later".utf8).write(to: URL(fileURLWithPath: copy + "/data/warc/extra.txt"))
+        }))
+        #expect(cases.count > 8)
+        for (index, (name, tamper)) in cases.enumerated() {
+            let copy = ws.directory.child("tampered-\(index)")
+            #expect(try Command.run("/bin/cp", ["-a", bag, copy]).status == 0)
+            try tamper(copy)
+            let result = try exhibit.run(["verify", copy])
+            #expect(result.status == 1, "\(name): \(result.stdout)")
+            #expect(result.stdout.split(separator: "\n").contains { $0.contains(name) && !$0.hasPrefix(caseID) }, "\(name) not named: \(result.stdout)")
+        }
+        #expect(try exhibit.run(["verify", bag]).status == 0)
+    }
+
+    @Test("a zip with ../ entries, an absolute path, a symlink, a repeated name or 10 GB declared is refused (exit 5), nothing written outside")
+    func hostileZips() throws {
+        let directory = TemporaryDirectory("hostile-zips")
+        let outside = directory.child("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let script = """
+            import sys, zipfile, struct
+            out, kind = sys.argv[1], sys.argv[2]
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("OC-2026-0001/bagit.txt", "BagIt-Version: 1.0\\n")
+                if kind == "dotdot":
+                    z.writestr("OC-2026-0001/../../outside/evil.txt", "escaped")
+                elif kind == "absolute":
+                    z.writestr("\(outside)/evil.txt", "escaped")
+                elif kind == "symlink":
+                    info = zipfile.ZipInfo("OC-2026-0001/data/link")
+                    info.create_system = 3
+                    info.external_attr = (0o120777 << 16)
+                    z.writestr(info, "\(outside)")
+                elif kind == "duplicate":
+                    z.writestr("OC-2026-0001/data/ledger.jsonl", "{}")
+                    z.writestr("OC-2026-0001/data/ledger.jsonl", "{}")
+                elif kind == "bomb":
+                    for i in range(3):
+                        z.writestr("OC-2026-0001/data/big%d.bin" % i, b"\\0" * 1024)
+            if kind == "bomb":
+                data = bytearray(open(out, "rb").read())
+                # Declare 3.5 GiB per entry in the local and central headers: 10.5 GB in all.
+                for signature, offset in ((b"PK\\x03\\x04", 22), (b"PK\\x01\\x02", 24)):
+                    start = 0
+                    while (start := data.find(signature, start)) >= 0:
+                        name_length = struct.unpack_from("<H", data, start + (26 if signature == b"PK\\x03\\x04" else 28))[0]
+                        name_start = start + (30 if signature == b"PK\\x03\\x04" else 46)
+                        if b"big" in data[name_start:name_start + name_length]:
+                            struct.pack_into("<I", data, start + offset, 0xE0000000)
+                        start += 4
+                open(out, "wb").write(data)
+            """
+        let scriptPath = directory.child("make.py")
+        try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
+        for kind in ["dotdot", "absolute", "symlink", "duplicate", "bomb"] {
+            let zip = directory.child("\(kind).zip")
+            let made = try Command.run("/usr/bin/python3", [scriptPath, zip, kind])
+            #expect(made.status == 0, "\(made.output)")
+            let result = try exhibit.run(["verify", zip])
+            #expect(result.status == 5, "\(kind): \(result.stdout) \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(kind): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal"))
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: outside)) == [], "\(kind) wrote outside")
+        }
+    }
+}
