@@ -15,7 +15,7 @@ public enum BundleVerification {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
         if isDirectory.boolValue { return FileManager.default.fileExists(atPath: path + "/bagit.txt") }
-        return path.lowercased().hasSuffix(".zip")
+        return path.lowercased().hasSuffix(".zip") || path.lowercased().hasSuffix(".wacz")
     }
 
     /// Verifies the bundle at `path`. A zip is extracted, defensively, into a
@@ -27,6 +27,9 @@ public enum BundleVerification {
         let temporary = NSTemporaryDirectory() + "/exhibit-verify-" + Hex.encode(OpenSSL.randomBytes(8))
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         try ZipContainer.extract(path, into: temporary)
+        if FileManager.default.fileExists(atPath: temporary + "/datapackage.json") {
+            return try verifyWACZ(temporary, reportedAs: path)
+        }
         let top = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
         guard top.count == 1, FileManager.default.fileExists(atPath: temporary + "/" + top[0] + "/bagit.txt") else {
             throw ExhibitError(.storage, "\(path) is not a bag zip: it should hold one folder with bagit.txt in it.")
@@ -126,6 +129,97 @@ public enum BundleVerification {
             return moved
         }
         return report
+    }
+
+    /// Verifies an extracted WACZ package: every resource against datapackage.json,
+    /// datapackage.json against the signed digest file, the signature, the custody
+    /// ledger it carries, and each WARC file and record against that ledger.
+    static func verifyWACZ(_ root: String, reportedAs path: String) throws(ExhibitError) -> CaseVerification.Report {
+        var findings: [Verifier.Finding] = []
+        guard let packageBytes = try? AtomicFile.read(root + "/datapackage.json"),
+              let package = try? JSONValue(parsing: packageBytes) else {
+            throw ExhibitError(.storage, "\(path) has no readable datapackage.json; it is not a WACZ package.")
+        }
+        var listed = Set<String>()
+        for resource in package["resources"]?.arrayValue ?? [] {
+            guard let file = resource["path"]?.stringValue, let hash = resource["hash"]?.stringValue else { continue }
+            listed.insert(file)
+            guard ZipContainer.refusal(name: file, type: .file) == nil,
+                  let (digests, size) = try? Digest.file(atPath: root + "/" + file) else {
+                findings.append(.init(.missing, path: file, detail: "listed in datapackage.json but not in the package"))
+                continue
+            }
+            if "sha256:" + (digests[.sha256] ?? "") != hash {
+                findings.append(.init(.tampered, path: file, detail: "datapackage.json: expected \(hash) found sha256:\(digests[.sha256] ?? "")"))
+            } else if let bytes = resource["bytes"]?.intValue, bytes != size {
+                findings.append(.init(.tampered, path: file, detail: "datapackage.json: expected \(bytes) bytes found \(size)"))
+            }
+        }
+        for file in ((try? ZipContainer.files(in: root)) ?? []) where !listed.contains(file) {
+            if file == "datapackage.json" || file == "datapackage-digest.json" { continue }
+            findings.append(.init(.unexpected, path: file, detail: "a file datapackage.json does not list"))
+        }
+
+        // The signed digest of datapackage.json.
+        let packageHash = "sha256:" + Digest.sha256Hex(packageBytes)
+        if let digestBytes = try? AtomicFile.read(root + "/datapackage-digest.json"), let digest = try? JSONValue(parsing: digestBytes) {
+            if digest["hash"]?.stringValue != packageHash {
+                findings.append(.init(.tampered, path: "datapackage.json", detail: "datapackage-digest.json: expected \(digest["hash"]?.stringValue ?? "-") found \(packageHash)"))
+            }
+            let signed = digest["signedData"]
+            let signature = signed?["signature"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+            let key = signed?["publicKey"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []
+            let signedHash = signed?["hash"]?.stringValue ?? ""
+            if signedHash != packageHash || !ECDSAP256.verify(signature, over: Array(signedHash.utf8), publicKeySPKI: key) {
+                findings.append(.init(.badSignature, path: "datapackage-digest.json", detail: "the ECDSA P-256 signature over the datapackage digest does not verify"))
+            }
+            if signed?["created"]?.stringValue != package["created"]?.stringValue {
+                findings.append(.init(.tampered, path: "datapackage-digest.json", detail: "the signed creation time differs from datapackage.json's"))
+            }
+        } else {
+            findings.append(.init(.missing, path: "datapackage-digest.json", detail: "the package carries no signed digest"))
+        }
+
+        // The custody ledger it carries, checked with the keys it carries.
+        guard let ledgerBytes = try? AtomicFile.read(root + "/exhibit/ledger.jsonl") else {
+            throw ExhibitError(.storage, "\(path) is a WACZ package but not an Exhibit export (it has no exhibit/ledger.jsonl).")
+        }
+        let keys: (String) -> VerifyingKey? = { id in
+            guard ActorRegistry.isValidID(id), let bytes = try? AtomicFile.read("\(root)/exhibit/\(id).pem") else { return nil }
+            return try? VerifyingKey(pem: String(decoding: bytes, as: UTF8.self))
+        }
+        let ledger = Verifier.checkLedger(bytes: ledgerBytes, caseID: nil, keyFor: keys)
+        findings += ledger.findings.map { var moved = $0; moved.path = "exhibit/" + moved.path; return moved }
+
+        // Each WARC file the ledger records is in archive/ with its recorded digest,
+        // and its records match the ledger (checked as in a case laid out under warc/).
+        let caseView = root + "/.case"
+        try? FileManager.default.createDirectory(atPath: caseView + "/warc", withIntermediateDirectories: true)
+        var checked: [LedgerEntry] = []
+        for entry in ledger.entries {
+            guard let file = entry.subject?["warc"]?["file"]?.stringValue, let sha = entry.subject?["warc"]?["sha256"]?.stringValue else { continue }
+            let name = (file as NSString).lastPathComponent
+            let archived = root + "/archive/" + name
+            guard let digests = try? Digest.file(atPath: archived).digests else {
+                findings.append(.init(.missing, path: "archive/" + name, seq: entry.seq, detail: "recorded in the ledger (sha256 \(sha)) but not in the package"))
+                continue
+            }
+            if digests[.sha256] != sha {
+                findings.append(.init(.tampered, path: "archive/" + name, seq: entry.seq, detail: "expected sha256 \(sha) found \(digests[.sha256] ?? "")"))
+            }
+            if !FileManager.default.fileExists(atPath: caseView + "/warc/" + name) {
+                _ = symlink(archived, caseView + "/warc/" + name)
+            }
+            checked.append(entry)
+        }
+        findings += WARCVerification.check(directory: caseView, entries: checked).map { finding in
+            var moved = finding
+            moved.path = moved.path.hasPrefix("warc/") ? "archive/" + moved.path.dropFirst(5) : moved.path
+            return moved
+        }
+        return CaseVerification.Report(
+            caseID: ledger.entries.first?.caseID ?? (path as NSString).lastPathComponent, directory: path,
+            entryCount: ledger.entries.count, withheldCount: ledger.withheldCount, head: ledger.head, findings: findings)
     }
 
     /// `path → digest` lines of a BagIt manifest; nil when the file is missing.

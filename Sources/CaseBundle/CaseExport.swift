@@ -78,9 +78,12 @@ public struct CaseExport: Sendable {
         let staging = parent + "/." + (output as NSString).lastPathComponent + ".partial-" + Hex.encode(OpenSSL.randomBytes(6))
         defer { try? FileManager.default.removeItem(atPath: staging) }
 
+        if options.format == .wacz {
+            return try exportWACZ(output: output, staging: staging)
+        }
         let bagRoot = wantsZip ? staging + "/" + caseID : staging
         if wantsZip { guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create \(staging)") } }
-        let (result, _) = try buildBag(at: bagRoot)
+        let (result, _, _) = try buildBag(at: bagRoot)
         var sha256: String?
         if wantsZip {
             let zipPath = staging + "/bag.zip"
@@ -110,8 +113,52 @@ public struct CaseExport: Sendable {
         return recorded
     }
 
+    /// `--format wacz`: the evidence is gathered and checked as for a bag (in
+    /// `staging`), then packaged; the export entry records the package's digests.
+    func exportWACZ(output: String, staging: String) throws(ExhibitError) -> Result {
+        guard output.lowercased().hasSuffix(".wacz") else {
+            throw ExhibitError(.usage, "--format wacz writes a .wacz file; give --out a name ending in .wacz.")
+        }
+        guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create \(staging)") }
+        let bagRoot = staging + "/bag"
+        let (bagResult, facts, entries) = try buildBag(at: bagRoot)
+        let warcFiles = Self.recordedFiles(entries).filter { $0.hasPrefix("warc/") }
+        guard !warcFiles.isEmpty else {
+            throw ExhibitError(.storage, "Case \(caseID) has no captures yet; a WACZ needs at least one WARC file.")
+        }
+        let keyPEM = try WACZPackage.signingKey(keysDirectory: session.workspace.keysDirectory)
+        var keys: [(String, String)] = []
+        for person in facts.actors {
+            keys.append((person.id, String(decoding: try AtomicFile.read(bagRoot + "/data/keys/\(person.id).pem"), as: UTF8.self)))
+        }
+        let packagePath = staging + "/package.wacz"
+        try WACZPackage.write(
+            to: packagePath, facts: facts, caseDirectory: bagRoot + "/data", warcFiles: warcFiles,
+            ledger: try AtomicFile.read(bagRoot + "/data/ledger.jsonl"), publicKeys: keys, signingKeyPEM: keyPEM,
+            created: WACZPackage.rfc3339(entries.last?.time ?? LedgerTime.now()))
+        let sha256 = try Digest.file(atPath: packagePath).digests[.sha256] ?? ""
+        guard rename(packagePath, output) == 0 else { throw AtomicFile.posixError("Cannot move the WACZ file to \(output)") }
+        AtomicFile.syncDirectory(containing: output)
+        let signingKey = Digest.sha256Hex(try ECDSAP256.publicKeySPKI(privateKeyPEM: keyPEM))
+        try session.store.append(LedgerDraft(action: "export", subject: .object([
+            "audience": .string("full"),
+            "format": .string("wacz"),
+            "output": .string((output as NSString).lastPathComponent),
+            "entries": .integer(Int64(bagResult.entries)),
+            "ledger_head": .string(bagResult.ledgerHead),
+            "sha256": .string(sha256),
+            "signing_key_sha256": .string(signingKey),
+        ])), to: caseID, signer: try session.signer())
+        var result = bagResult
+        result.output = output
+        result.format = "wacz"
+        result.sha256 = sha256
+        result.tagManifestSHA256 = ""
+        return result
+    }
+
     /// Builds the bag in `root` and returns what it holds.
-    func buildBag(at root: String) throws(ExhibitError) -> (Result, BundleFacts) {
+    func buildBag(at root: String) throws(ExhibitError) -> (Result, BundleFacts, [LedgerEntry]) {
         let caseDirectory = session.store.directory(of: caseID)
         let ledgerBytes = try session.store.ledger(of: caseID).readLocked()
         var entries: [LedgerEntry] = []
@@ -172,7 +219,7 @@ public struct CaseExport: Sendable {
         let result = Result(
             case: caseID, output: root, format: "bagit", entries: entries.count, ledgerHead: head.hash,
             payloadOxum: bag.payloadOxum, tagManifestSHA256: tagManifest, sha256: nil, artifacts: facts.artifacts.count)
-        return (result, facts)
+        return (result, facts, entries)
     }
 
     static func parse(_ line: Ledger.Line) throws(ExhibitError) -> LedgerEntry {

@@ -12,6 +12,15 @@ public struct CaseVerification: Sendable {
         public var head: String?
         public var findings: [Verifier.Finding]
         public var intact: Bool { !findings.contains(where: \.isFailure) }
+
+        public init(caseID: String, directory: String, entryCount: Int, withheldCount: Int, head: String?, findings: [Verifier.Finding]) {
+            self.caseID = caseID
+            self.directory = directory
+            self.entryCount = entryCount
+            self.withheldCount = withheldCount
+            self.head = head
+            self.findings = findings
+        }
     }
 
     /// Finds the case directory for a TARGET: a case id in the workspace, or a path

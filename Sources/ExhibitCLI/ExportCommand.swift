@@ -17,16 +17,13 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(name: .long, help: "The bag directory or .zip file to create (must not exist).") var out: String
-    @Option(name: .long, help: "bagit (default).") var format: String = "bagit"
+    @Option(name: .long, help: "bagit (default) or wacz (a signed web-archive package ReplayWeb.page opens; --out must end in .wacz).") var format: String = "bagit"
     @Flag(name: .long, help: "Write a zip file instead of a directory.") var zip = false
     @Option(name: .long, help: "full (default).") var audience: String = "full"
 
     func run() throws {
         guard let chosen = CaseExport.Format(rawValue: format) else {
             throw ValidationError("--format takes bagit or wacz, not \"\(format)\".")
-        }
-        guard chosen == .bagit else {
-            throw ExhibitError(.usage, "--format wacz is not available in this version; export a bag (the default).")
         }
         guard audience == "full" else {
             throw ExhibitError(.usage, "--audience \(audience) is not available in this version; only full exports are.")

@@ -11,6 +11,12 @@ public struct ReadRecord: Sendable {
     public var blockSHA256: String
     /// The block, when it was no larger than the reader's keep limit.
     public var block: [UInt8]?
+    /// For `response` records: the HTTP status line and headers (up to and
+    /// without the blank line), and the SHA-1 of the HTTP payload exactly as
+    /// stored (chunk framing included) — what web-archive indexes quote when a
+    /// record has no WARC-Payload-Digest.
+    public var httpHead: [UInt8]?
+    public var httpPayloadSHA1: [UInt8]?
 
     /// The first field with this name (case-insensitive).
     public func field(_ name: String) -> String? {
@@ -90,6 +96,11 @@ private struct RecordParser {
     var trailer: [UInt8] = []
     var block: [UInt8]? = nil
     let digest = DigestStream([.sha256])
+    // HTTP head and payload digest of response records, found while streaming.
+    var tracksHTTP = false
+    var httpHead: [UInt8] = []
+    var httpHeadDone = false
+    var payloadDigest: DigestStream?
 
     init(keepBlocksUpTo: Int64) {
         self.keepBlocksUpTo = keepBlocksUpTo
@@ -119,6 +130,7 @@ private struct RecordParser {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])
             digest.update(slice)
             if block != nil { block!.append(contentsOf: slice) }
+            if tracksHTTP { trackHTTP(slice) }
             blockSeen += Int64(take)
             index += take
         }
@@ -153,6 +165,27 @@ private struct RecordParser {
         }
         contentLength = length
         if length <= keepBlocksUpTo { block = [] }
+        tracksHTTP = fields.contains { $0.0.caseInsensitiveCompare("WARC-Type") && $0.1 == "response" }
+    }
+
+    mutating func trackHTTP(_ bytes: UnsafeRawBufferPointer) {
+        var index = 0
+        while !httpHeadDone, index < bytes.count {
+            httpHead.append(bytes[index])
+            index += 1
+            let n = httpHead.count
+            if n >= 4, httpHead[n - 4] == 13, httpHead[n - 3] == 10, httpHead[n - 2] == 13, httpHead[n - 1] == 10 {
+                httpHeadDone = true
+                httpHead.removeLast(4)
+                payloadDigest = DigestStream([.sha1])
+            } else if n > 1 << 20 {
+                tracksHTTP = false  // not an HTTP response after all
+                return
+            }
+        }
+        if let payloadDigest, index < bytes.count {
+            payloadDigest.update(UnsafeRawBufferPointer(rebasing: bytes[index...]))
+        }
     }
 
     func finish(path: String, offset: Int64) throws(ExhibitError) -> ReadRecord {
@@ -165,8 +198,10 @@ private struct RecordParser {
         guard trailer == [13, 10, 13, 10] else {
             throw ExhibitError(.verificationFailed, "the record at offset \(offset) does not end with CRLF CRLF")
         }
+        let headDone = tracksHTTP && httpHeadDone
         return ReadRecord(
             offset: offset, length: 0, version: version, fields: fields, blockLength: contentLength,
-            blockSHA256: digest.finishHex()[.sha256]!, block: block)
+            blockSHA256: digest.finishHex()[.sha256]!, block: block,
+            httpHead: headDone ? httpHead : nil, httpPayloadSHA1: headDone ? payloadDigest?.finish()[.sha1] : nil)
     }
 }
