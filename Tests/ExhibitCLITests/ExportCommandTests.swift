@@ -160,6 +160,79 @@ struct ExportCommandTests {
         #expect(try exhibit.run(["verify", bag]).status == 0)
     }
 
+    @Test("--format wacz: wacz validate accepts it, archive/ and indexes/ are stored, the index is cdxj-indexer's, openssl checks the signature")
+    func waczExport() async throws {
+        let (ws, caseID, site) = try await capturedCase()
+        defer { Task { await site.stop() } }
+        // A chunked page too: its record has no WARC-Payload-Digest, so the index computes one.
+        let chunked = try exhibit.run(["capture", caseID, site.baseURL + "/test/chunked", "--workspace", ws.root, "--actor", ws.investigatorID,
+                                       "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+        #expect(chunked.status == 0)
+        let wacz = ws.directory.child("case.wacz")
+        let export = try exhibit.run(["export", caseID, "--format", "wacz", "--out", wacz, "--workspace", ws.root, "--actor", ws.investigatorID])
+        #expect(export.status == 0, "\(export.stderr)")
+
+        let validate = try Validators.run("wacz", ["validate", "-f", wacz])
+        #expect(validate.status == 0 && validate.output.contains("Validation succeeded"), "wacz validate: \(validate.output)")
+        let listing = try Command.run("/usr/bin/unzip", ["-v", wacz])
+        let entries = listing.output.split(separator: "\n").filter { $0.contains("archive/") || $0.contains("indexes/") }
+        #expect(entries.count >= 2)
+        #expect(entries.allSatisfy { $0.contains(" Stored ") }, "\(listing.output)")
+
+        // The index equals what cdxj-indexer makes of the same WARC files.
+        let warcDirectory = ws.caseDirectory(caseID) + "/warc"
+        let warcs = try FileManager.default.contentsOfDirectory(atPath: warcDirectory).filter { $0.hasSuffix(".warc.gz") }.sorted()
+        #expect(warcs.count == 2)
+        let reference = try Validators.run("cdxj-indexer", ["--sort"] + warcs.map { warcDirectory + "/" + $0 })
+        #expect(reference.status == 0)
+        let unzipped = ws.directory.child("wacz")
+        #expect(try Command.run("/usr/bin/unzip", ["-q", wacz, "-d", unzipped]).status == 0)
+        let index = String(decoding: try AtomicFile.read(unzipped + "/indexes/index.cdx"), as: UTF8.self)
+        #expect(index == reference.output)
+        #expect(index.contains("\"digest\": \"sha1:"), "the chunked page's computed digest")
+
+        // The anonymous signature, checked by openssl: SHA-256 ECDSA P-256 over the hash string.
+        let digest = try JSONValue(parsing: try AtomicFile.read(unzipped + "/datapackage-digest.json"))
+        let signed = try #require(digest["signedData"])
+        #expect(signed["hash"]?.stringValue == "sha256:" + Digest.sha256Hex(try AtomicFile.read(unzipped + "/datapackage.json")))
+        let check = """
+            import base64, json, subprocess, sys
+            d = json.load(open(sys.argv[1]))["signedData"]
+            sig = base64.b64decode(d["signature"]); r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+            def integer(n):
+                b = n.to_bytes((n.bit_length() + 8) // 8, "big")
+                return b"\\x02" + bytes([len(b)]) + b
+            body = integer(r) + integer(s)
+            open(sys.argv[2] + "/sig.der", "wb").write(b"\\x30" + bytes([len(body)]) + body)
+            open(sys.argv[2] + "/pub.der", "wb").write(base64.b64decode(d["publicKey"]))
+            open(sys.argv[2] + "/msg", "wb").write(d["hash"].encode())
+            """
+        let scratch = ws.directory.child("sig")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try Data(check.utf8).write(to: URL(fileURLWithPath: scratch + "/check.py"))
+        #expect(try Command.run("/usr/bin/python3", [scratch + "/check.py", unzipped + "/datapackage-digest.json", scratch]).status == 0)
+        #expect(try Command.run("/usr/bin/openssl", ["pkey", "-pubin", "-inform", "DER", "-in", scratch + "/pub.der", "-out", scratch + "/pub.pem"]).status == 0)
+        let verified = try Command.run("/usr/bin/openssl", ["dgst", "-sha256", "-verify", scratch + "/pub.pem", "-signature", scratch + "/sig.der", scratch + "/msg"])
+        #expect(verified.output.contains("Verified OK"), "\(verified.output)")
+        let curve = try Command.run("/usr/bin/openssl", ["pkey", "-pubin", "-in", scratch + "/pub.pem", "-text", "-noout"])
+        #expect(curve.output.contains("P-256") || curve.output.contains("prime256v1"))
+
+        // exhibit verify checks it all; a changed WARC byte or a forged datapackage fails.
+        #expect(try exhibit.run(["verify", wacz]).status == 0)
+        let export2 = try ws.entries(caseID).last
+        let waczSHA = Digest.sha256Hex(try AtomicFile.read(wacz))
+        #expect(export2?.action == "export")
+        #expect(export2?.subject?["sha256"]?.stringValue == waczSHA)
+        var package = try AtomicFile.read(unzipped + "/datapackage.json")
+        package[package.count / 2] ^= 0x01
+        try Data(package).write(to: URL(fileURLWithPath: unzipped + "/datapackage.json"))
+        let forged = ws.directory.child("forged.wacz")
+        #expect(try Command.run("/usr/bin/zip", ["-q", "-r", "-0", forged, "."], directory: unzipped).status == 0)
+        let rejected = try exhibit.run(["verify", forged])
+        #expect(rejected.status == 1)
+        #expect(rejected.stdout.contains("datapackage"), "\(rejected.stdout)")
+    }
+
     @Test("a zip with ../ entries, an absolute path, a symlink, a repeated name or 10 GB declared is refused (exit 5), nothing written outside")
     func hostileZips() throws {
         let directory = TemporaryDirectory("hostile-zips")
