@@ -136,9 +136,15 @@ public enum BundleVerification {
     /// ledger it carries, and each WARC file and record against that ledger.
     static func verifyWACZ(_ root: String, reportedAs path: String) throws(ExhibitError) -> CaseVerification.Report {
         var findings: [Verifier.Finding] = []
-        guard let packageBytes = try? AtomicFile.read(root + "/datapackage.json"),
-              let package = try? JSONValue(parsing: packageBytes) else {
+        guard let packageBytes = try? AtomicFile.read(root + "/datapackage.json") else {
             throw ExhibitError(.storage, "\(path) has no readable datapackage.json; it is not a WACZ package.")
+        }
+        let package: JSONValue
+        if let parsed = try? JSONValue(parsing: packageBytes) {
+            package = parsed
+        } else {
+            findings.append(.init(.tampered, path: "datapackage.json", detail: "not valid JSON"))
+            package = .object([:])
         }
         var listed = Set<String>()
         for resource in package["resources"]?.arrayValue ?? [] {

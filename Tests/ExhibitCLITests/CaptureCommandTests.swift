@@ -104,7 +104,8 @@ struct CaptureCommandTests {
         let ws = try TestWorkspace()
         let caseID = try ws.openCase()
         let quick = site.baseURL + "/test/status/200"
-        let slow = site.baseURL + "/test/slow?bytes=400000&interval_ms=50&chunk=4000"
+        // About 50 s of body: the kill lands mid-transfer even on a loaded machine.
+        let slow = site.baseURL + "/test/slow?bytes=4000000&interval_ms=50&chunk=4000"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
         process.arguments = ["capture", caseID, quick, slow, "--workspace", ws.root, "--actor", ws.investigatorID,
@@ -115,7 +116,7 @@ struct CaptureCommandTests {
         // Wait until the slow body is streaming to its spool file, then kill.
         let warcDirectory = ws.caseDirectory(caseID) + "/warc"
         var spooling = false
-        for _ in 0..<200 {
+        for _ in 0..<1200 {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: warcDirectory)) ?? []
             if names.contains(where: { $0.hasPrefix(".spool-") }) { spooling = true; break }
             try await Task.sleep(for: .milliseconds(25))
