@@ -1,4 +1,6 @@
 import ArgumentParser
+import CaseBundle
+import CaseIndex
 import CaseManagement
 import ChainOfCustody
 import FixtureServer
@@ -30,7 +32,8 @@ struct DemoCommand: ParsableCommand {
 }
 
 /// The demo's steps, each a library call a user could make from the CLI:
-/// serve the Fixtures site on loopback, open a case, capture the site, verify.
+/// serve the Fixtures site on loopback, open a case, capture the site, verify,
+/// list the selectors found, export a bag and a WACZ and verify both.
 enum DemoScenario {
     struct Result: Encodable {
         var workspace: String
@@ -44,11 +47,16 @@ enum DemoScenario {
         var warcFiles: [String]
         var entries: Int
         var ledgerHead: String
+        var selectors: Int
+        var bag: String
+        var wacz: String
+        var bundleIntact: Bool
         var intact: Bool
         var lines: [String]
 
         enum CodingKeys: String, CodingKey {
-            case workspace, supervisor, investigator, site, captured, failed, refused, entries, intact, lines
+            case workspace, supervisor, investigator, site, captured, failed, refused, entries, intact, lines, selectors, bag, wacz
+            case bundleIntact = "bundle_intact"
             case caseID = "case"
             case warcFiles = "warc_files"
             case ledgerHead = "ledger_head"
@@ -105,15 +113,35 @@ enum DemoScenario {
             to: opened.id, signer: try custodian.signer())
         for finding in report2.findings { lines.append(finding.line) }
         lines.append("verify      \(report2.intact ? "intact" : "NOT INTACT"): \(report2.entryCount) ledger entries, chain, signatures, WARC and blob digests checked by \(supervisor.id)")
+
+        // The analyst's view: selectors found across the pages (recorded as a view).
+        let selectors = try CaseReader(session: session).selectors(opened.id)
+        lines.append("selectors   \(selectors.count) found: " + selectors.prefix(6).map { "\($0.kind) \($0.value)" }.joined(separator: ", ") + (selectors.count > 6 ? ", …" : ""))
+
+        // Export for a recipient without Exhibit: a BagIt bag and a signed WACZ, each verified as a recipient would.
+        let bag = workspace.root + "-bag"
+        let wacz = workspace.root + ".wacz"
+        _ = try CaseExport(session: session, caseID: opened.id, options: CaseExport.Options(output: bag)).run()
+        var waczOptions = CaseExport.Options(output: wacz)
+        waczOptions.format = .wacz
+        _ = try CaseExport(session: session, caseID: opened.id, options: waczOptions).run()
+        let bagCheck = try BundleVerification.verify(bag)
+        let waczCheck = try BundleVerification.verify(wacz)
+        for finding in bagCheck.findings + waczCheck.findings { lines.append(finding.line) }
+        lines.append("export      \(bag) (BagIt: ledger, WARC, blobs, keys, provenance.jsonld, report.html, loadfile.csv)")
+        lines.append("export      \(wacz) (WACZ, signed)")
+        lines.append("bundles     \(bagCheck.intact && waczCheck.intact ? "intact" : "NOT INTACT"): manifests, signatures, ledger and WARC records checked")
         let state = try custodian.store.state(of: opened.id)
         lines.append("ledger      \(custodian.store.ledger(of: opened.id).path)")
         lines.append("head        \(state.ledgerHead) (\(state.entryCount) entries)")
-        lines.append("next        exhibit verify \(opened.id) --workspace \(workspace.root)")
+        lines.append("next        exhibit verify \(bag)   (or: python3 -m bagit --validate \(bag))")
         return Result(
             workspace: workspace.root, caseID: opened.id, supervisor: supervisor.id, investigator: investigator.id,
             site: site.baseURL, captured: report.captured.count, failed: report.failed.count,
             refused: report.refused.count, warcFiles: report.warcFiles, entries: state.entryCount,
-            ledgerHead: state.ledgerHead, intact: report2.intact && report.exitCode == nil, lines: lines)
+            ledgerHead: state.ledgerHead, selectors: selectors.count, bag: bag, wacz: wacz,
+            bundleIntact: bagCheck.intact && waczCheck.intact,
+            intact: report2.intact && report.exitCode == nil && bagCheck.intact && waczCheck.intact, lines: lines)
     }
 
     /// `$EXHIBIT_FIXTURES`, for a binary run outside the source tree.
