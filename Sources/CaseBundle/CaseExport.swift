@@ -1,5 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
+import CaseIndex
 import Foundation
 import LawfulFetch
 
@@ -294,14 +295,13 @@ struct FactsCollector {
 
     private func artifact(_ entry: LedgerEntry, _ subject: JSONValue, _ status: Int) -> BundleFacts.Artifact {
         let seq = Int(entry.seq)
-        let digits = String(seq)
         let warc = subject["warc"]?["file"]?.stringValue
         let blob = subject["blob"]?["path"]?.stringValue
         let records = subject["records"]?.arrayValue ?? []
         let response = records.last { $0["type"]?.stringValue == "response" }
         let offset = response?["offset"]?.intValue
         return BundleFacts.Artifact(
-            id: "A-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits, seq: seq, actor: entry.actor,
+            id: IndexedArtifact.id(forSeq: seq), seq: seq, actor: entry.actor,
             url: subject["url"]?.stringValue ?? "", finalURL: subject["final_url"]?.stringValue,
             started: subject["started"]?.stringValue, ended: subject["ended"]?.stringValue ?? entry.time, status: status,
             contentType: subject["content_type"]?.stringValue, size: subject["payload_length"]?.intValue,
