@@ -34,8 +34,7 @@ public struct IndexedArtifact: Sendable, Equatable, Encodable {
     }
 
     public static func id(forSeq seq: Int) -> String {
-        let digits = String(seq)
-        return "A-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        ArtifactID.forSeq(seq)
     }
 
     init(entry: LedgerEntry, subject: JSONValue, status: Int) {

@@ -23,11 +23,12 @@ public enum Permission: String, Sendable, CaseIterable {
     case finding = "record a finding"
     case manageActors = "add or authorise actors"
     case uniformity = "review background-investigation uniformity"
+    case backgroundSearch = "record a background-investigation step or screening decision"
 
     /// Any one of these roles grants the permission.
     public var roles: [Role] {
         switch self {
-        case .openCase, .capture, .note, .importEvidence, .tag, .finding: [.investigator]
+        case .openCase, .capture, .note, .importEvidence, .tag, .finding, .backgroundSearch: [.investigator]
         case .verify, .hold, .release, .transfer, .dispose, .timestamp: [.custodian]
         case .search, .export: [.analyst]
         case .approve, .close, .manageActors, .uniformity: [.supervisor]

@@ -90,6 +90,7 @@ public struct CaptureJob: Sendable {
     /// concurrency pool). `progress` receives a line per finished URL.
     public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
         try session.authorize(.capture, caseID: caseID, command: "capture")
+        try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
         try session.requireOpen(caseID, command: "capture")
         let template = session.store.templates.template(forCaseID: caseID)
 

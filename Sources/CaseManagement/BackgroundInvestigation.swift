@@ -1,0 +1,286 @@
+public import ChainOfCustody
+import Foundation
+
+/// An artifact's id: `A-` and the seq of the ledger entry that recorded it
+/// (`A-0007`). Derived from the ledger, so the same in every index and bundle.
+public enum ArtifactID {
+    public static func forSeq(_ seq: Int) -> String {
+        let digits = String(seq)
+        return "A-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// The artifacts a case's ledger records: every `capture` entry with a response.
+    public static func artifacts(in entries: [LedgerEntry]) -> [String: LedgerEntry] {
+        var result: [String: LedgerEntry] = [:]
+        for entry in entries where entry.action == "capture" && entry.subject?["status"]?.intValue != nil {
+            result[forSeq(Int(entry.seq))] = entry
+        }
+        return result
+    }
+
+    /// Resolves an ARTIFACT argument — an id, or the artifact's full sha256 — to its id.
+    public static func resolve(_ argument: String, in entries: [LedgerEntry]) throws(ExhibitError) -> String {
+        let artifacts = artifacts(in: entries)
+        if artifacts[argument] != nil { return argument }
+        let lower = argument.lowercased()
+        if lower.count == 64, let match = artifacts.first(where: { $0.value.subject?["payload_sha256"]?.stringValue == lower }) {
+            return match.key
+        }
+        throw ExhibitError(.storage, "No artifact \(argument) in this case; `exhibit artifacts CASE` lists the ids.")
+    }
+
+    /// The host an artifact was served from (its final URL's).
+    public static func host(of entry: LedgerEntry) -> String? {
+        guard let url = entry.subject?["final_url"]?.stringValue ?? entry.subject?["url"]?.stringValue,
+              let components = URLComponents(string: url) else { return nil }
+        return components.host?.lowercased()
+    }
+}
+
+/// Background investigations (DESIGN §10, policy IV.B.5–10): who may search,
+/// the uniform checklist, findings and their validation, protected-class tags.
+/// Everything here is read from and written to the case's ledger.
+public struct BackgroundInvestigation: Sendable {
+    public static let category = "background-investigation"
+    public static let protectedClassTag = "protected-class"
+
+    public let session: ActingSession
+
+    public init(session: ActingSession) {
+        self.session = session
+    }
+
+    // MARK: Who may search (IV.B.6, IV.B.7)
+
+    /// In a background-investigation case the searcher must hold the bi-searcher
+    /// authorisation and must not be a decision-maker. A refusal is recorded.
+    public static func requireSearcher(_ session: ActingSession, caseID: String, command: String) throws(ExhibitError) {
+        let state = try session.store.state(of: caseID)
+        guard state.category == category else { return }
+        var reason: String?
+        if session.actor.has(.decisionMaker) {
+            reason = "Actor \(session.actor.id) (\(session.actor.name)) is a decision-maker and may never search in a background investigation (IV.B.6)."
+        } else if !session.actor.authorizations.contains(Authorization.biSearcher.rawValue) {
+            reason = "Actor \(session.actor.id) (\(session.actor.name)) lacks the bi-searcher authorisation (IV.B.7); a supervisor grants it with `exhibit actor authorize \(session.actor.id) --authorization bi-searcher`."
+        }
+        guard let reason else { return }
+        try session.store.append(LedgerDraft(action: "refusal", subject: .object([
+            "command": .string(command), "reason": .string(reason),
+        ])), to: caseID, signer: try session.signer())
+        throw ExhibitError(.notPermitted, reason)
+    }
+
+    /// Checks role, case state and searcher rules for a change to a BI case.
+    public func authorizeChange(_ permission: Permission, _ caseID: String, command: String, backgroundOnly: Bool = true) throws(ExhibitError) -> [LedgerEntry] {
+        try session.authorize(permission, caseID: caseID, command: command)
+        let state = try session.store.state(of: caseID)
+        if backgroundOnly, state.category != Self.category {
+            throw ExhibitError(.usage, "Case \(caseID) is not a background investigation; `\(command)` applies to those only.")
+        }
+        try Self.requireSearcher(session, caseID: caseID, command: command)
+        try session.requireOpen(caseID, command: command)
+        return try session.store.ledger(of: caseID).entries()
+    }
+
+    // MARK: The uniform checklist (IV.B.9)
+
+    public enum StepStatus: String, Sendable, Codable { case done, skipped }
+
+    /// `exhibit bi step CASE STEP --done|--skipped --reason T [--artifact A…]`.
+    /// A step not in the template's checklist is recorded as an extra step.
+    public func recordStep(_ caseID: String, step: String, status: StepStatus, reason: String?, artifacts: [String]) throws(ExhibitError) -> LedgerEntry {
+        let entries = try authorizeChange(.backgroundSearch, caseID, command: "bi step")
+        guard !step.isEmpty, step.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+            throw ExhibitError(.usage, "A step id is lower-case letters, digits and hyphens (the template's checklist ids), not \"\(step)\".")
+        }
+        let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if status == .skipped, reason?.isEmpty ?? true {
+            throw ExhibitError(.usage, "Say why the step was skipped with --reason TEXT (IV.B.9: candidates must be treated alike).")
+        }
+        var ids: [JSONValue] = []
+        for artifact in artifacts { ids.append(.string(try ArtifactID.resolve(artifact, in: entries))) }
+        let template = try session.store.templates.template(Self.category)
+        var subject: [String: JSONValue] = [
+            "step": .string(step), "status": .string(status.rawValue), "artifacts": .array(ids),
+            "in_checklist": .bool(template.checklist?.contains { $0.id == step } ?? false),
+        ]
+        if let reason, !reason.isEmpty { subject["reason"] = .string(reason) }
+        return try session.store.append(LedgerDraft(action: "bi-step", subject: .object(subject)), to: caseID, signer: try session.signer())
+    }
+
+    /// One candidate's record against the checklist.
+    public struct CandidateSteps: Sendable, Encodable {
+        public var `case`: String
+        public var candidate: String
+        public var done: [String]
+        public var skipped: [String: String]
+        public var extra: [String]
+        public var missing: [String]
+    }
+
+    /// The cohort's candidates and whether they were treated alike.
+    public struct Uniformity: Sendable, Encodable {
+        public var cohort: String
+        public var checklist: [String]
+        public var candidates: [CandidateSteps]
+        /// Steps not treated the same way for every candidate, with what each got.
+        public var differences: [String: [String: String]]
+        public var uniform: Bool { differences.isEmpty && !candidates.isEmpty }
+    }
+
+    /// `exhibit bi uniformity COHORT` (supervisor): a `view` entry in each case read.
+    public func uniformity(cohort: String) throws(ExhibitError) -> Uniformity {
+        try session.authorize(.uniformity, caseID: nil, command: "bi uniformity")
+        let template = try session.store.templates.template(Self.category)
+        let checklist = template.checklist?.map(\.id) ?? []
+        var candidates: [CandidateSteps] = []
+        for id in session.store.caseIDs() {
+            guard let state = try? session.store.state(of: id), state.category == Self.category,
+                  state.fields["cohort"] == cohort else { continue }
+            let entries = try session.store.ledger(of: id).entries()
+            var status: [String: (StepStatus, String?)] = [:]
+            for entry in entries where entry.action == "bi-step" {
+                guard let step = entry.subject?["step"]?.stringValue,
+                      let value = entry.subject?["status"]?.stringValue.flatMap(StepStatus.init(rawValue:)) else { continue }
+                status[step] = (value, entry.subject?["reason"]?.stringValue)
+            }
+            candidates.append(CandidateSteps(
+                case: id, candidate: state.fields["candidate_name"] ?? state.title,
+                done: status.filter { $0.value.0 == .done && checklist.contains($0.key) }.keys.sorted(),
+                skipped: status.filter { $0.value.0 == .skipped }.mapValues { $0.1 ?? "" },
+                extra: status.filter { $0.value.0 == .done && !checklist.contains($0.key) }.keys.sorted(),
+                missing: checklist.filter { status[$0] == nil }))
+        }
+        guard !candidates.isEmpty else {
+            throw ExhibitError(.storage, "No background-investigation case has cohort \"\(cohort)\".")
+        }
+        var differences: [String: [String: String]] = [:]
+        let steps = Set(checklist + candidates.flatMap { $0.extra + Array($0.skipped.keys) })
+        for step in steps.sorted() {
+            var treatment: [String: String] = [:]
+            for candidate in candidates {
+                treatment[candidate.case] = candidate.done.contains(step) || candidate.extra.contains(step) ? "done"
+                    : candidate.skipped[step] != nil ? "skipped" : "not recorded"
+            }
+            // Alike means every candidate had the step done: a skipped or missing step
+            // anywhere, or an extra search for one candidate only, is a difference.
+            if Set(treatment.values) != ["done"] { differences[step] = treatment }
+        }
+        for candidate in candidates {
+            try session.store.append(LedgerDraft(action: "view", subject: .object([
+                "command": .string("bi uniformity"), "cohort": .string(cohort),
+            ])), to: candidate.case, signer: try session.signer())
+        }
+        return Uniformity(cohort: cohort, checklist: checklist, candidates: candidates, differences: differences)
+    }
+
+    // MARK: Findings (IV.B.10)
+
+    public enum FindingStatus: String, Sendable, Codable, CaseIterable { case unverified, corroborated, disputed }
+
+    /// A finding as its ledger entries leave it.
+    public struct Finding: Sendable, Encodable, Equatable {
+        public var id: String
+        public var text: String
+        public var status: FindingStatus
+        public var artifacts: [String]
+        public var seq: Int
+    }
+
+    /// Findings of a case, from its ledger.
+    public static func findings(in entries: [LedgerEntry]) -> [Finding] {
+        var findings: [String: Finding] = [:]
+        var order: [String] = []
+        for entry in entries where entry.action == "finding" {
+            guard let subject = entry.subject, let id = subject["id"]?.stringValue else { continue }
+            let artifacts = subject["artifacts"]?.arrayValue?.compactMap(\.stringValue)
+            if subject["op"]?.stringValue == "add" {
+                findings[id] = Finding(id: id, text: subject["text"]?.stringValue ?? "", status: .unverified, artifacts: artifacts ?? [], seq: Int(entry.seq))
+                order.append(id)
+            } else if let status = subject["status"]?.stringValue.flatMap(FindingStatus.init(rawValue:)) {
+                findings[id]?.status = status
+                if let artifacts, !artifacts.isEmpty { findings[id]?.artifacts = artifacts }
+            }
+        }
+        return order.compactMap { findings[$0] }
+    }
+
+    /// `exhibit finding add CASE --text T --artifact A…` (investigator; in a BI case the bi-searcher).
+    public func addFinding(_ caseID: String, text: String, artifacts: [String]) throws(ExhibitError) -> String {
+        let entries = try authorizeChange(.finding, caseID, command: "finding add", backgroundOnly: false)
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ExhibitError(.usage, "The finding is empty; give it with --text.") }
+        var ids: [String] = []
+        for artifact in artifacts { ids.append(try ArtifactID.resolve(artifact, in: entries)) }
+        let number = Self.findings(in: entries).count + 1
+        let id = "F-" + String(repeating: "0", count: max(0, 3 - String(number).count)) + String(number)
+        try session.store.append(LedgerDraft(action: "finding", subject: .object([
+            "op": .string("add"), "id": .string(id), "text": .string(text), "status": .string("unverified"),
+            "artifacts": .array(ids.map { .string($0) }),
+        ])), to: caseID, signer: try session.signer())
+        return id
+    }
+
+    /// `exhibit finding set CASE F --status S [--artifact A…]`: corroborated needs at
+    /// least two artifacts served from different hosts (independent sources).
+    public func setFinding(_ caseID: String, finding: String, status: FindingStatus, artifacts: [String], reason: String?) throws(ExhibitError) -> Finding {
+        let entries = try authorizeChange(.finding, caseID, command: "finding set", backgroundOnly: false)
+        guard var current = Self.findings(in: entries).first(where: { $0.id == finding }) else {
+            throw ExhibitError(.storage, "No finding \(finding) in case \(caseID); `exhibit finding list \(caseID)` shows them.")
+        }
+        var ids: [String] = []
+        for artifact in artifacts { ids.append(try ArtifactID.resolve(artifact, in: entries)) }
+        let supporting = ids.isEmpty ? current.artifacts : ids
+        if status == .corroborated {
+            let byID = ArtifactID.artifacts(in: entries)
+            let hosts = Set(supporting.compactMap { byID[$0].flatMap(ArtifactID.host(of:)) })
+            guard supporting.count >= 2, hosts.count >= 2 else {
+                throw ExhibitError(.usage, "A corroborated finding needs at least two artifacts from different hosts (independent sources, IV.B.10); \(finding) has \(supporting.count) artifact(s) from \(hosts.count) host(s).")
+            }
+        }
+        var subject: [String: JSONValue] = [
+            "op": .string("set"), "id": .string(finding), "status": .string(status.rawValue),
+            "artifacts": .array(supporting.map { .string($0) }),
+        ]
+        if let reason, !reason.isEmpty { subject["reason"] = .string(reason) }
+        try session.store.append(LedgerDraft(action: "finding", subject: .object(subject)), to: caseID, signer: try session.signer())
+        current.status = status
+        current.artifacts = supporting
+        return current
+    }
+
+    /// `exhibit finding list CASE` (a read: recorded as a view).
+    public func listFindings(_ caseID: String) throws(ExhibitError) -> [Finding] {
+        try session.authorize(.read, caseID: caseID, command: "finding list")
+        let entries = try session.store.ledger(of: caseID).entries()
+        try session.store.append(LedgerDraft(action: "view", subject: .object(["command": .string("finding list")])),
+                                 to: caseID, signer: try session.signer())
+        return Self.findings(in: entries)
+    }
+
+    // MARK: Tags
+
+    /// Tags of each artifact, from `tag` entries and confirmed protected-class flags.
+    public static func tags(in entries: [LedgerEntry]) -> [String: Set<String>] {
+        var tags: [String: Set<String>] = [:]
+        for entry in entries {
+            guard let subject = entry.subject, let artifact = subject["artifact"]?.stringValue else { continue }
+            if entry.action == "tag", let tag = subject["tag"]?.stringValue { tags[artifact, default: []].insert(tag) }
+            if entry.action == "flag", subject["decision"]?.stringValue == "confirmed" {
+                tags[artifact, default: []].insert(protectedClassTag)
+            }
+        }
+        return tags
+    }
+
+    /// `exhibit tag CASE ARTIFACT TAG` (investigator).
+    public func tag(_ caseID: String, artifact: String, tag: String) throws(ExhibitError) -> LedgerEntry {
+        let entries = try authorizeChange(.tag, caseID, command: "tag", backgroundOnly: false)
+        let id = try ArtifactID.resolve(artifact, in: entries)
+        let tag = tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard !tag.isEmpty, tag.count <= 64 else { throw ExhibitError(.usage, "A tag is 1 to 64 characters.") }
+        return try session.store.append(LedgerDraft(action: "tag", subject: .object([
+            "artifact": .string(id), "tag": .string(tag),
+        ])), to: caseID, signer: try session.signer())
+    }
+}

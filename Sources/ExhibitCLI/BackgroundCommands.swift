@@ -1,0 +1,151 @@
+import ArgumentParser
+import CaseIndex
+import CaseManagement
+import ChainOfCustody
+import Foundation
+
+struct BICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bi", abstract: "Background investigations: checklist steps, uniformity, protected-class screening (IV.B.5–10).",
+        subcommands: [Step.self, Uniformity.self])
+
+    struct Step: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a checklist step as done or skipped, with the artifacts it produced (the bi-searcher).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Argument(help: "The step id from the template's checklist (others are recorded as extra steps).") var step: String
+        @Flag(name: .long, help: "The step was carried out.") var done = false
+        @Flag(name: .long, help: "The step was not carried out (give --reason).") var skipped = false
+        @Option(name: .long, help: "Why (required with --skipped).") var reason: String?
+        @Option(name: .long, help: "An artifact the step produced (repeatable).") var artifact: [String] = []
+
+        func validate() throws {
+            guard done != skipped else { throw ValidationError("Give exactly one of --done and --skipped.") }
+        }
+
+        func run() throws {
+            let entry = try BackgroundInvestigation(session: options.session())
+                .recordStep(caseID, step: step, status: done ? .done : .skipped, reason: reason, artifacts: artifact)
+            if options.json { try Console.json(["seq": Int(entry.seq)]); return }
+            print("\(caseID) step \(step) \(done ? "done" : "skipped") (ledger seq \(entry.seq))")
+        }
+    }
+
+    struct Uniformity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare the checklist across a cohort's candidates; exit 1 when they were not treated alike (supervisor).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The cohort id (the cases' cohort field).") var cohort: String
+
+        func run() throws {
+            let report = try BackgroundInvestigation(session: options.session()).uniformity(cohort: cohort)
+            if options.json {
+                try Console.json(Output(report))
+            } else {
+                print("cohort \(cohort): \(report.candidates.count) candidate\(report.candidates.count == 1 ? "" : "s"), \(report.uniform ? "uniform" : "NOT UNIFORM")")
+                for candidate in report.candidates {
+                    let skipped = candidate.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                    print("\(candidate.case)  \(candidate.candidate)  done \(candidate.done.count)/\(report.checklist.count)"
+                          + "  skipped \(candidate.skipped.count)\(skipped.isEmpty ? "" : " (" + skipped.joined(separator: "; ") + ")")"
+                          + "  extra \(candidate.extra.count)\(candidate.extra.isEmpty ? "" : " (" + candidate.extra.joined(separator: ", ") + ")")"
+                          + (candidate.missing.isEmpty ? "" : "  not recorded: " + candidate.missing.joined(separator: ", ")))
+                }
+                for (step, treatment) in report.differences.sorted(by: { $0.key < $1.key }) {
+                    print("differs: \(step) (" + treatment.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }.joined(separator: ", ") + ")")
+                }
+            }
+            if !report.uniform { throw ExitCode(1) }
+        }
+
+        struct Output: Encodable {
+            var cohort: String
+            var uniform: Bool
+            var checklist: [String]
+            var candidates: [BackgroundInvestigation.CandidateSteps]
+            var differences: [String: [String: String]]
+            init(_ report: BackgroundInvestigation.Uniformity) {
+                cohort = report.cohort
+                uniform = report.uniform
+                checklist = report.checklist
+                candidates = report.candidates
+                differences = report.differences
+            }
+        }
+    }
+}
+
+struct FindingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finding", abstract: "Record findings and their validation: unverified, corroborated, disputed (IV.B.10).",
+        subcommands: [Add.self, Set.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a finding with the artifacts it rests on (investigator).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Option(name: .long, help: "What was found.") var text: String
+        @Option(name: .long, help: "An artifact it rests on (repeatable).") var artifact: [String] = []
+
+        func run() throws {
+            let id = try BackgroundInvestigation(session: options.session()).addFinding(caseID, text: text, artifacts: artifact)
+            if options.json { try Console.json(CreatedID(id: id)) } else { print(id) }
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a finding's status; corroborated needs two artifacts from different hosts (investigator).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Argument(help: "The finding id (F-001).") var finding: String
+        @Option(name: .long, help: "unverified, corroborated or disputed.") var status: String
+        @Option(name: .long, help: "The artifacts that support the status (repeatable; default: the finding's).") var artifact: [String] = []
+        @Option(name: .long, help: "Why.") var reason: String?
+
+        func run() throws {
+            guard let value = BackgroundInvestigation.FindingStatus(rawValue: status) else {
+                throw ValidationError("--status takes unverified, corroborated or disputed, not \"\(status)\".")
+            }
+            let finding = try BackgroundInvestigation(session: options.session())
+                .setFinding(caseID, finding: self.finding, status: value, artifacts: artifact, reason: reason)
+            if options.json { try Console.json(finding); return }
+            print("\(finding.id) \(finding.status.rawValue) (\(finding.artifacts.joined(separator: ", ")))")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a case's findings (recorded as a view).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+
+        func run() throws {
+            let findings = try BackgroundInvestigation(session: options.session()).listFindings(caseID)
+            if options.json { try Console.json(["case": AnyEncodable(caseID), "findings": AnyEncodable(findings)]); return }
+            for finding in findings {
+                print("\(finding.id)  \(finding.status.rawValue)  \(finding.artifacts.joined(separator: ","))  \(finding.text)")
+            }
+        }
+    }
+}
+
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Tag an artifact (investigator; recorded).")
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+    @Argument(help: "The artifact id (or its sha256).") var artifact: String
+    @Argument(help: "The tag.") var tag: String
+
+    func run() throws {
+        let entry = try BackgroundInvestigation(session: options.session()).tag(caseID, artifact: artifact, tag: tag)
+        if options.json { try Console.json(["seq": Int(entry.seq)]); return }
+        print("\(entry.subject?["artifact"]?.stringValue ?? artifact) tagged \(tag)")
+    }
+}
+
+/// Wraps values of different types for one JSON object.
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,135 @@
+import CaseManagement
+import ChainOfCustody
+import ExhibitTestSupport
+import FixtureServer
+import Foundation
+import Testing
+
+/// Background investigations (IV.B.5–10) through the real binary: who may
+/// search, the uniform checklist, and validated findings.
+@Suite("exhibit bi and finding")
+struct BackgroundInvestigationTests {
+    let exhibit = ExhibitProcess()
+
+    /// A workspace with a bi-searcher (a-0003), a decision-maker who is also an
+    /// authorised investigator (a-0004), and BI cases for a cohort's candidates.
+    struct Cohort {
+        let ws: TestWorkspace
+        let searcher: String
+        let decisionMaker: String
+        let cases: [String]
+        var base: [String] { ["--workspace", ws.root] }
+    }
+
+    func cohort(candidates: [String]) throws -> Cohort {
+        let ws = try TestWorkspace()
+        let registry = ActorRegistry(workspace: ws.workspace)
+        let searcher = try registry.add(name: "Bea Searcher", badge: "B-3", roles: [.investigator, .analyst], actingActor: ws.supervisorID).id
+        _ = try registry.authorize(searcher, .biSearcher, actingActor: ws.supervisorID)
+        let decisionMaker = try registry.add(name: "Dee Decider", badge: "D-4", roles: [.investigator, .decisionMaker], actingActor: ws.supervisorID).id
+        _ = try registry.authorize(decisionMaker, .biSearcher, actingActor: ws.supervisorID)
+        var cases: [String] = []
+        for name in candidates {
+            let state = try ws.session(searcher).openCase(
+                category: "background-investigation", title: "Candidate \(name)",
+                fields: ["candidate_name": name, "cohort": "2026-academy-1", "position": "police officer trainee", "candidate_city": "Riverbend"])
+            cases.append(state.id)
+        }
+        return Cohort(ws: ws, searcher: searcher, decisionMaker: decisionMaker, cases: cases)
+    }
+
+    func checklist() throws -> [String] {
+        try CaseTemplates.load().template("background-investigation").checklist?.map(\.id) ?? []
+    }
+
+    @Test("a skipped step for one candidate of a cohort makes bi uniformity exit 1 naming the step; both complete → 0")
+    func uniformity() throws {
+        let cohort = try cohort(candidates: ["Jane Roe", "John Doe"])
+        let steps = try checklist()
+        #expect(steps.count >= 5)
+        let bi = BackgroundInvestigation(session: try cohort.ws.session(cohort.searcher))
+        for step in steps {
+            _ = try bi.recordStep(cohort.cases[0], step: step, status: .done, reason: nil, artifacts: [])
+            if step == "news-search" {
+                let skipped = try exhibit.run(["bi", "step", cohort.cases[1], step, "--skipped", "--reason", "paywalled archive",
+                                               "--actor", cohort.searcher] + cohort.base)
+                #expect(skipped.status == 0, "\(skipped.stderr)")
+            } else {
+                _ = try bi.recordStep(cohort.cases[1], step: step, status: .done, reason: nil, artifacts: [])
+            }
+        }
+        let report = try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.ws.supervisorID] + cohort.base)
+        #expect(report.status == 1, "\(report.stdout)\(report.stderr)")
+        #expect(report.stdout.contains("NOT UNIFORM"))
+        #expect(report.stdout.split(separator: "\n").contains { $0.hasPrefix("differs: news-search") && $0.contains("skipped in \(cohort.cases[1])") })
+        #expect(report.stdout.contains("news-search: paywalled archive"))
+
+        // A skipped step needs a reason; the searcher then completes it.
+        let noReason = try exhibit.run(["bi", "step", cohort.cases[1], "news-search", "--skipped", "--actor", cohort.searcher] + cohort.base)
+        #expect(noReason.status == 2)
+        #expect(try exhibit.run(["bi", "step", cohort.cases[1], "news-search", "--done", "--actor", cohort.searcher] + cohort.base).status == 0)
+        let uniform = try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.ws.supervisorID, "--json"] + cohort.base)
+        #expect(uniform.status == 0, "\(uniform.stdout)")
+        #expect(try JSONValue(parsing: uniform.stdout)["uniform"]?.boolValue == true)
+        // Only a supervisor reviews uniformity (refused, exit 4).
+        #expect(try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.searcher] + cohort.base).status == 4)
+    }
+
+    @Test("a decision-maker, or an investigator without bi-searcher, cannot capture in a BI case: exit 4, refusal recorded")
+    func whoMaySearch() async throws {
+        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
+        defer { Task { await site.stop() } }
+        let cohort = try cohort(candidates: ["Jane Roe"])
+        let caseID = cohort.cases[0]
+        let capture = ["capture", caseID, site.baseURL + "/profile.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + cohort.base
+        for actor in [cohort.decisionMaker, cohort.ws.investigatorID] {
+            let refused = try exhibit.run(capture + ["--actor", actor])
+            #expect(refused.status == 4, "\(actor): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1)
+            let last = try #require(try cohort.ws.entries(caseID).last)
+            #expect(last.action == "refusal" && last.actor == actor)
+            #expect(last.subject?["command"]?.stringValue == "capture")
+        }
+        #expect(!site.requests().contains { $0.path.hasSuffix("/profile.html") })
+        let allowed = try exhibit.run(capture + ["--actor", cohort.searcher])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(try exhibit.run(["verify", caseID] + cohort.base).status == 0)
+    }
+
+    @Test("a finding is corroborated only by two artifacts from different hosts")
+    func findings() async throws {
+        let first = try await FixtureSite.start(host: "127.0.0.1", siteDirectory: FixtureSite.defaultSiteDirectory)
+        defer { Task { await first.stop() } }
+        let second = try await FixtureSite.start(host: "127.0.0.2", siteDirectory: FixtureSite.defaultSiteDirectory)
+        defer { Task { await second.stop() } }
+        let cohort = try cohort(candidates: ["Jane Roe"])
+        let caseID = cohort.cases[0]
+        let actor = ["--actor", cohort.searcher] + cohort.base
+        let captured = try exhibit.run(["capture", caseID, first.baseURL + "/profile.html", first.baseURL + "/forum.html", second.baseURL + "/article.html",
+                                        "--allow-network", "127.0.0.0/8", "--reason", "fixture"] + actor)
+        #expect(captured.status == 0, "\(captured.stderr)")
+        let artifacts = try #require(try JSONValue(parsing: try exhibit.run(["artifacts", caseID, "--json"] + actor).stdout)["artifacts"]?.arrayValue)
+        func id(_ url: String) throws -> String { try #require(artifacts.first { $0["url"]?.stringValue == url }?["id"]?.stringValue) }
+        let profile = try id(first.baseURL + "/profile.html")
+        let forum = try id(first.baseURL + "/forum.html")
+        let article = try id(second.baseURL + "/article.html")
+
+        let added = try exhibit.run(["finding", "add", caseID, "--text", "Candidate posts as casey_ardmore", "--artifact", profile, "--json"] + actor)
+        #expect(added.status == 0, "\(added.stderr)")
+        let finding = try #require(try JSONValue(parsing: added.stdout)["id"]?.stringValue)
+        let one = try exhibit.run(["finding", "set", caseID, finding, "--status", "corroborated"] + actor)
+        #expect(one.status == 2, "\(one.stderr)")
+        let sameHost = try exhibit.run(["finding", "set", caseID, finding, "--status", "corroborated", "--artifact", profile, "--artifact", forum] + actor)
+        #expect(sameHost.status == 2)
+        #expect(sameHost.stderr.contains("different hosts"))
+        let sha = try #require(artifacts.first { $0["id"]?.stringValue == article }?["sha256"]?.stringValue)
+        let ok = try exhibit.run(["finding", "set", caseID, finding, "--status", "corroborated", "--artifact", profile, "--artifact", sha] + actor)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let listed = try exhibit.run(["finding", "list", caseID, "--json"] + actor)
+        let findings = try #require(try JSONValue(parsing: listed.stdout)["findings"]?.arrayValue)
+        #expect(findings.first?["status"]?.stringValue == "corroborated")
+        #expect(findings.first?["artifacts"]?.arrayValue?.compactMap(\.stringValue) == [profile, article])
+        #expect(try exhibit.run(["finding", "set", caseID, finding, "--status", "disputed", "--reason", "denied by candidate"] + actor).status == 0)
+        #expect(try exhibit.run(["verify", caseID] + cohort.base).status == 0)
+    }
+}
