@@ -164,13 +164,26 @@ public struct BundleFacts: Sendable, Equatable {
     /// `Exhibit` and its version, the instrument of every action.
     public var toolName: String
     public var toolVersion: String
+    /// For a decision-maker bundle: how many artifacts and findings were withheld
+    /// (the number only, never what), and the corroborated findings it discloses.
+    public var withheldItems: Int?
+    public var disclosedFindings: [DisclosedFinding] = []
+
+    /// A corroborated finding disclosed to a decision-maker, with its artifacts.
+    public struct DisclosedFinding: Sendable, Equatable, Encodable {
+        public var id: String
+        public var text: String
+        public var status: String
+        public var artifacts: [String]
+    }
 
     public init(
         caseID: String, title: String, category: String, categoryTitle: String, policySections: String, agency: String,
         status: String, fields: [String: String], openedAt: String, closedAt: String?, actors: [Person],
         artifacts: [Artifact], timeline: [Event], files: [File], verification: Verification, ledgerHead: String,
-        toolName: String, toolVersion: String
+        toolName: String, toolVersion: String, withheldItems: Int? = nil
     ) {
+        self.withheldItems = withheldItems
         self.caseID = caseID
         self.title = title
         self.category = category

@@ -114,9 +114,16 @@ public enum BundleVerification {
         _ = oxumBytes
 
         // The case inside: ledger, signatures against the bundled keys, files, WARC records, timestamps.
+        // A decision-maker bundle's WARC files are derived copies: match records by id and digest.
+        let derived = info["Withheld-Items"] != nil
+        let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
+            derived ? WARCVerification.checkDerived(directory: directory, entries: entries)
+                : WARCVerification.check(directory: directory, entries: entries)
+        }
         var report = try CaseVerification.verify(
             directory: root + "/data", keyFor: CaseExport.keys(in: root + "/data"),
-            recordChecks: [WARCVerification.check, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument)
+            recordChecks: [warcCheck, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument,
+            derivedFiles: { path in derived && path.hasPrefix("warc/") })
         report.caseID = info["External-Identifier"] ?? report.caseID
         report.directory = root
         if let head = info["Ledger-Head"], head != report.head {

@@ -16,10 +16,13 @@ import LawfulFetch
 /// tag-manifest digest (so the bag's own ledger ends with the entry before).
 public struct CaseExport: Sendable {
     public enum Format: String, Sendable { case bagit, wacz }
+    /// `full`, or `decision-maker`: only what a hiring decision-maker may see (DESIGN §9, IV.B.6).
+    public enum Audience: String, Sendable { case full, decisionMaker = "decision-maker" }
 
     public struct Options: Sendable {
         public var output: String
         public var format: Format = .bagit
+        public var audience: Audience = .full
         public var zip = false
         /// The UTC date written as Bagging-Date (the only line that differs
         /// between two exports of the same ledger).
@@ -41,10 +44,13 @@ public struct CaseExport: Sendable {
         public var tagManifestSHA256: String
         public var sha256: String?
         public var artifacts: Int
+        public var audience: String = "full"
+        /// Artifacts and findings withheld from a decision-maker bundle.
+        public var withheldItems: Int?
 
         enum CodingKeys: String, CodingKey {
             case `case`, output, format, entries, ledgerHead = "ledger_head", payloadOxum = "payload_oxum"
-            case tagManifestSHA256 = "tag_manifest_sha256", sha256, artifacts
+            case tagManifestSHA256 = "tag_manifest_sha256", sha256, artifacts, audience, withheldItems = "withheld_items"
         }
     }
 
@@ -60,7 +66,7 @@ public struct CaseExport: Sendable {
 
     /// Files a bag adds beside the evidence: its manifests cover them; no ledger entry does.
     static func isBundleDocument(_ relative: String) -> Bool {
-        ["provenance.jsonld", "report.html", "loadfile.csv"].contains(relative)
+        ["provenance.jsonld", "report.html", "loadfile.csv", "findings.json"].contains(relative)
             || (relative.hasPrefix("keys/") && relative.hasSuffix(".pem") && !relative.dropFirst(5).contains("/"))
     }
 
@@ -101,7 +107,7 @@ public struct CaseExport: Sendable {
         recorded.format = wantsZip ? "bagit-zip" : "bagit"
         recorded.sha256 = sha256
         var subject: [String: JSONValue] = [
-            "audience": .string("full"),
+            "audience": .string(options.audience.rawValue),
             "format": .string(recorded.format),
             "output": .string((output as NSString).lastPathComponent),
             "entries": .integer(Int64(result.entries)),
@@ -110,6 +116,7 @@ public struct CaseExport: Sendable {
             "tag_manifest_sha256": .string(result.tagManifestSHA256),
         ]
         if let sha256 { subject["sha256"] = .string(sha256) }
+        if let withheld = result.withheldItems { subject["withheld_items"] = .integer(Int64(withheld)) }
         try session.store.append(LedgerDraft(action: "export", subject: .object(subject)), to: caseID, signer: try session.signer())
         return recorded
     }
@@ -117,6 +124,9 @@ public struct CaseExport: Sendable {
     /// `--format wacz`: the evidence is gathered and checked as for a bag (in
     /// `staging`), then packaged; the export entry records the package's digests.
     func exportWACZ(output: String, staging: String) throws(ExhibitError) -> Result {
+        guard options.audience == .full else {
+            throw ExhibitError(.usage, "A decision-maker export is a bag (directory or --zip), not a WACZ.")
+        }
         guard output.lowercased().hasSuffix(".wacz") else {
             throw ExhibitError(.usage, "--format wacz writes a .wacz file; give --out a name ending in .wacz.")
         }
@@ -167,18 +177,31 @@ public struct CaseExport: Sendable {
             entries.append(try Self.parse(line))
         }
         guard let head = entries.last else { throw ExhibitError(.storage, "The case \(caseID) has an empty ledger.") }
+        let fullState = try CaseState.fold(entries)
+        var disclosure: Disclosure?
+        if options.audience == .decisionMaker {
+            guard fullState.category == BackgroundInvestigation.category else {
+                throw ExhibitError(.usage, "--audience decision-maker is for background investigations; \(caseID) is a \(fullState.category) case.")
+            }
+            disclosure = Disclosure(entries: entries)
+        }
+        let bagEntries = disclosure?.entries ?? entries
 
         var bag = try BagWriter(root: root)
-        try bag.write(ledgerBytes, to: "ledger.jsonl")
-        let state = try CaseState.fold(entries)
+        try bag.write(try disclosure?.ledgerBytes() ?? ledgerBytes, to: "ledger.jsonl")
+        let state = try CaseState.fold(bagEntries)
         try bag.write(try encodeJSON(state), to: "case.json")
-        for relative in Self.recordedFiles(entries) {
+        for relative in Self.recordedFiles(bagEntries) {
             var source = caseDirectory + "/" + relative
             // Recorded but not yet renamed (commit step 3 pending): the bytes are the same.
             if !FileManager.default.fileExists(atPath: source), FileManager.default.fileExists(atPath: source + ".tmp") { source += ".tmp" }
-            try bag.copy(from: source, to: relative)
+            if let disclosure, relative.hasPrefix("warc/") {
+                try bag.write(try disclosure.derivedWARC(source: source, relative: relative), to: relative)
+            } else {
+                try bag.copy(from: source, to: relative)
+            }
         }
-        let actorIDs = Set(entries.map(\.actor))
+        let actorIDs = Set(bagEntries.map(\.actor))
         var people: [BundleFacts.Person] = []
         for id in actorIDs.sorted() {
             let actor = try session.actors.actor(id)
@@ -187,39 +210,62 @@ public struct CaseExport: Sendable {
         }
 
         // The bag's evidence is checked as a case before anything is derived from it.
+        let derived = disclosure != nil
+        let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
+            derived ? WARCVerification.checkDerived(directory: directory, entries: entries)
+                : WARCVerification.check(directory: directory, entries: entries)
+        }
+        let derivedFiles: (String) -> Bool = { path in derived && path.hasPrefix("warc/") }
         let report = try CaseVerification.verify(
             directory: root + "/data", keyFor: Self.keys(in: root + "/data"),
-            recordChecks: [WARCVerification.check, TrustedTimestamp.check], alsoExpected: Self.isBundleDocument)
+            recordChecks: [warcCheck, TrustedTimestamp.check],
+            alsoExpected: Self.isBundleDocument, derivedFiles: derivedFiles)
         guard report.intact else {
             let first = report.findings.first(where: \.isFailure)?.line ?? ""
             throw ExhibitError(.verificationFailed, "Case \(caseID) does not verify (\(first)); export refused. Run `exhibit verify \(caseID)` for every finding.")
         }
 
         let template = try? session.store.templates.template(state.category)
-        let facts = FactsCollector(
-            caseID: caseID, entries: entries, state: state, bagData: root + "/data",
-            payload: bag.payload, people: people
+        var facts = FactsCollector(
+            caseID: caseID, entries: bagEntries, state: state, bagData: root + "/data", caseDirectory: caseDirectory,
+            derivedWARCs: derived, payload: bag.payload, people: people
         ).facts(
             categoryTitle: template?.title ?? state.category,
             policySections: template?.policySections.joined(separator: ", ") ?? "",
             agency: session.workspace.info.agency,
             verification: .init(intact: report.intact, entries: report.entryCount, findings: report.findings.map(\.line)))
 
+        if let disclosure {
+            facts.withheldItems = disclosure.withheldItems
+            var disclosed: [BundleFacts.DisclosedFinding] = []
+            var listed: [[String: Any]] = []
+            for finding in disclosure.findings {
+                disclosed.append(BundleFacts.DisclosedFinding(id: finding.id, text: finding.text, status: finding.status.rawValue, artifacts: finding.artifacts))
+                listed.append(["id": finding.id, "text": finding.text, "status": finding.status.rawValue, "artifacts": finding.artifacts])
+            }
+            facts.disclosedFindings = disclosed
+            let document: [String: Any] = ["findings": listed, "withheld_items": disclosure.withheldItems]
+            try bag.write(try WACZPackage.json(document), to: "findings.json")
+        }
         try bag.write(ProvenanceGraph.document(for: facts), to: "provenance.jsonld")
         try bag.write(CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) }, to: "report.html")
         try bag.write(LoadFile.csv(for: facts, custodian: state.custody.last?.actor ?? state.openedBy), to: "loadfile.csv")
 
-        let tagManifest = try bag.finish(info: [
+        var info: [(String, String)] = [
             ("Source-Organization", session.workspace.info.agency),
             ("External-Identifier", caseID),
             ("External-Description", "\(facts.categoryTitle): \(state.title)"),
             ("Bagging-Date", options.baggingDate),
             ("Bag-Software-Agent", "Exhibit \(ExhibitRelease.version)"),
             ("Ledger-Head", head.hash),
-        ])
-        let result = Result(
+        ]
+        if let disclosure { info.append(("Withheld-Items", String(disclosure.withheldItems))) }
+        let tagManifest = try bag.finish(info: info)
+        var result = Result(
             case: caseID, output: root, format: "bagit", entries: entries.count, ledgerHead: head.hash,
             payloadOxum: bag.payloadOxum, tagManifestSHA256: tagManifest, sha256: nil, artifacts: facts.artifacts.count)
+        result.audience = options.audience.rawValue
+        result.withheldItems = disclosure?.withheldItems
         return (result, facts, entries)
     }
 
@@ -265,6 +311,10 @@ struct FactsCollector {
     let entries: [LedgerEntry]
     let state: CaseState
     let bagData: String
+    /// The case itself, for reading payloads back from the original WARC files.
+    let caseDirectory: String
+    /// In a redacted bundle the WARC files are derived copies: original offsets do not apply.
+    let derivedWARCs: Bool
     let payload: [String: (sha256: String, sha512: String, size: Int64)]
     let people: [BundleFacts.Person]
 
@@ -309,7 +359,7 @@ struct FactsCollector {
             md5: md5(subject, warc: warc, blob: blob, offset: offset), ip: subject["ip"]?.stringValue,
             certificateSubject: subject["tls"]?["subject"]?.stringValue, title: subject["title"]?.stringValue,
             role: subject["role"]?.stringValue, warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
-            responseOffset: offset, recordIDs: records.compactMap { $0["id"]?.stringValue }, tags: [])
+            responseOffset: derivedWARCs ? nil : offset, recordIDs: records.compactMap { $0["id"]?.stringValue }, tags: [])
     }
 
     /// MD5 of the payload for e-discovery tools: recorded at capture when the
@@ -319,7 +369,7 @@ struct FactsCollector {
         if let blob, let digests = try? Digest.file(atPath: bagData + "/" + blob, algorithms: [.md5]).digests {
             return digests[.md5]
         }
-        guard let warc, let offset, let response = try? ArchivedResponse(warcPath: bagData + "/" + warc, offset: offset) else { return nil }
+        guard let warc, let offset, let response = try? ArchivedResponse(warcPath: caseDirectory + "/" + warc, offset: offset) else { return nil }
         // Only when the payload read back is the one recorded (not cut at the analysis limit).
         guard Digest.sha256Hex(response.payload) == subject["payload_sha256"]?.stringValue else { return nil }
         let digest = DigestStream([.md5])

@@ -155,7 +155,14 @@ public enum CaseReport {
         }
         out += row("Artifacts", "\(facts.artifacts.count)")
         out += row("Ledger entries", "\(facts.timeline.count)")
+        if let withheld = facts.withheldItems {
+            out += row("Audience", "decision-maker (IV.B.6): only corroborated findings and their artifacts not tagged protected-class")
+            out += row("Withheld items", "\(withheld) (artifacts and findings not disclosed to this audience; their ledger entries keep only their digests)")
+        }
         out += "</table>\n"
+        for finding in facts.disclosedFindings {
+            out += "<p class=\"note\"><strong>Finding \(text(finding.id)) (\(text(finding.status))):</strong> \(text(finding.text)) — artifacts \(text(finding.artifacts.joined(separator: ", ")))</p>\n"
+        }
         // Why the page exists and what it is not: the recipient may never have seen Exhibit.
         out += "<p class=\"note\">This report describes the evidence in this bundle. The bundle's files are the evidence; "
         out += "the report only summarises them, and the last section shows how to check them by hand without Exhibit. "

@@ -38,6 +38,8 @@ public final class WorkspaceIndex: Sendable {
             // Several `exhibit` processes may refresh the index at once (a capture
             // finishing while an analyst searches): wait for the writer, do not fail.
             configuration.busyMode = .timeout(60)
+            // Deleted rows (a disposed case's page text) are overwritten, not left in free pages.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
             // Page text is evidence too: the index is private like the rest of the
             // workspace (SQLite gives its -wal and -shm files the same mode).
             let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)

@@ -37,6 +37,8 @@ public struct ActingSession: Sendable {
     /// finished or removed, and each action is reported through `notices`.
     public func authorize(_ permission: Permission, caseID: String?, command: String) throws(ExhibitError) {
         if let caseID {
+            // A disposal interrupted by a crash is finished or rolled back first.
+            for notice in try Disposal.settleInterrupted(caseID: caseID, store: store) { notices(notice) }
             try store.requireCase(caseID)
             for notice in CaseRecovery.recover(caseDirectory: store.directory(of: caseID)) { notices(notice) }
         }

@@ -107,10 +107,12 @@ public struct CaseStore: Sendable {
             && parts[2].count >= 4 && parts[2].allSatisfy { $0.isASCII && $0.isNumber }
     }
 
-    /// Fails with an input error (exit 5) unless the case exists.
+    /// Fails with an input error (exit 5) unless the case exists; a disposed-of
+    /// case is named as such, with its certificate (Disposal.swift).
     public func requireCase(_ caseID: String) throws(ExhibitError) {
         guard Self.isValidCaseID(caseID),
               FileManager.default.fileExists(atPath: directory(of: caseID) + "/ledger.jsonl") else {
+            if Self.isValidCaseID(caseID) { try requireNotDisposed(caseID) }
             throw ExhibitError(.storage, "Unknown case \"\(caseID)\"; `exhibit case list` shows the cases of this workspace.")
         }
     }
@@ -168,7 +170,10 @@ public struct CaseStore: Sendable {
         let stem = "\(prefix)-\(year)-"
         var highest = 0
         let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.casesDirectory)) ?? []
-        for name in names where name.hasPrefix(stem) {
+        for entry in names {
+            // A case caught mid-disposal (.disposing-<ID>) still holds its number.
+            let name = entry.hasPrefix(Disposal.stagingPrefix) ? String(entry.dropFirst(Disposal.stagingPrefix.count)) : entry
+            guard name.hasPrefix(stem) else { continue }
             highest = max(highest, Int(name.dropFirst(stem.count)) ?? 0)
         }
         if let register = try? AtomicFile.read(workspace.disposalsPath) {

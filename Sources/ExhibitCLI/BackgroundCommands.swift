@@ -7,7 +7,7 @@ import Foundation
 struct BICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bi", abstract: "Background investigations: checklist steps, uniformity, protected-class screening (IV.B.5–10).",
-        subcommands: [Step.self, Uniformity.self])
+        subcommands: [Step.self, Uniformity.self, Flags.self, Confirm.self, Dismiss.self])
 
     struct Step: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -71,6 +71,48 @@ struct BICommand: ParsableCommand {
                 candidates = report.candidates
                 differences = report.differences
             }
+        }
+    }
+
+    struct Flags: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Screen the case's captured pages for protected-class terms; record new flags and list all (the bi-searcher).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+
+        func run() throws {
+            let flags = try Screening(session: options.session()).flags(caseID)
+            if options.json { try Console.json(["case": AnyEncodable(caseID), "flags": AnyEncodable(flags)]); return }
+            for flag in flags {
+                print("\(flag.id)  \(flag.status)  \(flag.artifact)  \(flag.class)  “\(flag.term)” at \(flag.offset)  …\(flag.excerpt)…")
+            }
+        }
+    }
+
+    struct Confirm: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Confirm a flag: the artifact is tagged protected-class and never reaches a decision-maker (the bi-searcher).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Argument(help: "The flag id.") var flag: String
+        @Option(name: .long, help: "Why.") var reason: String
+
+        func run() throws {
+            try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: true, reason: reason)
+            if options.json { try Console.json(CreatedID(id: flag)) } else { print(flag) }
+        }
+    }
+
+    struct Dismiss: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dismiss a flag as not touching a protected class (the bi-searcher).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Argument(help: "The flag id.") var flag: String
+        @Option(name: .long, help: "Why.") var reason: String
+
+        func run() throws {
+            try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: false, reason: reason)
+            if options.json { try Console.json(CreatedID(id: flag)) } else { print(flag) }
         }
     }
 }

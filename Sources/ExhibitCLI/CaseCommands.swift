@@ -44,12 +44,17 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a case: fields, status, custody (recorded as a view).")
+        static let configuration = CommandConfiguration(abstract: "Show a case: fields, status, custody (recorded as a view); for a disposed-of case, its disposal certificate.")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The case id.") var caseID: String
 
         func run() throws {
-            let state = try options.session().show(caseID)
+            let session = try options.session()
+            if let certificate = try session.disposalCertificate(caseID) {
+                try DisposalCertificateOutput.show(certificate, json: options.json)
+                return
+            }
+            let state = try session.show(caseID)
             if options.json { try Console.json(state); return }
             print("\(state.id) — \(state.title)")
             print("category:  \(state.category)")

@@ -19,18 +19,19 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "The bag directory or .zip file to create (must not exist).") var out: String
     @Option(name: .long, help: "bagit (default) or wacz (a signed web-archive package ReplayWeb.page opens; --out must end in .wacz).") var format: String = "bagit"
     @Flag(name: .long, help: "Write a zip file instead of a directory.") var zip = false
-    @Option(name: .long, help: "full (default).") var audience: String = "full"
+    @Option(name: .long, help: "full (default), or decision-maker: only corroborated findings and their artifacts not tagged protected-class (background investigations).") var audience: String = "full"
 
     func run() throws {
         guard let chosen = CaseExport.Format(rawValue: format) else {
             throw ValidationError("--format takes bagit or wacz, not \"\(format)\".")
         }
-        guard audience == "full" else {
-            throw ExhibitError(.usage, "--audience \(audience) is not available in this version; only full exports are.")
+        guard let chosenAudience = CaseExport.Audience(rawValue: audience) else {
+            throw ValidationError("--audience takes full or decision-maker, not \"\(audience)\".")
         }
         var exportOptions = CaseExport.Options(output: out)
         exportOptions.format = chosen
         exportOptions.zip = zip
+        exportOptions.audience = chosenAudience
         let result = try CaseExport(session: options.session(), caseID: caseID, options: exportOptions).run()
         if options.json { try Console.json(result); return }
         print(result.output)
