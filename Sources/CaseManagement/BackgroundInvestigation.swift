@@ -108,6 +108,47 @@ public struct BackgroundInvestigation: Sendable {
         return try session.store.append(LedgerDraft(action: "bi-step", subject: .object(subject)), to: caseID, signer: try session.signer())
     }
 
+    /// A checklist step as the searcher runs it for one candidate.
+    public struct ChecklistItem: Sendable, Encodable {
+        public var id: String
+        public var title: String
+        public var source: String
+        /// The template's query with the candidate's details filled in.
+        public var query: String
+        /// `done`, `skipped` or `not recorded`.
+        public var status: String
+        public var reason: String?
+        public var artifacts: [String]
+    }
+
+    /// `exhibit bi checklist CASE`: the template's steps with the candidate's
+    /// details filled in and what has been recorded for each (a read: recorded as a view).
+    public func checklist(_ caseID: String) throws(ExhibitError) -> [ChecklistItem] {
+        try session.authorize(.read, caseID: caseID, command: "bi checklist")
+        let state = try session.store.state(of: caseID)
+        guard state.category == Self.category else {
+            throw ExhibitError(.usage, "Case \(caseID) is not a background investigation; it has no checklist.")
+        }
+        let template = try session.store.templates.template(Self.category)
+        let entries = try session.store.ledger(of: caseID).entries()
+        var recorded: [String: LedgerEntry] = [:]
+        for entry in entries where entry.action == "bi-step" {
+            if let step = entry.subject?["step"]?.stringValue { recorded[step] = entry }
+        }
+        let items = (template.checklist ?? []).map { step in
+            var query = step.query
+            for (name, value) in state.fields { query = query.replacingOccurrences(of: "{\(name)}", with: value) }
+            let entry = recorded[step.id]
+            return ChecklistItem(
+                id: step.id, title: step.title, source: step.source, query: query,
+                status: entry?.subject?["status"]?.stringValue ?? "not recorded", reason: entry?.subject?["reason"]?.stringValue,
+                artifacts: entry?.subject?["artifacts"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        try session.store.append(LedgerDraft(action: "view", subject: .object(["command": .string("bi checklist")])),
+                                 to: caseID, signer: try session.signer())
+        return items
+    }
+
     /// One candidate's record against the checklist.
     public struct CandidateSteps: Sendable, Encodable {
         public var `case`: String

@@ -7,7 +7,23 @@ import Foundation
 struct BICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bi", abstract: "Background investigations: checklist steps, uniformity, protected-class screening (IV.B.5–10).",
-        subcommands: [Step.self, Uniformity.self, Flags.self, Confirm.self, Dismiss.self])
+        subcommands: [Checklist.self, Step.self, Uniformity.self, Flags.self, Confirm.self, Dismiss.self])
+
+    struct Checklist: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the case's checklist: each step's source and query with the candidate's details filled in, and what was recorded.")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+
+        func run() throws {
+            let items = try BackgroundInvestigation(session: options.session()).checklist(caseID)
+            if options.json { try Console.json(["case": AnyEncodable(caseID), "steps": AnyEncodable(items)]); return }
+            for item in items {
+                print("\(item.id)  [\(item.status)\(item.reason.map { ": \($0)" } ?? "")]  \(item.title)")
+                print("    \(item.source): \(item.query)")
+            }
+        }
+    }
 
     struct Step: ParsableCommand {
         static let configuration = CommandConfiguration(

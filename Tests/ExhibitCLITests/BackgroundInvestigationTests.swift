@@ -58,6 +58,14 @@ struct BackgroundInvestigationTests {
                 _ = try bi.recordStep(cohort.cases[1], step: step, status: .done, reason: nil, artifacts: [])
             }
         }
+        // The checklist shows each query with the candidate's details filled in, and what was recorded.
+        let shown = try exhibit.run(["bi", "checklist", cohort.cases[1], "--json", "--actor", cohort.searcher] + cohort.base)
+        let items = try #require(try JSONValue(parsing: shown.stdout)["steps"]?.arrayValue)
+        #expect(items.count == steps.count)
+        let first = try #require(items.first { $0["id"]?.stringValue == "web-search-name-city" })
+        #expect(first["query"]?.stringValue == "\"John Doe\" \"Riverbend\"")
+        #expect(items.first { $0["id"]?.stringValue == "news-search" }?["status"]?.stringValue == "skipped")
+
         let report = try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.ws.supervisorID] + cohort.base)
         #expect(report.status == 1, "\(report.stdout)\(report.stderr)")
         #expect(report.stdout.contains("NOT UNIFORM"))
