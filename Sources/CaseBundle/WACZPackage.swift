@@ -19,7 +19,14 @@ public enum WACZPackage {
     /// The workspace's signing key, created (mode 0600) on first use.
     public static func signingKey(keysDirectory: String) throws(ExhibitError) -> String {
         let path = signingKeyPath(keysDirectory: keysDirectory)
-        if let bytes = try? AtomicFile.read(path) { return String(decoding: bytes, as: UTF8.self) }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            // Like an actor's key: one others can read no longer proves who signed.
+            guard info.st_mode & 0o077 == 0 else {
+                throw ExhibitError(.storage, "The WACZ signing key \(path) is readable by other users; run `chmod 600 \(path)` and check who may have copied it.")
+            }
+            return String(decoding: try AtomicFile.read(path), as: UTF8.self)
+        }
         let pem = try ECDSAP256.generatePrivateKeyPEM()
         try AtomicFile.write(Array(pem.utf8), to: path, mode: 0o600)
         // Another export may have created one at the same moment: use what is on disk.
