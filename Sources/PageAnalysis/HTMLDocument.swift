@@ -76,6 +76,9 @@ public final class HTMLDocument {
     /// keep context (inside `<script>`, block boundaries) and skip subtrees.
     /// Iterative, like the other walkers: hostile pages nest thousands deep.
     public func walk(_ visit: (WalkEvent) -> Descent) {
+        // The stack holds, per open element, its end marker and then the next node
+        // to visit; siblings are reached through next_sibling as they come, so an
+        // element with a million children costs no million-entry array.
         enum Step { case node(exhibit_html_node_ref), end(String) }
         var stack: [Step] = []
         if let root = exhibit_html_document_root(document) { stack.append(.node(root)) }
@@ -84,6 +87,8 @@ public final class HTMLDocument {
             case .end(let name):
                 _ = visit(.end(name: name))
             case .node(let node):
+                // After this node and its subtree comes its next sibling.
+                if let sibling = exhibit_html_node_next_sibling(node) { stack.append(.node(sibling)) }
                 switch exhibit_html_node_kind_of(node) {
                 case EXHIBIT_HTML_NODE_ELEMENT:
                     let name = exhibit_html_node_name(node).map { String(cString: $0) } ?? ""
@@ -94,13 +99,7 @@ public final class HTMLDocument {
                     })
                     guard descent == .enter else { continue }
                     stack.append(.end(name))
-                    let mark = stack.count
-                    var child = exhibit_html_node_first_child(node)
-                    while let current = child {
-                        stack.append(.node(current))
-                        child = exhibit_html_node_next_sibling(current)
-                    }
-                    stack[mark...].reverse()
+                    if let child = exhibit_html_node_first_child(node) { stack.append(.node(child)) }
                 case EXHIBIT_HTML_NODE_TEXT, EXHIBIT_HTML_NODE_CDATA:
                     if let text = exhibit_html_node_text(node) {
                         _ = visit(.text(String(cString: text)))

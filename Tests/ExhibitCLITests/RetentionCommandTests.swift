@@ -286,7 +286,7 @@ struct RetentionCommandTests {
         var expected: [String: (String, Int64)] = [:]
         for relative in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []) {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
             if isDirectory.boolValue { continue }
             let (digests, size) = try Digest.file(atPath: directory + "/" + relative)
             expected[relative] = (digests[.sha256]!, size)
