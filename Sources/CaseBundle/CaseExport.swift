@@ -184,6 +184,7 @@ public struct CaseExport: Sendable {
                 throw ExhibitError(.usage, "--audience decision-maker is for background investigations; \(caseID) is a \(fullState.category) case.")
             }
             disclosure = Disclosure(entries: entries)
+            try Self.requireScreened(disclosure!, entries: entries, caseID: caseID)
         }
         let bagEntries = disclosure?.entries ?? entries
 
@@ -267,6 +268,23 @@ public struct CaseExport: Sendable {
         result.audience = options.audience.rawValue
         result.withheldItems = disclosure?.withheldItems
         return (result, facts, entries)
+    }
+
+    /// A decision-maker bundle discloses nothing the screening has not seen and
+    /// nothing with an undecided flag (IV.B.6).
+    static func requireScreened(_ disclosure: Disclosure, entries: [LedgerEntry], caseID: String) throws(ExhibitError) {
+        let flags = Screening.recorded(in: entries)
+        let decisions = Screening.decisions(in: entries)
+        if let open = flags.first(where: { decisions[$0.id] == nil }) {
+            throw ExhibitError(.notPermitted, "Flag \(open.id) on \(open.artifact) is not decided; confirm or dismiss every flag (`exhibit bi flags \(caseID)`) before a decision-maker export.")
+        }
+        let screened = Screening.screenedArtifacts(in: entries)
+        let byID = ArtifactID.artifacts(in: entries)
+        for id in disclosure.artifacts.sorted() where !screened.contains(id) {
+            if byID[id]?.subject?["analysis"] != nil {
+                throw ExhibitError(.notPermitted, "Artifact \(id) was never screened for protected-class information; run `exhibit bi flags \(caseID)` and decide its flags before a decision-maker export.")
+            }
+        }
     }
 
     static func parse(_ line: Ledger.Line) throws(ExhibitError) -> LedgerEntry {

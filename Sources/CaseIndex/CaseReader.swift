@@ -28,7 +28,10 @@ public struct CaseReader: Sendable {
     public func selectors(_ caseID: String) throws(ExhibitError) -> [SelectorSummary] {
         try session.authorize(.read, caseID: caseID, command: "selectors")
         try index.refresh(store: session.store)
-        let selectors = try index.selectors(caseID: caseID)
+        var selectors = try index.selectors(caseID: caseID)
+        if session.actor.has(.decisionMaker) {
+            for index in selectors.indices { selectors[index].otherCases.removeAll(where: isBackgroundInvestigation) }
+        }
         try recordView(caseID, ["command": "selectors", "selectors": .integer(Int64(selectors.count))])
         return selectors
     }
@@ -42,7 +45,11 @@ public struct CaseReader: Sendable {
         } else {
             try index.refresh(store: session.store)
         }
-        let hits = try index.search(text, caseID: caseID)
+        var hits = try index.search(text, caseID: caseID)
+        if session.actor.has(.decisionMaker) {
+            // Background investigations are never shown to a decision-maker (IV.B.6).
+            hits = hits.filter { !isBackgroundInvestigation($0.case) }
+        }
         var shown: [String: [String]] = [:]
         for hit in hits { shown[hit.case, default: []].append(hit.artifact) }
         if let caseID, shown[caseID] == nil { shown[caseID] = [] }
@@ -76,6 +83,10 @@ public struct CaseReader: Sendable {
             try recordView(id, ["command": "reindex"])
         }
         return report
+    }
+
+    private func isBackgroundInvestigation(_ caseID: String) -> Bool {
+        (try? session.store.state(of: caseID))?.category == BackgroundInvestigation.category
     }
 
     private func recordView(_ caseID: String, _ subject: [String: JSONValue]) throws(ExhibitError) {

@@ -130,6 +130,9 @@ enum IndexSchema {
             try db.execute(sql: "DELETE FROM \(table) WHERE case_id = ?", arguments: [id])
         }
         try db.execute(sql: "DELETE FROM cases WHERE id = ?", arguments: [id])
+        // FTS5 keeps deleted terms in its segments until they merge: merge now, so a
+        // disposed case's words do not linger in the index.
+        try db.execute(sql: "INSERT INTO page_text(page_text) VALUES('optimize')")
     }
 
     static func upsertCase(_ state: CaseState, lastSeq: Int, lastHash: String, ledgerSize: Int, _ db: Database) throws {

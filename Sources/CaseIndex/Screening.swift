@@ -36,9 +36,11 @@ public struct Screening: Sendable {
         var keys = Set(known.map { "\($0.artifact)|\($0.class)|\($0.term)|\($0.offset)" })
         var texts: [String: [Unicode.Scalar]] = [:]
         var fresh: [JSONValue] = []
+        var screened: [JSONValue] = []
         for artifact in try index.artifacts(caseID: caseID) {
             guard let text = try index.text(caseID: caseID, artifactID: artifact.id) else { continue }
             texts[artifact.id] = Array(text.unicodeScalars)
+            screened.append(.string(artifact.id))
             for hit in screening.hits(in: text) {
                 let key = "\(artifact.id)|\(hit.class)|\(hit.term)|\(hit.offset)"
                 guard keys.insert(key).inserted else { continue }
@@ -51,11 +53,12 @@ public struct Screening: Sendable {
                 ]))
             }
         }
-        if !fresh.isEmpty {
-            try session.store.append(LedgerDraft(action: "screening", subject: .object([
-                "lexicons": .array(screening.lexicons.map { .string($0.class) }), "flags": .array(fresh),
-            ])), to: caseID, signer: try session.signer())
-        }
+        // Recorded even without new flags: which pages were screened is what lets a
+        // decision-maker export prove that nothing unscreened is disclosed.
+        try session.store.append(LedgerDraft(action: "screening", subject: .object([
+            "lexicons": .array(screening.lexicons.map { .string($0.class) }), "lexicon_origin": .string(screening.origin),
+            "screened": .array(screened), "flags": .array(fresh),
+        ])), to: caseID, signer: try session.signer())
         let decisions = Self.decisions(in: entries)
         return known.map { flag in
             var flag = flag
@@ -85,7 +88,7 @@ public struct Screening: Sendable {
         try session.store.append(LedgerDraft(action: "flag", subject: .object(subject)), to: caseID, signer: try session.signer())
     }
 
-    static func recorded(in entries: [LedgerEntry]) -> [Flag] {
+    public static func recorded(in entries: [LedgerEntry]) -> [Flag] {
         var flags: [Flag] = []
         for entry in entries where entry.action == "screening" {
             for object in entry.subject?["flags"]?.arrayValue ?? [] {
@@ -98,7 +101,7 @@ public struct Screening: Sendable {
         return flags
     }
 
-    static func decisions(in entries: [LedgerEntry]) -> [String: String] {
+    public static func decisions(in entries: [LedgerEntry]) -> [String: String] {
         var result: [String: String] = [:]
         for entry in entries where entry.action == "flag" {
             if let id = entry.subject?["flag"]?.stringValue, let decision = entry.subject?["decision"]?.stringValue { result[id] = decision }
@@ -113,5 +116,14 @@ public struct Screening: Sendable {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: text[start..<end])
         return String(view).split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// Artifacts a `screening` entry covered.
+    public static func screenedArtifacts(in entries: [LedgerEntry]) -> Set<String> {
+        var result = Set<String>()
+        for entry in entries where entry.action == "screening" {
+            for id in entry.subject?["screened"]?.arrayValue ?? [] { if let id = id.stringValue { result.insert(id) } }
+        }
+        return result
     }
 }

@@ -42,8 +42,16 @@ public struct ActingSession: Sendable {
             try store.requireCase(caseID)
             for notice in CaseRecovery.recover(caseDirectory: store.directory(of: caseID)) { notices(notice) }
         }
-        guard !permission.allows(actor) else { return }
-        let reason = permission.refusalReason(for: actor)
+        var reason: String?
+        if !permission.allows(actor) {
+            reason = permission.refusalReason(for: actor)
+        } else if let caseID, actor.has(.decisionMaker),
+                  (try? store.state(of: caseID))?.category == BackgroundInvestigation.category {
+            // IV.B.6: a decision-maker sees a background investigation only through a
+            // decision-maker bundle, whatever other roles the actor holds.
+            reason = "Actor \(actor.id) (\(actor.name)) is a decision-maker and may not \(permission.rawValue) in background investigation \(caseID); decision-makers receive decision-maker bundles only (IV.B.6)."
+        }
+        guard let reason else { return }
         if let caseID {
             let subject: JSONValue = .object([
                 "command": .string(command),

@@ -9,6 +9,9 @@ enum ExhibitMain {
     static func main() {
         // A closed pipe (e.g. `exhibit … | head`) must not kill us mid-write.
         signal(SIGPIPE, SIG_IGN)
+        // A full disk or a file-size limit must fail the write (EFBIG) so the command
+        // can stop cleanly under the commit protocol, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try ExhibitCommand.parseAsRoot()
             try command.run()

@@ -137,24 +137,25 @@ public struct CaptureJob: Sendable {
                 "override": .string("allow-network"),
                 "ranges": .array(allowed.map { .string($0.description) }),
                 "reason": .string(options.allowReason ?? ""),
-                "urls": .array(options.urls.map { .string($0) }),
+                "urls": .array(options.urls.map { .string(WebAddress.redactingPassword($0)) }),
             ])))
         }
         if options.tlsInsecure {
             opening.append(LedgerDraft(action: "policy-override", subject: .object([
                 "override": .string("tls-insecure"),
                 "reason": .string(options.tlsInsecureReason ?? ""),
-                "urls": .array(options.urls.map { .string($0) }),
+                "urls": .array(options.urls.map { .string(WebAddress.redactingPassword($0)) }),
             ])))
         }
         var toFetch: [WebAddress] = []
         for address in addresses {
             if let reason = CaptureRun.urlRefusal(address) {
-                run.report.refused.append(.init(url: address.text, reason: reason))
+                let shown = WebAddress.redactingPassword(address.text)
+                run.report.refused.append(.init(url: shown, reason: reason))
                 opening.append(LedgerDraft(action: "policy-refusal", subject: .object([
-                    "url": .string(address.text), "reason": .string(reason), "records": .array([]),
+                    "url": .string(shown), "reason": .string(reason), "records": .array([]),
                 ])))
-                progress?("REFUSED \(address.text) — \(reason)")
+                progress?("REFUSED \(shown) — \(reason)")
             } else {
                 toFetch.append(address)
             }
@@ -299,7 +300,7 @@ struct CaptureRun {
         case .failed(_, let reason):
             return try finish(request.chain, action: "capture-failed", reason: reason, progress: progress)
         case .refused(let url, let reason):
-            let what = chain.hops.isEmpty ? reason : "redirect to \(url.text) refused: \(reason)"
+            let what = chain.hops.isEmpty ? reason : "redirect to \(WebAddress.redactingPassword(url.text)) refused: \(reason)"
             return try finish(request.chain, action: "policy-refusal", reason: what, progress: progress)
         }
     }

@@ -126,6 +126,10 @@ final class Transfer {
         exhibit_curl_setopt_long(easy, CURLOPT_TIMEOUT, options.totalTimeout)
         exhibit_curl_setopt_string(easy, CURLOPT_USERAGENT, options.userAgent)
         // Only http and https, also for anything libcurl might be redirected to.
+        // No proxy, whatever http_proxy/https_proxy/ALL_PROXY say: through a proxy the
+        // connected address would be the proxy's, and the lawful-capture check on the
+        // address actually connected to (DESIGN §6) would judge the wrong host.
+        exhibit_curl_setopt_string(easy, CURLOPT_PROXY, "")
         exhibit_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         exhibit_curl_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         // No credentials from anywhere: no .netrc, no cookies from outside the job.

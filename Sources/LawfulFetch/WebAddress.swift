@@ -68,3 +68,19 @@ extension String {
         return String(slice)
     }
 }
+
+extension WebAddress {
+    /// `text` with any password replaced by `***` (`https://user:***@host/`): a
+    /// URL refused for carrying credentials is recorded, but its secret is not
+    /// written into the ledger, the output or a bundle.
+    public static func redactingPassword(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        let userInfo = authority[..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(url[..<scheme.upperBound]) + userInfo[..<colon] + ":***" + String(rest[at...])
+    }
+}

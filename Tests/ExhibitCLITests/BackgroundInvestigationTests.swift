@@ -99,6 +99,10 @@ struct BackgroundInvestigationTests {
             #expect(last.subject?["command"]?.stringValue == "capture")
         }
         #expect(!site.requests().contains { $0.path.hasSuffix("/profile.html") })
+        // Nor may a decision-maker read the case, whatever other roles they hold (IV.B.6).
+        let read = try exhibit.run(["artifacts", caseID, "--actor", cohort.decisionMaker] + cohort.base)
+        #expect(read.status == 4)
+        #expect(try cohort.ws.entries(caseID).last?.action == "refusal")
         let allowed = try exhibit.run(capture + ["--actor", cohort.searcher])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(try exhibit.run(["verify", caseID] + cohort.base).status == 0)
@@ -175,6 +179,16 @@ struct BackgroundInvestigationTests {
         let again = try JSONValue(parsing: try exhibit.run(["bi", "flags", caseID, "--json"] + actor).stdout)["flags"]?.arrayValue ?? []
         #expect(again.count == flags.count, "screening again raises no duplicate flags")
         #expect(again.first { $0["id"]?.stringValue == pregnancy }?["status"]?.stringValue == "confirmed")
+        // A decision-maker export waits until every flag is decided.
+        let undecided = again.filter { $0["status"]?.stringValue == "open" }.compactMap { $0["id"]?.stringValue }
+        if !undecided.isEmpty {
+            let early = try exhibit.run(["export", caseID, "--audience", "decision-maker", "--out", cohort.ws.directory.child("early")] + actor)
+            #expect(early.status == 4, "\(early.stderr)")
+            #expect(early.stderr.contains("not decided"))
+        }
+        for flag in undecided {
+            #expect(try exhibit.run(["bi", "dismiss", caseID, flag, "--reason", "not about the candidate"] + actor).status == 0)
+        }
 
         // One corroborated finding (two hosts), one that stays unverified.
         let ids = [try artifact(first.baseURL + "/profile.html"), try artifact(second.baseURL + "/article.html")].compactMap { $0["id"]?.stringValue }
