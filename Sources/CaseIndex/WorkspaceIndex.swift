@@ -25,14 +25,32 @@ public final class WorkspaceIndex: Sendable {
         path = workspace.indexPath
         do {
             database = try Self.open(path)
-        } catch {
-            notices("The index \(path) could not be read (\(error.message)); it is rebuilt from the cases.")
+        } catch Failure.damaged(let detail) {
+            notices("The index \(path) was damaged (\(detail)); it is rebuilt from the cases.")
             for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
-            database = try Self.open(path)
+            do {
+                database = try Self.open(path)
+            } catch {
+                throw ExhibitError(.storage, "The index \(path) cannot be recreated (\(error)); check that the workspace is writable by you.")
+            }
+        } catch {
+            throw ExhibitError(.storage, "The index \(path) cannot be opened (\(error)); check that the workspace is writable by you.")
         }
     }
 
-    private static func open(_ path: String) throws(ExhibitError) -> DatabasePool {
+    /// Why the index could not be opened: damage is repaired by rebuilding;
+    /// anything else (permissions, a full disk) is the user's to fix.
+    private enum Failure: Error, CustomStringConvertible {
+        case damaged(String)
+        case other(String)
+        var description: String {
+            switch self {
+            case .damaged(let text), .other(let text): text
+            }
+        }
+    }
+
+    private static func open(_ path: String) throws(Failure) -> DatabasePool {
         do {
             var configuration = Configuration()
             // Several `exhibit` processes may refresh the index at once (a capture
@@ -48,10 +66,18 @@ public final class WorkspaceIndex: Sendable {
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1", migrate: IndexSchema.create)
             try migrator.migrate(pool)
-            try pool.read { db in _ = try Row.fetchOne(db, sql: "PRAGMA quick_check") }
+            // quick_check reports damage as rows, not as an error: anything but "ok" is damage.
+            let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            guard check == ["ok"] else { throw Failure.damaged(check.prefix(2).joined(separator: "; ")) }
             return pool
+        } catch let failure as Failure {
+            throw failure
+        } catch let error as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode) {
+            throw Failure.damaged(error.message ?? "\(error)")
+        } catch let error as DatabaseError {
+            throw Failure.other(error.message ?? "\(error)")
         } catch {
-            throw ExhibitError(.storage, "\(error)")
+            throw Failure.other("\(error)")
         }
     }
 

@@ -299,6 +299,10 @@ struct CaptureRun {
             return try finish(request.chain, action: "capture", reason: nil, progress: progress)
         case .failed(_, let reason):
             return try finish(request.chain, action: "capture-failed", reason: reason, progress: progress)
+        case .storageFailed(let url, let reason):
+            // Sealed batches stay recorded; the batch in flight is an interrupted write
+            // that the next command on the case removes (DESIGN §2).
+            throw ExhibitError(.storage, "Cannot store the body of \(WebAddress.redactingPassword(url.text)) on this machine (\(reason)); free disk space or raise the file-size limit, then capture it again.")
         case .refused(let url, let reason):
             let what = chain.hops.isEmpty ? reason : "redirect to \(WebAddress.redactingPassword(url.text)) refused: \(reason)"
             return try finish(request.chain, action: "policy-refusal", reason: what, progress: progress)

@@ -50,6 +50,9 @@ enum HopOutcome {
     case completed(HopResult)
     case failed(url: WebAddress, reason: String)
     case refused(url: WebAddress, reason: String)
+    /// This machine could not store the body (disk full, a file-size limit): not the
+    /// server's fault and not the URL's, so the job stops with a storage error.
+    case storageFailed(url: WebAddress, reason: String)
 }
 
 struct EngineOptions {
@@ -88,6 +91,8 @@ final class Transfer {
     var chunkDecoder: ChunkDecoder?
     let dechunkedDigest = DigestStream([.sha256])
     var failure: String?
+    /// Writing the body to this machine's disk failed (errno text).
+    var localWriteError: String?
     var refusal: String?
     var decision = "allowed (public address)"
     var tls: TLSFacts?
@@ -196,7 +201,7 @@ final class Transfer {
             let path = options.spoolDirectory + "/.spool-\(UUID().uuidString.lowercased()).tmp"
             spoolFD = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard spoolFD >= 0 else {
-                failure = "cannot write the body to disk: \(String(cString: strerror(errno)))"
+                localWriteError = String(cString: strerror(errno))
                 return false
             }
             spoolPath = path
@@ -206,7 +211,7 @@ final class Transfer {
             let result = write(spoolFD, data.baseAddress! + written, data.count - written)
             if result < 0 {
                 if errno == EINTR { continue }
-                failure = "cannot write the body to disk: \(String(cString: strerror(errno)))"
+                localWriteError = String(cString: strerror(errno))
                 return false
             }
             written += result
@@ -445,6 +450,9 @@ final class TransferEngine {
         transfer.discardSpool()
         if let refusal = transfer.refusal, code == CURLE_COULDNT_CONNECT {
             return .refused(url: url, reason: refusal)
+        }
+        if let error = transfer.localWriteError {
+            return .storageFailed(url: url, reason: error)
         }
         if let failure = transfer.failure {
             return .failed(url: url, reason: failure)

@@ -157,8 +157,8 @@ struct FaultInjectionTests {
         if run.signalled {
             Issue.record("""
                 exhibit capture was killed by signal \(run.status) (\(run.status == SIGXFSZ ? "SIGXFSZ" : "?")) instead of \
-                failing with exit 5 and one sentence: it does not ignore SIGXFSZ (Sources/ExhibitCLI/ExhibitMain.swift:11 \
-                ignores only SIGPIPE)
+                failing with exit 5 and one sentence: exhibit must ignore SIGXFSZ as it ignores SIGPIPE \
+                (Sources/ExhibitCLI/ExhibitMain.swift, main())
                 """)
             // The commit protocol still holds: leftovers are unrecorded *.tmp files.
             let verify = try ExhibitProcess().run(["verify", caseID, "--workspace", ws.root])
