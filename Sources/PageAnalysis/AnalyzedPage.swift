@@ -50,7 +50,7 @@ public struct AnalyzedPage: Sendable, Equatable {
         let document = (try? HTMLDocument(bytes: body, baseURL: url, encoding: charset.decodingLabel))
             ?? (try? HTMLDocument(bytes: body, baseURL: url, encoding: nil))
         var collector = Collector()
-        document?.walk { collector.visit($0) }
+        document?.walk(wantsText: { collector.wantsText }) { collector.visit($0) }
 
         let base = collector.baseHref.flatMap { Self.absolute($0, against: url, keepFragment: true) } ?? url
         title = collector.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }
@@ -156,6 +156,11 @@ private struct Collector {
     ]
     /// Date meta names, in the order they are believed.
     static let dateNames = ["date", "pubdate", "publish-date", "publication_date", "dc.date", "dcterms.created"]
+
+    /// Text is still needed: for the title, JSON-LD, or visible text under the cap.
+    var wantsText: Bool {
+        titleOpen || jsonLDOpen || (headDepth == 0 && text.count < AnalyzedPage.textLimit)
+    }
 
     mutating func visit(_ event: HTMLDocument.WalkEvent) -> HTMLDocument.Descent {
         switch event {

@@ -75,7 +75,9 @@ public final class HTMLDocument {
     /// Walks the tree in document order with start and end events, so callers can
     /// keep context (inside `<script>`, block boundaries) and skip subtrees.
     /// Iterative, like the other walkers: hostile pages nest thousands deep.
-    public func walk(_ visit: (WalkEvent) -> Descent) {
+    /// `wantsText` is asked before each text node is copied out of libxml2, so a
+    /// visitor that has all the text it keeps does not pay for the rest.
+    public func walk(wantsText: () -> Bool = { true }, _ visit: (WalkEvent) -> Descent) {
         // The stack holds, per open element, its end marker and then the next node
         // to visit; siblings are reached through next_sibling as they come, so an
         // element with a million children costs no million-entry array.
@@ -101,7 +103,7 @@ public final class HTMLDocument {
                     stack.append(.end(name))
                     if let child = exhibit_html_node_first_child(node) { stack.append(.node(child)) }
                 case EXHIBIT_HTML_NODE_TEXT, EXHIBIT_HTML_NODE_CDATA:
-                    if let text = exhibit_html_node_text(node) {
+                    if wantsText(), let text = exhibit_html_node_text(node) {
                         _ = visit(.text(String(cString: text)))
                     }
                 default:
