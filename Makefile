@@ -7,7 +7,7 @@ VENV ?= .venv
 APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libsqlite3-dev python3-venv chromium unzip zip faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps venv build demo test clean
+.PHONY: deps venv build demo test fuzz clean
 
 # Installs only the Debian packages that are missing, so a warm machine skips apt.
 deps:
@@ -34,5 +34,19 @@ demo: build
 test: deps venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" EXHIBIT_VENV="$(CURDIR)/$(VENV)" $(SWIFT) test
 
+# libFuzzer over the parsers that read what others wrote (Sources/ExhibitFuzz): each target runs
+# FUZZ_SECONDS from the seeds in Fixtures/fuzz/<target>; crashes land in .fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= html warc ledger zip
+fuzz: deps
+	$(SWIFT) build --scratch-path .build-fuzz --product ExhibitFuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	@mkdir -p .fuzz/crashes
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .fuzz/$$t; cp -n Fixtures/fuzz/$$t/* .fuzz/$$t/ 2>/dev/null || true; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  EXHIBIT_FUZZ_TARGET=$$t "$$($(SWIFT) build --scratch-path .build-fuzz --show-bin-path)/ExhibitFuzz" \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -artifact_prefix=.fuzz/crashes/$$t- .fuzz/$$t || status=1; \
+	done; exit $$status
+
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build .build-fuzz .fuzz $(VENV)

@@ -85,6 +85,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets (`make fuzz`); an ordinary build gets a stub main.
+        .executableTarget(
+            name: "ExhibitFuzz",
+            dependencies: ["CaseBundle", "ChainOfCustody", "LawfulFetch", "PageAnalysis"]
+        ),
         .target(
             name: "ExhibitTestSupport",
             dependencies: [
