@@ -170,6 +170,8 @@ final class Transfer {
         }
     }
 
+    static let maxHeaderBytes = 1 << 20
+
     func onHeader(_ data: UnsafeRawBufferPointer) -> Bool {
         headerBytes += data.count
         if tls == nil, request.url.scheme == "https" { captureTLS() }
@@ -179,6 +181,12 @@ final class Transfer {
             return true
         }
         responseHead.append(contentsOf: data)
+        // Our own bound on the header block, whatever libcurl's build allows: a hostile
+        // server must not grow memory without limit before the body even starts.
+        if responseHead.count > Self.maxHeaderBytes {
+            failure = "the response headers exceeded \(Self.maxHeaderBytes >> 10) KiB"
+            return false
+        }
         if data.count == 2, data[0] == 13, data[1] == 10 {
             // An interim 1xx response is followed by the real one: keep only the final.
             if responseHead.starts(with: Array("HTTP/1.1 1".utf8)) || responseHead.starts(with: Array("HTTP/1.0 1".utf8)) {
