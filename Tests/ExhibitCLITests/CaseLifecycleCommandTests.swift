@@ -59,7 +59,13 @@ struct CaseLifecycleCommandTests {
         #expect(result.stdout.contains("CI-"))
         #expect(result.stdout.contains("intact"))
         #expect(result.stdout.contains("0 failed, 0 refused"))
-        let verify = try exhibit.run(["verify", directory.child("ws") + "/cases/" + result.stdout.components(separatedBy: "case        ")[1].prefix(12), "--json"])
+        let parts = result.stdout.components(separatedBy: "case        ")
+        try #require(parts.count > 1, "the demo printed no case line: \(result.stdout)\(result.stderr)")
+        let verify = try exhibit.run(["verify", directory.child("ws") + "/cases/" + parts[1].prefix(12), "--json"])
         #expect(verify.status == 0, "\(verify.stdout)")
+        // The demo's bundles verify as a recipient would check them.
+        #expect(result.stdout.contains("bundles     intact"))
+        #expect(try exhibit.run(["verify", directory.child("ws") + "-bag"]).status == 0)
+        #expect(try exhibit.run(["verify", directory.child("ws") + ".wacz"]).status == 0)
     }
 }
