@@ -105,31 +105,30 @@ struct BICommand: ParsableCommand {
         }
     }
 
-    struct Confirm: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Confirm a flag: the artifact is tagged protected-class and never reaches a decision-maker (the bi-searcher).")
+    /// What confirming and dismissing a flag share.
+    struct FlagDecision: ParsableArguments {
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The case id.") var caseID: String
         @Argument(help: "The flag id.") var flag: String
         @Option(name: .long, help: "Why.") var reason: String
 
-        func run() throws {
-            try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: true, reason: reason)
+        func record(confirmed: Bool) throws {
+            try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: confirmed, reason: reason)
             if options.json { try Console.json(CreatedID(id: flag)) } else { print(flag) }
         }
     }
 
+    struct Confirm: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Confirm a flag: the artifact is tagged protected-class and never reaches a decision-maker (the bi-searcher).")
+        @OptionGroup var decision: FlagDecision
+        func run() throws { try decision.record(confirmed: true) }
+    }
+
     struct Dismiss: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Dismiss a flag as not touching a protected class (the bi-searcher).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
-        @Argument(help: "The flag id.") var flag: String
-        @Option(name: .long, help: "Why.") var reason: String
-
-        func run() throws {
-            try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: false, reason: reason)
-            if options.json { try Console.json(CreatedID(id: flag)) } else { print(flag) }
-        }
+        @OptionGroup var decision: FlagDecision
+        func run() throws { try decision.record(confirmed: false) }
     }
 }
 
