@@ -44,7 +44,7 @@ fuzz: deps
 	@status=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p .fuzz/$$t; cp -n Fixtures/fuzz/$$t/* .fuzz/$$t/ 2>/dev/null || true; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  EXHIBIT_FUZZ_TARGET=$$t LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp "$$($(SWIFT) build --scratch-path .build-fuzz --show-bin-path)/ExhibitFuzz" \
+	  EXHIBIT_FUZZ_TARGET=$$t LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 "$$($(SWIFT) build --scratch-path .build-fuzz --show-bin-path)/ExhibitFuzz" \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -artifact_prefix=.fuzz/crashes/$$t- .fuzz/$$t || status=1; \
 	done; exit $$status
 
