@@ -566,7 +566,7 @@ extension ActingSession {
         }
     }
 
-    /// `exhibit dispose CASE --reason T` (custodian): destroys a case whose
+    /// `exhibit dispose CASE [--reason T]` (custodian): destroys a case whose
     /// retention period has run, leaving a signed certificate in disposals.jsonl.
     ///
     /// Refused (exit 4, recorded as a `refusal` entry) while the case is on hold,
@@ -576,12 +576,12 @@ extension ActingSession {
     /// verification checks of other modules (WARC records, timestamps), as for
     /// `exhibit verify`.
     public func dispose(
-        _ caseID: String, reason: String,
+        _ caseID: String, reason: String? = nil,
         recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = []
     ) throws(ExhibitError) -> DisposalCertificate {
         try authorize(.dispose, caseID: caseID, command: "dispose")
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw ExhibitError(.usage, "Say why the case is disposed of with --reason TEXT.") }
+        // DESIGN §11 names `exhibit dispose CASE`: without --reason, the schedule applied is the reason.
+        let given = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let signer = try signer()
         let cases = workspace.casesDirectory
         return try workspace.withExclusiveLock { () throws(ExhibitError) -> DisposalCertificate in
@@ -592,6 +592,7 @@ extension ActingSession {
                 try refuse(caseID, command: "dispose", reason: Self.disposalRefusal(status),
                            extra: ["blocked_by": .string(status.reason.rawValue)])
             }
+            let reason = given.isEmpty ? "retention schedule ended: \(status.rule?.summary ?? "no rule")" : given
             let directory = store.directory(of: caseID)
             let lock = try Disposal.ExclusiveCaseLock(caseDirectory: directory, caseID: caseID)
             defer { withExtendedLifetime(lock) {} }

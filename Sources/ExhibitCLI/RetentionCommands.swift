@@ -145,7 +145,7 @@ struct DisposeCommand: ParsableCommand {
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
-    @Option(name: .long, help: "Why the case is disposed of, e.g. the schedule item applied (recorded in the certificate).") var reason: String
+    @Option(name: .long, help: "Why the case is disposed of (recorded in the certificate; default: the retention schedule that ended).") var reason: String?
 
     func run() throws {
         let session = try options.session()

@@ -362,13 +362,15 @@ struct RetentionCommandTests {
         #expect(next == "CI-\(Self.year)-0002")
         try close(ws, next)
 
-        // A second disposal chains to the first.
-        let second = try future(Self.afterTenYears, ["dispose", next, "--reason", "schedule"] + custodian(ws))
+        // A second disposal chains to the first. Without --reason (`exhibit dispose CASE`,
+        // as DESIGN §11 writes it) the schedule that ended is the recorded reason.
+        let second = try future(Self.afterTenYears, ["dispose", next] + custodian(ws))
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("\(next) disposed of"))
         let both = try registerLines(ws)
         #expect(both.count == 2)
         #expect(try JSONValue(parsing: both[1])["prev"] == certificate["hash"])
+        #expect(try JSONValue(parsing: both[1])["reason"]?.stringValue?.hasPrefix("retention schedule ended: 10 years after closing") == true)
         #expect(try exhibit.run(["verify", "disposals.jsonl", "--workspace", ws.root]).status == 0)
         try independentCheck(ws, expecting: 2)
         #expect(try ws.openCase(media: true) == "CI-\(Self.year)-0003")
