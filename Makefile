@@ -35,14 +35,16 @@ test: deps venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" EXHIBIT_VENV="$(CURDIR)/$(VENV)" $(SWIFT) test
 
 # libFuzzer over the parsers that read what others wrote (Sources/ExhibitFuzz): each target runs
-# FUZZ_SECONDS from the seeds in Fixtures/fuzz/<target>; crashes land in .fuzz/crashes/.
+# FUZZ_SECONDS from the seeds in Fixtures/fuzz/<target> (html: the Fixtures/analysis corpus);
+# crashes land in .fuzz/crashes/.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= html warc ledger zip
 fuzz: deps
 	$(SWIFT) build --scratch-path .build-fuzz --product ExhibitFuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 	@mkdir -p .fuzz/crashes
 	@status=0; for t in $(FUZZ_TARGETS); do \
-	  mkdir -p .fuzz/$$t; cp -n Fixtures/fuzz/$$t/* .fuzz/$$t/ 2>/dev/null || true; \
+	  seeds="Fixtures/fuzz/$$t/*"; [ $$t = html ] && seeds="Fixtures/analysis/*.html"; \
+	  mkdir -p .fuzz/$$t; cp -n $$seeds .fuzz/$$t/ 2>/dev/null || true; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
 	  EXHIBIT_FUZZ_TARGET=$$t LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 "$$($(SWIFT) build --scratch-path .build-fuzz --show-bin-path)/ExhibitFuzz" \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -artifact_prefix=.fuzz/crashes/$$t- .fuzz/$$t || status=1; \

@@ -1,3 +1,6 @@
+import ChainOfCustody
+import Foundation
+
 /// What a bundle's generated documents (the CASE/UCO provenance graph, the human
 /// report, the load file) say about a case, gathered once from its ledger, its
 /// WARC files and its actors. Every value here is derived from the evidence, and
@@ -202,5 +205,17 @@ public struct BundleFacts: Sendable, Equatable {
         self.ledgerHead = ledgerHead
         self.toolName = toolName
         self.toolVersion = toolVersion
+    }
+}
+
+/// The JSON documents a bundle holds (datapackage.json, findings.json …): pretty,
+/// keys sorted, slashes unescaped, so equal content gives equal bytes.
+enum BundleJSON {
+    static func pretty(_ object: [String: Any]) throws(ExhibitError) -> [UInt8] {
+        do {
+            return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
+        } catch {
+            throw ExhibitError(.storage, "Cannot serialise a bundle document (\(error)).")
+        }
     }
 }

@@ -121,7 +121,7 @@ public enum BundleVerification {
                 : WARCVerification.check(directory: directory, entries: entries)
         }
         var report = try CaseVerification.verify(
-            directory: root + "/data", keyFor: CaseExport.keys(in: root + "/data"),
+            directory: root + "/data", keyFor: CaseExport.keys(inFolder: root + "/data/keys"),
             recordChecks: [warcCheck, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument,
             derivedFiles: { path in derived && path.hasPrefix("warc/") })
         report.caseID = info["External-Identifier"] ?? report.caseID
@@ -197,11 +197,7 @@ public enum BundleVerification {
         guard let ledgerBytes = try? AtomicFile.read(root + "/exhibit/ledger.jsonl") else {
             throw ExhibitError(.storage, "\(path) is a WACZ package but not an Exhibit export (it has no exhibit/ledger.jsonl).")
         }
-        let keys: (String) -> VerifyingKey? = { id in
-            guard ActorRegistry.isValidID(id), let bytes = try? AtomicFile.read("\(root)/exhibit/\(id).pem") else { return nil }
-            return try? VerifyingKey(pem: String(decoding: bytes, as: UTF8.self))
-        }
-        let ledger = Verifier.checkLedger(bytes: ledgerBytes, caseID: nil, keyFor: keys)
+        let ledger = Verifier.checkLedger(bytes: ledgerBytes, caseID: nil, keyFor: CaseExport.keys(inFolder: root + "/exhibit"))
         findings += ledger.findings.map { var moved = $0; moved.path = "exhibit/" + moved.path; return moved }
 
         // Each WARC file the ledger records is in archive/ with its recorded digest,

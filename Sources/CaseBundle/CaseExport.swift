@@ -218,7 +218,7 @@ public struct CaseExport: Sendable {
         }
         let derivedFiles: (String) -> Bool = { path in derived && path.hasPrefix("warc/") }
         let report = try CaseVerification.verify(
-            directory: root + "/data", keyFor: Self.keys(in: root + "/data"),
+            directory: root + "/data", keyFor: Self.keys(inFolder: root + "/data/keys"),
             recordChecks: [warcCheck, TrustedTimestamp.check],
             alsoExpected: Self.isBundleDocument, derivedFiles: derivedFiles)
         guard report.intact else {
@@ -246,7 +246,7 @@ public struct CaseExport: Sendable {
             }
             facts.disclosedFindings = disclosed
             let document: [String: Any] = ["findings": listed, "withheld_items": disclosure.withheldItems]
-            try bag.write(try WACZPackage.json(document), to: "findings.json")
+            try bag.write(try BundleJSON.pretty(document), to: "findings.json")
         }
         try bag.write(ProvenanceGraph.document(for: facts), to: "provenance.jsonld")
         try bag.write(CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) }, to: "report.html")
@@ -309,10 +309,11 @@ public struct CaseExport: Sendable {
         return files.sorted()
     }
 
-    /// Public keys from a bag's `data/keys/<actor>.pem`.
-    static func keys(in data: String) -> (String) -> VerifyingKey? {
+    /// Public keys a bundle carries as `<folder>/<actor-id>.pem` (a bag's data/keys,
+    /// a WACZ's exhibit/).
+    static func keys(inFolder folder: String) -> (String) -> VerifyingKey? {
         { id in
-            guard ActorRegistry.isValidID(id), let bytes = try? AtomicFile.read("\(data)/keys/\(id).pem") else { return nil }
+            guard ActorRegistry.isValidID(id), let bytes = try? AtomicFile.read("\(folder)/\(id).pem") else { return nil }
             return try? VerifyingKey(pem: String(decoding: bytes, as: UTF8.self))
         }
     }
@@ -369,7 +370,7 @@ struct FactsCollector {
         let response = records.last { $0["type"]?.stringValue == "response" }
         let offset = response?["offset"]?.intValue
         return BundleFacts.Artifact(
-            id: IndexedArtifact.id(forSeq: seq), seq: seq, actor: entry.actor,
+            id: ArtifactID.forSeq(seq), seq: seq, actor: entry.actor,
             url: subject["url"]?.stringValue ?? "", finalURL: subject["final_url"]?.stringValue,
             started: subject["started"]?.stringValue, ended: subject["ended"]?.stringValue ?? entry.time, status: status,
             contentType: subject["content_type"]?.stringValue, size: subject["payload_length"]?.intValue,

@@ -75,11 +75,11 @@ public enum WACZPackage {
             package["mainPageUrl"] = firstPage.url
             package["mainPageDate"] = rfc3339(firstPage.started ?? firstPage.ended)
         }
-        let datapackage = try json(package)
+        let datapackage = try BundleJSON.pretty(package)
         let hash = "sha256:" + Digest.sha256Hex(datapackage)
         let signature = try ECDSAP256.sign(Array(hash.utf8), privateKeyPEM: signingKeyPEM)
         let publicKey = try ECDSAP256.publicKeySPKI(privateKeyPEM: signingKeyPEM)
-        let digest = try json([
+        let digest = try BundleJSON.pretty([
             "path": "datapackage.json", "hash": hash,
             "signedData": [
                 "hash": hash, "created": created, "software": "\(facts.toolName) \(facts.toolVersion)",
@@ -96,10 +96,7 @@ public enum WACZPackage {
                 // WARC files and indexes are stored: the spec forbids compressing again,
                 // and replay reads records at their offsets.
                 let stored = file.path.hasPrefix("archive/") || file.path.hasPrefix("indexes/")
-                try archive.addEntry(
-                    with: file.path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: ZipContainer.entryDate,
-                    permissions: 0o644, compressionMethod: stored ? .none : .deflate,
-                    provider: { position, size in Data(bytes[Int(position)..<min(bytes.count, Int(position) + size)]) })
+                try ZipContainer.add(bytes, at: file.path, compressed: !stored, to: archive)
             }
         } catch let error as ExhibitError {
             throw error
@@ -127,11 +124,5 @@ public enum WACZPackage {
         String(time.prefix(19)) + "Z"
     }
 
-    static func json(_ object: [String: Any]) throws(ExhibitError) -> [UInt8] {
-        do {
-            return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-        } catch {
-            throw ExhibitError(.storage, "Cannot serialise the WACZ metadata (\(error)).")
-        }
-    }
+
 }

@@ -22,12 +22,7 @@ public enum ZipContainer {
                                  permissions: 0o755, provider: { _, _ in Data() })
             for relative in try files(in: directory) {
                 let source = directory + "/" + relative
-                let bytes = try AtomicFile.read(source)
-                let compress = !stored(relative) && isText(relative)
-                try archive.addEntry(
-                    with: topFolder + "/" + relative, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: entryDate,
-                    permissions: 0o644, compressionMethod: compress ? .deflate : .none,
-                    provider: { position, size in Data(bytes[Int(position)..<min(bytes.count, Int(position) + size)]) })
+                try add(try AtomicFile.read(source), at: topFolder + "/" + relative, compressed: !stored(relative) && isText(relative), to: archive)
             }
         } catch let error as ExhibitError {
             throw error
@@ -36,6 +31,14 @@ public enum ZipContainer {
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    /// One file entry with the fixed time and mode, so equal input gives equal zips.
+    static func add(_ bytes: [UInt8], at path: String, compressed: Bool, to archive: Archive) throws {
+        try archive.addEntry(
+            with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: entryDate,
+            permissions: 0o644, compressionMethod: compressed ? .deflate : .none,
+            provider: { position, size in Data(bytes[Int(position)..<min(bytes.count, Int(position) + size)]) })
     }
 
     static func isText(_ path: String) -> Bool {

@@ -33,13 +33,10 @@ public struct IndexedArtifact: Sendable, Equatable, Encodable {
         contentType.map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
     }
 
-    public static func id(forSeq seq: Int) -> String {
-        ArtifactID.forSeq(seq)
-    }
 
     init(entry: LedgerEntry, subject: JSONValue, status: Int) {
         seq = Int(entry.seq)
-        id = Self.id(forSeq: seq)
+        id = ArtifactID.forSeq(seq)
         url = subject["url"]?.stringValue ?? ""
         finalURL = subject["final_url"]?.stringValue
         time = subject["ended"]?.stringValue ?? entry.time

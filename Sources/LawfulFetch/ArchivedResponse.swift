@@ -23,34 +23,18 @@ public struct ArchivedResponse: Sendable {
             throw ExhibitError(.verificationFailed, "The record at offset \(offset) of \(warcPath) is not a response that can be analysed.")
         }
         targetURI = record.targetURI ?? ""
-        guard let headerEnd = Self.headerEnd(block) else {
+        guard let head = record.httpHead else {
             throw ExhibitError(.verificationFailed, "The response at offset \(offset) of \(warcPath) has no complete HTTP header.")
         }
-        let head = String(decoding: block[0..<headerEnd], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
-        let statusParts = head.first?.split(separator: " ") ?? []
-        status = statusParts.count > 1 ? Int(statusParts[1]) ?? 0 : 0
-        var headers: [(String, String)] = []
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(), String(line[line.index(after: colon)...]).trimming(" \t")))
-        }
-        func header(_ name: String) -> String? { headers.first { $0.0 == name }?.1 }
-        contentType = header("content-type")
-        let chunked = header("transfer-encoding")?.lowercased().contains("chunked") ?? false
-        let raw = Array(block[(headerEnd + 4)...])
+        status = HTTPHead.statusCode(in: head).flatMap { Int($0) } ?? 0
+        contentType = HTTPHead.firstValue(of: "content-type", in: head)
+        let chunked = HTTPHead.firstValue(of: "transfer-encoding", in: head)?.lowercased().contains("chunked") ?? false
+        // The head ends with a blank line: CRLF CRLF.
+        let raw = Array(block[(head.count + 4)...])
         guard raw.count <= Self.analysisLimit else {
             throw ExhibitError(.verificationFailed, "The response at offset \(offset) of \(warcPath) is larger than \(Self.analysisLimit >> 20) MiB and is not analysed.")
         }
         payload = ContentDecoding.payload(raw, chunked: chunked, contentEncoding: nil, limit: Self.analysisLimit)
-        body = ContentDecoding.payload(payload, chunked: false, contentEncoding: header("content-encoding"), limit: Self.analysisLimit)
-    }
-
-    private static func headerEnd(_ block: [UInt8]) -> Int? {
-        guard block.count >= 4 else { return nil }
-        for index in 0...(block.count - 4)
-        where block[index] == 13 && block[index + 1] == 10 && block[index + 2] == 13 && block[index + 3] == 10 {
-            return index
-        }
-        return nil
+        body = ContentDecoding.payload(payload, chunked: false, contentEncoding: HTTPHead.firstValue(of: "content-encoding", in: head), limit: Self.analysisLimit)
     }
 }

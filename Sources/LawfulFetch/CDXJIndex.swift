@@ -13,16 +13,12 @@ public enum CDXJIndex {
             try WARCReader(path: file.path).forEachRecord { (record) throws(ExhibitError) in
                 guard record.type == "response", let url = record.targetURI, let date = record.field("WARC-Date") else { return }
                 var members: [(String, String)] = [("url", url)]
-                let head = record.httpHead.map { String(decoding: $0, as: UTF8.self) } ?? ""
-                let headLines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-                if let contentType = headerValue("content-type", in: headLines) {
+                let head = record.httpHead ?? []
+                if let contentType = HTTPHead.firstValue(of: "content-type", in: head) {
                     let mime = contentType.split(whereSeparator: { $0 == ";" || $0.isWhitespace }).first.map(String.init) ?? ""
-                    members.append(("mime", mime.trimmingCharacters(in: .whitespaces)))
+                    members.append(("mime", mime))
                 }
-                if let statusLine = headLines.first, statusLine.hasPrefix("HTTP/") {
-                    let parts = statusLine.split(separator: " ")
-                    if parts.count > 1 { members.append(("status", String(parts[1]))) }
-                }
+                if let status = HTTPHead.statusCode(in: head) { members.append(("status", status)) }
                 if let digest = record.field("WARC-Payload-Digest") {
                     members.append(("digest", digest))
                 } else if let sha1 = record.httpPayloadSHA1 {
@@ -37,16 +33,6 @@ public enum CDXJIndex {
         }
         // Python sorts str by code point, which UTF-8 byte order preserves.
         return lines.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    static func headerValue(_ name: String, in lines: [Substring]) -> String? {
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            if line[..<colon].lowercased() == name {
-                return String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return nil
     }
 
     /// `2026-12-01T10:42:55.982417Z` → `20261201104255`.

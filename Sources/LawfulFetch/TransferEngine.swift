@@ -529,16 +529,22 @@ enum HTTPHead {
         return found
     }
 
-    /// The charset parameter of a Content-Type value.
-    static func charset(ofContentType value: String?) -> String? {
-        guard let value else { return nil }
-        for parameter in value.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            if pair.count == 2, String(pair[0]).trimming(" \t").lowercased() == "charset" {
-                return String(pair[1]).trimming(" \t\"")
-            }
+    /// The first field of that name: what warcio and pywb read when a head repeats one.
+    static func firstValue(of name: String, in head: [UInt8]) -> String? {
+        let wanted = name.lowercased()
+        for line in String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n").dropFirst() {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == wanted else { continue }
+            return String(line[line.index(after: colon)...]).trimming(" \t")
         }
         return nil
+    }
+
+    /// The status code as written in an `HTTP/…` status line (`"200"`).
+    static func statusCode(in head: [UInt8]) -> String? {
+        let line = String(decoding: head.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+        guard line.hasPrefix("HTTP/") else { return nil }
+        let parts = line.split(separator: " ")
+        return parts.count > 1 ? String(parts[1]) : nil
     }
 }
 

@@ -207,7 +207,7 @@ public struct SelectorScanner: Sendable {
             guard scalar == "+" || scalar == "(" || Self.isDigit(scalar),
                   index == 0 || Self.isPhoneBoundary(s[index - 1]) else { index += 1; continue }
             let span = Self.phoneSpan(s, from: index)
-            guard let last = span.groups.last else { index += 1; continue }
+            guard !span.groups.isEmpty else { index += 1; continue }
             if let (value, endGroup) = phone(from: span, scalars: s) {
                 let end = span.groups[endGroup].end
                 let after = end < count ? s[end] : nil
@@ -219,7 +219,6 @@ public struct SelectorScanner: Sendable {
                 }
             }
             index = max(index + 1, span.groups[0].end)
-            _ = last
         }
     }
 
