@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "exhibit", targets: ["ExhibitCLI"]),
+        .executable(name: "exhibit-bench", targets: ["ExhibitBench"]),
         .library(name: "CaseManagement", targets: ["CaseManagement"]),
         .library(name: "ChainOfCustody", targets: ["ChainOfCustody"]),
         .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
@@ -85,6 +86,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What `make bench` times against openssl and xmllint (docs/benchmarks.md).
+        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis"]),
         // libFuzzer targets (`make fuzz`); an ordinary build gets a stub main.
         .executableTarget(
             name: "ExhibitFuzz",

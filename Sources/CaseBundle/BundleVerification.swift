@@ -52,12 +52,19 @@ public enum BundleVerification {
 
         // Payload manifests: every file listed matches, every payload file is listed.
         let payloadFiles = Set((try? ZipContainer.files(in: root + "/data")) ?? []).map { "data/" + $0 }
-        var oxumBytes: Int64 = 0
-        var manifestsSeen = 0
+        var manifests: [(algorithm: DigestAlgorithm, name: String, listed: [String: String])] = []
         for algorithm in [DigestAlgorithm.sha256, .sha512] {
             let name = "manifest-\(algorithm.rawValue).txt"
-            guard let listed = manifest(root + "/" + name, findings: &findings, name: name) else { continue }
-            manifestsSeen += 1
+            if let listed = manifest(root + "/" + name, findings: &findings, name: name) {
+                manifests.append((algorithm, name, listed))
+            }
+        }
+        // Every payload file is read once, on every core, for all its digests: the
+        // manifests' and the case check's (WARC files while their records are checked).
+        let digests = FileDigestCache(algorithms: [.sha256] + manifests.map(\.algorithm))
+        let caseReport = try verifyCase(root, digests: digests)
+        digests.prefetch(payloadFiles.map { root + "/" + $0 })
+        for (algorithm, name, listed) in manifests {
             for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
                 findings.append(.init(.unexpected, path: path, detail: "a payload file \(name) does not list"))
             }
@@ -66,17 +73,16 @@ public enum BundleVerification {
                     findings.append(.init(.missing, path: path, detail: "listed in \(name) but not in the bag"))
                     continue
                 }
-                guard let (digests, size) = try? Digest.file(atPath: root + "/" + path, algorithms: [algorithm]) else {
+                guard let (found, _) = try? digests.digests(atPath: root + "/" + path, algorithms: [algorithm]) else {
                     findings.append(.init(.missing, path: path, detail: "cannot be read"))
                     continue
                 }
-                if algorithm == .sha256 { oxumBytes += size }
-                if digests[algorithm] != expected {
-                    findings.append(.init(.tampered, path: path, detail: "\(name): expected \(expected) found \(digests[algorithm] ?? "")"))
+                if found[algorithm] != expected {
+                    findings.append(.init(.tampered, path: path, detail: "\(name): expected \(expected) found \(found[algorithm] ?? "")"))
                 }
             }
         }
-        if manifestsSeen == 0 {
+        if manifests.isEmpty {
             findings.append(.init(.missing, path: "manifest-sha256.txt", detail: "the bag has no payload manifest"))
         }
 
@@ -111,19 +117,8 @@ public enum BundleVerification {
         } else {
             findings.append(.init(.missing, path: "bag-info.txt", detail: "no Payload-Oxum"))
         }
-        _ = oxumBytes
 
-        // The case inside: ledger, signatures against the bundled keys, files, WARC records, timestamps.
-        // A decision-maker bundle's WARC files are derived copies: match records by id and digest.
-        let derived = info["Withheld-Items"] != nil
-        let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
-            derived ? WARCVerification.checkDerived(directory: directory, entries: entries)
-                : WARCVerification.check(directory: directory, entries: entries)
-        }
-        var report = try CaseVerification.verify(
-            directory: root + "/data", keyFor: CaseExport.keys(inFolder: root + "/data/keys"),
-            recordChecks: [warcCheck, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument,
-            derivedFiles: { path in derived && path.hasPrefix("warc/") })
+        var report = caseReport
         report.caseID = info["External-Identifier"] ?? report.caseID
         report.directory = root
         if let head = info["Ledger-Head"], head != report.head {
@@ -136,6 +131,21 @@ public enum BundleVerification {
             return moved
         }
         return report
+    }
+
+    /// The case inside a bag: ledger, signatures against the bundled keys, files,
+    /// WARC records, timestamps. A decision-maker bundle's WARC files are derived
+    /// copies: their records are matched by id and digest.
+    static func verifyCase(_ root: String, digests: FileDigestCache) throws(ExhibitError) -> CaseVerification.Report {
+        let derived = bagInfo(root)["Withheld-Items"] != nil
+        let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
+            derived ? WARCVerification.checkDerived(directory: directory, entries: entries, digests: digests)
+                : WARCVerification.check(directory: directory, entries: entries, digests: digests)
+        }
+        return try CaseVerification.verify(
+            directory: root + "/data", keyFor: CaseExport.keys(inFolder: root + "/data/keys"),
+            recordChecks: [warcCheck, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument,
+            derivedFiles: { path in derived && path.hasPrefix("warc/") }, digests: digests)
     }
 
     /// Verifies an extracted WACZ package: every resource against datapackage.json,

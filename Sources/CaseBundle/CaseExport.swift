@@ -212,15 +212,16 @@ public struct CaseExport: Sendable {
 
         // The bag's evidence is checked as a case before anything is derived from it.
         let derived = disclosure != nil
+        let digests = FileDigestCache()
         let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
-            derived ? WARCVerification.checkDerived(directory: directory, entries: entries)
-                : WARCVerification.check(directory: directory, entries: entries)
+            derived ? WARCVerification.checkDerived(directory: directory, entries: entries, digests: digests)
+                : WARCVerification.check(directory: directory, entries: entries, digests: digests)
         }
         let derivedFiles: (String) -> Bool = { path in derived && path.hasPrefix("warc/") }
         let report = try CaseVerification.verify(
             directory: root + "/data", keyFor: Self.keys(inFolder: root + "/data/keys"),
             recordChecks: [warcCheck, TrustedTimestamp.check],
-            alsoExpected: Self.isBundleDocument, derivedFiles: derivedFiles)
+            alsoExpected: Self.isBundleDocument, derivedFiles: derivedFiles, digests: digests)
         guard report.intact else {
             let first = report.findings.first(where: \.isFailure)?.line ?? ""
             throw ExhibitError(.verificationFailed, "Case \(caseID) does not verify (\(first)); export refused. Run `exhibit verify \(caseID)` for every finding.")

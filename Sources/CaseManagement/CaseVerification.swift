@@ -51,20 +51,27 @@ public struct CaseVerification: Sendable {
     /// checks of LawfulFetch); each gets the case directory and the ledger entries.
     /// `alsoExpected` names files that may be present without a ledger record
     /// (the documents a bundle adds beside the evidence, which its manifests cover).
+    /// `digests` holds what the checks have read, so each file is read once; pass
+    /// the one the record checks use.
     public static func verify(
         directory: String, keyFor: (String) -> VerifyingKey?,
         recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = [],
         alsoExpected: @escaping (String) -> Bool = { _ in false },
-        derivedFiles: @escaping (String) -> Bool = { _ in false }
+        derivedFiles: @escaping (String) -> Bool = { _ in false },
+        digests: FileDigestCache = FileDigestCache()
     ) throws(ExhibitError) -> Report {
         let caseID = (directory as NSString).lastPathComponent
         let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
-        var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected, derivedFiles: derivedFiles)
+        // Record checks first: reading a WARC file for its records also yields its digest.
+        var recordFindings: [Verifier.Finding] = []
+        for check in recordChecks { recordFindings += check(directory, ledger.entries) }
+        var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected,
+                               derivedFiles: derivedFiles, digests: digests)
         files += checkCache(directory: directory, entries: ledger.entries)
-        for check in recordChecks { files += check(directory, ledger.entries) }
+        files += recordFindings
         return Report(
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
             withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings + files)
@@ -90,7 +97,8 @@ public struct CaseVerification: Sendable {
     /// bundle's WARC files): they must be present, but their digest is not the
     /// original's, so their records are checked one by one instead.
     static func checkFiles(directory: String, entries: [LedgerEntry], alsoExpected: (String) -> Bool = { _ in false },
-                           derivedFiles: (String) -> Bool = { _ in false }) -> [Verifier.Finding] {
+                           derivedFiles: (String) -> Bool = { _ in false },
+                           digests: FileDigestCache = FileDigestCache()) -> [Verifier.Finding] {
         var recorded: [String: (sha256: String, size: Int64?, seq: Int64)] = [:]
         for entry in entries {
             guard let subject = entry.subject else { continue }
@@ -106,6 +114,7 @@ public struct CaseVerification: Sendable {
         }
         var findings: [Verifier.Finding] = []
         let manager = FileManager.default
+        digests.prefetch(recorded.keys.map { directory + "/" + $0 })
         for (file, expected) in recorded.sorted(by: { $0.key < $1.key }) {
             let path = directory + "/" + file
             var candidate = path
@@ -121,11 +130,11 @@ public struct CaseVerification: Sendable {
                 candidate = directory + "/" + temporary
                 interrupted = true
             }
-            guard let (digests, size) = try? Digest.file(atPath: candidate) else {
+            guard let (found, size) = try? digests.digests(atPath: candidate) else {
                 findings.append(.init(.missing, path: file, seq: expected.seq, detail: "cannot be read"))
                 continue
             }
-            let actual = digests[.sha256] ?? ""
+            let actual = found[.sha256] ?? ""
             if derivedFiles(file) {
                 continue
             } else if actual != expected.sha256 {

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -127,5 +128,50 @@ public enum Digest {
             stream.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
         return (stream.finishHex(), stream.byteCount)
+    }
+}
+
+/// Digests of files already read during one verification, so that each file is
+/// read once for every check that needs it (a bag's two manifests, the ledger's
+/// file digests, the WARC record checks) and hashed on every core.
+///
+/// `algorithms` are computed whenever a file is read, even when the first caller
+/// asks for fewer: a bag needs SHA-256 and SHA-512 of every payload file, and the
+/// case check inside it asks for SHA-256 of the same files.
+public final class FileDigestCache: Sendable {
+    public typealias Result = (digests: [DigestAlgorithm: String], size: Int64)
+    public let algorithms: [DigestAlgorithm]
+    private let known = Mutex<[String: Result]>([:])
+
+    public init(algorithms: [DigestAlgorithm] = [.sha256]) {
+        self.algorithms = algorithms.contains(.sha256) ? algorithms : [.sha256] + algorithms
+    }
+
+    /// The digests of the file at `path`, from the cache or read now.
+    public func digests(atPath path: String, algorithms wanted: [DigestAlgorithm] = [.sha256]) throws(ExhibitError) -> Result {
+        if let cached = known.withLock({ $0[path] }), wanted.allSatisfy({ cached.digests[$0] != nil }) {
+            return cached
+        }
+        var all = algorithms
+        for algorithm in wanted where !all.contains(algorithm) { all.append(algorithm) }
+        let result = try Digest.file(atPath: path, algorithms: all)
+        record(result, forPath: path)
+        return result
+    }
+
+    /// Remembers digests computed elsewhere (while a WARC file was read for its records).
+    public func record(_ result: Result, forPath path: String) {
+        known.withLock { $0[path] = result }
+    }
+
+    /// Reads every file not yet known, on every core, biggest first. Unreadable
+    /// files are left out; the check that needs one reports it.
+    public func prefetch(_ paths: [String]) {
+        let missing = known.withLock { known in paths.filter { known[$0] == nil } }
+        let bySize = missing.map { path -> (String, Int64) in
+            var info = stat()
+            return (path, stat(path, &info) == 0 ? Int64(info.st_size) : 0)
+        }.sorted { $0.1 > $1.1 }.map(\.0)
+        _ = Parallel.map(bySize) { path in try? self.digests(atPath: path, algorithms: self.algorithms) }
     }
 }

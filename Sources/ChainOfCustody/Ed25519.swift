@@ -97,6 +97,10 @@ extension SigningKey: Sendable {}
 /// An actor's Ed25519 public key: checks ledger signatures.
 public final class VerifyingKey {
     fileprivate let pkey: OpaquePointer
+    /// The key as loaded: a thread that needs the key loads its own copy from it,
+    /// since OpenSSL does not promise that one `EVP_PKEY` may be used by several
+    /// threads at once (openssl-threads(7)).
+    public let pem: String
 
     /// Loads a SubjectPublicKeyInfo PEM; it must be Ed25519.
     public init(pem: String) throws(ExhibitError) {
@@ -115,6 +119,7 @@ public final class VerifyingKey {
             throw ExhibitError(.storage, "The public key is not an Ed25519 key.")
         }
         self.pkey = key
+        self.pem = pem
     }
 
     deinit {

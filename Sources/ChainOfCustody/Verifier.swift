@@ -51,7 +51,8 @@ public enum Verifier {
     }
 
     /// Checks a ledger's lines: parse, sequence, chain, hashes, subject digests and
-    /// signatures. `keyFor` returns an actor's public key, or nil when unknown.
+    /// signatures. `keyFor` returns an actor's public key, or nil when unknown; it is
+    /// asked once per actor.
     /// Lenient: a damaged line is reported and checking goes on.
     public static func checkLedger(
         bytes: [UInt8], path: String = "ledger.jsonl", caseID: String?,
@@ -66,12 +67,34 @@ public enum Verifier {
         if lines.isEmpty {
             findings.append(Finding(.missing, path: path, detail: "the ledger is empty"))
         }
+        // Each entry's own checks (hash, subject digest, signature) need nothing from
+        // its neighbours, so they run on every core; the chain is walked in order below.
+        let parsed = Parallel.map(lines.map { Array($0.bytes) }) { line in
+            Result { () throws(ExhibitError) -> LedgerEntry in try LedgerEntry(line: line) }
+        }
+        var keys: [String: String] = [:]
+        for case .success(let entry) in parsed where keys[entry.actor] == nil {
+            if let key = keyFor(entry.actor) { keys[entry.actor] = key.pem }
+        }
+        // One slice of the ledger per core, each with keys of its own.
+        let pems = keys
+        let sliceSize = max(64, (parsed.count + Parallel.width - 1) / Parallel.width)
+        let slices = stride(from: 0, to: parsed.count, by: sliceSize).map { $0..<min($0 + sliceSize, parsed.count) }
+        let ownChecks = Parallel.map(slices) { slice -> [[Finding]] in
+            var loaded: [String: VerifyingKey] = [:]
+            return parsed[slice].map { result -> [Finding] in
+                guard case .success(let entry) = result else { return [] }
+                if loaded[entry.actor] == nil, let pem = pems[entry.actor] { loaded[entry.actor] = try? VerifyingKey(pem: pem) }
+                return entryChecks(entry, path: path, key: loaded[entry.actor])
+            }
+        }.flatMap { $0 }
         for (index, line) in lines.enumerated() {
             let lineNumber = index + 1
             let entry: LedgerEntry
-            do {
-                entry = try LedgerEntry(line: Array(line.bytes))
-            } catch {
+            switch parsed[index] {
+            case .success(let parsedEntry):
+                entry = parsedEntry
+            case .failure(let error):
                 let what = line.terminated ? "line \(lineNumber) is not a ledger entry (\(error.message))"
                     : "line \(lineNumber) is truncated (\(error.message))"
                 findings.append(Finding(.tampered, path: path, detail: what))
@@ -95,30 +118,37 @@ public enum Verifier {
             if let caseID, entry.caseID != caseID {
                 findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "entry names case \(entry.caseID), expected \(caseID)"))
             }
-            let computed = entry.computedHash()
-            if computed != entry.hash {
-                findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the entry's fields do not match its hash — expected \(entry.hash) found \(computed)"))
-            }
-            if entry.withheld {
-                withheld += 1
-            } else if let subject = entry.subject, let salt = entry.salt {
-                let digest = (try? LedgerEntry.subjectDigest(salt: salt, subject: subject)) ?? "(uncomputable)"
-                if digest != entry.subjectDigest {
-                    findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the subject does not match subject_digest — expected \(entry.subjectDigest) found \(digest)"))
-                }
-            }
-            if let key = keyFor(entry.actor) {
-                let signature = Data(base64Encoded: entry.signature).map { Array($0) } ?? []
-                if !key.isValidSignature(signature, for: Array(entry.hash.utf8)) {
-                    findings.append(Finding(.badSignature, path: path, seq: entry.seq, detail: "the signature does not verify with actor \(entry.actor)'s public key"))
-                }
-            } else {
-                findings.append(Finding(.badSignature, path: path, seq: entry.seq, detail: "no public key for actor \(entry.actor)"))
-            }
+            findings += ownChecks[index]
+            if entry.withheld { withheld += 1 }
             entries.append(entry)
             previous = entry
             previousReadable = true
         }
         return LedgerReport(entries: entries, findings: findings, withheldCount: withheld, head: entries.last?.hash)
+    }
+
+    /// What one entry proves on its own: its hash, its subject digest and its
+    /// signature by the actor it names.
+    static func entryChecks(_ entry: LedgerEntry, path: String, key: VerifyingKey?) -> [Finding] {
+        var findings: [Finding] = []
+        let computed = entry.computedHash()
+        if computed != entry.hash {
+            findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the entry's fields do not match its hash — expected \(entry.hash) found \(computed)"))
+        }
+        if !entry.withheld, let subject = entry.subject, let salt = entry.salt {
+            let digest = (try? LedgerEntry.subjectDigest(salt: salt, subject: subject)) ?? "(uncomputable)"
+            if digest != entry.subjectDigest {
+                findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the subject does not match subject_digest — expected \(entry.subjectDigest) found \(digest)"))
+            }
+        }
+        if let key {
+            let signature = Data(base64Encoded: entry.signature).map { Array($0) } ?? []
+            if !key.isValidSignature(signature, for: Array(entry.hash.utf8)) {
+                findings.append(Finding(.badSignature, path: path, seq: entry.seq, detail: "the signature does not verify with actor \(entry.actor)'s public key"))
+            }
+        } else {
+            findings.append(Finding(.badSignature, path: path, seq: entry.seq, detail: "no public key for actor \(entry.actor)"))
+        }
+        return findings
     }
 }

@@ -99,9 +99,11 @@ enum DemoScenario {
         }
 
         let custodian = try ActingSession(workspace: workspace, templates: templates, actorID: supervisor.id)
+        let digests = FileDigestCache()
         let report2 = try CaseVerification.verify(
             directory: custodian.store.directory(of: opened.id), keyFor: { registry.verifyingKey(for: $0) },
-            recordChecks: [WARCVerification.check, TrustedTimestamp.check])
+            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1, digests: digests) }, TrustedTimestamp.check],
+            digests: digests)
         try custodian.authorize(.verify, caseID: opened.id, command: "verify")
         try custodian.store.append(
             LedgerDraft(action: "verify", subject: .object([

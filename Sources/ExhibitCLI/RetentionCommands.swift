@@ -149,7 +149,7 @@ struct DisposeCommand: ParsableCommand {
 
     func run() throws {
         let session = try options.session()
-        let certificate = try session.dispose(caseID, reason: reason, recordChecks: [WARCVerification.check, TrustedTimestamp.check])
+        let certificate = try session.dispose(caseID, reason: reason, recordChecks: [{ WARCVerification.check(directory: $0, entries: $1) }, TrustedTimestamp.check])
         // The index holds the case's page text: it must go with the evidence.
         do {
             try WorkspaceIndex(workspace: session.workspace, notices: session.notices).refresh(store: session.store)

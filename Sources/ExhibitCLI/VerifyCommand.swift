@@ -34,9 +34,11 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
+        let digests = FileDigestCache()
         let report = try CaseVerification.verify(
             directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
-            recordChecks: [WARCVerification.check, TrustedTimestamp.check])
+            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1, digests: digests) }, TrustedTimestamp.check],
+            digests: digests)
         try recordIfCustodian(report)
         try print(report)
         if !report.intact { throw ExitCode(1) }

@@ -67,6 +67,9 @@ final class GzipMemberReader {
     /// Compressed bytes consumed from the file before `input[inputStart]`.
     private var consumedBefore: Int64 = 0
     private let path: String
+    /// Sees every compressed byte read, in order: the file's own digest comes from
+    /// the same read that checks its records.
+    var observer: DigestStream?
 
     /// Reads from `offset`: the start of a member, as a ledger's record list gives it.
     init(path: String, offset: Int64 = 0) throws(ExhibitError) {
@@ -93,6 +96,9 @@ final class GzipMemberReader {
         inputEnd = 0
         let count = input.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         guard count >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
+        if let observer, count > 0 {
+            input.withUnsafeBytes { observer.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
         inputEnd = count
         return count > 0
     }

@@ -39,18 +39,24 @@ extension String {
 public struct WARCReader {
     public let path: String
     public var keepBlocksUpTo: Int64
+    /// Whether response records get `httpPayloadSHA1` (what CDXJ indexes quote);
+    /// verification does not need it and skips the work.
+    public var computesPayloadSHA1: Bool
 
-    public init(path: String, keepBlocksUpTo: Int64 = 0) {
+    public init(path: String, keepBlocksUpTo: Int64 = 0, computesPayloadSHA1: Bool = true) {
         self.path = path
         self.keepBlocksUpTo = keepBlocksUpTo
+        self.computesPayloadSHA1 = computesPayloadSHA1
     }
 
     /// Calls `visit` for each record in order. Throws (verification-failed) on a
     /// truncated or malformed file, after visiting the records before the damage.
-    public func forEachRecord(_ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
+    /// `fileDigest`, when given, is fed every byte of the file as it is read.
+    public func forEachRecord(fileDigest: DigestStream? = nil, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
         let reader = try GzipMemberReader(path: path)
+        reader.observer = fileDigest
         while true {
-            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo)
+            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1)
             guard let (offset, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
                 try parser.feed(bytes)
             }) else { return }
@@ -64,7 +70,7 @@ public struct WARCReader {
     /// The one record whose gzip member starts at `offset`.
     public func record(at offset: Int64) throws(ExhibitError) -> ReadRecord {
         let reader = try GzipMemberReader(path: path, offset: offset)
-        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo)
+        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1)
         guard let (start, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
             try parser.feed(bytes)
         }) else {
@@ -101,9 +107,11 @@ private struct RecordParser {
     var httpHead: [UInt8] = []
     var httpHeadDone = false
     var payloadDigest: DigestStream?
+    let computesPayloadSHA1: Bool
 
-    init(keepBlocksUpTo: Int64) {
+    init(keepBlocksUpTo: Int64, computesPayloadSHA1: Bool) {
         self.keepBlocksUpTo = keepBlocksUpTo
+        self.computesPayloadSHA1 = computesPayloadSHA1
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
@@ -177,7 +185,7 @@ private struct RecordParser {
             if n >= 4, httpHead[n - 4] == 13, httpHead[n - 3] == 10, httpHead[n - 2] == 13, httpHead[n - 1] == 10 {
                 httpHeadDone = true
                 httpHead.removeLast(4)
-                payloadDigest = DigestStream([.sha1])
+                if computesPayloadSHA1 { payloadDigest = DigestStream([.sha1]) }
             } else if n > 1 << 20 {
                 tracksHTTP = false  // not an HTTP response after all
                 return

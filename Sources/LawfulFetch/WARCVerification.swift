@@ -5,20 +5,24 @@ import Foundation
 /// against the ledger's capture subjects (offset, length, record id, block digest).
 public enum WARCVerification {
     /// Findings for every WARC file the ledger records. `directory` is the case directory.
-    public static func check(directory: String, entries: [LedgerEntry]) -> [Verifier.Finding] {
-        check(directory: directory, entries: entries, placement: true)
+    /// With `digests`, each file's own digests are taken from the same read and kept
+    /// there, so the file-level check does not read it again.
+    public static func check(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil) -> [Verifier.Finding] {
+        check(directory: directory, entries: entries, placement: true, digests: digests)
     }
 
     /// The same checks by record id and block digest only, for WARC files that are
     /// derived copies holding some of the original records (a decision-maker
     /// bundle, DESIGN §9): offsets and lengths are those of the original files.
-    public static func checkDerived(directory: String, entries: [LedgerEntry]) -> [Verifier.Finding] {
-        check(directory: directory, entries: entries, placement: false)
+    public static func checkDerived(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil) -> [Verifier.Finding] {
+        check(directory: directory, entries: entries, placement: false, digests: digests)
     }
 
-    static func check(directory: String, entries: [LedgerEntry], placement: Bool) -> [Verifier.Finding] {
+    typealias Expected = [String: (record: JSONValue, seq: Int64)]
+
+    static func check(directory: String, entries: [LedgerEntry], placement: Bool, digests: FileDigestCache?) -> [Verifier.Finding] {
         // What the ledger says about each record, by file and record id.
-        var expected: [String: [String: (record: JSONValue, seq: Int64)]] = [:]
+        var expected: [String: Expected] = [:]
         for entry in entries {
             guard let subject = entry.subject, let file = subject["warc"]?["file"]?.stringValue else { continue }
             for record in subject["records"]?.arrayValue ?? [] {
@@ -27,42 +31,62 @@ public enum WARCVerification {
                 }
             }
         }
+        // Files are independent: check them on every core, biggest first, and report
+        // them in name order.
+        let files = expected.map { (file: $0.key, records: $0.value, path: existingPath(directory, $0.key)) }
+            .sorted { ($0.path.map(fileSize) ?? 0) > ($1.path.map(fileSize) ?? 0) }
+        let results = Parallel.map(files) { item in
+            (item.file, item.path.map { checkFile($0, name: item.file, records: item.records, placement: placement, digests: digests) } ?? [])
+        }
+        return results.sorted { $0.0 < $1.0 }.flatMap(\.1)
+    }
+
+    /// The file as written, or under its temporary name after an interrupted commit;
+    /// nil when missing (reported as MISSING by the file-level check).
+    static func existingPath(_ directory: String, _ file: String) -> String? {
+        if access(directory + "/" + file, F_OK) == 0 { return directory + "/" + file }
+        if access(directory + "/" + file + ".tmp", F_OK) == 0 { return directory + "/" + file + ".tmp" }
+        return nil
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    static func checkFile(_ path: String, name file: String, records: Expected, placement: Bool, digests: FileDigestCache?) -> [Verifier.Finding] {
         var findings: [Verifier.Finding] = []
-        for (file, records) in expected.sorted(by: { $0.key < $1.key }) {
-            let path: String
-            if access(directory + "/" + file, F_OK) == 0 {
-                path = directory + "/" + file
-            } else if access(directory + "/" + file + ".tmp", F_OK) == 0 {
-                path = directory + "/" + file + ".tmp"
-            } else {
-                continue  // reported as MISSING by the file-level check
+        var seen = Set<String>()
+        var damage: String?
+        var shifted = !placement
+        let fileDigest = digests.map { DigestStream($0.algorithms) }
+        do throws(ExhibitError) {
+            try WARCReader(path: path, computesPayloadSHA1: false).forEachRecord(fileDigest: fileDigest) { (record) throws(ExhibitError) in
+                let id = record.recordID ?? ""
+                seen.insert(id)
+                let found = compare(record, with: records[id], file: file, checkPlacement: !shifted)
+                // After one record changed size, every later offset moves: say it once.
+                if found.contains(where: { $0.detail.contains("compressed bytes") || $0.detail.contains("offset") }) { shifted = true }
+                findings += found
             }
-            var seen = Set<String>()
-            var damage: String?
-            var shifted = !placement
-            do throws(ExhibitError) {
-                try WARCReader(path: path).forEachRecord { (record) throws(ExhibitError) in
-                    let id = record.recordID ?? ""
-                    seen.insert(id)
-                    let found = compare(record, with: records[id], file: file, checkPlacement: !shifted)
-                    // After one record changed size, every later offset moves: say it once.
-                    if found.contains(where: { $0.detail.contains("compressed bytes") || $0.detail.contains("offset") }) { shifted = true }
-                    findings += found
-                }
-            } catch {
-                damage = error.message
+            // Read to its end: the file's digests are complete.
+            if let digests, let fileDigest {
+                let size = fileDigest.byteCount
+                digests.record((fileDigest.finishHex(), size), forPath: path)
             }
-            let unread = records.filter { !seen.contains($0.key) }
-                .sorted { ($0.value.record["offset"]?.intValue ?? 0) < ($1.value.record["offset"]?.intValue ?? 0) }
-            if let damage {
-                let first = unread.first
-                let which = first.map { "record \($0.key)" } ?? "a record"
-                findings.append(.init(.tampered, path: file, seq: first?.value.seq,
-                                      detail: "\(which) is damaged or truncated (\(damage)); \(max(0, unread.count - 1)) later records could not be checked"))
-            } else {
-                for (id, (record, seq)) in unread {
-                    findings.append(.init(.missing, path: file, seq: seq, detail: "record \(id) expected at offset \(record["offset"]?.intValue ?? -1) is not there"))
-                }
+        } catch {
+            damage = error.message
+        }
+        let unread = records.filter { !seen.contains($0.key) }
+            .sorted { ($0.value.record["offset"]?.intValue ?? 0) < ($1.value.record["offset"]?.intValue ?? 0) }
+        if let damage {
+            let first = unread.first
+            let which = first.map { "record \($0.key)" } ?? "a record"
+            findings.append(.init(.tampered, path: file, seq: first?.value.seq,
+                                  detail: "\(which) is damaged or truncated (\(damage)); \(max(0, unread.count - 1)) later records could not be checked"))
+        } else {
+            for (id, (record, seq)) in unread {
+                findings.append(.init(.missing, path: file, seq: seq, detail: "record \(id) expected at offset \(record["offset"]?.intValue ?? -1) is not there"))
             }
         }
         return findings

@@ -72,7 +72,7 @@ struct LoadTests {
         #expect(warcs.count == 4)
         let verification = try CaseVerification.verify(
             directory: ws.caseDirectory(caseID), keyFor: CaseVerification.workspaceKeys(forCaseDirectory: ws.caseDirectory(caseID)),
-            recordChecks: [WARCVerification.check])
+            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1) }])
         #expect(verification.intact, "\(verification.findings.prefix(3).map(\.line))")
     }
 }

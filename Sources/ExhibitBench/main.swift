@@ -1,0 +1,49 @@
+import ChainOfCustody
+import Foundation
+import PageAnalysis
+
+// `exhibit-bench`: the library calls `make bench` times against reference tools
+// (docs/benchmarks.md). It is timed from outside, as a whole process, exactly as
+// `openssl dgst` and `xmllint` are, so start-up is counted on both sides.
+//
+//   exhibit-bench digest [--all] FILE   the digests Exhibit computes over a file
+//                                       (SHA-256; --all: SHA-256, SHA-512, SHA-1 and
+//                                       MD5 in one pass), printed as `ALGO  HEX`
+//   exhibit-bench analyze FILE          Exhibit's full page analysis of one HTML file
+//                                       (charset, parse, metadata, links, media, text,
+//                                       selectors), printed as a one-line summary
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(status)
+}
+
+let usage = "Usage: exhibit-bench digest [--all] FILE | exhibit-bench analyze FILE"
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { fail(usage) }
+arguments.removeFirst()
+
+switch command {
+case "digest":
+    let all = arguments.contains("--all")
+    let files = arguments.filter { $0 != "--all" }
+    guard files.count == 1, let path = files.first else { fail(usage) }
+    let algorithms: [DigestAlgorithm] = all ? [.sha256, .sha512, .sha1, .md5] : [.sha256]
+    do throws(ExhibitError) {
+        let (digests, _) = try Digest.file(atPath: path, algorithms: algorithms)
+        for algorithm in algorithms {
+            print("\(algorithm.rawValue.uppercased())  \(digests[algorithm] ?? "")")
+        }
+    } catch {
+        fail(error.message, status: 5)
+    }
+case "analyze":
+    guard arguments.count == 1, let path = arguments.first else { fail(usage) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        fail("Cannot read \(path).", status: 5)
+    }
+    let page = AnalyzedPage(html: [UInt8](data), url: "http://127.0.0.1/" + (path as NSString).lastPathComponent, contentType: "text/html")
+    print("title=\(page.title ?? "-") links=\(page.links.count) media=\(page.media.count) text=\(page.text.unicodeScalars.count) selectors=\(page.selectors.count)")
+default:
+    fail(usage)
+}
