@@ -1,5 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
+public import PageAnalysis
 
 /// The reading commands over the index — `artifacts`, `selectors`, `search` —
 /// and `reindex`, with the custody rules of DESIGN §4 and §14: each is checked
@@ -98,10 +99,10 @@ extension WorkspaceIndex {
     /// Brings one case into the index after a command added evidence to it.
     /// The evidence is already sealed, so a failure here only leaves the cache
     /// behind (the next reading command catches up); it is reported, not thrown.
-    public static func catchUp(caseID: String, session: ActingSession) {
+    public static func catchUp(caseID: String, session: ActingSession, analysed: [String: AnalyzedPage] = [:]) {
         do {
             try WorkspaceIndex(workspace: session.workspace, notices: session.notices)
-                .refresh(caseID: caseID, store: session.store)
+                .refresh(caseID: caseID, store: session.store, analysed: analysed)
         } catch {
             session.notices("The index was not updated (\(error.message)); the next `exhibit artifacts`, `selectors` or `search` will catch up.")
         }

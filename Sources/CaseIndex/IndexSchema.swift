@@ -156,8 +156,10 @@ enum IndexSchema {
     }
 
     static func insert(_ page: AnalyzedPage, artifact: IndexedArtifact, caseID: String, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM selectors WHERE case_id = ? AND artifact_id = ?", arguments: [caseID, artifact.id])
-        try db.execute(sql: "DELETE FROM page_text WHERE case_id = ? AND artifact_id = ?", arguments: [caseID, artifact.id])
+        // No delete first: an artifact is indexed once, by the refresh that moves the
+        // case's last_seq past it in the same transaction (a rebuild empties the
+        // tables). Deleting by an UNINDEXED FTS5 column scans every page's text, and
+        // did so for every page a capture added.
         let statement = try db.cachedStatement(sql: """
             INSERT INTO selectors (case_id, artifact_id, kind, value, raw, source, text_offset) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)

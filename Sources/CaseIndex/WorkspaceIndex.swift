@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import GRDB
 import LawfulFetch
-import PageAnalysis
+public import PageAnalysis
 
 /// The workspace index (`index.sqlite`, SQLite in WAL mode through GRDB): cases,
 /// artifacts, selectors and the full text of captured pages, for the reading
@@ -57,7 +57,16 @@ public final class WorkspaceIndex: Sendable {
             // finishing while an analyst searches): wait for the writer, do not fail.
             configuration.busyMode = .timeout(60)
             // Deleted rows (a disposed case's page text) are overwritten, not left in free pages.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
+            // The index is a cache of the ledgers and WARC files, rebuilt when damaged
+            // (quick_check below), so its commits are not flushed to disk: waiting
+            // for fsync took longer than indexing a capture of 500 pages.
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+                try db.execute(sql: "PRAGMA synchronous = OFF")
+                // FTS5 merges its segments as pages are added; a bigger page cache
+                // spares it reading them back from disk again and again.
+                try db.execute(sql: "PRAGMA cache_size = -32768")
+            }
             // Page text is evidence too: the index is private like the rest of the
             // workspace (SQLite gives its -wal and -shm files the same mode).
             let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
@@ -96,7 +105,9 @@ public final class WorkspaceIndex: Sendable {
 
     /// Indexes the ledger entries of one case that are not indexed yet; starts
     /// the case again when its ledger no longer continues what was indexed.
-    public func refresh(caseID: String, store: CaseStore) throws(ExhibitError) {
+    /// `analysed` holds pages already analysed (by the capture that recorded them),
+    /// by response record id; the others are analysed again from their WARC record.
+    public func refresh(caseID: String, store: CaseStore, analysed: [String: AnalyzedPage] = [:]) throws(ExhibitError) {
         let ledger = store.ledger(of: caseID)
         let bytes = try ledger.readLocked()
         let lines = Ledger.lines(of: bytes).filter(\.terminated)
@@ -127,7 +138,7 @@ public final class WorkspaceIndex: Sendable {
                     throw ExhibitError(.storage, "The ledger of \(caseID) is damaged (\(error)); run `exhibit verify \(caseID)`.")
                 }
                 lastHash = entry.hash
-                try Self.index(entry, caseDirectory: directory, db)
+                try Self.index(entry, caseDirectory: directory, analysed: analysed, db)
             }
             if lastHash.isEmpty, lastSeq > 0 {
                 lastHash = (try? LedgerEntry(line: Array(lines[lastSeq - 1].bytes)))?.hash ?? ""
@@ -146,12 +157,13 @@ public final class WorkspaceIndex: Sendable {
 
     /// Adds what one ledger entry contributes: a `capture` entry is an artifact,
     /// and an HTML one is analysed again from its response record in the WARC.
-    private static func index(_ entry: LedgerEntry, caseDirectory: String, _ db: Database) throws {
+    private static func index(_ entry: LedgerEntry, caseDirectory: String, analysed: [String: AnalyzedPage], _ db: Database) throws {
         guard entry.action == "capture", let subject = entry.subject,
               let status = subject["status"]?.intValue else { return }
         let artifact = IndexedArtifact(entry: entry, subject: subject, status: Int(status))
         try IndexSchema.insert(artifact, caseID: entry.caseID, db)
-        guard let page = analyse(subject, caseDirectory: caseDirectory) else { return }
+        let responseID = subject["records"]?.arrayValue?.last(where: { $0["type"]?.stringValue == "response" })?["id"]?.stringValue
+        guard let page = responseID.flatMap({ analysed[$0] }) ?? analyse(subject, caseDirectory: caseDirectory) else { return }
         try IndexSchema.insert(page, artifact: artifact, caseID: entry.caseID, db)
     }
 

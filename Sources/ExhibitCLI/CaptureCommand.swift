@@ -79,7 +79,8 @@ struct CaptureCommand: ParsableCommand {
         let session = try options.session(notices: { Console.error($0) })
         let showProgress = !options.json && Console.isTerminal
         let report = try CaptureJob(session: session, caseID: caseID, options: capture)
-            .run(progress: showProgress ? { print($0) } : nil)
+            .run(progress: showProgress ? { print($0) } : nil,
+                 sealed: { WorkspaceIndex.catchUp(caseID: caseID, session: session, analysed: $0) })
         WorkspaceIndex.catchUp(caseID: caseID, session: session)
         if options.json {
             try Console.json(CaptureOutput(report))

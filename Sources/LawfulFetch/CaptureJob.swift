@@ -1,7 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
-import PageAnalysis
+public import PageAnalysis
 
 /// What `exhibit capture` was asked to do (DESIGN §6, §14).
 public struct CaptureOptions: Sendable {
@@ -87,8 +87,10 @@ public struct CaptureJob: Sendable {
     }
 
     /// Runs the job on the calling thread (blocking: call it off the Swift
-    /// concurrency pool). `progress` receives a line per finished URL.
-    public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
+    /// concurrency pool). `progress` receives a line per finished URL; `sealed`,
+    /// after each batch is committed, the analysis of its HTML pages by response
+    /// record id (for the workspace index).
+    public func run(progress: ((String) -> Void)? = nil, sealed: (([String: AnalyzedPage]) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
         try session.authorize(.capture, caseID: caseID, command: "capture")
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
         try session.requireOpen(caseID, command: "capture")
@@ -131,6 +133,7 @@ public struct CaptureJob: Sendable {
         defer { withExtendedLifetime(lock) {} }
 
         var run = CaptureRun(job: self, signer: signer, caseDirectory: caseDirectory, template: template)
+        run.sealed = sealed
         var opening: [LedgerDraft] = []
         if !allowed.isEmpty {
             opening.append(LedgerDraft(action: "policy-override", subject: .object([
@@ -206,6 +209,22 @@ struct CaptureRun {
     var robots: [String: RobotsRules] = [:]
     var waitingForRobots: [String: [(WebAddress, Int, String)]] = [:]
     var mediaEnabled: Bool
+    /// Pages waiting for the seal (see `finish`), and how many body bytes they hold.
+    var deferred: [Deferred] = []
+    var deferredBytes: Int64 = 0
+    /// Bounds the memory the waiting pages take.
+    static let deferredLimit: Int64 = 64 << 20
+    /// The analysis of each HTML response in the batch being sealed, by response
+    /// record id: handed to `sealed` so the index need not parse the pages again.
+    var analysed: [String: AnalyzedPage] = [:]
+    var progress: ((String) -> Void)?
+    var sealed: (([String: AnalyzedPage]) -> Void)?
+
+    /// A finished page whose records and analysis are prepared at the seal.
+    struct Deferred: Sendable {
+        var chain: Chain
+        var subject: [String: JSONValue]
+    }
 
     init(job: CaptureJob, signer: LedgerSigner, caseDirectory: String, template: CaseTemplate?) {
         self.job = job
@@ -236,6 +255,7 @@ struct CaptureRun {
 
     mutating func capture(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) {
         guard !addresses.isEmpty else { return }
+        self.progress = progress
         if mkdir(warcDirectory, 0o700) != 0 && errno != EEXIST {
             throw AtomicFile.posixError("Cannot create \(warcDirectory)")
         }
@@ -310,84 +330,50 @@ struct CaptureRun {
     }
 
     /// Archives a finished chain's hops and decides what to fetch next.
+    ///
+    /// A page that leads nowhere (no --media, no deeper --depth) and arrived in
+    /// memory waits for the seal instead: its records are compressed and its page
+    /// analysed there, on every core, while this thread keeps the transfers going.
     mutating func finish(_ id: Int, action: String, reason: String?, progress: ((String) -> Void)?) throws(ExhibitError) -> [HopRequest] {
         guard let chain = chains.removeValue(forKey: id) else { return [] }
         defer { for hop in chain.hops { if let spool = hop.spoolPath { unlink(spool) } } }
-        var records: [WrittenRecord] = []
-        if !chain.hops.isEmpty {
-            let writer = try currentWriter()
-            for hop in chain.hops {
-                records += try archive(hop, writer: writer)
-            }
-        }
         var subject: [String: JSONValue] = [
             "url": .string(chain.url.text),
             "role": .string(chain.role.rawValue),
             "depth": .integer(Int64(chain.depth)),
-            "records": .array(records.map(\.json)),
         ]
         if let parent = chain.parent { subject["parent"] = .string(parent) }
         if let reason { subject["reason"] = .string(reason) }
-        var next: [HopRequest] = []
-        var blob: (String, String)?
         if let last = chain.hops.last {
             subject["started"] = .string(chain.hops[0].started)
             subject["ended"] = .string(last.ended)
             subject["redirects"] = .integer(Int64(chain.hops.count - 1))
             subject["network_decision"] = .string(last.networkDecision)
         }
+        let leadsNowhere = chain.role == .page && !mediaEnabled && chain.depth >= options.depth
+        if action == "capture", leadsNowhere, !chain.hops.isEmpty, chain.hops.allSatisfy({ $0.spoolPath == nil }) {
+            deferred.append(Deferred(chain: chain, subject: subject))
+            deferredBytes += chain.hops.reduce(0) { $0 + $1.bodyLength }
+            urlsInFile += 1
+            try sealIfDue()
+            return []
+        }
+
+        var records: [WrittenRecord] = []
+        if !chain.hops.isEmpty {
+            let writer = try currentWriter()
+            for hop in chain.hops {
+                for record in Self.records(for: hop, warcinfoID: warcinfoID) {
+                    records.append(try writer.write(record))
+                }
+            }
+        }
+        subject["records"] = .array(records.map(\.json))
+        var next: [HopRequest] = []
+        var blob: (String, String)?
         if action == "capture", let last = chain.hops.last {
-            let body = Self.bodyForAnalysis(last)
-            let isHTML = (last.contentType ?? "").lowercased().contains("html")
-            var page: AnalyzedPage?
-            if isHTML, last.bodyLength <= Int64(ArchivedResponse.analysisLimit), let body {
-                page = AnalyzedPage(html: body, url: last.url.text, contentType: last.contentType)
-            }
-            let restricted = last.status == 401 || last.status == 403 || page?.hasPasswordField == true
-            subject["final_url"] = .string(last.url.text)
-            subject["status"] = .integer(Int64(last.status))
-            subject["access_restricted"] = .bool(restricted)
-            subject["ip"] = last.ip.map { .string($0) } ?? .null
-            subject["content_type"] = last.contentType.map { .string($0) } ?? .null
-            subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
-            subject["payload_length"] = .integer(last.bodyLength)
-            if !last.extraDigests.isEmpty {
-                // Legacy forensic tools quote these; computed in the same pass over the
-                // payload as transferred.
-                var digests: [String: JSONValue] = [:]
-                for (algorithm, value) in last.extraDigests { digests[algorithm.rawValue] = .string(value) }
-                subject["payload_digests"] = .object(digests)
-            }
-            if let tls = last.tls {
-                subject["tls"] = .object([
-                    "version": tls.version.map { .string($0) } ?? .null,
-                    "cipher": tls.cipher.map { .string($0) } ?? .null,
-                    "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
-                ])
-            } else {
-                subject["tls"] = .null
-            }
-            if let page {
-                if let title = page.title { subject["title"] = .string(title) }
-                subject["analysis"] = page.ledgerSummary
-            }
-            if chain.role == .media, last.status == 200, last.spoolPath != nil {
-                blob = try storeBlob(last, subject: &subject)
-            }
-            if chain.role == .robots {
-                let rules: RobotsRules
-                if last.status == 200, let body { rules = RobotsRules(text: String(decoding: body, as: UTF8.self)) }
-                else if (400...499).contains(last.status) { rules = .allowAll }
-                else { rules = .disallowAll }
-                next += releaseWaiting(origin: chain.url.origin, rules: rules)
-            }
-            if chain.role == .page, last.status == 200, let page {
-                next += follow(page, from: last.url, depth: chain.depth)
-            }
-            report.captured.append(.init(
-                url: chain.url.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted,
-                role: chain.role.rawValue, records: records.count, warc: writer.map { Self.relative($0.finalPath, to: caseDirectory) } ?? ""))
-            progress?("captured \(last.status) \(chain.url.text)\(last.url.text != chain.url.text ? " → \(last.url.text)" : "")\(restricted ? " (access-restricted)" : "")")
+            let page = Self.analyse(last)
+            next = try complete(chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: progress)
         } else if action == "capture-failed" {
             report.failed.append(.init(url: chain.url.text, reason: reason ?? ""))
             progress?("FAILED \(chain.url.text) — \(reason ?? "")")
@@ -399,10 +385,115 @@ struct CaptureRun {
         }
         pending.append(Pending(action: action, subject: subject, records: records, blob: blob))
         urlsInFile += 1
-        if let writer, writer.size >= options.rotateBytes || urlsInFile >= options.rotateURLs {
+        try sealIfDue()
+        return next
+    }
+
+    /// Seals the WARC file once it holds enough (DESIGN §2), or once the pages
+    /// waiting for the seal hold enough bytes.
+    mutating func sealIfDue() throws(ExhibitError) {
+        if (writer?.size ?? 0) >= options.rotateBytes || urlsInFile >= options.rotateURLs || deferredBytes >= Self.deferredLimit {
             try sealFile()
         }
+    }
+
+    /// The page analysis of an HTML response (at most 16 MiB of it).
+    static func analyse(_ hop: HopResult) -> AnalyzedPage? {
+        let isHTML = (hop.contentType ?? "").lowercased().contains("html")
+        guard isHTML, hop.bodyLength <= Int64(ArchivedResponse.analysisLimit), let body = bodyForAnalysis(hop) else { return nil }
+        return AnalyzedPage(html: body, url: hop.url.text, contentType: hop.contentType)
+    }
+
+    /// Fills in a capture's subject from its last hop and its analysis, stores a
+    /// media payload as a blob, and returns what to fetch next.
+    mutating func complete(
+        _ chain: Chain, last: HopResult, page: AnalyzedPage?, records: [WrittenRecord],
+        subject: inout [String: JSONValue], blob: inout (String, String)?, progress: ((String) -> Void)?
+    ) throws(ExhibitError) -> [HopRequest] {
+        var next: [HopRequest] = []
+        let restricted = last.status == 401 || last.status == 403 || page?.hasPasswordField == true
+        subject["final_url"] = .string(last.url.text)
+        subject["status"] = .integer(Int64(last.status))
+        subject["access_restricted"] = .bool(restricted)
+        subject["ip"] = last.ip.map { .string($0) } ?? .null
+        subject["content_type"] = last.contentType.map { .string($0) } ?? .null
+        subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
+        subject["payload_length"] = .integer(last.bodyLength)
+        if !last.extraDigests.isEmpty {
+            // Legacy forensic tools quote these; computed in the same pass over the
+            // payload as transferred.
+            var digests: [String: JSONValue] = [:]
+            for (algorithm, value) in last.extraDigests { digests[algorithm.rawValue] = .string(value) }
+            subject["payload_digests"] = .object(digests)
+        }
+        if let tls = last.tls {
+            subject["tls"] = .object([
+                "version": tls.version.map { .string($0) } ?? .null,
+                "cipher": tls.cipher.map { .string($0) } ?? .null,
+                "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
+            ])
+        } else {
+            subject["tls"] = .null
+        }
+        if let page {
+            if let title = page.title { subject["title"] = .string(title) }
+            subject["analysis"] = page.ledgerSummary
+            if let response = records.last(where: { $0.type == "response" }) { analysed[response.id] = page }
+        }
+        if chain.role == .media, last.status == 200, last.bodyLength > 0 {
+            blob = try storeBlob(last, subject: &subject)
+        }
+        if chain.role == .robots {
+            let rules: RobotsRules
+            let body = Self.bodyForAnalysis(last)
+            if last.status == 200, let body { rules = RobotsRules(text: String(decoding: body, as: UTF8.self)) }
+            else if (400...499).contains(last.status) { rules = .allowAll }
+            else { rules = .disallowAll }
+            next += releaseWaiting(origin: chain.url.origin, rules: rules)
+        }
+        if chain.role == .page, last.status == 200, let page {
+            next += follow(page, from: last.url, depth: chain.depth)
+        }
+        report.captured.append(.init(
+            url: chain.url.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted,
+            role: chain.role.rawValue, records: records.count, warc: writer.map { Self.relative($0.finalPath, to: caseDirectory) } ?? ""))
+        progress?("captured \(last.status) \(chain.url.text)\(last.url.text != chain.url.text ? " → \(last.url.text)" : "")\(restricted ? " (access-restricted)" : "")")
         return next
+    }
+
+    /// The records and analysis of the pages waiting for the seal, prepared on
+    /// every core, then written in order and recorded like any other capture.
+    mutating func prepareDeferred(progress: ((String) -> Void)?) throws(ExhibitError) {
+        guard !deferred.isEmpty else { return }
+        let writer = try currentWriter()
+        let items = deferred
+        deferred = []
+        deferredBytes = 0
+        let warcinfo = warcinfoID
+        let prepared = Parallel.map(items) { item in
+            Result { () throws(ExhibitError) -> ([CompressedRecord], AnalyzedPage?) in
+                var members: [CompressedRecord] = []
+                for hop in item.chain.hops {
+                    for record in Self.records(for: hop, warcinfoID: warcinfo) {
+                        members.append(try WARCWriter.compress(record))
+                    }
+                }
+                return (members, item.chain.hops.last.flatMap(Self.analyse))
+            }
+        }
+        for (item, result) in zip(items, prepared) {
+            let (members, page) = try result.get()
+            var records: [WrittenRecord] = []
+            for member in members { records.append(try writer.append(member)) }
+            var subject = item.subject
+            subject["records"] = .array(records.map(\.json))
+            var blob: (String, String)?
+            if let last = item.chain.hops.last {
+                // A page that leads nowhere has nothing to follow.
+                _ = try complete(item.chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: progress)
+            }
+            pending.append(Pending(action: "capture", subject: subject, records: records, blob: blob))
+        }
     }
 
     /// Queues media (with --media) and, within --depth, links.
@@ -464,16 +555,15 @@ struct CaptureRun {
     /// The body as the page's author wrote it (framing and gzip undone), for
     /// analysis only; at most 16 MiB.
     static func bodyForAnalysis(_ hop: HopResult) -> [UInt8]? {
-        guard let spool = hop.spoolPath else { return hop.bodyLength == 0 ? [] : nil }
         let limit = 16 << 20
-        guard let raw = try? AtomicFile.read(spool) else { return nil }
+        guard let raw = hop.body ?? hop.spoolPath.flatMap({ try? AtomicFile.read($0) }) else { return nil }
         return ContentDecoding.payload(raw, chunked: hop.chunked, contentEncoding: hop.contentEncoding, limit: limit)
     }
 
     /// Copies a media payload into the content-addressed blob store under a
     /// temporary name; renamed after the ledger records it.
     mutating func storeBlob(_ hop: HopResult, subject: inout [String: JSONValue]) throws(ExhibitError) -> (String, String)? {
-        guard let spool = hop.spoolPath else { return nil }
+        guard hop.spoolPath != nil || hop.body != nil else { return nil }
         let sha = hop.dechunkedSHA256 ?? hop.payloadSHA256
         let relative = "blobs/sha256/\(sha.prefix(2))/\(sha)"
         let final = caseDirectory + "/" + relative
@@ -492,7 +582,7 @@ struct CaptureRun {
             var written: Int64 = 0
             var failure: ExhibitError?
             do throws(ExhibitError) {
-                try WARCWriter.stream(spool, expectedLength: hop.bodyLength) { (chunk) throws(ExhibitError) in
+                try Self.forEachBodyChunk(hop) { (chunk) throws(ExhibitError) in
                     if decoder != nil {
                         var out: [UInt8] = []
                         decoder!.feed(chunk) { out.append(contentsOf: $0) }
@@ -518,6 +608,15 @@ struct CaptureRun {
         }
         subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(size)])
         return nil
+    }
+
+    /// The body as transferred, in pieces, from memory or from its spool file.
+    static func forEachBodyChunk(_ hop: HopResult, _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) {
+        if let bytes = hop.body {
+            try withBytes(bytes, body)
+        } else if let spool = hop.spoolPath {
+            try WARCWriter.stream(spool, expectedLength: hop.bodyLength, body)
+        }
     }
 
     /// The open WARC file, creating it (with its warcinfo record) when needed.
@@ -555,15 +654,15 @@ struct CaptureRun {
         return writer
     }
 
-    /// Writes a hop's request, response and metadata records.
-    mutating func archive(_ hop: HopResult, writer: WARCWriter) throws(ExhibitError) -> [WrittenRecord] {
+    /// A hop's request, response and metadata records.
+    static func records(for hop: HopResult, warcinfoID: String) -> [WARCRecord] {
         let responseID = WARCRecord.newRecordID()
         var common: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
         if let ip = hop.ip { common.append(("WARC-IP-Address", ip)) }
         let responseBlock: WARCRecord.Block = hop.spoolPath.map {
             .init(head: hop.responseHead, spoolPath: $0, spoolLength: hop.bodyLength, sha256: hop.blockSHA256)
         } ?? {
-            var block = WARCRecord.Block(bytes: hop.responseHead)
+            var block = WARCRecord.Block(bytes: hop.responseHead + (hop.body ?? []))
             block.sha256 = hop.blockSHA256
             return block
         }()
@@ -601,12 +700,13 @@ struct CaptureRun {
             contentType: "application/warc-fields",
             fields: [("WARC-Warcinfo-ID", warcinfoID), ("WARC-Concurrent-To", responseID)],
             block: .init(bytes: Array(metaBody.utf8)))
-        return [try writer.write(request), try writer.write(response), try writer.write(metadata)]
+        return [request, response, metadata]
     }
 
     /// Seals the current WARC file: flush it, record every pending entry with the
     /// file's digest (group commit), then rename the file and blobs into place.
     mutating func sealFile() throws(ExhibitError) {
+        try prepareDeferred(progress: progress)
         var drafts: [LedgerDraft] = []
         if let writer {
             if writer.recordCount <= 1 {
@@ -638,6 +738,10 @@ struct CaptureRun {
         }
         pending = []
         writer = nil
+        if !analysed.isEmpty {
+            sealed?(analysed)
+            analysed = [:]
+        }
     }
 
     static func relative(_ path: String, to directory: String) -> String {

@@ -9,8 +9,10 @@ final class GzipMemberCompressor {
     private var output = [UInt8](repeating: 0, count: 256 * 1024)
     private let sink: ([UInt8]) throws(ExhibitError) -> Void
 
-    /// `sink` receives the compressed bytes in order.
-    init(level: Int32 = 6, sink: @escaping ([UInt8]) throws(ExhibitError) -> Void) {
+    /// `sink` receives the compressed bytes in order. Level 1 by default: at level
+    /// 6 compression took a fifth of a capture's time for a few percent of disk
+    /// (docs/benchmarks.md); any reader inflates either.
+    init(level: Int32 = 1, sink: @escaping ([UInt8]) throws(ExhibitError) -> Void) {
         self.sink = sink
         // Only fails on out-of-memory or a wrong zlib version, neither recoverable.
         precondition(exhibit_deflate_init_gzip(&stream, level) == Z_OK, "zlib deflateInit2 failed")

@@ -27,7 +27,10 @@ struct HopResult {
     var ended: String
     var requestBytes: [UInt8]
     var responseHead: [UInt8]
+    /// Where a body bigger than `Transfer.inMemoryLimit` was spooled; nil otherwise.
     var spoolPath: String?
+    /// A smaller body, as transferred; nil when spooled.
+    var body: [UInt8]?
     var bodyLength: Int64
     var blockSHA256: String
     var payloadSHA256: String
@@ -85,6 +88,10 @@ final class Transfer {
     var headComplete = false
     var spoolFD: Int32 = -1
     var spoolPath: String?
+    /// The body while it is small: most pages never touch the disk before they
+    /// are written into the WARC file.
+    var memoryBody: [UInt8] = []
+    static let inMemoryLimit: Int64 = 512 * 1024
     var bodyLength: Int64 = 0
     let blockDigest = DigestStream([.sha256])
     let payloadDigest: DigestStream
@@ -94,7 +101,9 @@ final class Transfer {
     /// Writing the body to this machine's disk failed (errno text).
     var localWriteError: String?
     var refusal: String?
-    var decision = "allowed (public address)"
+    /// Set when this transfer opens its socket; nil when it reused a connection
+    /// an earlier transfer of the job opened (and had checked).
+    var decision: String?
     var tls: TLSFacts?
     var headerBytes = 0
     var slist: UnsafeMutablePointer<curl_slist>?
@@ -205,24 +214,22 @@ final class Transfer {
             failure = "the body exceeded the limit of \(options.maxBytes) bytes (--max-bytes)"
             return false
         }
-        if spoolFD < 0 {
-            let path = options.spoolDirectory + "/.spool-\(UUID().uuidString.lowercased()).tmp"
-            spoolFD = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard spoolFD >= 0 else {
-                localWriteError = String(cString: strerror(errno))
-                return false
+        if spoolFD < 0 && bodyLength + Int64(data.count) <= Self.inMemoryLimit {
+            memoryBody.append(contentsOf: data)
+        } else {
+            if spoolFD < 0 {
+                let path = options.spoolDirectory + "/.spool-\(UUID().uuidString.lowercased()).tmp"
+                spoolFD = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                guard spoolFD >= 0 else {
+                    localWriteError = String(cString: strerror(errno))
+                    return false
+                }
+                spoolPath = path
+                let held = memoryBody
+                memoryBody = []
+                guard held.withUnsafeBytes({ spool($0) }) else { return false }
             }
-            spoolPath = path
-        }
-        var written = 0
-        while written < data.count {
-            let result = write(spoolFD, data.baseAddress! + written, data.count - written)
-            if result < 0 {
-                if errno == EINTR { continue }
-                localWriteError = String(cString: strerror(errno))
-                return false
-            }
-            written += result
+            guard spool(data) else { return false }
         }
         bodyLength += Int64(data.count)
         blockDigest.update(data)
@@ -262,6 +269,17 @@ final class Transfer {
         return socket(family, socktype, proto)
     }
 
+    /// The decision for a reused connection, from the address it is connected to:
+    /// the check ran when the connection was opened; this says which rule let it.
+    private func reusedDecision(_ ipText: String?) -> String {
+        guard let ipText, let ip = IPAddress(ipText) else { return "connection reused (checked when it was opened)" }
+        switch options.policy.decide(ip) {
+        case .allowByOverride(let range): return "allowed by --allow-network \(range) (connected to \(ip), connection reused)"
+        case .allow: return "allowed (public address \(ip), connection reused)"
+        case .refuse(let reason): return "connection to \(ip) reused, though the policy now says: \(reason)"
+        }
+    }
+
     private func captureTLS() {
         var info: UnsafeMutablePointer<curl_tlssessioninfo>?
         guard exhibit_curl_getinfo_tls_session(easy, &info) == CURLE_OK, let info,
@@ -272,6 +290,22 @@ final class Transfer {
     }
 
     // MARK: results
+
+    /// Appends to the spool file; false (with the reason kept) when this machine
+    /// cannot store it.
+    private func spool(_ data: UnsafeRawBufferPointer) -> Bool {
+        var written = 0
+        while written < data.count {
+            let result = write(spoolFD, data.baseAddress! + written, data.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                localWriteError = String(cString: strerror(errno))
+                return false
+            }
+            written += result
+        }
+        return true
+    }
 
     var isChunked: Bool {
         headerValue("transfer-encoding")?.lowercased().contains("chunked") == true
@@ -305,8 +339,9 @@ final class Transfer {
     }
 
     func result() -> HopOutcome {
+        // No fsync: the spool is scratch, and the WARC file it is copied into is
+        // flushed before the ledger records it (DESIGN §2).
         if spoolFD >= 0 {
-            fsync(spoolFD)
             close(spoolFD)
             spoolFD = -1
         }
@@ -335,13 +370,13 @@ final class Transfer {
         let payloadSHA256 = payload.removeValue(forKey: .sha256)!
         return .completed(HopResult(
             url: request.url, started: started, ended: LedgerTime.now(), requestBytes: requestBytes,
-            responseHead: responseHead, spoolPath: spoolPath, bodyLength: bodyLength,
+            responseHead: responseHead, spoolPath: spoolPath, body: spoolPath == nil ? memoryBody : nil, bodyLength: bodyLength,
             blockSHA256: blockDigest.finishHex()[.sha256]!, payloadSHA256: payloadSHA256, extraDigests: payload,
             dechunkedSHA256: chunked ? dechunkedDigest.finishHex()[.sha256]! : nil, chunked: chunked,
             status: status, ip: ipPointer.map { String(cString: $0) }, port: port == 0 ? nil : port,
             tls: tlsFacts, location: headerValue("location"), contentType: headerValue("content-type"),
             contentEncoding: headerValue("content-encoding"), timingsMicroseconds: timings,
-            networkDecision: decision))
+            networkDecision: decision ?? reusedDecision(ipPointer.map { String(cString: $0) })))
     }
 
     /// Removes a spool file left by a failed transfer.
@@ -349,6 +384,7 @@ final class Transfer {
         if spoolFD >= 0 { close(spoolFD); spoolFD = -1 }
         if let spoolPath { unlink(spoolPath) }
         spoolPath = nil
+        memoryBody = []
     }
 
     var curlErrorMessage: String {

@@ -82,6 +82,13 @@ public struct WrittenRecord: Sendable, Equatable {
     }
 }
 
+/// A record compressed as one gzip member, waiting to be appended to a WARC file.
+struct CompressedRecord: Sendable {
+    var member: [UInt8]
+    /// Where it lands, once appended (the offset is set then).
+    var record: WrittenRecord
+}
+
 /// Writes a `.warc.gz` (WARC 1.1, one gzip member per record) under a temporary
 /// name; ``seal()`` flushes it and returns its digest, and ``commit()`` renames
 /// it to its final name once the ledger has recorded it (DESIGN §2).
@@ -115,20 +122,9 @@ public final class WARCWriter {
             precondition(record.block.spoolPath == nil, "a spooled block needs its digest computed while streaming")
             blockDigest = Digest.sha256Hex(record.block.head)
         }
-        var header = "WARC/1.1\r\n"
-        header += "WARC-Type: \(record.type)\r\n"
-        header += "WARC-Record-ID: \(record.recordID)\r\n"
-        header += "WARC-Date: \(record.date)\r\n"
-        if let target = record.targetURI { header += "WARC-Target-URI: \(target)\r\n" }
-        for (name, value) in record.fields { header += "\(name): \(value)\r\n" }
-        header += "WARC-Block-Digest: sha256:\(blockDigest)\r\n"
-        if let payload = record.payloadSHA256 { header += "WARC-Payload-Digest: sha256:\(payload)\r\n" }
-        if let contentType = record.contentType { header += "Content-Type: \(contentType)\r\n" }
-        header += "Content-Length: \(record.block.length)\r\n\r\n"
-
         let offset = size
         let compressor = GzipMemberCompressor { (bytes) throws(ExhibitError) in try self.append(bytes) }
-        try compressor.compress(Array(header.utf8))
+        try compressor.compress(Array(Self.header(of: record, blockDigest: blockDigest).utf8))
         try compressor.compress(record.block.head)
         if let spool = record.block.spoolPath {
             try Self.stream(spool, expectedLength: record.block.spoolLength) { (chunk) throws(ExhibitError) in
@@ -141,6 +137,46 @@ public final class WARCWriter {
         return WrittenRecord(
             id: record.recordID, type: record.type, targetURI: record.targetURI, offset: offset,
             length: size - offset, blockDigest: "sha256:" + blockDigest, payloadSHA256: record.payloadSHA256)
+    }
+
+    /// A record with its block in memory, compressed as its own gzip member ahead of
+    /// writing, so that many can be compressed at once on different threads.
+    static func compress(_ record: WARCRecord) throws(ExhibitError) -> CompressedRecord {
+        precondition(record.block.spoolPath == nil, "only in-memory blocks are compressed ahead")
+        let blockDigest = record.block.sha256 ?? Digest.sha256Hex(record.block.head)
+        var member: [UInt8] = []
+        let compressor = GzipMemberCompressor { (bytes) throws(ExhibitError) in member += bytes }
+        try compressor.compress(Array(Self.header(of: record, blockDigest: blockDigest).utf8))
+        try compressor.compress(record.block.head)
+        try compressor.compress(Array("\r\n\r\n".utf8))
+        try compressor.finish()
+        return CompressedRecord(member: member, record: WrittenRecord(
+            id: record.recordID, type: record.type, targetURI: record.targetURI, offset: 0,
+            length: Int64(member.count), blockDigest: "sha256:" + blockDigest, payloadSHA256: record.payloadSHA256))
+    }
+
+    /// Appends a record compressed by `compress(_:)`.
+    func append(_ compressed: CompressedRecord) throws(ExhibitError) -> WrittenRecord {
+        var written = compressed.record
+        written.offset = size
+        try append(compressed.member)
+        recordCount += 1
+        return written
+    }
+
+    /// The record's WARC header lines, ending with the blank line.
+    static func header(of record: WARCRecord, blockDigest: String) -> String {
+        var header = "WARC/1.1\r\n"
+        header += "WARC-Type: \(record.type)\r\n"
+        header += "WARC-Record-ID: \(record.recordID)\r\n"
+        header += "WARC-Date: \(record.date)\r\n"
+        if let target = record.targetURI { header += "WARC-Target-URI: \(target)\r\n" }
+        for (name, value) in record.fields { header += "\(name): \(value)\r\n" }
+        header += "WARC-Block-Digest: sha256:\(blockDigest)\r\n"
+        if let payload = record.payloadSHA256 { header += "WARC-Payload-Digest: sha256:\(payload)\r\n" }
+        if let contentType = record.contentType { header += "Content-Type: \(contentType)\r\n" }
+        header += "Content-Length: \(record.block.length)\r\n\r\n"
+        return header
     }
 
     /// Flushes the file to disk and returns its sha256 and size; no more writes.
