@@ -66,11 +66,12 @@ public enum BrowserPages {
     // MARK: Pages
 
     /// `/`: the cases by category.
-    public static func caseList(actor: Actor, agency: String, groups: [(category: CaseTemplate?, id: String, cases: [CaseBrowsing.CaseSummary])]) -> String {
+    public static func caseList(_ list: CaseBrowsing.CaseList, agency: String) -> String {
+        let groups = list.groups
         var body = "<h1>Cases</h1>\n"
         body += "<p class=\"note\">Case states from their ledgers. This list shows no evidence and is not recorded; "
         body += "opening a case, an artifact, a replay or a screenshot is recorded in that case's ledger as a <code>view</code> by you.</p>\n"
-        if groups.isEmpty { body += "<p class=\"muted\">No cases in this workspace.</p>\n" }
+        if groups.isEmpty && list.unreadable.isEmpty { body += "<p class=\"muted\">No cases in this workspace.</p>\n" }
         for group in groups {
             let title = group.category?.title ?? group.id
             body += "<h2>\(h(title)) <span class=\"muted mono\">(\(h(group.id)))</span></h2>\n"
@@ -86,7 +87,12 @@ public enum BrowserPages {
             }
             body += "</tbody>\n</table>\n"
         }
-        return page(title: "Cases", actor: actor, agency: agency, body: body)
+        if !list.unreadable.isEmpty {
+            body += "<h2>Cases that cannot be read</h2>\n<ul class=\"findings\">\n"
+            for (id, problem) in list.unreadable { body += "<li>\(h(id)): \(h(problem))</li>\n" }
+            body += "</ul>\n"
+        }
+        return page(title: "Cases", actor: list.actor, agency: agency, body: body)
     }
 
     /// `/cases/<ID>`.

@@ -65,8 +65,7 @@ struct BrowserResponder: HTTPResponder {
         switch segments.count {
         case 1 where segments[0] == "":
             return await page { () throws(ExhibitError) in
-                let list = try browsing.caseList()
-                return BrowserPages.caseList(actor: list.actor, agency: agency, groups: list.groups)
+                BrowserPages.caseList(try browsing.caseList(), agency: agency)
             }
         case 2 where segments == ["assets", "browser.css"]:
             return Response(

@@ -48,19 +48,26 @@ public struct CaseBrowsing: Sendable {
     /// category in the order of DESIGN §3. Like `exhibit case list` it shows
     /// case states, not evidence, so it is not recorded per case. A
     /// decision-maker never sees background investigations in it (IV.B.6).
-    public func caseList() throws(ExhibitError) -> (actor: Actor, groups: [(category: CaseTemplate?, id: String, cases: [CaseSummary])]) {
+    public func caseList() throws(ExhibitError) -> CaseList {
         let session = try session()
         try session.authorize(.read, caseID: nil, command: "serve")
         var summaries: [CaseSummary] = []
+        var unreadable: [(id: String, problem: String)] = []
         let today = CalendarDate.today()
         for id in session.store.caseIDs() {
-            let entries = try session.store.ledger(of: id).entries()
-            let state = try CaseState.fold(entries)
+            let entries: [LedgerEntry]
+            let state: CaseState
+            do throws(ExhibitError) {
+                entries = try session.store.ledger(of: id).entries()
+                state = try CaseState.fold(entries)
+            } catch {
+                // One damaged case must not hide the others; it is listed with its problem.
+                unreadable.append((id, error.message))
+                continue
+            }
             if session.actor.has(.decisionMaker), state.category == BackgroundInvestigation.category { continue }
-            let retention = RetentionStatus(state: state, rule: session.retentionRule(category: state.category), on: today)
-            let rule = session.retentionRule(category: state.category)?.summary
-            let sentence = retention.reason == .open ? "\(rule.map { $0 + "; " } ?? "")counted from closing" : retention.explanation
-            summaries.append(CaseSummary(state: state, artifacts: BrowserArtifact.all(in: entries).count, retention: sentence))
+            let retention = Self.retention(state, rule: session.retentionRule(category: state.category), on: today)
+            summaries.append(CaseSummary(state: state, artifacts: BrowserArtifact.all(in: entries).count, retention: retention))
         }
         var groups: [(category: CaseTemplate?, id: String, cases: [CaseSummary])] = []
         let order = Self.categoryOrder + Set(summaries.map(\.state.category)).subtracting(Self.categoryOrder).sorted()
@@ -69,7 +76,26 @@ public struct CaseBrowsing: Sendable {
             guard !cases.isEmpty else { continue }
             groups.append((try? templates.template(category), category, cases))
         }
-        return (session.actor, groups)
+        return CaseList(actor: session.actor, groups: groups, unreadable: unreadable)
+    }
+
+    /// The case list page's content.
+    public struct CaseList: Sendable {
+        public var actor: Actor
+        public var groups: [(category: CaseTemplate?, id: String, cases: [CaseSummary])]
+        /// Cases whose ledger could not be read, with the sentence saying why.
+        public var unreadable: [(id: String, problem: String)]
+    }
+
+    /// The retention column: the schedule, and why the case is kept or due.
+    static func retention(_ state: CaseState, rule: RetentionRule?, on day: CalendarDate) -> String {
+        let status = RetentionStatus(state: state, rule: rule, on: day)
+        let schedule = rule?.summary ?? "no schedule"
+        switch status.reason {
+        case .open: return "\(schedule) (the case is open)"
+        case .held: return "\(schedule); kept while on legal hold"
+        default: return status.explanation
+        }
     }
 
     /// DESIGN §3's order of the categories.
@@ -107,11 +133,9 @@ public struct CaseBrowsing: Sendable {
         for selector in try selectors(caseID, session: session) {
             for artifact in Set(selector.occurrences.map(\.artifact)) { counts[artifact, default: 0] += 1 }
         }
-        let rule = session.retentionRule(category: state.category)
-        let status = RetentionStatus(state: state, rule: rule, on: CalendarDate.today())
         return CaseView(
             actor: session.actor, state: state, category: try? templates.template(state.category),
-            retention: status.reason == .open ? "\(rule?.summary ?? "no schedule"); counted from closing" : status.explanation,
+            retention: Self.retention(state, rule: session.retentionRule(category: state.category), on: CalendarDate.today()),
             entries: entries, artifacts: BrowserArtifact.all(in: entries), renderings: Rendering.all(in: entries),
             selectorCounts: counts, view: view)
     }

@@ -23,14 +23,16 @@ struct BrowserFixture: Sendable {
     let renderedArtifact: String
     let hostileArtifact: String
 
+    /// The page's title as text (what analysis extracts), and as it is written in the page's source.
     static let hostileTitle = "Wanted <script>alert('title')</script> & more"
+    static let hostileTitleSource = "Wanted &lt;script&gt;alert('title')&lt;/script&gt; &amp; more"
     static let hostileCaseTitle = "Bicycle thefts <script>alert('case')</script>"
 
     static func make() async throws -> BrowserFixture {
         let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
         let hostileDirectory = TemporaryDirectory("exhibit-hostile-site")
         try Data("""
-            <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(hostileTitle)</title></head>
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(hostileTitleSource)</title></head>
             <body><h1>Hostile</h1><p>Call +1 972 555 0147.</p><img src="/nowhere.png"><script>document.title='ran'</script></body></html>
             """.utf8).write(to: URL(fileURLWithPath: hostileDirectory.child("hostile.html")))
         let hostile = try await FixtureSite.start(siteDirectory: hostileDirectory.path)
@@ -41,6 +43,11 @@ struct BrowserFixture: Sendable {
         let caseID = try ws.session().openCase(
             category: "online-crime", title: hostileCaseTitle,
             fields: ["subtype": "other", "complainant_reference": "R-<b>1</b>"]).id
+        // A second case in another category, on legal hold, so the list has groups and flags.
+        let missing = try ws.session().openCase(
+            category: "missing-person", title: "Missing teenager, Riverbend",
+            fields: ["subject_name": "A. Doe", "last_seen_date": "2026-03-14", "last_seen_place": "Elm Street bridge"]).id
+        _ = try ws.session(ws.supervisorID).hold(missing, reason: "Preservation request PR-2026-114")
         var options = CaptureOptions(urls: [
             site.baseURL + "/forum.html", site.baseURL + "/classifieds.html", site.baseURL + "/media/banner.png",
             hostile.baseURL + "/hostile.html",

@@ -53,6 +53,8 @@ struct CaseBrowserChromiumTests {
         #expect(list.contains(caseID))
         #expect(list.contains("Crime perpetrated online") || list.contains("online-crime"))
         #expect(list.contains("<td>4</td>"), "four artifacts")
+        #expect(list.contains("Missing person") && list.contains("on hold"), "the held missing-person case in its own group")
+        #expect(try #require(list.range(of: "MP-")).lowerBound < (try #require(list.range(of: caseID))).lowerBound, "categories in DESIGN §3 order")
         #expect(try fixture.ws.entries(caseID).count == before, "the case list shows no evidence and records nothing")
 
         // The case page: case id, every artifact's full sha256, the timeline, the screenshot.

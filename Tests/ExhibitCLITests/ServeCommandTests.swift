@@ -50,10 +50,8 @@ struct ServeCommandTests {
             return String(decoding: bytes, as: UTF8.self)
         }
         let match = try #require(line.firstMatch(of: /^Serving (http:\/\/127\.0\.0\.1:(\d+)\/) — Ctrl-C to stop$/), "first line: \(line)")
-        let url = String(match.output.1)
-        let page: String = try await Blocking.run {
-            try fetch(url, port: Int(match.output.2) ?? 0)
-        }
+        let port = Int(match.output.2) ?? 0
+        let page: String = try await Blocking.run { try fetch(port: port) }
         #expect(page.hasPrefix("HTTP/1.1 200"), "\(page.prefix(200))")
         #expect(page.contains(caseID))
         kill(process.processIdentifier, SIGINT)
@@ -67,7 +65,7 @@ struct ServeCommandTests {
     }
 
     /// GET `/` over a socket; returns the whole answer as text.
-    func fetch(_ url: String, port: Int) throws -> String {
+    func fetch(port: Int) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
