@@ -158,8 +158,14 @@ public struct CaseBrowsing: Sendable {
             "viewed": "artifact", "artifact": .string(artifact.id), "page": .string("/cases/\(caseID)/artifacts/\(artifact.id)"),
         ])
         let entries = try session.store.ledger(of: caseID).entries()
-        let selectors = try selectors(caseID, session: session).filter { summary in
+        var selectors = try selectors(caseID, session: session).filter { summary in
             summary.occurrences.contains { $0.artifact == artifact.id }
+        }
+        if session.actor.has(.decisionMaker) {
+            // "Also in" must not reveal background investigations to a decision-maker (IV.B.6).
+            for index in selectors.indices {
+                selectors[index].otherCases.removeAll { (try? session.store.state(of: $0))?.category == BackgroundInvestigation.category }
+            }
         }
         return ArtifactView(
             actor: session.actor, state: try CaseState.fold(entries), artifact: artifact, selectors: selectors,

@@ -38,6 +38,14 @@ struct BrowserGuardTests {
         let server = try await BrowserServer.start(workspace: ws.workspace, actorID: ws.investigatorID, bind: "127.0.0.2", port: 0)
         #expect(server.url.hasPrefix("http://127.0.0.2:"))
         #expect(try await LoopbackHTTP.get(server.url.replacingOccurrences(of: "127.0.0.2", with: "127.0.0.2")).status == 200)
+        // A port in use: one sentence, storage error (exit 5), nothing else listening.
+        do {
+            _ = try await BrowserServer.start(workspace: ws.workspace, actorID: ws.investigatorID, bind: "127.0.0.2", port: server.port)
+            Issue.record("a second server started on the same port")
+        } catch {
+            #expect(error.code.exitStatus == 5)
+            #expect(error.message.hasPrefix("Cannot listen on 127.0.0.2:\(server.port)"), "\(error.message)")
+        }
         await server.stop()
         // An unknown actor is refused before anything listens.
         await #expect(throws: ExhibitError.self) { _ = try await BrowserServer.start(workspace: ws.workspace, actorID: "a-9999", port: 0) }
