@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
         .library(name: "CaseIndex", targets: ["CaseIndex"]),
         .library(name: "CaseBundle", targets: ["CaseBundle"]),
+        .library(name: "CaseBrowser", targets: ["CaseBrowser"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,6 +73,15 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // `exhibit serve`: the local case browser, a Hummingbird app on loopback only
+        // that shows cases, artifacts and their replay, and runs verify and export.
+        .target(
+            name: "CaseBrowser",
+            dependencies: [
+                "CaseManagement", "CaseIndex", "CaseBundle", "LawfulFetch", "ChainOfCustody",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // The loopback web site that `exhibit demo` captures and the tests serve:
         // Fixtures/site plus routes that misbehave on purpose (redirect loops,
         // stalls, chunked and gzip bodies), with a log of every request received.
@@ -82,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "CaseBrowser", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +116,7 @@ let package = Package(
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
         .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseBrowserTests", dependencies: ["CaseBrowser", "CaseIndex", "LawfulFetch", "ExhibitCLI", "ExhibitTestSupport"]),
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.

@@ -587,14 +587,14 @@ public enum CaseReport {
     /// differently). In URLs, zero-width and other invisible format characters are
     /// marked too; in titles they are left alone, because scripts such as Persian use
     /// them in ordinary text.
-    static func text(_ value: String, multiline: Bool = false, url: Bool = false) -> String {
+    public static func text(_ value: String, multiline: Bool = false, url: Bool = false) -> String {
         escape(value, multiline: multiline, url: url, markup: true)
     }
 
     /// ``text(_:multiline:url:)`` for places that cannot hold markup: attribute values
     /// and `<title>`. Marks are written as plain `[U+XXXX]` there, because a `<span>`
     /// inside a quoted attribute would end the attribute at its own quotes.
-    static func plain(_ value: String) -> String {
+    public static func plain(_ value: String) -> String {
         escape(value, multiline: false, url: true, markup: false)
     }
 

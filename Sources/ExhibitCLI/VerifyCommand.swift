@@ -34,11 +34,7 @@ struct VerifyCommand: ParsableCommand {
             return
         }
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
-        let digests = FileDigestCache()
-        let report = try CaseVerification.verify(
-            directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
-            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1, digests: digests) }, TrustedTimestamp.check],
-            digests: digests)
+        let report = try WorkspaceCaseCheck.verify(directory: directory)
         try recordIfCustodian(report)
         try print(report)
         if !report.intact { throw ExitCode(1) }
@@ -54,12 +50,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func summary(_ report: CaseVerification.Report) -> String {
-        let withheld = report.withheldCount > 0 ? ", \(report.withheldCount) withheld" : ""
-        let failures = report.findings.filter(\.isFailure).count
-        if report.intact {
-            return "\(report.caseID): intact — \(report.entryCount) ledger entries\(withheld); chain, signatures, files, WARC records and timestamps verified; head \(report.head ?? "-")"
-        }
-        return "\(report.caseID): NOT INTACT — \(failures) problem\(failures == 1 ? "" : "s") in \(report.entryCount) readable ledger entries\(withheld)"
+        WorkspaceCaseCheck.summary(report)
     }
 
     /// A custodian's verification of a workspace case is itself custody: record it.
@@ -69,19 +60,7 @@ struct VerifyCommand: ParsableCommand {
         let workspaceCase = session.store.directory(of: report.caseID)
         guard URL(fileURLWithPath: workspaceCase).standardizedFileURL.path == report.directory else { return }
         try session.authorize(.verify, caseID: report.caseID, command: "verify")
-        let subject: JSONValue = .object([
-            "result": .string(report.intact ? "intact" : "failed"),
-            "findings": .integer(Int64(report.findings.filter(\.isFailure).count)),
-            "ledger_head": .string(report.head ?? ""),
-            "entries": .integer(Int64(report.entryCount)),
-        ])
-        let signer = try session.signer()
-        if report.intact {
-            try session.store.append(LedgerDraft(action: "verify", subject: subject), to: report.caseID, signer: signer)
-        } else {
-            // A damaged ledger may refuse appends; the findings are what matter then.
-            _ = try? session.store.append(LedgerDraft(action: "verify", subject: subject), to: report.caseID, signer: signer)
-        }
+        try WorkspaceCaseCheck.record(report, session: session)
     }
 }
 

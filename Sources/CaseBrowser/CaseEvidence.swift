@@ -1,0 +1,171 @@
+public import ChainOfCustody
+import CaseManagement
+
+/// One artifact of a case as its `capture` ledger entry records it: what the
+/// case and artifact pages show. Read from the ledger, the source of truth,
+/// not from the index.
+public struct BrowserArtifact: Sendable, Equatable {
+    /// One WARC record the capture wrote.
+    public struct Record: Sendable, Equatable {
+        public var id: String
+        public var type: String
+        public var targetURI: String?
+        public var offset: Int64?
+        public var length: Int64?
+        public var blockDigest: String?
+    }
+
+    public var id: String
+    public var seq: Int64
+    public var actor: String
+    public var url: String
+    public var finalURL: String?
+    /// When the request was sent (UTC), when recorded.
+    public var started: String?
+    /// When the response was complete (UTC).
+    public var time: String
+    public var status: Int
+    public var contentType: String?
+    /// sha256 of the payload as the server sent it (de-chunked).
+    public var sha256: String?
+    public var size: Int64?
+    public var title: String?
+    public var role: String?
+    public var ip: String?
+    public var warcFile: String?
+    public var blobPath: String?
+    public var records: [Record]
+
+    /// The response record a replay serves: the last one (after redirects).
+    public var responseRecord: Record? {
+        records.last { $0.type == "response" }
+    }
+
+    init?(_ entry: LedgerEntry) {
+        guard entry.action == "capture", let subject = entry.subject, let status = subject["status"]?.intValue else { return nil }
+        id = ArtifactID.forSeq(Int(entry.seq))
+        seq = entry.seq
+        actor = entry.actor
+        url = subject["url"]?.stringValue ?? ""
+        finalURL = subject["final_url"]?.stringValue
+        started = subject["started"]?.stringValue
+        time = subject["ended"]?.stringValue ?? entry.time
+        self.status = Int(status)
+        contentType = subject["content_type"]?.stringValue
+        sha256 = subject["payload_sha256"]?.stringValue
+        size = subject["payload_length"]?.intValue
+        title = subject["title"]?.stringValue
+        role = subject["role"]?.stringValue
+        ip = subject["ip"]?.stringValue
+        warcFile = subject["warc"]?["file"]?.stringValue
+        blobPath = subject["blob"]?["path"]?.stringValue
+        records = (subject["records"]?.arrayValue ?? []).compactMap { record in
+            guard let id = record["id"]?.stringValue else { return nil }
+            return Record(
+                id: id, type: record["type"]?.stringValue ?? "", targetURI: record["target_uri"]?.stringValue,
+                offset: record["offset"]?.intValue, length: record["length"]?.intValue,
+                blockDigest: record["block_digest"]?.stringValue)
+        }
+    }
+
+    /// Every artifact of a ledger, in ledger order.
+    public static func all(in entries: [LedgerEntry]) -> [BrowserArtifact] {
+        entries.compactMap(BrowserArtifact.init)
+    }
+}
+
+/// A `render` ledger entry (written by `exhibit render`): the screenshot and
+/// PDF made from one captured response record.
+public struct Rendering: Sendable, Equatable {
+    /// One file the render stored as a blob.
+    public struct File: Sendable, Equatable {
+        public var path: String
+        public var sha256: String
+        public var size: Int64?
+        public var mediaType: String
+        /// `screenshot` or `pdf`.
+        public var role: String
+        public var width: Int64?
+        public var height: Int64?
+    }
+
+    public var seq: Int64
+    public var time: String
+    public var actor: String
+    /// The id of the WARC response record the render was made from.
+    public var sourceRecordID: String
+    public var sourceURL: String?
+    public var captureTime: String?
+    public var files: [File]
+
+    public var screenshots: [File] { files.filter { $0.role == "screenshot" } }
+    public var pdfs: [File] { files.filter { $0.role == "pdf" } }
+
+    init?(_ entry: LedgerEntry) {
+        guard entry.action == "render", let subject = entry.subject,
+              let record = subject["source"]?["record_id"]?.stringValue else { return nil }
+        seq = entry.seq
+        time = entry.time
+        actor = entry.actor
+        sourceRecordID = record
+        sourceURL = subject["source"]?["url"]?.stringValue
+        captureTime = subject["source"]?["capture_time"]?.stringValue
+        files = (subject["files"]?.arrayValue ?? []).compactMap { file in
+            guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue,
+                  BlobReference.isBlobPath(path, sha256: sha) else { return nil }
+            return File(
+                path: path, sha256: sha, size: file["size"]?.intValue,
+                mediaType: file["media_type"]?.stringValue ?? "application/octet-stream",
+                role: file["role"]?.stringValue ?? "", width: file["width"]?.intValue, height: file["height"]?.intValue)
+        }
+    }
+
+    /// Every render of a ledger, in ledger order.
+    public static func all(in entries: [LedgerEntry]) -> [Rendering] {
+        entries.compactMap(Rendering.init)
+    }
+
+    /// Whether this render was made from one of the artifact's records.
+    public func renders(_ artifact: BrowserArtifact) -> Bool {
+        artifact.records.contains { $0.id == sourceRecordID }
+    }
+}
+
+/// A blob the ledger records: where it is and what it is, for the blob route.
+struct BlobReference: Sendable, Equatable {
+    var path: String
+    var sha256: String
+    var size: Int64?
+    var mediaType: String?
+    var seq: Int64
+
+    /// `blobs/sha256/<2 hex>/<64 hex>` naming exactly that digest: a ledger
+    /// entry can never point the blob route outside the blob store.
+    static func isBlobPath(_ path: String, sha256: String) -> Bool {
+        isSHA256(sha256) && path == "blobs/sha256/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    static func isSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// The blob with digest `sha256` if an entry records it: a capture's
+    /// media payload (`blob`), an import, or a render's files (`files`).
+    static func find(_ sha256: String, in entries: [LedgerEntry]) -> BlobReference? {
+        for entry in entries {
+            guard let subject = entry.subject else { continue }
+            if let blob = subject["blob"], let path = blob["path"]?.stringValue, blob["sha256"]?.stringValue == sha256,
+               isBlobPath(path, sha256: sha256) {
+                let type = blob["media_type"]?.stringValue ?? subject["content_type"]?.stringValue ?? subject["media_type"]?.stringValue
+                return BlobReference(path: path, sha256: sha256, size: blob["size"]?.intValue, mediaType: type, seq: entry.seq)
+            }
+            for file in subject["files"]?.arrayValue ?? [] {
+                guard let path = file["path"]?.stringValue, file["sha256"]?.stringValue == sha256,
+                      isBlobPath(path, sha256: sha256) else { continue }
+                return BlobReference(path: path, sha256: sha256, size: file["size"]?.intValue,
+                                     mediaType: file["media_type"]?.stringValue, seq: entry.seq)
+            }
+        }
+        return nil
+    }
+}
