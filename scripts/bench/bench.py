@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import MIB, BenchError, Settings, fresh_dir, median, peak_rss_mib, require_tools, run, timed  # noqa: E402
-from exhibit import Exhibit, drop_workspace  # noqa: E402
+from exhibit import Exhibit, check_summary, drop_workspace  # noqa: E402
 from inputs import ensure_inputs  # noqa: E402
 from report import Results, Row, svg_chart, text_report, write_markdown  # noqa: E402
 from server import Nginx, wrk_ceiling  # noqa: E402
@@ -127,8 +127,7 @@ def bench_capture(ctx):
     ex_times, wget_times = [], []
     for i in range(ctx.settings.runs):
         ws, case = ctx.exhibit.new_case(ctx.scratch)
-        ex_times.append(timed(ctx.exhibit.capture_cmd(ws, case, urls), stdout_path=ctx.scratch / "capture.out",
-                              what="exhibit capture (site A)"))
+        ex_times.append(ctx.exhibit.capture(ws, case, urls, count, ctx.scratch / "capture.out"))
         drop_workspace(ws)
         folder = fresh_dir(ctx.scratch / "wget")
         wget_times.append(timed(["wget", "--warc-file=bench", "-i", urls, "-O", "/dev/null", "-q"],
@@ -148,6 +147,7 @@ def bench_memory(ctx):
     ex_rss = peak_rss_mib(ctx.exhibit.capture_cmd(ws, case, urls, max_bytes=2 * size + MIB, timeout=1800),
                           scratch=ctx.scratch, stdout_path=ctx.scratch / "capture.out", what="exhibit capture (1 GiB)")
     ex_seconds = time.monotonic() - start
+    check_summary(ctx.scratch / "capture.out", 1)
     drop_workspace(ws)
     folder = fresh_dir(ctx.scratch / "wget")
     start = time.monotonic()
@@ -228,8 +228,7 @@ def make_verify_bag(ctx):
     pages = ctx.spec["site_b_pages"]
     urls = ctx.url_list("site-b", [f"/b/p{n:04d}.html" for n in range(pages)])
     ws, case = ctx.exhibit.new_case(ctx.scratch)
-    _, _, _, seconds = run(ctx.exhibit.capture_cmd(ws, case, urls, media=True), stdout_path=ctx.scratch / "capture.out",
-                           what="exhibit capture --media (site B)")
+    seconds = ctx.exhibit.capture(ws, case, urls, 2 * pages, ctx.scratch / "capture.out", media=True)
     ctx.results.facts["capture of site B with --media"] = (
         f"{pages:,} pages + {pages:,} images in {seconds:.1f} s ({2 * pages / seconds:.0f} URLs/s)")
     bag = ctx.scratch / "bag"
@@ -296,8 +295,7 @@ def bench_scale(ctx):
         caps, vers = [], []
         for _ in range(runs):
             ws, case = ctx.exhibit.new_case(ctx.scratch)
-            caps.append(timed(ctx.exhibit.capture_cmd(ws, case, urls), stdout_path=ctx.scratch / "capture.out",
-                              what=f"exhibit capture ({n} pages)"))
+            caps.append(ctx.exhibit.capture(ws, case, urls, n, ctx.scratch / "capture.out"))
             vers.append(timed(ctx.exhibit.verify_case_cmd(ws, case), what=f"exhibit verify ({n} artifacts)"))
             drop_workspace(ws)
         ctx.results.scale.append((n, median(caps), median(vers), runs))

@@ -4,6 +4,7 @@ Actors follow docs/user-guide.md: the first actor (a-0001) is supervisor and cus
 verifies; a-0002 is investigator and analyst, so it opens, captures and exports.
 """
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -59,6 +60,13 @@ class Exhibit:
             cmd += ["--timeout", str(timeout)]
         return cmd
 
+    def capture(self, ws, case, urls_file, expect, log_path, **options):
+        """Run one capture, check it captured `expect` URLs, return its wall-clock seconds."""
+        seconds = run(self.capture_cmd(ws, case, urls_file, **options), stdout_path=log_path,
+                      what=f"exhibit capture of {urls_file.name}")[3]
+        check_summary(log_path, expect)
+        return seconds
+
     def verify_case_cmd(self, ws, case):
         return [self.exe, "verify", "--workspace", ws, "--actor", CUSTODIAN, case]
 
@@ -79,3 +87,12 @@ class Exhibit:
 def drop_workspace(ws):
     """Workspaces of big captures are removed at once: the disk holds one at a time."""
     shutil.rmtree(Path(ws).parent, ignore_errors=True)
+
+
+def check_summary(log_path, expect):
+    """A fast capture that skipped URLs would be a false result: count what it says it captured."""
+    text = Path(log_path).read_text(errors="replace")
+    match = re.search(r"(\d+) captured, (\d+) failed, (\d+) refused", text)
+    if not match or int(match.group(1)) != expect:
+        last = text.strip().splitlines()[-1] if text.strip() else "nothing"
+        raise BenchError(f"exhibit capture should have captured {expect} URLs but reported: {last}")
