@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
         .library(name: "CaseIndex", targets: ["CaseIndex"]),
         .library(name: "CaseBundle", targets: ["CaseBundle"]),
+        .library(name: "CaseReplay", targets: ["CaseReplay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,6 +72,15 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // Replay of a case's captures from its WARC files on loopback only, and
+        // screenshots of them through headless Chromium (issue 10).
+        .target(
+            name: "CaseReplay",
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "LawfulFetch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // The loopback web site that `exhibit demo` captures and the tests serve:
         // Fixtures/site plus routes that misbehave on purpose (redirect loops,
         // stalls, chunked and gzip bodies), with a log of every request received.
@@ -81,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "CaseReplay", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -103,6 +113,7 @@ let package = Package(
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
         .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
