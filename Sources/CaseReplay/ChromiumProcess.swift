@@ -1,4 +1,4 @@
-public import ChainOfCustody
+import ChainOfCustody
 import Foundation
 
 /// Headless Chromium spoken to over the DevTools pipe transport: Chromium reads
@@ -45,11 +45,11 @@ final class ChromiumProcess {
         // Two pipes: commands (we write, Chromium reads on 3) and replies (Chromium writes on 4).
         var commands: [Int32] = [-1, -1]
         var replies: [Int32] = [-1, -1]
-        guard pipe2(&commands, O_CLOEXEC) == 0 else {
+        guard Self.pipeCloseOnExec(&commands) else {
             try? FileManager.default.removeItem(atPath: userDataDirectory)
             throw AtomicFile.posixError("Cannot create a pipe to Chromium")
         }
-        guard pipe2(&replies, O_CLOEXEC) == 0 else {
+        guard Self.pipeCloseOnExec(&replies) else {
             close(commands[0]); close(commands[1])
             try? FileManager.default.removeItem(atPath: userDataDirectory)
             throw AtomicFile.posixError("Cannot create a pipe from Chromium")
@@ -163,6 +163,14 @@ final class ChromiumProcess {
         kill(pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         try? FileManager.default.removeItem(atPath: userDataDirectory)
+    }
+
+    /// pipe(2) with both ends close-on-exec (pipe2 is a GNU extension Glibc's module hides);
+    /// only the ends dup2'd onto 3 and 4 reach Chromium.
+    private static func pipeCloseOnExec(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return true
     }
 
     static func now() -> Double {

@@ -65,7 +65,7 @@ public struct Renderer: Sendable {
         var arguments = [
             "--headless=new", "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check", "--disable-gpu",
             "--proxy-server=http://127.0.0.1:\(server.port)", "--proxy-bypass-list=<-loopback>",
-            "--host-resolver-rules=MAP * ~NOTFOUND", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
             "--disable-extensions", "--no-pings", "--disable-domain-reliability", "--disable-breakpad",
             "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,site-per-process",
@@ -137,7 +137,7 @@ public struct Renderer: Sendable {
               pdf.starts(with: Array("%PDF-".utf8)) else {
             throw ExhibitError(.captureFailed, "Chromium returned no valid PDF for \(url); nothing was stored for it.")
         }
-        try? devtools.send("Browser.close")
+        _ = try? devtools.send("Browser.close")
         return Output(png: png, pdf: pdf, width: size.width, height: size.height, chromiumVersion: chromiumVersion)
     }
 

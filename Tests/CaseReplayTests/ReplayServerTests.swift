@@ -116,7 +116,7 @@ struct ReplayServerTests {
         #expect(site.requests().count == fetchedAtCapture)
 
         let log = server.requests()
-        #expect(log.filter(\.answeredFromWARC).count == 6, "\(log)")
+        #expect(log.filter(\.answeredFromWARC).count == 7, "\(log)")
         #expect(log.contains { $0.form == .connect && $0.status == 403 })
         #expect(log.filter { $0.status == 404 }.allSatisfy { !$0.answeredFromWARC })
     }
