@@ -96,6 +96,33 @@ struct RenderCommandTests {
         #expect(tampered.stdout.contains(page["png"]?.stringValue ?? "-"))
     }
 
+    @Test("capture --screenshot of an https page: rendered from the WARC through Fetch interception, the server asked once")
+    func screenshotAfterHTTPSCapture() async throws {
+        let pki = try HTTPSCaptureTests.TestPKI.make()
+        let server = try await HTTPSCaptureTests.HTTPSTestServer.start(pki: pki)
+        defer { server.stop() }
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let url = server.baseURL + "/"
+        func served() -> Int { server.log().components(separatedBy: "\"GET ").count - 1 }
+        let probes = served()
+        let result = try await Blocking.run {
+            try exhibit.run(["capture", caseID, url, "--screenshot", "--json", "--ca-file", pki.caPath, "--allow-network", "127.0.0.1/32",
+                             "--reason", "test", "--workspace", ws.root, "--actor", ws.investigatorID])
+        }
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let json = try JSONValue(parsing: result.stdout)
+        let page = try #require(json["render"]?["rendered"]?.arrayValue?.first, "\(result.stdout)")
+        #expect(page["url"]?.stringValue == url)
+        let requests = page["requests"]?.arrayValue ?? []
+        #expect(requests.contains { $0["url"]?.stringValue == url && $0["status"]?.intValue == 200 && $0["from_warc"]?.boolValue == true && $0["form"]?.stringValue == "browser" }, "\(requests)")
+        // The live server saw the capture's request and nothing else (before: its readiness probe).
+        #expect(served() == probes + 1, "\(server.log())")
+        #expect(try ws.entries(caseID).filter { $0.action == "render" }.count == 1)
+        let verify = try await Blocking.run { try exhibit.run(["verify", caseID, "--workspace", ws.root]) }
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
     @Test("missing Chromium: one sentence saying how to install it, exit 5, nothing written")
     func missingChromium() async throws {
         let ws = try TestWorkspace()
