@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CaseIndex", targets: ["CaseIndex"]),
         .library(name: "CaseBundle", targets: ["CaseBundle"]),
         .library(name: "CaseBrowser", targets: ["CaseBrowser"]),
+        .library(name: "CaseReplay", targets: ["CaseReplay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,6 +74,15 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // Replay of a case's captures from its WARC files on loopback only, and
+        // screenshots of them through headless Chromium (issue 10).
+        .target(
+            name: "CaseReplay",
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "LawfulFetch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // `exhibit serve`: the local case browser, a Hummingbird app on loopback only
         // that shows cases, artifacts and their replay, and runs verify and export.
         .target(
@@ -92,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "CaseBrowser", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,6 +126,7 @@ let package = Package(
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
         .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBrowserTests", dependencies: ["CaseBrowser", "CaseIndex", "LawfulFetch", "ExhibitCLI", "ExhibitTestSupport"]),
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable

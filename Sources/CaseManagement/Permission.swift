@@ -4,6 +4,7 @@ public import ChainOfCustody
 public enum Permission: String, Sendable, CaseIterable {
     case openCase = "open a case"
     case capture = "capture"
+    case render = "render captured pages"
     case note = "add a note"
     case verify = "verify"
     case hold = "place a legal hold"
@@ -28,7 +29,7 @@ public enum Permission: String, Sendable, CaseIterable {
     /// Any one of these roles grants the permission.
     public var roles: [Role] {
         switch self {
-        case .openCase, .capture, .note, .importEvidence, .tag, .finding, .backgroundSearch: [.investigator]
+        case .openCase, .capture, .render, .note, .importEvidence, .tag, .finding, .backgroundSearch: [.investigator]
         case .verify, .hold, .release, .transfer, .dispose, .timestamp: [.custodian]
         case .search, .export: [.analyst]
         case .approve, .close, .manageActors, .uniformity: [.supervisor]

@@ -3,6 +3,7 @@ import CaseIndex
 import CaseManagement
 import ChainOfCustody
 import Foundation
+import CaseReplay
 import LawfulFetch
 
 struct CaptureCommand: ParsableCommand {
@@ -35,6 +36,8 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .long, help: "Why --allow-network or --tls-insecure is used (recorded in the ledger).") var reason: String?
     @Option(name: .long, help: "Extra trust anchors (PEM) for HTTPS.") var caFile: String?
     @Flag(name: .long, help: "Capture despite a certificate failure (needs --reason; recorded as a policy override).") var tlsInsecure = false
+    @Flag(name: .long, help: "After the capture, render the HTML pages it captured from the sealed WARC (full-page PNG and PDF, as `exhibit render` does).")
+    var screenshot = false
 
     func validate() throws {
         if !allowNetwork.isEmpty && (reason ?? "").isEmpty {
@@ -78,12 +81,20 @@ struct CaptureCommand: ParsableCommand {
         capture.tlsInsecureReason = tlsInsecure ? reason : nil
         let session = try options.session(notices: { Console.error($0) })
         let showProgress = !options.json && Console.isTerminal
+        // Missing Chromium is found before anything is fetched.
+        if screenshot { _ = try Renderer() }
         let report = try CaptureJob(session: session, caseID: caseID, options: capture)
             .run(progress: showProgress ? { print($0) } : nil,
                  sealed: { WorkspaceIndex.catchUp(caseID: caseID, session: session, analysed: $0) })
         WorkspaceIndex.catchUp(caseID: caseID, session: session)
+        var render: RenderReport?
+        if screenshot && !report.warcFiles.isEmpty {
+            render = try RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)).run()
+        }
         if options.json {
-            try Console.json(CaptureOutput(report))
+            var output = CaptureOutput(report)
+            output.render = render.map(RenderOutput.init)
+            try Console.json(output)
         } else {
             if !showProgress {
                 for item in report.captured {
@@ -94,8 +105,9 @@ struct CaptureCommand: ParsableCommand {
             }
             for url in report.skippedByRobots { print("skipped (robots.txt) \(url)") }
             print("\(report.captured.count) captured, \(report.failed.count) failed, \(report.refused.count) refused; WARC: \(report.warcFiles.joined(separator: ", ")); ledger head \(report.ledgerHead ?? "-")")
+            if let render { try RenderOutput.print(render, json: false) }
         }
-        if let code = report.exitCode { throw ExitCode(code.exitStatus) }
+        if let code = report.exitCode ?? render?.exitCode { throw ExitCode(code.exitStatus) }
     }
 }
 
@@ -107,6 +119,8 @@ struct CaptureOutput: Encodable {
     var skipped_by_robots: [String]
     var warc_files: [String]
     var ledger_head: String?
+    /// With --screenshot: the render job that followed.
+    var render: RenderOutput?
 
     init(_ report: CaptureReport) {
         self.case = report.caseID

@@ -38,3 +38,60 @@ public struct ArchivedResponse: Sendable {
         body = ContentDecoding.payload(payload, chunked: false, contentEncoding: HTTPHead.firstValue(of: "content-encoding", in: head), limit: Self.analysisLimit)
     }
 }
+
+/// An HTTP response read back from a WARC `response` record for replay: the
+/// status and header fields as stored, and the body with its chunk framing
+/// undone but its content coding (gzip, br …) kept, so a browser receives the
+/// bytes the server sent (DESIGN §14 stores chunked bodies framed).
+public struct ReplayedMessage: Sendable {
+    public var recordID: String
+    /// The record's WARC-Date (`2026-12-01T10:42:55.982417Z`).
+    public var date: String
+    public var targetURI: String
+    public var status: Int
+    /// The status line's reason phrase, as the server wrote it.
+    public var reason: String
+    /// Header fields in order, names as sent.
+    public var headers: [(String, String)]
+    /// The payload, de-chunked when it was sent chunked.
+    public var body: [UInt8]
+    /// `sha256:<hex>` of the record block, recomputed while reading.
+    public var blockDigest: String
+
+    /// Bodies larger than this are not replayed (they are read into memory).
+    public static let replayLimit: Int64 = 320 << 20
+
+    /// Reads the `response` record whose gzip member starts at `offset`.
+    public init(warcPath: String, offset: Int64) throws(ExhibitError) {
+        let record = try WARCReader(path: warcPath, keepBlocksUpTo: Self.replayLimit).record(at: offset)
+        guard record.type == "response", let head = record.httpHead else {
+            throw ExhibitError(.verificationFailed, "The record at offset \(offset) of \(warcPath) is not an HTTP response.")
+        }
+        guard let block = record.block else {
+            throw ExhibitError(.storage, "The response at offset \(offset) of \(warcPath) is larger than \(Self.replayLimit >> 20) MiB and is not replayed.")
+        }
+        recordID = record.recordID ?? ""
+        date = record.field("WARC-Date") ?? ""
+        targetURI = record.targetURI ?? ""
+        blockDigest = "sha256:" + record.blockSHA256
+        let text = String(decoding: head, as: UTF8.self)
+        var lines = text.components(separatedBy: "\r\n")
+        let statusLine = lines.isEmpty ? "" : lines.removeFirst()
+        let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        reason = parts.count > 2 ? String(parts[2]) : ""
+        var fields: [(String, String)] = []
+        for line in lines {
+            if let first = line.first, first == " " || first == "\t", !fields.isEmpty {
+                fields[fields.count - 1].1 += " " + line.trimming(" \t")
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimming(" \t")))
+        }
+        headers = fields
+        let chunked = HTTPHead.firstValue(of: "transfer-encoding", in: head)?.lowercased().contains("chunked") ?? false
+        let raw = head.count + 4 <= block.count ? Array(block[(head.count + 4)...]) : []
+        body = chunked ? ContentDecoding.payload(raw, chunked: true, contentEncoding: nil, limit: Int(Self.replayLimit)) : raw
+    }
+}

@@ -232,8 +232,7 @@ struct CaptureRun {
         self.caseDirectory = caseDirectory
         self.template = template
         self.report = CaptureReport(caseID: job.caseID)
-        let stamp = LedgerTime.now().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        self.captureID = "cap-" + stamp.prefix(15) + "Z-" + Hex.encode(OpenSSL.randomBytes(4))
+        self.captureID = EvidenceFiles.jobID(prefix: "cap")
         self.mediaEnabled = job.options.media ?? template?.captureDefaults.media ?? false
     }
 
@@ -256,14 +255,7 @@ struct CaptureRun {
     mutating func capture(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) {
         guard !addresses.isEmpty else { return }
         self.progress = progress
-        if mkdir(warcDirectory, 0o700) != 0 && errno != EEXIST {
-            throw AtomicFile.posixError("Cannot create \(warcDirectory)")
-        }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: warcDirectory, isDirectory: &isDirectory), isDirectory.boolValue,
-              access(warcDirectory, W_OK) == 0 else {
-            throw ExhibitError(.storage, "Cannot write WARC files: \(warcDirectory) is not a writable directory; check the workspace's permissions and disk.")
-        }
+        _ = try EvidenceFiles.prepareWARCDirectory(caseDirectory: caseDirectory)
         let crawling = options.depth > 0
         let engine = try TransferEngine(options: EngineOptions(
             policy: policy, userAgent: job.session.workspace.info.userAgent ?? ExhibitRelease.userAgent,
@@ -565,49 +557,26 @@ struct CaptureRun {
     mutating func storeBlob(_ hop: HopResult, subject: inout [String: JSONValue]) throws(ExhibitError) -> (String, String)? {
         guard hop.spoolPath != nil || hop.body != nil else { return nil }
         let sha = hop.dechunkedSHA256 ?? hop.payloadSHA256
-        let relative = "blobs/sha256/\(sha.prefix(2))/\(sha)"
-        let final = caseDirectory + "/" + relative
-        var size = hop.bodyLength
-        if !FileManager.default.fileExists(atPath: final) {
-            let directory = (final as NSString).deletingLastPathComponent
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw ExhibitError(.storage, "Cannot create \(directory): \(error.localizedDescription)")
-            }
-            let temporary = final + ".\(captureID).tmp"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw AtomicFile.posixError("Cannot write the blob \(relative)") }
-            var decoder = hop.chunked ? ChunkDecoder() : nil
+        let relative = EvidenceFiles.blobPath(sha256: sha)
+        let chunked = hop.chunked
+        let staged = try EvidenceFiles.stageBlob(caseDirectory: caseDirectory, sha256: sha, jobID: captureID) { (fd, temporary) throws(ExhibitError) -> Int64 in
+            var decoder = chunked ? ChunkDecoder() : nil
             var written: Int64 = 0
-            var failure: ExhibitError?
-            do throws(ExhibitError) {
-                try Self.forEachBodyChunk(hop) { (chunk) throws(ExhibitError) in
-                    if decoder != nil {
-                        var out: [UInt8] = []
-                        decoder!.feed(chunk) { out.append(contentsOf: $0) }
-                        try AtomicFile.writeAll(fd, out, path: temporary)
-                        written += Int64(out.count)
-                    } else {
-                        try AtomicFile.writeAll(fd, Array(chunk), path: temporary)
-                        written += Int64(chunk.count)
-                    }
+            try Self.forEachBodyChunk(hop) { (chunk) throws(ExhibitError) in
+                if decoder != nil {
+                    var out: [UInt8] = []
+                    decoder!.feed(chunk) { out.append(contentsOf: $0) }
+                    try AtomicFile.writeAll(fd, out, path: temporary)
+                    written += Int64(out.count)
+                } else {
+                    try AtomicFile.writeAll(fd, Array(chunk), path: temporary)
+                    written += Int64(chunk.count)
                 }
-                guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the blob \(relative)") }
-            } catch {
-                failure = error
             }
-            close(fd)
-            if let failure {
-                unlink(temporary)
-                throw failure
-            }
-            size = written
-            subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(size)])
-            return (temporary, final)
+            return written
         }
-        subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(size)])
-        return nil
+        subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(staged?.size ?? hop.bodyLength)])
+        return staged.map { ($0.temporary, $0.final) }
     }
 
     /// The body as transferred, in pieces, from memory or from its spool file.
@@ -625,28 +594,20 @@ struct CaptureRun {
         fileIndex += 1
         let name = fileIndex == 1 ? "\(captureID).warc.gz" : "\(captureID)-\(fileIndex).warc.gz"
         let writer = try WARCWriter(finalPath: warcDirectory + "/" + name)
-        let actor = job.session.actor
-        var fields: [(String, String)] = [
-            ("software", "Exhibit/\(ExhibitRelease.version) (\(Curl.version))"),
-            ("format", "WARC File Format 1.1"),
-            ("conformsTo", "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
-            ("operator", "\(actor.name) (badge \(actor.badge), actor \(actor.id)), \(job.session.workspace.info.agency)"),
-            ("case", job.caseID),
-            ("capture-id", captureID),
+        var extra: [(String, String)] = [
             ("http-header-user-agent", job.session.workspace.info.userAgent ?? ExhibitRelease.userAgent),
             ("robots", options.depth > 0 ? "obey (beyond the URLs given)" : "not consulted (only the URLs given)"),
             ("policy", "lawful capture of public pages (IV.B.8): public addresses only, checked on the connected address; no credentials, cookies or Authorization sent; 401/403 and login pages recorded as access-restricted"),
         ]
         if !options.allowNetworks.isEmpty {
-            fields.append(("policy-override", "allow-network \(options.allowNetworks.joined(separator: " ")) — \(options.allowReason ?? "")"))
+            extra.append(("policy-override", "allow-network \(options.allowNetworks.joined(separator: " ")) — \(options.allowReason ?? "")"))
         }
         if options.tlsInsecure {
-            fields.append(("policy-override", "tls-insecure — \(options.tlsInsecureReason ?? "")"))
+            extra.append(("policy-override", "tls-insecure — \(options.tlsInsecureReason ?? "")"))
         }
-        let body = fields.map { "\($0.0): \($0.1)\r\n" }.joined()
-        let info = WARCRecord(
-            type: "warcinfo", date: LedgerTime.now(), contentType: "application/warc-fields",
-            fields: [("WARC-Filename", name)], block: .init(bytes: Array(body.utf8)))
+        let info = EvidenceFiles.warcinfo(
+            fileName: name, session: job.session, caseID: job.caseID, jobField: ("capture-id", captureID),
+            software: "Exhibit/\(ExhibitRelease.version) (\(Curl.version))", extra: extra)
         try writer.write(info)
         warcinfoID = info.recordID
         self.writer = writer
@@ -730,11 +691,7 @@ struct CaptureRun {
         }
         for item in pending {
             guard let blob = item.blob else { continue }
-            if FileManager.default.fileExists(atPath: blob.final) {
-                unlink(blob.temporary)
-            } else if rename(blob.temporary, blob.final) == 0 {
-                AtomicFile.syncDirectory(containing: blob.final)
-            }
+            EvidenceFiles.commitBlob(temporary: blob.temporary, final: blob.final)
         }
         pending = []
         writer = nil

@@ -1,0 +1,190 @@
+import ChainOfCustody
+import Foundation
+
+/// Headless Chromium spoken to over the DevTools pipe transport: Chromium reads
+/// NUL-terminated JSON messages on its fd 3 and writes its own on fd 4
+/// (`--remote-debugging-pipe`). Foundation's `Process` cannot hand a child
+/// descriptors beyond 0–2, so the spawn uses `posix_spawn` with dup2 file
+/// actions; that and the raw reads and writes are the only unsafe code here.
+///
+/// Chromium runs in its own process group, so ``terminate()`` kills it and every
+/// helper process it started, and its temporary profile is removed.
+final class ChromiumProcess {
+    let pid: pid_t
+    let userDataDirectory: String
+    private let toChromium: Int32
+    private let fromChromium: Int32
+    private var pending: [UInt8] = []
+    private var finished = false
+
+    /// The sentence DESIGN §12 asks for when Chromium is missing (exit 5).
+    static let missingMessage = "Chromium is not installed; install Debian's chromium package (sudo apt-get install chromium) or run make deps."
+
+    /// `$EXHIBIT_CHROMIUM`, else Debian's `/usr/bin/chromium`; a storage error (exit 5)
+    /// with ``missingMessage`` when it is not an executable file.
+    static func locate() throws(ExhibitError) -> String {
+        let path = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/bin/chromium"
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              access(path, X_OK) == 0 else {
+            throw ExhibitError(.storage, missingMessage)
+        }
+        return path
+    }
+
+    /// Starts `executable` with `arguments` and a fresh profile directory
+    /// (`--user-data-dir` is added here).
+    init(executable: String, arguments: [String]) throws(ExhibitError) {
+        let template = FileManager.default.temporaryDirectory.appendingPathComponent("exhibit-chromium-XXXXXX").path
+        var bytes = Array(template.utf8CString)
+        guard bytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw AtomicFile.posixError("Cannot create a temporary profile directory for Chromium")
+        }
+        userDataDirectory = String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+
+        // Two pipes: commands (we write, Chromium reads on 3) and replies (Chromium writes on 4).
+        var commands: [Int32] = [-1, -1]
+        var replies: [Int32] = [-1, -1]
+        guard Self.pipeCloseOnExec(&commands) else {
+            try? FileManager.default.removeItem(atPath: userDataDirectory)
+            throw AtomicFile.posixError("Cannot create a pipe to Chromium")
+        }
+        guard Self.pipeCloseOnExec(&replies) else {
+            close(commands[0]); close(commands[1])
+            try? FileManager.default.removeItem(atPath: userDataDirectory)
+            throw AtomicFile.posixError("Cannot create a pipe from Chromium")
+        }
+        // dup2 onto 3 and 4 must not clobber a source that already sits there.
+        func aboveFour(_ fd: Int32) -> Int32 {
+            guard fd <= 4 else { return fd }
+            let moved = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+            close(fd)
+            return moved
+        }
+        let childRead = aboveFour(commands[0]), parentWrite = aboveFour(commands[1])
+        let parentRead = aboveFour(replies[0]), childWrite = aboveFour(replies[1])
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, userDataDirectory + "/chromium.log", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, childRead, 3)
+        posix_spawn_file_actions_adddup2(&actions, childWrite, 4)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        // The CLI ignores SIGPIPE; Chromium gets the default back.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let argv = ([executable] + arguments + ["--user-data-dir=\(userDataDirectory)"]).map { strdup($0) }
+        defer { for pointer in argv { free(pointer) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, &actions, &attributes, argv + [nil], environ)
+        close(childRead)
+        close(childWrite)
+        guard status == 0 else {
+            close(parentWrite); close(parentRead)
+            try? FileManager.default.removeItem(atPath: userDataDirectory)
+            if status == ENOENT || status == EACCES { throw ExhibitError(.storage, Self.missingMessage) }
+            throw ExhibitError(.storage, "Cannot start Chromium (\(executable)): \(String(cString: strerror(status))).")
+        }
+        pid = child
+        toChromium = parentWrite
+        fromChromium = parentRead
+    }
+
+    deinit {
+        terminate()
+    }
+
+    /// Sends one message (a JSON object) followed by NUL.
+    func send(_ message: [String: Any]) throws(ExhibitError) {
+        guard let data = try? JSONSerialization.data(withJSONObject: message) else {
+            throw ExhibitError(.storage, "Cannot encode a DevTools message.")
+        }
+        try AtomicFile.writeAll(toChromium, Array(data) + [0], path: "the pipe to Chromium")
+    }
+
+    /// The next message from Chromium, or nil when `deadline` (CLOCK_MONOTONIC seconds) passes.
+    func receive(until deadline: Double) throws(ExhibitError) -> [String: Any]? {
+        while true {
+            if let end = pending.firstIndex(of: 0) {
+                let bytes = Array(pending[..<end])
+                pending.removeSubrange(...end)
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+                    throw ExhibitError(.storage, "Chromium sent a DevTools message that is not JSON.")
+                }
+                return object
+            }
+            let remaining = deadline - Self.now()
+            if remaining <= 0 { return nil }
+            var poller = pollfd(fd: fromChromium, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000) + 1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw AtomicFile.posixError("Cannot wait for Chromium")
+            }
+            if ready == 0 { continue }
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            let count = buffer.withUnsafeMutableBytes { read(fromChromium, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw AtomicFile.posixError("Cannot read from Chromium")
+            }
+            if count == 0 {
+                throw ExhibitError(.captureFailed, "Chromium exited during the render\(Self.lastLogLine(userDataDirectory).map { " (\($0))" } ?? "").")
+            }
+            pending.append(contentsOf: buffer[0..<count])
+            guard pending.count <= 256 << 20 else {
+                throw ExhibitError(.storage, "Chromium sent a DevTools message larger than 256 MiB.")
+            }
+        }
+    }
+
+    /// Asks nothing: kills Chromium's whole process group, reaps it, closes the
+    /// pipes and removes the temporary profile. Idempotent.
+    func terminate() {
+        guard !finished else { return }
+        finished = true
+        close(toChromium)
+        close(fromChromium)
+        // Give a Browser.close a moment to finish on its own, then kill what is left.
+        var status: Int32 = 0
+        let deadline = Self.now() + 2
+        while waitpid(pid, &status, WNOHANG) == 0 && Self.now() < deadline { usleep(20_000) }
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        try? FileManager.default.removeItem(atPath: userDataDirectory)
+    }
+
+    /// pipe(2) with both ends close-on-exec (pipe2 is a GNU extension Glibc's module hides);
+    /// only the ends dup2'd onto 3 and 4 reach Chromium.
+    private static func pipeCloseOnExec(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    private static func lastLogLine(_ directory: String) -> String? {
+        guard let bytes = try? AtomicFile.read(directory + "/chromium.log") else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").last { !$0.contains("unexpected operator") }
+            .map { String($0.prefix(200)) }
+    }
+}
+
+@available(*, unavailable)
+extension ChromiumProcess: Sendable {}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import CaseManagement
+import CaseReplay
+import ChainOfCustody
+import Foundation
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Screenshot captured pages from the case's own WARC files: a full-page PNG and a PDF per page, sealed as WARC resource records, blobs and a signed ledger entry.",
+        discussion: """
+        Replays each page on a loopback-only server that answers from the case's WARC files \
+        and nothing else, and drives headless Chromium (Debian's chromium package; \
+        $EXHIBIT_CHROMIUM names another binary) against it with every other network blocked. \
+        Needs the investigator role and an open case. Exit 5 when Chromium is missing, \
+        6 when a page could not be rendered (the others are recorded).
+        """)
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+    @Argument(help: "One artifact to render (the id `exhibit artifacts` prints, or its full sha256); default: every captured HTML page.")
+    var artifact: String?
+
+    func run() throws {
+        let session = try options.session(notices: { Console.error($0) })
+        let report = try RenderJob(session: session, caseID: caseID, options: RenderOptions(artifact: artifact)).run()
+        try RenderOutput.print(report, json: options.json)
+        if let code = report.exitCode { throw ExitCode(code.exitStatus) }
+    }
+}
+
+/// How `render` (and `capture --screenshot`) prints a render job.
+struct RenderOutput: Encodable {
+    var `case`: String
+    var render_id: String
+    var warc: String?
+    var chromium: String?
+    var rendered: [RenderReport.Rendered]
+    var failed: [RenderReport.Failure]
+    var ledger_head: String?
+
+    init(_ report: RenderReport) {
+        self.case = report.caseID
+        render_id = report.renderID
+        warc = report.warc
+        chromium = report.chromiumVersion
+        rendered = report.rendered
+        failed = report.failed
+        ledger_head = report.ledgerHead
+    }
+
+    /// One line per rendered page (URL, PNG sha256, height) and per failure, or JSON.
+    static func print(_ report: RenderReport, json: Bool) throws {
+        if json {
+            try Console.json(RenderOutput(report))
+            return
+        }
+        for page in report.rendered {
+            Swift.print("rendered \(page.url)  png sha256 \(page.pngSHA256)  height \(page.height)")
+        }
+        for page in report.failed {
+            Swift.print("FAILED \(page.url) — \(page.reason)")
+        }
+    }
+}
