@@ -58,6 +58,11 @@ public enum CaseReport {
     /// small enough to mail and print, and the full image is in the bag anyway.
     public static let thumbnailLimit = 512 * 1024
 
+    /// At most this many bytes of images (16 MiB) are embedded in one report, in
+    /// artifact order; later images are named. A case of 2,000 photographs made a
+    /// 344 MB report that every recipient had to hash and no one could open.
+    public static let imageBudget = 16 << 20
+
     // MARK: - Document head and style
 
     private static func head(_ facts: BundleFacts) -> String {
@@ -234,14 +239,15 @@ public enum CaseReport {
         out += "sent it (de-chunked); the same value is in the WARC record and, for media files, in "
         out += "<code>manifest-sha256.txt</code>.</p>\n"
         let names = actorNames(facts)
+        var budget = imageBudget
         for artifact in facts.artifacts {
-            out += artifactBlock(artifact, names: names, image: image)
+            out += artifactBlock(artifact, names: names, image: image, budget: &budget)
         }
         out += "</section>\n"
         return out
     }
 
-    private static func artifactBlock(_ artifact: BundleFacts.Artifact, names: [String: String], image: (String) -> [UInt8]?) -> String {
+    private static func artifactBlock(_ artifact: BundleFacts.Artifact, names: [String: String], image: (String) -> [UInt8]?, budget: inout Int) -> String {
         var out = "<section class=\"artifact\" id=\"\(anchor(artifact.id))\">\n"
         let title = artifact.title.map { "<span class=\"title\">\(text($0))</span>" } ?? "<span class=\"title muted\">(no title)</span>"
         out += "<h3><span class=\"mono\">\(text(artifact.id))</span> \(title)</h3>\n"
@@ -289,7 +295,7 @@ public enum CaseReport {
             out += row("WARC record ids", artifact.recordIDs.map { "<span class=\"mono wrap\">\(text($0))</span>" }.joined(separator: "<br>"))
         }
         out += "</table>\n"
-        out += thumbnail(artifact, image: image)
+        out += thumbnail(artifact, image: image, budget: &budget)
         out += "</section>\n"
         return out
     }
@@ -302,7 +308,7 @@ public enum CaseReport {
         "image/x-icon", "image/vnd.microsoft.icon",
     ]
 
-    private static func thumbnail(_ artifact: BundleFacts.Artifact, image: (String) -> [UInt8]?) -> String {
+    private static func thumbnail(_ artifact: BundleFacts.Artifact, image: (String) -> [UInt8]?, budget: inout Int) -> String {
         guard let contentType = artifact.contentType, contentType.lowercased().hasPrefix("image/"),
               let blobPath = artifact.blobPath else { return "" }
         let file = "<span class=\"mono wrap\">\(text(blobPath))</span>"
@@ -321,6 +327,11 @@ public enum CaseReport {
             return "<p class=\"note\">Image not shown here: it is \(grouped(Int64(bytes.count))) bytes, more than the "
                 + "\(thumbnailLimit / 1024) KiB a report embeds; the file is \(file).</p>\n"
         }
+        guard bytes.count <= budget else {
+            return "<p class=\"note\">Image not shown here: the report already embeds the \(imageBudget >> 20) MiB of "
+                + "images it may hold; the file is \(file).</p>\n"
+        }
+        budget -= bytes.count
         let base64 = Data(bytes).base64EncodedString()
         return "<figure class=\"thumb\"><img src=\"data:\(essence);base64,\(base64)\" alt=\"Captured image \(plain(artifact.id))\">"
             + "<figcaption>Captured image, shown reduced; the file is \(file).</figcaption></figure>\n"

@@ -111,7 +111,7 @@ public final class WorkspaceIndex: Sendable {
         let ledger = store.ledger(of: caseID)
         let bytes = try ledger.readLocked()
         let lines = Ledger.lines(of: bytes).filter(\.terminated)
-        let state = try store.state(of: caseID)
+        let state = try store.currentState(of: caseID)
         let directory = store.directory(of: caseID)
         try write { db in
             var lastSeq = 0

@@ -55,29 +55,43 @@ public struct CaseState: Codable, Sendable, Equatable {
             openedAt: first.time, openedBy: first.actor, closedAt: nil, onHold: false, holdReason: nil,
             custody: [CustodyPeriod(actor: first.actor, from: first.time, until: nil)],
             entryCount: entries.count, ledgerHead: entries.last!.hash, lastActivity: entries.last!.time)
-        for entry in entries.dropFirst() {
-            switch entry.action {
-            case "close":
-                state.status = .closed
-                state.closedAt = entry.time
-            case "hold":
-                state.onHold = true
-                state.holdReason = entry.subject?["reason"]?.stringValue
-            case "release":
-                state.onHold = false
-                state.holdReason = nil
-            case "transfer":
-                if let to = entry.subject?["to"]?.stringValue {
-                    state.custody[state.custody.count - 1].until = entry.time
-                    state.custody.append(CustodyPeriod(actor: to, from: entry.time, until: nil))
-                }
-            case "dispose":
-                state.status = .disposed
-            default:
-                break
-            }
+        for entry in entries.dropFirst() { state.apply(entry) }
+        return state
+    }
+
+    /// This state with `entries` (the ones that follow it in the ledger) applied.
+    public func folding(_ entries: [LedgerEntry]) -> CaseState {
+        var state = self
+        for entry in entries { state.apply(entry) }
+        if let last = entries.last {
+            state.entryCount += entries.count
+            state.ledgerHead = last.hash
+            state.lastActivity = last.time
         }
         return state
+    }
+
+    mutating func apply(_ entry: LedgerEntry) {
+        switch entry.action {
+        case "close":
+            status = .closed
+            closedAt = entry.time
+        case "hold":
+            onHold = true
+            holdReason = entry.subject?["reason"]?.stringValue
+        case "release":
+            onHold = false
+            holdReason = nil
+        case "transfer":
+            if let to = entry.subject?["to"]?.stringValue {
+                custody[custody.count - 1].until = entry.time
+                custody.append(CustodyPeriod(actor: to, from: entry.time, until: nil))
+            }
+        case "dispose":
+            status = .disposed
+        default:
+            break
+        }
     }
 }
 
@@ -195,8 +209,31 @@ public struct CaseStore: Sendable {
         let lock = try CaseRecovery.WriterLock(caseDirectory: directory(of: caseID))
         defer { withExtendedLifetime(lock) {} }
         let entries = try ledger(of: caseID).append(drafts, caseID: caseID, signer: signer)
-        try? refreshCache(caseID)
+        // case.json follows the ledger: from the cached state when it describes the
+        // ledger just before these entries (a long capture appends often, and folding
+        // the whole ledger each time made its cost grow with the square of its length).
+        if let first = entries.first, let cached = cachedState(caseID),
+           cached.entryCount == Int(first.seq) - 1, cached.ledgerHead == first.prev {
+            try? AtomicFile.write(try encodeJSON(cached.folding(entries)), to: directory(of: caseID) + "/case.json")
+        } else {
+            try? refreshCache(caseID)
+        }
         return entries
+    }
+
+    /// case.json as written, when it still describes the ledger's last entry; nil
+    /// otherwise. For caches (the workspace index); decisions read `state(of:)`.
+    public func currentState(of caseID: String) throws(ExhibitError) -> CaseState {
+        if let cached = cachedState(caseID), let head = try? ledger(of: caseID).head(),
+           cached.entryCount == Int(head.seq), cached.ledgerHead == head.hash {
+            return cached
+        }
+        return try state(of: caseID)
+    }
+
+    private func cachedState(_ caseID: String) -> CaseState? {
+        guard let bytes = try? AtomicFile.read(directory(of: caseID) + "/case.json") else { return nil }
+        return try? JSONDecoder().decode(CaseState.self, from: Data(bytes))
     }
 
     /// Appends one entry.
