@@ -6,7 +6,7 @@ import Foundation
 /// record, so each record can be read on its own from its offset).
 final class GzipMemberCompressor {
     private var stream = z_stream()
-    private var output = [UInt8](repeating: 0, count: 256 * 1024)
+    private var output = [UInt8](repeating: 0, count: 32 * 1024)
     private let sink: ([UInt8]) throws(ExhibitError) -> Void
 
     /// `sink` receives the compressed bytes in order. Level 1 by default: at level
@@ -64,6 +64,8 @@ final class GzipMemberCompressor {
 final class GzipMemberReader {
     private let fd: Int32
     private var input = [UInt8](repeating: 0, count: 256 * 1024)
+    /// One output buffer for every member: a WARC file has thousands of small ones.
+    private var output = [UInt8](repeating: 0, count: 256 * 1024)
     private var inputStart = 0
     private var inputEnd = 0
     /// Compressed bytes consumed from the file before `input[inputStart]`.
@@ -115,7 +117,6 @@ final class GzipMemberReader {
             throw ExhibitError(.storage, "zlib could not start decompressing \(path).")
         }
         defer { inflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: 256 * 1024)
         while true {
             guard try fill() else {
                 throw ExhibitError(.verificationFailed, "\(path) ends inside a gzip member at offset \(offset) (truncated)")

@@ -151,8 +151,22 @@ private struct RecordParser {
     }
 
     mutating func parseHeader() throws(ExhibitError) {
-        let text = String(decoding: header.dropLast(4), as: UTF8.self)
-        var lines = text.components(separatedBy: "\r\n")
+        // Split on CRLF by bytes: Foundation's components(separatedBy:) was an eighth
+        // of the time `exhibit verify` spent on a bag.
+        var lines: [String] = []
+        var start = 0
+        let end = header.count - 4
+        var index = 0
+        while index < end {
+            if header[index] == 13, header[index + 1] == 10 {
+                lines.append(String(decoding: header[start..<index], as: UTF8.self))
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        lines.append(String(decoding: header[start..<max(start, end)], as: UTF8.self))
         version = lines.removeFirst()
         guard version.hasPrefix("WARC/") else {
             throw ExhibitError(.verificationFailed, "a record does not start with a WARC version line")
