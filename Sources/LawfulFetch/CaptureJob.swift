@@ -212,6 +212,8 @@ struct CaptureRun {
     /// Pages waiting for the seal (see `finish`), and how many body bytes they hold.
     var deferred: [Deferred] = []
     var deferredBytes: Int64 = 0
+    /// Prepares the deferred pages while the transfers go on.
+    var preparer: PagePreparer?
     /// Bounds the memory the waiting pages take.
     static let deferredLimit: Int64 = 64 << 20
     /// The analysis of each HTML response in the batch being sealed, by response
@@ -255,6 +257,7 @@ struct CaptureRun {
     mutating func capture(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) {
         guard !addresses.isEmpty else { return }
         self.progress = progress
+        defer { preparer?.stop() }
         _ = try EvidenceFiles.prepareWARCDirectory(caseDirectory: caseDirectory)
         let crawling = options.depth > 0
         let engine = try TransferEngine(options: EngineOptions(
@@ -344,8 +347,13 @@ struct CaptureRun {
         }
         let leadsNowhere = chain.role == .page && !mediaEnabled && chain.depth >= options.depth
         if action == "capture", leadsNowhere, !chain.hops.isEmpty, chain.hops.allSatisfy({ $0.spoolPath == nil }) {
-            deferred.append(Deferred(chain: chain, subject: subject))
+            _ = try currentWriter()
+            let item = Deferred(chain: chain, subject: subject)
+            let warcinfo = warcinfoID
+            deferred.append(item)
             deferredBytes += chain.hops.reduce(0) { $0 + $1.bodyLength }
+            if preparer == nil { preparer = PagePreparer() }
+            preparer?.submit { Self.prepare(item, warcinfoID: warcinfo) }
             urlsInFile += 1
             try sealIfDue()
             return []
@@ -453,26 +461,29 @@ struct CaptureRun {
         return next
     }
 
-    /// The records and analysis of the pages waiting for the seal, prepared on
-    /// every core, then written in order and recorded like any other capture.
+    /// One deferred page's records, compressed, and its analysis (on any thread).
+    static func prepare(_ item: Deferred, warcinfoID: String) -> PagePreparer.Output {
+        Result { () throws(ExhibitError) -> ([CompressedRecord], AnalyzedPage?) in
+            var members: [CompressedRecord] = []
+            for hop in item.chain.hops {
+                for record in Self.records(for: hop, warcinfoID: warcinfoID) {
+                    members.append(try WARCWriter.compress(record))
+                }
+            }
+            return (members, item.chain.hops.last.flatMap(Self.analyse))
+        }
+    }
+
+    /// The records and analysis of the pages waiting for the seal (prepared while
+    /// the transfers went on, the rest now), written in order and recorded like
+    /// any other capture.
     mutating func prepareDeferred(progress: ((String) -> Void)?) throws(ExhibitError) {
         guard !deferred.isEmpty else { return }
         let writer = try currentWriter()
         let items = deferred
         deferred = []
         deferredBytes = 0
-        let warcinfo = warcinfoID
-        let prepared = Parallel.map(items) { item in
-            Result { () throws(ExhibitError) -> ([CompressedRecord], AnalyzedPage?) in
-                var members: [CompressedRecord] = []
-                for hop in item.chain.hops {
-                    for record in Self.records(for: hop, warcinfoID: warcinfo) {
-                        members.append(try WARCWriter.compress(record))
-                    }
-                }
-                return (members, item.chain.hops.last.flatMap(Self.analyse))
-            }
-        }
+        let prepared = preparer?.drain() ?? []
         for (item, result) in zip(items, prepared) {
             let (members, page) = try result.get()
             var records: [WrittenRecord] = []

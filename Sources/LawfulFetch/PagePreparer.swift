@@ -1,0 +1,79 @@
+import ChainOfCustody
+import Foundation
+import PageAnalysis
+
+/// Prepares the pages a capture defers (their WARC records compressed, their
+/// HTML analysed) on a thread of its own while the transfer thread keeps
+/// fetching; at the seal the transfer thread joins in and takes the rest.
+///
+/// Fetching over a fast network leaves the transfer thread mostly waiting, so
+/// without this the second core idled until the seal.
+final class PagePreparer: @unchecked Sendable {
+    /// A deferred page's compressed records, in order, and its analysis.
+    typealias Output = Result<([CompressedRecord], AnalyzedPage?), ExhibitError>
+    typealias Work = @Sendable () -> Output
+
+    // Everything below is read and written only while `condition` is locked.
+    private let condition = NSCondition()
+    private var queue: [(index: Int, work: Work)] = []
+    private var results: [Int: Output] = [:]
+    private var submitted = 0
+    private var running = 0
+    private var stopped = false
+
+    init() {
+        let worker = Thread { [self] in
+            while let job = next(waiting: true) { run(job) }
+        }
+        worker.name = "exhibit-prepare"
+        worker.start()
+    }
+
+    /// Queues one page's work; results come back from `drain()` in this order.
+    func submit(_ work: @escaping Work) {
+        condition.lock()
+        queue.append((submitted, work))
+        submitted += 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Every result since the last drain, in submission order, once all are done;
+    /// the calling thread works through what is still queued meanwhile.
+    func drain() -> [Output] {
+        while let job = next(waiting: false) { run(job) }
+        condition.lock()
+        while running > 0 || !queue.isEmpty { condition.wait() }
+        let outputs = (0..<submitted).map { results[$0]! }
+        results = [:]
+        submitted = 0
+        condition.unlock()
+        return outputs
+    }
+
+    /// Ends the worker thread once the queue is empty.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func next(waiting: Bool) -> (index: Int, work: Work)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting && queue.isEmpty && !stopped { condition.wait() }
+        guard !queue.isEmpty else { return nil }
+        running += 1
+        return queue.removeFirst()
+    }
+
+    private func run(_ job: (index: Int, work: Work)) {
+        let output = job.work()
+        condition.lock()
+        results[job.index] = output
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+}
