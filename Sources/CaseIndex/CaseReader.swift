@@ -1,6 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 public import PageAnalysis
+import Dispatch
 
 /// The reading commands over the index — `artifacts`, `selectors`, `search` —
 /// and `reindex`, with the custody rules of DESIGN §4 and §14: each is checked
@@ -99,12 +100,39 @@ extension WorkspaceIndex {
     /// Brings one case into the index after a command added evidence to it.
     /// The evidence is already sealed, so a failure here only leaves the cache
     /// behind (the next reading command catches up); it is reported, not thrown.
-    public static func catchUp(caseID: String, session: ActingSession, analysed: [String: AnalyzedPage] = [:]) {
+    public static func catchUp(caseID: String, session: ActingSession, analysed: [String: AnalyzedPage] = [:], through limit: Int? = nil) {
         do {
             try WorkspaceIndex(workspace: session.workspace, notices: session.notices)
-                .refresh(caseID: caseID, store: session.store, analysed: analysed)
+                .refresh(caseID: caseID, store: session.store, analysed: analysed, through: limit)
         } catch {
             session.notices("The index was not updated (\(error.message)); the next `exhibit artifacts`, `selectors` or `search` will catch up.")
         }
+    }
+}
+
+/// Keeps the index up with a long capture without holding it up: each sealed
+/// batch is indexed on a queue of its own while the capture fetches the next
+/// one, and `finish()` waits for the last.
+public final class IndexFeed: Sendable {
+    private let caseID: String
+    private let session: ActingSession
+    private let queue = DispatchQueue(label: "exhibit-index-feed")
+
+    public init(caseID: String, session: ActingSession) {
+        self.caseID = caseID
+        self.session = session
+    }
+
+    /// Indexes the ledger through `lastSeq`, using the pages the capture analysed.
+    public func sealed(_ analysed: [String: AnalyzedPage], lastSeq: Int64) {
+        queue.async { [caseID, session] in
+            WorkspaceIndex.catchUp(caseID: caseID, session: session, analysed: analysed, through: Int(lastSeq))
+        }
+    }
+
+    /// Waits for every batch, then catches up with anything else the ledger gained.
+    public func finish() {
+        queue.sync {}
+        WorkspaceIndex.catchUp(caseID: caseID, session: session)
     }
 }

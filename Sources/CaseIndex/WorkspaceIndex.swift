@@ -107,10 +107,17 @@ public final class WorkspaceIndex: Sendable {
     /// the case again when its ledger no longer continues what was indexed.
     /// `analysed` holds pages already analysed (by the capture that recorded them),
     /// by response record id; the others are analysed again from their WARC record.
-    public func refresh(caseID: String, store: CaseStore, analysed: [String: AnalyzedPage] = [:]) throws(ExhibitError) {
+    /// `through` stops at that seq (the end of a capture's sealed batch, while the
+    /// capture goes on appending).
+    public func refresh(caseID: String, store: CaseStore, analysed: [String: AnalyzedPage] = [:], through limit: Int? = nil) throws(ExhibitError) {
         let ledger = store.ledger(of: caseID)
         let bytes = try ledger.readLocked()
-        let lines = Ledger.lines(of: bytes).filter(\.terminated)
+        var lines = Ledger.lines(of: bytes).filter(\.terminated)
+        var indexedSize = bytes.count
+        if let limit, limit >= 0, limit < lines.count {
+            lines = Array(lines.prefix(limit))
+            indexedSize = (lines.last?.bytes.endIndex).map { $0 + 1 } ?? 0
+        }
         let state = try store.currentState(of: caseID)
         let directory = store.directory(of: caseID)
         try write { db in
@@ -119,7 +126,7 @@ public final class WorkspaceIndex: Sendable {
                 let seq: Int = row["last_seq"]
                 let hash: String = row["last_hash"]
                 let size: Int = row["ledger_size"]
-                if size == bytes.count, seq == lines.count {
+                if size == indexedSize, seq == lines.count {
                     try IndexSchema.updateCase(state, db)
                     return
                 }
@@ -143,7 +150,7 @@ public final class WorkspaceIndex: Sendable {
             if lastHash.isEmpty, lastSeq > 0 {
                 lastHash = (try? LedgerEntry(line: Array(lines[lastSeq - 1].bytes)))?.hash ?? ""
             }
-            try IndexSchema.upsertCase(state, lastSeq: lines.count, lastHash: lastHash, ledgerSize: bytes.count, db)
+            try IndexSchema.upsertCase(state, lastSeq: lines.count, lastHash: lastHash, ledgerSize: indexedSize, db)
         }
     }
 

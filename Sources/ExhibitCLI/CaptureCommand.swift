@@ -83,10 +83,10 @@ struct CaptureCommand: ParsableCommand {
         let showProgress = !options.json && Console.isTerminal
         // Missing Chromium is found before anything is fetched.
         if screenshot { _ = try Renderer() }
+        let index = IndexFeed(caseID: caseID, session: session)
         let report = try CaptureJob(session: session, caseID: caseID, options: capture)
-            .run(progress: showProgress ? { print($0) } : nil,
-                 sealed: { WorkspaceIndex.catchUp(caseID: caseID, session: session, analysed: $0) })
-        WorkspaceIndex.catchUp(caseID: caseID, session: session)
+            .run(progress: showProgress ? { print($0) } : nil, sealed: index.sealed(_:lastSeq:))
+        index.finish()
         var render: RenderReport?
         if screenshot && !report.warcFiles.isEmpty {
             render = try RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)).run()

@@ -89,8 +89,8 @@ public struct CaptureJob: Sendable {
     /// Runs the job on the calling thread (blocking: call it off the Swift
     /// concurrency pool). `progress` receives a line per finished URL; `sealed`,
     /// after each batch is committed, the analysis of its HTML pages by response
-    /// record id (for the workspace index).
-    public func run(progress: ((String) -> Void)? = nil, sealed: (([String: AnalyzedPage]) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
+    /// record id and the seq of the batch's last ledger entry (for the workspace index).
+    public func run(progress: ((String) -> Void)? = nil, sealed: (([String: AnalyzedPage], Int64) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
         try session.authorize(.capture, caseID: caseID, command: "capture")
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
         try session.requireOpen(caseID, command: "capture")
@@ -220,7 +220,9 @@ struct CaptureRun {
     /// record id: handed to `sealed` so the index need not parse the pages again.
     var analysed: [String: AnalyzedPage] = [:]
     var progress: ((String) -> Void)?
-    var sealed: (([String: AnalyzedPage]) -> Void)?
+    var sealed: (([String: AnalyzedPage], Int64) -> Void)?
+    /// The seq of the last entry the last seal appended.
+    var lastSealedSeq: Int64 = 0
 
     /// A finished page whose records and analysis are prepared at the seal.
     struct Deferred: Sendable {
@@ -694,7 +696,7 @@ struct CaptureRun {
         }
         drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
         if !drafts.isEmpty {
-            try job.session.store.append(drafts, to: job.caseID, signer: signer)
+            lastSealedSeq = try job.session.store.append(drafts, to: job.caseID, signer: signer).last?.seq ?? lastSealedSeq
         }
         if let writer, writer.recordCount > 1 {
             try writer.commit()
@@ -707,7 +709,7 @@ struct CaptureRun {
         pending = []
         writer = nil
         if !analysed.isEmpty {
-            sealed?(analysed)
+            sealed?(analysed, lastSealedSeq)
             analysed = [:]
         }
     }
