@@ -1,6 +1,5 @@
 internal import COpenSSL
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -193,10 +192,13 @@ public enum Digest {
 /// `algorithms` are computed whenever a file is read, even when the first caller
 /// asks for fewer: a bag needs SHA-256 and SHA-512 of every payload file, and the
 /// case check inside it asks for SHA-256 of the same files.
-public final class FileDigestCache: Sendable {
+public final class FileDigestCache: @unchecked Sendable {
     public typealias Result = (digests: [DigestAlgorithm: String], size: Int64)
     public let algorithms: [DigestAlgorithm]
-    private let known = Mutex<[String: Result]>([:])
+    // `known` is read and written only while `lock` is held (a pthread mutex, which
+    // ThreadSanitizer sees, unlike Synchronization's futex-based Mutex).
+    private let lock = NSLock()
+    private var known: [String: Result] = [:]
 
     public init(algorithms: [DigestAlgorithm] = [.sha256]) {
         self.algorithms = algorithms.contains(.sha256) ? algorithms : [.sha256] + algorithms
@@ -204,7 +206,7 @@ public final class FileDigestCache: Sendable {
 
     /// The digests of the file at `path`, from the cache or read now.
     public func digests(atPath path: String, algorithms wanted: [DigestAlgorithm] = [.sha256]) throws(ExhibitError) -> Result {
-        if let cached = known.withLock({ $0[path] }), wanted.allSatisfy({ cached.digests[$0] != nil }) {
+        if let cached = cached(path), wanted.allSatisfy({ cached.digests[$0] != nil }) {
             return cached
         }
         var all = algorithms
@@ -216,13 +218,21 @@ public final class FileDigestCache: Sendable {
 
     /// Remembers digests computed elsewhere (while a WARC file was read for its records).
     public func record(_ result: Result, forPath path: String) {
-        known.withLock { $0[path] = result }
+        lock.lock()
+        known[path] = result
+        lock.unlock()
+    }
+
+    private func cached(_ path: String) -> Result? {
+        lock.lock()
+        defer { lock.unlock() }
+        return known[path]
     }
 
     /// Reads every file not yet known, on every core, biggest first. Unreadable
     /// files are left out; the check that needs one reports it.
     public func prefetch(_ paths: [String]) {
-        let missing = known.withLock { known in paths.filter { known[$0] == nil } }
+        let missing = paths.filter { cached($0) == nil }
         let bySize = missing.map { path -> (String, Int64) in
             var info = stat()
             return (path, stat(path, &info) == 0 ? Int64(info.st_size) : 0)

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Blocking work (reading and hashing files, checking signatures) spread over the
 /// machine's cores.
@@ -20,16 +19,46 @@ public enum Parallel {
         _ items: [Item], width: Int = Parallel.width, _ transform: @Sendable (Item) -> Output
     ) -> [Output] {
         guard items.count > 1, width > 1 else { return items.map(transform) }
-        let next = Atomic<Int>(0)
-        let results = Mutex<[Output?]>(Array(repeating: nil, count: items.count))
+        let state = SharedResults<Output>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: min(width, items.count)) { _ in
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < items.count else { return }
-                let output = transform(items[index])
-                results.withLock { $0[index] = output }
+            while let index = state.claim() {
+                state.store(transform(items[index]), at: index)
             }
         }
-        return results.withLock { $0.map { $0! } }
+        return state.outputs()
+    }
+}
+
+/// The queue position and results of one `Parallel.map`, behind a pthread mutex
+/// (NSLock) rather than Synchronization's futex-based Mutex, whose locking
+/// ThreadSanitizer does not see.
+private final class SharedResults<Output: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var results: [Output?]
+
+    init(count: Int) {
+        results = Array(repeating: nil, count: count)
+    }
+
+    func claim() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < results.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func store(_ output: Output, at index: Int) {
+        lock.lock()
+        results[index] = output
+        lock.unlock()
+    }
+
+    /// Every result; called after every claimed index was stored.
+    func outputs() -> [Output] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results.map { $0! }
     }
 }
