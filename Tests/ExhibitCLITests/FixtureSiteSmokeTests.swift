@@ -264,18 +264,20 @@ struct FixtureSiteSmokeTests {
         let start = clock.now
         let stalled = Process()
         stalled.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        stalled.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", site.baseURL + "/test/stall?seconds=2"]
+        stalled.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", site.baseURL + "/test/stall?seconds=4"]
         let out = Pipe()
         stalled.standardOutput = out
         try stalled.run()
         try await Task.sleep(for: .milliseconds(200))
         let quick = try Self.curl([site.baseURL + "/test/status/200"])
         #expect(quick.statusLine.hasPrefix("HTTP/1.1 200"))
-        #expect(clock.now - start < .seconds(1), "the quick request waited for the stall")
+        // Answered while the stall is still in flight (not a wall-clock bound, which a
+        // loaded machine running the suite in parallel can miss).
+        #expect(stalled.isRunning, "the quick request waited for the stall")
         let code = out.fileHandleForReading.readDataToEndOfFile()
         stalled.waitUntilExit()
         #expect(String(decoding: code, as: UTF8.self) == "200")
-        #expect(clock.now - start >= .seconds(2))
+        #expect(clock.now - start >= .seconds(4))
 
         // A long stall in flight: stop returns promptly anyway.
         let longStall = Process()
@@ -286,7 +288,7 @@ struct FixtureSiteSmokeTests {
         #expect(site.requests().last?.uri == "/test/stall?seconds=60")
         let stopStart = clock.now
         await site.stop()
-        #expect(clock.now - stopStart < .seconds(2), "stop took \(clock.now - stopStart)")
+        #expect(clock.now - stopStart < .seconds(10), "stop took \(clock.now - stopStart)")
         longStall.waitUntilExit()
     }
 
