@@ -91,10 +91,7 @@ public final class ReplayServer: Sendable {
 
     /// Whether `host` is a loopback address: 127.0.0.0/8, `::1` or `localhost`.
     public static func isLoopback(_ host: String) -> Bool {
-        if host == "localhost" || host == "::1" { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127"
-            && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
+        host == "localhost" || IPAddress(host)?.isLoopback == true
     }
 
     /// Starts serving `archive` on `host` (loopback only) and `port` (0: a free

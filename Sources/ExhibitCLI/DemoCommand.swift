@@ -99,20 +99,9 @@ enum DemoScenario {
         }
 
         let custodian = try ActingSession(workspace: workspace, templates: templates, actorID: supervisor.id)
-        let digests = FileDigestCache()
-        let report2 = try CaseVerification.verify(
-            directory: custodian.store.directory(of: opened.id), keyFor: { registry.verifyingKey(for: $0) },
-            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1, digests: digests) }, TrustedTimestamp.check],
-            digests: digests)
+        let report2 = try WorkspaceCaseCheck.verify(directory: custodian.store.directory(of: opened.id))
         try custodian.authorize(.verify, caseID: opened.id, command: "verify")
-        try custodian.store.append(
-            LedgerDraft(action: "verify", subject: .object([
-                "result": .string(report2.intact ? "intact" : "failed"),
-                "findings": .integer(Int64(report2.findings.filter(\.isFailure).count)),
-                "ledger_head": .string(report2.head ?? ""),
-                "entries": .integer(Int64(report2.entryCount)),
-            ])),
-            to: opened.id, signer: try custodian.signer())
+        try WorkspaceCaseCheck.record(report2, session: custodian)
         for finding in report2.findings { lines.append(finding.line) }
         lines.append("verify      \(report2.intact ? "intact" : "NOT INTACT"): \(report2.entryCount) ledger entries, chain, signatures, WARC and blob digests checked by \(supervisor.id)")
 

@@ -8,6 +8,12 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// 127.0.0.0/8 or `::1`: addresses only this machine reaches (the IPv4-mapped
+    /// forms are not counted; a server binding to loopback takes one of these).
+    public var isLoopback: Bool {
+        bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+    }
+
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::`, and an embedded IPv4 tail).
     public init?(_ text: String) {
         if let v4 = Self.parseIPv4(Substring(text)) {

@@ -253,13 +253,7 @@ enum HeadlessChromium {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    struct Finished {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: [UInt8]
-        var timedOut: Bool
-        var stderrTail: String { String(decoding: stderr.suffix(2_000), as: UTF8.self) }
-    }
+    typealias Finished = BoundedProcess.Finished
 
     /// A profile of its own each run (Chromium hands work to a running
     /// instance otherwise), and no background networking: the only server it
@@ -272,44 +266,7 @@ enum HeadlessChromium {
                 "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-extensions", "--proxy-server=direct://", "--proxy-bypass-list=*",
             ]
-            return try withExtendedLifetime(profile) { try runProcess(chromium, common + arguments, timeout: timeout) }
+            return try withExtendedLifetime(profile) { try BoundedProcess.run(chromium, common + arguments, timeout: timeout) }
         }
-    }
-
-    final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func set(_ value: Data) { lock.withLock { data = value } }
-        var bytes: [UInt8] { lock.withLock { [UInt8](data) } }
-    }
-
-    static func runProcess(_ executable: String, _ arguments: [String], timeout: Double) throws -> Finished {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        try process.run()
-        let group = DispatchGroup()
-        let out = Collected()
-        let err = Collected()
-        for (handle, collected) in [(stdoutPipe.fileHandleForReading, out), (stderrPipe.fileHandleForReading, err)] {
-            group.enter()
-            Thread.detachNewThread {
-                collected.set(handle.readDataToEndOfFile())
-                group.leave()
-            }
-        }
-        let timedOut = group.wait(timeout: .now() + timeout) == .timedOut
-        if timedOut {
-            process.terminate()
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
-        if timedOut { _ = group.wait(timeout: .now() + 5) }
-        return Finished(status: process.terminationStatus, stdout: out.bytes, stderr: err.bytes, timedOut: timedOut)
     }
 }
