@@ -12,13 +12,17 @@ import PageAnalysis
 //   exhibit-bench analyze FILE          Exhibit's full page analysis of one HTML file
 //                                       (charset, parse, metadata, links, media, text,
 //                                       selectors), printed as a one-line summary
+//   exhibit-bench analyze --detail FILE   the same analysis printed in full (the
+//                                       ledger summary, links, media, selectors), so
+//                                       a change to PageAnalysis can be compared
+//                                       against the previous build's output
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(status)
 }
 
-let usage = "Usage: exhibit-bench digest [--all] FILE | exhibit-bench analyze FILE"
+let usage = "Usage: exhibit-bench digest [--all] FILE | exhibit-bench analyze [--detail] FILE"
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else { fail(usage) }
 arguments.removeFirst()
@@ -38,11 +42,22 @@ case "digest":
         fail(error.message, status: 5)
     }
 case "analyze":
+    let detail = arguments.contains("--detail")
+    arguments.removeAll { $0 == "--detail" }
     guard arguments.count == 1, let path = arguments.first else { fail(usage) }
     guard let data = FileManager.default.contents(atPath: path) else {
         fail("Cannot read \(path).", status: 5)
     }
     let page = AnalyzedPage(html: [UInt8](data), url: "http://127.0.0.1/" + (path as NSString).lastPathComponent, contentType: "text/html")
+    if detail {
+        print((try? page.ledgerSummary.canonicalString()) ?? "-")
+        print("description=\(page.description ?? "-") published=\(page.publishedTime ?? "-") password=\(page.hasPasswordField)")
+        print("og=\(page.openGraph.sorted { $0.key < $1.key }) twitter=\(page.twitter.sorted { $0.key < $1.key })")
+        page.links.forEach { print("link \($0)") }
+        page.media.forEach { print("media \($0)") }
+        page.selectors.forEach { print("selector \($0.kind.rawValue) \($0.value) \($0.raw) \($0.source.rawValue) \($0.offset.map(String.init) ?? "-")") }
+        print("text \(page.text)")
+    }
     print("title=\(page.title ?? "-") links=\(page.links.count) media=\(page.media.count) text=\(page.text.unicodeScalars.count) selectors=\(page.selectors.count)")
 default:
     fail(usage)

@@ -50,25 +50,29 @@ public struct AnalyzedPage: Sendable, Equatable {
         let document = (try? HTMLDocument(bytes: body, baseURL: url, encoding: charset.decodingLabel))
             ?? (try? HTMLDocument(bytes: body, baseURL: url, encoding: nil))
         var collector = Collector()
-        document?.walk(wantsText: { collector.wantsText }) { collector.visit($0) }
+        let walk = document?.analysisWalk(textLimit: Self.textLimit, jsonLDLimit: Self.jsonLDLimit) { name, attribute in
+            collector.start(name, attribute)
+        } ?? AnalysisWalk(text: "", title: nil, jsonLD: [])
 
         let base = collector.baseHref.flatMap { Self.absolute($0, against: url, keepFragment: true) } ?? url
-        title = collector.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }
+        title = walk.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }
         description = collector.description
         canonicalURL = collector.canonical.flatMap { Self.absolute($0, against: base, keepFragment: true) }
-        publishedTime = collector.published(jsonLD: collector.jsonLD)
+        publishedTime = collector.published(jsonLD: walk.jsonLD)
         openGraph = collector.openGraph
         twitter = collector.twitter
-        links = Self.unique(collector.links.compactMap { Self.absolute($0, against: base) })
+        // Each link is resolved once, for the link list and for its selectors.
+        let resolvedLinks = collector.links.map { href -> (href: String, absolute: String?) in (href, Self.absolute(href, against: base)) }
+        links = Self.unique(resolvedLinks.compactMap(\.absolute))
         media = Self.unique(collector.media.compactMap { Self.absolute($0, against: base) })
         hasPasswordField = collector.password
-        text = SelectorScanner.string(collector.text, 0, collector.text.count)
+        text = walk.text
 
         let scanner = SelectorScanner(pageURL: url)
-        var selectors = scanner.scan(text: collector.text)
-        for href in collector.links {
-            let lower = href.trimmingWhitespace().lowercased()
-            let reference = lower.hasPrefix("mailto:") || lower.hasPrefix("tel:") ? href : Self.absolute(href, against: base)
+        var selectors = scanner.scan(text: walk.text.scalarArray)
+        for (href, absolute) in resolvedLinks {
+            let trimmed = href.trimmingWhitespace()
+            let reference = trimmed.hasPrefixIgnoringASCIICase("mailto:") || trimmed.hasPrefixIgnoringASCIICase("tel:") ? href : absolute
             if let reference { selectors += scanner.scan(link: reference) }
         }
         selectors += scanner.scan(pageURL: url)
@@ -106,8 +110,7 @@ public struct AnalyzedPage: Sendable, Equatable {
     public static func absolute(_ reference: String, against base: String, keepFragment: Bool = false) -> String? {
         let trimmed = reference.trimmingWhitespace()
         guard !trimmed.isEmpty, let resolved = HTMLDocument.resolve(trimmed, against: base) else { return nil }
-        let lower = resolved.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return nil }
+        guard resolved.hasPrefixIgnoringASCIICase("http://") || resolved.hasPrefixIgnoringASCIICase("https://") else { return nil }
         if keepFragment { return resolved }
         if let hash = resolved.firstIndex(of: "#") { return String(resolved[..<hash]) }
         return resolved
@@ -123,10 +126,9 @@ public struct AnalyzedPage: Sendable, Equatable {
     }
 }
 
-/// State carried through one walk of the document.
+/// What the elements of one document say: metadata, links, media. The text
+/// parts (visible text, title, JSON-LD) come from the walk in C.
 private struct Collector {
-    var title: String?
-    var titleOpen = false
     var description: String?
     var canonical: String?
     var baseHref: String?
@@ -137,19 +139,7 @@ private struct Collector {
     var links: [String] = []
     var media: [String] = []
     var password = false
-    var jsonLD: [String] = []
-    var jsonLDOpen = false
-    var headDepth = 0
-    var text: [Unicode.Scalar] = []
-    var pendingSpace = false
-    var pendingBreak = false
 
-    static let hidden: Set<String> = ["script", "style", "noscript", "template", "svg", "iframe", "object", "math"]
-    static let blocks: Set<String> = [
-        "address", "article", "aside", "blockquote", "body", "br", "dd", "details", "div", "dl", "dt", "fieldset",
-        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-        "nav", "ol", "option", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul", "legend", "caption",
-    ]
     static let mediaMeta: Set<String> = [
         "og:image", "og:image:url", "og:image:secure_url", "og:video", "og:video:url", "og:video:secure_url",
         "og:audio", "twitter:image", "twitter:image:src", "twitter:player:stream",
@@ -157,45 +147,8 @@ private struct Collector {
     /// Date meta names, in the order they are believed.
     static let dateNames = ["date", "pubdate", "publish-date", "publication_date", "dc.date", "dcterms.created"]
 
-    /// Text is still needed: for the title, JSON-LD, or visible text under the cap.
-    var wantsText: Bool {
-        titleOpen || jsonLDOpen || (headDepth == 0 && text.count < AnalyzedPage.textLimit)
-    }
-
-    mutating func visit(_ event: HTMLDocument.WalkEvent) -> HTMLDocument.Descent {
-        switch event {
-        case .start(let name, let attribute):
-            return start(name, attribute)
-        case .end(let name):
-            if name == "head" { headDepth -= 1 }
-            if name == "title" { titleOpen = false }
-            if name == "script" { jsonLDOpen = false }
-            if Self.blocks.contains(name) { pendingBreak = true }
-        case .text(let content):
-            if titleOpen {
-                title = (title ?? "") + content
-            } else if jsonLDOpen {
-                if jsonLD.last.map({ $0.utf8.count < AnalyzedPage.jsonLDLimit }) ?? false { jsonLD[jsonLD.count - 1] += content }
-            } else if headDepth == 0 {
-                append(content)
-            }
-        }
-        return .enter
-    }
-
-    private mutating func start(_ name: String, _ attribute: (String) -> String?) -> HTMLDocument.Descent {
+    mutating func start(_ name: String, _ attribute: (String) -> String?) {
         switch name {
-        case "head":
-            headDepth += 1
-        case "title":
-            if title == nil { titleOpen = true; title = "" } else { return .skip }
-        case "script":
-            if attribute("type")?.lowercased().trimmingWhitespace() == "application/ld+json" {
-                jsonLDOpen = true
-                jsonLD.append("")
-                return .enter
-            }
-            return .skip
         case "meta":
             meta(attribute)
         case "link":
@@ -220,9 +173,6 @@ private struct Collector {
         default:
             break
         }
-        if Self.hidden.contains(name) { return .skip }
-        if Self.blocks.contains(name) { pendingBreak = true }
-        return .enter
     }
 
     private mutating func meta(_ attribute: (String) -> String?) {
@@ -262,34 +212,6 @@ private struct Collector {
             }
         }
         return nil
-    }
-
-    private mutating func append(_ content: String) {
-        var content = content
-        // Most text is ASCII: walk its bytes instead of decoding scalars (this loop
-        // was the largest single cost of analysing a page).
-        let ascii: Bool = content.withUTF8 { bytes in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
-            for byte in bytes { add(Unicode.Scalar(byte)) }
-            return true
-        }
-        guard !ascii else { return }
-        for scalar in content.unicodeScalars { add(scalar) }
-    }
-
-    @inline(__always)
-    private mutating func add(_ scalar: Unicode.Scalar) {
-        guard text.count < AnalyzedPage.textLimit else { return }
-        if scalar.isSpace || scalar.value == 0 {
-            pendingSpace = true
-            return
-        }
-        if !text.isEmpty {
-            if pendingBreak { text.append("\n") } else if pendingSpace { text.append(" ") }
-        }
-        pendingBreak = false
-        pendingSpace = false
-        text.append(scalar)
     }
 
     /// The URLs of a srcset attribute, as the HTML standard splits it: a URL runs

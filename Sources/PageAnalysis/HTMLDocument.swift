@@ -113,6 +113,37 @@ public final class HTMLDocument {
         }
     }
 
+    /// What page analysis reads from a document, collected in one walk done in C
+    /// (exhibit_html_extract; its header states the rules). `element` is called,
+    /// in document order, for each element whose attributes analysis reads
+    /// (meta, link, base, a, area, img, source, video, audio, input, time) outside
+    /// the skipped subtrees. Nil only when memory ran out.
+    func analysisWalk(
+        textLimit: Int, jsonLDLimit: Int, element visit: (_ name: String, _ attribute: (String) -> String?) -> Void
+    ) -> AnalysisWalk? {
+        guard let extract = exhibit_html_extract(document, textLimit, jsonLDLimit) else { return nil }
+        defer { exhibit_html_extract_free(extract) }
+        for index in 0..<exhibit_html_extract_element_count(extract) {
+            guard let node = exhibit_html_extract_element(extract, index) else { continue }
+            let name = exhibit_html_node_name(node).map { String(cString: $0) } ?? ""
+            visit(name) { attribute in
+                guard let value = exhibit_html_node_attribute(node, attribute) else { return nil }
+                defer { exhibit_html_string_free(value) }
+                return String(cString: value)
+            }
+        }
+        func string(_ bytes: UnsafePointer<UInt8>?, _ length: Int) -> String? {
+            bytes.map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+        }
+        var length = 0
+        let text = string(exhibit_html_extract_text(extract, &length), length) ?? ""
+        let title = string(exhibit_html_extract_title(extract, &length), length)
+        let jsonLD = (0..<exhibit_html_extract_json_ld_count(extract)).map { index in
+            string(exhibit_html_extract_json_ld(extract, index, &length), length) ?? ""
+        }
+        return AnalysisWalk(text: text, title: title, jsonLD: jsonLD)
+    }
+
     /// Resolves a reference against a base URL per RFC 3986 (libxml2's resolver).
     /// Spaces and non-ASCII characters are percent-encoded first, as browsers do.
     public static func resolve(_ reference: String, against base: String) -> String? {
@@ -193,4 +224,14 @@ extension String {
 private func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
     guard let text else { return body(nil) }
     return text.withCString { body($0) }
+}
+
+/// The text parts of a document that page analysis keeps (see `analysisWalk`).
+struct AnalysisWalk {
+    /// Visible text, white space collapsed, block boundaries as line breaks.
+    var text: String
+    /// The first `<title>`'s text as written; nil without a `<title>`.
+    var title: String?
+    /// Each JSON-LD script's text.
+    var jsonLD: [String]
 }

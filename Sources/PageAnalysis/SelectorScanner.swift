@@ -25,14 +25,17 @@ public struct SelectorScanner: Sendable {
         var phones: [Selector] = []
         scanPhones(scalars, into: &phones)
         found += phones
-        return found.sorted { ($0.offset ?? 0, $0.kind.rawValue) < ($1.offset ?? 0, $1.kind.rawValue) }
+        // By offset, then by the kind's name (compared as ranks, not strings).
+        return found.sorted { ($0.offset ?? 0, Self.kindRank[$0.kind]!) < ($1.offset ?? 0, Self.kindRank[$1.kind]!) }
     }
+
+    private static let kindRank: [Selector.Kind: Int] = Dictionary(
+        uniqueKeysWithValues: Selector.Kind.allCases.sorted { $0.rawValue < $1.rawValue }.enumerated().map { ($1, $0) })
 
     /// Selectors in a link's `href`: `mailto:`, `tel:` or a profile URL.
     public func scan(link href: String) -> [Selector] {
         let trimmed = href.trimmingWhitespace()
-        let lower = trimmed.lowercased()
-        if lower.hasPrefix("mailto:") {
+        if trimmed.hasPrefixIgnoringASCIICase("mailto:") {
             var address = String(trimmed.dropFirst(7))
             if let query = address.firstIndex(of: "?") { address = String(address[..<query]) }
             address = address.removingPercentEncoding ?? address
@@ -41,7 +44,7 @@ public struct SelectorScanner: Sendable {
                 return Self.validEmail(candidate).map { Selector(kind: .email, value: $0, raw: trimmed, source: .link) }
             }
         }
-        if lower.hasPrefix("tel:") {
+        if trimmed.hasPrefixIgnoringASCIICase("tel:") {
             var number = String(trimmed.dropFirst(4))
             if let parameters = number.firstIndex(where: { $0 == ";" || $0 == "?" }) { number = String(number[..<parameters]) }
             number = number.removingPercentEncoding ?? number
@@ -343,6 +346,7 @@ public struct SelectorScanner: Sendable {
     // MARK: Validation
 
     static func validEmail(_ candidate: String) -> String? {
+        if let ascii = validASCIIEmail(candidate) { return ascii.valid ? ascii.lowercased : nil }
         let parts = candidate.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, candidate.count <= 254 else { return nil }
         let local = parts[0]
@@ -354,6 +358,43 @@ public struct SelectorScanner: Sendable {
               domain.unicodeScalars.allSatisfy(isDomain) else { return nil }
         guard let tld = labels.last, tld.count >= 2, tld.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
         return candidate.lowercased()
+    }
+
+    /// `validEmail` over bytes for an all-ASCII candidate (every one found in
+    /// text is): the same rules without splitting into strings. Nil when the
+    /// candidate is not ASCII, for the general path to decide.
+    private static func validASCIIEmail(_ candidate: String) -> (valid: Bool, lowercased: String)? {
+        var candidate = candidate
+        return candidate.withUTF8 { bytes -> (Bool, String)? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            let invalid = (false, "")
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), bytes.count <= 254 else { return invalid }
+            let local = bytes[..<at]
+            let domain = bytes[(at + 1)...]
+            guard !local.isEmpty, local.count <= 64, !domain.contains(UInt8(ascii: "@")) else { return invalid }
+            let dot = UInt8(ascii: "."), dash = UInt8(ascii: "-")
+            guard local.allSatisfy({ isLocalPart(Unicode.Scalar($0)) }), local.first != dot, local.last != dot else { return invalid }
+            for index in local.indices.dropLast() where local[index] == dot && local[index + 1] == dot { return invalid }
+            guard domain.allSatisfy({ isDomain(Unicode.Scalar($0)) }) else { return invalid }
+            var labels = 0
+            var labelStart = domain.startIndex
+            var lastLabel = domain[domain.startIndex..<domain.startIndex]
+            for index in domain.startIndex...domain.endIndex where index == domain.endIndex || domain[index] == dot {
+                let label = domain[labelStart..<index]
+                guard !label.isEmpty, label.first != dash, label.last != dash, label.count <= 63 else { return invalid }
+                labels += 1
+                lastLabel = label
+                labelStart = index + 1
+            }
+            guard labels >= 2, lastLabel.count >= 2, lastLabel.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }) else {
+                return invalid
+            }
+            let lowered = String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                for (index, byte) in bytes.enumerated() { buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+                return bytes.count
+            }
+            return (true, lowered)
+        }
     }
 
     static func ipv4(_ text: String) -> String? {

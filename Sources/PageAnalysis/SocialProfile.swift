@@ -2,30 +2,30 @@
 /// general URL parser: capture uses libcurl's, and resolution uses libxml2's.
 struct URLParts {
     var host: String
-    var path: String
-    var query: String
+    /// Everything after the authority, without the fragment.
+    var pathAndQuery: Substring
 
     init?(_ url: String) {
-        let lower = url.lowercased()
         let schemeLength: Int
-        if lower.hasPrefix("https://") { schemeLength = 8 } else if lower.hasPrefix("http://") { schemeLength = 7 } else { return nil }
-        var rest = Substring(url.dropFirst(schemeLength))
-        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        if url.hasPrefixIgnoringASCIICase("https://") { schemeLength = 8 } else if url.hasPrefixIgnoringASCIICase("http://") { schemeLength = 7 } else { return nil }
+        var rest = Substring(url.utf8.dropFirst(schemeLength))
+        if let fragment = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<fragment] }
+        let authorityEnd = rest.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? rest.endIndex
         var authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        if let colon = authority.lastIndex(of: ":"), !authority.hasPrefix("[") { authority = authority[..<colon] }
+        if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) { authority = authority[authority.utf8.index(after: at)...] }
+        if let colon = authority.utf8.lastIndex(of: UInt8(ascii: ":")), !authority.hasPrefix("[") { authority = authority[..<colon] }
         guard !authority.isEmpty else { return nil }
         host = authority.lowercased()
         while host.hasSuffix(".") { host.removeLast() }
-        let pathAndQuery = rest[authorityEnd...]
-        if let question = pathAndQuery.firstIndex(of: "?") {
-            path = String(pathAndQuery[..<question])
-            query = String(pathAndQuery[pathAndQuery.index(after: question)...])
-        } else {
-            path = String(pathAndQuery)
-            query = ""
-        }
+        pathAndQuery = rest[authorityEnd...]
+    }
+
+    var path: Substring {
+        pathAndQuery.utf8.firstIndex(of: UInt8(ascii: "?")).map { pathAndQuery[..<$0] } ?? pathAndQuery
+    }
+
+    var query: Substring {
+        pathAndQuery.utf8.firstIndex(of: UInt8(ascii: "?")).map { pathAndQuery[pathAndQuery.utf8.index(after: $0)...] } ?? ""
     }
 
     var segments: [String] {
@@ -58,6 +58,13 @@ public struct SocialProfile: Sendable, Equatable {
         "telegram": ["share", "joinchat", "addstickers", "addemoji", "s", "c", "proxy", "socks", "iv"],
     ]
 
+    /// The hosts the switch below knows: most links go elsewhere, and are
+    /// dismissed before their paths are split.
+    static let hosts: Set<String> = [
+        "twitter.com", "x.com", "instagram.com", "facebook.com", "fb.com", "tiktok.com", "youtube.com", "t.me",
+        "telegram.me", "snapchat.com", "reddit.com",
+    ]
+
     public init?(url: String) {
         guard let parts = URLParts(url) else { return nil }
         var host = parts.host
@@ -65,6 +72,7 @@ public struct SocialProfile: Sendable, Equatable {
             host = String(host.dropFirst(prefix.count))
             break
         }
+        guard Self.hosts.contains(host) else { return nil }
         let segments = parts.segments
         guard let first = segments.first else { return nil }
         func named(_ platform: String, _ handle: String, allowed: (Character) -> Bool, maxLength: Int) -> (String, String)? {
@@ -118,7 +126,7 @@ public struct SocialProfile: Sendable, Equatable {
 
 extension String {
     var removingPercentEncodingSafely: String {
-        guard contains("%") else { return self }
+        guard utf8.contains(UInt8(ascii: "%")) else { return self }
         var bytes: [UInt8] = []
         var iterator = Array(utf8)[...]
         while let byte = iterator.popFirst() {
@@ -131,5 +139,19 @@ extension String {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension StringProtocol {
+    /// Whether the text starts with `prefix` (ASCII), ignoring ASCII case: a
+    /// scheme check that does not lower-case a whole URL first.
+    func hasPrefixIgnoringASCIICase(_ prefix: String) -> Bool {
+        var text = utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = text.next() else { return false }
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            guard folded == expected else { return false }
+        }
+        return true
     }
 }

@@ -53,4 +53,33 @@ char *exhibit_html_resolve_uri(const char *reference, const char *base);
 /// Frees a string returned by this shim (libxml2's xmlFree behind it).
 void exhibit_html_string_free(char *string);
 
+/// What one walk of a document collects for page analysis, in C because the
+/// per-node work (names, text, white space) dominated a Swift walk of big pages.
+/// Rules (PageAnalysis's AnalyzedPage documents them for users):
+/// - visible text: text outside <head>, the first <title>, script, style,
+///   noscript, template, svg, iframe, object and math; runs of white space
+///   (Unicode White_Space) become one space, a block element's start or end one
+///   line break; at most `text_limit` scalars (separators count);
+/// - title: the text of the first <title>; a later <title> is skipped whole;
+/// - JSON-LD: the text of each <script type="application/ld+json">, a block
+///   taking text nodes while it is shorter than `json_ld_limit` bytes;
+/// - elements: meta, link, base, a, area, img, source, video, audio, input and
+///   time, in document order, outside the skipped subtrees above.
+/// Text is UTF-8 as libxml2 holds it. All pointers are valid until
+/// exhibit_html_extract_free; nodes while the document lives.
+typedef struct exhibit_html_extract *exhibit_html_extract_ref;
+
+/// Walks `document` once. Returns NULL only when memory runs out.
+exhibit_html_extract_ref exhibit_html_extract(exhibit_html_document_ref document,
+                                              size_t text_limit, size_t json_ld_limit);
+void exhibit_html_extract_free(exhibit_html_extract_ref extract);
+const unsigned char *exhibit_html_extract_text(exhibit_html_extract_ref extract, size_t *length);
+/// NULL when the document has no <title>.
+const unsigned char *exhibit_html_extract_title(exhibit_html_extract_ref extract, size_t *length);
+size_t exhibit_html_extract_json_ld_count(exhibit_html_extract_ref extract);
+const unsigned char *exhibit_html_extract_json_ld(exhibit_html_extract_ref extract, size_t index,
+                                                  size_t *length);
+size_t exhibit_html_extract_element_count(exhibit_html_extract_ref extract);
+exhibit_html_node_ref exhibit_html_extract_element(exhibit_html_extract_ref extract, size_t index);
+
 #endif
