@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/uri.h>
 #include <libxml/xmlerror.h>
@@ -120,17 +121,26 @@ char *exhibit_html_resolve_uri(const char *reference, const char *base) {
     return (char *)xmlBuildURI((const xmlChar *)reference, (const xmlChar *)base);
 }
 
-// MARK: The analysis walk
+// MARK: The analysis parse
 
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     unsigned char *bytes;
     size_t length;
     size_t capacity;
 } exhibit_buffer;
+
+// A collected element: its name and attributes as offsets into `strings`
+// (which moves as it grows), attributes in `attributes` as name/value pairs.
+typedef struct {
+    size_t name;
+    size_t first_attribute;
+    size_t attribute_count;
+} exhibit_element;
 
 struct exhibit_html_extract {
     exhibit_buffer text;
@@ -142,9 +152,13 @@ struct exhibit_html_extract {
     exhibit_buffer *json_ld;
     size_t json_ld_count;
     size_t json_ld_capacity;
-    xmlNodePtr *elements;
+    exhibit_element *elements;
     size_t element_count;
     size_t element_capacity;
+    size_t *attributes;
+    size_t attribute_count;
+    size_t attribute_capacity;
+    exhibit_buffer strings;
     int failed;
 };
 
@@ -176,6 +190,28 @@ static void exhibit_buffer_append(struct exhibit_html_extract *extract, exhibit_
     }
     memcpy(buffer->bytes + buffer->length, bytes, length);
     buffer->length += length;
+}
+
+// Grows an array of `size`-byte items to hold one more.
+static int exhibit_array_reserve(void **items, size_t count, size_t *capacity, size_t size) {
+    if (count < *capacity) {
+        return 1;
+    }
+    size_t grown = *capacity == 0 ? 64 : *capacity * 2;
+    void *moved = realloc(*items, grown * size);
+    if (moved == NULL) {
+        return 0;
+    }
+    *items = moved;
+    *capacity = grown;
+    return 1;
+}
+
+// The offset of a NUL-terminated copy of `string` in the extract's strings.
+static size_t exhibit_intern(struct exhibit_html_extract *extract, const unsigned char *string) {
+    size_t offset = extract->strings.length;
+    exhibit_buffer_append(extract, &extract->strings, string, strlen((const char *)string) + 1);
+    return offset;
 }
 
 // The length of the UTF-8 sequence at `bytes` and its scalar; an ill-formed
@@ -225,10 +261,9 @@ static int exhibit_is_white_space(unsigned int scalar) {
 }
 
 static void exhibit_append_visible(struct exhibit_html_extract *extract, const unsigned char *bytes,
-                                   size_t text_limit) {
-    size_t length = strlen((const char *)bytes);
+                                   size_t length, size_t text_limit) {
     // White space runs shrink to one separator, and at most one separator comes
-    // from before this node, so its output fits in length + 1 bytes.
+    // from before these bytes, so the output fits in length + 1 bytes.
     if (!exhibit_buffer_reserve(&extract->text, length + 1)) {
         extract->failed = 1;
         return;
@@ -245,7 +280,9 @@ static void exhibit_append_visible(struct exhibit_html_extract *extract, const u
         unsigned char byte = bytes[index];
         unsigned int scalar = byte;
         size_t step = byte < 0x80 ? 1 : exhibit_utf8_next(bytes + index, length - index, &scalar);
-        if (scalar < 0x80 ? (scalar == 0x20 || (scalar >= 0x09 && scalar <= 0x0D)) : exhibit_is_white_space(scalar)) {
+        // NUL never reached the Swift walk (C strings); count it as white space.
+        if (scalar < 0x80 ? (scalar == 0x20 || (scalar >= 0x09 && scalar <= 0x0D) || scalar == 0)
+                          : exhibit_is_white_space(scalar)) {
             pending_space = 1;
             index += step;
             continue;
@@ -281,34 +318,120 @@ static int exhibit_name_in(const char *name, const char *const *names, size_t co
     return 0;
 }
 
-static int exhibit_is_hidden(const char *name) {
-    static const char *const hidden[] = {"script", "style", "noscript", "template", "svg", "iframe", "object", "math"};
-    return exhibit_name_in(name, hidden, sizeof hidden / sizeof hidden[0]);
-}
-
 static int exhibit_compare_names(const void *left, const void *right) {
     return strcmp(*(const char *const *)left, *(const char *const *)right);
 }
 
-static int exhibit_is_block(const char *name) {
+enum {
+    EXHIBIT_KIND_HEAD = 1,
+    EXHIBIT_KIND_TITLE = 2,
+    EXHIBIT_KIND_SCRIPT = 4,
+    EXHIBIT_KIND_COLLECTED = 8,
+    EXHIBIT_KIND_HIDDEN = 16,
+    EXHIBIT_KIND_BLOCK = 32,
+};
+
+static unsigned exhibit_classify_name(const char *name) {
+    static const char *const hidden[] = {"script", "style", "noscript", "template", "svg", "iframe", "object", "math"};
+    static const char *const collected[] = {"a", "img", "meta", "link", "source", "area", "base", "video", "audio",
+                                            "input", "time"};
     // Sorted for bsearch.
     static const char *const blocks[] = {
         "address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details", "div", "dl", "dt",
         "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
         "legend", "li", "main", "nav", "ol", "option", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul",
     };
-    return bsearch(&name, blocks, sizeof blocks / sizeof blocks[0], sizeof blocks[0], exhibit_compare_names) != NULL;
+    unsigned kind = 0;
+    if (strcmp(name, "head") == 0) {
+        kind |= EXHIBIT_KIND_HEAD;
+    } else if (strcmp(name, "title") == 0) {
+        kind |= EXHIBIT_KIND_TITLE;
+    } else if (strcmp(name, "script") == 0) {
+        kind |= EXHIBIT_KIND_SCRIPT;
+    }
+    if (exhibit_name_in(name, collected, sizeof collected / sizeof collected[0])) {
+        kind |= EXHIBIT_KIND_COLLECTED;
+    }
+    if (exhibit_name_in(name, hidden, sizeof hidden / sizeof hidden[0])) {
+        kind |= EXHIBIT_KIND_HIDDEN;
+    }
+    if (bsearch(&name, blocks, sizeof blocks / sizeof blocks[0], sizeof blocks[0], exhibit_compare_names) != NULL) {
+        kind |= EXHIBIT_KIND_BLOCK;
+    }
+    return kind;
 }
 
-static int exhibit_is_collected(const char *name) {
-    static const char *const collected[] = {"a", "img", "meta", "link", "source", "area", "base", "video", "audio",
-                                            "input", "time"};
-    return exhibit_name_in(name, collected, sizeof collected / sizeof collected[0]);
+// Every element start and end needs its name's kind; a page has a few dozen
+// distinct names, so kinds are cached by name (hashed by content).
+#define EXHIBIT_NAME_SLOTS 128
+#define EXHIBIT_NAME_CACHED 16
+
+typedef struct {
+    char name[EXHIBIT_NAME_CACHED];
+    unsigned kind;
+    int used;
+} exhibit_name_slot;
+
+typedef struct {
+    struct exhibit_html_extract *extract;
+    size_t text_limit;
+    size_t json_ld_limit;
+    int document_started;
+    int head_depth;
+    int title_open;
+    int json_ld_open;
+    // Depth inside a subtree that is skipped whole (script, a second title,
+    // hidden elements); 0 when events are being read.
+    size_t skip_depth;
+    // Elements open, and whether the parse stopped where the tree builder
+    // would have (see exhibit_sax_start_element).
+    size_t depth;
+    int halted;
+    exhibit_name_slot names[EXHIBIT_NAME_SLOTS];
+} exhibit_parse_state;
+
+static unsigned exhibit_kind(exhibit_parse_state *state, const xmlChar *name) {
+    uint32_t hash = 2166136261u;
+    size_t length = 0;
+    while (name[length] != 0) {
+        if (length == EXHIBIT_NAME_CACHED - 1) {
+            return exhibit_classify_name((const char *)name);
+        }
+        hash = (hash ^ name[length]) * 16777619u;
+        length++;
+    }
+    for (size_t probe = 0; probe < 8; probe++) {
+        exhibit_name_slot *entry = &state->names[(hash + probe) % EXHIBIT_NAME_SLOTS];
+        if (!entry->used) {
+            memcpy(entry->name, name, length + 1);
+            entry->kind = exhibit_classify_name((const char *)name);
+            entry->used = 1;
+            return entry->kind;
+        }
+        if (memcmp(entry->name, name, length + 1) == 0) {
+            return entry->kind;
+        }
+    }
+    return exhibit_classify_name((const char *)name);
+}
+
+// An attribute's value from a SAX attribute list; "" for one written without
+// a value (what xmlGetProp gives on the tree), NULL when absent.
+static const xmlChar *exhibit_attribute(const xmlChar **attributes, const char *name) {
+    if (attributes == NULL) {
+        return NULL;
+    }
+    for (size_t index = 0; attributes[index] != NULL; index += 2) {
+        if (strcmp((const char *)attributes[index], name) == 0) {
+            return attributes[index + 1] != NULL ? attributes[index + 1] : (const xmlChar *)"";
+        }
+    }
+    return NULL;
 }
 
 // type="application/ld+json", ignoring case and surrounding white space.
-static int exhibit_is_json_ld(xmlNodePtr node) {
-    xmlChar *type = xmlGetProp(node, (const xmlChar *)"type");
+static int exhibit_is_json_ld(const xmlChar **attributes) {
+    const xmlChar *type = exhibit_attribute(attributes, "type");
     if (type == NULL) {
         return 0;
     }
@@ -335,148 +458,121 @@ static int exhibit_is_json_ld(xmlNodePtr node) {
         end = last;
     }
     static const char expected[] = "application/ld+json";
-    int matches = (size_t)(end - start) == sizeof expected - 1 &&
-                  strncasecmp((const char *)start, expected, sizeof expected - 1) == 0;
-    xmlFree(type);
-    return matches;
+    return (size_t)(end - start) == sizeof expected - 1 &&
+           strncasecmp((const char *)start, expected, sizeof expected - 1) == 0;
 }
 
-enum {
-    EXHIBIT_KIND_HEAD = 1,
-    EXHIBIT_KIND_TITLE = 2,
-    EXHIBIT_KIND_SCRIPT = 4,
-    EXHIBIT_KIND_COLLECTED = 8,
-    EXHIBIT_KIND_HIDDEN = 16,
-    EXHIBIT_KIND_BLOCK = 32,
-};
-
-static unsigned exhibit_classify_name(const char *name) {
-    unsigned kind = 0;
-    if (strcmp(name, "head") == 0) {
-        kind |= EXHIBIT_KIND_HEAD;
-    } else if (strcmp(name, "title") == 0) {
-        kind |= EXHIBIT_KIND_TITLE;
-    } else if (strcmp(name, "script") == 0) {
-        kind |= EXHIBIT_KIND_SCRIPT;
+static void exhibit_collect(struct exhibit_html_extract *extract, const xmlChar *name, const xmlChar **attributes) {
+    if (!exhibit_array_reserve((void **)&extract->elements, extract->element_count, &extract->element_capacity,
+                               sizeof *extract->elements)) {
+        extract->failed = 1;
+        return;
     }
-    if (exhibit_is_collected(name)) {
-        kind |= EXHIBIT_KIND_COLLECTED;
+    exhibit_element element = {exhibit_intern(extract, name), extract->attribute_count, 0};
+    for (size_t index = 0; attributes != NULL && attributes[index] != NULL; index += 2) {
+        if (extract->attribute_capacity - extract->attribute_count < 2) {
+            size_t capacity = extract->attribute_capacity == 0 ? 128 : extract->attribute_capacity * 2;
+            size_t *moved = realloc(extract->attributes, capacity * sizeof *moved);
+            if (moved == NULL) {
+                extract->failed = 1;
+                return;
+            }
+            extract->attributes = moved;
+            extract->attribute_capacity = capacity;
+        }
+        const xmlChar *value = attributes[index + 1] != NULL ? attributes[index + 1] : (const xmlChar *)"";
+        extract->attributes[extract->attribute_count++] = exhibit_intern(extract, attributes[index]);
+        extract->attributes[extract->attribute_count++] = exhibit_intern(extract, value);
+        element.attribute_count += 1;
     }
-    if (exhibit_is_hidden(name)) {
-        kind |= EXHIBIT_KIND_HIDDEN;
-    }
-    if (exhibit_is_block(name)) {
-        kind |= EXHIBIT_KIND_BLOCK;
-    }
-    return kind;
+    extract->elements[extract->element_count++] = element;
 }
 
-// Every element start and end needs its name's kind; a page has a few dozen
-// distinct names, so kinds are cached by name (hashed by content: libxml2's HTML
-// parser does not intern element names in a dictionary).
-#define EXHIBIT_NAME_SLOTS 128
-#define EXHIBIT_NAME_CACHED 16
-
-typedef struct {
-    char name[EXHIBIT_NAME_CACHED];
-    unsigned kind;
-    int used;
-} exhibit_name_slot;
-
-typedef struct {
-    struct exhibit_html_extract *extract;
-    size_t text_limit;
-    size_t json_ld_limit;
-    int head_depth;
-    int title_open;
-    int json_ld_open;
-    exhibit_name_slot names[EXHIBIT_NAME_SLOTS];
-} exhibit_walk_state;
-
-static unsigned exhibit_kind(exhibit_walk_state *state, const xmlChar *name) {
-    uint32_t hash = 2166136261u;
-    size_t length = 0;
-    while (name[length] != 0) {
-        if (length == EXHIBIT_NAME_CACHED - 1) {
-            return exhibit_classify_name((const char *)name);
-        }
-        hash = (hash ^ name[length]) * 16777619u;
-        length++;
-    }
-    for (size_t probe = 0; probe < 8; probe++) {
-        exhibit_name_slot *entry = &state->names[(hash + probe) % EXHIBIT_NAME_SLOTS];
-        if (!entry->used) {
-            memcpy(entry->name, name, length + 1);
-            entry->kind = exhibit_classify_name((const char *)name);
-            entry->used = 1;
-            return entry->kind;
-        }
-        if (memcmp(entry->name, name, length + 1) == 0) {
-            return entry->kind;
-        }
-    }
-    return exhibit_classify_name((const char *)name);
+static exhibit_parse_state *exhibit_state_of(void *context) {
+    return (exhibit_parse_state *)((htmlParserCtxtPtr)context)->_private;
 }
 
-// An element starts: 1 to walk its subtree.
-static int exhibit_walk_start(exhibit_walk_state *state, xmlNodePtr node) {
+static void exhibit_sax_start_document(void *context) {
+    exhibit_state_of(context)->document_started = 1;
+}
+
+static void exhibit_sax_start_element(void *context, const xmlChar *name, const xmlChar **attributes) {
+    exhibit_parse_state *state = exhibit_state_of(context);
     struct exhibit_html_extract *extract = state->extract;
-    if (node->name == NULL) {
-        return 0;
+    if (state->halted) {
+        return;
     }
-    unsigned kind = exhibit_kind(state, node->name);
+    // libxml2's tree builder refuses an element nested deeper than
+    // xmlParserMaxDepth and halts the parse there (without XML_PARSE_HUGE): stop
+    // at the same element, so a page gives the same analysis as a walk of its
+    // tree, and a hostile page's nesting costs no more than it did.
+    if (state->depth > xmlParserMaxDepth) {
+        state->halted = 1;
+        xmlStopParser((xmlParserCtxtPtr)context);
+        return;
+    }
+    state->depth += 1;
+    if (state->skip_depth > 0) {
+        state->skip_depth += 1;
+        return;
+    }
+    if (name == NULL || extract->failed) {
+        state->skip_depth = 1;
+        return;
+    }
+    unsigned kind = exhibit_kind(state, name);
     if (kind & EXHIBIT_KIND_HEAD) {
         state->head_depth += 1;
     } else if (kind & EXHIBIT_KIND_TITLE) {
         if (extract->has_title) {
-            return 0;
+            state->skip_depth = 1;
+            return;
         }
         extract->has_title = 1;
         state->title_open = 1;
     } else if (kind & EXHIBIT_KIND_SCRIPT) {
-        if (!exhibit_is_json_ld(node)) {
-            return 0;
+        if (!exhibit_is_json_ld(attributes)) {
+            state->skip_depth = 1;
+            return;
         }
-        if (extract->json_ld_count == extract->json_ld_capacity) {
-            size_t capacity = extract->json_ld_capacity == 0 ? 4 : extract->json_ld_capacity * 2;
-            exhibit_buffer *blocks = realloc(extract->json_ld, capacity * sizeof *blocks);
-            if (blocks == NULL) {
-                extract->failed = 1;
-                return 0;
-            }
-            extract->json_ld = blocks;
-            extract->json_ld_capacity = capacity;
+        if (!exhibit_array_reserve((void **)&extract->json_ld, extract->json_ld_count, &extract->json_ld_capacity,
+                                   sizeof *extract->json_ld)) {
+            extract->failed = 1;
+            state->skip_depth = 1;
+            return;
         }
         extract->json_ld[extract->json_ld_count++] = (exhibit_buffer){NULL, 0, 0};
         state->json_ld_open = 1;
-        return 1;
+        return;
     } else if (kind & EXHIBIT_KIND_COLLECTED) {
-        if (extract->element_count == extract->element_capacity) {
-            size_t capacity = extract->element_capacity == 0 ? 64 : extract->element_capacity * 2;
-            xmlNodePtr *elements = realloc(extract->elements, capacity * sizeof *elements);
-            if (elements == NULL) {
-                extract->failed = 1;
-                return 0;
-            }
-            extract->elements = elements;
-            extract->element_capacity = capacity;
-        }
-        extract->elements[extract->element_count++] = node;
+        exhibit_collect(extract, name, attributes);
     }
     if (kind & EXHIBIT_KIND_HIDDEN) {
-        return 0;
+        state->skip_depth = 1;
+        return;
     }
     if (kind & EXHIBIT_KIND_BLOCK) {
         extract->pending_break = 1;
     }
-    return 1;
 }
 
-static void exhibit_walk_end(exhibit_walk_state *state, xmlNodePtr node) {
-    if (node->name == NULL) {
+static void exhibit_sax_end_element(void *context, const xmlChar *name) {
+    exhibit_parse_state *state = exhibit_state_of(context);
+    if (state->halted) {
         return;
     }
-    unsigned kind = exhibit_kind(state, node->name);
+    if (state->depth > 0) {
+        state->depth -= 1;
+    }
+    if (state->skip_depth > 0) {
+        // The skipped element's own end is not an event of the walk.
+        state->skip_depth -= 1;
+        return;
+    }
+    if (name == NULL) {
+        return;
+    }
+    unsigned kind = exhibit_kind(state, name);
     if (kind & EXHIBIT_KIND_HEAD) {
         state->head_depth -= 1;
     } else if (kind & EXHIBIT_KIND_TITLE) {
@@ -489,85 +585,86 @@ static void exhibit_walk_end(exhibit_walk_state *state, xmlNodePtr node) {
     }
 }
 
-static void exhibit_walk_text(exhibit_walk_state *state, xmlNodePtr node) {
+static void exhibit_sax_characters(void *context, const xmlChar *characters, int length) {
+    exhibit_parse_state *state = exhibit_state_of(context);
     struct exhibit_html_extract *extract = state->extract;
-    const unsigned char *content = node->content;
-    if (content == NULL) {
+    if (state->halted || state->skip_depth > 0 || characters == NULL || length <= 0 || extract->failed) {
         return;
     }
     if (state->title_open) {
-        exhibit_buffer_append(extract, &extract->title, content, strlen((const char *)content));
+        exhibit_buffer_append(extract, &extract->title, characters, (size_t)length);
     } else if (state->json_ld_open) {
         exhibit_buffer *block = &extract->json_ld[extract->json_ld_count - 1];
         if (block->length < state->json_ld_limit) {
-            exhibit_buffer_append(extract, block, content, strlen((const char *)content));
+            exhibit_buffer_append(extract, block, characters, (size_t)length);
         }
     } else if (state->head_depth == 0 && extract->text_scalars < state->text_limit) {
-        exhibit_append_visible(extract, content, state->text_limit);
+        exhibit_append_visible(extract, characters, (size_t)length, state->text_limit);
     }
 }
 
-// Walks one top-level node's subtree through parent links: no recursion and no
-// stack, so hostile pages nested a million deep cost nothing extra.
-static void exhibit_walk_subtree(exhibit_walk_state *state, xmlNodePtr top) {
-    xmlNodePtr node = top;
-    while (node != NULL && !state->extract->failed) {
-        int entered = 0;
-        if (node->type == XML_ELEMENT_NODE) {
-            entered = exhibit_walk_start(state, node);
-        } else if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
-            exhibit_walk_text(state, node);
-        }
-        if (entered && node->children != NULL) {
-            node = node->children;
-            continue;
-        }
-        if (entered) {
-            exhibit_walk_end(state, node);
-        }
-        // Next: a sibling, or the end of each ancestor until one has a sibling.
-        while (node != NULL) {
-            if (node == top) {
-                node = NULL;
-                break;
-            }
-            if (node->next != NULL) {
-                node = node->next;
-                break;
-            }
-            node = node->parent;
-            if (node != NULL) {
-                exhibit_walk_end(state, node);
-            }
-        }
-    }
-}
-
-exhibit_html_extract_ref exhibit_html_extract(exhibit_html_document_ref document,
-                                              size_t text_limit, size_t json_ld_limit) {
-    struct exhibit_html_extract *extract = calloc(1, sizeof *extract);
-    if (extract == NULL) {
+exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, const char *encoding,
+                                              size_t text_limit, size_t json_ld_limit,
+                                              exhibit_html_analysis_status *status) {
+    exhibit_html_initialize();
+    xmlSetGenericErrorFunc(NULL, exhibit_html_silent);
+    *status = EXHIBIT_HTML_ANALYSIS_NO_DOCUMENT;
+    if (length > (size_t)0x7fffffff) {
         return NULL;
     }
+    struct exhibit_html_extract *extract = calloc(1, sizeof *extract);
     // Large (the name cache): on the heap, not the caller's stack.
-    exhibit_walk_state *state = calloc(1, sizeof *state);
-    if (state == NULL) {
+    exhibit_parse_state *state = calloc(1, sizeof *state);
+    htmlParserCtxtPtr context = htmlNewParserCtxt();
+    if (extract == NULL || state == NULL || context == NULL || context->sax == NULL) {
         free(extract);
+        free(state);
+        if (context != NULL) {
+            htmlFreeParserCtxt(context);
+        }
+        *status = EXHIBIT_HTML_ANALYSIS_OUT_OF_MEMORY;
         return NULL;
     }
     state->extract = extract;
     state->text_limit = text_limit;
     state->json_ld_limit = json_ld_limit;
-    xmlNodePtr root = document == NULL ? NULL : xmlDocGetRootElement((xmlDocPtr)document);
-    // The root element and what follows it at the top level, as the Swift walk did.
-    for (xmlNodePtr top = root; top != NULL && !extract->failed; top = top->next) {
-        exhibit_walk_subtree(state, top);
+    context->_private = state;
+    // The same parser as exhibit_html_parse, with the events read here instead
+    // of building a tree: the tree builder's handlers are replaced, so no node is
+    // allocated and nothing needs freeing node by node afterwards.
+    xmlSAXHandler *sax = context->sax;
+    unsigned int initialized = sax->initialized;
+    memset(sax, 0, sizeof *sax);
+    sax->initialized = initialized;
+    sax->startDocument = exhibit_sax_start_document;
+    sax->startElement = exhibit_sax_start_element;
+    sax->endElement = exhibit_sax_end_element;
+    sax->characters = exhibit_sax_characters;
+    // The tree builder keeps blanks as text (no HTML_PARSE_NOBLANKS) and holds
+    // script and style content as CDATA: both are text to the walk.
+    sax->ignorableWhitespace = exhibit_sax_characters;
+    sax->cdataBlock = exhibit_sax_characters;
+    int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                  HTML_PARSE_COMPACT;
+    htmlDocPtr document = htmlCtxtReadMemory(context, bytes, (int)length, NULL, encoding, options);
+    if (document != NULL) {
+        xmlFreeDoc(document);
     }
+    int started = state->document_started;
+    int failed = extract->failed;
+    context->_private = NULL;
+    htmlFreeParserCtxt(context);
     free(state);
-    if (extract->failed) {
+    if (failed) {
+        exhibit_html_extract_free(extract);
+        *status = EXHIBIT_HTML_ANALYSIS_OUT_OF_MEMORY;
+        return NULL;
+    }
+    if (!started) {
         exhibit_html_extract_free(extract);
         return NULL;
     }
+    *status = EXHIBIT_HTML_ANALYSIS_OK;
     return extract;
 }
 
@@ -582,12 +679,14 @@ void exhibit_html_extract_free(exhibit_html_extract_ref extract) {
     }
     free(extract->json_ld);
     free(extract->elements);
+    free(extract->attributes);
+    free(extract->strings.bytes);
     free(extract);
 }
 
 const unsigned char *exhibit_html_extract_text(exhibit_html_extract_ref extract, size_t *length) {
     *length = extract->text.length;
-    return extract->text.bytes;
+    return extract->text.bytes != NULL ? extract->text.bytes : (const unsigned char *)"";
 }
 
 const unsigned char *exhibit_html_extract_title(exhibit_html_extract_ref extract, size_t *length) {
@@ -617,6 +716,25 @@ size_t exhibit_html_extract_element_count(exhibit_html_extract_ref extract) {
     return extract->element_count;
 }
 
-exhibit_html_node_ref exhibit_html_extract_element(exhibit_html_extract_ref extract, size_t index) {
-    return index < extract->element_count ? (exhibit_html_node_ref)extract->elements[index] : NULL;
+const char *exhibit_html_extract_element_name(exhibit_html_extract_ref extract, size_t index) {
+    if (index >= extract->element_count) {
+        return "";
+    }
+    return (const char *)extract->strings.bytes + extract->elements[index].name;
+}
+
+const char *exhibit_html_extract_element_attribute(exhibit_html_extract_ref extract, size_t index,
+                                                   const char *name) {
+    if (index >= extract->element_count) {
+        return NULL;
+    }
+    const exhibit_element *element = &extract->elements[index];
+    const char *strings = (const char *)extract->strings.bytes;
+    for (size_t pair = 0; pair < element->attribute_count; pair++) {
+        size_t at = element->first_attribute + 2 * pair;
+        if (strcmp(strings + extract->attributes[at], name) == 0) {
+            return strings + extract->attributes[at + 1];
+        }
+    }
+    return NULL;
 }

@@ -38,6 +38,8 @@ public struct AnalyzedPage: Sendable, Equatable {
     /// selectors), so one hostile page cannot take the machine's memory.
     public static let textLimit = 8 << 20
     static let jsonLDLimit = 1 << 20
+    /// Visible text from this size up is scanned on a second thread.
+    static let parallelTextBytes = 256 << 10
 
     /// Analyses `html`, served from `url` with the given Content-Type header.
     /// Never fails: bytes libxml2 can build no tree from (an empty body, binary
@@ -47,12 +49,8 @@ public struct AnalyzedPage: Sendable, Equatable {
         charset = CharsetDecision(bytes: html, contentType: contentType)
         let body = charset.bomLength > 0 ? Array(html.dropFirst(charset.bomLength)) : html
         // An encoding label iconv does not know: let libxml2 guess.
-        let document = (try? HTMLDocument(bytes: body, baseURL: url, encoding: charset.decodingLabel))
-            ?? (try? HTMLDocument(bytes: body, baseURL: url, encoding: nil))
         var collector = Collector()
-        let walk = document?.analysisWalk(textLimit: Self.textLimit, jsonLDLimit: Self.jsonLDLimit) { name, attribute in
-            collector.start(name, attribute)
-        } ?? AnalysisWalk(text: "", title: nil, jsonLD: [])
+        let walk = Self.walk(body, encoding: charset.decodingLabel, into: &collector)
 
         let base = collector.baseHref.flatMap { Self.absolute($0, against: url, keepFragment: true) } ?? url
         title = walk.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }
@@ -61,23 +59,48 @@ public struct AnalyzedPage: Sendable, Equatable {
         publishedTime = collector.published(jsonLD: walk.jsonLD)
         openGraph = collector.openGraph
         twitter = collector.twitter
-        // Each link is resolved once, for the link list and for its selectors.
-        let resolvedLinks = collector.links.map { href -> (href: String, absolute: String?) in (href, Self.absolute(href, against: base)) }
-        links = Self.unique(resolvedLinks.compactMap(\.absolute))
         media = Self.unique(collector.media.compactMap { Self.absolute($0, against: base) })
         hasPasswordField = collector.password
         text = walk.text
 
+        // The text and the links are scanned side by side on a big page (two
+        // cores halve the time a custodian waits on one); a small page is not
+        // worth a thread.
         let scanner = SelectorScanner(pageURL: url)
-        var selectors = scanner.scan(text: walk.text.scalarArray)
-        for (href, absolute) in resolvedLinks {
-            let trimmed = href.trimmingWhitespace()
-            let reference = trimmed.hasPrefixIgnoringASCIICase("mailto:") || trimmed.hasPrefixIgnoringASCIICase("tel:") ? href : absolute
-            if let reference { selectors += scanner.scan(link: reference) }
+        let hrefs = collector.links
+        let visible = walk.text
+        let width = visible.utf8.count >= Self.parallelTextBytes ? 2 : 1
+        let parts = Parallel.map([0, 1], width: width) { part -> (selectors: [Selector], resolved: [String?]) in
+            if part == 0 { return (scanner.scan(text: visible), []) }
+            // Each link is resolved once, for the link list and for its selectors.
+            let resolved = hrefs.map { Self.absolute($0, against: base) }
+            var selectors: [Selector] = []
+            for (href, absolute) in zip(hrefs, resolved) {
+                let trimmed = href.trimmingWhitespace()
+                let reference = trimmed.hasPrefixIgnoringASCIICase("mailto:") || trimmed.hasPrefixIgnoringASCIICase("tel:") ? href : absolute
+                if let reference { selectors += scanner.scan(link: reference) }
+            }
+            return (selectors, resolved)
         }
+        links = Self.unique(parts[1].resolved.compactMap { $0 })
+        var selectors = parts[0].selectors + parts[1].selectors
         selectors += scanner.scan(pageURL: url)
-        var seen = Set<Selector>()
-        self.selectors = selectors.filter { seen.insert($0).inserted }
+        self.selectors = Self.unique(selectors)
+    }
+
+    /// Parses `body` once and collects what the analysis reads.
+    private static func walk(_ body: [UInt8], encoding: String, into collector: inout Collector) -> AnalysisWalk {
+        // An encoding label iconv does not know: let libxml2 guess.
+        for label in [encoding, nil] {
+            var elements = Collector()
+            if let walk = HTMLDocument.analysisWalk(
+                bytes: body, encoding: label, textLimit: textLimit, jsonLDLimit: jsonLDLimit,
+                element: { name, attribute in elements.start(name, attribute) }) {
+                collector = elements
+                return walk
+            }
+        }
+        return AnalysisWalk(text: "", title: nil, jsonLD: [])
     }
 
     /// Counts and digests of the analysis for the capture's ledger subject: the
@@ -112,8 +135,30 @@ public struct AnalyzedPage: Sendable, Equatable {
         guard !trimmed.isEmpty, let resolved = HTMLDocument.resolve(trimmed, against: base) else { return nil }
         guard resolved.hasPrefixIgnoringASCIICase("http://") || resolved.hasPrefixIgnoringASCIICase("https://") else { return nil }
         if keepFragment { return resolved }
-        if let hash = resolved.firstIndex(of: "#") { return String(resolved[..<hash]) }
+        if let hash = resolved.utf8.firstIndex(of: UInt8(ascii: "#")) { return String(resolved[..<hash]) }
         return resolved
+    }
+
+    /// `selectors` without repeats, in order. Selectors found in text differ by
+    /// kind and offset, so only those from links and the page's URL need hashing
+    /// whole; should two text selectors ever share both, every one is.
+    static func unique(_ selectors: [Selector]) -> [Selector] {
+        var positions = Set<Int>(minimumCapacity: selectors.count)
+        var others = Set<Selector>()
+        var result: [Selector] = []
+        result.reserveCapacity(selectors.count)
+        for selector in selectors {
+            if selector.source == .text, let offset = selector.offset {
+                guard positions.insert(offset &* 16 &+ selector.kind.rank).inserted else {
+                    var seen = Set<Selector>()
+                    return selectors.filter { seen.insert($0).inserted }
+                }
+                result.append(selector)
+            } else if others.insert(selector).inserted {
+                result.append(selector)
+            }
+        }
+        return result
     }
 
     static func unique(_ values: [String]) -> [String] {

@@ -59,77 +59,31 @@ public final class HTMLDocument {
         return result.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
     }
 
-    /// What a visitor of `walk(_:)` wants done with an element's subtree.
-    public enum Descent: Sendable { case enter, skip }
-
-    /// One event of a document-order walk.
-    public enum WalkEvent {
-        /// An element starts; the visitor answers whether to walk its subtree.
-        case start(name: String, attribute: (String) -> String?)
-        /// An entered element ends.
-        case end(name: String)
-        /// A text or CDATA node.
-        case text(String)
-    }
-
-    /// Walks the tree in document order with start and end events, so callers can
-    /// keep context (inside `<script>`, block boundaries) and skip subtrees.
-    /// Iterative, like the other walkers: hostile pages nest thousands deep.
-    /// `wantsText` is asked before each text node is copied out of libxml2, so a
-    /// visitor that has all the text it keeps does not pay for the rest.
-    public func walk(wantsText: () -> Bool = { true }, _ visit: (WalkEvent) -> Descent) {
-        // The stack holds, per open element, its end marker and then the next node
-        // to visit; siblings are reached through next_sibling as they come, so an
-        // element with a million children costs no million-entry array.
-        enum Step { case node(exhibit_html_node_ref), end(String) }
-        var stack: [Step] = []
-        if let root = exhibit_html_document_root(document) { stack.append(.node(root)) }
-        while let step = stack.popLast() {
-            switch step {
-            case .end(let name):
-                _ = visit(.end(name: name))
-            case .node(let node):
-                // After this node and its subtree comes its next sibling.
-                if let sibling = exhibit_html_node_next_sibling(node) { stack.append(.node(sibling)) }
-                switch exhibit_html_node_kind_of(node) {
-                case EXHIBIT_HTML_NODE_ELEMENT:
-                    let name = exhibit_html_node_name(node).map { String(cString: $0) } ?? ""
-                    let descent = visit(.start(name: name) { attribute in
-                        guard let value = exhibit_html_node_attribute(node, attribute) else { return nil }
-                        defer { exhibit_html_string_free(value) }
-                        return String(cString: value)
-                    })
-                    guard descent == .enter else { continue }
-                    stack.append(.end(name))
-                    if let child = exhibit_html_node_first_child(node) { stack.append(.node(child)) }
-                case EXHIBIT_HTML_NODE_TEXT, EXHIBIT_HTML_NODE_CDATA:
-                    if wantsText(), let text = exhibit_html_node_text(node) {
-                        _ = visit(.text(String(cString: text)))
-                    }
-                default:
-                    break
-                }
+    /// What page analysis reads from a page, collected in C from one parse that
+    /// builds no tree (exhibit_html_analyze; its header states the rules).
+    /// `element` is called, in document order, for each element whose attributes
+    /// analysis reads (meta, link, base, a, area, img, source, video, audio,
+    /// input, time) outside the skipped subtrees. Nil when libxml2 started no
+    /// document from the bytes with this encoding, or memory ran out.
+    static func analysisWalk(
+        bytes: [UInt8], encoding: String?, textLimit: Int, jsonLDLimit: Int,
+        element visit: (_ name: String, _ attribute: (String) -> String?) -> Void
+    ) -> AnalysisWalk? {
+        // libxml2 wants a non-NULL pointer even for zero bytes.
+        let input = bytes.isEmpty ? [0] : bytes
+        var status = EXHIBIT_HTML_ANALYSIS_OK
+        let parsed: exhibit_html_extract_ref? = input.withUnsafeBufferPointer { buffer in
+            let pointer = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            return withOptionalCString(encoding) { charset in
+                exhibit_html_analyze(pointer, bytes.count, charset, textLimit, jsonLDLimit, &status)
             }
         }
-    }
-
-    /// What page analysis reads from a document, collected in one walk done in C
-    /// (exhibit_html_extract; its header states the rules). `element` is called,
-    /// in document order, for each element whose attributes analysis reads
-    /// (meta, link, base, a, area, img, source, video, audio, input, time) outside
-    /// the skipped subtrees. Nil only when memory ran out.
-    func analysisWalk(
-        textLimit: Int, jsonLDLimit: Int, element visit: (_ name: String, _ attribute: (String) -> String?) -> Void
-    ) -> AnalysisWalk? {
-        guard let extract = exhibit_html_extract(document, textLimit, jsonLDLimit) else { return nil }
+        guard let extract = parsed else { return nil }
         defer { exhibit_html_extract_free(extract) }
         for index in 0..<exhibit_html_extract_element_count(extract) {
-            guard let node = exhibit_html_extract_element(extract, index) else { continue }
-            let name = exhibit_html_node_name(node).map { String(cString: $0) } ?? ""
+            let name = String(cString: exhibit_html_extract_element_name(extract, index))
             visit(name) { attribute in
-                guard let value = exhibit_html_node_attribute(node, attribute) else { return nil }
-                defer { exhibit_html_string_free(value) }
-                return String(cString: value)
+                exhibit_html_extract_element_attribute(extract, index, attribute).map { String(cString: $0) }
             }
         }
         func string(_ bytes: UnsafePointer<UInt8>?, _ length: Int) -> String? {

@@ -37,3 +37,20 @@ public struct Selector: Sendable, Hashable, Codable {
         self.offset = offset
     }
 }
+
+extension Selector.Kind {
+    /// The kind's place in the order of the names (`bitcoin` < `email` < …),
+    /// which sorts selectors found at one offset.
+    var rank: Int {
+        switch self {
+        case .bitcoin: 0
+        case .email: 1
+        case .ethereum: 2
+        case .handle: 3
+        case .ipv4: 4
+        case .ipv6: 5
+        case .phone: 6
+        case .social: 7
+        }
+    }
+}

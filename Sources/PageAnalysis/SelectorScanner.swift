@@ -20,17 +20,27 @@ public struct SelectorScanner: Sendable {
     public static let occurrenceLimit = 10_000
 
     public func scan(text scalars: [Unicode.Scalar]) -> [Selector] {
+        scan(scalars)
+    }
+
+    /// Selectors in visible text. All-ASCII text (most pages' text) is read as
+    /// its bytes, where byte and scalar indexes agree; other text is copied
+    /// into an array of scalars first.
+    public func scan(text: String) -> [Selector] {
+        var utf8 = text
+        let ascii = utf8.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } ? scan(ASCIIText(bytes: bytes)) : nil }
+        return ascii ?? scan(text.scalarArray)
+    }
+
+    private func scan<Text: ScalarText>(_ scalars: Text) -> [Selector] {
         var found: [Selector] = []
         scanTokens(scalars, into: &found)
         var phones: [Selector] = []
         scanPhones(scalars, into: &phones)
         found += phones
         // By offset, then by the kind's name (compared as ranks, not strings).
-        return found.sorted { ($0.offset ?? 0, Self.kindRank[$0.kind]!) < ($1.offset ?? 0, Self.kindRank[$1.kind]!) }
+        return found.sorted { ($0.offset ?? 0, $0.kind.rank) < ($1.offset ?? 0, $1.kind.rank) }
     }
-
-    private static let kindRank: [Selector.Kind: Int] = Dictionary(
-        uniqueKeysWithValues: Selector.Kind.allCases.sorted { $0.rawValue < $1.rawValue }.enumerated().map { ($1, $0) })
 
     /// Selectors in a link's `href`: `mailto:`, `tel:` or a profile URL.
     public func scan(link href: String) -> [Selector] {
@@ -79,7 +89,7 @@ public struct SelectorScanner: Sendable {
         }
     }
 
-    private func scanTokens(_ scalars: [Unicode.Scalar], into found: inout [Selector]) {
+    private func scanTokens<Text: ScalarText>(_ scalars: Text, into found: inout [Selector]) {
         var index = 0
         let count = scalars.count
         while index < count, found.count < Self.occurrenceLimit {
@@ -94,11 +104,11 @@ public struct SelectorScanner: Sendable {
         }
     }
 
-    private func classify(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+    private func classify<Text: ScalarText>(_ s: Text, _ start: Int, _ end: Int, into found: inout [Selector]) {
         // Most tokens are plain words: nothing to find without a digit, an "@" or
         // a ":", or the length of a Bitcoin address. Skip them without building strings.
-        if end - start < 25, !s[start..<end].contains(where: { Self.isDigit($0) || $0 == "@" || $0 == ":" }) { return }
-        let token = Self.string(s, start, end)
+        if end - start < 25, !(start..<end).contains(where: { Self.isDigit(s[$0]) || s[$0] == "@" || s[$0] == ":" }) { return }
+        let token = s.string(start, end)
         let lower = token.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
             var url = token
@@ -118,7 +128,7 @@ public struct SelectorScanner: Sendable {
     }
 
     /// E-mail addresses and `@handle` mentions within one token.
-    private func scanAt(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+    private func scanAt<Text: ScalarText>(_ s: Text, _ start: Int, _ end: Int, into found: inout [Selector]) {
         var index = start
         while index < end {
             defer { index += 1 }
@@ -133,7 +143,7 @@ public struct SelectorScanner: Sendable {
                 while domainEnd > index + 1, s[domainEnd - 1] == "." || s[domainEnd - 1] == "-" { domainEnd -= 1 }
                 var local = localStart
                 while local < index, s[local] == "." { local += 1 }
-                let candidate = Self.string(s, local, domainEnd)
+                let candidate = s.string(local, domainEnd)
                 if let email = Self.validEmail(candidate) {
                     found.append(Selector(kind: .email, value: email, raw: candidate, source: .text, offset: local))
                     index = domainEnd - 1
@@ -146,7 +156,7 @@ public struct SelectorScanner: Sendable {
                 let length = nameEnd - index - 1
                 let next = nameEnd < end ? s[nameEnd] : nil
                 if (2...30).contains(length), next != "@" {
-                    let raw = Self.string(s, index, nameEnd)
+                    let raw = s.string(index, nameEnd)
                     found.append(Selector(kind: .handle, value: raw.lowercased(), raw: raw, source: .text, offset: index))
                 }
                 index = nameEnd - 1
@@ -155,14 +165,14 @@ public struct SelectorScanner: Sendable {
     }
 
     /// Alphanumeric runs (crypto addresses) and digit-and-dot runs (IPv4).
-    private func scanRuns(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
+    private func scanRuns<Text: ScalarText>(_ s: Text, _ start: Int, _ end: Int, into found: inout [Selector]) {
         var index = start
         while index < end {
             guard Self.isASCIIAlnum(s[index]) else { index += 1; continue }
             let runStart = index
             while index < end, Self.isASCIIAlnum(s[index]) { index += 1 }
             guard index - runStart >= 14 else { continue }
-            let run = Self.string(s, runStart, index)
+            let run = s.string(runStart, index)
             let lower = run.lowercased()
             if lower.count == 42, lower.hasPrefix("0x"), lower.dropFirst(2).allSatisfy(\.isHexDigit) {
                 found.append(Selector(kind: .ethereum, value: lower, raw: run, source: .text, offset: runStart))
@@ -181,14 +191,14 @@ public struct SelectorScanner: Sendable {
             var runEnd = index
             while runEnd > runStart, s[runEnd - 1] == "." { runEnd -= 1 }
             if index < end, Self.isASCIIAlnum(s[index]) { continue }
-            if let address = Self.ipv4(Self.string(s, runStart, runEnd)) {
-                found.append(Selector(kind: .ipv4, value: address, raw: Self.string(s, runStart, runEnd), source: .text, offset: runStart))
+            if let address = Self.ipv4(s.string(runStart, runEnd)) {
+                found.append(Selector(kind: .ipv4, value: address, raw: s.string(runStart, runEnd), source: .text, offset: runStart))
             }
         }
     }
 
-    private func scanIPv6(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into found: inout [Selector]) {
-        guard s[start..<end].contains(":") else { return }
+    private func scanIPv6<Text: ScalarText>(_ s: Text, _ start: Int, _ end: Int, into found: inout [Selector]) {
+        guard (start..<end).contains(where: { s[$0] == ":" }) else { return }
         var colons = 0
         var hex = false
         var candidateEnd = start
@@ -200,7 +210,7 @@ public struct SelectorScanner: Sendable {
         // Allow "[addr]:port", "addr/64" and "addr%eth0" around an address.
         if candidateEnd < end, s[candidateEnd] != "]", s[candidateEnd] != "/", s[candidateEnd] != "%" { return }
         guard colons >= 2, hex else { return }
-        var text = Self.string(s, start, candidateEnd)
+        var text = s.string(start, candidateEnd)
         while text.hasSuffix(".") { text.removeLast() }
         if let canonical = Self.ipv6(text) {
             found.append(Selector(kind: .ipv6, value: canonical, raw: text, source: .text, offset: start))
@@ -215,7 +225,7 @@ public struct SelectorScanner: Sendable {
         var plus = false
     }
 
-    private func scanPhones(_ s: [Unicode.Scalar], into found: inout [Selector]) {
+    private func scanPhones<Text: ScalarText>(_ s: Text, into found: inout [Selector]) {
         var index = 0
         let count = s.count
         while index < count, found.count < Self.occurrenceLimit {
@@ -228,7 +238,7 @@ public struct SelectorScanner: Sendable {
                 let end = span.groups[endGroup].end
                 let after = end < count ? s[end] : nil
                 if after == nil || !Self.isASCIIAlnum(after!) {
-                    let raw = Self.string(s, index, end)
+                    let raw = s.string(index, end)
                     found.append(Selector(kind: .phone, value: value, raw: raw, source: .text, offset: index))
                     index = end
                     continue
@@ -239,7 +249,7 @@ public struct SelectorScanner: Sendable {
     }
 
     /// Digit groups separated by at most three of ` -.()`, starting at `start`.
-    private static func phoneSpan(_ s: [Unicode.Scalar], from start: Int) -> PhoneSpan {
+    private static func phoneSpan<Text: ScalarText>(_ s: Text, from start: Int) -> PhoneSpan {
         var span = PhoneSpan(start: start)
         var index = start
         if s[index] == "+" { span.plus = true; index += 1 }
@@ -249,7 +259,7 @@ public struct SelectorScanner: Sendable {
             if isDigit(scalar) {
                 let groupStart = index
                 while index < s.count, isDigit(s[index]) { index += 1 }
-                span.groups.append((string(s, groupStart, index), groupStart, index))
+                span.groups.append((s.string(groupStart, index), groupStart, index))
                 separators = 0
             } else if scalar == " " || scalar == "-" || scalar == "." || scalar == "(" || scalar == ")" || scalar == "\u{00A0}" {
                 separators += 1
@@ -265,7 +275,7 @@ public struct SelectorScanner: Sendable {
 
     /// The E.164 value of the longest reading of the span that is a phone number,
     /// and the index of its last group.
-    private func phone(from span: PhoneSpan, scalars s: [Unicode.Scalar]) -> (String, Int)? {
+    private func phone<Text: ScalarText>(from span: PhoneSpan, scalars s: Text) -> (String, Int)? {
         let groups = span.groups
         // International: "+44 20 …" or "0044 20 …".
         if span.plus || groups[0].digits.hasPrefix("00") {
@@ -288,10 +298,10 @@ public struct SelectorScanner: Sendable {
         if lengths.count >= first + 3, Array(lengths[first..<(first + 3)]) == [3, 3, 4] {
             let area = groups[first].digits
             let exchange = groups[first + 1].digits
-            let separator1 = Self.string(s, groups[first].end, groups[first + 1].start)
-            let separator2 = Self.string(s, groups[first + 1].end, groups[first + 2].start)
-            let opener = first == 0 ? (groups[0].start > span.start ? Self.string(s, span.start, groups[0].start) : "")
-                : Self.string(s, groups[0].end, groups[1].start)
+            let separator1 = s.string(groups[first].end, groups[first + 1].start)
+            let separator2 = s.string(groups[first + 1].end, groups[first + 2].start)
+            let opener = first == 0 ? (groups[0].start > span.start ? s.string(span.start, groups[0].start) : "")
+                : s.string(groups[0].end, groups[1].start)
             let parenthesised = opener.hasSuffix("(") && separator1.hasPrefix(")")
             let plain = !opener.contains("(") && !separator1.contains(")") && ["-", ".", " "].contains(separator1)
             if (parenthesised && [")", ") ", ")-"].contains(separator1)) || plain,
@@ -418,19 +428,6 @@ public struct SelectorScanner: Sendable {
 
     // MARK: Character classes
 
-    static func string(_ s: [Unicode.Scalar], _ start: Int, _ end: Int) -> String {
-        guard end > start else { return "" }
-        return String(unsafeUninitializedCapacity: (end - start) * 4) { buffer in
-            var count = 0
-            for index in start..<end {
-                UTF8.encode(s[index]) { byte in
-                    buffer[count] = byte
-                    count += 1
-                }
-            }
-            return count
-        }
-    }
 
     static func isDigit(_ s: Unicode.Scalar) -> Bool { s.value >= 0x30 && s.value <= 0x39 }
     static func isASCIIAlnum(_ s: Unicode.Scalar) -> Bool {
@@ -467,4 +464,40 @@ extension Unicode.Scalar {
 
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+/// Text the scanner reads by scalar index.
+protocol ScalarText {
+    var count: Int { get }
+    subscript(_ index: Int) -> Unicode.Scalar { get }
+    /// The scalars `start..<end` as a String.
+    func string(_ start: Int, _ end: Int) -> String
+}
+
+extension Array: ScalarText where Element == Unicode.Scalar {
+    func string(_ start: Int, _ end: Int) -> String {
+        guard end > start else { return "" }
+        return String(unsafeUninitializedCapacity: (end - start) * 4) { buffer in
+            var count = 0
+            for index in start..<end {
+                UTF8.encode(self[index]) { byte in
+                    buffer[count] = byte
+                    count += 1
+                }
+            }
+            return count
+        }
+    }
+}
+
+/// All-ASCII text read in place: one byte per scalar, so indexes are the same
+/// as in an array of scalars, without its four bytes per character.
+struct ASCIIText: ScalarText {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var count: Int { bytes.count }
+    subscript(_ index: Int) -> Unicode.Scalar { Unicode.Scalar(bytes[index]) }
+    func string(_ start: Int, _ end: Int) -> String {
+        guard end > start else { return "" }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
 }

@@ -53,8 +53,10 @@ char *exhibit_html_resolve_uri(const char *reference, const char *base);
 /// Frees a string returned by this shim (libxml2's xmlFree behind it).
 void exhibit_html_string_free(char *string);
 
-/// What one walk of a document collects for page analysis, in C because the
-/// per-node work (names, text, white space) dominated a Swift walk of big pages.
+/// What one parse of a page collects for page analysis. The parse is
+/// exhibit_html_parse's (same options and encoding handling) with libxml2's
+/// SAX events read directly instead of building a tree: the tree builder was
+/// most of the cost of a big page, and the analysis reads each node once.
 /// Rules (PageAnalysis's AnalyzedPage documents them for users):
 /// - visible text: text outside <head>, the first <title>, script, style,
 ///   noscript, template, svg, iframe, object and math; runs of white space
@@ -62,16 +64,26 @@ void exhibit_html_string_free(char *string);
 ///   line break; at most `text_limit` scalars (separators count);
 /// - title: the text of the first <title>; a later <title> is skipped whole;
 /// - JSON-LD: the text of each <script type="application/ld+json">, a block
-///   taking text nodes while it is shorter than `json_ld_limit` bytes;
+///   taking text while it is shorter than `json_ld_limit` bytes;
 /// - elements: meta, link, base, a, area, img, source, video, audio, input and
-///   time, in document order, outside the skipped subtrees above.
-/// Text is UTF-8 as libxml2 holds it. All pointers are valid until
-/// exhibit_html_extract_free; nodes while the document lives.
+///   time with their attributes, in document order, outside the skipped
+///   subtrees above.
+/// Text is UTF-8 as libxml2 decoded it. All pointers are valid until
+/// exhibit_html_extract_free.
 typedef struct exhibit_html_extract *exhibit_html_extract_ref;
 
-/// Walks `document` once. Returns NULL only when memory runs out.
-exhibit_html_extract_ref exhibit_html_extract(exhibit_html_document_ref document,
-                                              size_t text_limit, size_t json_ld_limit);
+typedef enum {
+    EXHIBIT_HTML_ANALYSIS_OK = 0,
+    /// libxml2 started no document (exhibit_html_parse would return NULL).
+    EXHIBIT_HTML_ANALYSIS_NO_DOCUMENT = 1,
+    EXHIBIT_HTML_ANALYSIS_OUT_OF_MEMORY = 2
+} exhibit_html_analysis_status;
+
+/// Parses `length` bytes. `encoding` may be NULL (the BOM and meta tag decide).
+/// Returns NULL, with the reason in `status`, when there is nothing to read.
+exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, const char *encoding,
+                                              size_t text_limit, size_t json_ld_limit,
+                                              exhibit_html_analysis_status *status);
 void exhibit_html_extract_free(exhibit_html_extract_ref extract);
 const unsigned char *exhibit_html_extract_text(exhibit_html_extract_ref extract, size_t *length);
 /// NULL when the document has no <title>.
@@ -80,6 +92,10 @@ size_t exhibit_html_extract_json_ld_count(exhibit_html_extract_ref extract);
 const unsigned char *exhibit_html_extract_json_ld(exhibit_html_extract_ref extract, size_t index,
                                                   size_t *length);
 size_t exhibit_html_extract_element_count(exhibit_html_extract_ref extract);
-exhibit_html_node_ref exhibit_html_extract_element(exhibit_html_extract_ref extract, size_t index);
+/// Lower-case element name.
+const char *exhibit_html_extract_element_name(exhibit_html_extract_ref extract, size_t index);
+/// The attribute's value ("" for an attribute written without one), or NULL.
+const char *exhibit_html_extract_element_attribute(exhibit_html_extract_ref extract, size_t index,
+                                                   const char *name);
 
 #endif
