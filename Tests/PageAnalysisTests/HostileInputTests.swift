@@ -43,6 +43,18 @@ struct HostileInputTests {
         _ = page.text
     }
 
+    /// The analysis reads libxml2's parse events without building a tree, but
+    /// stops where the tree builder stops (an element nested deeper than 256):
+    /// the text a capture recorded in its ledger is the text a rebuild finds.
+    @Test func analysisStopsAtTheParsersDepthLimitAsTheTreeDoes() throws {
+        func page(depth: Int) -> [UInt8] {
+            Array(("<p>start</p>" + String(repeating: "<div>", count: depth) + "deep"
+                + String(repeating: "</div>", count: depth) + "<p>after</p>").utf8)
+        }
+        #expect(try analyse(page(depth: 200)).0.text == "start\ndeep\nafter")
+        #expect(try analyse(page(depth: 300)).0.text == "start")
+    }
+
     @Test func billionLaughsEntitiesAreNotExpanded() throws {
         var html = "<!DOCTYPE html [\n<!ENTITY lol \"lol\">\n"
         html += "<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
