@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import GRDB
 import LawfulFetch
-public import PageAnalysis
+import PageAnalysis
 
 /// The workspace index (`index.sqlite`, SQLite in WAL mode through GRDB): cases,
 /// artifacts, selectors and the full text of captured pages, for the reading
@@ -105,19 +105,11 @@ public final class WorkspaceIndex: Sendable {
 
     /// Indexes the ledger entries of one case that are not indexed yet; starts
     /// the case again when its ledger no longer continues what was indexed.
-    /// `analysed` holds pages already analysed (by the capture that recorded them),
-    /// by response record id; the others are analysed again from their WARC record.
-    /// `through` stops at that seq (the end of a capture's sealed batch, while the
-    /// capture goes on appending).
-    public func refresh(caseID: String, store: CaseStore, analysed: [String: AnalyzedPage] = [:], through limit: Int? = nil) throws(ExhibitError) {
+    /// HTML pages are analysed again from their WARC record.
+    public func refresh(caseID: String, store: CaseStore) throws(ExhibitError) {
         let ledger = store.ledger(of: caseID)
         let bytes = try ledger.readLocked()
-        var lines = Ledger.lines(of: bytes).filter(\.terminated)
-        var indexedSize = bytes.count
-        if let limit, limit >= 0, limit < lines.count {
-            lines = Array(lines.prefix(limit))
-            indexedSize = (lines.last?.bytes.endIndex).map { $0 + 1 } ?? 0
-        }
+        let lines = Ledger.lines(of: bytes).filter(\.terminated)
         let state = try store.currentState(of: caseID)
         let directory = store.directory(of: caseID)
         try write { db in
@@ -126,7 +118,7 @@ public final class WorkspaceIndex: Sendable {
                 let seq: Int = row["last_seq"]
                 let hash: String = row["last_hash"]
                 let size: Int = row["ledger_size"]
-                if size == indexedSize, seq == lines.count {
+                if size == bytes.count, seq == lines.count {
                     try IndexSchema.updateCase(state, db)
                     return
                 }
@@ -145,12 +137,12 @@ public final class WorkspaceIndex: Sendable {
                     throw ExhibitError(.storage, "The ledger of \(caseID) is damaged (\(error)); run `exhibit verify \(caseID)`.")
                 }
                 lastHash = entry.hash
-                try Self.index(entry, caseDirectory: directory, analysed: analysed, db)
+                try Self.index(entry, caseDirectory: directory, db)
             }
             if lastHash.isEmpty, lastSeq > 0 {
                 lastHash = (try? LedgerEntry(line: Array(lines[lastSeq - 1].bytes)))?.hash ?? ""
             }
-            try IndexSchema.upsertCase(state, lastSeq: lines.count, lastHash: lastHash, ledgerSize: indexedSize, db)
+            try IndexSchema.upsertCase(state, lastSeq: lines.count, lastHash: lastHash, ledgerSize: bytes.count, db)
         }
     }
 
@@ -164,13 +156,12 @@ public final class WorkspaceIndex: Sendable {
 
     /// Adds what one ledger entry contributes: a `capture` entry is an artifact,
     /// and an HTML one is analysed again from its response record in the WARC.
-    private static func index(_ entry: LedgerEntry, caseDirectory: String, analysed: [String: AnalyzedPage], _ db: Database) throws {
+    private static func index(_ entry: LedgerEntry, caseDirectory: String, _ db: Database) throws {
         guard entry.action == "capture", let subject = entry.subject,
               let status = subject["status"]?.intValue else { return }
         let artifact = IndexedArtifact(entry: entry, subject: subject, status: Int(status))
         try IndexSchema.insert(artifact, caseID: entry.caseID, db)
-        let responseID = subject["records"]?.arrayValue?.last(where: { $0["type"]?.stringValue == "response" })?["id"]?.stringValue
-        guard let page = responseID.flatMap({ analysed[$0] }) ?? analyse(subject, caseDirectory: caseDirectory) else { return }
+        guard let page = analyse(subject, caseDirectory: caseDirectory) else { return }
         try IndexSchema.insert(page, artifact: artifact, caseID: entry.caseID, db)
     }
 

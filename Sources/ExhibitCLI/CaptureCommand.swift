@@ -83,10 +83,10 @@ struct CaptureCommand: ParsableCommand {
         let showProgress = !options.json && Console.isTerminal
         // Missing Chromium is found before anything is fetched.
         if screenshot { _ = try Renderer() }
-        let index = IndexFeed(caseID: caseID, session: session)
+        // The index is not updated here: it is a cache, and the next reading
+        // command catches up with what the ledger gained (decision 116).
         let report = try CaptureJob(session: session, caseID: caseID, options: capture)
-            .run(progress: showProgress ? { print($0) } : nil, sealed: index.sealed(_:lastSeq:))
-        index.finish()
+            .run(progress: showProgress ? { print($0) } : nil)
         var render: RenderReport?
         if screenshot && !report.warcFiles.isEmpty {
             render = try RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)).run()

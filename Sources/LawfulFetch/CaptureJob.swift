@@ -87,10 +87,8 @@ public struct CaptureJob: Sendable {
     }
 
     /// Runs the job on the calling thread (blocking: call it off the Swift
-    /// concurrency pool). `progress` receives a line per finished URL; `sealed`,
-    /// after each batch is committed, the analysis of its HTML pages by response
-    /// record id and the seq of the batch's last ledger entry (for the workspace index).
-    public func run(progress: ((String) -> Void)? = nil, sealed: (([String: AnalyzedPage], Int64) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
+    /// concurrency pool). `progress` receives a line per finished URL.
+    public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
         try session.authorize(.capture, caseID: caseID, command: "capture")
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
         try session.requireOpen(caseID, command: "capture")
@@ -133,7 +131,6 @@ public struct CaptureJob: Sendable {
         defer { withExtendedLifetime(lock) {} }
 
         var run = CaptureRun(job: self, signer: signer, caseDirectory: caseDirectory, template: template)
-        run.sealed = sealed
         var opening: [LedgerDraft] = []
         if !allowed.isEmpty {
             opening.append(LedgerDraft(action: "policy-override", subject: .object([
@@ -216,13 +213,7 @@ struct CaptureRun {
     var preparer: PagePreparer?
     /// Bounds the memory the waiting pages take.
     static let deferredLimit: Int64 = 64 << 20
-    /// The analysis of each HTML response in the batch being sealed, by response
-    /// record id: handed to `sealed` so the index need not parse the pages again.
-    var analysed: [String: AnalyzedPage] = [:]
     var progress: ((String) -> Void)?
-    var sealed: (([String: AnalyzedPage], Int64) -> Void)?
-    /// The seq of the last entry the last seal appended.
-    var lastSealedSeq: Int64 = 0
 
     /// A finished page whose records and analysis are prepared at the seal.
     struct Deferred: Sendable {
@@ -440,7 +431,6 @@ struct CaptureRun {
         if let page {
             if let title = page.title { subject["title"] = .string(title) }
             subject["analysis"] = page.ledgerSummary
-            if let response = records.last(where: { $0.type == "response" }) { analysed[response.id] = page }
         }
         if chain.role == .media, last.status == 200, last.bodyLength > 0 {
             blob = try storeBlob(last, subject: &subject)
@@ -696,7 +686,7 @@ struct CaptureRun {
         }
         drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
         if !drafts.isEmpty {
-            lastSealedSeq = try job.session.store.append(drafts, to: job.caseID, signer: signer).last?.seq ?? lastSealedSeq
+            _ = try job.session.store.append(drafts, to: job.caseID, signer: signer)
         }
         if let writer, writer.recordCount > 1 {
             try writer.commit()
@@ -708,10 +698,6 @@ struct CaptureRun {
         }
         pending = []
         writer = nil
-        if !analysed.isEmpty {
-            sealed?(analysed, lastSealedSeq)
-            analysed = [:]
-        }
     }
 
     static func relative(_ path: String, to directory: String) -> String {
