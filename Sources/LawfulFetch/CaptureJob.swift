@@ -211,6 +211,8 @@ struct CaptureRun {
     var deferredBytes: Int64 = 0
     /// Prepares the deferred pages while the transfers go on.
     var preparer: PagePreparer?
+    /// Compressors for the deferred pages' records, reused from page to page.
+    let compressors = GzipCompressorPool()
     /// Bounds the memory the waiting pages take.
     static let deferredLimit: Int64 = 64 << 20
     var progress: ((String) -> Void)?
@@ -346,7 +348,8 @@ struct CaptureRun {
             deferred.append(item)
             deferredBytes += chain.hops.reduce(0) { $0 + $1.bodyLength }
             if preparer == nil { preparer = PagePreparer() }
-            preparer?.submit { Self.prepare(item, warcinfoID: warcinfo) }
+            let compressors = self.compressors
+            preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors) }
             urlsInFile += 1
             try sealIfDue()
             return []
@@ -454,12 +457,12 @@ struct CaptureRun {
     }
 
     /// One deferred page's records, compressed, and its analysis (on any thread).
-    static func prepare(_ item: Deferred, warcinfoID: String) -> PagePreparer.Output {
+    static func prepare(_ item: Deferred, warcinfoID: String, compressors: GzipCompressorPool) -> PagePreparer.Output {
         Result { () throws(ExhibitError) -> ([CompressedRecord], AnalyzedPage?) in
             var members: [CompressedRecord] = []
             for hop in item.chain.hops {
                 for record in Self.records(for: hop, warcinfoID: warcinfoID) {
-                    members.append(try WARCWriter.compress(record))
+                    members.append(try WARCWriter.compress(record, with: compressors))
                 }
             }
             return (members, item.chain.hops.last.flatMap(Self.analyse))

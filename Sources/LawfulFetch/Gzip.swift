@@ -4,22 +4,32 @@ import Foundation
 
 /// Compresses one gzip member at a time (WARC 1.1 annex D: one member per
 /// record, so each record can be read on its own from its offset).
+///
+/// One compressor serves member after member (`begin(sink:)` resets it): zlib's
+/// deflate state is a few hundred KiB that it clears on creation, and creating
+/// one per record cost more than compressing a 20 KB page.
 final class GzipMemberCompressor {
     private var stream = z_stream()
     private var output = [UInt8](repeating: 0, count: 32 * 1024)
-    private let sink: ([UInt8]) throws(ExhibitError) -> Void
+    private var sink: ([UInt8]) throws(ExhibitError) -> Void = { _ in }
+    private var used = false
 
-    /// `sink` receives the compressed bytes in order. Level 1 by default: at level
-    /// 6 compression took a fifth of a capture's time for a few percent of disk
-    /// (docs/benchmarks.md); any reader inflates either.
-    init(level: Int32 = 1, sink: @escaping ([UInt8]) throws(ExhibitError) -> Void) {
-        self.sink = sink
+    /// Level 1 by default: at level 6 compression took a fifth of a capture's
+    /// time for a few percent of disk (docs/benchmarks.md); any reader inflates either.
+    init(level: Int32 = 1) {
         // Only fails on out-of-memory or a wrong zlib version, neither recoverable.
         precondition(exhibit_deflate_init_gzip(&stream, level) == Z_OK, "zlib deflateInit2 failed")
     }
 
     deinit {
         deflateEnd(&stream)
+    }
+
+    /// Starts a member; `sink` receives its compressed bytes in order.
+    func begin(sink: @escaping ([UInt8]) throws(ExhibitError) -> Void) {
+        if used { deflateReset(&stream) }
+        used = true
+        self.sink = sink
     }
 
     func compress(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
@@ -31,7 +41,7 @@ final class GzipMemberCompressor {
         try withBytes(bytes) { (buffer) throws(ExhibitError) in try compress(buffer) }
     }
 
-    /// Ends the member; the compressor cannot be used afterwards.
+    /// Ends the member; the next starts with `begin(sink:)`.
     func finish() throws(ExhibitError) {
         try run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
     }
@@ -56,6 +66,26 @@ final class GzipMemberCompressor {
                 return
             }
         }
+    }
+}
+
+/// Compressors kept for reuse by the threads that compress a capture's records.
+final class GzipCompressorPool: @unchecked Sendable {
+    // `idle` is read and written only while `lock` is held.
+    private let lock = NSLock()
+    private var idle: [GzipMemberCompressor] = []
+
+    /// Runs `body` with a compressor no other thread is using.
+    func withCompressor<T>(_ body: (GzipMemberCompressor) throws(ExhibitError) -> T) throws(ExhibitError) -> T {
+        lock.lock()
+        let compressor = idle.popLast() ?? GzipMemberCompressor()
+        lock.unlock()
+        defer {
+            lock.lock()
+            idle.append(compressor)
+            lock.unlock()
+        }
+        return try body(compressor)
     }
 }
 

@@ -89,6 +89,11 @@ struct CompressedRecord: Sendable {
     var record: WrittenRecord
 }
 
+/// The bytes of one gzip member as its compressor hands them over.
+private final class MemberBytes {
+    var bytes: [UInt8] = []
+}
+
 /// Writes a `.warc.gz` (WARC 1.1, one gzip member per record) under a temporary
 /// name; ``seal()`` flushes it and returns its digest, and ``commit()`` renames
 /// it to its final name once the ledger has recorded it (DESIGN §2).
@@ -97,6 +102,7 @@ public final class WARCWriter {
     public var temporaryPath: String { finalPath + ".tmp" }
     private let fd: Int32
     private let fileDigest = DigestStream([.sha256])
+    private let compressor = GzipMemberCompressor()
     /// Bytes written so far: the next record's offset.
     public private(set) var size: Int64 = 0
     public private(set) var recordCount = 0
@@ -123,7 +129,7 @@ public final class WARCWriter {
             blockDigest = Digest.sha256Hex(record.block.head)
         }
         let offset = size
-        let compressor = GzipMemberCompressor { (bytes) throws(ExhibitError) in try self.append(bytes) }
+        compressor.begin { [unowned self] (bytes) throws(ExhibitError) in try self.append(bytes) }
         try compressor.compress(Array(Self.header(of: record, blockDigest: blockDigest).utf8))
         try compressor.compress(record.block.head)
         if let spool = record.block.spoolPath {
@@ -141,15 +147,18 @@ public final class WARCWriter {
 
     /// A record with its block in memory, compressed as its own gzip member ahead of
     /// writing, so that many can be compressed at once on different threads.
-    static func compress(_ record: WARCRecord) throws(ExhibitError) -> CompressedRecord {
+    static func compress(_ record: WARCRecord, with compressors: GzipCompressorPool) throws(ExhibitError) -> CompressedRecord {
         precondition(record.block.spoolPath == nil, "only in-memory blocks are compressed ahead")
         let blockDigest = record.block.sha256 ?? Digest.sha256Hex(record.block.head)
-        var member: [UInt8] = []
-        let compressor = GzipMemberCompressor { (bytes) throws(ExhibitError) in member += bytes }
-        try compressor.compress(Array(Self.header(of: record, blockDigest: blockDigest).utf8))
-        try compressor.compress(record.block.head)
-        try compressor.compress(Array("\r\n\r\n".utf8))
-        try compressor.finish()
+        let collector = MemberBytes()
+        try compressors.withCompressor { (compressor) throws(ExhibitError) in
+            compressor.begin { bytes in collector.bytes += bytes }
+            try compressor.compress(Array(Self.header(of: record, blockDigest: blockDigest).utf8))
+            try compressor.compress(record.block.head)
+            try compressor.compress(Array("\r\n\r\n".utf8))
+            try compressor.finish()
+        }
+        let member = collector.bytes
         return CompressedRecord(member: member, record: WrittenRecord(
             id: record.recordID, type: record.type, targetURI: record.targetURI, offset: 0,
             length: Int64(member.count), blockDigest: "sha256:" + blockDigest, payloadSHA256: record.payloadSHA256))

@@ -109,7 +109,7 @@ public struct AnalyzedPage: Sendable, Equatable {
     public var ledgerSummary: JSONValue {
         var summary: [String: JSONValue] = [
             "charset": charset.declared.map { .string($0) } ?? .null,
-            "text_length": .integer(Int64(text.unicodeScalars.count)),
+            "text_length": .integer(Int64(text.scalarCount)),
             "text_sha256": .string(Digest.sha256Hex(text)),
             "links": .integer(Int64(links.count)),
             "media": .integer(Int64(media.count)),

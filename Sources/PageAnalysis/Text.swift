@@ -20,6 +20,13 @@ private func isASCIISpace(_ byte: UInt8) -> Bool {
 }
 
 extension String {
+    /// `unicodeScalars.count`, counted over the UTF-8 bytes: every scalar has one
+    /// byte that is not a continuation byte (the scalar view walks them one by one).
+    var scalarCount: Int {
+        var text = self
+        return text.withUTF8 { bytes in bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) } }
+    }
+
     /// The text's scalars in an array, in one pass: `Array(unicodeScalars)`
     /// counts them first, which on a page of megabytes costs as much again.
     var scalarArray: [Unicode.Scalar] {
