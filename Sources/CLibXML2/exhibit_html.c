@@ -278,6 +278,28 @@ static void exhibit_append_visible(struct exhibit_html_extract *extract, const u
     size_t index = 0;
     while (index < length && scalars < text_limit) {
         unsigned char byte = bytes[index];
+        // Most text is runs of printable ASCII between single spaces: copy a
+        // whole run at once.
+        if (byte > 0x20 && byte < 0x80) {
+            if (started && (pending_break || pending_space)) {
+                *out++ = pending_break ? '\n' : ' ';
+                scalars += 1;
+            }
+            pending_break = 0;
+            pending_space = 0;
+            started = 1;
+            size_t room = text_limit - scalars;
+            size_t end = length - index < room ? length : index + room;
+            size_t run = index + 1;
+            while (run < end && bytes[run] > 0x20 && bytes[run] < 0x80) {
+                run++;
+            }
+            memcpy(out, bytes + index, run - index);
+            out += run - index;
+            scalars += run - index;
+            index = run;
+            continue;
+        }
         unsigned int scalar = byte;
         size_t step = byte < 0x80 ? 1 : exhibit_utf8_next(bytes + index, length - index, &scalar);
         // NUL never reached the Swift walk (C strings); count it as white space.
@@ -737,4 +759,47 @@ const char *exhibit_html_extract_element_attribute(exhibit_html_extract_ref extr
         }
     }
     return NULL;
+}
+
+// MARK: Scanning ASCII text
+
+// 1: ASCII white space; 2: a digit, '@' or ':' (what a selector holds);
+// 4: what a phone number starts with ('+', '(' or a digit).
+static const unsigned char exhibit_text_class[256] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+    ['0'] = 6, ['1'] = 6, ['2'] = 6, ['3'] = 6, ['4'] = 6, ['5'] = 6, ['6'] = 6, ['7'] = 6, ['8'] = 6, ['9'] = 6,
+    ['@'] = 2, [':'] = 2, ['+'] = 4, ['('] = 4,
+};
+
+int exhibit_text_next_token(const unsigned char *bytes, size_t length, size_t from, size_t long_token,
+                            size_t *start, size_t *end, int *marked) {
+    size_t index = from;
+    for (;;) {
+        while (index < length && (exhibit_text_class[bytes[index]] & 1)) {
+            index++;
+        }
+        if (index >= length) {
+            return 0;
+        }
+        size_t first = index;
+        unsigned char seen = 0;
+        while (index < length && !(exhibit_text_class[bytes[index]] & 1)) {
+            seen |= exhibit_text_class[bytes[index]];
+            index++;
+        }
+        if ((seen & 2) || index - first >= long_token) {
+            *start = first;
+            *end = index;
+            *marked = (seen & 2) != 0;
+            return 1;
+        }
+    }
+}
+
+size_t exhibit_text_next_phone_start(const unsigned char *bytes, size_t length, size_t from) {
+    size_t index = from;
+    while (index < length && !(exhibit_text_class[bytes[index]] & 4)) {
+        index++;
+    }
+    return index;
 }

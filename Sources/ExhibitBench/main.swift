@@ -9,7 +9,7 @@ import PageAnalysis
 //   exhibit-bench digest [--all] FILE   the digests Exhibit computes over a file
 //                                       (SHA-256; --all: SHA-256, SHA-512, SHA-1 and
 //                                       MD5 in one pass), printed as `ALGO  HEX`
-//   exhibit-bench analyze FILE          Exhibit's full page analysis of one HTML file
+//   exhibit-bench analyze FILE...       Exhibit's full page analysis of each HTML file
 //                                       (charset, parse, metadata, links, media, text,
 //                                       selectors), printed as a one-line summary
 //   exhibit-bench analyze --detail FILE   the same analysis printed in full (the
@@ -22,7 +22,7 @@ func fail(_ message: String, status: Int32 = 2) -> Never {
     exit(status)
 }
 
-let usage = "Usage: exhibit-bench digest [--all] FILE | exhibit-bench analyze [--detail] FILE"
+let usage = "Usage: exhibit-bench digest [--all] FILE | exhibit-bench analyze [--detail] FILE..."
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else { fail(usage) }
 arguments.removeFirst()
@@ -44,21 +44,23 @@ case "digest":
 case "analyze":
     let detail = arguments.contains("--detail")
     arguments.removeAll { $0 == "--detail" }
-    guard arguments.count == 1, let path = arguments.first else { fail(usage) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        fail("Cannot read \(path).", status: 5)
+    guard !arguments.isEmpty else { fail(usage) }
+    for path in arguments {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            fail("Cannot read \(path).", status: 5)
+        }
+        let page = AnalyzedPage(html: [UInt8](data), url: "http://127.0.0.1/" + (path as NSString).lastPathComponent, contentType: "text/html")
+        if detail {
+            print((try? page.ledgerSummary.canonicalString()) ?? "-")
+            print("description=\(page.description ?? "-") published=\(page.publishedTime ?? "-") password=\(page.hasPasswordField)")
+            print("og=\(page.openGraph.sorted { $0.key < $1.key }) twitter=\(page.twitter.sorted { $0.key < $1.key })")
+            page.links.forEach { print("link \($0)") }
+            page.media.forEach { print("media \($0)") }
+            page.selectors.forEach { print("selector \($0.kind.rawValue) \($0.value) \($0.raw) \($0.source.rawValue) \($0.offset.map(String.init) ?? "-")") }
+            print("text \(page.text)")
+        }
+        print("title=\(page.title ?? "-") links=\(page.links.count) media=\(page.media.count) text_bytes=\(page.text.utf8.count) selectors=\(page.selectors.count)")
     }
-    let page = AnalyzedPage(html: [UInt8](data), url: "http://127.0.0.1/" + (path as NSString).lastPathComponent, contentType: "text/html")
-    if detail {
-        print((try? page.ledgerSummary.canonicalString()) ?? "-")
-        print("description=\(page.description ?? "-") published=\(page.publishedTime ?? "-") password=\(page.hasPasswordField)")
-        print("og=\(page.openGraph.sorted { $0.key < $1.key }) twitter=\(page.twitter.sorted { $0.key < $1.key })")
-        page.links.forEach { print("link \($0)") }
-        page.media.forEach { print("media \($0)") }
-        page.selectors.forEach { print("selector \($0.kind.rawValue) \($0.value) \($0.raw) \($0.source.rawValue) \($0.offset.map(String.init) ?? "-")") }
-        print("text \(page.text)")
-    }
-    print("title=\(page.title ?? "-") links=\(page.links.count) media=\(page.media.count) text=\(page.text.unicodeScalars.count) selectors=\(page.selectors.count)")
 default:
     fail(usage)
 }

@@ -1,4 +1,5 @@
 import Foundation
+internal import CLibXML2
 
 /// Finds selectors in a page's visible text, in its links and in its own URL.
 ///
@@ -91,23 +92,22 @@ public struct SelectorScanner: Sendable {
 
     private func scanTokens<Text: ScalarText>(_ scalars: Text, into found: inout [Selector]) {
         var index = 0
-        let count = scalars.count
-        while index < count, found.count < Self.occurrenceLimit {
-            while index < count, scalars[index].isSpace { index += 1 }
-            var start = index
-            while index < count, !scalars[index].isSpace { index += 1 }
-            var end = index
+        // Only tokens with a digit, "@" or ":" hold a selector, or those as long
+        // as a Bitcoin address; plain words are passed over without strings.
+        while found.count < Self.occurrenceLimit, let token = scalars.nextMarkedToken(from: index, long: 25) {
+            index = token.end
+            var start = token.start
+            var end = token.end
             while start < end, Self.isLeadingPunctuation(scalars[start]) { start += 1 }
             while end > start, Self.isTrailingPunctuation(scalars[end - 1]) { end -= 1 }
-            guard end > start else { continue }
+            // Trimmed punctuation is never a digit, "@" or ":", so `marked` holds
+            // for the trimmed token too.
+            guard end > start, token.marked || end - start >= 25 else { continue }
             classify(scalars, start, end, into: &found)
         }
     }
 
     private func classify<Text: ScalarText>(_ s: Text, _ start: Int, _ end: Int, into found: inout [Selector]) {
-        // Most tokens are plain words: nothing to find without a digit, an "@" or
-        // a ":", or the length of a Bitcoin address. Skip them without building strings.
-        if end - start < 25, !(start..<end).contains(where: { Self.isDigit(s[$0]) || s[$0] == "@" || s[$0] == ":" }) { return }
         let token = s.string(start, end)
         let lower = token.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
@@ -229,9 +229,8 @@ public struct SelectorScanner: Sendable {
         var index = 0
         let count = s.count
         while index < count, found.count < Self.occurrenceLimit {
-            let scalar = s[index]
-            guard scalar == "+" || scalar == "(" || Self.isDigit(scalar),
-                  index == 0 || Self.isPhoneBoundary(s[index - 1]) else { index += 1; continue }
+            index = s.nextPhoneStart(from: index)
+            guard index < count, index == 0 || Self.isPhoneBoundary(s[index - 1]) else { index += 1; continue }
             let span = Self.phoneSpan(s, from: index)
             guard !span.groups.isEmpty else { index += 1; continue }
             if let (value, endGroup) = phone(from: span, scalars: s) {
@@ -472,6 +471,41 @@ protocol ScalarText {
     subscript(_ index: Int) -> Unicode.Scalar { get }
     /// The scalars `start..<end` as a String.
     func string(_ start: Int, _ end: Int) -> String
+    /// The next token (a run of scalars other than white space) at or after
+    /// `index` that holds a digit, "@" or ":" (`marked`) or is at least `long`
+    /// scalars long; nil when none is left.
+    func nextMarkedToken(from index: Int, long: Int) -> (start: Int, end: Int, marked: Bool)?
+    /// The first index at or after `index` holding "+", "(" or a digit; `count` when none.
+    func nextPhoneStart(from index: Int) -> Int
+}
+
+extension ScalarText {
+    func nextMarkedToken(from index: Int, long: Int) -> (start: Int, end: Int, marked: Bool)? {
+        var index = index
+        while index < count {
+            while index < count, self[index].isSpace { index += 1 }
+            let start = index
+            var marked = false
+            while index < count {
+                let scalar = self[index]
+                if scalar.isSpace { break }
+                marked = marked || SelectorScanner.isDigit(scalar) || scalar == "@" || scalar == ":"
+                index += 1
+            }
+            if index > start, marked || index - start >= long { return (start, index, marked) }
+        }
+        return nil
+    }
+
+    func nextPhoneStart(from index: Int) -> Int {
+        var index = index
+        while index < count {
+            let scalar = self[index]
+            if scalar == "+" || scalar == "(" || SelectorScanner.isDigit(scalar) { return index }
+            index += 1
+        }
+        return count
+    }
 }
 
 extension Array: ScalarText where Element == Unicode.Scalar {
@@ -499,5 +533,19 @@ struct ASCIIText: ScalarText {
     func string(_ start: Int, _ end: Int) -> String {
         guard end > start else { return "" }
         return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+
+    // In C: a table lookup per byte instead of a scalar's comparisons.
+    func nextMarkedToken(from index: Int, long: Int) -> (start: Int, end: Int, marked: Bool)? {
+        guard let base = bytes.baseAddress else { return nil }
+        var start = 0, end = 0
+        var marked: Int32 = 0
+        guard exhibit_text_next_token(base, bytes.count, index, long, &start, &end, &marked) == 1 else { return nil }
+        return (start, end, marked != 0)
+    }
+
+    func nextPhoneStart(from index: Int) -> Int {
+        guard let base = bytes.baseAddress else { return count }
+        return exhibit_text_next_phone_start(base, bytes.count, index)
     }
 }

@@ -98,4 +98,13 @@ const char *exhibit_html_extract_element_name(exhibit_html_extract_ref extract, 
 const char *exhibit_html_extract_element_attribute(exhibit_html_extract_ref extract, size_t index,
                                                    const char *name);
 
+/// Scanning all-ASCII visible text for selectors (PageAnalysis's SelectorScanner
+/// over ASCII text). The next token (a run of bytes other than ASCII white space)
+/// at or after `from` that holds a digit, '@' or ':' or is at least `long_token`
+/// bytes long: 1 with its bounds and whether it holds one of those, 0 when none is left.
+int exhibit_text_next_token(const unsigned char *bytes, size_t length, size_t from, size_t long_token,
+                            size_t *start, size_t *end, int *marked);
+/// The first index at or after `from` holding '+', '(' or a digit; `length` when none.
+size_t exhibit_text_next_phone_start(const unsigned char *bytes, size_t length, size_t from);
+
 #endif
