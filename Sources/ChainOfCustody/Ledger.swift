@@ -30,6 +30,21 @@ public struct Ledger: Sendable {
         defer { flock(fd, LOCK_UN) }
 
         let head = try Self.lastEntry(fd: fd, path: path)
+        let (entries, bytes) = drafts.count >= Self.parallelBatch
+            ? try Self.entriesOnEveryCore(drafts, after: head, caseID: caseID, signer: signer)
+            : try Self.entries(drafts, after: head, caseID: caseID, signer: signer)
+        try AtomicFile.writeAll(fd, bytes, path: path)
+        guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the ledger \(path)") }
+        return entries
+    }
+
+    /// From this many drafts (a capture's seal) the entries are prepared on every core.
+    public static let parallelBatch = 32
+
+    /// The drafts as signed entries chained after `head`, and their lines.
+    private static func entries(
+        _ drafts: [LedgerDraft], after head: LedgerEntry?, caseID: String, signer: LedgerSigner
+    ) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
         var seq = (head?.seq ?? 0) + 1
         var prev = head?.hash ?? LedgerEntry.genesisPrev
         var entries: [LedgerEntry] = []
@@ -48,9 +63,58 @@ public struct Ledger: Sendable {
             prev = entry.hash
             seq += 1
         }
-        try AtomicFile.writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the ledger \(path)") }
-        return entries
+        return (entries, bytes)
+    }
+
+    /// The same entries as `entries(_:after:caseID:signer:)`, with the costly
+    /// parts on every core: each subject's canonical JSON and digest, then each
+    /// signature and line. Only the hash chain, which is cheap, runs in order.
+    /// Each thread signs with its own copy of the key (openssl-threads(7) makes
+    /// no promise for one `EVP_PKEY` used by several threads at once).
+    private static func entriesOnEveryCore(
+        _ drafts: [LedgerDraft], after head: LedgerEntry?, caseID: String, signer: LedgerSigner
+    ) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
+        let salted = drafts.map { (draft: $0, salt: Hex.encode(OpenSSL.randomBytes(32))) }
+        let digests = Parallel.map(salted) { item -> Result<String, ExhibitError> in
+            Result { () throws(ExhibitError) in try LedgerEntry.subjectDigest(salt: item.salt, subject: item.draft.subject) }
+        }
+        var seq = (head?.seq ?? 0) + 1
+        var prev = head?.hash ?? LedgerEntry.genesisPrev
+        var unsigned: [LedgerEntry] = []
+        for (item, digest) in zip(salted, digests) {
+            let entry = LedgerEntry(
+                seq: seq, time: LedgerTime.now(), caseID: caseID, actor: signer.actorID, action: item.draft.action,
+                subject: item.draft.subject, salt: item.salt, subjectDigest: try digest.get(), prev: prev)
+            unsigned.append(entry)
+            prev = entry.hash
+            seq += 1
+        }
+        let chained = unsigned
+        let pem = signer.key.privateKeyPEM()
+        let width = Parallel.width
+        let slices = (0..<width).map { part in (part * chained.count / width)..<((part + 1) * chained.count / width) }
+        let signedSlices = Parallel.map(slices) { range -> Result<([LedgerEntry], [UInt8]), ExhibitError> in
+            Result { () throws(ExhibitError) in
+                let key = try SigningKey(pem: pem)
+                var entries: [LedgerEntry] = []
+                var bytes: [UInt8] = []
+                for var entry in chained[range] {
+                    entry.signature = Data(try key.sign(Array(entry.hash.utf8))).base64EncodedString()
+                    bytes += try entry.line()
+                    bytes.append(UInt8(ascii: "\n"))
+                    entries.append(entry)
+                }
+                return (entries, bytes)
+            }
+        }
+        var entries: [LedgerEntry] = []
+        var bytes: [UInt8] = []
+        for slice in signedSlices {
+            let (sliceEntries, sliceBytes) = try slice.get()
+            entries += sliceEntries
+            bytes += sliceBytes
+        }
+        return (entries, bytes)
     }
 
     /// Appends one draft.

@@ -169,6 +169,29 @@ struct LedgerTests {
         #expect(report.head == (try fixture.ledger.head())?.hash)
     }
 
+    /// A capture seals hundreds of entries at once; those are digested and signed
+    /// on every core, and must chain, verify and read back exactly as entries
+    /// appended one by one.
+    @Test func aBatchPreparedOnEveryCoreChainsAndVerifies() throws {
+        let fixture = try Fixture(notes: 1)
+        let drafts = (0..<(Ledger.parallelBatch * 3 + 5)).map { number in
+            LedgerDraft(action: "note", subject: ["text": .string("batch note \(number)"), "n": .integer(Int64(number))])
+        }
+        let written = try fixture.ledger.append(drafts, caseID: Self.caseID, signer: fixture.signer)
+        #expect(written.count == drafts.count)
+        #expect(written.map(\.seq) == Array(3...Int64(2 + drafts.count)))
+        #expect(written.map(\.subject) == drafts.map(\.subject))
+        #expect(zip(written.dropFirst(), written).allSatisfy { $0.prev == $1.hash && $0.time >= $1.time })
+        let report = try fixture.check(try fixture.bytes())
+        #expect(report.findings.isEmpty, "\(report.findings.map(\.line))")
+        #expect(report.entries.count == 2 + drafts.count)
+        #expect(report.head == written.last?.hash)
+        // Appending after the batch continues its chain.
+        let next = try fixture.ledger.append(LedgerDraft(action: "note", subject: ["text": "after"]), caseID: Self.caseID, signer: fixture.signer)
+        #expect(next.prev == written.last?.hash)
+        #expect(try fixture.check(try fixture.bytes()).findings.isEmpty)
+    }
+
     @Test func withheldCopyStillVerifies() throws {
         let fixture = try Fixture(notes: 4)
         var lines = try fixture.lines()
