@@ -281,6 +281,9 @@ struct RetentionCommandTests {
                                       "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
         }
         #expect(capture.status == 0, "\(capture.stderr)")
+        // An analyst reads the case, so the workspace index holds its page text
+        // (capture leaves the index to reading commands): disposal must remove it.
+        #expect(try exhibit.run(["artifacts", caseID] + investigator(ws)).status == 0)
         try close(ws, caseID)
         let directory = ws.caseDirectory(caseID)
         let head = try #require(try ws.entries(caseID).last?.hash)
