@@ -26,88 +26,6 @@ void exhibit_html_initialize(void) {
     pthread_once(&exhibit_html_once, exhibit_html_initialize_once);
 }
 
-exhibit_html_document_ref exhibit_html_parse(const char *bytes, size_t length,
-                                             const char *base_url, const char *encoding) {
-    exhibit_html_initialize();
-    // Per-thread error handlers: silence libxml2's own printing on this thread.
-    xmlSetGenericErrorFunc(NULL, exhibit_html_silent);
-    if (length > (size_t)0x7fffffff) {
-        return NULL;
-    }
-    // RECOVER: real pages are broken. NONET: never fetch a DTD or entity.
-    // No HTML_PARSE_NOENT: entities are not expanded (billion laughs).
-    int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                  HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT;
-    htmlDocPtr doc = htmlReadMemory(bytes, (int)length, base_url, encoding, options);
-    return (exhibit_html_document_ref)doc;
-}
-
-void exhibit_html_document_free(exhibit_html_document_ref document) {
-    if (document != NULL) {
-        xmlFreeDoc((xmlDocPtr)document);
-    }
-}
-
-const char *exhibit_html_document_encoding(exhibit_html_document_ref document) {
-    if (document == NULL) {
-        return NULL;
-    }
-    return (const char *)((xmlDocPtr)document)->encoding;
-}
-
-exhibit_html_node_ref exhibit_html_document_root(exhibit_html_document_ref document) {
-    if (document == NULL) {
-        return NULL;
-    }
-    return (exhibit_html_node_ref)xmlDocGetRootElement((xmlDocPtr)document);
-}
-
-exhibit_html_node_ref exhibit_html_node_first_child(exhibit_html_node_ref node) {
-    return node == NULL ? NULL : (exhibit_html_node_ref)((xmlNodePtr)node)->children;
-}
-
-exhibit_html_node_ref exhibit_html_node_next_sibling(exhibit_html_node_ref node) {
-    return node == NULL ? NULL : (exhibit_html_node_ref)((xmlNodePtr)node)->next;
-}
-
-exhibit_html_node_kind exhibit_html_node_kind_of(exhibit_html_node_ref node) {
-    if (node == NULL) {
-        return EXHIBIT_HTML_NODE_OTHER;
-    }
-    switch (((xmlNodePtr)node)->type) {
-    case XML_ELEMENT_NODE: return EXHIBIT_HTML_NODE_ELEMENT;
-    case XML_TEXT_NODE: return EXHIBIT_HTML_NODE_TEXT;
-    case XML_CDATA_SECTION_NODE: return EXHIBIT_HTML_NODE_CDATA;
-    case XML_COMMENT_NODE: return EXHIBIT_HTML_NODE_COMMENT;
-    default: return EXHIBIT_HTML_NODE_OTHER;
-    }
-}
-
-const char *exhibit_html_node_name(exhibit_html_node_ref node) {
-    if (node == NULL || ((xmlNodePtr)node)->type != XML_ELEMENT_NODE) {
-        return NULL;
-    }
-    return (const char *)((xmlNodePtr)node)->name;
-}
-
-char *exhibit_html_node_attribute(exhibit_html_node_ref node, const char *name) {
-    if (node == NULL || ((xmlNodePtr)node)->type != XML_ELEMENT_NODE) {
-        return NULL;
-    }
-    return (char *)xmlGetProp((xmlNodePtr)node, (const xmlChar *)name);
-}
-
-const char *exhibit_html_node_text(exhibit_html_node_ref node) {
-    if (node == NULL) {
-        return NULL;
-    }
-    xmlNodePtr n = (xmlNodePtr)node;
-    if (n->type != XML_TEXT_NODE && n->type != XML_CDATA_SECTION_NODE) {
-        return NULL;
-    }
-    return (const char *)n->content;
-}
-
 void exhibit_html_string_free(char *string) {
     if (string != NULL) {
         xmlFree(string);
@@ -651,9 +569,10 @@ exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, 
     state->text_limit = text_limit;
     state->json_ld_limit = json_ld_limit;
     context->_private = state;
-    // The same parser as exhibit_html_parse, with the events read here instead
-    // of building a tree: the tree builder's handlers are replaced, so no node is
-    // allocated and nothing needs freeing node by node afterwards.
+    // libxml2's HTML parser (htmlCtxtReadMemory: options and encoding handled as
+    // htmlReadMemory does) with the events read here instead of building a tree:
+    // the tree builder's handlers are replaced, so no node is allocated and
+    // nothing needs freeing node by node afterwards.
     xmlSAXHandler *sax = context->sax;
     unsigned int initialized = sax->initialized;
     memset(sax, 0, sizeof *sax);

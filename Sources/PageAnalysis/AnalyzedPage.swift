@@ -93,7 +93,7 @@ public struct AnalyzedPage: Sendable, Equatable {
         // An encoding label iconv does not know: let libxml2 guess.
         for label in [encoding, nil] {
             var elements = Collector()
-            if let walk = HTMLDocument.analysisWalk(
+            if let walk = HTMLParser.analysisWalk(
                 bytes: body, encoding: label, textLimit: textLimit, jsonLDLimit: jsonLDLimit,
                 element: { name, attribute in elements.start(name, attribute) }) {
                 collector = elements
@@ -132,7 +132,7 @@ public struct AnalyzedPage: Sendable, Equatable {
     /// `reference` resolved against `base`; http(s) only, fragment removed.
     public static func absolute(_ reference: String, against base: String, keepFragment: Bool = false) -> String? {
         let trimmed = reference.trimmingWhitespace()
-        guard !trimmed.isEmpty, let resolved = HTMLDocument.resolve(trimmed, against: base) else { return nil }
+        guard !trimmed.isEmpty, let resolved = HTMLParser.resolve(trimmed, against: base) else { return nil }
         guard resolved.hasPrefixIgnoringASCIICase("http://") || resolved.hasPrefixIgnoringASCIICase("https://") else { return nil }
         if keepFragment { return resolved }
         if let hash = resolved.utf8.firstIndex(of: UInt8(ascii: "#")) { return String(resolved[..<hash]) }

@@ -3,49 +3,17 @@
 // This header includes no libxml2 header on purpose: Debian's libxml2 pulls in
 // ICU's headers, which clash with Foundation's bundled ICU in any Swift module
 // that sees both (DESIGN §13). Only exhibit_html.c includes libxml2; Swift sees
-// opaque handles and plain C strings, as swift-corelibs-foundation's
+// opaque handles, plain C strings and byte buffers, as swift-corelibs-foundation's
 // CFXMLInterface does.
 #ifndef EXHIBIT_HTML_H
 #define EXHIBIT_HTML_H
 
 #include <stddef.h>
 
-typedef struct exhibit_html_document *exhibit_html_document_ref;
-typedef struct exhibit_html_node *exhibit_html_node_ref;
-
-typedef enum {
-    EXHIBIT_HTML_NODE_OTHER = 0,
-    EXHIBIT_HTML_NODE_ELEMENT = 1,
-    EXHIBIT_HTML_NODE_TEXT = 3,
-    EXHIBIT_HTML_NODE_CDATA = 4,
-    EXHIBIT_HTML_NODE_COMMENT = 8
-} exhibit_html_node_kind;
-
 /// Initialises libxml2 once per process (thread-safe). Never paired with
 /// xmlCleanupParser, which is unsafe while other threads may still parse.
 void exhibit_html_initialize(void);
 
-/// Parses `length` bytes of HTML with recovery, without network access and
-/// without entity substitution. `encoding` may be NULL (then the BOM and meta tag
-/// decide, as libxml2 does). `base_url` may be NULL. Returns NULL only when
-/// libxml2 could build no tree at all.
-exhibit_html_document_ref exhibit_html_parse(const char *bytes, size_t length,
-                                             const char *base_url, const char *encoding);
-void exhibit_html_document_free(exhibit_html_document_ref document);
-
-/// The encoding libxml2 decoded the document with (borrowed; may be NULL).
-const char *exhibit_html_document_encoding(exhibit_html_document_ref document);
-
-exhibit_html_node_ref exhibit_html_document_root(exhibit_html_document_ref document);
-exhibit_html_node_ref exhibit_html_node_first_child(exhibit_html_node_ref node);
-exhibit_html_node_ref exhibit_html_node_next_sibling(exhibit_html_node_ref node);
-exhibit_html_node_kind exhibit_html_node_kind_of(exhibit_html_node_ref node);
-/// Lower-case element name (borrowed, valid while the document lives); NULL for non-elements.
-const char *exhibit_html_node_name(exhibit_html_node_ref node);
-/// The attribute's value, or NULL. Free with exhibit_html_string_free.
-char *exhibit_html_node_attribute(exhibit_html_node_ref node, const char *name);
-/// A text or CDATA node's own content (borrowed), NULL otherwise.
-const char *exhibit_html_node_text(exhibit_html_node_ref node);
 /// Resolves `reference` against `base` per RFC 3986 (libxml2's xmlBuildURI).
 /// Returns NULL when either is not a URI libxml2 can parse. Free with
 /// exhibit_html_string_free.
@@ -53,10 +21,12 @@ char *exhibit_html_resolve_uri(const char *reference, const char *base);
 /// Frees a string returned by this shim (libxml2's xmlFree behind it).
 void exhibit_html_string_free(char *string);
 
-/// What one parse of a page collects for page analysis. The parse is
-/// exhibit_html_parse's (same options and encoding handling) with libxml2's
-/// SAX events read directly instead of building a tree: the tree builder was
-/// most of the cost of a big page, and the analysis reads each node once.
+/// What one parse of a page collects for page analysis. libxml2's HTML parser
+/// runs with recovery, without network access and without entity substitution;
+/// its SAX events are read directly instead of building a tree: the tree
+/// builder was most of the cost of a big page, and the analysis reads each node
+/// once. The parse stops where the tree builder would have (an element nested
+/// deeper than libxml2's xmlParserMaxDepth).
 /// Rules (PageAnalysis's AnalyzedPage documents them for users):
 /// - visible text: text outside <head>, the first <title>, script, style,
 ///   noscript, template, svg, iframe, object and math; runs of white space
@@ -74,7 +44,7 @@ typedef struct exhibit_html_extract *exhibit_html_extract_ref;
 
 typedef enum {
     EXHIBIT_HTML_ANALYSIS_OK = 0,
-    /// libxml2 started no document (exhibit_html_parse would return NULL).
+    /// libxml2 started no document (a tree parse would have returned NULL).
     EXHIBIT_HTML_ANALYSIS_NO_DOCUMENT = 1,
     EXHIBIT_HTML_ANALYSIS_OUT_OF_MEMORY = 2
 } exhibit_html_analysis_status;
