@@ -42,13 +42,12 @@ public struct AnalyzedPage: Sendable, Equatable {
     static let parallelTextBytes = 256 << 10
 
     /// Analyses `html`, served from `url` with the given Content-Type header.
-    /// Never fails: bytes libxml2 can build no tree from (an empty body, binary
+    /// Never fails: bytes libxml2 reads no document from (an empty body, binary
     /// noise) give a page with no text, links or selectors.
     public init(html: [UInt8], url: String, contentType: String?) {
         self.url = url
         charset = CharsetDecision(bytes: html, contentType: contentType)
         let body = charset.bomLength > 0 ? Array(html.dropFirst(charset.bomLength)) : html
-        // An encoding label iconv does not know: let libxml2 guess.
         var collector = Collector()
         let walk = Self.walk(body, encoding: charset.decodingLabel, into: &collector)
 
@@ -88,9 +87,10 @@ public struct AnalyzedPage: Sendable, Equatable {
         self.selectors = Self.unique(selectors)
     }
 
-    /// Parses `body` once and collects what the analysis reads.
+    /// Parses `body` once and collects what the analysis reads. Should libxml2
+    /// read no document with the declared encoding, it is asked again without
+    /// one, to decide from the BOM and the meta tag itself.
     private static func walk(_ body: [UInt8], encoding: String, into collector: inout Collector) -> AnalysisWalk {
-        // An encoding label iconv does not know: let libxml2 guess.
         for label in [encoding, nil] {
             var elements = Collector()
             if let walk = HTMLParser.analysisWalk(
