@@ -5,6 +5,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/encoding.h>
 #include <libxml/tree.h>
 #include <libxml/uri.h>
 #include <libxml/xmlerror.h>
@@ -320,6 +321,12 @@ typedef struct {
     int head_depth;
     int title_open;
     int json_ld_open;
+    // Which text node the last characters event belonged to, as the tree
+    // builder would have made it: consecutive events of one kind with nothing
+    // between them are one node (0 none, 1 text, 2 CDATA).
+    int last_text_kind;
+    // Whether the JSON-LD text node being read is kept (decided at its start).
+    int json_ld_node_kept;
     // Depth inside a subtree that is skipped whole (script, a second title,
     // hidden elements); 0 when events are being read.
     size_t skip_depth;
@@ -439,6 +446,7 @@ static void exhibit_sax_start_document(void *context) {
 static void exhibit_sax_start_element(void *context, const xmlChar *name, const xmlChar **attributes) {
     exhibit_parse_state *state = exhibit_state_of(context);
     struct exhibit_html_extract *extract = state->extract;
+    state->last_text_kind = 0;
     if (state->halted) {
         return;
     }
@@ -498,6 +506,7 @@ static void exhibit_sax_start_element(void *context, const xmlChar *name, const 
 
 static void exhibit_sax_end_element(void *context, const xmlChar *name) {
     exhibit_parse_state *state = exhibit_state_of(context);
+    state->last_text_kind = 0;
     if (state->halted) {
         return;
     }
@@ -525,22 +534,53 @@ static void exhibit_sax_end_element(void *context, const xmlChar *name) {
     }
 }
 
-static void exhibit_sax_characters(void *context, const xmlChar *characters, int length) {
+// A comment or processing instruction: nothing to read, but it ends a text node.
+static void exhibit_sax_comment(void *context, const xmlChar *value) {
+    (void)value;
+    exhibit_state_of(context)->last_text_kind = 0;
+}
+
+static void exhibit_sax_processing_instruction(void *context, const xmlChar *target, const xmlChar *data) {
+    (void)target;
+    (void)data;
+    exhibit_state_of(context)->last_text_kind = 0;
+}
+
+static void exhibit_sax_text(void *context, const xmlChar *characters, int length, int kind) {
     exhibit_parse_state *state = exhibit_state_of(context);
     struct exhibit_html_extract *extract = state->extract;
-    if (state->halted || state->skip_depth > 0 || characters == NULL || length <= 0 || extract->failed) {
+    int continues = state->last_text_kind == kind;
+    state->last_text_kind = kind;
+    // No element open: the tree builder has no node to put the text in and
+    // drops it (a stray "<" before <html>, text after the document's end).
+    if (state->halted || state->depth == 0 || state->skip_depth > 0 || characters == NULL || length <= 0 ||
+        extract->failed) {
         return;
     }
     if (state->title_open) {
         exhibit_buffer_append(extract, &extract->title, characters, (size_t)length);
     } else if (state->json_ld_open) {
+        // libxml2 hands a script's content over in pieces of 1,000 bytes; the
+        // tree joined them into one node, kept whole when the block was still
+        // under the limit at its start.
         exhibit_buffer *block = &extract->json_ld[extract->json_ld_count - 1];
-        if (block->length < state->json_ld_limit) {
+        if (!continues) {
+            state->json_ld_node_kept = block->length < state->json_ld_limit;
+        }
+        if (state->json_ld_node_kept) {
             exhibit_buffer_append(extract, block, characters, (size_t)length);
         }
     } else if (state->head_depth == 0 && extract->text_scalars < state->text_limit) {
         exhibit_append_visible(extract, characters, (size_t)length, state->text_limit);
     }
+}
+
+static void exhibit_sax_characters(void *context, const xmlChar *characters, int length) {
+    exhibit_sax_text(context, characters, length, 1);
+}
+
+static void exhibit_sax_cdata(void *context, const xmlChar *characters, int length) {
+    exhibit_sax_text(context, characters, length, 2);
 }
 
 exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, const char *encoding,
@@ -555,46 +595,66 @@ exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, 
     struct exhibit_html_extract *extract = calloc(1, sizeof *extract);
     // Large (the name cache): on the heap, not the caller's stack.
     exhibit_parse_state *state = calloc(1, sizeof *state);
-    htmlParserCtxtPtr context = htmlNewParserCtxt();
+    // Made as htmlReadMemory makes it (an XML memory context switched to HTML),
+    // so UTF-8 stays the default when an encoding label is unknown to libxml2.
+    htmlParserCtxtPtr context = xmlCreateMemoryParserCtxt(bytes, (int)length);
     if (extract == NULL || state == NULL || context == NULL || context->sax == NULL) {
+        // libxml2 makes no context for empty input either: no document then.
+        *status = extract == NULL || state == NULL || (context != NULL && context->sax == NULL)
+                      ? EXHIBIT_HTML_ANALYSIS_OUT_OF_MEMORY
+                      : EXHIBIT_HTML_ANALYSIS_NO_DOCUMENT;
         free(extract);
         free(state);
         if (context != NULL) {
-            htmlFreeParserCtxt(context);
+            xmlFreeParserCtxt(context);
         }
-        *status = EXHIBIT_HTML_ANALYSIS_OUT_OF_MEMORY;
         return NULL;
     }
     state->extract = extract;
     state->text_limit = text_limit;
     state->json_ld_limit = json_ld_limit;
     context->_private = state;
-    // libxml2's HTML parser (htmlCtxtReadMemory: options and encoding handled as
-    // htmlReadMemory does) with the events read here instead of building a tree:
-    // the tree builder's handlers are replaced, so no node is allocated and
-    // nothing needs freeing node by node afterwards.
+    // The events are read here instead of building a tree: the tree builder's
+    // handlers are replaced, so no node is allocated and nothing needs freeing
+    // node by node afterwards. `initialized` is 1, as in libxml2's HTML handler.
     xmlSAXHandler *sax = context->sax;
-    unsigned int initialized = sax->initialized;
     memset(sax, 0, sizeof *sax);
-    sax->initialized = initialized;
+    sax->initialized = 1;
     sax->startDocument = exhibit_sax_start_document;
     sax->startElement = exhibit_sax_start_element;
     sax->endElement = exhibit_sax_end_element;
+    // Blanks arrive as characters (no HTML_PARSE_NOBLANKS); the tree builder's
+    // ignorableWhitespace did nothing, so none is set. Script and style content
+    // arrives as CDATA.
     sax->characters = exhibit_sax_characters;
-    // The tree builder keeps blanks as text (no HTML_PARSE_NOBLANKS) and holds
-    // script and style content as CDATA: both are text to the walk.
-    sax->ignorableWhitespace = exhibit_sax_characters;
-    sax->cdataBlock = exhibit_sax_characters;
+    sax->cdataBlock = exhibit_sax_cdata;
+    sax->comment = exhibit_sax_comment;
+    sax->processingInstruction = exhibit_sax_processing_instruction;
+    // What htmlReadMemory then does (htmlDoRead): the options, HTML mode, the
+    // encoding when libxml2 knows the label (an unknown one is ignored), the parse.
     int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                   HTML_PARSE_COMPACT;
-    htmlDocPtr document = htmlCtxtReadMemory(context, bytes, (int)length, NULL, encoding, options);
-    if (document != NULL) {
-        xmlFreeDoc(document);
+    htmlCtxtUseOptions(context, options);
+    context->html = 1;
+    if (encoding != NULL) {
+        xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler(encoding);
+        if (handler != NULL) {
+            xmlSwitchToEncoding(context, handler);
+            if (context->input->encoding != NULL) {
+                xmlFree((xmlChar *)context->input->encoding);
+            }
+            context->input->encoding = xmlStrdup((const xmlChar *)encoding);
+        }
+    }
+    htmlParseDocument(context);
+    if (context->myDoc != NULL) {
+        xmlFreeDoc(context->myDoc);
+        context->myDoc = NULL;
     }
     int started = state->document_started;
     int failed = extract->failed;
     context->_private = NULL;
-    htmlFreeParserCtxt(context);
+    xmlFreeParserCtxt(context);
     free(state);
     if (failed) {
         exhibit_html_extract_free(extract);

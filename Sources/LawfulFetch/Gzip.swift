@@ -44,6 +44,8 @@ final class GzipMemberCompressor {
     /// Ends the member; the next starts with `begin(sink:)`.
     func finish() throws(ExhibitError) {
         try run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+        // An idle compressor keeps nothing of the member it wrote.
+        sink = { _ in }
     }
 
     private func run(_ input: UnsafeRawBufferPointer, flush: Int32) throws(ExhibitError) {

@@ -62,6 +62,32 @@ struct HTMLBindingTests {
         #expect(Self.analyse(html).text == "top")
     }
 
+    /// A charset label libxml2 does not know is ignored and the bytes read as
+    /// UTF-8, as a tree parse did: not guessed to be Latin-1.
+    @Test(arguments: ["utf8mb4", "x-user-defined", "none"])
+    func unknownCharsetLabelsLeaveUTF8(label: String) {
+        let page = Self.analyse("<html><head><meta charset=\"\(label)\"><title>Café – München</title></head><body><p>Straße, jörg</p></body></html>")
+        #expect(page.title == "Café – München")
+        #expect(page.text == "Straße, jörg")
+    }
+
+    /// Text the parser hands over while no element is open (here the stray "<"
+    /// of a JSP directive, before libxml2 opens the implied elements) had no
+    /// node to go in, in a tree, and is not visible text; what follows it is.
+    @Test func textOutsideEveryElementIsNotVisibleText() {
+        let page = Self.analyse("<%@ page language=\"java\" %>\n<html><body><p>Call +44 20 7946 0958</p></body></html>")
+        #expect(page.text == "%@ page language=\"java\" %>\nCall +44 20 7946 0958")
+        #expect(page.selectors.first { $0.kind == .phone }?.offset == 32)
+    }
+
+    /// libxml2 hands a script over in pieces of 1,000 bytes; a JSON-LD block
+    /// that starts under the 1 MiB limit is kept whole, as its one text node was.
+    @Test func aLongJSONLDBlockIsKeptWhole() {
+        let json = #"{"articleBody":""# + String(repeating: "x", count: 1_500_000) + #"","datePublished":"2023-05-06"}"#
+        let page = Self.analyse(#"<html><head><script type="application/ld+json">"# + json + "</script></head><body>b</body></html>")
+        #expect(page.publishedTime == "2023-05-06")
+    }
+
     @Test func referencesResolveWithLibxml2() {
         #expect(HTMLParser.resolve("../b/c?d#e", against: "https://example.org/x/y/z.html") == "https://example.org/x/b/c?d#e")
         #expect(HTMLParser.resolve("//cdn.example.net/i.png", against: "http://example.org/") == "http://cdn.example.net/i.png")
