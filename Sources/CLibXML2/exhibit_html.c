@@ -417,15 +417,12 @@ static void exhibit_collect(struct exhibit_html_extract *extract, const xmlChar 
     }
     exhibit_element element = {exhibit_intern(extract, name), extract->attribute_count, 0};
     for (size_t index = 0; attributes != NULL && attributes[index] != NULL; index += 2) {
-        if (extract->attribute_capacity - extract->attribute_count < 2) {
-            size_t capacity = extract->attribute_capacity == 0 ? 128 : extract->attribute_capacity * 2;
-            size_t *moved = realloc(extract->attributes, capacity * sizeof *moved);
-            if (moved == NULL) {
-                extract->failed = 1;
-                return;
-            }
-            extract->attributes = moved;
-            extract->attribute_capacity = capacity;
+        // Room for the name and the value (the capacity doubles from 64, so it
+        // stays even and one check covers both).
+        if (!exhibit_array_reserve((void **)&extract->attributes, extract->attribute_count,
+                                   &extract->attribute_capacity, sizeof *extract->attributes)) {
+            extract->failed = 1;
+            return;
         }
         const xmlChar *value = attributes[index + 1] != NULL ? attributes[index + 1] : (const xmlChar *)"";
         extract->attributes[extract->attribute_count++] = exhibit_intern(extract, attributes[index]);

@@ -30,9 +30,7 @@ public struct Ledger: Sendable {
         defer { flock(fd, LOCK_UN) }
 
         let head = try Self.lastEntry(fd: fd, path: path)
-        let (entries, bytes) = drafts.count >= Self.parallelBatch
-            ? try Self.entriesOnEveryCore(drafts, after: head, caseID: caseID, signer: signer)
-            : try Self.entries(drafts, after: head, caseID: caseID, signer: signer)
+        let (entries, bytes) = try Self.entries(drafts, after: head, caseID: caseID, signer: signer)
         try AtomicFile.writeAll(fd, bytes, path: path)
         guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the ledger \(path)") }
         return entries
@@ -41,71 +39,37 @@ public struct Ledger: Sendable {
     /// From this many drafts (a capture's seal) the entries are prepared on every core.
     public static let parallelBatch = 32
 
-    /// The drafts as signed entries chained after `head`, and their lines.
+    /// The drafts as signed entries chained after `head`, and their lines. Each
+    /// subject's canonical JSON and digest, then each signature and line, are
+    /// independent: a batch of `parallelBatch` or more does them on every core.
+    /// Only the hash chain, which is cheap, runs in order.
     private static func entries(
         _ drafts: [LedgerDraft], after head: LedgerEntry?, caseID: String, signer: LedgerSigner
     ) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
-        var seq = (head?.seq ?? 0) + 1
-        var prev = head?.hash ?? LedgerEntry.genesisPrev
-        var entries: [LedgerEntry] = []
-        var bytes: [UInt8] = []
-        for draft in drafts {
-            let time = LedgerTime.now()
-            let salt = Hex.encode(OpenSSL.randomBytes(32))
-            let digest = try LedgerEntry.subjectDigest(salt: salt, subject: draft.subject)
-            var entry = LedgerEntry(
-                seq: seq, time: time, caseID: caseID, actor: signer.actorID, action: draft.action,
-                subject: draft.subject, salt: salt, subjectDigest: digest, prev: prev)
-            entry.signature = Data(try signer.key.sign(Array(entry.hash.utf8))).base64EncodedString()
-            bytes += try entry.line()
-            bytes.append(UInt8(ascii: "\n"))
-            entries.append(entry)
-            prev = entry.hash
-            seq += 1
-        }
-        return (entries, bytes)
-    }
-
-    /// The same entries as `entries(_:after:caseID:signer:)`, with the costly
-    /// parts on every core: each subject's canonical JSON and digest, then each
-    /// signature and line. Only the hash chain, which is cheap, runs in order.
-    /// Each thread signs with its own copy of the key (openssl-threads(7) makes
-    /// no promise for one `EVP_PKEY` used by several threads at once).
-    private static func entriesOnEveryCore(
-        _ drafts: [LedgerDraft], after head: LedgerEntry?, caseID: String, signer: LedgerSigner
-    ) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
+        let width = drafts.count >= parallelBatch ? Parallel.width : 1
         let salted = drafts.map { (draft: $0, salt: Hex.encode(OpenSSL.randomBytes(32))) }
-        let digests = Parallel.map(salted) { item -> Result<String, ExhibitError> in
+        let digests = Parallel.map(salted, width: width) { item -> Result<String, ExhibitError> in
             Result { () throws(ExhibitError) in try LedgerEntry.subjectDigest(salt: item.salt, subject: item.draft.subject) }
         }
         var seq = (head?.seq ?? 0) + 1
         var prev = head?.hash ?? LedgerEntry.genesisPrev
-        var unsigned: [LedgerEntry] = []
+        var chained: [LedgerEntry] = []
         for (item, digest) in zip(salted, digests) {
             let entry = LedgerEntry(
                 seq: seq, time: LedgerTime.now(), caseID: caseID, actor: signer.actorID, action: item.draft.action,
                 subject: item.draft.subject, salt: item.salt, subjectDigest: try digest.get(), prev: prev)
-            unsigned.append(entry)
+            chained.append(entry)
             prev = entry.hash
             seq += 1
         }
-        let chained = unsigned
+        guard width > 1 else { return try signed(chained[...], with: signer.key) }
+        // Each thread signs with its own copy of the key (openssl-threads(7)
+        // makes no promise for one `EVP_PKEY` used by several threads at once).
         let pem = signer.key.privateKeyPEM()
-        let width = Parallel.width
-        let slices = (0..<width).map { part in (part * chained.count / width)..<((part + 1) * chained.count / width) }
-        let signedSlices = Parallel.map(slices) { range -> Result<([LedgerEntry], [UInt8]), ExhibitError> in
-            Result { () throws(ExhibitError) in
-                let key = try SigningKey(pem: pem)
-                var entries: [LedgerEntry] = []
-                var bytes: [UInt8] = []
-                for var entry in chained[range] {
-                    entry.signature = Data(try key.sign(Array(entry.hash.utf8))).base64EncodedString()
-                    bytes += try entry.line()
-                    bytes.append(UInt8(ascii: "\n"))
-                    entries.append(entry)
-                }
-                return (entries, bytes)
-            }
+        let unsigned = chained
+        let slices = (0..<width).map { part in (part * unsigned.count / width)..<((part + 1) * unsigned.count / width) }
+        let signedSlices = Parallel.map(slices, width: width) { range -> Result<([LedgerEntry], [UInt8]), ExhibitError> in
+            Result { () throws(ExhibitError) in try signed(unsigned[range], with: try SigningKey(pem: pem)) }
         }
         var entries: [LedgerEntry] = []
         var bytes: [UInt8] = []
@@ -113,6 +77,19 @@ public struct Ledger: Sendable {
             let (sliceEntries, sliceBytes) = try slice.get()
             entries += sliceEntries
             bytes += sliceBytes
+        }
+        return (entries, bytes)
+    }
+
+    /// The entries signed by `key`, and their lines.
+    private static func signed(_ chained: ArraySlice<LedgerEntry>, with key: SigningKey) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
+        var entries: [LedgerEntry] = []
+        var bytes: [UInt8] = []
+        for var entry in chained {
+            entry.signature = Data(try key.sign(Array(entry.hash.utf8))).base64EncodedString()
+            bytes += try entry.line()
+            bytes.append(UInt8(ascii: "\n"))
+            entries.append(entry)
         }
         return (entries, bytes)
     }

@@ -20,10 +20,6 @@ public struct SelectorScanner: Sendable {
     /// a page that lists a million addresses is itself the finding.
     public static let occurrenceLimit = 10_000
 
-    public func scan(text scalars: [Unicode.Scalar]) -> [Selector] {
-        scan(scalars)
-    }
-
     /// Selectors in visible text. All-ASCII text (most pages' text) is read as
     /// its bytes, where byte and scalar indexes agree; other text is copied
     /// into an array of scalars first.
