@@ -163,7 +163,7 @@ public struct CaseStore: Sendable {
             guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create the case directory") }
             do throws(ExhibitError) {
                 let entry = try Ledger(path: staging + "/ledger.jsonl").append(
-                    LedgerDraft(action: "open", subject: subject), caseID: id, signer: signer)
+                    [LedgerDraft(action: "open", subject: subject)], caseID: id, signer: signer, witness: workspace.witness)[0]
                 let state = try CaseState.fold([entry])
                 try AtomicFile.write(try encodeJSON(state), to: staging + "/case.json")
                 guard rename(staging, directory(of: id)) == 0 else {
@@ -208,7 +208,8 @@ public struct CaseStore: Sendable {
         // mistakes this write's temporary files for leftovers.
         let lock = try CaseRecovery.WriterLock(caseDirectory: directory(of: caseID))
         defer { withExtendedLifetime(lock) {} }
-        let entries = try ledger(of: caseID).append(drafts, caseID: caseID, signer: signer)
+        let entries = try ledger(of: caseID).append(
+            drafts, caseID: caseID, signer: signer, witness: workspace.witness, remembered: { remembered(caseID) })
         // case.json follows the ledger: from the cached state when it describes the
         // ledger just before these entries (a long capture appends often, and folding
         // the whole ledger each time made its cost grow with the square of its length).
@@ -219,6 +220,49 @@ public struct CaseStore: Sendable {
             try? refreshCache(caseID)
         }
         return entries
+    }
+
+    /// What case.json remembers of the ledger's end: an append must find the
+    /// ledger at least that long (DESIGN §16).
+    private func remembered(_ caseID: String) -> [Ledger.Remembered] {
+        guard let cached = cachedState(caseID) else { return [] }
+        return [Ledger.Remembered(seq: Int64(cached.entryCount), head: cached.ledgerHead, source: "case.json", mayLag: true)]
+    }
+
+    /// Sets aside the torn last line of a case's ledger (`exhibit recover`): the
+    /// bytes become a blob under custody, the line is cut off and a `recovery`
+    /// entry records the blob's digest, so nothing is deleted and nothing hidden.
+    /// Returns nil when the ledger has no torn line.
+    public func recoverTornTail(_ caseID: String, signer: LedgerSigner) throws(ExhibitError) -> LedgerEntry? {
+        try requireCase(caseID)
+        let lock = try CaseRecovery.WriterLock(caseDirectory: directory(of: caseID))
+        defer { withExtendedLifetime(lock) {} }
+        guard let torn = try ledger(of: caseID).tornTail() else { return nil }
+        let sha256 = Digest.sha256Hex(torn)
+        let relative = "blobs/sha256/\(sha256.prefix(2))/\(sha256)"
+        let final = directory(of: caseID) + "/" + relative
+        let temporary = final + ".tmp"
+        try? FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // Commit protocol (§2): the blob under a temporary name, then the entry, then the rename.
+        try AtomicFile.write(torn, to: temporary)
+        let subject: JSONValue = .object([
+            "reason": .string("the ledger's last line was incomplete (a write torn by a crash or power loss)"),
+            "torn_bytes": .integer(Int64(torn.count)),
+            "blob": .object(["path": .string(relative), "sha256": .string(sha256), "size": .integer(Int64(torn.count))]),
+        ])
+        let entry: LedgerEntry
+        do throws(ExhibitError) {
+            entry = try ledger(of: caseID).append(
+                [LedgerDraft(action: "recovery", subject: subject)], caseID: caseID, signer: signer,
+                witness: workspace.witness, remembered: { remembered(caseID) }, replacingTornTail: torn)[0]
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        if FileManager.default.fileExists(atPath: final) { unlink(temporary) } else { rename(temporary, final) }
+        AtomicFile.syncDirectory(containing: final)
+        try? refreshCache(caseID)
+        return entry
     }
 
     /// case.json as written, when it still describes the ledger's last entry; nil
@@ -251,6 +295,11 @@ public struct CaseStore: Sendable {
     /// Rewrites case.json from the ledger.
     public func refreshCache(_ caseID: String) throws(ExhibitError) {
         let state = try state(of: caseID)
+        // Never from a ledger shorter than case.json remembers (DESIGN §16): that
+        // would erase the one local trace of entries cut from its end.
+        if let cached = cachedState(caseID), cached.entryCount > state.entryCount {
+            throw ExhibitError(.verificationFailed, "The ledger of \(caseID) has \(state.entryCount) entries but case.json remembers \(cached.entryCount); run `exhibit verify \(caseID)`.")
+        }
         try AtomicFile.write(try encodeJSON(state), to: directory(of: caseID) + "/case.json")
     }
 

@@ -71,10 +71,45 @@ public struct CaseVerification: Sendable {
         var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected,
                                derivedFiles: derivedFiles, digests: digests)
         files += checkCache(directory: directory, entries: ledger.entries)
+        if let expectedID { files += checkWitness(directory: directory, caseID: expectedID, entries: ledger.entries, keyFor: keyFor) }
         files += recordFindings
         return Report(
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
             withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings + files)
+    }
+
+    /// The workspace witness log (DESIGN §16), for a case directory inside a
+    /// workspace (`<root>/cases/<ID>`): its own chain and this case's signatures,
+    /// and every head it recorded for the case must still be in the ledger.
+    static func checkWitness(directory: String, caseID: String, entries: [LedgerEntry], keyFor: (String) -> VerifyingKey?) -> [Verifier.Finding] {
+        let cases = (directory as NSString).deletingLastPathComponent
+        let root = (cases as NSString).deletingLastPathComponent
+        guard (cases as NSString).lastPathComponent == "cases",
+              FileManager.default.fileExists(atPath: root + "/workspace.json") else { return [] }
+        let witness = WitnessLog(path: root + "/witness.jsonl")
+        let report: WitnessLog.Report
+        do {
+            report = try witness.check(caseID: caseID, keyFor: keyFor)
+        } catch {
+            return [.init(.missing, path: "../../witness.jsonl", detail: "the workspace witness log cannot be read: \(error.message)")]
+        }
+        var findings = report.findings.map { finding in
+            var moved = finding
+            moved.path = "../../witness.jsonl"
+            return moved
+        }
+        let bySeq = Dictionary(entries.map { ($0.seq, $0.hash) }, uniquingKeysWith: { first, _ in first })
+        let have = Int64(entries.count)
+        let records = report.records.filter { $0.caseID == caseID }
+        if let beyond = records.filter({ $0.seq > have }).max(by: { $0.seq < $1.seq }) {
+            findings.append(.init(.truncated, path: "ledger.jsonl", seq: beyond.seq, detail: "the workspace witness log recorded this case reaching entry \(beyond.seq) (head \(beyond.head), \(beyond.time)), but the ledger has \(have): entries were cut from its end"))
+        }
+        for record in records where record.seq <= have {
+            if let hash = bySeq[record.seq], hash != record.head {
+                findings.append(.init(.tampered, path: "ledger.jsonl", seq: record.seq, detail: "the workspace witness log recorded head \(record.head) for this entry (\(record.time)); the ledger's is \(hash)"))
+            }
+        }
+        return findings
     }
 
     /// case.json is only a cache, but it remembers how long the ledger was when
@@ -86,7 +121,7 @@ public struct CaseVerification: Sendable {
               let count = cache["entry_count"]?.intValue, let head = cache["ledger_head"]?.stringValue else { return [] }
         guard count > Int64(entries.count) else { return [] }
         if entries.indices.contains(Int(count) - 1), entries[Int(count) - 1].hash == head { return [] }
-        return [Verifier.Finding(.missing, path: "ledger.jsonl", seq: Int64(entries.count + 1),
+        return [Verifier.Finding(.truncated, path: "ledger.jsonl", seq: Int64(entries.count + 1),
                                  detail: "case.json recorded \(count) entries ending with head \(head), but the ledger has \(entries.count): entries were removed from its end")]
     }
 

@@ -11,6 +11,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case release = "release a legal hold"
     case transfer = "transfer custody"
     case dispose = "dispose of a case"
+    case recover = "recover a torn ledger"
     case search = "search"
     case export = "export"
     case approve = "approve"
@@ -30,7 +31,7 @@ public enum Permission: String, Sendable, CaseIterable {
     public var roles: [Role] {
         switch self {
         case .openCase, .capture, .render, .note, .importEvidence, .tag, .finding, .backgroundSearch: [.investigator]
-        case .verify, .hold, .release, .transfer, .dispose, .timestamp: [.custodian]
+        case .verify, .hold, .release, .transfer, .dispose, .timestamp, .recover: [.custodian]
         case .search, .export: [.analyst]
         case .approve, .close, .manageActors, .uniformity: [.supervisor]
         case .read: [.investigator, .analyst, .supervisor]

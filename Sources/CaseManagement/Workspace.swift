@@ -37,6 +37,9 @@ public struct Workspace: Sendable {
     public var keysDirectory: String { root + "/keys" }
     public var infoPath: String { root + "/workspace.json" }
     public var disposalsPath: String { root + "/disposals.jsonl" }
+    /// The workspace witness log (DESIGN §16): every case head ever reached.
+    public var witnessPath: String { root + "/witness.jsonl" }
+    public var witness: WitnessLog { WitnessLog(path: witnessPath) }
     public var indexPath: String { root + "/index.sqlite" }
 
     /// `--workspace DIR`, else `$EXHIBIT_WORKSPACE`, else `./exhibit-workspace`.

@@ -15,25 +15,124 @@ public struct Ledger: Sendable {
         self.path = path
     }
 
+    /// A head that something outside the ledger remembers the case reaching: the
+    /// workspace witness log, or case.json.
+    public struct Remembered: Sendable {
+        public var seq: Int64
+        public var head: String
+        /// Says what remembers it, for the refusal ("case.json").
+        public var source: String
+        /// Whether the ledger may have gone past it unseen: true for a cache
+        /// written after the ledger (case.json), false for the witness log.
+        public var mayLag: Bool
+
+        public init(seq: Int64, head: String, source: String, mayLag: Bool) {
+            self.seq = seq
+            self.head = head
+            self.source = source
+            self.mayLag = mayLag
+        }
+    }
+
     /// Appends the drafts in order, signed by `signer`; returns the entries written.
+    ///
+    /// Compare-and-swap (DESIGN §16): the ledger must still end where `witness` and
+    /// `remembered` (read under the ledger's lock) last saw it, or nothing is written
+    /// and a verification error says so. After the lines are fsynced, the new head
+    /// is recorded in `witness`; if any step fails, the file is cut back to its
+    /// previous length. `replacingTornTail` (for `exhibit recover`) first cuts off
+    /// exactly those bytes, which must be the ledger's incomplete last line.
     @discardableResult
     public func append(
-        _ drafts: [LedgerDraft], caseID: String, signer: LedgerSigner
+        _ drafts: [LedgerDraft], caseID: String, signer: LedgerSigner,
+        witness: WitnessLog? = nil, remembered: () -> [Remembered] = { [] },
+        replacingTornTail torn: [UInt8]? = nil
     ) throws(ExhibitError) -> [LedgerEntry] {
         guard !drafts.isEmpty else { return [] }
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the ledger \(path)") }
         defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the ledger \(path)") }
+        return try FileLock.withLock(fd, .exclusive, what: "the ledger \(path)") { () throws(ExhibitError) -> [LedgerEntry] in
+            if let torn { try cutTornTail(torn, fd: fd) }
+            let size = try AppendOnlyFile.size(fd, what: path)
+            let head = try Self.lastEntry(fd: fd, path: path)
+            var memories = remembered()
+            if let witness, let record = try witness.latest(for: caseID) {
+                memories.append(Remembered(seq: record.seq, head: record.head, source: "the workspace witness log", mayLag: false))
+            }
+            for memory in memories { try requireReaches(memory, head: head, fd: fd, caseID: caseID) }
+            let (entries, bytes) = try Self.entries(drafts, after: head, caseID: caseID, signer: signer)
+            try AppendOnlyFile.append(bytes, to: fd, previousSize: size, what: path)
+            if let witness, let last = entries.last {
+                do throws(ExhibitError) {
+                    try witness.witness(last, signer: signer)
+                } catch {
+                    // The entries and their witness are one unit: without the witness
+                    // record a later check would take them for an unwitnessed tail.
+                    AppendOnlyFile.rollBack(fd, to: size)
+                    throw error
+                }
+            }
+            return entries
         }
-        defer { flock(fd, LOCK_UN) }
+    }
 
-        let head = try Self.lastEntry(fd: fd, path: path)
-        let (entries, bytes) = try Self.entries(drafts, after: head, caseID: caseID, signer: signer)
-        try AtomicFile.writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the ledger \(path)") }
-        return entries
+    /// Refuses unless the ledger still reaches `memory`: same length and head, or
+    /// (for the witness, whose record may be missing after a crash between the two
+    /// writes) longer with `memory.head` at `memory.seq`.
+    private func requireReaches(_ memory: Remembered, head: LedgerEntry?, fd: Int32, caseID: String) throws(ExhibitError) {
+        let have = head?.seq ?? 0
+        let refusal = { (found: String) -> ExhibitError in
+            ExhibitError(.verificationFailed, "The ledger of \(caseID) no longer ends where it did: \(memory.source) remembers \(memory.seq) entries ending with \(memory.head), but \(found). Nothing was written; run `exhibit verify \(caseID)`.")
+        }
+        if memory.seq > have { throw refusal("the ledger has \(have)") }
+        if memory.seq == have {
+            if head?.hash != memory.head { throw refusal("its entry \(have) is \(head?.hash ?? "missing")") }
+            return
+        }
+        if memory.mayLag { return }
+        var found: String?
+        try AppendOnlyFile.scanBackwards(fd, what: path) { line in
+            guard let entry = try? LedgerEntry(line: Array(line.bytes)), entry.seq <= memory.seq else { return false }
+            if entry.seq == memory.seq { found = entry.hash }
+            return true
+        }
+        if found != memory.head { throw refusal("its entry \(memory.seq) is \(found ?? "missing")") }
+    }
+
+    /// Cuts `torn` off the end of the file, after checking it is exactly the
+    /// incomplete last line.
+    private func cutTornTail(_ torn: [UInt8], fd: Int32) throws(ExhibitError) {
+        let size = try AppendOnlyFile.size(fd, what: path)
+        var last: Line?
+        try AppendOnlyFile.scanBackwards(fd, what: path) { line in
+            last = line
+            return true
+        }
+        guard let last, !last.terminated, Array(last.bytes) == torn else {
+            throw ExhibitError(.storage, "The ledger \(path) changed while its torn last line was being set aside; nothing was written, try again.")
+        }
+        guard ftruncate(fd, off_t(size - Int64(torn.count))) == 0, fsync(fd) == 0 else {
+            throw AtomicFile.posixError("Cannot cut the torn line off the ledger \(path)")
+        }
+    }
+
+    /// The bytes of the ledger's last line when it is incomplete (no newline):
+    /// what only a power loss during an append leaves. nil when the ledger ends
+    /// with a complete line.
+    public func tornTail() throws(ExhibitError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read the ledger \(path)") }
+        defer { close(fd) }
+        return try FileLock.withLock(fd, .shared, what: "the ledger \(path)") { () throws(ExhibitError) -> [UInt8]? in
+            var last: Line?
+            try AppendOnlyFile.scanBackwards(fd, what: path) { line in
+                last = line
+                return true
+            }
+            guard let last, !last.terminated else { return nil }
+            return Array(last.bytes)
+        }
     }
 
     /// From this many drafts (a capture's seal) the entries are prepared on every core.
@@ -106,13 +205,13 @@ public struct Ledger: Sendable {
         let bytes = try readLocked()
         var entries: [LedgerEntry] = []
         for (number, line) in Self.lines(of: bytes).enumerated() {
+            if !line.terminated {
+                throw ExhibitError(.storage, "The ledger \(path) ends with an incomplete line (a write torn by a crash or power loss); a custodian runs `exhibit recover` on the case, which keeps the torn bytes.")
+            }
             do {
                 entries.append(try LedgerEntry(line: Array(line.bytes)))
             } catch {
                 throw ExhibitError(.storage, "The ledger \(path) is damaged at line \(number + 1) (\(error.message)); run `exhibit verify` on the case.")
-            }
-            if !line.terminated {
-                throw ExhibitError(.storage, "The ledger \(path) ends with an incomplete line; run `exhibit verify` on the case.")
             }
         }
         return entries
@@ -174,7 +273,7 @@ public struct Ledger: Sendable {
             let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
             guard count == buffer.count else { throw AtomicFile.posixError("Cannot read the ledger \(path)") }
             guard buffer.last == UInt8(ascii: "\n") else {
-                throw ExhibitError(.storage, "The ledger \(path) ends with an incomplete line, so nothing more can be appended safely; run `exhibit verify` on the case and restore the ledger from a copy.")
+                throw ExhibitError(.storage, "The ledger \(path) ends with an incomplete line (a write torn by a crash or power loss), so nothing more can be appended safely; a custodian runs `exhibit recover` on the case, which keeps the torn bytes.")
             }
             let body = buffer.dropLast()
             if let newline = body.lastIndex(of: UInt8(ascii: "\n")) {

@@ -12,6 +12,12 @@ public enum Verifier {
             case badSignature = "BAD-SIGNATURE"
             case badTimestamp = "BAD-TIMESTAMP"
             case chainBroken = "CHAIN-BROKEN"
+            /// The ledger no longer reaches a head that the workspace witness log
+            /// (or case.json) recorded: entries were cut from its end (DESIGN §16).
+            case truncated = "TRUNCATED"
+            /// The last line is incomplete, as only power loss during an append
+            /// leaves it; `exhibit recover` sets the bytes aside (DESIGN §16).
+            case tornTail = "TORN-TAIL"
             /// Not a failure: a leftover temporary file from an interrupted write.
             case interrupted = "INTERRUPTED"
         }
@@ -94,6 +100,10 @@ public enum Verifier {
             switch parsed[index] {
             case .success(let parsedEntry):
                 entry = parsedEntry
+            case .failure where !line.terminated:
+                findings.append(Finding(.tornTail, path: path, detail: "line \(lineNumber), the last, is incomplete (a write torn by a crash or power loss, or a cut); a custodian runs `exhibit recover` to set its bytes aside"))
+                previousReadable = false
+                continue
             case .failure(let error):
                 let what = line.terminated ? "line \(lineNumber) is not a ledger entry (\(error.message))"
                     : "line \(lineNumber) is truncated (\(error.message))"
@@ -102,7 +112,9 @@ public enum Verifier {
                 continue
             }
             if !line.terminated {
-                findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the last line has no newline: the ledger was truncated or a write was torn"))
+                // Never committed: an append writes its newline with the line.
+                findings.append(Finding(.tornTail, path: path, seq: entry.seq, detail: "line \(lineNumber), the last, has no newline (a write torn by a crash or power loss, or a cut); a custodian runs `exhibit recover` to set its bytes aside"))
+                continue
             }
             let expectedSeq = (previous?.seq ?? 0) + 1
             if previousReadable || previous == nil && index == 0 {
