@@ -28,7 +28,7 @@ struct ActorCommand: ParsableCommand {
             }
             let registry = ActorRegistry(workspace: try options.openWorkspace())
             let actor = try registry.add(name: name, badge: badge, roles: roles, actingActor: options.actorID)
-            if options.json { try Console.json(CreatedID(id: actor.id)) } else { print(actor.id) }
+            if options.json { try Console.json(CreatedID(id: actor.id)) } else { Console.line(actor.id) }
         }
     }
 
@@ -44,7 +44,7 @@ struct ActorCommand: ParsableCommand {
             }
             for actor in actors {
                 let extra = actor.authorizations.isEmpty ? "" : "  [" + actor.authorizations.joined(separator: ", ") + "]"
-                print("\(actor.id)  \(actor.name)  badge \(actor.badge)  \(actor.roles.map(\.rawValue).joined(separator: ","))\(extra)")
+                Console.line("\(actor.id)  \(actor.name)  badge \(actor.badge)  \(actor.roles.map(\.rawValue).joined(separator: ","))\(extra)")
             }
         }
     }
@@ -63,7 +63,7 @@ struct ActorCommand: ParsableCommand {
                 throw ExhibitError(.usage, "No acting actor: pass --actor ID or set EXHIBIT_ACTOR.")
             }
             let actor = try ActorRegistry(workspace: try options.openWorkspace()).authorize(target, granted, actingActor: acting)
-            if options.json { try Console.json(ActorSummary(actor)) } else { print(actor.id) }
+            if options.json { try Console.json(ActorSummary(actor)) } else { Console.line(actor.id) }
         }
     }
 }

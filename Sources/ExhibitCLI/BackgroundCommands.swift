@@ -19,8 +19,8 @@ struct BICommand: ParsableCommand {
             let items = try BackgroundInvestigation(session: options.session()).checklist(caseID)
             if options.json { try Console.json(["case": AnyEncodable(caseID), "steps": AnyEncodable(items)]); return }
             for item in items {
-                print("\(item.id)  [\(item.status)\(item.reason.map { ": \($0)" } ?? "")]  \(item.title)")
-                print("    \(item.source): \(item.query)")
+                Console.line("\(item.id)  [\(item.status)\(item.reason.map { ": \($0)" } ?? "")]  \(item.title)")
+                Console.line("    \(item.source): \(item.query)")
             }
         }
     }
@@ -44,7 +44,7 @@ struct BICommand: ParsableCommand {
             let entry = try BackgroundInvestigation(session: options.session())
                 .recordStep(caseID, step: step, status: done ? .done : .skipped, reason: reason, artifacts: artifact)
             if options.json { try Console.json(["seq": Int(entry.seq)]); return }
-            print("\(caseID) step \(step) \(done ? "done" : "skipped") (ledger seq \(entry.seq))")
+            Console.line("\(caseID) step \(step) \(done ? "done" : "skipped") (ledger seq \(entry.seq))")
         }
     }
 
@@ -59,16 +59,16 @@ struct BICommand: ParsableCommand {
             if options.json {
                 try Console.json(Output(report))
             } else {
-                print("cohort \(cohort): \(report.candidates.count) candidate\(report.candidates.count == 1 ? "" : "s"), \(report.uniform ? "uniform" : "NOT UNIFORM")")
+                Console.line("cohort \(cohort): \(report.candidates.count) candidate\(report.candidates.count == 1 ? "" : "s"), \(report.uniform ? "uniform" : "NOT UNIFORM")")
                 for candidate in report.candidates {
                     let skipped = candidate.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
-                    print("\(candidate.case)  \(candidate.candidate)  done \(candidate.done.count)/\(report.checklist.count)"
+                    Console.line("\(candidate.case)  \(candidate.candidate)  done \(candidate.done.count)/\(report.checklist.count)"
                           + "  skipped \(candidate.skipped.count)\(skipped.isEmpty ? "" : " (" + skipped.joined(separator: "; ") + ")")"
                           + "  extra \(candidate.extra.count)\(candidate.extra.isEmpty ? "" : " (" + candidate.extra.joined(separator: ", ") + ")")"
                           + (candidate.missing.isEmpty ? "" : "  not recorded: " + candidate.missing.joined(separator: ", ")))
                 }
                 for (step, treatment) in report.differences.sorted(by: { $0.key < $1.key }) {
-                    print("differs: \(step) (" + treatment.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }.joined(separator: ", ") + ")")
+                    Console.line("differs: \(step) (" + treatment.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }.joined(separator: ", ") + ")")
                 }
             }
             if !report.uniform { throw ExitCode(1) }
@@ -100,7 +100,7 @@ struct BICommand: ParsableCommand {
             let flags = try Screening(session: options.session()).flags(caseID)
             if options.json { try Console.json(["case": AnyEncodable(caseID), "flags": AnyEncodable(flags)]); return }
             for flag in flags {
-                print("\(flag.id)  \(flag.status)  \(flag.artifact)  \(flag.class)  “\(flag.term)” at \(flag.offset)  …\(flag.excerpt)…")
+                Console.line("\(flag.id)  \(flag.status)  \(flag.artifact)  \(flag.class)  “\(flag.term)” at \(flag.offset)  …\(flag.excerpt)…")
             }
         }
     }
@@ -114,7 +114,7 @@ struct BICommand: ParsableCommand {
 
         func record(confirmed: Bool) throws {
             try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: confirmed, reason: reason)
-            if options.json { try Console.json(CreatedID(id: flag)) } else { print(flag) }
+            if options.json { try Console.json(CreatedID(id: flag)) } else { Console.line(flag) }
         }
     }
 
@@ -146,7 +146,7 @@ struct FindingCommand: ParsableCommand {
 
         func run() throws {
             let id = try BackgroundInvestigation(session: options.session()).addFinding(caseID, text: text, artifacts: artifact)
-            if options.json { try Console.json(CreatedID(id: id)) } else { print(id) }
+            if options.json { try Console.json(CreatedID(id: id)) } else { Console.line(id) }
         }
     }
 
@@ -167,7 +167,7 @@ struct FindingCommand: ParsableCommand {
             let finding = try BackgroundInvestigation(session: options.session())
                 .setFinding(caseID, finding: self.finding, status: value, artifacts: artifact, reason: reason)
             if options.json { try Console.json(finding); return }
-            print("\(finding.id) \(finding.status.rawValue) (\(finding.artifacts.joined(separator: ", ")))")
+            Console.line("\(finding.id) \(finding.status.rawValue) (\(finding.artifacts.joined(separator: ", ")))")
         }
     }
 
@@ -180,7 +180,7 @@ struct FindingCommand: ParsableCommand {
             let findings = try BackgroundInvestigation(session: options.session()).listFindings(caseID)
             if options.json { try Console.json(["case": AnyEncodable(caseID), "findings": AnyEncodable(findings)]); return }
             for finding in findings {
-                print("\(finding.id)  \(finding.status.rawValue)  \(finding.artifacts.joined(separator: ","))  \(finding.text)")
+                Console.line("\(finding.id)  \(finding.status.rawValue)  \(finding.artifacts.joined(separator: ","))  \(finding.text)")
             }
         }
     }
@@ -196,7 +196,7 @@ struct TagCommand: ParsableCommand {
     func run() throws {
         let entry = try BackgroundInvestigation(session: options.session()).tag(caseID, artifact: artifact, tag: tag)
         if options.json { try Console.json(["seq": Int(entry.seq)]); return }
-        print("\(entry.subject?["artifact"]?.stringValue ?? artifact) tagged \(tag)")
+        Console.line("\(entry.subject?["artifact"]?.stringValue ?? artifact) tagged \(tag)")
     }
 }
 

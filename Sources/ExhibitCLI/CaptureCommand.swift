@@ -86,7 +86,7 @@ struct CaptureCommand: ParsableCommand {
         // The index is not updated here: it is a cache, and the next reading
         // command catches up with what the ledger gained (decision 116).
         let report = try CaptureJob(session: session, caseID: caseID, options: capture)
-            .run(progress: showProgress ? { print($0) } : nil)
+            .run(progress: showProgress ? { Console.line($0) } : nil)
         var render: RenderReport?
         if screenshot && !report.warcFiles.isEmpty {
             render = try RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)).run()
@@ -98,13 +98,13 @@ struct CaptureCommand: ParsableCommand {
         } else {
             if !showProgress {
                 for item in report.captured {
-                    print("captured \(item.status) \(item.url)\(item.finalURL != item.url ? " → \(item.finalURL)" : "")\(item.accessRestricted ? " (access-restricted)" : "")")
+                    Console.line("captured \(item.status) \(item.url)\(item.finalURL != item.url ? " → \(item.finalURL)" : "")\(item.accessRestricted ? " (access-restricted)" : "")")
                 }
-                for item in report.failed { print("FAILED \(item.url) — \(item.reason)") }
-                for item in report.refused { print("REFUSED \(item.url) — \(item.reason)") }
+                for item in report.failed { Console.line("FAILED \(item.url) — \(item.reason)") }
+                for item in report.refused { Console.line("REFUSED \(item.url) — \(item.reason)") }
             }
-            for url in report.skippedByRobots { print("skipped (robots.txt) \(url)") }
-            print("\(report.captured.count) captured, \(report.failed.count) failed, \(report.refused.count) refused; WARC: \(report.warcFiles.joined(separator: ", ")); ledger head \(report.ledgerHead ?? "-")")
+            for url in report.skippedByRobots { Console.line("skipped (robots.txt) \(url)") }
+            Console.line("\(report.captured.count) captured, \(report.failed.count) failed, \(report.refused.count) refused; WARC: \(report.warcFiles.joined(separator: ", ")); ledger head \(report.ledgerHead ?? "-")")
             if let render { try RenderOutput.print(render, json: false) }
         }
         if let code = report.exitCode ?? render?.exitCode { throw ExitCode(code.exitStatus) }

@@ -25,7 +25,7 @@ struct CaseCommand: ParsableCommand {
                 fields[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
             let state = try options.session().openCase(category: category, title: title, fields: fields)
-            if options.json { try Console.json(CreatedID(id: state.id)) } else { print(state.id) }
+            if options.json { try Console.json(CreatedID(id: state.id)) } else { Console.line(state.id) }
         }
     }
 
@@ -38,7 +38,7 @@ struct CaseCommand: ParsableCommand {
             if options.json { try Console.json(states); return }
             for state in states {
                 let hold = state.onHold ? "  HOLD" : ""
-                print("\(state.id)  \(state.category)  \(state.status.rawValue)\(hold)  \(state.title)")
+                Console.line("\(state.id)  \(state.category)  \(state.status.rawValue)\(hold)  \(state.title)")
             }
         }
     }
@@ -56,19 +56,19 @@ struct CaseCommand: ParsableCommand {
             }
             let state = try session.show(caseID)
             if options.json { try Console.json(state); return }
-            print("\(state.id) — \(state.title)")
-            print("category:  \(state.category)")
-            print("status:    \(state.status.rawValue)\(state.onHold ? " (on legal hold: \(state.holdReason ?? ""))" : "")")
-            print("opened:    \(state.openedAt) by \(state.openedBy)")
-            if let closed = state.closedAt { print("closed:    \(closed)") }
+            Console.line("\(state.id) — \(state.title)")
+            Console.line("category:  \(state.category)")
+            Console.line("status:    \(state.status.rawValue)\(state.onHold ? " (on legal hold: \(state.holdReason ?? ""))" : "")")
+            Console.line("opened:    \(state.openedAt) by \(state.openedBy)")
+            if let closed = state.closedAt { Console.line("closed:    \(closed)") }
             for (name, value) in state.fields.sorted(by: { $0.key < $1.key }) {
-                print("field:     \(name) = \(value)")
+                Console.line("field:     \(name) = \(value)")
             }
-            print("custody:")
+            Console.line("custody:")
             for period in state.custody {
-                print("  \(period.actor) from \(period.from)\(period.until.map { " until \($0)" } ?? " (current)")")
+                Console.line("  \(period.actor) from \(period.from)\(period.until.map { " until \($0)" } ?? " (current)")")
             }
-            print("ledger:    \(state.entryCount) entries, head \(state.ledgerHead)")
+            Console.line("ledger:    \(state.entryCount) entries, head \(state.ledgerHead)")
         }
     }
 

@@ -25,7 +25,7 @@ struct TimestampCommand: ParsableCommand {
         if options.json {
             try Console.json(result)
         } else {
-            print("\(result.caseID): ledger head seq \(result.coversSeq) (\(result.ledgerHead)) timestamped at \(result.genTime), serial \(result.serial); token \(result.token), entry seq \(result.seq)")
+            Console.line("\(result.caseID): ledger head seq \(result.coversSeq) (\(result.ledgerHead)) timestamped at \(result.genTime), serial \(result.serial); token \(result.token), entry seq \(result.seq)")
         }
     }
 }

@@ -41,10 +41,23 @@ enum ExhibitMain {
 }
 
 /// Output helpers: the CLI's only job besides parsing.
+///
+/// Human output is inert (DESIGN §16): `line` and `error` escape control and bidi
+/// characters (`InertText`) in everything they are given. Each call is one line
+/// whose layout is written in this module's source and holds no control
+/// character, so escaping the whole line touches only the text that came from
+/// evidence, a bundle or a user; the newline that ends it is added after.
 enum Console {
+    /// Prints one line of human (non `--json`) output to stdout, inert.
+    static func line(_ text: String) {
+        print(InertText.escape(text))
+    }
+
+    /// Prints one sentence to stderr, prefixed `exhibit: `, inert: error messages
+    /// echo file names, ids and option values as the user or the evidence gave them.
     static func error(_ message: String) {
         var text = message.hasPrefix("exhibit: ") ? message : "exhibit: " + message
-        text += "\n"
+        text = InertText.escape(text) + "\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
 

@@ -34,6 +34,6 @@ struct ExportCommand: ParsableCommand {
         exportOptions.audience = chosenAudience
         let result = try CaseExport(session: options.session(), caseID: caseID, options: exportOptions).run()
         if options.json { try Console.json(result); return }
-        print(result.output)
+        Console.line(result.output)
     }
 }

@@ -14,7 +14,7 @@ struct ArtifactsCommand: ParsableCommand {
         if options.json { try Console.json(ArtifactList(case: caseID, artifacts: artifacts)); return }
         for artifact in artifacts {
             let type = artifact.mimeType ?? "-"
-            print("\(artifact.id)  \(artifact.time)  \(artifact.status)  \(type)  \(artifact.sha256 ?? "-")  \(artifact.url)")
+            Console.line("\(artifact.id)  \(artifact.time)  \(artifact.status)  \(type)  \(artifact.sha256 ?? "-")  \(artifact.url)")
         }
     }
 
@@ -37,7 +37,7 @@ struct SelectorsCommand: ParsableCommand {
         for selector in selectors {
             let artifacts = Array(Set(selector.occurrences.map(\.artifact))).sorted().joined(separator: ",")
             let also = selector.otherCases.isEmpty ? "" : "  also in: " + selector.otherCases.joined(separator: ", ")
-            print("\(selector.kind)  \(selector.value)  \(selector.occurrences.count)× in \(artifacts)\(also)")
+            Console.line("\(selector.kind)  \(selector.value)  \(selector.occurrences.count)× in \(artifacts)\(also)")
         }
     }
 
@@ -59,8 +59,8 @@ struct SearchCommand: ParsableCommand {
         let hits = try CaseReader(session: options.session()).search(text, caseID: caseID)
         if options.json { try Console.json(SearchResults(query: text, results: hits)); return }
         for hit in hits {
-            print("\(hit.case)  \(hit.artifact)  \(hit.url)\(hit.title.map { "  “\($0)”" } ?? "")")
-            print("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
+            Console.line("\(hit.case)  \(hit.artifact)  \(hit.url)\(hit.title.map { "  “\($0)”" } ?? "")")
+            Console.line("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
         }
     }
 
@@ -78,6 +78,6 @@ struct ReindexCommand: ParsableCommand {
     func run() throws {
         let report = try CaseReader(session: options.session()).reindex()
         if options.json { try Console.json(report); return }
-        print("\(report.cases) cases, \(report.artifacts) artifacts, \(report.selectors) selectors indexed")
+        Console.line("\(report.cases) cases, \(report.artifacts) artifacts, \(report.selectors) selectors indexed")
     }
 }

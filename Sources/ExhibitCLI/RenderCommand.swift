@@ -56,10 +56,10 @@ struct RenderOutput: Encodable {
             return
         }
         for page in report.rendered {
-            Swift.print("rendered \(page.url)  png sha256 \(page.pngSHA256)  height \(page.height)")
+            Console.line("rendered \(page.url)  png sha256 \(page.pngSHA256)  height \(page.height)")
         }
         for page in report.failed {
-            Swift.print("FAILED \(page.url) — \(page.reason)")
+            Console.line("FAILED \(page.url) — \(page.reason)")
         }
     }
 }

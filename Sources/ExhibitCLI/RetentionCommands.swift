@@ -75,13 +75,13 @@ struct RetentionCommand: ParsableCommand {
             let due = status.dueOn.map { " → due \($0)" } ?? ""
             let hold = status.onHold ? "  HOLD" : ""
             let verdict = status.isDue ? "DUE" : "not due (\(status.reason.rawValue))"
-            print("\(status.caseID)  \(status.category)  \(closed)  \(rule)\(due)\(hold)  \(verdict) — \(status.explanation)")
+            Console.line("\(status.caseID)  \(status.category)  \(closed)  \(rule)\(due)\(hold)  \(verdict) — \(status.explanation)")
         }
         for (caseID, problem) in review.unreadable {
-            print("\(caseID)  UNREADABLE — \(problem)")
+            Console.line("\(caseID)  UNREADABLE — \(problem)")
         }
         let planning = review.asOf == review.today ? "" : " (planning; today is \(review.today))"
-        print("\(review.dueCount) of \(review.cases.count) cases due for disposition as of \(review.asOf)\(planning)")
+        Console.line("\(review.dueCount) of \(review.cases.count) cases due for disposition as of \(review.asOf)\(planning)")
     }
 }
 
@@ -159,7 +159,7 @@ struct DisposeCommand: ParsableCommand {
         if options.json { try Console.json(certificate); return }
         let destroyed = certificate.warc.count + certificate.blobs.count + certificate.other.count
         let bytes = (certificate.warc + certificate.blobs + certificate.other).reduce(Int64(0)) { $0 + $1.size }
-        print("\(certificate.caseID) disposed of: \(destroyed) files (\(bytes) bytes) destroyed, \(certificate.warc.count) WARC, \(certificate.blobs.count) blobs; certificate \(certificate.seq) in \(session.workspace.disposalsPath), hash \(certificate.hash)")
+        Console.line("\(certificate.caseID) disposed of: \(destroyed) files (\(bytes) bytes) destroyed, \(certificate.warc.count) WARC, \(certificate.blobs.count) blobs; certificate \(certificate.seq) in \(session.workspace.disposalsPath), hash \(certificate.hash)")
     }
 }
 
@@ -167,22 +167,22 @@ struct DisposeCommand: ParsableCommand {
 enum DisposalCertificateOutput {
     static func show(_ certificate: DisposalCertificate, json: Bool) throws {
         if json { try Console.json(certificate); return }
-        print("\(certificate.caseID) — disposed of (certificate \(certificate.seq) of disposals.jsonl)")
-        print("category:  \(certificate.category)")
-        print("disposed:  \(certificate.time) by \(certificate.actor)")
-        print("reason:    \(certificate.reason)")
-        print("opened:    \(certificate.openedAt)")
-        print("closed:    \(certificate.closedAt)")
-        print("retention: \(certificate.retention), due \(certificate.dueOn)")
-        print("ledger:    \(certificate.ledgerEntries) entries, head \(certificate.ledgerHead)")
+        Console.line("\(certificate.caseID) — disposed of (certificate \(certificate.seq) of disposals.jsonl)")
+        Console.line("category:  \(certificate.category)")
+        Console.line("disposed:  \(certificate.time) by \(certificate.actor)")
+        Console.line("reason:    \(certificate.reason)")
+        Console.line("opened:    \(certificate.openedAt)")
+        Console.line("closed:    \(certificate.closedAt)")
+        Console.line("retention: \(certificate.retention), due \(certificate.dueOn)")
+        Console.line("ledger:    \(certificate.ledgerEntries) entries, head \(certificate.ledgerHead)")
         for (label, files) in [("warc", certificate.warc), ("blob", certificate.blobs), ("other", certificate.other)] {
             for file in files {
-                print("\(label.padding(toLength: 10, withPad: " ", startingAt: 0))\(file.path)  sha256 \(file.sha256)  \(file.size) bytes")
+                Console.line("\(label.padding(toLength: 10, withPad: " ", startingAt: 0))\(file.path)  sha256 \(file.sha256)  \(file.size) bytes")
             }
         }
-        print("prev:      \(certificate.prev)")
-        print("hash:      \(certificate.hash)")
-        print("sig:       \(certificate.signature)")
+        Console.line("prev:      \(certificate.prev)")
+        Console.line("hash:      \(certificate.hash)")
+        Console.line("sig:       \(certificate.signature)")
     }
 }
 
@@ -211,12 +211,12 @@ enum DisposalRegisterCheck {
         if json {
             try Console.json(Output(report))
         } else {
-            for finding in report.findings { print(finding.line) }
+            for finding in report.findings { Console.line(finding.line) }
             let failures = report.findings.filter(\.isFailure).count
             if report.intact {
-                print("disposals.jsonl: intact — \(report.certificateCount) certificate\(report.certificateCount == 1 ? "" : "s"); chain, hashes and signatures verified; head \(report.head ?? "-")")
+                Console.line("disposals.jsonl: intact — \(report.certificateCount) certificate\(report.certificateCount == 1 ? "" : "s"); chain, hashes and signatures verified; head \(report.head ?? "-")")
             } else {
-                print("disposals.jsonl: NOT INTACT — \(failures) problem\(failures == 1 ? "" : "s") in \(report.certificateCount) readable certificates")
+                Console.line("disposals.jsonl: NOT INTACT — \(failures) problem\(failures == 1 ? "" : "s") in \(report.certificateCount) readable certificates")
             }
         }
         if !report.intact { throw ExitCode(1) }

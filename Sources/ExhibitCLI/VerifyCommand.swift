@@ -44,8 +44,8 @@ struct VerifyCommand: ParsableCommand {
         if options.json {
             try Console.json(VerifyOutput(report))
         } else {
-            for finding in report.findings { Swift.print(finding.line) }
-            Swift.print(summary(report))
+            for finding in report.findings { Console.line(finding.line) }
+            Console.line(summary(report))
         }
     }
 
