@@ -70,14 +70,16 @@ public struct CaseReader: Sendable {
 
     /// `exhibit reindex` (custodian or supervisor): the index rebuilt from the
     /// ledgers and WARC files alone. Reading every case's evidence is recorded
-    /// in each case.
+    /// in each case. The cases ``ActingSession/mayList(_:)`` leaves out are neither
+    /// read nor counted (DESIGN §23): the next command that reads them indexes them.
     public func reindex() throws(ExhibitError) -> ReindexReport {
         try session.authorize(.reindex, caseID: nil, command: "reindex")
-        let ids = session.store.caseIDs()
+        // A case whose state cannot be read stays in, so that its damage is reported.
+        let ids = session.store.caseIDs().filter { id in (try? session.store.state(of: id)).map(session.mayList) ?? true }
         for id in ids {
             for notice in CaseRecovery.recover(caseDirectory: session.store.directory(of: id)) { session.notices(notice) }
         }
-        try index.rebuild(store: session.store)
+        try index.rebuild(store: session.store, caseIDs: ids)
         var report = ReindexReport(cases: ids.count, artifacts: 0, selectors: 0)
         for id in ids {
             report.artifacts += try index.artifacts(caseID: id).count

@@ -146,12 +146,15 @@ public final class WorkspaceIndex: Sendable {
         }
     }
 
-    /// Empties the index and indexes every case again from its ledger and WARC files.
-    public func rebuild(store: CaseStore) throws(ExhibitError) {
+    /// Empties the index and indexes every case again from its ledger and WARC files;
+    /// when `caseIDs` is given, only those cases: the others are indexed again by the
+    /// next command that reads them, like a case whose ledger has grown.
+    public func rebuild(store: CaseStore, caseIDs: [String]? = nil) throws(ExhibitError) {
         try write { db in
             for table in ["selectors", "page_text", "artifacts", "cases"] { try db.execute(sql: "DELETE FROM \(table)") }
         }
-        try refresh(store: store)
+        guard let caseIDs else { return try refresh(store: store) }
+        for id in caseIDs { try refresh(caseID: id, store: store) }
     }
 
     /// Adds what one ledger entry contributes: a `capture` entry is an artifact,

@@ -50,6 +50,10 @@ public struct ActingSession: Sendable {
             // IV.B.6: a decision-maker sees a background investigation only through a
             // decision-maker bundle, whatever other roles the actor holds.
             reason = "Actor \(actor.id) (\(actor.name)) is a decision-maker and may not \(permission.rawValue) in background investigation \(caseID); decision-makers receive decision-maker bundles only (IV.B.6)."
+        } else if caseID == nil, permission == .uniformity, actor.has(.decisionMaker) {
+            // Uniformity reads every candidate's case of a cohort: no listing of them
+            // is left once background investigations are left out (DESIGN §23).
+            reason = "Actor \(actor.id) (\(actor.name)) is a decision-maker and may not \(permission.rawValue); decision-makers receive decision-maker bundles only (IV.B.6)."
         }
         guard let reason else { return }
         if let caseID {
@@ -75,9 +79,20 @@ public struct ActingSession: Sendable {
         throw ExhibitError(.notPermitted, reason)
     }
 
+    /// Whether commands that list cases show this case to the actor: background
+    /// investigations are left out for an actor holding decision-maker, whatever
+    /// other roles it holds (IV.B.6, DESIGN §23).
+    public func mayList(_ state: CaseState) -> Bool {
+        !(actor.has(.decisionMaker) && state.category == BackgroundInvestigation.category)
+    }
+
     /// `exhibit case open`.
     public func openCase(category: String, title: String, fields: [String: String]) throws(ExhibitError) -> CaseState {
         try authorize(.openCase, caseID: nil, command: "case open")
+        if category == BackgroundInvestigation.category, actor.has(.decisionMaker) {
+            // The opener holds custody first, and a decision-maker never holds a BI case (DESIGN §23).
+            throw ExhibitError(.notPermitted, "Actor \(actor.id) (\(actor.name)) is a decision-maker and may not open a background investigation; the bi-searcher opens it (IV.B.6).")
+        }
         return try store.open(category: category, title: title, fields: fields, signer: try signer())
     }
 
@@ -103,6 +118,10 @@ public struct ActingSession: Sendable {
     public func transfer(_ caseID: String, to target: String, reason: String) throws(ExhibitError) -> LedgerEntry {
         try authorize(.transfer, caseID: caseID, command: "transfer")
         let recipient = try actors.actor(target)
+        if recipient.has(.decisionMaker), try store.state(of: caseID).category == BackgroundInvestigation.category {
+            try refuse(caseID, command: "transfer", reason: "Actor \(recipient.id) (\(recipient.name)) is a decision-maker and may not take custody of background investigation \(caseID); decision-makers receive decision-maker bundles only (IV.B.6).",
+                       extra: ["to": .string(recipient.id)])
+        }
         guard recipient.has(.custodian) else {
             throw ExhibitError(.storage, "Actor \(recipient.id) (\(recipient.name)) is not a custodian and cannot take custody; a supervisor can add the role to a new actor.")
         }
@@ -124,13 +143,14 @@ public struct ActingSession: Sendable {
         return try store.state(of: caseID)
     }
 
-    /// `exhibit case list`: the cases' states (from their ledgers). Listing
-    /// reads no evidence, so it is not recorded per case.
+    /// `exhibit case list`: the cases' states (from their ledgers), without those
+    /// ``mayList(_:)`` leaves out. Listing reads no evidence, so it is not recorded per case.
     public func listCases() throws(ExhibitError) -> [CaseState] {
         try authorize(.read, caseID: nil, command: "case list")
         var states: [CaseState] = []
         for id in store.caseIDs() {
-            states.append(try store.state(of: id))
+            let state = try store.state(of: id)
+            if mayList(state) { states.append(state) }
         }
         return states
     }

@@ -16,6 +16,8 @@ public struct Actor: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var badge: String
+    /// Set when the actor is added and changed by no command: a bi-searcher never
+    /// becomes a decision-maker later (DESIGN §23, one person one role).
     public var roles: [Role]
     /// Extra authorisations granted by a supervisor, e.g. `bi-searcher` (IV.B.7).
     public var authorizations: [String]
@@ -100,6 +102,11 @@ public struct ActorRegistry: Sendable {
                 let acting = try actor(actingActor)
                 try Permission.manageActors.require(acting)
             }
+            // One person, one actor (IV.B.6, DESIGN §23): a second actor on the same
+            // badge would let one person search as one and decide as the other.
+            if let holder = existing.first(where: { Self.isSameBadge($0.badge, badge) }) {
+                throw ExhibitError(.notPermitted, "Badge \(holder.badge) already belongs to actor \(holder.id) (\(holder.name)); a person is one actor, so act as \(holder.id) or give this actor a badge of its own.")
+            }
             let next = (existing.compactMap { Int($0.id.dropFirst(2)) }.max() ?? 0) + 1
             let id = "a-" + String(format: "%04d", next)
             let key = try SigningKey.generate()
@@ -118,6 +125,9 @@ public struct ActorRegistry: Sendable {
         try workspace.withExclusiveLock { () throws(ExhibitError) -> Actor in
             try Permission.manageActors.require(try actor(actingActor))
             var target = try actor(id)
+            if authorization == .biSearcher, target.has(.decisionMaker) {
+                throw ExhibitError(.notPermitted, "Actor \(target.id) (\(target.name)) holds the decision-maker role and can never be authorised as bi-searcher: searches are done by a non-decision-maker (IV.B.6), so authorise an actor who does not decide.")
+            }
             if !target.authorizations.contains(authorization.rawValue) {
                 target.authorizations.append(authorization.rawValue)
                 target.authorizations.sort()
@@ -160,6 +170,12 @@ public struct ActorRegistry: Sendable {
     public func verifyingKey(for id: String) -> VerifyingKey? {
         guard let actor = try? actor(id) else { return nil }
         return try? VerifyingKey(pem: actor.publicKey)
+    }
+
+    /// Badges match trimmed and case-insensitively: `B-3` and ` b-3 ` are one badge.
+    static func isSameBadge(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            == rhs.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
     public static func isValidID(_ id: String) -> Bool {

@@ -234,7 +234,8 @@ extension ActingSession {
     /// `exhibit retention [--as-of DAY]` (custodian or supervisor): every case
     /// against its schedule on `asOf` (default today). Planning only: it writes
     /// nothing into any case, and `asOf` never reaches the evidence. Like
-    /// `case list`, it reads case states, not evidence, so it is not recorded per case.
+    /// `case list`, it reads case states, not evidence, so it is not recorded per
+    /// case, and it leaves out the cases ``ActingSession/mayList(_:)`` does.
     public func retentionReview(asOf: CalendarDate? = nil) throws(ExhibitError) -> RetentionReview {
         try authorize(.retention, caseID: nil, command: "retention")
         for notice in try Disposal.finishInterrupted(store: store) { notices(notice) }
@@ -244,6 +245,7 @@ extension ActingSession {
         for id in store.caseIDs() {
             do throws(ExhibitError) {
                 let state = try store.state(of: id)
+                guard mayList(state) else { continue }
                 review.cases.append(RetentionStatus(state: state, rule: retentionRule(category: state.category), on: day))
             } catch {
                 review.unreadable.append((id, error.message))
