@@ -82,8 +82,10 @@ public struct CaseExport: Sendable {
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ExhibitError(.storage, "The folder \(parent) does not exist; create it or choose another --out.")
         }
-        let staging = parent + "/." + (output as NSString).lastPathComponent + ".partial-" + Hex.encode(OpenSSL.randomBytes(6))
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        // Recorded in the workspace before it exists, so a killed export's copy is removed by the next command (DESIGN §16).
+        let stagingArea = try ExportStaging(beside: output, caseID: caseID, workspace: session.workspace)
+        defer { stagingArea.end() }
+        let staging = stagingArea.path
 
         if options.format == .wacz {
             return try exportWACZ(output: output, staging: staging)

@@ -8,7 +8,7 @@ import ZIPFoundation
 /// absolute paths or `..` to write outside the target, be symbolic links, repeat
 /// a name so a later entry replaces a checked one, or declare (or secretly hold)
 /// far more data than the disk has. `extract` refuses all of these before writing
-/// anything, and counts the bytes it actually inflates.
+/// anything, and counts the bytes it actually inflates against the same budget.
 public enum ZipContainer {
     /// Every entry's time: fixed, so two zips of the same bag are the same bytes.
     static let entryDate = Date(timeIntervalSince1970: 946_684_800) // 2000-01-01T00:00:00Z
@@ -68,13 +68,69 @@ public enum ZipContainer {
         /// Uncompressed/compressed ratio above which a large entry is a zip bomb
         /// (bundles hold WARC files and media, which hardly compress at all).
         public var ratio: UInt64 = 200
+        /// What any zip may expand to, whatever its size (DESIGN §16 "Containers").
+        public var allowance: UInt64 = 64 << 20
+        /// Beyond `allowance`, how many times its own size a zip may expand to in all:
+        /// a zip of N bytes may write at most `allowance + expansion × N` bytes.
+        public var expansion: UInt64 = 100
 
         public init() {}
     }
 
+    /// What one extraction may write in all, charged first with the sizes the
+    /// entries declare (to refuse before writing anything) and then, separately,
+    /// with every inflated chunk before it is written (so a zip that lies is
+    /// stopped mid-entry, not after it). The smallest of three bounds applies:
+    /// `Limits.totalBytes`; 64 MiB plus 100 times the zip's own size, which no
+    /// bundle comes near (its WARC files and media are stored, not deflated) but
+    /// a bomb of zeros (about 1000:1) exceeds at once; and the free space of the
+    /// destination's file system when the extraction began.
+    struct Budget {
+        let path: String
+        let limits: Limits
+        /// The zip's own size in bytes.
+        let containerSize: UInt64
+        /// `allowance + expansion × containerSize`.
+        let expansionBound: UInt64
+        /// Free bytes on the destination's file system (`statvfs` f_bavail × f_frsize).
+        let available: UInt64
+        private(set) var used: UInt64 = 0
+
+        init(path: String, containerSize: UInt64, available: UInt64, limits: Limits) {
+            self.path = path
+            self.limits = limits
+            self.containerSize = containerSize
+            let (product, overflow) = limits.expansion.multipliedReportingOverflow(by: containerSize)
+            let (sum, overflow2) = limits.allowance.addingReportingOverflow(product)
+            self.expansionBound = overflow || overflow2 ? .max : sum
+            self.available = available
+        }
+
+        /// Adds `bytes`, declared (`writing` false) or about to be written, and
+        /// throws storage (exit 5) once the total passes a bound.
+        mutating func charge(_ bytes: UInt64, writing: Bool) throws(ExhibitError) {
+            let (sum, overflow) = used.addingReportingOverflow(bytes)
+            used = overflow ? .max : sum
+            let outcome = writing
+                ? "extraction was stopped and what it wrote removed"
+                : "refused, nothing was extracted"
+            let verb = writing ? "expanded to" : "declares"
+            if used > limits.totalBytes {
+                throw ExhibitError(.storage, "\(path) \(verb) more than \(limits.totalBytes >> 30) GiB of content; \(outcome).")
+            }
+            if used > expansionBound {
+                throw ExhibitError(.storage, "\(path) \(verb) more than \(expansionBound) bytes (\(limits.allowance >> 20) MiB plus \(limits.expansion) times its own \(containerSize) bytes), a zip bomb; \(outcome).")
+            }
+            if used > available {
+                throw ExhibitError(.storage, "\(path) \(verb) more than the \(available) bytes free where it is extracted; \(outcome) (free some disk space and try again).")
+            }
+        }
+    }
+
     /// Extracts the zip at `path` into `target` (a new directory). Throws
     /// storage (exit 5) for any entry that could escape, link, repeat or
-    /// overflow, before anything is written; `target` is removed on failure.
+    /// overflow, before anything is written, and stops as soon as the bytes
+    /// inflated would pass the ``Budget``; `target` is removed on failure.
     public static func extract(_ path: String, into target: String, limits: Limits = Limits()) throws(ExhibitError) {
         let archive: Archive
         do {
@@ -83,13 +139,15 @@ public enum ZipContainer {
             throw ExhibitError(.storage, "\(path) is not a readable zip file.")
         }
         var names = Set<String>()
-        var total: UInt64 = 0
         var count = 0
         var available: UInt64 = .max
         var info = statvfs()
         if statvfs((target as NSString).deletingLastPathComponent, &info) == 0 {
             available = UInt64(info.f_bavail) * UInt64(info.f_frsize)
         }
+        var containerInfo = stat()
+        let containerSize = stat(path, &containerInfo) == 0 ? UInt64(max(containerInfo.st_size, 0)) : 0
+        var declared = Budget(path: path, containerSize: containerSize, available: available, limits: limits)
         for entry in archive {
             count += 1
             guard count <= limits.entries else {
@@ -104,19 +162,15 @@ public enum ZipContainer {
                     throw ExhibitError(.storage, "\(path) holds the entry \(name) twice; refused (a later copy could replace a checked one).")
                 }
                 let size = entry.uncompressedSize
-                total += size
-                guard total <= limits.totalBytes else {
-                    throw ExhibitError(.storage, "\(path) declares more than \(limits.totalBytes >> 30) GiB of content; refused.")
-                }
-                guard total <= available else {
-                    throw ExhibitError(.storage, "\(path) declares \(total) bytes, more than the \(available) free; refused.")
-                }
+                try declared.charge(size, writing: false)
                 if size > 64 << 20, size / max(entry.compressedSize, 1) > limits.ratio {
                     throw ExhibitError(.storage, "\(path): the entry \(name) expands \(size / max(entry.compressedSize, 1)) times (a zip bomb); refused.")
                 }
             }
         }
         guard mkdir(target, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create \(target)") }
+        // The same bounds again, on the bytes actually inflated, checked before each chunk is written.
+        var written = Budget(path: path, containerSize: containerSize, available: available, limits: limits)
         do {
             for entry in archive {
                 let destination = target + "/" + entry.path
@@ -129,14 +183,15 @@ public enum ZipContainer {
                 let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
                 guard fd >= 0 else { throw AtomicFile.posixError("Cannot create \(destination)") }
                 defer { close(fd) }
-                var written: UInt64 = 0
-                let declared = entry.uncompressedSize
+                var entryWritten: UInt64 = 0
+                let entryDeclared = entry.uncompressedSize
                 _ = try archive.extract(entry, skipCRC32: false) { data in
-                    written += UInt64(data.count)
+                    entryWritten += UInt64(data.count)
                     // The central directory may lie: stop at what it declared.
-                    guard written <= declared else {
+                    guard entryWritten <= entryDeclared else {
                         throw ExhibitError(.storage, "\(path): the entry \(entry.path) holds more than it declares; refused.")
                     }
+                    try written.charge(UInt64(data.count), writing: true)
                     try AtomicFile.writeAll(fd, Array(data), path: destination)
                 }
             }

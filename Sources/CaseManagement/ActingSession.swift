@@ -36,6 +36,7 @@ public struct ActingSession: Sendable {
     /// Before anything else, leftovers of an interrupted command on the case are
     /// finished or removed, and each action is reported through `notices`.
     public func authorize(_ permission: Permission, caseID: String?, command: String) throws(ExhibitError) {
+        for notice in ExportStaging.removeAbandoned(workspace: workspace) { notices(notice) }
         if let caseID {
             // A disposal interrupted by a crash is finished or rolled back first.
             for notice in try Disposal.settleInterrupted(caseID: caseID, store: store) { notices(notice) }

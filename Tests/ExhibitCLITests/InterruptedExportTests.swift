@@ -1,0 +1,81 @@
+import CaseManagement
+import ChainOfCustody
+import ExhibitTestSupport
+import FixtureServer
+import Foundation
+import Testing
+
+/// DESIGN §16 "Containers" (issue 16): an export killed half-way leaves its
+/// staging folder (`.<out>.partial-<hex>`, copies of the ledger and the WARC
+/// files) beside `--out`; the next command removes it and says so on stderr.
+@Suite("interrupted export")
+struct InterruptedExportTests {
+    let exhibit = ExhibitProcess()
+
+    @Test("kill -9 during export --zip: the next command (case show, then another export) removes the .partial- folder and says so")
+    func killedExportIsRemovedByTheNextCommand() async throws {
+        let site = try await FixtureSite.start(siteDirectory: nil)
+        defer { Task { await site.stop() } }
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        // Three 8 MB bodies: the export copies, hashes and checks them, long enough to be killed in the middle.
+        let urls = (0..<3).map { site.baseURL + "/test/bytes?n=8000000&copy=\($0)" }
+        let captured = try exhibit.run(["capture", caseID] + urls + ["--workspace", ws.root, "--actor", ws.investigatorID,
+                                                                      "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+        #expect(captured.status == 0, "\(captured.stderr)")
+        let outFolder = ws.directory.child("out")
+        try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: true)
+        let records = ExportStaging.recordsDirectory(of: ws.workspace)
+
+        let nextCommands = [["case", "show", caseID], ["export", caseID, "--out", outFolder + "/after.zip"]]
+        for (round, next) in nextCommands.enumerated() {
+            let out = outFolder + "/case-\(round).zip"
+            let staging = try await killExport(caseID, out: out, workspace: ws)
+            // What was left: a copy of the ledger (and the WARC files under way) that nothing records.
+            #expect(FileManager.default.fileExists(atPath: staging + "/" + caseID + "/data/ledger.jsonl"))
+            #expect(!FileManager.default.fileExists(atPath: out))
+
+            let result = try exhibit.run(next + ["--workspace", ws.root, "--actor", ws.investigatorID])
+            #expect(result.status == 0, "\(next): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: staging), "\(next) left \(staging)")
+            #expect(result.stderr.contains("Removed \(staging), the unfinished copy of case \(caseID)'s evidence left by an export that was interrupted"),
+                    "\(next): \(result.stderr)")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: outFolder).filter { $0.contains(".partial-") }
+            #expect(leftovers == [])
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: records)) ?? [] == [])
+        }
+        // The export after the cleanup is whole and verifies; so does the case.
+        #expect(try exhibit.run(["verify", outFolder + "/after.zip"]).status == 0)
+        #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+    }
+
+    /// Starts `exhibit export CASE --out out`, waits (polling, with a deadline) until
+    /// its staging folder holds the copy of the ledger, kills it with SIGKILL and
+    /// returns the staging folder's path.
+    func killExport(_ caseID: String, out: String, workspace ws: TestWorkspace) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
+        process.arguments = ["export", caseID, "--out", out, "--workspace", ws.root, "--actor", ws.investigatorID]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let folder = (out as NSString).deletingLastPathComponent
+        let prefix = "." + (out as NSString).lastPathComponent + ".partial-"
+        try process.run()
+        let found: String? = try await Blocking.run {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, process.isRunning {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                if let name = names.first(where: { $0.hasPrefix(prefix) }),
+                   FileManager.default.fileExists(atPath: folder + "/" + name + "/" + caseID + "/data/ledger.jsonl") {
+                    kill(process.processIdentifier, SIGKILL)
+                    return folder + "/" + name
+                }
+            }
+            return nil
+        }
+        try await Blocking.run { process.waitUntilExit() }
+        let staging = try #require(found, "the export ended (status \(process.terminationStatus)) before its staging folder held the ledger")
+        #expect(process.terminationReason == .uncaughtSignal)
+        return staging
+    }
+}
