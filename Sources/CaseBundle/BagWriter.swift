@@ -68,18 +68,28 @@ public struct BagWriter {
     }
 
     /// Writes the tag files. `info` are bag-info.txt's lines in order (Payload-Oxum
-    /// is added after Bagging-Date). Returns the sha256 of tagmanifest-sha256.txt.
+    /// is added after Bagging-Date). `seal`, given the sha256 of bagit.txt,
+    /// bag-info.txt and the payload manifests, returns the bytes of a signed tag
+    /// file that covers them (``BagSeal``), listed in the tag manifest like the rest.
+    /// Returns the sha256 of tagmanifest-sha256.txt.
     @discardableResult
-    public func finish(info: [(String, String)]) throws(ExhibitError) -> String {
+    public func finish(
+        info: [(String, String)], seal: (([String: String]) throws(ExhibitError) -> [UInt8])? = nil
+    ) throws(ExhibitError) -> String {
         var infoLines = info
         let oxumAt = (infoLines.firstIndex { $0.0 == "Bagging-Date" }).map { $0 + 1 } ?? infoLines.count
         infoLines.insert(("Payload-Oxum", payloadOxum), at: oxumAt)
-        let files: [(String, [UInt8])] = [
+        var files: [(String, [UInt8])] = [
             ("bagit.txt", Array("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".utf8)),
             ("bag-info.txt", Array(infoLines.map { "\($0.0): \(Self.oneLine($0.1))\n" }.joined().utf8)),
             ("manifest-sha256.txt", Array(payload.keys.sorted().map { "\(payload[$0]!.sha256)  \($0)\n" }.joined().utf8)),
             ("manifest-sha512.txt", Array(payload.keys.sorted().map { "\(payload[$0]!.sha512)  \($0)\n" }.joined().utf8)),
         ]
+        if let seal {
+            var digests: [String: String] = [:]
+            for (name, bytes) in files { digests[name] = Digest.sha256Hex(bytes) }
+            files.append((BagSeal.fileName, try seal(digests)))
+        }
         for (name, bytes) in files { try Self.writeFile(bytes, to: root + "/" + name) }
         let tagManifest = files.map { "\(Digest.sha256Hex($0.1))  \($0.0)\n" }.joined()
         try Self.writeFile(Array(tagManifest.utf8), to: root + "/tagmanifest-sha256.txt")

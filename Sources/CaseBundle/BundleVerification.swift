@@ -62,7 +62,20 @@ public enum BundleVerification {
         // Every payload file is read once, on every core, for all its digests: the
         // manifests' and the case check's (WARC files while their records are checked).
         let digests = FileDigestCache(algorithms: [.sha256] + manifests.map(\.algorithm))
-        let caseReport = try verifyCase(root, digests: digests)
+        // "Derived" and "withheld" are read only from a seal whose signature holds.
+        let sealRead = BagSeal.read(bagRoot: root)
+        let caseReport = try verifyCase(root, digests: digests, derived: sealRead?.seal.derivedWARCs ?? false)
+        var sealFindings = BagSeal.check(sealRead, bagRoot: root, ledgerHead: caseReport.head,
+                                         ledgerSigners: caseReport.ledgerActors)
+        if let seal = sealRead?.seal, sealFindings.isEmpty {
+            if (seal.audience == "full") != (!seal.derivedWARCs && seal.withheldItems == 0 && caseReport.withheldCount == 0) {
+                sealFindings.append(.init(.tampered, path: BagSeal.fileName, detail: "the seal's audience (\(seal.audience)) does not match what the bag withholds (\(caseReport.withheldCount) ledger entries)"))
+            }
+            if seal.caseID != caseReport.caseID {
+                sealFindings.append(.init(.tampered, path: BagSeal.fileName, detail: "the seal names case \(seal.caseID), the ledger \(caseReport.caseID)"))
+            }
+        }
+        findings += sealFindings
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
         for (algorithm, name, listed) in manifests {
             for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
@@ -119,6 +132,10 @@ public enum BundleVerification {
         }
 
         var report = caseReport
+        report.signer = sealRead.map { "\($0.seal.signer.id) (\($0.seal.signer.name), \($0.seal.signer.badge))" }
+        if let withheld = info["Withheld-Items"], Int(withheld) != sealRead?.seal.withheldItems {
+            findings.append(.init(.tampered, path: "bag-info.txt", detail: "Withheld-Items: \(withheld), but the signed seal states \(sealRead.map { String($0.seal.withheldItems) } ?? "none")"))
+        }
         report.caseID = info["External-Identifier"] ?? report.caseID
         report.directory = root
         if let head = info["Ledger-Head"], head != report.head {
@@ -136,8 +153,7 @@ public enum BundleVerification {
     /// The case inside a bag: ledger, signatures against the bundled keys, files,
     /// WARC records, timestamps. A decision-maker bundle's WARC files are derived
     /// copies: their records are matched by id and digest.
-    static func verifyCase(_ root: String, digests: FileDigestCache) throws(ExhibitError) -> CaseVerification.Report {
-        let derived = bagInfo(root)["Withheld-Items"] != nil
+    static func verifyCase(_ root: String, digests: FileDigestCache, derived: Bool) throws(ExhibitError) -> CaseVerification.Report {
         let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
             derived ? WARCVerification.checkDerived(directory: directory, entries: entries, digests: digests)
                 : WARCVerification.check(directory: directory, entries: entries, digests: digests)
@@ -210,6 +226,36 @@ public enum BundleVerification {
         let ledger = Verifier.checkLedger(bytes: ledgerBytes, caseID: nil, keyFor: CaseExport.keys(inFolder: root + "/exhibit"))
         findings += ledger.findings.map { var moved = $0; moved.path = "exhibit/" + moved.path; return moved }
 
+        // Who signed: the P-256 key must be the one the exporting actor's Ed25519
+        // key vouches for, and that key must sign entries of the ledger (§16).
+        let signedKey = (try? AtomicFile.read(root + "/datapackage-digest.json")).flatMap { try? JSONValue(parsing: $0) }?["signedData"]?["publicKey"]?.stringValue
+        var signer: String?
+        if let bytes = try? AtomicFile.read(root + "/" + WACZPackage.SignerStatement.path),
+           let (statement, message, signature) = WACZPackage.SignerStatement.read(bytes) {
+            let who = statement.signer
+            signer = "\(who.id) (\(who.name), \(who.badge))"
+            let pem = ActorRegistry.isValidID(who.id) ? (try? AtomicFile.read(root + "/exhibit/\(who.id).pem")) : nil
+            let key = pem.flatMap { try? VerifyingKey(pem: String(decoding: $0, as: UTF8.self)) }
+            let path = WACZPackage.SignerStatement.path
+            if key == nil || Digest.sha256Hex(pem ?? []) != who.publicKeySHA256 || !key!.isValidSignature(signature, for: message) {
+                findings.append(.init(.badSignature, path: path, detail: "the signer statement does not verify with \(who.id)'s public key"))
+            }
+            if !ledger.entries.contains(where: { $0.actor == who.id }) {
+                findings.append(.init(.badSignature, path: path, detail: "the signer \(who.id) signs no entry of the package's ledger, so its key is not one the custody chain knows"))
+            }
+            if !who.roles.contains("analyst") {
+                findings.append(.init(.badSignature, path: path, detail: "the signer \(who.id) did not hold the analyst role"))
+            }
+            if signedKey != statement.waczPublicKey {
+                findings.append(.init(.badSignature, path: "datapackage-digest.json", detail: "signed with a P-256 key other than the one \(who.id) registered"))
+            }
+            if statement.ledgerHead != ledger.head {
+                findings.append(.init(.tampered, path: path, detail: "the signer states ledger head \(statement.ledgerHead), the package's ledger ends with \(ledger.head ?? "nothing")"))
+            }
+        } else {
+            findings.append(.init(.missing, path: WACZPackage.SignerStatement.path, detail: "no readable signer statement: nothing binds the package's signing key to an actor"))
+        }
+
         // Each WARC file the ledger records is in archive/ with its recorded digest,
         // and its records match the ledger (checked as in a case laid out under warc/).
         let caseView = root + "/.case"
@@ -236,9 +282,30 @@ public enum BundleVerification {
             moved.path = moved.path.hasPrefix("warc/") ? "archive/" + moved.path.dropFirst(5) : moved.path
             return moved
         }
-        return CaseVerification.Report(
+
+        // Every file under archive/ is a WARC file the ledger records; the index and
+        // the page list are derived again from those records and the ledger (§16).
+        let recordedNames = Set(checked.compactMap { $0.subject?["warc"]?["file"]?.stringValue }.map { ($0 as NSString).lastPathComponent })
+        for file in ((try? ZipContainer.files(in: root)) ?? []) where file.hasPrefix("archive/") {
+            if !recordedNames.contains(String(file.dropFirst("archive/".count))) {
+                findings.append(.init(.unexpected, path: file, detail: "a WARC file no ledger entry records"))
+            }
+        }
+        let warcs = CaseExport.recordedFiles(ledger.entries).filter { $0.hasPrefix("warc/") }.map { ($0 as NSString).lastPathComponent }
+            .filter { FileManager.default.fileExists(atPath: root + "/archive/" + $0) }
+        if let index = try? CDXJIndex.lines(of: warcs.map { (root + "/archive/" + $0, $0) }) {
+            if (try? AtomicFile.read(root + "/indexes/index.cdx")) != Array(index.joined().utf8) {
+                findings.append(.init(.tampered, path: "indexes/index.cdx", detail: "does not match the index of the WARC records the ledger recorded (URL, time, offset, length or digest)"))
+            }
+        }
+        if (try? AtomicFile.read(root + "/pages/pages.jsonl")) != WACZPackage.pages(ledger.entries) {
+            findings.append(.init(.tampered, path: "pages/pages.jsonl", detail: "does not match the pages the ledger recorded"))
+        }
+        var waczReport = CaseVerification.Report(
             caseID: ledger.entries.first?.caseID ?? (path as NSString).lastPathComponent, directory: path,
             entryCount: ledger.entries.count, withheldCount: ledger.withheldCount, head: ledger.head, findings: findings)
+        waczReport.signer = signer
+        return waczReport
     }
 
     /// `path → digest` lines of a BagIt manifest; nil when the file is missing.

@@ -139,15 +139,22 @@ public struct CaseExport: Sendable {
         guard !warcFiles.isEmpty else {
             throw ExhibitError(.storage, "Case \(caseID) has no captures yet; a WACZ needs at least one WARC file.")
         }
-        let keyPEM = try WACZPackage.signingKey(keysDirectory: session.workspace.keysDirectory)
+        let (keyPEM, waczPublicKey) = try session.actors.waczSigningKey(for: session.actor.id)
+        let exporter = session.actor
+        let statement = WACZPackage.SignerStatement(
+            caseID: caseID, ledgerHead: bagResult.ledgerHead,
+            signer: .init(id: exporter.id, name: exporter.name, badge: exporter.badge, roles: exporter.roles.map(\.rawValue),
+                          publicKeySHA256: Digest.sha256Hex(Array(exporter.publicKey.utf8))),
+            waczPublicKey: waczPublicKey)
         var keys: [(String, String)] = []
         for person in facts.actors {
             keys.append((person.id, String(decoding: try AtomicFile.read(bagRoot + "/data/keys/\(person.id).pem"), as: UTF8.self)))
         }
         let packagePath = staging + "/package.wacz"
         try WACZPackage.write(
-            to: packagePath, facts: facts, caseDirectory: bagRoot + "/data", warcFiles: warcFiles,
+            to: packagePath, facts: facts, entries: entries, caseDirectory: bagRoot + "/data", warcFiles: warcFiles,
             ledger: try AtomicFile.read(bagRoot + "/data/ledger.jsonl"), publicKeys: keys, signingKeyPEM: keyPEM,
+            signerStatement: try statement.signed(with: try session.signer().key),
             created: WACZPackage.rfc3339(entries.last?.time ?? LedgerTime.now()))
         let sha256 = try Digest.file(atPath: packagePath).digests[.sha256] ?? ""
         guard rename(packagePath, output) == 0 else { throw AtomicFile.posixError("Cannot move the WACZ file to \(output)") }
@@ -173,6 +180,7 @@ public struct CaseExport: Sendable {
     /// Builds the bag in `root` and returns what it holds.
     func buildBag(at root: String) throws(ExhibitError) -> (Result, BundleFacts, [LedgerEntry]) {
         let caseDirectory = session.store.directory(of: caseID)
+        try bindExporter()
         let ledgerBytes = try session.store.ledger(of: caseID).readLocked()
         var entries: [LedgerEntry] = []
         for line in Ledger.lines(of: ledgerBytes) where line.terminated {
@@ -204,7 +212,7 @@ public struct CaseExport: Sendable {
                 try bag.copy(from: source, to: relative)
             }
         }
-        let actorIDs = Set(bagEntries.map(\.actor))
+        let actorIDs = Set(bagEntries.map(\.actor)).union([session.actor.id])
         var people: [BundleFacts.Person] = []
         for id in actorIDs.sorted() {
             let actor = try session.actors.actor(id)
@@ -264,13 +272,38 @@ public struct CaseExport: Sendable {
             ("Ledger-Head", head.hash),
         ]
         if let disclosure { info.append(("Withheld-Items", String(disclosure.withheldItems))) }
-        let tagManifest = try bag.finish(info: info)
+        let exporter = session.actor
+        let signer = try session.signer()
+        let keyDigest = Digest.sha256Hex(Array(exporter.publicKey.utf8))
+        let audience = options.audience.rawValue
+        let withheld = disclosure?.withheldItems ?? 0
+        let tagManifest = try bag.finish(info: info) { (digests: [String: String]) throws(ExhibitError) -> [UInt8] in
+            let seal = BagSeal(
+                caseID: caseID, ledgerHead: head.hash, audience: audience, withheldItems: withheld,
+                derivedWARCs: derived, software: "Exhibit \(ExhibitRelease.version)", files: digests,
+                signer: .init(id: exporter.id, name: exporter.name, badge: exporter.badge,
+                              roles: exporter.roles.map(\.rawValue), publicKeySHA256: keyDigest))
+            return try seal.signed(with: signer.key)
+        }
         var result = Result(
             case: caseID, output: root, format: "bagit", entries: entries.count, ledgerHead: head.hash,
             payloadOxum: bag.payloadOxum, tagManifestSHA256: tagManifest, sha256: nil, artifacts: facts.artifacts.count)
         result.audience = options.audience.rawValue
         result.withheldItems = disclosure?.withheldItems
         return (result, facts, entries)
+    }
+
+    /// The bag's seal is signed by the exporting actor, whose key must be one the
+    /// bag's own ledger knows (DESIGN §16). An exporter who never acted on the case
+    /// first records the export as a read (`view`), which every read is anyway
+    /// (§4); an exporter who already signs entries adds nothing, so two exports of
+    /// the same ledger stay the same bytes.
+    func bindExporter() throws(ExhibitError) {
+        let me = session.actor.id
+        let entries = try session.store.ledger(of: caseID).entries()
+        guard !entries.contains(where: { $0.actor == me }) else { return }
+        try session.store.append(LedgerDraft(action: "view", subject: .object(["command": .string("export")])),
+                                 to: caseID, signer: try session.signer())
     }
 
     /// A decision-maker bundle discloses nothing the screening has not seen and

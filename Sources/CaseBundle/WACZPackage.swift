@@ -1,3 +1,4 @@
+import CaseManagement
 public import ChainOfCustody
 import Foundation
 import LawfulFetch
@@ -7,36 +8,65 @@ import ZIPFoundation
 /// opens and `wacz validate` accepts: the case's WARC files under archive/ and
 /// their CDXJ index under indexes/ (both stored, not compressed again),
 /// pages/pages.jsonl, datapackage.json with the sha256 of every file, and
-/// datapackage-digest.json signed with the workspace's anonymous ECDSA P-256 key
-/// (the WACZ signing spec's anonymous form). Exhibit adds exhibit/ledger.jsonl and
+/// datapackage-digest.json signed with the exporting actor's registered ECDSA
+/// P-256 key (the WACZ signing spec's anonymous form), bound to the actor's
+/// Ed25519 key by exhibit/signer.json. Exhibit adds exhibit/ledger.jsonl and
 /// the actors' public keys, so `exhibit verify` can check the custody chain too.
 public enum WACZPackage {
-    /// Where the workspace keeps the key that signs its WACZ files.
-    public static func signingKeyPath(keysDirectory: String) -> String {
-        keysDirectory + "/wacz-signing.key.pem"
-    }
+    /// exhibit/signer.json: the exporting actor's Ed25519 signature binding the
+    /// P-256 key that signs datapackage-digest.json to the actor and to the case's
+    /// ledger head (DESIGN §16). verify requires the actor's key to sign entries of
+    /// the package's ledger and the actor to hold the analyst role.
+    public struct SignerStatement: Sendable, Equatable {
+        public static let path = "exhibit/signer.json"
+        public static let format = "exhibit-wacz-signer-1"
+        public var caseID: String
+        public var ledgerHead: String
+        public var signer: BagSeal.Signer
+        /// Base64 SPKI of the P-256 key, as datapackage-digest.json carries it.
+        public var waczPublicKey: String
 
-    /// The workspace's signing key, created (mode 0600) on first use.
-    public static func signingKey(keysDirectory: String) throws(ExhibitError) -> String {
-        let path = signingKeyPath(keysDirectory: keysDirectory)
-        var info = stat()
-        if stat(path, &info) == 0 {
-            // Like an actor's key: one others can read no longer proves who signed.
-            guard info.st_mode & 0o077 == 0 else {
-                throw ExhibitError(.storage, "The WACZ signing key \(path) is readable by other users; run `chmod 600 \(path)` and check who may have copied it.")
-            }
-            return String(decoding: try AtomicFile.read(path), as: UTF8.self)
+        public var statement: JSONValue {
+            .object([
+                "format": .string(Self.format), "case": .string(caseID), "ledger_head": .string(ledgerHead),
+                "wacz_public_key": .string(waczPublicKey),
+                "signer": .object([
+                    "actor": .string(signer.id), "name": .string(signer.name), "badge": .string(signer.badge),
+                    "roles": .array(signer.roles.map { .string($0) }), "public_key_sha256": .string(signer.publicKeySHA256),
+                ]),
+            ])
         }
-        let pem = try ECDSAP256.generatePrivateKeyPEM()
-        try AtomicFile.write(Array(pem.utf8), to: path, mode: 0o600)
-        // Another export may have created one at the same moment: use what is on disk.
-        return String(decoding: try AtomicFile.read(path), as: UTF8.self)
+
+        public func signed(with key: SigningKey) throws(ExhibitError) -> [UInt8] {
+            let message = try BagSeal.canonical(statement)
+            let signature = Data(try key.sign(message)).base64EncodedString()
+            return try BagSeal.canonical(.object(["statement": statement, "signature": .string(signature)])) + [UInt8(ascii: "\n")]
+        }
+
+        /// Parses the file: the statement, its canonical bytes and the signature.
+        public static func read(_ bytes: [UInt8]) -> (SignerStatement, message: [UInt8], signature: [UInt8])? {
+            guard let json = try? JSONValue(parsing: bytes), let statement = json["statement"],
+                  let signature = json["signature"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
+                  statement["format"]?.stringValue == format,
+                  let caseID = statement["case"]?.stringValue, let head = statement["ledger_head"]?.stringValue,
+                  let key = statement["wacz_public_key"]?.stringValue, let signer = statement["signer"],
+                  let id = signer["actor"]?.stringValue, let name = signer["name"]?.stringValue,
+                  let badge = signer["badge"]?.stringValue, let roles = signer["roles"]?.arrayValue,
+                  let keyDigest = signer["public_key_sha256"]?.stringValue,
+                  let message = try? statement.canonicalBytes() else { return nil }
+            let parsed = SignerStatement(
+                caseID: caseID, ledgerHead: head,
+                signer: .init(id: id, name: name, badge: badge, roles: roles.compactMap(\.stringValue), publicKeySHA256: keyDigest),
+                waczPublicKey: key)
+            guard (try? parsed.statement.canonicalBytes()) == message else { return nil }
+            return (parsed, message, Array(signature))
+        }
     }
 
     /// Writes the package to `path` (a new file).
     static func write(
-        to path: String, facts: BundleFacts, caseDirectory: String, warcFiles: [String], ledger: [UInt8],
-        publicKeys: [(String, String)], signingKeyPEM: String, created: String
+        to path: String, facts: BundleFacts, entries: [LedgerEntry], caseDirectory: String, warcFiles: [String], ledger: [UInt8],
+        publicKeys: [(String, String)], signingKeyPEM: String, signerStatement: [UInt8], created: String
     ) throws(ExhibitError) {
         var files: [(path: String, bytes: [UInt8]?, source: String?)] = []
         for warc in warcFiles {
@@ -46,8 +76,9 @@ public enum WACZPackage {
         }
         let index = try CDXJIndex.lines(of: zip(warcFiles, files).map { ($0.1.source!, ($0.0 as NSString).lastPathComponent) })
         files.append(("indexes/index.cdx", Array(index.joined().utf8), nil))
-        files.append(("pages/pages.jsonl", pages(facts), nil))
+        files.append(("pages/pages.jsonl", pages(entries), nil))
         files.append(("exhibit/ledger.jsonl", ledger, nil))
+        files.append((SignerStatement.path, signerStatement, nil))
         for (id, pem) in publicKeys { files.append(("exhibit/\(id).pem", Array(pem.utf8), nil)) }
 
         var resources: [[String: Any]] = []
@@ -107,11 +138,14 @@ public enum WACZPackage {
 
     /// pages/pages.jsonl: a header line, then each captured page (the URL asked
     /// for, when its response began).
-    static func pages(_ facts: BundleFacts) -> [UInt8] {
+    /// A function of the ledger alone, so verify derives it again and compares (§16).
+    static func pages(_ entries: [LedgerEntry]) -> [UInt8] {
         var lines = [#"{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}"#]
-        for artifact in facts.artifacts where artifact.role == "page" {
-            var page: [String: Any] = ["id": artifact.id, "url": artifact.url, "ts": rfc3339(artifact.started ?? artifact.ended)]
-            if let title = artifact.title { page["title"] = title }
+        for entry in entries where entry.action == "capture" {
+            guard let subject = entry.subject, subject["status"]?.intValue != nil, subject["role"]?.stringValue == "page" else { continue }
+            let time = subject["started"]?.stringValue ?? subject["ended"]?.stringValue ?? entry.time
+            var page: [String: Any] = ["id": ArtifactID.forSeq(Int(entry.seq)), "url": subject["url"]?.stringValue ?? "", "ts": rfc3339(time)]
+            if let title = subject["title"]?.stringValue { page["title"] = title }
             if let data = try? JSONSerialization.data(withJSONObject: page, options: [.sortedKeys, .withoutEscapingSlashes]) {
                 lines.append(String(decoding: data, as: UTF8.self))
             }

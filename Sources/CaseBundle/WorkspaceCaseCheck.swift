@@ -45,7 +45,8 @@ public enum WorkspaceCaseCheck {
         let withheld = report.withheldCount > 0 ? ", \(report.withheldCount) withheld" : ""
         let failures = report.findings.filter(\.isFailure).count
         if report.intact {
-            return "\(report.caseID): intact — \(report.entryCount) ledger entries\(withheld); chain, signatures, files, WARC records and timestamps verified; head \(report.head ?? "-")"
+            let signer = report.signer.map { "; sealed by \($0)" } ?? ""
+            return "\(report.caseID): intact — \(report.entryCount) ledger entries\(withheld); chain, signatures, files, WARC records and timestamps verified; head \(report.head ?? "-")\(signer)"
         }
         return "\(report.caseID): NOT INTACT — \(failures) problem\(failures == 1 ? "" : "s") in \(report.entryCount) readable ledger entries\(withheld)"
     }

@@ -24,10 +24,15 @@ public struct Actor: Codable, Sendable, Equatable {
     /// SubjectPublicKeyInfo PEM of the actor's Ed25519 key.
     public var publicKey: String
     public var created: String
+    /// Base64 SubjectPublicKeyInfo of the actor's ECDSA P-256 key, which signs the
+    /// WACZ packages the actor exports (DESIGN §16); made with the actor, or on the
+    /// first WACZ export of an actor added before.
+    public var waczPublicKey: String?
 
     enum CodingKeys: String, CodingKey {
         case id, name, badge, roles, authorizations, created
         case publicKey = "public_key"
+        case waczPublicKey = "wacz_public_key"
     }
 
     public func has(_ role: Role) -> Bool { roles.contains(role) }
@@ -110,11 +115,14 @@ public struct ActorRegistry: Sendable {
             let next = (existing.compactMap { Int($0.id.dropFirst(2)) }.max() ?? 0) + 1
             let id = "a-" + String(format: "%04d", next)
             let key = try SigningKey.generate()
+            let waczKey = try ECDSAP256.generatePrivateKeyPEM()
             let actor = Actor(
                 id: id, name: name, badge: badge, roles: Array(Set(roles)).sorted(),
-                authorizations: [], publicKey: key.publicKeyPEM(), created: LedgerTime.now())
-            // The key first: an actor file only ever exists with its key beside it.
+                authorizations: [], publicKey: key.publicKeyPEM(), created: LedgerTime.now(),
+                waczPublicKey: Data(try ECDSAP256.publicKeySPKI(privateKeyPEM: waczKey)).base64EncodedString())
+            // The keys first: an actor file only ever exists with its keys beside it.
             try AtomicFile.write(Array(key.privateKeyPEM().utf8), to: privateKeyPath(id), mode: 0o600)
+            try AtomicFile.write(Array(waczKey.utf8), to: waczKeyPath(id), mode: 0o600)
             try AtomicFile.write(try encodeJSON(actor), to: "\(workspace.actorsDirectory)/\(id).json", mode: 0o600)
             return actor
         }
@@ -139,6 +147,40 @@ public struct ActorRegistry: Sendable {
 
     public func privateKeyPath(_ id: String) -> String {
         "\(workspace.keysDirectory)/\(id).key.pem"
+    }
+
+    /// Where the actor's WACZ-signing P-256 key is kept.
+    public func waczKeyPath(_ id: String) -> String {
+        "\(workspace.keysDirectory)/\(id).wacz.key.pem"
+    }
+
+    /// The actor's WACZ-signing key (PEM) and its registered public key (base64
+    /// SPKI). An actor added before these keys existed gets one now, registered in
+    /// its actor file under the workspace lock: one key per actor, not per export.
+    public func waczSigningKey(for id: String) throws(ExhibitError) -> (privateKeyPEM: String, publicKey: String) {
+        try workspace.withExclusiveLock { () throws(ExhibitError) -> (privateKeyPEM: String, publicKey: String) in
+            var target = try actor(id)
+            let path = waczKeyPath(id)
+            var info = stat()
+            if let registered = target.waczPublicKey, stat(path, &info) == 0 {
+                guard info.st_mode & 0o077 == 0 else {
+                    throw ExhibitError(.storage, "The WACZ signing key \(path) is readable by other users; run `chmod 600 \(path)` and check who may have copied it.")
+                }
+                let pem = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+                guard Data(try ECDSAP256.publicKeySPKI(privateKeyPEM: pem)).base64EncodedString() == registered else {
+                    throw ExhibitError(.storage, "The WACZ signing key \(path) is not the one registered for actor \(id); restore it from a backup.")
+                }
+                return (pem, registered)
+            }
+            guard target.waczPublicKey == nil else {
+                throw ExhibitError(.storage, "The WACZ signing key of actor \(id) is missing at \(path); restore it from a backup.")
+            }
+            let pem = try ECDSAP256.generatePrivateKeyPEM()
+            try AtomicFile.write(Array(pem.utf8), to: path, mode: 0o600)
+            target.waczPublicKey = Data(try ECDSAP256.publicKeySPKI(privateKeyPEM: pem)).base64EncodedString()
+            try AtomicFile.write(try encodeJSON(target), to: "\(workspace.actorsDirectory)/\(id).json", mode: 0o600)
+            return (pem, target.waczPublicKey!)
+        }
     }
 
     /// The actor's signing key. Refuses a key file that others can read (it would

@@ -11,6 +11,10 @@ public struct CaseVerification: Sendable {
         public var withheldCount: Int
         public var head: String?
         public var findings: [Verifier.Finding]
+        /// The actors who sign entries of the ledger checked.
+        public var ledgerActors: Set<String> = []
+        /// Who signed a bundle (its seal or WACZ signature), as "id (name, badge)".
+        public var signer: String?
         public var intact: Bool { !findings.contains(where: \.isFailure) }
 
         public init(caseID: String, directory: String, entryCount: Int, withheldCount: Int, head: String?, findings: [Verifier.Finding]) {
@@ -73,9 +77,11 @@ public struct CaseVerification: Sendable {
         files += checkCache(directory: directory, entries: ledger.entries)
         if let expectedID { files += checkWitness(directory: directory, caseID: expectedID, entries: ledger.entries, keyFor: keyFor) }
         files += recordFindings
-        return Report(
+        var report = Report(
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
             withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings + files)
+        report.ledgerActors = Set(ledger.entries.map(\.actor))
+        return report
     }
 
     /// The workspace witness log (DESIGN §16), for a case directory inside a

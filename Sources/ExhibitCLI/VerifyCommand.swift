@@ -70,6 +70,8 @@ struct VerifyOutput: Encodable {
     var entries: Int
     var withheld: Int
     var head: String?
+    /// Who sealed or signed a bundle ("a-0002 (Name, badge)"); null for a case.
+    var signer: String?
     var findings: [Finding]
 
     struct Finding: Encodable {
@@ -86,6 +88,7 @@ struct VerifyOutput: Encodable {
         entries = report.entryCount
         withheld = report.withheldCount
         head = report.head
+        signer = report.signer
         findings = report.findings.map { Finding(kind: $0.kind.rawValue, path: $0.path, seq: $0.seq, detail: $0.detail, line: $0.line) }
     }
 }

@@ -56,7 +56,7 @@ struct FileSafetyTests {
         #expect(!listing.output.contains("PRIVATE KEY"))
 
         // A signing key others can read is refused with one sentence, nothing exported.
-        let key = root + "/keys/wacz-signing.key.pem"
+        let key = root + "/keys/a-0002.wacz.key.pem"
         #expect(chmod(key, 0o644) == 0)
         let refused = try run(["export", caseID, "--format", "wacz", "--out", directory.child("again.wacz"), "--actor", "a-0002"])
         #expect(refused.status == 5)
