@@ -76,6 +76,7 @@ public enum BundleVerification {
             }
         }
         findings += sealFindings
+        findings += rederived(root)
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
         for (algorithm, name, listed) in manifests {
             for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
@@ -306,6 +307,24 @@ public enum BundleVerification {
             entryCount: ledger.entries.count, withheldCount: ledger.withheldCount, head: ledger.head, findings: findings)
         waczReport.signer = signer
         return waczReport
+    }
+
+    /// Derived files are derived again and compared (DESIGN §16): the bag's
+    /// case.json is the state its own ledger folds to, byte for byte. (report.html,
+    /// loadfile.csv and provenance.jsonld also name the actors' registrations, which
+    /// a bag does not carry; the seal covers them through the payload manifest.)
+    static func rederived(_ root: String) -> [Verifier.Finding] {
+        guard let ledger = try? AtomicFile.read(root + "/data/ledger.jsonl") else { return [] }
+        var entries: [LedgerEntry] = []
+        for line in Ledger.lines(of: ledger) {
+            guard line.terminated, let entry = try? LedgerEntry(line: Array(line.bytes)) else { return [] }
+            entries.append(entry)
+        }
+        guard let state = try? CaseState.fold(entries), let expected = try? encodeJSON(state) else { return [] }
+        if (try? AtomicFile.read(root + "/data/case.json")) != expected {
+            return [.init(.tampered, path: "data/case.json", detail: "is not the state the bag's ledger folds to")]
+        }
+        return []
     }
 
     /// `path → digest` lines of a BagIt manifest; nil when the file is missing.

@@ -176,6 +176,36 @@ struct BundleSealTests {
         #expect(verify.stdout.contains("signs no entry of the bag's ledger"), "\(verify.stdout)")
     }
 
+    @Test("an insider who re-seals an edited case.json with the analyst's own key is still caught: case.json is derived again from the ledger")
+    func caseJSONIsRederived() async throws {
+        let out = try await exported()
+        let bag = try copy(out.bag, "insider", in: out.ws)
+        let path = bag + "/data/case.json"
+        let original = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+        let edited = original.replacingOccurrences(of: "\"open\"", with: "\"closed\"")
+        try #require(edited != original, "case.json: \(original)")
+        try AtomicFile.write(Array(edited.utf8), to: path)
+        try rebag(bag)
+        let keyPEM = String(decoding: try AtomicFile.read(out.ws.root + "/keys/\(out.ws.investigatorID).key.pem"), as: UTF8.self)
+        let key = try SigningKey(pem: keyPEM)
+        let document = try JSONValue(parsing: try AtomicFile.read(bag + "/exhibit-seal.json"))
+        guard case .object(var seal)? = document["seal"] else { Issue.record("no seal"); return }
+        var files: [String: JSONValue] = [:]
+        for name in ["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt"] {
+            files[name] = .string(Digest.sha256Hex(try AtomicFile.read(bag + "/" + name)))
+        }
+        seal["files"] = .object(files)
+        let statement = JSONValue.object(seal)
+        let signature = Data(try key.sign(try statement.canonicalBytes())).base64EncodedString()
+        try AtomicFile.write(try JSONValue.object(["seal": statement, "signature": .string(signature)]).canonicalBytes() + [10],
+                             to: bag + "/exhibit-seal.json")
+        #expect(try Validators.run("python3", ["-c", "import bagit,os,sys; bagit.Bag(sys.argv[1]).save(manifests=False); os.remove(sys.argv[1] + '/tagmanifest-sha512.txt')", bag]).status == 0)
+        let verify = try exhibit.run(["verify", bag])
+        #expect(verify.status == 1, "\(verify.stdout)")
+        #expect(verify.stdout.contains("TAMPERED data/case.json — is not the state the bag's ledger folds to"), "\(verify.stdout)")
+        #expect(!verify.stdout.contains("exhibit-seal.json"), "the insider's seal itself holds: \(verify.stdout)")
+    }
+
     /// Rewrites a WACZ as an attacker would: `mode` changes its contents, then
     /// datapackage.json is recomputed and signed with `keyFile` (a P-256 PEM) or a fresh key.
     private func tamperWACZ(_ source: String, _ target: String, mode: String, keyFile: String?) throws {
