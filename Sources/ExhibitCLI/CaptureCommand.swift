@@ -31,7 +31,7 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds allowed per URL in total.") var timeout = 120
     @Option(name: .long, help: "Seconds allowed to connect.") var connectTimeout = 15
     @Option(name: .long, help: "Seconds between requests to one host (default 1 for crawls, 0 for URL lists).") var delay: Double?
-    @Option(name: .long, help: "Open an address range (CIDR) for capture, e.g. an agency intranet (repeatable; needs --reason).")
+    @Option(name: .long, help: "Open an address range (CIDR) for capture, e.g. an agency intranet: at most /8 for IPv4, /16 for IPv6 (repeatable; needs --reason).")
     var allowNetwork: [String] = []
     @Option(name: .long, help: "Why --allow-network or --tls-insecure is used (recorded in the ledger).") var reason: String?
     @Option(name: .long, help: "Extra trust anchors (PEM) for HTTPS.") var caFile: String?
@@ -40,8 +40,12 @@ struct CaptureCommand: ParsableCommand {
     var screenshot = false
 
     func validate() throws {
-        if !allowNetwork.isEmpty && (reason ?? "").isEmpty {
-            throw ValidationError("--allow-network needs --reason TEXT saying why the range is opened.")
+        if !allowNetwork.isEmpty {
+            do {
+                _ = try NetworkOverride(ranges: allowNetwork, reason: reason)
+            } catch {
+                throw ValidationError(sentence(for: error))
+            }
         }
         if tlsInsecure && (reason ?? "").isEmpty {
             throw ValidationError("--tls-insecure needs --reason TEXT saying why certificate checks are skipped.")
@@ -51,6 +55,28 @@ struct CaptureCommand: ParsableCommand {
         }
         if sameHost && otherHosts {
             throw ValidationError("--same-host and --other-hosts contradict each other.")
+        }
+    }
+
+    /// The library's network-override error, told in this command's flags.
+    func sentence(for error: NetworkOverrideError) -> String {
+        let range = error.range ?? ""
+        switch error.code {
+        case .notARange:
+            return "--allow-network takes an address range such as 127.0.0.2/32 or fd12:3456:789a::/48, not \"\(range)\"."
+        case .tooWide:
+            if let reach = error.reach {
+                return "--allow-network \(range) reaches \(reach.ipv4) through \(reach.embedding.rawValue) addresses, wider than /\(NetworkOverride.widestIPv4Prefix) of IPv4; give the IPv4 range itself, which opens its IPv6 spellings too."
+            }
+            return "--allow-network \(range) is wider than /\(error.widest ?? 0); give the intranet's own ranges, at most /\(NetworkOverride.widestIPv4Prefix) for IPv4 and /\(NetworkOverride.widestIPv6Prefix) for IPv6."
+        case .opensOnlyTeredo:
+            return "--allow-network \(range) lies inside Teredo (2001::/32), which Exhibit never connects to, so it would open nothing."
+        case .emptyReason where !(reason ?? "").isEmpty:
+            return "--reason needs text saying why the range is opened; white space alone is not a reason."
+        case .emptyReason:
+            return "--allow-network needs --reason TEXT saying why the range is opened."
+        default:
+            return error.message + "."
         }
     }
 

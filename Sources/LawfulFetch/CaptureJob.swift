@@ -95,15 +95,14 @@ public struct CaptureJob: Sendable {
         let template = session.store.templates.template(forCaseID: caseID)
 
         // Everything that can be wrong with the request is found before any write.
+        // An override no wider than an intranet, with a reason (DESIGN §16).
         var allowed: [CIDR] = []
-        for text in options.allowNetworks {
-            guard let cidr = CIDR(text) else {
-                throw ExhibitError(.usage, "--allow-network takes an address range such as 127.0.0.2/32 or fd00::/8, not \"\(text)\".")
+        if !options.allowNetworks.isEmpty {
+            do {
+                allowed = try NetworkOverride(ranges: options.allowNetworks, reason: options.allowReason).ranges
+            } catch {
+                throw ExhibitError(.usage, error.message + ".", cause: error)
             }
-            allowed.append(cidr)
-        }
-        if !allowed.isEmpty && (options.allowReason ?? "").isEmpty {
-            throw ExhibitError(.usage, "--allow-network needs --reason TEXT saying why the range is opened.")
         }
         if options.tlsInsecure && (options.tlsInsecureReason ?? "").isEmpty {
             throw ExhibitError(.usage, "--tls-insecure needs --reason TEXT saying why certificate checks are skipped.")
