@@ -93,6 +93,23 @@ struct LedgerIntegrityTests {
         #expect(verify.stdout.contains("witness.jsonl"), "\(verify.stdout)")
     }
 
+    @Test("docs/ledger.md §12's Python check of witness.jsonl passes on a real workspace and fails on an edited line")
+    func witnessCheckByHand() throws {
+        let bench = try Bench()
+        let doc = String(decoding: try AtomicFile.read(Validators.packageRoot + "/docs/ledger.md"), as: UTF8.self)
+        let section = try #require(doc.range(of: "## 12. The workspace witness log"))
+        let start = try #require(doc.range(of: "```python\n", range: section.upperBound..<doc.endIndex))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        let script = String(doc[start.upperBound..<end.lowerBound])
+        let good = try Command.run(try Validators.path(of: "python3"), ["-c", script], directory: bench.ws.root)
+        #expect(good.status == 0 && good.output.contains("witness chain intact"), "\(good.output)")
+        let witnessPath = bench.ws.root + "/witness.jsonl"
+        let edited = String(decoding: try bench.bytes(witnessPath), as: UTF8.self).replacingOccurrences(of: "\"seq\":2", with: "\"seq\":9")
+        try AtomicFile.write(Array(edited.utf8), to: witnessPath)
+        let bad = try Command.run(try Validators.path(of: "python3"), ["-c", script], directory: bench.ws.root)
+        #expect(bad.status != 0, "\(bad.output)")
+    }
+
     @Test("disk full during a note: exit 5, the ledger and witness unchanged, the next note succeeds and the case verifies (failed before: a torn line blocked every later append)",
           .enabled(if: ProcessInfo.processInfo.environment["EXHIBIT_SANITIZER"] == nil))
     func failedAppendLeavesNoTrace() async throws {
