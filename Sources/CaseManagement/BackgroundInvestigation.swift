@@ -86,9 +86,13 @@ public struct BackgroundInvestigation: Sendable {
 
     public enum StepStatus: String, Sendable, Codable { case done, skipped }
 
-    /// `exhibit bi step CASE STEP --done|--skipped --reason T [--artifact A…]`.
-    /// A step not in the template's checklist is recorded as an extra step.
-    public func recordStep(_ caseID: String, step: String, status: StepStatus, reason: String?, artifacts: [String]) throws(ExhibitError) -> LedgerEntry {
+    /// `exhibit bi step CASE STEP --done [--artifact A…|--no-results] | --skipped --reason T`.
+    /// A step not in the template's checklist is recorded as an extra step. A `done`
+    /// step cites the artifacts the search produced, or says it found nothing
+    /// (`no_results`, signed with the entry like every other word of it); a done step
+    /// with neither is recorded but counts as incomplete in `uniformity` (DESIGN §23).
+    public func recordStep(_ caseID: String, step: String, status: StepStatus, reason: String?, artifacts: [String],
+                           noResults: Bool = false) throws(ExhibitError) -> LedgerEntry {
         let entries = try authorizeChange(.backgroundSearch, caseID, command: "bi step")
         guard !step.isEmpty, step.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
             throw ExhibitError(.usage, "A step id is lower-case letters, digits and hyphens (the template's checklist ids), not \"\(step)\".")
@@ -97,6 +101,12 @@ public struct BackgroundInvestigation: Sendable {
         if status == .skipped, reason?.isEmpty ?? true {
             throw ExhibitError(.usage, "Say why the step was skipped with --reason TEXT (IV.B.9: candidates must be treated alike).")
         }
+        if noResults, status != .done {
+            throw ExhibitError(.usage, "A no-results statement is for a step that was done; a skipped step gives its reason instead.")
+        }
+        if noResults, !artifacts.isEmpty {
+            throw ExhibitError(.usage, "A step either cites the artifacts it produced or states that it found nothing, not both.")
+        }
         var ids: [JSONValue] = []
         for artifact in artifacts { ids.append(.string(try ArtifactID.resolve(artifact, in: entries))) }
         let template = try session.store.templates.template(Self.category)
@@ -104,6 +114,7 @@ public struct BackgroundInvestigation: Sendable {
             "step": .string(step), "status": .string(status.rawValue), "artifacts": .array(ids),
             "in_checklist": .bool(template.checklist?.contains { $0.id == step } ?? false),
         ]
+        if noResults { subject["no_results"] = .bool(true) }
         if let reason, !reason.isEmpty { subject["reason"] = .string(reason) }
         return try session.store.append(LedgerDraft(action: "bi-step", subject: .object(subject)), to: caseID, signer: try session.signer())
     }
@@ -153,10 +164,32 @@ public struct BackgroundInvestigation: Sendable {
     public struct CandidateSteps: Sendable, Encodable {
         public var `case`: String
         public var candidate: String
+        /// The cohort as this case spells it (`"U1 "`, `"u1"` …).
+        public var cohort: String
+        /// Checklist steps whose last record is a done that cites artifacts or states no results.
         public var done: [String]
+        /// Steps skipped at any point, with the last skip's reason (a later done does not erase it).
         public var skipped: [String: String]
+        /// Recorded steps that are not in the template's checklist.
         public var extra: [String]
         public var missing: [String]
+        /// Steps whose last record is a done citing no artifact and stating no results.
+        public var incomplete: [String]
+        /// Every step's records in ledger order: `done`, `done uncited` or `skipped`.
+        public var history: [String: [String]]
+        /// Captured artifacts that no step cites, nor descend from a cited page.
+        public var extraCaptures: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case `case`, candidate, cohort, done, skipped, extra, missing, incomplete, history
+            case extraCaptures = "extra_captures"
+        }
+    }
+
+    /// A cohort whose name differs from the one asked for only in punctuation or spacing.
+    public struct NearDuplicate: Sendable, Encodable {
+        public var cohort: String
+        public var cases: [String]
     }
 
     /// The cohort's candidates and whether they were treated alike.
@@ -164,55 +197,132 @@ public struct BackgroundInvestigation: Sendable {
         public var cohort: String
         public var checklist: [String]
         public var candidates: [CandidateSteps]
-        /// Steps not treated the same way for every candidate, with what each got.
+        /// Steps not treated the same way for every candidate, with what each got
+        /// (the step's history, `skipped then done`, or `not recorded`); and
+        /// `captures not tied to a step` when candidates have different numbers of them.
         public var differences: [String: [String: String]]
+        /// Cohorts left out because their names differ only in punctuation or spacing.
+        public var nearDuplicates: [NearDuplicate]
         public var uniform: Bool { differences.isEmpty && !candidates.isEmpty }
     }
 
+    /// The difference key for captures tied to no step (not a step id: those have no spaces).
+    public static let untiedCapturesKey = "captures not tied to a step"
+    /// How a `done` record that cites nothing and states no results is shown.
+    public static let uncitedDone = "done uncited"
+
+    /// A cohort name as uniformity compares it: trimmed, compatibility-normalised,
+    /// case-folded, so `"U1 "`, `"u1"` and `"U1"` are one cohort.
+    public static func cohortKey(_ name: String) -> String {
+        name.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCompatibilityMapping
+            .folding(options: [.caseInsensitive], locale: nil)
+    }
+
+    /// The letters and digits of a cohort key: names sharing it but not the key
+    /// (`U-1`, `U 1`, `u.1`) are near-duplicates, reported, never merged.
+    static func cohortSkeleton(_ name: String) -> String {
+        String(String.UnicodeScalarView(cohortKey(name).unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }))
+    }
+
+    /// Artifacts of a case that no `bi-step` entry cites, directly or through the
+    /// page they were found on (a capture's `parent` is that page's URL).
+    static func untiedCaptures(in entries: [LedgerEntry]) -> [String] {
+        var cited = Set<String>()
+        for entry in entries where entry.action == "bi-step" {
+            for id in entry.subject?["artifacts"]?.arrayValue?.compactMap(\.stringValue) ?? [] { cited.insert(id) }
+        }
+        let artifacts = ArtifactID.artifacts(in: entries).sorted { $0.value.seq < $1.value.seq }
+        var tiedURLs = Set<String>()
+        var untied: [String] = []
+        // Ledger order: a page's entry precedes those of what was fetched from it.
+        for (id, entry) in artifacts {
+            let parent = entry.subject?["parent"]?.stringValue
+            if cited.contains(id) || parent.map(tiedURLs.contains) == true {
+                for key in ["url", "final_url"] { if let url = entry.subject?[key]?.stringValue { tiedURLs.insert(url) } }
+            } else {
+                untied.append(id)
+            }
+        }
+        return untied
+    }
+
     /// `exhibit bi uniformity COHORT` (supervisor): a `view` entry in each case read.
+    ///
+    /// Candidates are alike when, for every step, each one's whole history of records
+    /// is the same and ends in a done that cites artifacts or states no results, and
+    /// they have the same number of captures tied to no step (DESIGN §23).
     public func uniformity(cohort: String) throws(ExhibitError) -> Uniformity {
         try session.authorize(.uniformity, caseID: nil, command: "bi uniformity")
         let template = try session.store.templates.template(Self.category)
         let checklist = template.checklist?.map(\.id) ?? []
+        let key = Self.cohortKey(cohort)
+        let skeleton = Self.cohortSkeleton(cohort)
         var candidates: [CandidateSteps] = []
+        var near: [String: NearDuplicate] = [:]
         for id in session.store.caseIDs() {
             guard let state = try? session.store.state(of: id), state.category == Self.category,
-                  state.fields["cohort"] == cohort else { continue }
+                  let name = state.fields["cohort"] else { continue }
+            guard Self.cohortKey(name) == key else {
+                if !skeleton.isEmpty, Self.cohortSkeleton(name) == skeleton {
+                    near[Self.cohortKey(name), default: NearDuplicate(cohort: name, cases: [])].cases.append(id)
+                }
+                continue
+            }
             let entries = try session.store.ledger(of: id).entries()
-            var status: [String: (StepStatus, String?)] = [:]
+            var history: [String: [String]] = [:]
+            var skipped: [String: String] = [:]
             for entry in entries where entry.action == "bi-step" {
-                guard let step = entry.subject?["step"]?.stringValue,
-                      let value = entry.subject?["status"]?.stringValue.flatMap(StepStatus.init(rawValue:)) else { continue }
-                status[step] = (value, entry.subject?["reason"]?.stringValue)
+                guard let subject = entry.subject, let step = subject["step"]?.stringValue,
+                      let value = subject["status"]?.stringValue.flatMap(StepStatus.init(rawValue:)) else { continue }
+                switch value {
+                case .skipped:
+                    history[step, default: []].append(StepStatus.skipped.rawValue)
+                    skipped[step] = subject["reason"]?.stringValue ?? ""
+                case .done:
+                    let cites = !(subject["artifacts"]?.arrayValue?.isEmpty ?? true) || subject["no_results"]?.boolValue == true
+                    history[step, default: []].append(cites ? StepStatus.done.rawValue : Self.uncitedDone)
+                }
             }
             candidates.append(CandidateSteps(
-                case: id, candidate: state.fields["candidate_name"] ?? state.title,
-                done: status.filter { $0.value.0 == .done && checklist.contains($0.key) }.keys.sorted(),
-                skipped: status.filter { $0.value.0 == .skipped }.mapValues { $0.1 ?? "" },
-                extra: status.filter { $0.value.0 == .done && !checklist.contains($0.key) }.keys.sorted(),
-                missing: checklist.filter { status[$0] == nil }))
+                case: id, candidate: state.fields["candidate_name"] ?? state.title, cohort: name,
+                done: checklist.filter { history[$0]?.last == StepStatus.done.rawValue },
+                skipped: skipped,
+                extra: history.keys.filter { !checklist.contains($0) }.sorted(),
+                missing: checklist.filter { history[$0] == nil },
+                incomplete: history.filter { $0.value.last == Self.uncitedDone }.keys.sorted(),
+                history: history,
+                extraCaptures: Self.untiedCaptures(in: entries)))
         }
+        let nearDuplicates = near.values.sorted { $0.cohort < $1.cohort }
         guard !candidates.isEmpty else {
-            throw ExhibitError(.storage, "No background-investigation case has cohort \"\(cohort)\".")
+            let hint = nearDuplicates.isEmpty ? "" : "; cohorts with a near name: "
+                + nearDuplicates.map { "\"\($0.cohort)\" (\($0.cases.joined(separator: ", ")))" }.joined(separator: ", ")
+            throw ExhibitError(.storage, "No background-investigation case has cohort \"\(cohort)\"\(hint).")
         }
         var differences: [String: [String: String]] = [:]
-        let steps = Set(checklist + candidates.flatMap { $0.extra + Array($0.skipped.keys) })
+        let steps = Set(checklist + candidates.flatMap { Array($0.history.keys) })
         for step in steps.sorted() {
             var treatment: [String: String] = [:]
             for candidate in candidates {
-                treatment[candidate.case] = candidate.done.contains(step) || candidate.extra.contains(step) ? "done"
-                    : candidate.skipped[step] != nil ? "skipped" : "not recorded"
+                treatment[candidate.case] = candidate.history[step]?.joined(separator: " then ") ?? "not recorded"
             }
-            // Alike means every candidate had the step done: a skipped or missing step
-            // anywhere, or an extra search for one candidate only, is a difference.
-            if Set(treatment.values) != ["done"] { differences[step] = treatment }
+            // Alike means every candidate's step has the same history and ends done with
+            // its artifacts or a no-results statement: a skip (even one later done for one
+            // candidate only), a done citing nothing, a missing step, or an extra search
+            // for one candidate only is a difference.
+            if Set(treatment.values).count != 1 || candidates[0].history[step]?.last != StepStatus.done.rawValue {
+                differences[step] = treatment
+            }
+        }
+        if Set(candidates.map(\.extraCaptures.count)).count > 1 {
+            differences[Self.untiedCapturesKey] = Dictionary(uniqueKeysWithValues: candidates.map { ($0.case, String($0.extraCaptures.count)) })
         }
         for candidate in candidates {
             try session.store.append(LedgerDraft(action: "view", subject: .object([
                 "command": .string("bi uniformity"), "cohort": .string(cohort),
             ])), to: candidate.case, signer: try session.signer())
         }
-        return Uniformity(cohort: cohort, checklist: checklist, candidates: candidates, differences: differences)
+        return Uniformity(cohort: cohort, checklist: checklist, candidates: candidates, differences: differences, nearDuplicates: nearDuplicates)
     }
 
     // MARK: Findings (IV.B.10)

@@ -35,14 +35,17 @@ struct BICommand: ParsableCommand {
         @Flag(name: .long, help: "The step was not carried out (give --reason).") var skipped = false
         @Option(name: .long, help: "Why (required with --skipped).") var reason: String?
         @Option(name: .long, help: "An artifact the step produced (repeatable).") var artifact: [String] = []
+        @Flag(name: .long, help: "With --done: the search found nothing (a signed statement instead of --artifact).") var noResults = false
 
         func validate() throws {
             guard done != skipped else { throw ValidationError("Give exactly one of --done and --skipped.") }
+            guard !noResults || done else { throw ValidationError("--no-results goes with --done.") }
+            guard !noResults || artifact.isEmpty else { throw ValidationError("Give --artifact or --no-results, not both.") }
         }
 
         func run() throws {
             let entry = try BackgroundInvestigation(session: options.session())
-                .recordStep(caseID, step: step, status: done ? .done : .skipped, reason: reason, artifacts: artifact)
+                .recordStep(caseID, step: step, status: done ? .done : .skipped, reason: reason, artifacts: artifact, noResults: noResults)
             if options.json { try Console.json(["seq": Int(entry.seq)]); return }
             Console.line("\(caseID) step \(step) \(done ? "done" : "skipped") (ledger seq \(entry.seq))")
         }
@@ -60,12 +63,22 @@ struct BICommand: ParsableCommand {
                 try Console.json(Output(report))
             } else {
                 Console.line("cohort \(cohort): \(report.candidates.count) candidate\(report.candidates.count == 1 ? "" : "s"), \(report.uniform ? "uniform" : "NOT UNIFORM")")
+                for near in report.nearDuplicates {
+                    Console.line("warning: cohort \"\(near.cohort)\" (\(near.cases.joined(separator: ", "))) differs from \"\(cohort)\" only in punctuation or spacing and is not included")
+                }
                 for candidate in report.candidates {
                     let skipped = candidate.skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
                     Console.line("\(candidate.case)  \(candidate.candidate)  done \(candidate.done.count)/\(report.checklist.count)"
                           + "  skipped \(candidate.skipped.count)\(skipped.isEmpty ? "" : " (" + skipped.joined(separator: "; ") + ")")"
                           + "  extra \(candidate.extra.count)\(candidate.extra.isEmpty ? "" : " (" + candidate.extra.joined(separator: ", ") + ")")"
-                          + (candidate.missing.isEmpty ? "" : "  not recorded: " + candidate.missing.joined(separator: ", ")))
+                          + (candidate.missing.isEmpty ? "" : "  not recorded: " + candidate.missing.joined(separator: ", "))
+                          + (candidate.incomplete.isEmpty ? "" : "  done citing nothing: " + candidate.incomplete.joined(separator: ", "))
+                          + "  captures tied to no step \(candidate.extraCaptures.count)"
+                          + (candidate.extraCaptures.isEmpty ? "" : " (" + candidate.extraCaptures.joined(separator: ", ") + ")"))
+                    let rerecorded = candidate.history.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+                    for (step, records) in rerecorded {
+                        Console.line("    \(candidate.case) \(step): " + records.joined(separator: " then "))
+                    }
                 }
                 for (step, treatment) in report.differences.sorted(by: { $0.key < $1.key }) {
                     Console.line("differs: \(step) (" + treatment.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }.joined(separator: ", ") + ")")
@@ -80,12 +93,18 @@ struct BICommand: ParsableCommand {
             var checklist: [String]
             var candidates: [BackgroundInvestigation.CandidateSteps]
             var differences: [String: [String: String]]
+            var nearDuplicates: [BackgroundInvestigation.NearDuplicate]
+            enum CodingKeys: String, CodingKey {
+                case cohort, uniform, checklist, candidates, differences
+                case nearDuplicates = "near_duplicates"
+            }
             init(_ report: BackgroundInvestigation.Uniformity) {
                 cohort = report.cohort
                 uniform = report.uniform
                 checklist = report.checklist
                 candidates = report.candidates
                 differences = report.differences
+                nearDuplicates = report.nearDuplicates
             }
         }
     }
