@@ -42,20 +42,20 @@ struct BackgroundInvestigationTests {
         try CaseTemplates.load().template("background-investigation").checklist?.map(\.id) ?? []
     }
 
-    @Test("a skipped step for one candidate of a cohort makes bi uniformity exit 1 naming the step; both complete → 0")
+    @Test("a skipped step for one candidate of a cohort makes bi uniformity exit 1 naming the step; completing it later is still a different history (DESIGN §23)")
     func uniformity() throws {
         let cohort = try cohort(candidates: ["Jane Roe", "John Doe"])
         let steps = try checklist()
         #expect(steps.count >= 5)
         let bi = BackgroundInvestigation(session: try cohort.ws.session(cohort.searcher))
         for step in steps {
-            _ = try bi.recordStep(cohort.cases[0], step: step, status: .done, reason: nil, artifacts: [])
+            _ = try bi.recordStep(cohort.cases[0], step: step, status: .done, reason: nil, artifacts: [], noResults: true)
             if step == "news-search" {
                 let skipped = try exhibit.run(["bi", "step", cohort.cases[1], step, "--skipped", "--reason", "paywalled archive",
                                                "--actor", cohort.searcher] + cohort.base)
                 #expect(skipped.status == 0, "\(skipped.stderr)")
             } else {
-                _ = try bi.recordStep(cohort.cases[1], step: step, status: .done, reason: nil, artifacts: [])
+                _ = try bi.recordStep(cohort.cases[1], step: step, status: .done, reason: nil, artifacts: [], noResults: true)
             }
         }
         // The checklist shows each query with the candidate's details filled in, and what was recorded.
@@ -75,10 +75,11 @@ struct BackgroundInvestigationTests {
         // A skipped step needs a reason; the searcher then completes it.
         let noReason = try exhibit.run(["bi", "step", cohort.cases[1], "news-search", "--skipped", "--actor", cohort.searcher] + cohort.base)
         #expect(noReason.status == 2)
-        #expect(try exhibit.run(["bi", "step", cohort.cases[1], "news-search", "--done", "--actor", cohort.searcher] + cohort.base).status == 0)
-        let uniform = try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.ws.supervisorID, "--json"] + cohort.base)
-        #expect(uniform.status == 0, "\(uniform.stdout)")
-        #expect(try JSONValue(parsing: uniform.stdout)["uniform"]?.boolValue == true)
+        #expect(try exhibit.run(["bi", "step", cohort.cases[1], "news-search", "--done", "--no-results", "--actor", cohort.searcher] + cohort.base).status == 0)
+        // The skip stays in the step's history: the candidates were still searched differently.
+        let later = try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.ws.supervisorID] + cohort.base)
+        #expect(later.status == 1, "\(later.stdout)")
+        #expect(later.stdout.split(separator: "\n").contains { $0.hasPrefix("differs: news-search") && $0.contains("skipped then done") }, "\(later.stdout)")
         // Only a supervisor reviews uniformity (refused, exit 4).
         #expect(try exhibit.run(["bi", "uniformity", "2026-academy-1", "--actor", cohort.searcher] + cohort.base).status == 4)
     }
