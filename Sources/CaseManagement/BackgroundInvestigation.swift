@@ -28,13 +28,6 @@ public enum ArtifactID {
         }
         throw ExhibitError(.storage, "No artifact \(argument) in this case; `exhibit artifacts CASE` lists the ids.")
     }
-
-    /// The host an artifact was served from (its final URL's).
-    public static func host(of entry: LedgerEntry) -> String? {
-        guard let url = entry.subject?["final_url"]?.stringValue ?? entry.subject?["url"]?.stringValue,
-              let components = URLComponents(string: url) else { return nil }
-        return components.host?.lowercased()
-    }
 }
 
 /// Background investigations (DESIGN §10, policy IV.B.5–10): who may search,
@@ -373,7 +366,9 @@ public struct BackgroundInvestigation: Sendable {
     }
 
     /// `exhibit finding set CASE F --status S [--artifact A…]`: corroborated needs at
-    /// least two artifacts served from different hosts (independent sources).
+    /// least two artifacts from independent sources — different registrable domains
+    /// and different payloads (``SourceIndependence``, DESIGN §23) — and records each
+    /// artifact's source and the Public Suffix List it was judged with.
     public func setFinding(_ caseID: String, finding: String, status: FindingStatus, artifacts: [String], reason: String?) throws(ExhibitError) -> Finding {
         let entries = try authorizeChange(.finding, caseID, command: "finding set", backgroundOnly: false)
         guard var current = Self.findings(in: entries).first(where: { $0.id == finding }) else {
@@ -381,19 +376,28 @@ public struct BackgroundInvestigation: Sendable {
         }
         var ids: [String] = []
         for artifact in artifacts { ids.append(try ArtifactID.resolve(artifact, in: entries)) }
-        let supporting = ids.isEmpty ? current.artifacts : ids
+        var seen = Set<String>()
+        let supporting = (ids.isEmpty ? current.artifacts : ids).filter { seen.insert($0).inserted }
+        var independence: (list: String, sources: [String: String])?
         if status == .corroborated {
             let byID = ArtifactID.artifacts(in: entries)
-            let hosts = Set(supporting.compactMap { byID[$0].flatMap(ArtifactID.host(of:)) })
-            guard supporting.count >= 2, hosts.count >= 2 else {
-                throw ExhibitError(.usage, "A corroborated finding needs at least two artifacts from different hosts (independent sources, IV.B.10); \(finding) has \(supporting.count) artifact(s) from \(hosts.count) host(s).")
-            }
+            let judge = try SourceIndependence.system()
+            let sources = try judge.requireIndependent(supporting.map { id in
+                let subject = byID[id]?.subject
+                return SourceIndependence.Artifact(id: id, url: subject?["final_url"]?.stringValue ?? subject?["url"]?.stringValue,
+                                                   payloadSHA256: subject?["payload_sha256"]?.stringValue)
+            }, finding: finding)
+            independence = (judge.suffixes.sha256, sources)
         }
         var subject: [String: JSONValue] = [
             "op": .string("set"), "id": .string(finding), "status": .string(status.rawValue),
             "artifacts": .array(supporting.map { .string($0) }),
         ]
         if let reason, !reason.isEmpty { subject["reason"] = .string(reason) }
+        if let independence {
+            subject["sources"] = .object(independence.sources.mapValues { .string($0) })
+            subject["public_suffix_list_sha256"] = .string(independence.list)
+        }
         try session.store.append(LedgerDraft(action: "finding", subject: .object(subject)), to: caseID, signer: try session.signer())
         current.status = status
         current.artifacts = supporting

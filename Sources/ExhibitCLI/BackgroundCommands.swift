@@ -171,7 +171,7 @@ struct FindingCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a finding's status; corroborated needs two artifacts from different hosts (investigator).")
+            abstract: "Set a finding's status; corroborated needs two or more artifacts from independent sources: different registrable domains, different payloads (investigator).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The case id.") var caseID: String
         @Argument(help: "The finding id (F-001).") var finding: String
