@@ -11,11 +11,22 @@ import LawfulFetch
 public enum BundleVerification {
     /// Whether `path` looks like a bundle rather than a case: a directory with
     /// bagit.txt, or a `.zip` file.
+    /// Known by content, not by name: a zip starts with a local file header (or
+    /// an empty archive's end record), whatever it is called.
     public static func isBundle(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
         if isDirectory.boolValue { return FileManager.default.fileExists(atPath: path + "/bagit.txt") }
-        return path.lowercased().hasSuffix(".zip") || path.lowercased().hasSuffix(".wacz")
+        return isZip(path)
+    }
+
+    static func isZip(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        guard magic.withUnsafeMutableBytes({ read(fd, $0.baseAddress, 4) }) == 4 else { return false }
+        return magic == [0x50, 0x4B, 0x03, 0x04] || magic == [0x50, 0x4B, 0x05, 0x06]
     }
 
     /// Verifies the bundle at `path`. A zip is extracted, defensively, into a

@@ -72,8 +72,10 @@ public struct CaseExport: Sendable {
 
     public func run() throws(ExhibitError) -> Result {
         try session.authorize(.export, caseID: caseID, command: "export")
-        let output = URL(fileURLWithPath: options.output).standardizedFileURL.path
-        let wantsZip = options.zip || output.lowercased().hasSuffix(".zip")
+        var output = URL(fileURLWithPath: options.output).standardizedFileURL.path
+        let wantsZip = options.format == .bagit && (options.zip || output.lowercased().hasSuffix(".zip"))
+        // A zip is named as one, so that the recipient (and verify) know it for what it is.
+        if wantsZip, !output.lowercased().hasSuffix(".zip") { output += ".zip" }
         guard !FileManager.default.fileExists(atPath: output) else {
             throw ExhibitError(.storage, "\(output) already exists; name a new bag directory or .zip file with --out.")
         }

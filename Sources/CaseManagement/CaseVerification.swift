@@ -34,12 +34,25 @@ public struct CaseVerification: Sendable {
         if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue {
             let path = URL(fileURLWithPath: target).standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: path + "/ledger.jsonl") else {
-                throw ExhibitError(.storage, "\(path) is not a case directory (it has no ledger.jsonl).")
+                throw ExhibitError(.storage, "\(path) is a directory but neither a case (no ledger.jsonl) nor a bag (no bagit.txt).")
             }
             return path
         }
         guard CaseStore.isValidCaseID(target) else {
-            throw ExhibitError(.storage, "\(target) is neither a case id nor a case directory.")
+            var info = stat()
+            guard stat(target, &info) == 0 else {
+                if errno == ENOENT {
+                    throw ExhibitError(.storage, "\(target) does not exist: give a case id, a case directory, a bag (directory or zip) or a WACZ file.")
+                }
+                throw AtomicFile.posixError("Cannot read \(target)")
+            }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                throw ExhibitError(.storage, "\(target) is a directory but neither a case (no ledger.jsonl) nor a bag (no bagit.txt).")
+            }
+            let fd = open(target, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(target)") }
+            close(fd)
+            throw ExhibitError(.storage, "\(target) is not a bag zip or a WACZ file (it is not a zip archive), nor a case id or case directory.")
         }
         let directory = workspacePath + "/cases/" + target
         guard FileManager.default.fileExists(atPath: directory + "/ledger.jsonl") else {

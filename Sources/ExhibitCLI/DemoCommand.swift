@@ -18,7 +18,21 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Only serve the bundled Fixtures site on 127.0.0.1 until interrupted, for trying the commands of the README by hand.")
+    var serveSite = false
+
+    @Option(name: .long, help: "With --serve-site: the TCP port (default 8000; 0 picks a free one).")
+    var port: Int = 8000
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port takes 0 to 65535, not \(port).") }
+    }
+
     func run() throws {
+        if serveSite {
+            try DemoScenario.serveSite(port: port)
+            return
+        }
         let root = workspace.map { Workspace.resolvePath($0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("exhibit-demo-\(getpid())-\(Int(Date().timeIntervalSince1970))").path
         let result = try DemoScenario.run(workspacePath: root)
@@ -63,10 +77,33 @@ enum DemoScenario {
         }
     }
 
-    static func run(workspacePath: String) throws -> Result {
+    static func siteDirectory() throws -> String {
         guard let siteDirectory = FixtureSite.defaultSiteDirectory ?? bundledSite() else {
             throw ExhibitError(.storage, "The demo site (Fixtures/site) was not found; run `exhibit demo` from the source tree or set EXHIBIT_FIXTURES to its directory.")
         }
+        return siteDirectory
+    }
+
+    /// `exhibit demo --serve-site`: the Fixtures site on loopback, in the
+    /// foreground, until SIGINT or SIGTERM; its address is the only line on stdout.
+    static func serveSite(port: Int) throws {
+        let directory = try siteDirectory()
+        let site = try FixtureSite.startBlocking(host: "127.0.0.1", port: port, siteDirectory: directory)
+        defer { site.stopBlocking() }
+        // Written at once, not through stdout's buffer: a script reads it from a pipe.
+        FileHandle.standardOutput.write(Data((InertText.escape(site.baseURL) + "\n").utf8))
+        Console.error("serving \(directory) on \(site.baseURL) (loopback only); Ctrl-C stops it")
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+    }
+
+    static func run(workspacePath: String) throws -> Result {
+        let siteDirectory = try siteDirectory()
         var lines: [String] = []
         let workspace = try Workspace.create(at: workspacePath, agency: "Exhibit Demo Police Department")
         lines.append("workspace   \(workspace.root)")

@@ -31,7 +31,11 @@ struct WorkspaceOptions: ParsableArguments {
 
     var workspacePath: String { Workspace.resolvePath(workspace) }
 
-    var actorID: String? { actor ?? ProcessInfo.processInfo.environment["EXHIBIT_ACTOR"] }
+    /// An empty value means no actor (`EXHIBIT_ACTOR= exhibit verify C`: an anonymous check).
+    var actorID: String? {
+        let chosen = actor ?? ProcessInfo.processInfo.environment["EXHIBIT_ACTOR"]
+        return chosen?.isEmpty == false ? chosen : nil
+    }
 
     func openWorkspace() throws -> Workspace {
         try Workspace(opening: workspacePath)

@@ -1,0 +1,74 @@
+import ChainOfCustody
+import ExhibitTestSupport
+import FixtureServer
+import Foundation
+import Testing
+
+/// Issue 18 item 1: the README's walkthrough runs as written. The block between
+/// `<!-- readme-walkthrough -->` and its closing fence is run verbatim by bash,
+/// with `exhibit` on PATH and SITE pointing at the bundled site served on loopback
+/// (what `exhibit demo --serve-site` serves).
+@Suite("the README walkthrough")
+struct ReadmeWalkthroughTests {
+    static func walkthrough() throws -> String {
+        let readme = String(decoding: try AtomicFile.read(Validators.packageRoot + "/README.md"), as: UTF8.self)
+        let marker = try #require(readme.range(of: "<!-- readme-walkthrough -->\n```sh\n"))
+        let end = try #require(readme.range(of: "\n```", range: marker.upperBound..<readme.endIndex))
+        return String(readme[marker.upperBound..<end.lowerBound])
+    }
+
+    @Test("every command of the README block succeeds in order, and what it made verifies")
+    func runsAsWritten() async throws {
+        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
+        defer { Task { await site.stop() } }
+        let directory = TemporaryDirectory("exhibit-readme")
+        let script = "set -euo pipefail\n" + (try Self.walkthrough())
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = (ExhibitProcess.binaryPath as NSString).deletingLastPathComponent + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        environment["SITE"] = site.baseURL
+        environment.removeValue(forKey: "EXHIBIT_WORKSPACE")
+        environment.removeValue(forKey: "EXHIBIT_ACTOR")
+        let result = try Command.run("/bin/bash", ["-c", script], directory: directory.path, environment: environment)
+        #expect(result.status == 0, "the README walkthrough stopped (exit \(result.status)):\n\(result.output)")
+
+        // What it made: one case, captured, recorded verify and export, a bag zip that verifies.
+        let caseDirectories = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ws/cases").filter { !$0.hasPrefix(".") }
+        #expect(caseDirectories.count == 1)
+        let caseID = try #require(caseDirectories.first)
+        let ledger = try Ledger(path: directory.path + "/ws/cases/\(caseID)/ledger.jsonl").entries()
+        let actions = ledger.map(\.action)
+        #expect(actions.contains("capture") && actions.contains("policy-override") && actions.contains("verify") && actions.contains("export"), "\(actions)")
+        #expect(ledger.filter { $0.action == "verify" }.count == 1, "only the custodian's verification is recorded: \(actions)")
+        #expect(ledger.first { $0.action == "export" }?.actor == "a-0003")
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/\(caseID).zip"))
+        let verify = try ExhibitProcess().run(["verify", directory.path + "/\(caseID).zip"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test("exhibit demo --serve-site serves the bundled site on loopback until stopped")
+    func serveSite() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
+        process.arguments = ["demo", "--serve-site", "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
+        // The address is the first line on stdout (read blocks until it is written).
+        var line = [UInt8]()
+        let handle = output.fileHandleForReading
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
+            line.append(contentsOf: byte)
+        }
+        let base = String(decoding: line, as: UTF8.self)
+        #expect(base.hasPrefix("http://127.0.0.1:"), "\(base)")
+        let page = try Validators.run("python3", ["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())", base + "/"])
+        #expect(page.output.contains("Riverbend Courier"), "\(page.output.prefix(200))")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit || process.terminationStatus == SIGTERM)
+    }
+}
