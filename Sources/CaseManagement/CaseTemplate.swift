@@ -10,6 +10,15 @@ public struct CaseTemplate: Codable, Sendable, Equatable {
         public var required: Bool
         public var values: [String]?
         public var description: String?
+
+        /// The name with what its value must look like, for a list of missing fields.
+        var hint: String {
+            switch type {
+            case .string: name
+            case .date: "\(name) (YYYY-MM-DD)"
+            case .enum: "\(name) (one of \((values ?? []).joined(separator: ", ")))"
+            }
+        }
     }
 
     public struct CaptureDefaults: Codable, Sendable, Equatable {
@@ -57,34 +66,58 @@ public struct CaseTemplate: Codable, Sendable, Equatable {
     }
 
     /// Checks `values` against the template's fields and returns them; throws an
-    /// input error (exit 5) naming the first problem.
+    /// input error (exit 5) naming every problem at once — each missing required
+    /// field, each unknown field, each bad value — so that one try shows them all.
     public func validate(_ values: [String: String]) throws(ExhibitError) -> [String: String] {
-        for field in fields where field.required {
-            let value = values[field.name]?.trimmingCharacters(in: .whitespaces) ?? ""
-            if value.isEmpty {
-                throw ExhibitError(.storage, "A case of category \(id) needs the field \(field.name) (\(field.description ?? field.type.rawValue)); pass --field \(field.name)=VALUE.")
-            }
-        }
-        for (name, value) in values {
+        let missing = fields.filter { $0.required && (values[$0.name]?.trimmingCharacters(in: .whitespaces) ?? "").isEmpty }
+        var unknown: [String] = []
+        var invalid: [String] = []
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let field = fields.first(where: { $0.name == name }) else {
-                let known = fields.map(\.name).joined(separator: ", ")
-                throw ExhibitError(.storage, "A case of category \(id) has no field \"\(name)\"; its fields are: \(known).")
+                unknown.append("\"\(name)\"")
+                continue
             }
+            if missing.contains(field) { continue }
             switch field.type {
             case .string:
                 break
             case .date:
-                guard Self.isDate(value) else {
-                    throw ExhibitError(.storage, "The field \(name) must be a date written YYYY-MM-DD, not \"\(value)\".")
-                }
+                if !Self.isDate(value) { invalid.append("\(name) to be a date written YYYY-MM-DD (not \"\(value)\")") }
             case .enum:
-                guard field.values?.contains(value) == true else {
-                    let allowed = (field.values ?? []).joined(separator: ", ")
-                    throw ExhibitError(.storage, "The field \(name) must be one of: \(allowed); \"\(value)\" is not.")
+                if field.values?.contains(value) != true {
+                    invalid.append("\(name) to be one of \((field.values ?? []).joined(separator: ", ")) (not \"\(value)\")")
                 }
             }
         }
-        return values
+        guard !missing.isEmpty || !unknown.isEmpty || !invalid.isEmpty else { return values }
+        var clauses: [String] = []
+        if missing.count == 1, let field = missing.first {
+            clauses.append("needs the field \(field.name) (\(field.description ?? field.type.rawValue))")
+        } else if !missing.isEmpty {
+            clauses.append("needs the fields " + Self.list(missing.map(\.hint)))
+        }
+        if !unknown.isEmpty {
+            let known = fields.map(\.name).joined(separator: ", ")
+            clauses.append("has no field\(unknown.count == 1 ? "" : "s") \(Self.list(unknown)) (its fields are: \(known))")
+        }
+        for text in invalid { clauses.append("needs " + text) }
+        var sentence = "A case of category \(id) " + Self.list(clauses, comma: true)
+        if missing.count == 1, let field = missing.first {
+            sentence += "; pass --field \(field.name)=VALUE."
+        } else if !missing.isEmpty {
+            sentence += "; pass each as --field NAME=VALUE."
+        } else {
+            sentence += "."
+        }
+        throw ExhibitError(.storage, sentence)
+    }
+
+    /// "a", "a and b", "a, b and c" — or with `comma`, "a, b, and c", for clauses
+    /// that hold lists themselves.
+    static func list(_ items: [String], comma: Bool = false) -> String {
+        guard let last = items.last else { return "" }
+        guard items.count > 1 else { return last }
+        return items.dropLast().joined(separator: ", ") + (comma ? ", and " : " and ") + last
     }
 
     static func isDate(_ text: String) -> Bool {

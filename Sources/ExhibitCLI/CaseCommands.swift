@@ -1,4 +1,5 @@
 import ArgumentParser
+import CaseBundle
 import CaseManagement
 import ChainOfCustody
 import Foundation
@@ -44,7 +45,7 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a case: fields, status, custody (recorded as a view); for a disposed-of case, its disposal certificate.")
+        static let configuration = CommandConfiguration(abstract: "Show a case: fields, status, custody, notes, artifact count and timeline (recorded as a view); for a disposed-of case, its disposal certificate.")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The case id.") var caseID: String
 
@@ -54,8 +55,13 @@ struct CaseCommand: ParsableCommand {
                 try DisposalCertificateOutput.show(certificate, json: options.json)
                 return
             }
-            let state = try session.show(caseID)
-            if options.json { try Console.json(state); return }
+            _ = try session.show(caseID)
+            // State, notes, artifacts and timeline all come from one read of the
+            // ledger (after this command's `view` entry), so they agree.
+            let entries = try session.store.ledger(of: caseID).entries()
+            let shown = CaseShowOutput(state: try CaseState.fold(entries), entries: entries)
+            if options.json { try Console.json(shown); return }
+            let state = shown.state
             Console.line("\(state.id) — \(state.title)")
             Console.line("category:  \(state.category)")
             Console.line("status:    \(state.status.rawValue)\(state.onHold ? " (on legal hold: \(state.holdReason ?? ""))" : "")")
@@ -68,6 +74,13 @@ struct CaseCommand: ParsableCommand {
             for period in state.custody {
                 Console.line("  \(period.actor) from \(period.from)\(period.until.map { " until \($0)" } ?? " (current)")")
             }
+            Console.line(shown.notes.isEmpty ? "notes:     none" : "notes:")
+            for note in shown.notes {
+                Console.line("  seq \(note.seq)  \(note.time)  \(note.actor)  \(note.text)")
+            }
+            Console.line("artifacts: \(shown.artifacts)\(shown.artifacts > 0 ? " (`exhibit artifacts \(state.id)` lists them)" : "")")
+            Console.line("timeline:")
+            for line in CaseShowOutput.timelineLines(shown.timeline) { Console.line("  " + line) }
             Console.line("ledger:    \(state.entryCount) entries, head \(state.ledgerHead)")
         }
     }
@@ -94,5 +107,76 @@ struct CaseCommand: ParsableCommand {
             let entry = try options.session().close(caseID, reason: reason)
             if options.json { try Console.json(["seq": entry.seq]) } else { print(entry.seq) }
         }
+    }
+}
+
+/// What `case show` prints: the case state (the object of case.json) with the
+/// case's notes, its number of artifacts and its custody timeline, one item per
+/// ledger entry (docs/cli-json.md).
+struct CaseShowOutput: Encodable {
+    struct Note: Encodable {
+        var seq: Int64
+        var time: String
+        var actor: String
+        var text: String
+    }
+
+    struct Event: Encodable {
+        var seq: Int64
+        var time: String
+        var actor: String
+        var action: String
+        /// The same one-line summary as the timeline of a bundle's report.
+        var summary: String
+    }
+
+    var state: CaseState
+    var notes: [Note]
+    /// `capture` entries with a response: what `exhibit artifacts` lists.
+    var artifacts: Int
+    var timeline: [Event]
+
+    init(state: CaseState, entries: [LedgerEntry]) {
+        self.state = state
+        notes = entries.compactMap { entry in
+            guard entry.action == "note", let text = entry.subject?["text"]?.stringValue else { return nil }
+            return Note(seq: entry.seq, time: entry.time, actor: entry.actor, text: text)
+        }
+        artifacts = ArtifactID.artifacts(in: entries).count
+        timeline = entries.map {
+            Event(seq: $0.seq, time: $0.time, actor: $0.actor, action: $0.action, summary: BundleFacts.timelineSummary($0))
+        }
+    }
+
+    enum Keys: String, CodingKey { case notes, artifacts, timeline }
+
+    /// The state's members and these three, in one object.
+    func encode(to encoder: any Encoder) throws {
+        try state.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(artifacts, forKey: .artifacts)
+        try container.encode(timeline, forKey: .timeline)
+    }
+
+    /// The text timeline: one line per entry, except that a run of entries with
+    /// the same action by the same actor (a crawl's captures, repeated views) is
+    /// one line with its count, so a big case still fits on a screen.
+    static func timelineLines(_ events: [Event]) -> [String] {
+        var lines: [String] = []
+        var index = 0
+        while index < events.count {
+            let first = events[index]
+            var end = index + 1
+            while end < events.count, events[end].action == first.action, events[end].actor == first.actor { end += 1 }
+            if end - index == 1 {
+                lines.append("seq \(first.seq)  \(first.time)  \(first.actor)  \(first.summary)")
+            } else {
+                let last = events[end - 1]
+                lines.append("seq \(first.seq)–\(last.seq)  \(first.time)  \(first.actor)  \(first.action) ×\(end - index), the last at \(last.time)")
+            }
+            index = end
+        }
+        return lines
     }
 }

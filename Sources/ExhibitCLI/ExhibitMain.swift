@@ -29,6 +29,10 @@ enum ExhibitMain {
             if error is ExitCode {
                 exit(code.rawValue)
             }
+            if let sentence = CommandSuggestion.sentence(for: Array(CommandLine.arguments.dropFirst())) {
+                Console.error(sentence)
+                exit(2)
+            }
             // Argument-parser reports usage errors with 64; DESIGN §12 says 2.
             let message = ExhibitCommand.message(for: error)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -37,6 +41,75 @@ enum ExhibitMain {
             Console.error("\(sentence) (see `exhibit help`).")
             exit(2)
         }
+    }
+}
+
+/// "Did you mean …?" for a mistyped subcommand (`exhibit captur`, `exhibit case opn`),
+/// which argument-parser reports only as an unexpected argument.
+enum CommandSuggestion {
+    /// The sentence for a usage error, when the arguments name a subcommand that
+    /// does not exist at a level that has subcommands and one is close to it;
+    /// nil otherwise (the parser's own message then stands).
+    static func sentence(for arguments: [String]) -> String? {
+        var subcommands = ExhibitCommand.configuration.subcommands
+        var path = ["exhibit"]
+        // The command groups take no options, so the first word that is not an
+        // option is the subcommand at each level.
+        for word in arguments where !word.hasPrefix("-") {
+            guard !subcommands.isEmpty, word != "help" else { return nil }
+            if let next = subcommands.first(where: { Self.names(of: $0).contains(word) }) {
+                subcommands = Self.children(of: next)
+                path.append(word)
+                continue
+            }
+            let close = closest(to: word, among: subcommands.compactMap { Self.names(of: $0).first })
+            guard !close.isEmpty else { return nil }
+            let choices = close.map { "`\((path + [$0]).joined(separator: " "))`" }.joined(separator: " or ")
+            return "There is no command `\((path + [word]).joined(separator: " "))`; did you mean \(choices)?"
+        }
+        return nil
+    }
+
+    /// A command's name and aliases. Generic on purpose: Swift 6.3.1's SILGen
+    /// crashed (signal 11) reading these static members through
+    /// `any ParsableCommand.Type` directly.
+    static func names<Command: ParsableCommand>(of command: Command.Type) -> [String] {
+        [Command._commandName] + Command.configuration.aliases
+    }
+
+    static func children<Command: ParsableCommand>(of command: Command.Type) -> [any ParsableCommand.Type] {
+        Command.configuration.subcommands
+    }
+
+    /// The names nearest to `word`: a unique name it begins, else those within
+    /// one edit (two for words of five letters or more), transpositions counted as one.
+    static func closest(to word: String, among names: [String]) -> [String] {
+        let lower = word.lowercased()
+        let prefixed = names.filter { lower.count >= 2 && $0.hasPrefix(lower) }
+        if prefixed.count == 1 { return prefixed }
+        let limit = lower.count >= 5 ? 2 : 1
+        let scored = names.map { (name: $0, distance: distance(lower, $0)) }.filter { $0.distance <= limit }
+        guard let best = scored.map(\.distance).min() else { return [] }
+        return scored.filter { $0.distance == best }.map(\.name)
+    }
+
+    /// Optimal string alignment distance (Levenshtein with adjacent transpositions).
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { table[i][0] = i }
+        for j in 0...b.count { table[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return table[a.count][b.count]
     }
 }
 

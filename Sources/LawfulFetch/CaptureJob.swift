@@ -633,11 +633,12 @@ struct CaptureRun {
             return block
         }()
         // The standard tools disagree on the payload digest of a chunked body, so
-        // it is left out there and the de-chunked digest goes in the metadata.
+        // it is left out of the header there and the de-chunked digest goes in the
+        // metadata record and the ledger.
         let response = WARCRecord(
             type: "response", recordID: responseID, date: hop.started, targetURI: hop.url.withoutFragment,
             contentType: "application/http;msgtype=response", fields: common,
-            payloadSHA256: hop.chunked ? nil : hop.payloadSHA256, block: responseBlock)
+            payloadSHA256: hop.dechunkedSHA256 ?? hop.payloadSHA256, payloadDigestInHeader: !hop.chunked, block: responseBlock)
         let request = WARCRecord(
             type: "request", date: hop.started, targetURI: hop.url.withoutFragment,
             contentType: "application/http;msgtype=request", fields: common + [("WARC-Concurrent-To", responseID)],

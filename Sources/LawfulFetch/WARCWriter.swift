@@ -37,12 +37,19 @@ public struct WARCRecord: Sendable {
     public var contentType: String?
     /// Further named fields, in order (WARC-IP-Address, WARC-Concurrent-To …).
     public var fields: [(String, String)]
+    /// The payload's sha256: the ledger's `payload_sha256` for the record, and its
+    /// `WARC-Payload-Digest` unless `payloadDigestInHeader` is false.
     public var payloadSHA256: String?
+    /// False for a chunked response: the standard tools disagree on which bytes
+    /// WARC-Payload-Digest covers there (DESIGN §6), so the header is left out,
+    /// while the ledger still records the de-chunked payload's sha256.
+    public var payloadDigestInHeader: Bool
     public var block: Block
 
     public init(
         type: String, recordID: String = WARCRecord.newRecordID(), date: String, targetURI: String? = nil,
-        contentType: String?, fields: [(String, String)] = [], payloadSHA256: String? = nil, block: Block
+        contentType: String?, fields: [(String, String)] = [], payloadSHA256: String? = nil,
+        payloadDigestInHeader: Bool = true, block: Block
     ) {
         self.type = type
         self.recordID = recordID
@@ -51,6 +58,7 @@ public struct WARCRecord: Sendable {
         self.contentType = contentType
         self.fields = fields
         self.payloadSHA256 = payloadSHA256
+        self.payloadDigestInHeader = payloadDigestInHeader
         self.block = block
     }
 
@@ -182,7 +190,7 @@ public final class WARCWriter {
         if let target = record.targetURI { header += "WARC-Target-URI: \(target)\r\n" }
         for (name, value) in record.fields { header += "\(name): \(value)\r\n" }
         header += "WARC-Block-Digest: sha256:\(blockDigest)\r\n"
-        if let payload = record.payloadSHA256 { header += "WARC-Payload-Digest: sha256:\(payload)\r\n" }
+        if let payload = record.payloadSHA256, record.payloadDigestInHeader { header += "WARC-Payload-Digest: sha256:\(payload)\r\n" }
         if let contentType = record.contentType { header += "Content-Type: \(contentType)\r\n" }
         header += "Content-Length: \(record.block.length)\r\n\r\n"
         return header
