@@ -35,6 +35,9 @@ public struct SelectorScanner: Sendable {
         var phones: [Selector] = []
         scanPhones(scalars, into: &phones)
         found += phones
+        var profiles: [Selector] = []
+        scanSchemelessProfiles(scalars, into: &profiles)
+        found += profiles
         // By offset, then by the kind's name (compared as ranks, not strings).
         return found.sorted { ($0.offset ?? 0, $0.kind.rank) < ($1.offset ?? 0, $1.kind.rank) }
     }
@@ -210,6 +213,45 @@ public struct SelectorScanner: Sendable {
         while text.hasSuffix(".") { text.removeLast() }
         if let canonical = Self.ipv6(text) {
             found.append(Selector(kind: .ipv6, value: canonical, raw: text, source: .text, offset: start))
+        }
+    }
+
+    // MARK: Profile URLs written without a scheme
+
+    /// How far back from a token's first "/" its start may lie: the longest
+    /// profile host with a subdomain prefix, and some opening punctuation.
+    private static let schemelessHostReach = SocialProfile.longestHost + 4
+
+    /// Profile URLs in text without a scheme (`twitter.com/jdoe`,
+    /// `www.facebook.com/jane.doe`): a token that begins, after opening
+    /// punctuation, with a platform's host followed by a path, read as if it were
+    /// `https://` + the token. Tokens with a scheme are `classify`'s.
+    ///
+    /// The host must start the token, so a host inside another address
+    /// (`example.org/twitter.com/x`, `me@twitter.com/x`) is not a profile, and
+    /// a host with no path ("twitter.com is down", "on twitter.com.") names no
+    /// one and is not a selector. Only the first "/" of a token can end its
+    /// host, so each token is looked at once.
+    private func scanSchemelessProfiles<Text: ScalarText>(_ s: Text, into found: inout [Selector]) {
+        var index = 0
+        while found.count < Self.occurrenceLimit {
+            let slash = s.nextSlash(from: index)
+            guard slash < s.count else { return }
+            var start = slash
+            while start > 0, slash - start <= Self.schemelessHostReach, !s[start - 1].isSpace { start -= 1 }
+            var end = slash + 1
+            while end < s.count, !s[end].isSpace { end += 1 }
+            index = end
+            // Too far from the token's start to follow a profile host.
+            guard start == 0 || s[start - 1].isSpace else { continue }
+            while start < slash, Self.isLeadingPunctuation(s[start]) { start += 1 }
+            guard slash - start >= 4, slash - start <= SocialProfile.longestHost, Self.isASCIIAlnum(s[slash - 1]),
+                  SocialProfile.isProfileHost(s.string(start, slash).lowercased()) else { continue }
+            while end > slash + 1, Self.isTrailingPunctuation(s[end - 1]) || s[end - 1] == ":" { end -= 1 }
+            let raw = s.string(start, end)
+            if let profile = SocialProfile(url: "https://" + raw) {
+                found.append(Selector(kind: .social, value: profile.value, raw: raw, source: .text, offset: start))
+            }
         }
     }
 
@@ -473,6 +515,8 @@ protocol ScalarText {
     func nextMarkedToken(from index: Int, long: Int) -> (start: Int, end: Int, marked: Bool)?
     /// The first index at or after `index` holding "+", "(" or a digit; `count` when none.
     func nextPhoneStart(from index: Int) -> Int
+    /// The first index at or after `index` holding "/"; `count` when none.
+    func nextSlash(from index: Int) -> Int
 }
 
 extension ScalarText {
@@ -501,6 +545,12 @@ extension ScalarText {
             index += 1
         }
         return count
+    }
+
+    func nextSlash(from index: Int) -> Int {
+        var index = index
+        while index < count, self[index] != "/" { index += 1 }
+        return index
     }
 }
 
@@ -543,5 +593,11 @@ struct ASCIIText: ScalarText {
     func nextPhoneStart(from index: Int) -> Int {
         guard let base = bytes.baseAddress else { return count }
         return exhibit_text_next_phone_start(base, bytes.count, index)
+    }
+
+    func nextSlash(from index: Int) -> Int {
+        guard let base = bytes.baseAddress, index < count,
+              let found = memchr(base + index, Int32(UInt8(ascii: "/")), count - index) else { return count }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 }

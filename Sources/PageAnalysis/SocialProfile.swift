@@ -65,13 +65,26 @@ public struct SocialProfile: Sendable, Equatable {
         "telegram.me", "snapchat.com", "reddit.com",
     ]
 
+    /// Subdomains that name the same site (`www.`, the mobile sites, Reddit's old and new).
+    static let hostPrefixes = ["www.", "m.", "mobile.", "old.", "new."]
+
+    /// The longest host `init(url:)` accepts, with its prefix.
+    static let longestHost = hosts.map(\.count).max()! + hostPrefixes.map(\.count).max()!
+
+    /// The host without a prefix from `hostPrefixes`.
+    static func platformHost(_ host: String) -> String {
+        for prefix in hostPrefixes where host.hasPrefix(prefix) { return String(host.dropFirst(prefix.count)) }
+        return host
+    }
+
+    /// Whether a (lower-cased) host is one whose paths may name a profile.
+    static func isProfileHost(_ host: String) -> Bool {
+        hosts.contains(platformHost(host))
+    }
+
     public init?(url: String) {
         guard let parts = URLParts(url) else { return nil }
-        var host = parts.host
-        for prefix in ["www.", "m.", "mobile.", "old.", "new."] where host.hasPrefix(prefix) {
-            host = String(host.dropFirst(prefix.count))
-            break
-        }
+        let host = Self.platformHost(parts.host)
         guard Self.hosts.contains(host) else { return nil }
         let segments = parts.segments
         guard let first = segments.first else { return nil }
