@@ -10,22 +10,12 @@ public enum CaseRecovery {
     /// Holds a shared lock on a case directory while evidence is being written,
     /// so recovery in another process leaves in-flight temporary files alone.
     public final class WriterLock {
-        private let fd: Int32
+        private let lock: FileLock.Held
 
         public init(caseDirectory: String) throws(ExhibitError) {
-            fd = open(caseDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the case directory \(caseDirectory)") }
-            while flock(fd, LOCK_SH) != 0 {
-                guard errno == EINTR else {
-                    close(fd)
-                    throw AtomicFile.posixError("Cannot lock the case directory \(caseDirectory)")
-                }
-            }
-        }
-
-        deinit {
-            flock(fd, LOCK_UN)
-            close(fd)
+            let what = "the case directory \(caseDirectory)"
+            lock = try FileLock.Held(path: caseDirectory, flags: O_RDONLY | O_DIRECTORY, mode: .shared, wait: true, what: what,
+                                     busy: ExhibitError(.storage, "Cannot lock \(what)."))
         }
     }
 
@@ -35,8 +25,8 @@ public enum CaseRecovery {
         guard fd >= 0 else { return [] }
         defer { close(fd) }
         // Someone is writing: their temporary files are work in progress.
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return [] }
-        defer { flock(fd, LOCK_UN) }
+        guard FileLock.tryLock(fd, .exclusive) else { return [] }
+        defer { FileLock.unlock(fd) }
 
         let temporaries = temporaryFiles(in: caseDirectory)
         guard !temporaries.isEmpty else { return [] }

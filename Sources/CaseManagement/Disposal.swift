@@ -209,17 +209,10 @@ public struct DisposalRegister: Sendable {
 
     /// The file's bytes under a shared lock (empty when no case was ever disposed of).
     public func read() throws(ExhibitError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return [] }
-            throw AtomicFile.posixError("Cannot read the disposal register \(path)")
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try FileLock.withLock(path: path, .shared, what: "the disposal register \(path)") { (_: Int32) throws(ExhibitError) -> [UInt8] in
+            try AtomicFile.read(path)
         }
-        defer { close(fd) }
-        while flock(fd, LOCK_SH) != 0 {
-            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the disposal register \(path)") }
-        }
-        defer { flock(fd, LOCK_UN) }
-        return try AtomicFile.read(path)
     }
 
     /// Every complete, readable certificate, in order; damaged lines are skipped
@@ -240,13 +233,14 @@ public struct DisposalRegister: Sendable {
     /// to its previous length, so no torn line is left behind.
     func append(_ draft: DisposalCertificate, signer: LedgerSigner) throws(ExhibitError) -> DisposalCertificate {
         let existed = FileManager.default.fileExists(atPath: path)
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the disposal register \(path)") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the disposal register \(path)") }
-        }
-        defer { flock(fd, LOCK_UN) }
+        let certificate = try FileLock.withLock(
+            path: path, flags: O_RDWR | O_APPEND | O_CREAT, .exclusive, what: "the disposal register \(path)"
+        ) { (fd: Int32) throws(ExhibitError) -> DisposalCertificate in try appendLocked(draft, signer: signer, fd: fd) }
+        if !existed { AtomicFile.syncDirectory(containing: path) }
+        return certificate
+    }
+
+    private func appendLocked(_ draft: DisposalCertificate, signer: LedgerSigner, fd: Int32) throws(ExhibitError) -> DisposalCertificate {
 
         let bytes = try AtomicFile.read(path)
         if let last = bytes.last, last != UInt8(ascii: "\n") {
@@ -267,15 +261,7 @@ public struct DisposalRegister: Sendable {
         certificate.hash = DisposalCertificate.computedHash(of: certificate.hashedFields.objectValue ?? [:]) ?? ""
         certificate.signature = Data(try signer.key.sign(Array(certificate.hash.utf8))).base64EncodedString()
         let line = try certificate.line() + [UInt8(ascii: "\n")]
-        do throws(ExhibitError) {
-            try AtomicFile.writeAll(fd, line, path: path)
-            guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush the disposal register \(path)") }
-        } catch {
-            _ = ftruncate(fd, off_t(bytes.count))
-            _ = fsync(fd)
-            throw error
-        }
-        if !existed { AtomicFile.syncDirectory(containing: path) }
+        try AppendOnlyFile.append(line, to: fd, previousSize: Int64(bytes.count), what: "the disposal register \(path)")
         return certificate
     }
 
@@ -513,24 +499,15 @@ public enum Disposal {
     /// the case (writers hold a shared one, ``CaseRecovery/WriterLock``), and none
     /// can start until it is released.
     final class ExclusiveCaseLock {
-        private let fd: Int32
+        private let lock: FileLock.Held
 
         init(caseDirectory: String, caseID: String) throws(ExhibitError) {
-            fd = open(caseDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the case directory \(caseDirectory)") }
             // Not blocking: a capture can hold its lock for a long time, and a
             // custodian is better told to come back than left waiting.
-            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                guard errno == EINTR else {
-                    close(fd)
-                    throw ExhibitError(.storage, "Another command is writing to case \(caseID); run `exhibit dispose` again when it has finished.")
-                }
-            }
-        }
-
-        deinit {
-            flock(fd, LOCK_UN)
-            close(fd)
+            lock = try FileLock.Held(
+                path: caseDirectory, flags: O_RDONLY | O_DIRECTORY, mode: .exclusive, wait: false,
+                what: "the case directory \(caseDirectory)",
+                busy: ExhibitError(.storage, "Another command is writing to case \(caseID); run `exhibit dispose` again when it has finished."))
         }
     }
 }

@@ -54,7 +54,7 @@ public final class ExportStaging {
         fd = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot record the export in progress in \(directory)") }
         do throws(ExhibitError) {
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { throw AtomicFile.posixError("Cannot lock \(temporary)") }
+            guard FileLock.tryLock(fd, .exclusive) else { throw AtomicFile.posixError("Cannot lock \(temporary)") }
             let record = Record(case: caseID, path: path, pid: Int64(getpid()), started: LedgerTime.now())
             try AtomicFile.writeAll(fd, try encodeJSON(record), path: temporary)
             guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush \(temporary)") }
@@ -94,7 +94,7 @@ public final class ExportStaging {
             guard fd >= 0 else { continue }
             defer { close(fd) }
             // Held: that export is still running (in this process or another).
-            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+            guard FileLock.tryLock(fd, .exclusive) else { continue }
             // Another command may have cleaned this record up between open and flock.
             var opened = stat()
             var current = stat()

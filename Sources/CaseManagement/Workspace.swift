@@ -127,14 +127,9 @@ public struct Workspace: Sendable {
     /// Runs `body` holding the workspace's exclusive lock (a `flock` on
     /// workspace.json), which serialises id allocation across processes.
     public func withExclusiveLock<T>(_ body: () throws(ExhibitError) -> T) throws(ExhibitError) -> T {
-        let fd = open(infoPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open \(infoPath)") }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the workspace") }
+        try FileLock.withLock(path: infoPath, .exclusive, what: "the workspace (\(infoPath))") { (_: Int32) throws(ExhibitError) -> T in
+            try body()
         }
-        defer { flock(fd, LOCK_UN) }
-        return try body()
     }
 }
 

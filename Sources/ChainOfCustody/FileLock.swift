@@ -18,6 +18,63 @@ public enum FileLock {
         defer { flock(fd, LOCK_UN) }
         return try body()
     }
+
+    /// Opens `path` with `flags` and runs `body` with the file locked.
+    public static func withLock<T>(
+        path: String, flags: Int32 = 0 /* O_RDONLY */, _ mode: Mode, what: String, _ body: (Int32) throws(ExhibitError) -> T
+    ) throws(ExhibitError) -> T {
+        let fd = open(path, flags | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open \(what)") }
+        defer { close(fd) }
+        return try withLock(fd, mode, what: what) { () throws(ExhibitError) -> T in try body(fd) }
+    }
+
+    /// Takes the lock without waiting; false when another holder has it.
+    public static func tryLock(_ fd: Int32, _ mode: Mode) -> Bool {
+        while flock(fd, (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
+            guard errno == EINTR else { return false }
+        }
+        return true
+    }
+
+    /// Releases a lock taken with ``tryLock(_:_:)``.
+    public static func unlock(_ fd: Int32) {
+        flock(fd, LOCK_UN)
+    }
+
+    /// A lock held for as long as the object lives: for a lock that spans a piece
+    /// of work rather than one call (a case's writers, an export in progress).
+    /// The kernel drops it if the process dies, so it also tells others whether
+    /// its holder is still running.
+    public final class Held {
+        public let fd: Int32
+
+        /// Opens `path` (a file or directory, per `flags`) and takes the lock,
+        /// waiting when `wait` is true; throws `busy` when it is false and the lock
+        /// is taken.
+        public init(path: String, flags: Int32 = 0 /* O_RDONLY */, mode: Mode, wait: Bool, what: String,
+                    busy: @autoclosure () -> ExhibitError) throws(ExhibitError) {
+            fd = open(path, flags | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw AtomicFile.posixError("Cannot open \(what)") }
+            if wait {
+                while flock(fd, mode == .exclusive ? LOCK_EX : LOCK_SH) != 0 {
+                    guard errno == EINTR else {
+                        let error = AtomicFile.posixError("Cannot lock \(what)")
+                        close(fd)
+                        throw error
+                    }
+                }
+            } else if !FileLock.tryLock(fd, mode) {
+                close(fd)
+                throw busy()
+            }
+        }
+
+        deinit {
+            flock(fd, LOCK_UN)
+            close(fd)
+        }
+    }
 }
 
 /// Appending to a hash-chained log file so that a failure leaves no trace.

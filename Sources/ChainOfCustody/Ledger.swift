@@ -220,14 +220,9 @@ public struct Ledger: Sendable {
     /// The file's bytes, read under a shared lock so that an append in progress
     /// in another process is never seen half-written.
     public func readLocked() throws(ExhibitError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read the ledger \(path)") }
-        defer { close(fd) }
-        while flock(fd, LOCK_SH) != 0 {
-            guard errno == EINTR else { throw AtomicFile.posixError("Cannot lock the ledger \(path)") }
+        try FileLock.withLock(path: path, .shared, what: "the ledger \(path)") { (_: Int32) throws(ExhibitError) -> [UInt8] in
+            try AtomicFile.read(path)
         }
-        defer { flock(fd, LOCK_UN) }
-        return try AtomicFile.read(path)
     }
 
     /// The last entry, or nil for an empty ledger.
