@@ -308,21 +308,12 @@ public struct CaseExport: Sendable {
                                  to: caseID, signer: try session.signer())
     }
 
-    /// A decision-maker bundle discloses nothing the screening has not seen and
-    /// nothing with an undecided flag (IV.B.6).
+    /// A decision-maker bundle discloses nothing that was not screened and passed
+    /// under the approved lexicon set in force, or reviewed clear and countersigned,
+    /// and nothing while a flag is undecided (IV.B.6, DESIGN §23: default-deny).
     static func requireScreened(_ disclosure: Disclosure, entries: [LedgerEntry], caseID: String) throws(ExhibitError) {
-        let flags = Screening.recorded(in: entries)
-        let decisions = Screening.decisions(in: entries)
-        if let open = flags.first(where: { decisions[$0.id] == nil }) {
-            throw ExhibitError(.notPermitted, "Flag \(open.id) on \(open.artifact) is not decided; confirm or dismiss every flag (`exhibit bi flags \(caseID)`) before a decision-maker export.")
-        }
-        let screened = Screening.screenedArtifacts(in: entries)
-        let byID = ArtifactID.artifacts(in: entries)
-        for id in disclosure.artifacts.sorted() where !screened.contains(id) {
-            if byID[id]?.subject?["analysis"] != nil {
-                throw ExhibitError(.notPermitted, "Artifact \(id) was never screened for protected-class information; run `exhibit bi flags \(caseID)` and decide its flags before a decision-maker export.")
-            }
-        }
+        let inForce = LexiconSet.digest(try ProtectedClassScreening.load())
+        try ScreeningGate.requirePassed(disclosure.artifacts, entries: entries, caseID: caseID, lexiconDigest: inForce)
     }
 
     static func parse(_ line: Ledger.Line) throws(ExhibitError) -> LedgerEntry {

@@ -7,7 +7,7 @@ import Foundation
 struct BICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bi", abstract: "Background investigations: checklist steps, uniformity, protected-class screening (IV.B.5–10).",
-        subcommands: [Checklist.self, Step.self, Uniformity.self, Flags.self, Confirm.self, Dismiss.self])
+        subcommands: [Checklist.self, Step.self, Uniformity.self, Flags.self, Confirm.self, Dismiss.self, Review.self, Countersign.self])
 
     struct Checklist: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -111,15 +111,31 @@ struct BICommand: ParsableCommand {
 
     struct Flags: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Screen the case's captured pages for protected-class terms; record new flags and list all (the bi-searcher).")
+            abstract: "Screen every capture of the case for protected-class terms; record new flags and what needs review, and list all (the bi-searcher).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The case id.") var caseID: String
 
         func run() throws {
-            let flags = try Screening(session: options.session()).flags(caseID)
-            if options.json { try Console.json(["case": AnyEncodable(caseID), "flags": AnyEncodable(flags)]); return }
-            for flag in flags {
-                Console.line("\(flag.id)  \(flag.status)  \(flag.artifact)  \(flag.class)  “\(flag.term)” at \(flag.offset)  …\(flag.excerpt)…")
+            let report = try Screening(session: options.session()).screen(caseID)
+            if !report.lexicons.approved {
+                Console.error("The lexicon set in force (sha256 \(report.lexicons.digest), from \(report.lexicons.origin)) is not approved for this workspace, so this screening does not count for a decision-maker export; a supervisor reviews it with `exhibit lexicons show` and approves it with `exhibit lexicons approve`.")
+            }
+            if options.json {
+                try Console.json(["case": AnyEncodable(caseID), "flags": AnyEncodable(report.flags),
+                                  "needs_review": AnyEncodable(report.needsReview), "lexicons": AnyEncodable(report.lexicons)])
+                return
+            }
+            for flag in report.flags {
+                let countersign = flag.status == "dismissed" ? (flag.countersignedBy.map { "  countersigned by \($0)" } ?? "  awaiting countersignature") : ""
+                Console.line("\(flag.id)  \(flag.status)  \(flag.artifact)  \(flag.class)  “\(flag.term)” at \(flag.offset)\(flag.part.map { " (\($0))" } ?? "")  \(flag.excerpt)\(countersign)")
+            }
+            for review in report.needsReview {
+                let state = switch review.status {
+                case "reviewed-clear": "reviewed-clear by \(review.reviewedBy ?? "?")" + (review.countersignedBy.map { ", countersigned by \($0)" } ?? ", awaiting countersignature")
+                case "protected": "protected (reviewed by \(review.reviewedBy ?? "?"))"
+                default: "needs-review"
+                }
+                Console.line("\(review.artifact)  \(state)  \(review.reason)")
             }
         }
     }
@@ -129,7 +145,7 @@ struct BICommand: ParsableCommand {
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The case id.") var caseID: String
         @Argument(help: "The flag id.") var flag: String
-        @Option(name: .long, help: "Why.") var reason: String
+        @Option(name: .long, help: "Why, in words (a dismissal's reason is what the countersigning actor reads).") var reason: String
 
         func record(confirmed: Bool) throws {
             try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: confirmed, reason: reason)
@@ -145,9 +161,46 @@ struct BICommand: ParsableCommand {
     }
 
     struct Dismiss: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Dismiss a flag as not touching a protected class (the bi-searcher).")
+        static let configuration = CommandConfiguration(
+            abstract: "Dismiss a flag as not touching a protected class (the bi-searcher); it counts once a second actor countersigns it.")
         @OptionGroup var decision: FlagDecision
         func run() throws { try decision.record(confirmed: false) }
+    }
+
+    struct Review: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a person's review of an artifact screening cannot judge (image, document, undecodable body): clear, or protected (the bi-searcher).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Argument(help: "The artifact id (or its sha256).") var artifact: String
+        @Flag(name: .long, help: "It shows nothing about a protected class; it counts once a second actor countersigns it.") var clear = false
+        @Flag(name: .long, help: "It shows protected-class information: tagged protected-class, never disclosed.") var protected = false
+        @Option(name: .long, help: "Why, in words.") var reason: String
+
+        func validate() throws {
+            guard clear != protected else { throw ValidationError("Give exactly one of --clear and --protected.") }
+        }
+
+        func run() throws {
+            let entry = try ScreeningReview(session: options.session())
+                .review(caseID, artifact: artifact, decision: clear ? .reviewedClear : .protected, reason: reason)
+            let id = entry.subject?["artifact"]?.stringValue ?? artifact
+            if options.json { try Console.json(CreatedID(id: id)) } else { Console.line(id) }
+        }
+    }
+
+    struct Countersign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Countersign a reviewed-clear artifact or a dismissed flag (a second bi-searcher or a supervisor; never the one who decided, never a decision-maker).")
+        @OptionGroup var options: WorkspaceOptions
+        @Argument(help: "The case id.") var caseID: String
+        @Argument(help: "The artifact id (or its sha256) or the flag id.") var target: String
+        @Option(name: .long, help: "A note on the countersignature.") var reason: String?
+
+        func run() throws {
+            _ = try ScreeningReview(session: options.session()).countersign(caseID, target: target, reason: reason)
+            if options.json { try Console.json(CreatedID(id: target)) } else { Console.line(target) }
+        }
     }
 }
 

@@ -88,6 +88,7 @@ struct FixtureResponder: HTTPResponder {
         case "js": return "application/javascript"
         case "json": return "application/json"
         case "xml": return "application/xml"
+        case "pdf": return "application/pdf"
         default: return "application/octet-stream"
         }
     }
@@ -165,9 +166,29 @@ struct FixtureResponder: HTTPResponder {
         case ("login", 1):
             return Self.html(.ok, Self.loginPage)
 
+        case ("screening", 2):
+            return screeningPage(segments[1])
+
         default:
             return Self.notFound()
         }
+    }
+
+    /// Pages of Fixtures/site/screening served with the headers a static file cannot
+    /// have: no Content-Type, or a Content-Encoding (Fixtures/tools/generate_screening_files.py).
+    private func screeningPage(_ name: String) -> Response {
+        let pages: [String: (file: String, contentType: String?, contentEncoding: String?)] = [
+            "no-content-type": ("no-content-type.html", nil, nil),
+            "gzip-twice": ("gzip-twice.html.gz.gz", "text/html", "gzip, gzip"),
+            "deflate-raw": ("deflate-raw.html.deflate", "text/html", "deflate"),
+            "zstd": ("zstd.html.zst", "text/html", "zstd"),
+        ]
+        guard let page = pages[name], let siteDirectory,
+              let data = FileManager.default.contents(atPath: siteDirectory + "/screening/" + page.file) else { return Self.notFound() }
+        var headers = HTTPFields()
+        if let type = page.contentType { headers[.contentType] = type }
+        if let encoding = page.contentEncoding { headers[.contentEncoding] = encoding }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// Waits for `duration` unless the site stops first (then returns false).

@@ -190,6 +190,10 @@ struct BackgroundInvestigationTests {
         for flag in undecided {
             #expect(try exhibit.run(["bi", "dismiss", caseID, flag, "--reason", "not about the candidate"] + actor).status == 0)
         }
+        // A dismissal counts once a second actor countersigns it (four eyes, DESIGN §23).
+        for flag in undecided + [religion] {
+            #expect(try exhibit.run(["bi", "countersign", caseID, flag, "--actor", cohort.ws.supervisorID] + cohort.base).status == 0)
+        }
 
         // One corroborated finding (two hosts), one that stays unverified.
         let ids = [try artifact(first.baseURL + "/profile.html"), try artifact(second.baseURL + "/article.html")].compactMap { $0["id"]?.stringValue }

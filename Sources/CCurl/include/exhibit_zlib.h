@@ -18,5 +18,14 @@ static inline int exhibit_inflate_init_gzip(z_stream *stream) {
 static inline int exhibit_inflate_init_auto(z_stream *stream) {
     return inflateInit2(stream, 15 + 32);
 }
+/// Starts an inflate stream for a zlib-wrapped deflate body (RFC 1950, windowBits 15).
+static inline int exhibit_inflate_init_zlib(z_stream *stream) {
+    return inflateInit2(stream, 15);
+}
+/// Starts an inflate stream for raw deflate (RFC 1951, windowBits -15): what some
+/// servers send as `Content-Encoding: deflate`.
+static inline int exhibit_inflate_init_raw(z_stream *stream) {
+    return inflateInit2(stream, -15);
+}
 
 #endif
