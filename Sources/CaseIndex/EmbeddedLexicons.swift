@@ -16,6 +16,20 @@ enum EmbeddedLexicons {
     "grandchildren", "grandson", "granddaughter", "empty nester", "baby boomer", "boomer", "gen x",
     "gen z", "millennial", "menopause", "midlife", "mid-life", "class reunion", "year reunion",
     "elderly", "too old", "my age"
+  ],
+  "languages": {
+    "es": [
+      "años de edad", "tercera edad", "fecha de nacimiento", "jubilado", "jubilada", "jubilación",
+      "pensionista", "abuelo", "abuela", "nieto", "nieta", "menopausia", "anciano", "anciana",
+      "adulto mayor", "adulta mayor", "cumpleaños número 40", "cumpleaños número 50"
+    ],
+    "de": [
+      "jahre alt", "geburtsdatum", "rentner", "rentnerin", "ruhestand", "großmutter", "großvater",
+      "oma", "opa", "enkelkind", "wechseljahre"
+    ]
+  },
+  "exceptions": [
+    "boomerang", "millennia", "medicar"
   ]
 }
 """#,
@@ -32,7 +46,16 @@ enum EmbeddedLexicons {
     "teamdarkskin", "light-complected", "dark-complected", "colorism", "colourism", "melanin",
     "melanated", "melaninpoppin", "melanin poppin", "skin lightening", "skin bleaching",
     "bleaching cream", "paper bag test", "brown girl", "albinism", "albino"
-  ]
+  ],
+  "languages": {
+    "es": [
+      "color de piel", "tono de piel", "piel morena", "piel oscura", "piel clara", "colorismo",
+      "melanina", "blanqueamiento de piel", "aclarar la piel", "albinismo"
+    ],
+    "de": [
+      "hautfarbe", "hautton", "dunkelhäutig", "hellhäutig", "albinismus"
+    ]
+  }
 }
 """#,
         "disability.json": #"""
@@ -51,6 +74,23 @@ enum EmbeddedLexicons {
     "service dog", "sign language", "mental illness", "chronic illness", "chronic pain",
     "fibromyalgia", "lupus", "crohn's", "hiv", "dyslexia", "dyslexic", "special needs", "sobriety",
     "sober", "in recovery", "ssdi"
+  ],
+  "languages": {
+    "es": [
+      "discapacidad", "discapacitado", "discapacitada", "minusválido", "minusválida",
+      "silla de ruedas", "diagnosticado con", "diagnosticada con", "autismo", "autista",
+      "trastorno de ansiedad", "depresión", "esquizofrenia", "epilepsia", "diabético", "diabética",
+      "quimioterapia", "sordo", "sorda", "ciego", "ciega", "lengua de señas", "perro de servicio",
+      "enfermedad mental", "enfermedad crónica", "dolor crónico", "necesidades especiales",
+      "sobriedad"
+    ],
+    "de": [
+      "behinderung", "behindert", "schwerbehindert", "rollstuhl", "gehörlos", "autismus",
+      "epilepsie", "chemotherapie", "psychische erkrankung", "chronische krankheit"
+    ]
+  },
+  "exceptions": [
+    "disable", "crotches", "behinder"
   ]
 }
 """#,
@@ -68,6 +108,20 @@ enum EmbeddedLexicons {
     "chosen name", "pronouns", "she/her", "he/him", "they/them", "she/they", "he/they", "ze/hir",
     "xe/xem", "cisgender", "intersex", "mtf", "ftm", "gender nonconforming",
     "gender non-conforming", "drag queen", "drag king"
+  ],
+  "languages": {
+    "es": [
+      "transgénero", "mujer trans", "hombre trans", "no binario", "no binaria",
+      "identidad de género", "expresión de género", "disforia de género", "transición de género",
+      "cambio de sexo", "pronombres", "cisgénero", "intersexual"
+    ],
+    "de": [
+      "transfrau", "transmann", "nichtbinär", "geschlechtsidentität", "geschlechtsangleichung",
+      "pronomen", "intergeschlechtlich"
+    ]
+  },
+  "exceptions": [
+    "pronoun"
   ]
 }
 """#,
@@ -86,7 +140,18 @@ enum EmbeddedLexicons {
     "sickle cell trait", "apoe4", "factor v leiden", "tay-sachs", "23andme", "ancestrydna",
     "ancestry dna", "dna test", "dna results", "dna kit", "myheritage", "genome", "whole genome",
     "mthfr"
-  ]
+  ],
+  "languages": {
+    "es": [
+      "prueba genética", "prueba de adn", "resultados de adn", "asesoramiento genético",
+      "predisposición genética", "mutación genética", "enfermedad hereditaria", "hereditario",
+      "hereditaria", "antecedentes familiares", "historial médico familiar", "rasgo falciforme"
+    ],
+    "de": [
+      "gentest", "genetischer test", "erbkrankheit", "erblich", "genetische veranlagung",
+      "genmutation"
+    ]
+  }
 }
 """#,
         "national-origin.json": #"""
@@ -104,6 +169,25 @@ enum EmbeddedLexicons {
     "vietnamese", "chinese", "korean", "japanese", "indian", "pakistani", "iranian", "iraqi",
     "afghan", "syrian", "lebanese", "palestinian", "israeli", "egyptian", "russian", "ukrainian",
     "irish", "italian", "arab"
+  ],
+  "languages": {
+    "es": [
+      "inmigrante", "inmigración", "inmigró", "emigró", "tarjeta verde", "residencia permanente",
+      "ciudadanía", "doble nacionalidad", "naturalizado", "naturalizada", "refugiado", "refugiada",
+      "asilo político", "indocumentado", "indocumentada", "país de origen", "mi país",
+      "lengua materna", "mexicano", "mexicana", "salvadoreño", "salvadoreña", "guatemalteco",
+      "guatemalteca", "hondureño", "hondureña", "cubano", "cubana", "puertorriqueño",
+      "puertorriqueña", "dominicano", "dominicana", "colombiano", "colombiana", "venezolano",
+      "venezolana", "nicaragüense", "peruano", "peruana", "ecuatoriano", "ecuatoriana"
+    ],
+    "de": [
+      "einwanderer", "einwanderin", "migrationshintergrund", "flüchtling", "asyl",
+      "staatsangehörigkeit", "einbürgerung", "eingebürgert", "muttersprache", "herkunftsland",
+      "heimatland"
+    ]
+  },
+  "exceptions": [
+    "indiana", "indianapolis", "indianan", "colombina"
   ]
 }
 """#,
@@ -122,6 +206,24 @@ enum EmbeddedLexicons {
     "birth plan", "newborn", "breastfeeding", "breast pump", "lactation", "nursing mother",
     "mom-to-be", "dad-to-be", "bun in the oven", "having a baby", "rainbow baby", "abortion",
     "nicu", "preeclampsia", "gestational diabetes"
+  ],
+  "languages": {
+    "es": [
+      "embarazada", "embarazo", "estoy esperando", "esperamos un bebé", "fecha de parto",
+      "ecografía", "ultrasonido", "trimestre", "maternidad", "licencia de maternidad",
+      "baja por maternidad", "náuseas matutinas", "aborto espontáneo", "aborto", "fertilidad",
+      "infertilidad", "fecundación in vitro", "posparto", "partera", "comadrona", "dar a luz",
+      "dio a luz", "recién nacido", "recién nacida", "lactancia", "amamantar", "futura mamá",
+      "bebé en camino"
+    ],
+    "de": [
+      "schwanger", "schwangerschaft", "mutterschutz", "mutterschaftsurlaub", "elternzeit",
+      "entbindung", "geburtstermin", "hebamme", "fehlgeburt", "ultraschall", "kinderwunsch",
+      "stillen"
+    ]
+  },
+  "exceptions": [
+    "schwinger", "schwager"
   ]
 }
 """#,
@@ -140,6 +242,22 @@ enum EmbeddedLexicons {
     "indigenous", "tribal member", "enrolled tribal member", "tribal citizen", "powwow", "pow wow",
     "caucasian", "biracial", "multiracial", "mixed race", "people of color", "person of color",
     "woman of color", "women of color", "poc", "bipoc", "my race", "racial identity", "ethnicity"
+  ],
+  "languages": {
+    "es": [
+      "afroamericano", "afroamericana", "afrodescendiente", "afrolatino", "afrolatina", "hispano",
+      "hispana", "indígena", "pueblos originarios", "nativo americano", "nativa americana",
+      "mestizo", "mestiza", "mulato", "mulata", "persona de color", "personas de color",
+      "gente de color", "origen étnico", "etnia", "identidad racial", "mi raza"
+    ],
+    "de": [
+      "afroamerikaner", "afroamerikanerin", "afrodeutsch", "ethnische herkunft",
+      "ethnische zugehörigkeit", "indigen", "schwarze community"
+    ]
+  },
+  "exceptions": [
+    "accumulator", "emulator", "simulator", "gelatine", "gelatinous", "indigent", "indigence",
+    "indigna"
   ]
 }
 """#,
@@ -157,6 +275,25 @@ enum EmbeddedLexicons {
     "hindu", "buddhist", "sikh", "atheist", "agnostic", "ramadan", "eid", "passover", "yom kippur",
     "rosh hashanah", "hanukkah", "diwali", "bar mitzvah", "bat mitzvah", "quran", "torah", "hijab",
     "kosher", "halal", "sabbath", "mission trip", "jesus"
+  ],
+  "languages": {
+    "es": [
+      "iglesia", "mezquita", "sinagoga", "templo", "misa", "oración", "rezar", "rezando", "biblia",
+      "estudio bíblico", "escuela dominical", "sacerdote", "rabino", "cristiano", "cristiana",
+      "católico", "católica", "evangélico", "evangélica", "protestante", "musulmán", "musulmana",
+      "judío", "judía", "budista", "ateo", "atea", "agnóstico", "agnóstica", "testigo de jehová",
+      "mormona", "bautizo", "bautismo", "primera comunión", "cuaresma", "semana santa", "corán",
+      "hiyab", "velo islámico", "jesucristo"
+    ],
+    "de": [
+      "kirche", "moschee", "synagoge", "gottesdienst", "gebet", "beten", "pfarrer", "priester",
+      "christlich", "katholisch", "evangelisch", "muslimisch", "muslima", "jüdisch", "kopftuch",
+      "konfirmation", "kommunion", "taufe", "bibelkreis"
+    ]
+  },
+  "exceptions": [
+    "rabbit", "crabbing", "grabbing", "churchill", "sprayer", "spraying", "diagnostic", "islamabad",
+    "christina", "cristina", "christin", "christiane", "baptiste", "mezquite", "passiver"
   ]
 }
 """#,
@@ -172,6 +309,22 @@ enum EmbeddedLexicons {
     "single father", "stay-at-home mom", "working mom", "boy mom", "girl mom", "bride",
     "bridesmaid", "maid of honor", "best man", "groomsman", "sorority", "fraternity", "sisterhood",
     "feminist", "feminism"
+  ],
+  "languages": {
+    "es": [
+      "mujer", "esposa", "esposo", "marido", "novia", "novio", "madre", "mamá", "hija", "hermana",
+      "hermano", "madre soltera", "padre soltero", "ama de casa", "dama de honor", "feminista",
+      "feminismo", "señora", "chica"
+    ],
+    "de": [
+      "ehefrau", "ehemann", "freundin", "meine mutter", "tochter", "schwester", "bruder",
+      "alleinerziehend", "alleinerziehende", "hausfrau", "feministin"
+    ]
+  },
+  "exceptions": [
+    "chicago", "chicanery", "hierarchical", "psychical", "monarchical", "anarchical", "smother",
+    "motherboard", "husbandry", "resister", "maladies", "landladies", "hebrides", "mcbride",
+    "macbride", "freunden"
   ]
 }
 """#,
@@ -187,6 +340,50 @@ enum EmbeddedLexicons {
     "coming out day", "came out as", "coming out as", "out and proud", "same-sex", "two moms",
     "two dads", "rainbow flag", "marriage equality", "love is love", "loveislove", "lovewins",
     "gay bar", "grindr", "glaad", "pflag", "stonewall", "closeted", "sapphic", "dyke march"
+  ],
+  "languages": {
+    "es": [
+      "lesbiana", "orientación sexual", "orgullo gay", "marcha del orgullo", "mes del orgullo",
+      "salir del clóset", "salió del clóset", "salí del clóset", "mismo sexo",
+      "matrimonio igualitario", "dos mamás", "dos papás", "bandera arcoíris"
+    ],
+    "de": [
+      "schwul", "lesbisch", "bisexuell", "homosexuell", "sexuelle orientierung",
+      "gleichgeschlechtlich", "christopher street day", "csd", "regenbogenfahne", "ehe für alle"
+    ]
+  }
+}
+"""#,
+        "union-membership.json": #"""
+{
+  "class": "union-membership",
+  "title": "Union membership",
+  "law": "National Labor Relations Act, 29 U.S.C. 157 and 158(a)(3) (membership in, and activity for, a labor organization)",
+  "terms": [
+    "labor union", "labour union", "trade union", "union member", "union membership", "union dues",
+    "union card", "union rep", "union representative", "union steward", "shop steward",
+    "union organizer", "union organizing", "organizing committee", "union drive", "union election",
+    "union vote", "unionize", "unionized", "unionizing", "unionization", "collective bargaining",
+    "bargaining unit", "local union", "union local", "union hall", "union meeting", "union strong",
+    "union yes", "union job", "picket line", "on strike", "strike vote", "teamster", "afl-cio",
+    "seiu", "afscme", "uaw", "united auto workers", "ibew", "ufcw", "unite here", "teachers union",
+    "nurses union", "police union", "fraternal order of police", "fop lodge",
+    "police benevolent association", "iaff", "nlrb", "card check", "solidarity forever"
+  ],
+  "languages": {
+    "es": [
+      "sindicato", "sindical", "sindicalista", "sindicalizado", "sindicalizada",
+      "afiliado al sindicato", "afiliada al sindicato", "miembro del sindicato", "cuota sindical",
+      "delegado sindical", "delegada sindical", "representante sindical", "negociación colectiva",
+      "convenio colectivo", "huelga", "en huelga", "piquete", "línea de piquete"
+    ],
+    "de": [
+      "gewerkschaft", "gewerkschaftsmitglied", "gewerkschafter", "gewerkschafterin", "betriebsrat",
+      "betriebsrätin", "tarifverhandlung", "streik", "warnstreik", "ig metall"
+    ]
+  },
+  "exceptions": [
+    "betriebsart"
   ]
 }
 """#,
@@ -205,6 +402,20 @@ enum EmbeddedLexicons {
     "bronze star", "infantry", "paratrooper", "special forces", "green beret", "enlisted",
     "enlistment", "reenlisted", "vfw", "american legion", "wounded warrior", "hooah", "oorah",
     "military retiree", "soldier", "airman"
+  ],
+  "languages": {
+    "es": [
+      "veterano", "veterana", "ejército", "fuerzas armadas", "fuerza aérea", "infantería de marina",
+      "guardia nacional", "guardia costera", "servicio militar", "servicio activo", "soldado",
+      "desplegado", "desplegada", "despliegue", "reservista", "baja honorable",
+      "entrenamiento básico"
+    ],
+    "de": [
+      "bundeswehr", "soldat", "soldatin", "wehrdienst", "auslandseinsatz", "veteranin", "zeitsoldat"
+    ]
+  },
+  "exceptions": [
+    "chairman", "repairman", "submarines", "aquamarines", "hoorah", "despegado", "despegada"
   ]
 }
 """#,

@@ -10,7 +10,8 @@ import Foundation
 /// passage it flags, so the terms favour recall over precision.
 ///
 /// ```json
-/// {"class": "religion", "title": "Religion", "law": "Title VII …", "terms": ["church", "bible study"]}
+/// {"class": "religion", "title": "Religion", "law": "Title VII …", "terms": ["church", "bible study"],
+///  "languages": {"es": ["iglesia", "estudio bíblico"]}, "exceptions": ["rabbit"]}
 /// ```
 public struct ProtectedClassLexicon: Sendable, Codable, Equatable {
     /// The class id, equal to the file name without `.json`: `religion`, `veteran-status`.
@@ -19,15 +20,56 @@ public struct ProtectedClassLexicon: Sendable, Codable, Equatable {
     public var title: String
     /// The law that protects the class, cited in reports so the searcher knows why a flag matters.
     public var law: String
-    /// Lower-case words or phrases; a phrase's words are separated by spaces, or by a
-    /// hyphen or slash where the text usually has one ("non-binary", "she/her").
+    /// Lower-case English words or phrases in their base form (plurals and derivations
+    /// match by themselves, see ``TermForms``); a phrase's words are separated by spaces,
+    /// or by a hyphen or slash where the text usually has one ("non-binary", "she/her").
     public var terms: [String]
+    /// Terms in the agency's other languages, by ISO 639-1 code: `"es"` (shipped for every
+    /// class), `"de"`. Written like `terms`, accents and all ("musulmán"); each language
+    /// has its own plural rules. Absent from a file: none.
+    public var languages: [String: [String]]
+    /// Lower-case single words that contain a term or are one slip from one but are not
+    /// about the class ("rabbit" holds "rabbi", "christina" is one letter from
+    /// "christian"): the misspelling and run-together rules never flag them; a term written
+    /// out as a word is still flagged. Absent from a file: none.
+    public var exceptions: [String]
 
-    public init(class: String, title: String, law: String, terms: [String]) {
+    public init(class: String, title: String, law: String, terms: [String], languages: [String: [String]] = [:], exceptions: [String] = []) {
         self.class = `class`
         self.title = title
         self.law = law
         self.terms = terms
+        self.languages = languages
+        self.exceptions = exceptions
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case `class`, title, law, terms, languages, exceptions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.class = try container.decode(String.self, forKey: .class)
+        title = try container.decode(String.self, forKey: .title)
+        law = try container.decode(String.self, forKey: .law)
+        terms = try container.decode([String].self, forKey: .terms)
+        languages = try container.decodeIfPresent([String: [String]].self, forKey: .languages) ?? [:]
+        exceptions = try container.decodeIfPresent([String].self, forKey: .exceptions) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.class, forKey: .class)
+        try container.encode(title, forKey: .title)
+        try container.encode(law, forKey: .law)
+        try container.encode(terms, forKey: .terms)
+        if !languages.isEmpty { try container.encode(languages, forKey: .languages) }
+        if !exceptions.isEmpty { try container.encode(exceptions, forKey: .exceptions) }
+    }
+
+    /// Every term with its language: `terms` as "en", then each of `languages` by code.
+    var termsByLanguage: [(language: String, terms: [String])] {
+        [("en", terms)] + languages.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 
@@ -58,21 +100,38 @@ public struct ScreeningHit: Sendable, Equatable, Hashable {
     }
 }
 
-/// Flags the passages of a text that touch a protected class (policy IV.B.6, DESIGN §10).
+/// Flags the passages of a text that touch a protected class (policy IV.B.6, DESIGN §10, §23).
 ///
 /// Matching rules, chosen for recall on social-media text without flagging every page:
 ///
-/// - **Folding.** Text and terms are compared after Unicode case folding, removing
-///   diacritics and width variants (Foundation's `folding` with `.caseInsensitive`,
-///   `.diacriticInsensitive`, `.widthInsensitive`): "ÉGLISE", "Église" and "eglise"
-///   are one word, "STRASSE" matches "straße", and "Quinceanera" matches
-///   "quinceañera". People drop accents when they type, and a missed flag costs
-///   more than a dismissed one. The typographic apostrophe ’ is read as '.
+/// - **Normalisation** (DESIGN §23, ``ScreeningText``). The text is read as NFKD with
+///   combining marks dropped (so "ÉGLISE", "Église", "e\u{301}glise" and "ＥＧＬＩＳＥ" are
+///   "eglise", and "Quinceanera" matches "quinceañera"), case-folded ("STRASSE" matches
+///   "straße"), with zero-width characters, soft hyphens and other invisible characters
+///   dropped ("preg\u{AD}nant"), letters that look like Latin ones read as them ("Мuѕlіm"
+///   in Cyrillic), three or more single letters separated by one space, dot, hyphen or
+///   underscore joined ("M u s l i m", "M.u.s.l.i.m"), and hashtags split where their case
+///   changes ("#ProudVeteran"). The typographic apostrophe ’ is read as '. Plain ASCII
+///   text without "#" or separated letters is read as it is.
 /// - **Whole words.** A word is a run of letters and digits (any script), with the
 ///   combining marks that follow them, and with an apostrophe between two letters
 ///   ("o'brien", "jehovah's"). A term matches whole words only: "arm" matches neither
-///   "army" nor "harm". Hyphens, slashes, underscores, "#" and "@" separate words, so
-///   "#ProudVeteran" does not match "veteran" but "ex-army" and "proud_veteran" do.
+///   "army" nor "harm". Hyphens, slashes, underscores, "#" and "@" separate words:
+///   "ex-army" and "proud_veteran" match.
+/// - **Inflections** (``TermForms``). Each word of a term also matches its plural in the
+///   term's language, and a single English word its "-ism", "-ist" and "-ic" derivations:
+///   "arms", "Muslims", "mosques", "armies", "bible studies", "Hinduism", "musulmanes".
+///   At one span the term as written wins over an inflection ("veterans" reports the
+///   term "veterans", not "veteran").
+/// - **Misspellings** (``TypoIndex``). A word that matches no term but is one slip (two
+///   letters swapped, one left out, a vowel or doubled letter added, a vowel for a vowel)
+///   from a single-word term of eight or more letters matches it: "pregnent",
+///   "christain". The lexicon's `exceptions` are never misspellings.
+/// - **Run-together tokens** (``RunTogetherIndex``). Inside a hashtag or joined letters, a
+///   term of five or more letters (a phrase written without spaces) is found anywhere:
+///   "#pregnantlife", "#muslimsofinstagram", "IamMuslim" from "I a m M u s l i m". An
+///   ordinary word is never searched inside: "Churchill", "rabbit" and "Indiana" flag
+///   nothing.
 /// - **Possessives.** A word ending in 's (or ’s) also matches its term without the
 ///   's, on a term's last word only: "army's" and "Marine Corps’s" match "army" and
 ///   "marine corps". A plural possessive ("veterans'") already ends before its apostrophe.
@@ -84,13 +143,15 @@ public struct ScreeningHit: Sendable, Equatable, Hashable {
 ///   class reports nothing that starts inside its previous hit ("vietnam veteran"
 ///   is one hit, not two). Different classes may flag the same words ("born in" is
 ///   age and national origin).
+/// - **Where.** A hit's offset, length and excerpt are in the original text, however it
+///   was normalised: "M u s l i m" is reported as those eleven characters.
 ///
 /// Scripts written without spaces (Chinese, Japanese, Thai) have no word boundaries
-/// this can see; the lexicons are English.
+/// this can see; the lexicons are English and Spanish (German for some terms).
 ///
 /// The text is read once, word by word, on its UTF-8 bytes; each word is looked up
-/// in a dictionary of the terms' first words, so the cost grows with the text, not
-/// with the number of terms.
+/// in a dictionary of the terms' first words and their forms, so the cost grows with
+/// the text, not with the number of terms.
 ///
 /// ```swift
 /// let screening = try ProtectedClassScreening.load()
@@ -101,11 +162,17 @@ public struct ScreeningHit: Sendable, Equatable, Hashable {
 public struct ProtectedClassScreening: Sendable {
     /// The lexicons in force, one per class.
     public var lexicons: [ProtectedClassLexicon] {
-        didSet { index = TermIndex(lexicons) }
+        didSet { index = TermIndex(lexicons, normalizing: normalizes) }
     }
     /// Where the lexicons came from: a directory, "embedded", or "given" (built by the
     /// caller), to record which lexicon screened a candidate's pages.
     public var origin: String
+    /// False only to measure what DESIGN §23's normalisation costs (`exhibit-bench screen
+    /// --plain`): the text is then read as it is, and terms match only as written — the
+    /// screening of round one. Never for screening a case.
+    @_spi(Benchmark) public var normalizes = true {
+        didSet { index = TermIndex(lexicons, normalizing: normalizes) }
+    }
     private var index: TermIndex
 
     /// Screens with `lexicons`. Terms that can never match (no word in them, or words
@@ -117,7 +184,7 @@ public struct ProtectedClassScreening: Sendable {
     init(lexicons: [ProtectedClassLexicon], origin: String) {
         self.lexicons = lexicons
         self.origin = origin
-        index = TermIndex(lexicons)
+        index = TermIndex(lexicons, normalizing: true)
     }
 
     /// Loads the lexicons in force.
@@ -186,7 +253,8 @@ public struct ProtectedClassScreening: Sendable {
     }
 
     /// Rejects lexicon sets that would screen less than they seem to: none at all, a
-    /// class with no terms, or a term that can never match.
+    /// class with no terms, a term that can never match, a language that is not a code,
+    /// or an exception that is not one word.
     static func validated(_ lexicons: [ProtectedClassLexicon], origin: String) throws(ExhibitError) -> ProtectedClassScreening {
         guard !lexicons.isEmpty else {
             throw ExhibitError(.storage, "No protected-class lexicons in \(origin).")
@@ -195,8 +263,16 @@ public struct ProtectedClassScreening: Sendable {
             guard !lexicon.terms.isEmpty else {
                 throw ExhibitError(.storage, "The protected-class lexicon \(lexicon.class) in \(origin) has no terms.")
             }
-            for term in lexicon.terms where TermIndex.words(of: term) == nil {
-                throw ExhibitError(.storage, "The term \"\(term)\" of the protected-class lexicon \(lexicon.class) in \(origin) can never match: write its words separated by spaces, or by one hyphen or slash.")
+            for (language, terms) in lexicon.termsByLanguage {
+                guard (2...3).contains(language.utf8.count), language.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
+                    throw ExhibitError(.storage, "The protected-class lexicon \(lexicon.class) in \(origin) lists terms for \"\(language)\": name a language by its ISO 639-1 code, such as \"es\".")
+                }
+                for term in terms where TermIndex.words(of: term) == nil {
+                    throw ExhibitError(.storage, "The term \"\(term)\" of the protected-class lexicon \(lexicon.class) in \(origin) can never match: write its words separated by spaces, or by one hyphen or slash.")
+                }
+            }
+            for exception in lexicon.exceptions where TermIndex.words(of: exception)?.count != 1 {
+                throw ExhibitError(.storage, "The exception \"\(exception)\" of the protected-class lexicon \(lexicon.class) in \(origin) is not one word.")
             }
         }
         return ProtectedClassScreening(lexicons: lexicons, origin: origin)
@@ -206,103 +282,334 @@ public struct ProtectedClassScreening: Sendable {
     public func hits(in text: String) -> [ScreeningHit] {
         var text = text
         let index = index
+        let normalizes = normalizes
         // withUTF8 gives contiguous bytes (copying a bridged or lazy string once), so
         // the scan is a loop over a buffer.
-        return text.withUTF8 { bytes in
-            var scanner = TextScanner(bytes)
-            return Self.screen(&scanner, index)
+        return text.withUTF8 { original in
+            var scanner = TextScanner(original)
+            guard normalizes else { return Self.hits(Self.screen(&scanner, index), scanner, index) }
+            let prepared = ScreeningText(original)
+            if prepared.bytes == nil && prepared.runTogether.isEmpty {
+                // Plain text: read as it is, offsets counted by the scanner.
+                return Self.hits(Self.screen(&scanner, index), scanner, index)
+            }
+            func screenPrepared(_ bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
+                var scanner = TextScanner(bytes)
+                var matches = Self.screen(&scanner, index)
+                matches = Self.merge(matches, Self.runTogether(prepared.runTogether, bytes, index))
+                for k in matches.indices {
+                    matches[k].bytes = prepared.originalRange(matches[k].bytes, in: original)
+                }
+                return matches
+            }
+            let matches = prepared.bytes.map { $0.withUnsafeBufferPointer(screenPrepared) } ?? screenPrepared(original)
+            return Self.hits(Self.locate(matches, in: original, isASCII: prepared.isASCII), scanner, index)
         }
     }
 
-    private static func screen(_ scanner: inout TextScanner, _ index: TermIndex) -> [ScreeningHit] {
-        var hits: [ScreeningHit] = []
+    /// A term found in the text: byte range in the bytes screened (later in the original),
+    /// scalar range in the original once known.
+    struct Match {
+        var classID: Int
+        var term: String
+        var bytes: Range<Int>
+        var scalars: Range<Int>
+    }
+
+    private static func hits(_ matches: [Match], _ original: TextScanner, _ index: TermIndex) -> [ScreeningHit] {
+        matches.map { match in
+            ScreeningHit(
+                class: index.classes[match.classID], term: match.term, offset: match.scalars.lowerBound,
+                length: match.scalars.count, excerpt: original.excerpt(from: match.bytes.lowerBound, to: match.bytes.upperBound))
+        }
+    }
+
+    private static func screen(_ scanner: inout TextScanner, _ index: TermIndex) -> [Match] {
+        var matches: [Match] = []
         // Per class, the scalar offset where its last hit ends: a class reports nothing
         // inside its own previous hit.
         var coveredUntil = [Int](repeating: 0, count: index.classes.count)
-        var best = [(entry: TermIndex.Entry, end: Word)?](repeating: nil, count: index.classes.count)
+        var best = [(entry: Int, end: Word, inflected: Bool)?](repeating: nil, count: index.classes.count)
         var lookahead = Lookahead()
         var byte = 0, scalar = 0
         while let word = scanner.nextWord(from: byte, scalar: scalar, joined: false) {
             byte = word.end
             scalar = word.scalarEnd
-            guard index.mayStart(word) else { continue }
-            let key = scanner.key(word)
-            let exact = index.byFirstWord[key]
-            let stem = word.hasApostrophe ? TermIndex.possessiveStem(key) : nil
-            let viaStem = stem.flatMap { index.byFirstWord[$0] }
-            if exact == nil && viaStem == nil { continue }
-
-            lookahead.reset(after: word)
+            let mayStart = index.mayStart(word)
+            // Most words of a page start no term and are too short to be a misspelling of one.
+            guard mayStart || word.end - word.start >= TypoIndex.minimumWordLength else { continue }
             var matched: [Int] = []
-            func consider(_ entry: TermIndex.Entry, _ end: Word) {
-                guard word.scalarStart >= coveredUntil[entry.classID] else { return }
-                if let current = best[entry.classID] {
+            func consider(_ entry: Int, _ end: Word, inflected: Bool) {
+                let classID = index.entries[entry].classID
+                guard word.scalarStart >= coveredUntil[classID] else { return }
+                if let current = best[classID] {
                     let longer = end.scalarEnd > current.end.scalarEnd
-                    let earlier = end.scalarEnd == current.end.scalarEnd && entry.rank < current.entry.rank
-                    if longer || earlier { best[entry.classID] = (entry, end) }
+                    let same = end.scalarEnd == current.end.scalarEnd
+                    // At one span the term as written beats an inflection, then lexicon order.
+                    let better = same && (current.inflected && !inflected
+                        || current.inflected == inflected && index.entries[entry].rank < index.entries[current.entry].rank)
+                    if longer || better { best[classID] = (entry, end, inflected) }
                 } else {
-                    best[entry.classID] = (entry, end)
-                    matched.append(entry.classID)
+                    best[classID] = (entry, end, inflected)
+                    matched.append(classID)
                 }
             }
-            for entry in exact ?? [] {
-                if entry.words.count == 1 {
-                    consider(entry, word)
-                } else if let end = lookahead.follow(entry.words, &scanner) {
-                    consider(entry, end)
+            var misspelled: [Int] = []
+            if mayStart {
+                let key = scanner.key(word)
+                let exact = index.byFirstWord[key]
+                let stem = word.hasApostrophe ? TermIndex.possessiveStem(key) : nil
+                let viaStem = stem.flatMap { index.byFirstWord[$0] }
+                if exact == nil && viaStem == nil {
+                    misspelled = index.misspellings(of: word, in: scanner.bytes)
+                } else {
+                    lookahead.reset(after: word)
+                    for start in exact ?? [] {
+                        let words = index.entries[start.entry].words
+                        if words.count == 1 {
+                            consider(start.entry, word, inflected: start.inflected)
+                        } else if let (end, inflected) = lookahead.follow(words, &scanner) {
+                            consider(start.entry, end, inflected: start.inflected || inflected)
+                        }
+                    }
+                    // A possessive matches single-word terms by its stem; for a phrase only its
+                    // last word may carry the 's (checked in follow).
+                    for start in viaStem ?? [] where index.entries[start.entry].words.count == 1 {
+                        consider(start.entry, word, inflected: start.inflected)
+                    }
                 }
+            } else {
+                misspelled = index.misspellings(of: word, in: scanner.bytes)
             }
-            // A possessive matches single-word terms by its stem; for a phrase only its
-            // last word may carry the 's (checked in follow).
-            for entry in viaStem ?? [] where entry.words.count == 1 {
-                consider(entry, word)
-            }
+            for entry in misspelled { consider(entry, word, inflected: true) }
+            guard !matched.isEmpty else { continue }
             // Class ids are assigned in class-name order, so hits at one offset come out
             // sorted by class, and offsets only grow: the result needs no sort.
             for classID in matched.sorted() {
-                guard let (entry, end) = best[classID] else { continue }
+                guard let (entry, end, _) = best[classID] else { continue }
                 best[classID] = nil
                 coveredUntil[classID] = end.scalarEnd
-                hits.append(ScreeningHit(
-                    class: index.classes[classID], term: entry.term, offset: word.scalarStart,
-                    length: end.scalarEnd - word.scalarStart,
-                    excerpt: scanner.excerpt(from: word.start, to: end.end)))
+                matches.append(Match(
+                    classID: classID, term: index.entries[entry].term, bytes: word.start..<end.end,
+                    scalars: word.scalarStart..<end.scalarEnd))
             }
+        }
+        return matches
+    }
+
+    /// Terms inside the run-together tokens (``RunTogetherIndex``) of `bytes`.
+    private static func runTogether(_ ranges: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>, _ index: TermIndex) -> [Match] {
+        var matches: [Match] = []
+        for range in ranges {
+            // The token's letters, lower-cased, with the byte each came from. Inserted
+            // spaces and underscores are skipped; anything else (digits, other scripts)
+            // separates two stretches of letters.
+            var stretches: [[(letter: UInt8, at: Int)]] = [[]]
+            for at in range {
+                let byte = bytes[at]
+                if ScreeningNormalizer.isASCIILetter(byte) {
+                    stretches[stretches.count - 1].append((byte | 0x20, at))
+                } else if byte != 0x20 && byte != 0x5F && !stretches[stretches.count - 1].isEmpty {
+                    stretches.append([])
+                }
+            }
+            for stretch in stretches where stretch.count >= RunTogetherIndex.minimumLength {
+                for hit in Self.runTogetherHits(index.runTogether.occurrences(in: stretch.map(\.letter)), classes: index.classes.count) {
+                    matches.append(Match(
+                        classID: hit.classID, term: index.entries[hit.entry].term,
+                        bytes: stretch[hit.start].at..<stretch[hit.end - 1].at + 1, scalars: 0..<0))
+                }
+            }
+        }
+        return matches
+    }
+
+    /// Per class, from the left, the longest term at each start that lies inside no
+    /// exception of the class and starts after the class's previous hit. One walk over the
+    /// occurrences (sorted by start, then end), however long the token.
+    private static func runTogetherHits(_ occurrences: [RunTogetherIndex.Occurrence], classes: Int)
+        -> [(start: Int, end: Int, classID: Int, entry: Int)] {
+        var hits: [(start: Int, end: Int, classID: Int, entry: Int)] = []
+        var coveredUntil = [Int](repeating: 0, count: classes)
+        // Per class, the furthest end of an exception starting at or before the current start:
+        // a term ending within it lies inside that exception.
+        var exceptedUntil = [Int](repeating: 0, count: classes)
+        var k = 0
+        while k < occurrences.count {
+            let start = occurrences[k].start
+            var group = k
+            while group < occurrences.count && occurrences[group].start == start { group += 1 }
+            for occurrence in occurrences[k..<group] {
+                for item in occurrence.items where item.entry == nil {
+                    exceptedUntil[item.classID] = max(exceptedUntil[item.classID], occurrence.end)
+                }
+            }
+            var longest: [Int: (end: Int, entry: Int)] = [:]
+            for occurrence in occurrences[k..<group] {
+                for item in occurrence.items {
+                    guard let entry = item.entry, start >= coveredUntil[item.classID],
+                          exceptedUntil[item.classID] < occurrence.end else { continue }
+                    if occurrence.end > longest[item.classID]?.end ?? 0 { longest[item.classID] = (occurrence.end, entry) }
+                }
+            }
+            for (classID, hit) in longest.sorted(by: { $0.key < $1.key }) {
+                hits.append((start, hit.end, classID, hit.entry))
+                coveredUntil[classID] = hit.end
+            }
+            k = group
         }
         return hits
     }
+
+    /// Word matches and run-together matches together, sorted by place then class; a
+    /// run-together match that overlaps another match of its class is left out.
+    private static func merge(_ words: [Match], _ runTogether: [Match]) -> [Match] {
+        guard !runTogether.isEmpty else { return words }
+        let longestWord = words.map(\.bytes.count).max() ?? 0
+        var all = words
+        var keptUntil: [Int: Int] = [:]
+        for match in runTogether.sorted(by: { $0.bytes.lowerBound < $1.bytes.lowerBound }) {
+            guard match.bytes.lowerBound >= keptUntil[match.classID] ?? 0 else { continue }
+            // Word matches are sorted by start: only those starting less than the longest
+            // one's length before it, up to its end, can overlap it.
+            var low = 0, high = words.count
+            while low < high {
+                let middle = (low + high) / 2
+                if words[middle].bytes.lowerBound < match.bytes.upperBound { low = middle + 1 } else { high = middle }
+            }
+            var overlaps = false
+            var k = low - 1
+            while k >= 0 && words[k].bytes.lowerBound >= match.bytes.lowerBound - longestWord {
+                if words[k].classID == match.classID && words[k].bytes.overlaps(match.bytes) {
+                    overlaps = true
+                    break
+                }
+                k -= 1
+            }
+            if !overlaps {
+                all.append(match)
+                keptUntil[match.classID] = match.bytes.upperBound
+            }
+        }
+        return all.sorted { ($0.bytes.lowerBound, $0.classID) < ($1.bytes.lowerBound, $1.classID) }
+    }
+
+    /// Scalar offsets in the original for matches whose bytes are original byte ranges.
+    private static func locate(_ matches: [Match], in original: UnsafeBufferPointer<UInt8>, isASCII: Bool) -> [Match] {
+        var located = matches
+        // Starts only grow (the maps keep the order), so one walk counts them all.
+        var byte = 0, scalar = 0
+        for k in located.indices {
+            let range = located[k].bytes
+            if isASCII {
+                located[k].scalars = range
+                continue
+            }
+            if range.lowerBound < byte {
+                byte = 0
+                scalar = 0
+            }
+            scalar += scalarCount(original, byte..<range.lowerBound)
+            byte = range.lowerBound
+            located[k].scalars = scalar..<scalar + scalarCount(original, range)
+        }
+        return located
+    }
+
+    /// How many Unicode scalars start in `range` of UTF-8 `bytes`: every byte but the
+    /// continuation bytes (10xxxxxx), counted eight at a time.
+    static func scalarCount(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        var count = 0
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // Bit 7 of each byte set where bit 7 is 1 and bit 6 is 0: a continuation byte.
+            let continuation = word & ~(word << 1) & 0x8080_8080_8080_8080
+            count += 8 - continuation.nonzeroBitCount
+            i += 8
+        }
+        while i < range.upperBound {
+            if bytes[i] & 0xC0 != 0x80 { count += 1 }
+            i += 1
+        }
+        return count
+    }
 }
 
-/// The terms of all lexicons, by their first word.
+/// The terms of all lexicons, by their first word and its forms, with the misspelling
+/// and run-together indexes.
 struct TermIndex: Sendable {
     struct Entry: Sendable {
         var classID: Int
         var term: String
-        /// The term's folded words.
-        var words: [String]
+        /// The term's folded words; for each, the word itself first, then the forms it
+        /// also matches (``TermForms``).
+        var words: [[String]]
         /// Position in the lexicons, to break ties the same way every time.
         var rank: Int
     }
 
+    /// An entry whose first word is a key of ``byFirstWord``.
+    struct Start: Sendable {
+        var entry: Int
+        /// The key is a form of the term's first word, not the word itself.
+        var inflected: Bool
+    }
+
     /// Class ids, sorted; a class's index in this array is its `classID`.
     var classes: [String]
-    var byFirstWord: [String: [Entry]] = [:]
+    var entries: [Entry] = []
+    var byFirstWord: [String: [Start]] = [:]
+    var typos = TypoIndex()
+    var runTogether = RunTogetherIndex()
+    /// Per class, the folded words its misspelling and run-together rules never flag.
+    var exceptions: [Set<String>]
     /// One bit per hash of an ASCII first word (65,536 bits): most words of a page
     /// start no term, and this says so without building a String for them.
     private var firstWordHashes = [UInt64](repeating: 0, count: 1024)
 
-    init(_ lexicons: [ProtectedClassLexicon]) {
+    /// With `normalizing` false, terms match only as written (see
+    /// ``ProtectedClassScreening/normalizes``).
+    init(_ lexicons: [ProtectedClassLexicon], normalizing: Bool) {
         classes = Array(Set(lexicons.map(\.class))).sorted()
+        exceptions = Array(repeating: [], count: classes.count)
         let ids = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         var seen = Set<[String]>()
-        var rank = 0
         for lexicon in lexicons {
             let classID = ids[lexicon.class]!
-            for term in lexicon.terms {
-                // "dark skinned" and "dark-skinned" are the same words: index them once.
-                guard let words = Self.words(of: term), seen.insert([lexicon.class] + words).inserted else { continue }
-                byFirstWord[words[0], default: []].append(Entry(classID: classID, term: term, words: words, rank: rank))
-                rank += 1
+            for (language, terms) in lexicon.termsByLanguage {
+                for term in terms {
+                    // "dark skinned" and "dark-skinned" are the same words: index them once.
+                    guard let words = Self.words(of: term), seen.insert([lexicon.class] + words).inserted else { continue }
+                    var forms = words.map { [$0] }
+                    if normalizing {
+                        for k in words.indices {
+                            forms[k] += TermForms.forms(of: words[k], language: language, singleWord: words.count == 1)
+                        }
+                    }
+                    let entry = entries.count
+                    entries.append(Entry(classID: classID, term: term, words: forms, rank: entry))
+                    for (k, form) in forms[0].enumerated() {
+                        byFirstWord[form, default: []].append(Start(entry: entry, inflected: k > 0))
+                    }
+                    guard normalizing else { continue }
+                    if words.count == 1 && TypoIndex.isTermWord(words[0]) {
+                        typos.add(words[0], entry: entry, classID: classID)
+                    }
+                    if let letters = RunTogetherIndex.letters(of: words.joined()) {
+                        runTogether.add(letters, .init(entry: entry, classID: classID))
+                    }
+                }
+            }
+            guard normalizing else { continue }
+            for exception in lexicon.exceptions {
+                guard let word = Self.words(of: exception)?.first else { continue }
+                exceptions[classID].insert(word)
+                if let letters = RunTogetherIndex.letters(of: word) {
+                    runTogether.add(letters, .init(entry: nil, classID: classID))
+                }
             }
         }
         // Only ASCII keys get a bit: an ASCII word of the text cannot equal any other.
@@ -319,10 +626,27 @@ struct TermIndex: Sendable {
         return firstWordHashes[Int(word.hash & 0xFFFF) >> 6] & (1 << UInt64(word.hash & 63)) != 0
     }
 
+    /// The single-word term entries `word` is a slip of (see ``TypoIndex``), leaving out
+    /// the exceptions of each term's class.
+    func misspellings(of word: Word, in text: UnsafeBufferPointer<UInt8>) -> [Int] {
+        var end = word.end
+        if word.hasApostrophe {
+            // "grandmohter's": the slip is in the word before its possessive 's.
+            guard end - word.start > 2, text[end - 2] == 0x27, text[end - 1] | 0x20 == 0x73 else { return [] }
+            end -= 2
+        }
+        guard word.isASCII, end - word.start >= TypoIndex.minimumWordLength else { return [] }
+        let bytes = UnsafeBufferPointer(rebasing: text[word.start..<end])
+        let candidates = typos.candidates(for: bytes)
+        guard !candidates.isEmpty else { return [] }
+        let key = String(decoding: bytes, as: UTF8.self).lowercased()
+        return candidates.map { typos.candidates[$0] }.filter { !exceptions[$0.classID].contains(key) }.map(\.entry)
+    }
+
     /// A term's folded words, split as text is split; nil when it has none, or when
     /// its words are separated by something a phrase in the text cannot match across.
     static func words(of term: String) -> [String]? {
-        var term = term
+        var term = ScreeningNormalizer.foldCharacters(term)
         return term.withUTF8 { bytes -> [String]? in
             var scanner = TextScanner(bytes)
             guard var word = scanner.nextWord(from: 0, scalar: 0, joined: false) else { return nil }
@@ -368,10 +692,11 @@ private struct Lookahead {
         exhausted = false
     }
 
-    /// The last word of the phrase `terms` when the words after the first one match
-    /// it, else nil.
-    mutating func follow(_ terms: [String], _ scanner: inout TextScanner) -> Word? {
+    /// The last word of the phrase `terms` (each word with its forms) when the words after
+    /// the first one match it, and whether any matched by a form; else nil.
+    mutating func follow(_ terms: [[String]], _ scanner: inout TextScanner) -> (Word, Bool)? {
         var last = first
+        var inflected = false
         for i in 1..<terms.count {
             if i > words.count {
                 guard !exhausted, let next = scanner.nextWord(from: last.end, scalar: last.scalarEnd, joined: true) else {
@@ -382,12 +707,18 @@ private struct Lookahead {
             }
             let (word, key) = words[i - 1]
             let isLast = i == terms.count - 1
-            guard key == terms[i] || (isLast && word.hasApostrophe && TermIndex.possessiveStem(key) == terms[i]) else {
+            if key == terms[i][0] {
+                // The word as written.
+            } else if terms[i].contains(key) {
+                inflected = true
+            } else if isLast && word.hasApostrophe, let stem = TermIndex.possessiveStem(key), terms[i].contains(stem) {
+                inflected = inflected || stem != terms[i][0]
+            } else {
                 return nil
             }
             last = word
         }
-        return last
+        return (last, inflected)
     }
 }
 
@@ -433,15 +764,7 @@ struct TextScanner {
     /// The non-ASCII scalar starting at byte `i`. The bytes came from a Swift String,
     /// so they are valid UTF-8.
     private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
-        let lead = UInt32(bytes[i])
-        if lead < 0xE0 {
-            return (lead & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-        }
-        if lead < 0xF0 {
-            return (lead & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
-        }
-        return (lead & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-            | UInt32(bytes[i + 3] & 0x3F)
+        ScreeningNormalizer.decode(bytes, i).value
     }
 
     /// Unicode's White_Space property above ASCII (PropList.txt): a fixed list, cheaper
