@@ -106,8 +106,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // What `make bench` times against openssl and xmllint (docs/benchmarks.md).
-        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis"]),
+        // What `make bench` times against openssl and xmllint (docs/benchmarks.md), and
+        // protected-class screening with and without its normalisation.
+        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis", "CaseIndex"]),
         // libFuzzer targets (`make fuzz`); an ordinary build gets a stub main.
         .executableTarget(
             name: "ExhibitFuzz",

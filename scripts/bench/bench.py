@@ -294,6 +294,50 @@ def bench_parse(ctx):
                                 f"xmllint {median(xl) * 1000:.0f} ms", median(ex) / median(xl), 1.5, False))
 
 
+def _screen(ctx, path, plain):
+    """One `exhibit-bench screen` (best of its 3 runs inside): (MB/s, hits)."""
+    _, out, _, _ = run(ctx.exhibit.screen_cmd(path, plain), what="exhibit-bench screen")
+    fields = out.split()
+    if len(fields) != 6 or fields[0] != "screen":
+        raise BenchError(f"exhibit-bench screen printed {out.strip()!r}, not `screen MODE BYTES SECONDS MB/s HITS`.")
+    return float(fields[4]), int(fields[5])
+
+
+def bench_screen(ctx):
+    """Protected-class screening MB/s with DESIGN §23's normalisation against the plain scan (issue 26)."""
+    if not ctx.exhibit.has_bench_tool():
+        ctx.results.rows.append(Row("screen", "normalised ÷ plain MB/s", "skipped: no exhibit-bench in BENCH_BIN",
+                                    "plain scan", None, 0.5))
+        log("   skipped: no exhibit-bench")
+        return
+    text = ctx.www / "screen.txt"
+    # The same text as plain ASCII without hashtags: what the fast path reads as it is.
+    ascii_text = ctx.scratch / "screen-ascii.txt"
+    ascii_text.write_bytes(text.read_bytes().decode("utf-8").encode("ascii", "ignore").replace(b"#", b" "))
+    figures = {}
+    for name, path in (("mixed", text), ("ascii", ascii_text)):
+        read_through(path)
+        for plain in (True, False):
+            rates, hits = [], None
+            for _ in range(ctx.settings.runs):
+                rate, hits = _screen(ctx, path, plain)
+                rates.append(rate)
+            figures[name, plain] = (median(rates), hits)
+        log(f"   {name}: normalised {figures[name, False][0]:.1f} MB/s ({figures[name, False][1]} hits), "
+            f"plain {figures[name, True][0]:.1f} MB/s ({figures[name, True][1]} hits)")
+    (norm, norm_hits), (plain, plain_hits) = figures["mixed", False], figures["mixed", True]
+    # Normalisation only adds ways to match: fewer hits would be a broken screen, not a fast one.
+    if norm_hits < plain_hits:
+        raise BenchError(f"normalised screening found {norm_hits} hits in {text}, the plain scan {plain_hits}.")
+    mb = text.stat().st_size / 1e6
+    ctx.results.rows.append(Row("screen", "normalised ÷ plain MB/s", f"{norm:.1f} MB/s ({mb:.1f} MB)",
+                                f"plain {plain:.1f} MB/s", norm / plain, 0.5))
+    (a_norm, _), (a_plain, _) = figures["ascii", False], figures["ascii", True]
+    ctx.results.facts["screening (exhibit-bench screen, best of 3 in-process)"] = (
+        f"decoded text with non-ASCII and hashtags: {norm_hits:,} hits normalised, {plain_hits:,} plain; "
+        f"the same as plain ASCII: normalised {a_norm:.1f} MB/s, plain {a_plain:.1f} MB/s ({a_norm / a_plain:.0%})")
+
+
 def bench_scale(ctx):
     """Capture and custodian verify of 100, 1,000 and 10,000 artifacts: is the cost linear?"""
     sizes = ctx.spec["scale_sizes"]
@@ -338,7 +382,7 @@ def run_all(ctx):
         fresh_dir(ctx.scratch)
         ctx.exhibit = Exhibit(snapshot_binaries(s))
         if not ctx.exhibit.has_bench_tool():
-            log("no exhibit-bench in BENCH_BIN yet: hashing and parse are skipped")
+            log("no exhibit-bench in BENCH_BIN yet: hashing, parse and screen are skipped")
         ctx.www, ctx.spec = ensure_inputs(s.root, s.quick, log)
     server = Nginx(s.root / "nginx", ctx.www)
     try:
@@ -348,7 +392,8 @@ def run_all(ctx):
             ceiling = wrk_ceiling(f"{server.base}/a/p0000.html")
             log(f"   nginx: {ceiling:,.0f} requests/s")
         for name, section in (("capture", bench_capture), ("memory", bench_memory), ("hashing", bench_hashing),
-                              ("verify", bench_verify), ("parse", bench_parse), ("scale", bench_scale)):
+                              ("verify", bench_verify), ("parse", bench_parse), ("screen", bench_screen),
+                              ("scale", bench_scale)):
             with ctx.section(name):
                 section(ctx)
     finally:

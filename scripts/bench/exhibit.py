@@ -83,6 +83,9 @@ class Exhibit:
     def analyze_cmd(self, path):
         return [self.bench_exe, "analyze", path]
 
+    def screen_cmd(self, path, plain=False):
+        return [self.bench_exe, "screen", *(["--plain"] if plain else []), path]
+
 
 def drop_workspace(ws):
     """Workspaces of big captures are removed at once: the disk holds one at a time."""

@@ -18,10 +18,12 @@ GENERATOR_VERSION = 1
 
 FULL = {"site_a_pages": 500, "site_a_bytes": 20_000, "big_bytes": 1024 * MIB,
         "site_b_pages": 2000, "image_bytes": 125_000, "site_c_pages": 10_000,
-        "site_c_bytes": 5_000, "page5mb_bytes": 5_000_000, "scale_sizes": (100, 1000, 10_000)}
+        "site_c_bytes": 5_000, "page5mb_bytes": 5_000_000, "scale_sizes": (100, 1000, 10_000),
+        "screen_text_bytes": 8_000_000}
 QUICK = {"site_a_pages": 40, "site_a_bytes": 20_000, "big_bytes": 64 * MIB,
          "site_b_pages": 40, "image_bytes": 125_000, "site_c_pages": 200,
-         "site_c_bytes": 5_000, "page5mb_bytes": 500_000, "scale_sizes": (10, 50, 200)}
+         "site_c_bytes": 5_000, "page5mb_bytes": 500_000, "scale_sizes": (10, 50, 200),
+         "screen_text_bytes": 1_000_000}
 
 WORDS = ("the of and to in a is that for it as was with be by on not he this are or his from at "
          "which but have an they you were her she there one all we their been has when who will more "
@@ -165,6 +167,30 @@ def _write_page5mb(www, spec):
     (www / "page5mb.html").write_text("".join(parts))
 
 
+# Decoded social-media text for screening: what a captured page's visible text looks like
+# once extracted, mostly English with the non-ASCII a real page has (curly quotes, dashes,
+# accented Spanish, emoji), hashtags, and now and then a word a lexicon flags.
+SCREEN_EXTRAS = ("“Great day!”", "it’s", "— honestly", "mañana", "la reunión", "café con leche", "😀", "🙏🏽",
+                 "#weekend", "#FridayNight", "#tbt", "Zoë", "naïve")
+SCREEN_TERMS = ("church", "veteran", "pregnant", "Muslims", "#pregnantlife", "my grandmother", "army")
+
+
+def _write_screen_text(www, spec):
+    """screen.txt: about screen_text_bytes of decoded text (see SCREEN_EXTRAS)."""
+    rng = random.Random(26)
+    parts, size = [], 0
+    while size < spec["screen_text_bytes"]:
+        words = [rng.choice(WORDS) for _ in range(rng.randint(8, 20))]
+        if rng.random() < 0.5:
+            words.insert(rng.randrange(len(words)), rng.choice(SCREEN_EXTRAS))
+        if rng.random() < 0.05:
+            words.insert(rng.randrange(len(words)), rng.choice(SCREEN_TERMS))
+        line = " ".join(words).capitalize() + (".\n" if rng.random() < 0.3 else ". ")
+        parts.append(line)
+        size += len(line.encode())
+    (www / "screen.txt").write_text("".join(parts), encoding="utf-8")
+
+
 # name -> (spec keys it depends on, writer, path(s) it creates relative to www)
 GENERATORS = {
     "site-a": (("site_a_pages", "site_a_bytes"), _write_site_a, "a"),
@@ -172,6 +198,7 @@ GENERATORS = {
     "site-b": (("site_b_pages", "image_bytes"), _write_site_b, "b"),
     "site-c": (("site_c_pages", "site_c_bytes"), _write_site_c, "c"),
     "page5mb": (("page5mb_bytes",), _write_page5mb, "page5mb.html"),
+    "screen-text": (("screen_text_bytes",), _write_screen_text, "screen.txt"),
 }
 
 
