@@ -1,4 +1,4 @@
-import ChainOfCustody
+public import ChainOfCustody
 import Foundation
 
 /// What a bundle's generated documents (the CASE/UCO provenance graph, the human
@@ -171,6 +171,129 @@ public struct BundleFacts: Sendable, Equatable {
     /// (the number only, never what), and the corroborated findings it discloses.
     public var withheldItems: Int?
     public var disclosedFindings: [DisclosedFinding] = []
+
+    /// Page screenshots and PDFs made by `exhibit render`, in ledger order. Empty
+    /// when the maker of the facts did not gather them; ``CaseReport`` then reads them
+    /// from the bag's own ledger (``renders(inLedger:artifacts:)``).
+    public var renders: [Render] = []
+
+    /// One `render` ledger entry: the full-page screenshot (PNG) and the PDF that
+    /// `exhibit render` made of a captured page by replaying it from the case's WARC
+    /// files alone (docs/browser.md, "Replay and screenshots").
+    public struct Render: Sendable, Equatable {
+        /// One file the render stored as a blob.
+        public struct Output: Sendable, Equatable {
+            /// Path from the bag's top folder: `data/blobs/sha256/<2 hex>/<sha256>`.
+            public var path: String
+            public var sha256: String
+            public var size: Int64?
+            public var mediaType: String
+            /// `screenshot` (the PNG) or `pdf`.
+            public var role: String
+            /// Pixels, for the screenshot.
+            public var width: Int64?
+            public var height: Int64?
+
+            public init(path: String, sha256: String, size: Int64?, mediaType: String, role: String, width: Int64? = nil, height: Int64? = nil) {
+                self.path = path
+                self.sha256 = sha256
+                self.size = size
+                self.mediaType = mediaType
+                self.role = role
+                self.width = width
+                self.height = height
+            }
+        }
+
+        public var seq: Int
+        public var time: String
+        public var actor: String
+        /// The artifact one of whose WARC records is the render's source record; nil
+        /// when no artifact of the facts holds that record.
+        public var artifact: String?
+        /// The id of the WARC response record that was replayed.
+        public var sourceRecordID: String
+        public var url: String
+        /// The source response's WARC-Date.
+        public var captureTime: String?
+        /// The render job's WARC file (`data/warc/ren-….warc.gz`), which holds the
+        /// PNG and the PDF again as `resource` records.
+        public var warcPath: String?
+        public var outputs: [Output]
+
+        public var screenshot: Output? { outputs.first { $0.role == "screenshot" } }
+        public var pdf: Output? { outputs.first { $0.role == "pdf" } }
+
+        public init(seq: Int, time: String, actor: String, artifact: String?, sourceRecordID: String, url: String,
+                    captureTime: String?, warcPath: String?, outputs: [Output]) {
+            self.seq = seq
+            self.time = time
+            self.actor = actor
+            self.artifact = artifact
+            self.sourceRecordID = sourceRecordID
+            self.url = url
+            self.captureTime = captureTime
+            self.warcPath = warcPath
+            self.outputs = outputs
+        }
+
+        /// Reads a `render` entry; nil for other entries and for a withheld one.
+        /// Only files stored exactly at `blobs/sha256/<2 hex>/<their sha256>` are
+        /// kept, so an entry can never name a file outside the blob store.
+        public init?(_ entry: LedgerEntry, artifacts: [Artifact]) {
+            guard entry.action == "render", let subject = entry.subject,
+                  let record = subject["source"]?["record_id"]?.stringValue else { return nil }
+            seq = Int(entry.seq)
+            time = entry.time
+            actor = entry.actor
+            sourceRecordID = record
+            artifact = artifacts.first { $0.recordIDs.contains(record) }?.id
+            url = subject["source"]?["url"]?.stringValue ?? ""
+            captureTime = subject["source"]?["capture_time"]?.stringValue
+            warcPath = subject["warc"]?["file"]?.stringValue.map { "data/" + $0 }
+            outputs = (subject["files"]?.arrayValue ?? []).compactMap { file in
+                guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue,
+                      Self.isBlobPath(path, sha256: sha) else { return nil }
+                return Output(
+                    path: "data/" + path, sha256: sha, size: file["size"]?.intValue,
+                    mediaType: file["media_type"]?.stringValue ?? "application/octet-stream",
+                    role: file["role"]?.stringValue ?? "", width: file["width"]?.intValue, height: file["height"]?.intValue)
+            }
+        }
+
+        /// `blobs/sha256/<2 hex>/<64 lowercase hex>` naming exactly `sha256`.
+        public static func isBlobPath(_ path: String, sha256: String) -> Bool {
+            sha256.utf8.count == 64 && sha256.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+                && path == "blobs/sha256/\(sha256.prefix(2))/\(sha256)"
+        }
+
+        /// One line for a timeline: what was rendered and what came out.
+        public var summary: String {
+            var made: [String] = []
+            if let shot = screenshot {
+                let size = shot.width.flatMap { w in shot.height.map { " \(w) × \($0) px" } } ?? ""
+                made.append("a\(size) PNG screenshot")
+            }
+            if pdf != nil { made.append("a PDF") }
+            let what = made.isEmpty ? "no file" : made.joined(separator: " and ")
+            return "rendered \(url.isEmpty ? "a capture" : url) as \(what), replayed from WARC record \(sourceRecordID)"
+        }
+    }
+
+    /// The `render` entries of `entries`, in order, tied to `artifacts` by record id.
+    public static func renders(in entries: [LedgerEntry], artifacts: [Artifact]) -> [Render] {
+        entries.compactMap { Render($0, artifacts: artifacts) }
+    }
+
+    /// ``renders(in:artifacts:)`` from the bytes of a ledger file; lines that do
+    /// not read as entries are passed over (verification reports them, not the report).
+    public static func renders(inLedger bytes: [UInt8], artifacts: [Artifact]) -> [Render] {
+        let entries = Ledger.lines(of: bytes).compactMap { line -> LedgerEntry? in
+            guard line.terminated else { return nil }
+            return try? LedgerEntry(line: Array(line.bytes))
+        }
+        return renders(in: entries, artifacts: artifacts)
+    }
 
     /// A corroborated finding disclosed to a decision-maker, with its artifacts.
     public struct DisclosedFinding: Sendable, Equatable, Encodable {

@@ -31,12 +31,19 @@ public enum CaseReport {
     ///
     /// - Parameters:
     ///   - facts: what the bundle says about the case.
-    ///   - image: returns the bytes of a blob by its path in the bag (for example
-    ///     `"data/blobs/sha256/ab/ab…"`), or nil when it cannot be read. It is asked only
-    ///     for captured images (content type `image/…` with a blob path); those of at
-    ///     most ``thumbnailLimit`` bytes are embedded as `data:` URIs.
+    ///   - image: returns the bytes of a file by its path in the bag (for example
+    ///     `"data/blobs/sha256/ab/ab…"`), or nil when it cannot be read. It is asked
+    ///     for captured images (content type `image/…` with a blob path) and page
+    ///     screenshots; those of at most ``thumbnailLimit`` bytes are embedded as
+    ///     `data:` URIs. When `facts.renders` is empty it is also asked for
+    ///     `data/ledger.jsonl`, whose `render` entries name the screenshots.
     /// - Returns: the bytes of `data/report.html`.
     public static func html(for facts: BundleFacts, image: (String) -> [UInt8]?) -> [UInt8] {
+        var facts = facts
+        if facts.renders.isEmpty, let ledger = image("data/ledger.jsonl") {
+            // The bag's ledger is the one the facts were gathered from: same bag, same renders.
+            facts.renders = BundleFacts.renders(inLedger: ledger, artifacts: facts.artifacts)
+        }
         var page = ""
         page.reserveCapacity(32_768 + facts.timeline.count * 400 + facts.artifacts.count * 2_000)
         page += head(facts)
@@ -123,7 +130,11 @@ public enum CaseReport {
         figure.thumb { margin: 0.4rem 0 0; }
         figure.thumb img { display: block; max-width: 240px; max-height: 240px; width: auto; height: auto;
                            border: 1px solid #888; }
-        figure.thumb figcaption, .note { font-size: 0.85rem; color: #444; }
+        figure.thumb figcaption, figure.shot figcaption, .note { font-size: 0.85rem; color: #444; }
+        figure.shot { margin: 0.6rem 0 0; display: flex; gap: 0.9rem; align-items: flex-start; }
+        figure.shot img { display: block; flex: none; width: 420px; max-height: 520px; height: auto; object-fit: cover;
+                          object-position: top; border: 1px solid #888; }
+        figure.shot figcaption { flex: 1; overflow-wrap: anywhere; }
         .cc { font-family: "DejaVu Sans Mono", monospace; font-size: 0.72em; border: 1px solid #a40000; color: #a40000;
               padding: 0 0.15em; margin: 0 0.05em; border-radius: 2px; }
         table.timeline td:nth-child(1) { text-align: right; }
@@ -159,6 +170,10 @@ public enum CaseReport {
             out += row(text(name), text(facts.fields[name] ?? "", multiline: true), headingIsHTML: true)
         }
         out += row("Artifacts", "\(facts.artifacts.count)")
+        if !facts.renders.isEmpty {
+            let shots = facts.renders.filter { $0.screenshot != nil }.count
+            out += row("Page screenshots", "\(shots) (made by <code>exhibit render</code> from the WARC files; shown with their artifacts)")
+        }
         out += row("Ledger entries", "\(facts.timeline.count)")
         if let withheld = facts.withheldItems {
             out += row("Audience", "decision-maker (IV.B.6): only corroborated findings and their artifacts not tagged protected-class")
@@ -241,13 +256,15 @@ public enum CaseReport {
         let names = actorNames(facts)
         var budget = imageBudget
         for artifact in facts.artifacts {
-            out += artifactBlock(artifact, names: names, image: image, budget: &budget)
+            let renders = facts.renders.filter { $0.artifact == artifact.id }
+            out += artifactBlock(artifact, renders: renders, names: names, image: image, budget: &budget)
         }
         out += "</section>\n"
         return out
     }
 
-    private static func artifactBlock(_ artifact: BundleFacts.Artifact, names: [String: String], image: (String) -> [UInt8]?, budget: inout Int) -> String {
+    private static func artifactBlock(_ artifact: BundleFacts.Artifact, renders: [BundleFacts.Render], names: [String: String],
+                                      image: (String) -> [UInt8]?, budget: inout Int) -> String {
         var out = "<section class=\"artifact\" id=\"\(anchor(artifact.id))\">\n"
         let title = artifact.title.map { "<span class=\"title\">\(text($0))</span>" } ?? "<span class=\"title muted\">(no title)</span>"
         out += "<h3><span class=\"mono\">\(text(artifact.id))</span> \(title)</h3>\n"
@@ -294,10 +311,67 @@ public enum CaseReport {
         if !artifact.recordIDs.isEmpty {
             out += row("WARC record ids", artifact.recordIDs.map { "<span class=\"mono wrap\">\(text($0))</span>" }.joined(separator: "<br>"))
         }
+        for render in renders {
+            if let shot = render.screenshot { out += row("Screenshot (PNG)", renderedFile(shot, of: render, names: names)) }
+            if let pdf = render.pdf { out += row("Page as PDF", renderedFile(pdf, of: render, names: names)) }
+        }
         out += "</table>\n"
         out += thumbnail(artifact, image: image, budget: &budget)
+        // The latest render of the page is shown; earlier ones are named in the table above.
+        if let render = renders.last(where: { $0.screenshot != nil }) {
+            out += screenshot(render, artifact: artifact, image: image, budget: &budget)
+        }
         out += "</section>\n"
         return out
+    }
+
+    /// A render's file as the artifact table names it: where it is in the bag, what
+    /// it is, its SHA-256 and the ledger entry that recorded it.
+    private static func renderedFile(_ file: BundleFacts.Render.Output, of render: BundleFacts.Render, names: [String: String]) -> String {
+        var facts: [String] = []
+        if let width = file.width, let height = file.height { facts.append("\(grouped(width)) × \(grouped(height)) px") }
+        if let size = file.size { facts.append(sizeLabel(size)) }
+        var out = "<span class=\"mono wrap\">\(text(file.path))</span>"
+        if !facts.isEmpty { out += "<br>\(facts.joined(separator: "; "))" }
+        out += "<br>SHA-256 <span class=\"mono wrap\">\(text(file.sha256))</span>"
+        out += "<br><span class=\"muted\">Rendered by \(actorLabel(render.actor, names: names)) at <span class=\"mono\">\(text(render.time))</span> "
+        out += "(ledger entry seq \(render.seq)) from WARC record <span class=\"mono wrap\">\(text(render.sourceRecordID))</span>"
+        if let warc = render.warcPath { out += "; also stored as a resource record in <span class=\"mono wrap\">\(text(warc))</span>" }
+        out += "</span>"
+        return out
+    }
+
+    /// The page's screenshot beside its artifact, from the same image budget as
+    /// captured images: the top of the page, with the banner `exhibit render` puts
+    /// there (URL, capture time, record digest); the whole page is the file named.
+    private static func screenshot(_ render: BundleFacts.Render, artifact: BundleFacts.Artifact, image: (String) -> [UInt8]?, budget: inout Int) -> String {
+        guard let shot = render.screenshot else { return "" }
+        let file = "<span class=\"mono wrap\">\(text(shot.path))</span>"
+        // Only a PNG goes into the data: URI; the entry's media type is not trusted for it.
+        guard shot.mediaType.lowercased() == "image/png" else {
+            return "<p class=\"note\">Screenshot not shown here (<span class=\"mono\">\(text(shot.mediaType))</span> is not a PNG); the file is \(file).</p>\n"
+        }
+        guard let bytes = image(shot.path) else {
+            return "<p class=\"note\">Screenshot not shown here: the file \(file) could not be read when the report was made.</p>\n"
+        }
+        guard bytes.count <= thumbnailLimit else {
+            return "<p class=\"note\">Screenshot not shown here: it is \(grouped(Int64(bytes.count))) bytes, more than the "
+                + "\(thumbnailLimit / 1024) KiB a report embeds; the file is \(file).</p>\n"
+        }
+        guard bytes.count <= budget else {
+            return "<p class=\"note\">Screenshot not shown here: the report already embeds the \(imageBudget >> 20) MiB of "
+                + "images it may hold; the file is \(file).</p>\n"
+        }
+        budget -= bytes.count
+        let base64 = Data(bytes).base64EncodedString()
+        var caption = "Screenshot of the page as captured, replayed from the WARC files alone by <code>exhibit render</code> "
+        caption += "(ledger entry seq \(render.seq))"
+        if let height = shot.height { caption += "; the top of a page \(grouped(height)) px tall is shown" }
+        caption += ". The banner at its top names the URL, the capture time and the record digest. The whole page is \(file)"
+        if let pdf = render.pdf { caption += ", and as a PDF <span class=\"mono wrap\">\(text(pdf.path))</span>" }
+        caption += "."
+        return "<figure class=\"shot\"><img src=\"data:image/png;base64,\(base64)\" alt=\"Screenshot of \(plain(artifact.id))\">"
+            + "<figcaption>\(caption)</figcaption></figure>\n"
     }
 
     /// Raster formats every browser shows inside `<img>`. SVG is left out on purpose:
@@ -348,9 +422,15 @@ public enum CaseReport {
         out += "<th>Summary</th><th>Entry hash</th></tr></thead>\n<tbody>\n"
         let names = actorNames(facts)
         let artifactIDs = Set(facts.artifacts.map(\.id))
+        let renders = Dictionary(facts.renders.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
         for event in facts.timeline {
             var summary = text(event.summary)
-            if let artifact = event.artifact {
+            var linked = event.artifact
+            if event.action == "render", let render = renders[event.seq] {
+                summary = text(render.summary)
+                linked = render.artifact
+            }
+            if let artifact = linked {
                 // An in-page link only: the fragment never leaves the document.
                 let label = "<span class=\"mono\">\(text(artifact))</span>"
                 summary += artifactIDs.contains(artifact) ? " (<a href=\"#\(anchor(artifact))\">\(label)</a>)" : " (\(label))"
@@ -371,13 +451,65 @@ public enum CaseReport {
             return out + "<p>\(notRecorded("No evidence files are listed."))</p>\n</section>\n"
         }
         out += "<p class=\"note\">The same digests are in <code>manifest-sha256.txt</code>, which the commands below check.</p>\n"
-        out += "<table>\n<thead><tr><th>Path in the bag</th><th>Size (bytes)</th><th>SHA-256</th></tr></thead>\n<tbody>\n"
+        out += "<table>\n<thead><tr><th>Path in the bag</th><th>What it holds</th><th>Size (bytes)</th><th>SHA-256</th></tr></thead>\n<tbody>\n"
+        let holds = fileDescriptions(facts)
         for file in facts.files {
-            out += "<tr><td class=\"mono wrap\">\(text(file.path))</td><td class=\"num\">\(grouped(file.size))</td>"
-            out += "<td class=\"mono wrap\">\(text(file.sha256))</td></tr>\n"
+            out += "<tr><td class=\"mono wrap\">\(text(file.path))</td><td>\(holds[file.path].map { text($0) } ?? notRecorded("—"))</td>"
+            out += "<td class=\"num\">\(grouped(file.size))</td><td class=\"mono wrap\">\(text(file.sha256))</td></tr>\n"
         }
         out += "</tbody>\n</table>\n</section>\n"
         return out
+    }
+
+    /// What each evidence file is, in words: blobs are named by their digest only,
+    /// so without this a reader cannot tell a screenshot from a photograph.
+    private static func fileDescriptions(_ facts: BundleFacts) -> [String: String] {
+        var parts: [String: [String]] = [:]
+        func add(_ path: String?, _ words: String) {
+            guard let path, !(parts[path]?.contains(words) ?? false) else { return }
+            parts[path, default: []].append(words)
+        }
+        var captures: [String: [String]] = [:]
+        for artifact in facts.artifacts {
+            if let warc = artifact.warcPath { captures[warc, default: []].append(artifact.id) }
+            let type = artifact.contentType.map { ", " + (($0.split(separator: ";").first).map(String.init) ?? $0) } ?? ""
+            add(artifact.blobPath, "payload of \(artifact.id)\(type)")
+        }
+        for (warc, ids) in captures { add(warc, "WARC records of \(idList(ids))") }
+        var renderWARCs: [String: [Int]] = [:]
+        for render in facts.renders {
+            let of = render.artifact ?? "record \(render.sourceRecordID)"
+            for output in render.outputs {
+                add(output.path, output.role == "screenshot" ? "screenshot (PNG) of \(of), render seq \(render.seq)"
+                    : output.role == "pdf" ? "page as PDF of \(of), render seq \(render.seq)"
+                    : "\(output.role) of \(of), render seq \(render.seq)")
+            }
+            if let warc = render.warcPath { renderWARCs[warc, default: []].append(render.seq) }
+        }
+        for (warc, seqs) in renderWARCs {
+            add(warc, "screenshots and PDFs as WARC resource records (render \(seqs.count == 1 ? "seq" : "seqs") \(seqs.map(String.init).joined(separator: ", ")))")
+        }
+        for file in facts.files where file.path.hasPrefix("data/timestamps/") {
+            let name = file.path.dropFirst("data/timestamps/".count)
+            guard let dot = name.firstIndex(of: ".") else { continue }
+            let seq = name[..<dot]
+            switch name[dot...] {
+            case ".tsr": add(file.path, "trusted timestamp token (RFC 3161), ledger seq \(seq)")
+            case ".tsq": add(file.path, "timestamp request, ledger seq \(seq)")
+            case ".ca.pem": add(file.path, "timestamp authority's CA certificate, ledger seq \(seq)")
+            default: break
+            }
+        }
+        return parts.mapValues { $0.joined(separator: "; ") }
+    }
+
+    /// `A-0002`, `A-0002 and A-0003`, or `A-0002 … A-0120 (119 artifacts)` for long runs.
+    private static func idList(_ ids: [String]) -> String {
+        switch ids.count {
+        case 1: return ids[0]
+        case 2...4: return ids.dropLast().joined(separator: ", ") + " and " + ids[ids.count - 1]
+        default: return "\(ids[0]) … \(ids[ids.count - 1]) (\(ids.count) artifacts)"
+        }
     }
 
     private static func howToVerifySection(_ facts: BundleFacts) -> String {

@@ -25,6 +25,7 @@ struct RenderCommand: ParsableCommand {
         let session = try options.session(notices: { Console.error($0) })
         let report = try RenderJob(session: session, caseID: caseID, options: RenderOptions(artifact: artifact)).run()
         try RenderOutput.print(report, json: options.json)
+        if !options.json { RenderOutput.printFiles(report, caseDirectory: session.store.directory(of: caseID)) }
         if let code = report.exitCode { throw ExitCode(code.exitStatus) }
     }
 }
@@ -60,6 +61,20 @@ struct RenderOutput: Encodable {
         }
         for page in report.failed {
             Console.line("FAILED \(page.url) — \(page.reason)")
+        }
+    }
+}
+
+extension RenderOutput {
+    /// The files the job wrote, by their path under the case and their sha256
+    /// (issue 18): each page's PNG and PDF blob, then the job's WARC file.
+    static func printFiles(_ report: RenderReport, caseDirectory: String) {
+        for page in report.rendered {
+            Console.line("wrote \(page.png)  sha256 \(page.pngSHA256)  (screenshot of \(page.artifact), PNG \(page.width)x\(page.height))")
+            Console.line("wrote \(page.pdf)  sha256 \(page.pdfSHA256)  (PDF of \(page.artifact))")
+        }
+        if let warc = report.warc, let sha = try? Digest.file(atPath: caseDirectory + "/" + warc).digests[.sha256] {
+            Console.line("wrote \(warc)  sha256 \(sha)  (the PNGs and PDFs as WARC resource records)")
         }
     }
 }
