@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "CaseBrowser",
             dependencies: [
-                "CaseManagement", "CaseIndex", "CaseBundle", "LawfulFetch", "ChainOfCustody",
+                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "LawfulFetch", "ChainOfCustody",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -3,12 +3,30 @@ public import CaseManagement
 public import ChainOfCustody
 import Foundation
 
-/// Where the artifact page's sandboxed replay frame points. One function, so
-/// that pointing the frame at another replay server is a one-line change.
+/// Where the artifact page's sandboxed replay frame points.
 public enum ReplayLink {
-    /// The `src` of the replay `<iframe>` for an artifact.
+    /// The artifact's own response record, alone: `/cases/<ID>/artifacts/<A>/replay`.
     public static func source(caseID: String, artifactID: String) -> String {
         "/cases/\(caseID)/artifacts/\(artifactID)/replay"
+    }
+
+    /// The route form the replay frame uses, `/cases/<ID>/artifacts/<A>/replay/<URL>`:
+    /// the archived URL is in the path, so whatever the frame asks for under it
+    /// (the page, and the images ``ReplayImageLinks`` points there) names the
+    /// capture to answer from the WARC files, in the context of artifact `A`.
+    public static func page(caseID: String, artifactID: String, url: String) -> String {
+        source(caseID: caseID, artifactID: artifactID) + "/" + url
+    }
+
+    /// The frame's `src` for an artifact: the route form of the URL its response
+    /// record was captured from (the record alone when that is no http(s) URL).
+    public static func frame(caseID: String, artifact: BrowserArtifact) -> String {
+        let url = artifact.responseRecord?.targetURI ?? artifact.finalURL ?? artifact.url
+        let scheme = url.lowercased()
+        guard scheme.hasPrefix("http://") || scheme.hasPrefix("https://") else {
+            return source(caseID: caseID, artifactID: artifact.id)
+        }
+        return page(caseID: caseID, artifactID: artifact.id, url: url)
     }
 }
 
@@ -58,6 +76,14 @@ public enum BrowserPages {
         figure.shot img { display: block; max-width: 100%; height: auto; }
         figure.thumb img { max-width: 320px; max-height: 240px; width: auto; height: auto; object-fit: contain; object-position: top; border: 1px solid #888; }
         figcaption { font-size: 0.85rem; color: #444; }
+        form.filter { display: flex; flex-wrap: wrap; gap: 0.6rem 1rem; align-items: flex-end; margin: 0.4rem 0 0.8rem;
+                      padding: 0.6rem 0.8rem; background: #f5f7f9; border: 1px solid #d5dbe1; }
+        form.filter label { display: flex; flex-direction: column; font-size: 0.85rem; color: #333; gap: 0.15rem; }
+        form.filter input, form.filter select { font: inherit; padding: 0.2rem 0.35rem; border: 1px solid #999; border-radius: 2px; }
+        form.filter input[name=url], form.filter input[name=q] { width: 16rem; }
+        nav.pages { display: flex; flex-wrap: wrap; gap: 0.35rem 0.8rem; align-items: baseline; margin: 0.3rem 0 0.8rem; font-size: 0.92rem; }
+        nav.pages .current { font-weight: 700; }
+        td.snippet { font-size: 0.88rem; color: #333; overflow-wrap: anywhere; }
         iframe.replay { width: 100%; height: 40rem; border: 2px solid #1d2b3a; background: #fff; }
         .cc { font-family: "DejaVu Sans Mono", monospace; font-size: 0.72em; border: 1px solid #a40000; color: #a40000; padding: 0 0.15em; border-radius: 2px; }
         footer { max-width: 76rem; margin: 0 auto 2rem; padding: 0.4rem 1.5rem 0; border-top: 1px solid #888; font-size: 0.85rem; color: #444; }
@@ -132,38 +158,119 @@ public enum BrowserPages {
         body += "</div>\n<p class=\"note\">Verify runs <code>exhibit verify \(h(state.id))</code> and records a <code>verify</code> entry; "
         body += "export writes a new file under the workspace's <code>exports/</code> folder and records an <code>export</code> entry.</p>\n"
 
-        body += "<h2>Artifacts (\(view.artifacts.count))</h2>\n"
-        if view.artifacts.isEmpty {
-            body += "<p class=\"muted\">Nothing captured yet.</p>\n"
-        } else {
-            body += "<table>\n<thead><tr><th>Artifact</th><th>URL</th><th>Captured (UTC)</th><th>HTTP status</th><th>SHA-256</th>"
-            body += "<th>Selectors</th></tr></thead>\n<tbody>\n"
-            for artifact in view.artifacts {
-                body += "<tr><td class=\"mono nowrap\"><a href=\"\(artifactPath(state.id, artifact.id))\">\(h(artifact.id))</a></td>"
-                body += "<td class=\"mono wrap\">\(url(artifact.url))\(artifact.title.map { "<br><span class=\"muted\">\(h($0))</span>" } ?? "")</td>"
-                body += "<td class=\"mono\">\(h(artifact.time))</td><td>\(artifact.status)</td>"
-                body += "<td class=\"mono wrap\">\(h(artifact.sha256 ?? "-"))</td><td>\(view.selectorCounts[artifact.id] ?? 0)</td></tr>\n"
-            }
-            body += "</tbody>\n</table>\n"
-        }
+        body += artifactsSection(view)
 
-        let shots = view.renderings.filter { !$0.files.isEmpty }
+        // Screenshots of the artifacts listed above only: a page of 50 rows, not every render of the case.
+        let shots = view.renderings.compactMap { rendering in
+            rendering.files.isEmpty ? nil : view.shown.items.first { rendering.renders($0) }.map { (rendering, $0) }
+        }
         if !shots.isEmpty {
-            body += "<h2>Screenshots</h2>\n"
-            for rendering in shots {
-                let artifact = view.artifacts.first { rendering.renders($0) }
+            body += "<h2>Screenshots of the artifacts on this page</h2>\n"
+            for (rendering, artifact) in shots {
                 body += renderingBlock(rendering, caseID: state.id, artifact: artifact, thumbnail: true)
             }
         }
 
-        body += "<h2>Custody timeline</h2>\n"
+        let timeline = view.timeline
+        body += "<h2 id=\"timeline\">Custody timeline</h2>\n"
+        body += "<p class=\"note\">Entries \(timeline.offset + 1)–\(timeline.offset + timeline.items.count) of \(timeline.total), "
+        body += "in ledger order\(timeline.pageCount > 1 ? "; the newest are on the last page" : "").</p>\n"
+        body += pager(timeline.page, of: timeline.pageCount, caseID: state.id, anchor: "timeline") { view.query.link(timelinePage: $0) }
         body += "<table>\n<thead><tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Summary</th></tr></thead>\n<tbody>\n"
-        for entry in view.entries {
+        for entry in timeline.items {
             body += "<tr><td>\(entry.seq)</td><td class=\"mono nowrap\">\(h(entry.time))</td><td class=\"mono\">\(h(entry.actor))</td>"
             body += "<td>\(h(entry.action))</td><td class=\"wrap\">\(h(summary(entry)))</td></tr>\n"
         }
         body += "</tbody>\n</table>\n"
+        body += pager(timeline.page, of: timeline.pageCount, caseID: state.id, anchor: "timeline") { view.query.link(timelinePage: $0) }
         return page(title: state.id, actor: view.actor, agency: agency, body: body, viewSeq: view.view.seq)
+    }
+
+    /// The case page's artifacts: the filter form, one page of rows, and the
+    /// links to the other pages.
+    static func artifactsSection(_ view: CaseBrowsing.CaseView) -> String {
+        let caseID = view.state.id
+        let query = view.query
+        let shown = view.shown
+        var body = "<h2 id=\"artifacts\">Artifacts (\(view.artifacts.count))</h2>\n"
+        guard !view.artifacts.isEmpty else { return body + "<p class=\"muted\">Nothing captured yet.</p>\n" }
+
+        body += "<form class=\"filter\" method=\"get\" action=\"\(casePath(caseID))#artifacts\">\n"
+        body += "<label>URL contains<input type=\"search\" name=\"url\" value=\"\(attr(query.url))\"></label>\n"
+        body += "<label>Type<select name=\"type\"><option value=\"\">any</option>"
+        for type in view.mediaTypes {
+            body += "<option value=\"\(attr(type))\"\(type == query.type ? " selected" : "")>\(h(type))</option>"
+        }
+        body += "</select></label>\n<label>HTTP status<select name=\"status\"><option value=\"\">any</option>"
+        let classes = Set(view.statuses.map { $0 / 100 }).sorted().map { "\($0)xx" }
+        for status in classes + view.statuses.map(String.init) {
+            body += "<option value=\"\(attr(status))\"\(status == query.status ? " selected" : "")>\(h(status))</option>"
+        }
+        body += "</select></label>\n"
+        if view.readsEvidence {
+            body += "<label>Words in the page<input type=\"search\" name=\"q\" value=\"\(attr(query.text))\"></label>\n"
+        }
+        body += "<button type=\"submit\">Show</button>"
+        if query.isFiltered { body += " <a href=\"\(casePath(caseID))#artifacts\">Show all</a>" }
+        body += "\n</form>\n"
+
+        var described: [String] = []
+        if !query.url.isEmpty { described.append("URL contains “\(h(query.url))”") }
+        if !query.type.isEmpty { described.append("type \(h(query.type))") }
+        if !query.status.isEmpty { described.append("HTTP status \(h(query.status))") }
+        if !query.text.isEmpty { described.append("pages holding the words “\(h(query.text))”") }
+        let range = shown.items.isEmpty ? "none" : "\(shown.offset + 1)–\(shown.offset + shown.items.count)"
+        if query.isFiltered {
+            body += "<p class=\"note\">\(shown.total) of \(view.artifacts.count) artifacts match (\(described.joined(separator: ", "))); showing \(range).</p>\n"
+        } else {
+            body += "<p class=\"note\">Showing \(range) of \(shown.total), \(CasePageQuery.pageSize) per page, in capture order.</p>\n"
+        }
+        if !view.readsEvidence {
+            body += "<p class=\"note\">You hold the custodian role without a reading role: this page shows the digests and the "
+            body += "custody of the evidence for verification, not its content (artifact pages, replays, screenshots and text search need "
+            body += "the investigator, analyst or supervisor role).</p>\n"
+        }
+        guard !shown.items.isEmpty else { return body + "<p class=\"muted\">No artifact matches.</p>\n" }
+
+        body += pager(shown.page, of: shown.pageCount, caseID: caseID, anchor: "artifacts") { query.link(page: $0) }
+        let searching = !query.text.isEmpty
+        body += "<table>\n<thead><tr><th>Artifact</th><th>URL</th><th>Type</th><th>Captured (UTC)</th><th>HTTP status</th><th>SHA-256</th>"
+        if view.readsEvidence { body += "<th>Selectors</th>" }
+        if searching { body += "<th>Found in the text</th>" }
+        body += "</tr></thead>\n<tbody>\n"
+        for artifact in shown.items {
+            let id = view.readsEvidence ? "<a href=\"\(artifactPath(caseID, artifact.id))\">\(h(artifact.id))</a>" : h(artifact.id)
+            body += "<tr><td class=\"mono nowrap\">\(id)</td>"
+            body += "<td class=\"mono wrap\">\(url(artifact.url))\(artifact.title.map { "<br><span class=\"muted\">\(h($0))</span>" } ?? "")</td>"
+            body += "<td class=\"mono\">\(h(CasePageQuery.essence(artifact.contentType)))</td>"
+            body += "<td class=\"mono\">\(h(artifact.time))</td><td>\(artifact.status)</td>"
+            body += "<td class=\"mono wrap\">\(h(artifact.sha256 ?? "-"))</td>"
+            if view.readsEvidence { body += "<td>\(view.selectorCounts[artifact.id] ?? 0)</td>" }
+            if searching {
+                // The snippet is page text: its line breaks are layout, not content worth a mark.
+                let snippet = (view.snippets[artifact.id] ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
+                body += "<td class=\"snippet\">\(h(snippet))</td>"
+            }
+            body += "</tr>\n"
+        }
+        body += "</tbody>\n</table>\n"
+        body += pager(shown.page, of: shown.pageCount, caseID: caseID, anchor: "artifacts") { query.link(page: $0) }
+        return body
+    }
+
+    /// Links to the first, previous, nearby, next and last pages; nothing when
+    /// there is one page. `link` gives the query string of a page.
+    static func pager(_ current: Int, of count: Int, caseID: String, anchor: String, link: (Int) -> String) -> String {
+        guard count > 1 else { return "" }
+        func item(_ page: Int, _ label: String) -> String {
+            page == current ? "<span class=\"current\">\(label)</span>"
+                : "<a href=\"\(casePath(caseID))\(attr(link(page)))#\(anchor)\">\(label)</a>"
+        }
+        var items: [String] = []
+        if current > 1 { items.append(item(1, "« First")); items.append(item(current - 1, "‹ Previous")) }
+        for page in max(1, current - 3)...min(count, current + 3) { items.append(item(page, "\(page)")) }
+        if current < count { items.append(item(current + 1, "Next ›")); items.append(item(count, "Last »")) }
+        return "<nav class=\"pages\" aria-label=\"\(anchor) pages\">Page \(current) of \(count): \(items.joined(separator: " "))</nav>\n"
     }
 
     /// `/cases/<ID>/artifacts/<ARTIFACT>`.
@@ -220,9 +327,11 @@ public enum BrowserPages {
 
         body += "<h2>Replay</h2>\n"
         body += "<p class=\"note\">The archived response body from the WARC record, in a sandboxed frame: no scripts, no "
-        body += "same-origin access, and a Content-Security-Policy that lets it load nothing from the web. Opening it is "
-        body += "recorded as a <code>view</code>.</p>\n"
-        body += "<iframe class=\"replay\" sandbox src=\"\(attr(ReplayLink.source(caseID: caseID, artifactID: artifact.id)))\" "
+        body += "same-origin access, and a Content-Security-Policy that lets it load nothing from the web. The page's images "
+        body += "are answered from the case's WARC files when they were captured (their addresses in the copy shown here point "
+        body += "at this server; the archived record is unchanged); an image that was not captured stays empty. Opening the "
+        body += "frame, and each image it shows, is recorded as a <code>view</code>.</p>\n"
+        body += "<iframe class=\"replay\" sandbox src=\"\(attr(ReplayLink.frame(caseID: caseID, artifact: artifact)))\" "
         body += "title=\"Replay of \(attr(artifact.id))\" referrerpolicy=\"no-referrer\"></iframe>\n"
         return page(title: "\(caseID) \(artifact.id)", actor: view.actor, agency: agency, body: body, viewSeq: view.view.seq)
     }
@@ -329,11 +438,14 @@ public enum BrowserPages {
         guard let subject = entry.subject else { return "\(entry.action) (details withheld)" }
         switch entry.action {
         case "render":
-            let files = (subject["files"]?.arrayValue ?? []).compactMap { $0["role"]?.stringValue }
-            return "rendered \(subject["source"]?["url"]?.stringValue ?? "a capture") (\(files.joined(separator: ", ")))"
+            return BundleFacts.Render(entry, artifacts: [])?.summary ?? "rendered a capture"
         case "view" where subject["command"]?.stringValue == "serve":
             var text = "viewed the \(subject["viewed"]?.stringValue ?? "page") in the case browser"
             if let artifact = subject["artifact"]?.stringValue { text += " (\(artifact))" }
+            if let page = subject["in_replay_of"]?.stringValue { text += " in the replay of \(page)" }
+            if let filter = subject["filter"]?.objectValue, !filter.isEmpty {
+                text += " filtered by " + filter.keys.sorted().map { "\($0)=\(filter[$0]?.stringValue ?? "")" }.joined(separator: ", ")
+            }
             if let sha = subject["sha256"]?.stringValue { text += " (blob \(sha.prefix(16))…)" }
             return text
         default:

@@ -1,5 +1,6 @@
 import CaseBundle
 import CaseManagement
+import CaseReplay
 import ChainOfCustody
 import Dispatch
 import Foundation
@@ -14,7 +15,9 @@ import NIOCore
 ///
 /// Routes:
 /// - `GET /` the case list; `GET /assets/browser.css` the style sheet;
-/// - `GET /cases/<ID>`, `/cases/<ID>/artifacts/<A>`, `…/<A>/replay`,
+/// - `GET /cases/<ID>[?url=…&type=…&status=…&q=…&page=N&timeline=N]`,
+///   `/cases/<ID>/artifacts/<A>`, `…/<A>/replay`, `…/<A>/replay/<URL>` (the
+///   page and its resources from the WARC files, route form),
 ///   `/cases/<ID>/blobs/<sha256>`: evidence, each a recorded `view`;
 /// - `POST /cases/<ID>/verify`, `POST /cases/<ID>/export` (format bagit|wacz),
 ///   answered with 303 to `/cases/<ID>/results/<key>`, the result page.
@@ -48,7 +51,7 @@ struct BrowserResponder: HTTPResponder {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
         switch request.method {
         case .get:
-            return await get(segments)
+            return await get(segments, request)
         case .post:
             return await post(segments, request)
         default:
@@ -60,7 +63,7 @@ struct BrowserResponder: HTTPResponder {
 
     // MARK: GET
 
-    private func get(_ segments: [String]) async -> Response {
+    private func get(_ segments: [String], _ request: Request) async -> Response {
         let agency = browsing.workspace.info.agency
         switch segments.count {
         case 1 where segments[0] == "":
@@ -74,8 +77,9 @@ struct BrowserResponder: HTTPResponder {
         case 2 where segments[0] == "cases":
             let caseID = segments[1]
             let token = csrfToken
+            let query = CasePageQuery(fields: CasePageQuery.fields(fromQuery: request.uri.query ?? ""))
             return await page { () throws(ExhibitError) in
-                BrowserPages.casePage(try browsing.casePage(caseID), agency: agency, csrfToken: token)
+                BrowserPages.casePage(try browsing.casePage(caseID, query: query), agency: agency, csrfToken: token)
             }
         case 4 where segments[0] == "cases" && segments[2] == "artifacts":
             let (caseID, artifact) = (segments[1], segments[3])
@@ -84,6 +88,12 @@ struct BrowserResponder: HTTPResponder {
             }
         case 5 where segments[0] == "cases" && segments[2] == "artifacts" && segments[4] == "replay":
             return await replay(caseID: segments[1], artifact: segments[3])
+        case 6... where segments[0] == "cases" && segments[2] == "artifacts" && segments[4] == "replay":
+            // The archived URL is everything after the prefix, query included, as sent.
+            let prefix = "/cases/\(segments[1])/artifacts/\(segments[3])/replay/"
+            guard request.uri.string.hasPrefix(prefix) else { return errorResponse(.notFound, "There is no such page.") }
+            let url = ReplayArchive.repairScheme(String(request.uri.string.dropFirst(prefix.count)))
+            return await replay(caseID: segments[1], artifact: segments[3], url: url)
         case 4 where segments[0] == "cases" && segments[2] == "blobs":
             return await blob(caseID: segments[1], sha256: segments[3])
         case 4 where segments[0] == "cases" && segments[2] == "results":
@@ -93,6 +103,35 @@ struct BrowserResponder: HTTPResponder {
             return htmlResponse(.ok, result)
         default:
             return errorResponse(.notFound, "There is no such page.")
+        }
+    }
+
+    /// A replayed page in route form, or one of its resources: the archived
+    /// response, under the replay frame's sandbox policy.
+    private func replay(caseID: String, artifact: String, url: String) async -> Response {
+        let browsing = self.browsing
+        switch await Self.blocking({ () throws(ExhibitError) in try browsing.replay(caseID, artifact: artifact, url: url) }) {
+        case .success(let replay):
+            var headers = Self.commonHeaders
+            if let target = replay.redirect {
+                // An archived redirect replays as a redirect to the archived target's route form.
+                headers[.location] = ReplayLink.page(caseID: caseID, artifactID: artifact, url: target)
+                headers[.contentType] = "text/plain; charset=utf-8"
+                return Response(status: .temporaryRedirect, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "See the archived target.\n")))
+            }
+            headers[.contentType] = Self.safeContentType(replay.contentType)
+            if let coding = replay.contentEncoding?.trimmingCharacters(in: .whitespaces).lowercased(),
+               ["gzip", "x-gzip", "deflate", "br"].contains(coding) {
+                // The body is as the server sent it; the browser undoes its coding.
+                headers[.contentEncoding] = coding
+            }
+            headers[.contentSecurityPolicy] = Self.replayPolicy
+            headers[.xFrameOptions] = "SAMEORIGIN"
+            headers[.xDNSPrefetchControl] = "off"
+            let status = (200...599).contains(replay.status) ? replay.status : 502
+            return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: replay.body)))
+        case .failure(let error):
+            return errorResponse(error)
         }
     }
 
@@ -297,17 +336,7 @@ struct BrowserResponder: HTTPResponder {
 
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte.
     static func parseForm(_ buffer: ByteBuffer) -> [String: String] {
-        let text = String(buffer: buffer)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String? {
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            }
-            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else { continue }
-            if fields[name] == nil { fields[name] = value }
-        }
-        return fields
+        CasePageQuery.fields(fromQuery: String(buffer: buffer))
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
@@ -357,4 +386,5 @@ extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    static let xDNSPrefetchControl = HTTPField.Name("X-DNS-Prefetch-Control")!
 }

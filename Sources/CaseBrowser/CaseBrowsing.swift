@@ -3,6 +3,7 @@ public import CaseIndex
 public import CaseManagement
 public import ChainOfCustody
 public import Foundation
+import CaseReplay
 import LawfulFetch
 
 /// What the case browser does to a workspace, as the acting actor: every read
@@ -50,6 +51,10 @@ public struct CaseBrowsing: Sendable {
     /// decision-maker never sees background investigations in it (IV.B.6).
     public func caseList() throws(ExhibitError) -> CaseList {
         let session = try session()
+        if !Permission.read.allows(session.actor), Permission.verify.allows(session.actor) {
+            // Like `exhibit case list`, the list needs a reading role; the case pages a custodian verifies do not.
+            throw ExhibitError(.notPermitted, "\(Permission.read.refusalReason(for: session.actor)) As a custodian, open the case you verify directly: /cases/<CASE-ID>.")
+        }
         try session.authorize(.read, caseID: nil, command: "serve")
         var summaries: [CaseSummary] = []
         var unreadable: [(id: String, problem: String)] = []
@@ -114,31 +119,73 @@ public struct CaseBrowsing: Sendable {
         public var retention: String
         /// The whole ledger, this page's own `view` entry last.
         public var entries: [LedgerEntry]
+        /// Every artifact of the case, in ledger order.
         public var artifacts: [BrowserArtifact]
+        /// The filter and pages asked for.
+        public var query: CasePageQuery
+        /// This page of the artifacts that pass the filter.
+        public var shown: PageSlice<BrowserArtifact>
+        /// This page of the custody timeline.
+        public var timeline: PageSlice<LedgerEntry>
+        /// For a text search: a snippet of each matching page, by artifact id.
+        public var snippets: [String: String]
+        /// The media types and HTTP statuses of the case, for the filter's choices.
+        public var mediaTypes: [String]
+        public var statuses: [Int]
         public var renderings: [Rendering]
         /// Distinct selectors found in each artifact, by artifact id.
         public var selectorCounts: [String: Int]
+        /// False for a custodian without a reading role: the page then shows the
+        /// case's facts, digests and timeline, and the Verify button, but no link
+        /// to the captured content, no screenshot and no text search.
+        public var readsEvidence: Bool
         /// The `view` entry that recorded this page.
         public var view: LedgerEntry
     }
 
-    /// The case page (read permission; recorded as a `view` entry before
-    /// anything is shown).
-    public func casePage(_ caseID: String) throws(ExhibitError) -> CaseView {
-        let session = try authorizedRead(caseID)
-        let view = try recordView(session, caseID, ["viewed": "case", "page": .string("/cases/\(caseID)")])
+    /// The case page, filtered and paged by `query` (read permission, or
+    /// custodian: custodians open the cases they verify; recorded as a `view`
+    /// entry, with the filter, before anything is shown).
+    public func casePage(_ caseID: String, query: CasePageQuery = CasePageQuery()) throws(ExhibitError) -> CaseView {
+        let (session, readsEvidence) = try authorizedCasePage(caseID)
+        var query = query
+        if !readsEvidence { query.text = "" }
+        var subject: [String: JSONValue] = ["viewed": "case", "page": .string("/cases/\(caseID)")]
+        if query.isFiltered { subject["filter"] = .object(query.recorded.mapValues { .string($0) }) }
+        let view = try recordView(session, caseID, subject)
         let entries = try session.store.ledger(of: caseID).entries()
         let state = try CaseState.fold(entries)
+        let artifacts = BrowserArtifact.all(in: entries)
         var counts: [String: Int] = [:]
-        for selector in try selectors(caseID, session: session) {
-            for artifact in Set(selector.occurrences.map(\.artifact)) { counts[artifact, default: 0] += 1 }
+        var snippets: [String: String] = [:]
+        if readsEvidence {
+            for selector in try selectors(caseID, session: session) {
+                for artifact in Set(selector.occurrences.map(\.artifact)) { counts[artifact, default: 0] += 1 }
+            }
+            if !query.text.isEmpty {
+                // The index holds the text of HTML pages; `selectors` above brought it up to date.
+                for hit in try index.search(query.text, caseID: caseID, limit: Self.searchLimit) where snippets[hit.artifact] == nil {
+                    snippets[hit.artifact] = hit.snippet
+                }
+            }
         }
+        let matching = artifacts.filter { query.matches($0) && (query.text.isEmpty || snippets[$0.id] != nil) }
+        let shown = PageSlice(matching, page: query.page, size: CasePageQuery.pageSize)
+        query.page = shown.page
+        let timelinePages = max(1, (entries.count + CasePageQuery.timelinePageSize - 1) / CasePageQuery.timelinePageSize)
+        let timeline = PageSlice(entries, page: query.timelinePage ?? timelinePages, size: CasePageQuery.timelinePageSize)
         return CaseView(
             actor: session.actor, state: state, category: try? templates.template(state.category),
             retention: Self.retention(state, rule: session.retentionRule(category: state.category), on: CalendarDate.today()),
-            entries: entries, artifacts: BrowserArtifact.all(in: entries), renderings: Rendering.all(in: entries),
-            selectorCounts: counts, view: view)
+            entries: entries, artifacts: artifacts, query: query, shown: shown, timeline: timeline, snippets: snippets,
+            mediaTypes: Set(artifacts.map { CasePageQuery.essence($0.contentType) }).subtracting([""]).sorted(),
+            statuses: Set(artifacts.map(\.status)).sorted(),
+            renderings: readsEvidence ? Rendering.all(in: entries) : [], selectorCounts: counts,
+            readsEvidence: readsEvidence, view: view)
     }
+
+    /// More hits than any case page would list; a case has at most this many pages in practice.
+    static let searchLimit = 100_000
 
     /// What the artifact page shows.
     public struct ArtifactView: Sendable {
@@ -178,6 +225,78 @@ public struct CaseBrowsing: Sendable {
         /// The archived Content-Type, or nil when the server sent none.
         public var contentType: String?
         public var recordID: String
+        /// The archived status (route form only; the artifact's own frame shows the body whatever it was).
+        public var status = 200
+        /// The archived Content-Encoding when the body is still encoded (route form).
+        public var contentEncoding: String?
+        /// For an archived redirect: its target, absolute.
+        public var redirect: String?
+    }
+
+    /// A replayed page or one of its resources, in route form:
+    /// `/cases/<ID>/artifacts/<A>/replay/<URL>`. The page is artifact `A`'s own
+    /// response record; any other URL (an image of the page) is the capture of
+    /// that URL nearest in time to `A`'s, found as the renderer finds it
+    /// (``CaseReplay/ReplayArchive``). An HTML answer has its image addresses
+    /// pointed back at this route (``ReplayImageLinks``); everything else is sent
+    /// as archived. Nothing that was not captured is answered, and nothing is
+    /// fetched (read permission; each answer recorded as a `view` of the record
+    /// served).
+    public func replay(_ caseID: String, artifact argument: String, url: String) throws(ExhibitError) -> Replay {
+        let session = try authorizedRead(caseID)
+        let (page, _) = try findArtifact(argument, caseID: caseID, session: session)
+        let directory = session.store.directory(of: caseID)
+        let archive = try ReplayArchive(caseDirectory: directory)
+        let capture: ReplayArchive.Capture
+        if let record = page.responseRecord, let offset = record.offset, let file = page.warcFile,
+           let target = record.targetURI, CDXJIndex.surt(target) == CDXJIndex.surt(url) {
+            capture = ReplayArchive.Capture(url: target, timestamp: "", warc: file, offset: offset, recordID: record.id,
+                                            blockDigest: record.blockDigest ?? "", seq: page.seq)
+        } else if let found = archive.lookup(url, near: ReplayArchive.timestamp(page.started ?? page.time)) {
+            capture = found
+        } else {
+            throw BrowserError.notFound("\(url) was not captured in case \(caseID); the replay answers only from the case's WARC files and never fetches anything.")
+        }
+        let message: ReplayedMessage
+        do {
+            message = try archive.message(for: capture)
+        } catch {
+            throw BrowserError.unprocessable("\(url) cannot be replayed here (\(error.message)); its WARC record is in \(capture.warc).")
+        }
+        var subject: [String: JSONValue] = [
+            "viewed": "replay", "artifact": .string(ArtifactID.forSeq(Int(capture.seq))), "record_id": .string(capture.recordID),
+            "warc": .string(capture.warc),
+        ]
+        if capture.seq != page.seq { subject["in_replay_of"] = .string(page.id) }
+        try recordView(session, caseID, subject)
+        let contentType = Self.field("content-type", in: message.headers)
+        var replay = Replay(body: message.body, contentType: contentType, recordID: capture.recordID)
+        replay.status = message.status
+        replay.contentEncoding = Self.field("content-encoding", in: message.headers)
+        if ["text/html", "application/xhtml+xml"].contains(CasePageQuery.essence(contentType)) {
+            // A page: its image addresses are pointed at this route (the frame sends no Referer).
+            var body: [UInt8]? = replay.contentEncoding == nil ? message.body : nil
+            if body == nil {
+                var path = directory + "/" + capture.warc
+                if access(path, R_OK) != 0 { path += ".tmp" }
+                body = (try? ArchivedResponse(warcPath: path, offset: capture.offset))?.body
+            }
+            if let body {
+                let pageID = page.id
+                replay.body = ReplayImageLinks.rewrite(body, pageURL: capture.url) { ReplayLink.page(caseID: caseID, artifactID: pageID, url: $0) }
+                replay.contentEncoding = nil
+            }
+        }
+        if (300...399).contains(message.status), let location = Self.field("location", in: message.headers), let base = URL(string: capture.url),
+           let absolute = URL(string: location, relativeTo: base)?.absoluteString {
+            replay.redirect = absolute
+        }
+        return replay
+    }
+
+    /// The first value of a header field, by name without regard to case.
+    static func field(_ name: String, in headers: [(String, String)]) -> String? {
+        headers.first { $0.0.lowercased() == name }?.1
     }
 
     /// The archived body of an artifact's response record (read permission; recorded).
@@ -299,6 +418,21 @@ public struct CaseBrowsing: Sendable {
               FileManager.default.fileExists(atPath: session.store.directory(of: caseID) + "/ledger.jsonl") else {
             throw BrowserError.notFound("There is no case \(caseID) in this workspace.")
         }
+    }
+
+    /// The case page's permission: reading, or custody. A custodian who reads no
+    /// evidence still verifies the case, and the Verify button is on this page
+    /// (issue 18); a decision-maker is still refused every background
+    /// investigation, whatever other role it holds (``ActingSession/authorize(_:caseID:command:)``).
+    func authorizedCasePage(_ caseID: String) throws(ExhibitError) -> (ActingSession, readsEvidence: Bool) {
+        let session = try session()
+        try requireCase(caseID, session: session)
+        if !Permission.read.allows(session.actor), Permission.verify.allows(session.actor) {
+            try session.authorize(.verify, caseID: caseID, command: "serve")
+            return (session, false)
+        }
+        try session.authorize(.read, caseID: caseID, command: "serve")
+        return (session, true)
     }
 
     func authorizedRead(_ caseID: String) throws(ExhibitError) -> ActingSession {

@@ -195,7 +195,7 @@ public struct CaseExport: Sendable {
             guard fullState.category == BackgroundInvestigation.category else {
                 throw ExhibitError(.usage, "--audience decision-maker is for background investigations; \(caseID) is a \(fullState.category) case.")
             }
-            disclosure = Disclosure(entries: entries)
+            disclosure = try Disclosure(entries: entries, screening: try ProtectedClassScreening.load())
             try Self.requireScreened(disclosure!, entries: entries, caseID: caseID)
         }
         let bagEntries = disclosure?.entries ?? entries

@@ -26,6 +26,16 @@ public struct ReplayArchive: Sendable {
         public var blockDigest: String
         /// The ledger entry that recorded it.
         public var seq: Int64
+
+        public init(url: String, timestamp: String, warc: String, offset: Int64, recordID: String, blockDigest: String, seq: Int64) {
+            self.url = url
+            self.timestamp = timestamp
+            self.warc = warc
+            self.offset = offset
+            self.recordID = recordID
+            self.blockDigest = blockDigest
+            self.seq = seq
+        }
     }
 
     public let caseDirectory: String
@@ -81,6 +91,15 @@ public struct ReplayArchive: Sendable {
             throw ExhibitError(.verificationFailed, "The WARC file \(capture.warc) does not hold record \(capture.recordID) at offset \(capture.offset); run `exhibit verify` on the case.")
         }
         return message
+    }
+
+    /// The archived URL of a route-form path (`/replay/<time>/http:/host/…`): a
+    /// client that merged the double slash of `http://` gets it back.
+    public static func repairScheme(_ url: String) -> String {
+        for scheme in ["http:/", "https:/"] where url.hasPrefix(scheme) && !url.hasPrefix(scheme + "/") {
+            return scheme + "/" + url.dropFirst(scheme.count)
+        }
+        return url
     }
 
     /// `2026-12-01T10:42:55.982417Z` → `20261201104255`.

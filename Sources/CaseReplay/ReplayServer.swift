@@ -224,7 +224,7 @@ struct ReplayResponder: HTTPResponder {
                     return notCaptured(request, url: target, form: .route)
                 }
                 let timestamp = String(rest[..<slash])
-                let url = Self.repairScheme(String(rest[rest.index(after: slash)...]))
+                let url = ReplayArchive.repairScheme(String(rest[rest.index(after: slash)...]))
                 let browser = Self.browserMarkerName.map { request.headers[$0] == "browser" } ?? false
                 guard timestamp.count <= 14, timestamp.allSatisfy(\.isNumber) else {
                     return notCaptured(request, url: url, form: browser ? .browser : .route)
@@ -242,7 +242,7 @@ struct ReplayResponder: HTTPResponder {
                 let rest = referer[range.upperBound...]
                 if let slash = rest.firstIndex(of: "/") {
                     let timestamp = String(rest[..<slash])
-                    let page = Self.repairScheme(String(rest[rest.index(after: slash)...]))
+                    let page = ReplayArchive.repairScheme(String(rest[rest.index(after: slash)...]))
                     if let base = URL(string: page), let resolved = URL(string: target, relativeTo: base)?.absoluteString {
                         record(.init(method: method.rawValue, url: target, form: .other, status: 307))
                         var response = Self.page(.temporaryRedirect, "Moved", "See the archived copy.")
@@ -313,14 +313,6 @@ struct ReplayResponder: HTTPResponder {
 
     private func record(_ entry: ReplayServer.LogEntry) {
         log.withLockedValue { $0.append(entry) }
-    }
-
-    /// `http:/host` (a client that merged the double slash) → `http://host`.
-    static func repairScheme(_ url: String) -> String {
-        for scheme in ["http:/", "https:/"] where url.hasPrefix(scheme) && !url.hasPrefix(scheme + "/") {
-            return scheme + "/" + url.dropFirst(scheme.count)
-        }
-        return url
     }
 
     static func page(_ status: HTTPResponse.Status, _ title: String, _ text: String) -> Response {
