@@ -77,8 +77,10 @@ public struct ProtectedClassLexicon: Sendable, Codable, Equatable {
 public struct ScreeningHit: Sendable, Equatable, Hashable {
     /// The lexicon's class id: `religion`.
     public var `class`: String
-    /// The term as the lexicon writes it (the text may differ in case, accents,
-    /// line breaks between words, or a possessive 's).
+    /// The term as the lexicon writes it, in whichever of its languages (the text may
+    /// differ in case, accents, line breaks between words, a possessive 's, an inflection,
+    /// one slip of spelling, invisible characters, look-alike letters, separated letters,
+    /// or by being part of a hashtag; see ``ProtectedClassScreening``).
     public var term: String
     /// Where the matched text starts, counted in Unicode scalars from the start of the
     /// text (the index Python's `str` and `text.unicodeScalars` use).
