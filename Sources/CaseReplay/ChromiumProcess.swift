@@ -21,15 +21,24 @@ final class ChromiumProcess {
     static let missingMessage = "Chromium is not installed; install Debian's chromium package (sudo apt-get install chromium) or run make deps."
 
     /// `$EXHIBIT_CHROMIUM`, else Debian's `/usr/bin/chromium`; a storage error (exit 5)
-    /// with ``missingMessage`` when it is not an executable file.
+    /// when it is not an executable file: ``missingMessage`` for the default, and for
+    /// a path the user named, what is wrong with that path.
     static func locate() throws(ExhibitError) -> String {
-        let path = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/bin/chromium"
+        let named = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = named ?? "/usr/bin/chromium"
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              access(path, X_OK) == 0 else {
-            throw ExhibitError(.storage, missingMessage)
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard exists, !isDirectory.boolValue, access(path, X_OK) == 0 else {
+            guard named != nil else { throw ExhibitError(.storage, missingMessage) }
+            let what = !exists ? "does not exist" : isDirectory.boolValue ? "is a directory" : "is not executable"
+            throw ExhibitError(.storage, wrongPathMessage(path, what))
         }
         return path
+    }
+
+    /// `$EXHIBIT_CHROMIUM` names something that cannot be run: the path is wrong, not the installation.
+    static func wrongPathMessage(_ path: String, _ what: String) -> String {
+        "EXHIBIT_CHROMIUM names \(path), which \(what); point it at the Chromium binary (Debian's is /usr/bin/chromium) or unset it."
     }
 
     /// Starts `executable` with `arguments` and a fresh profile directory
@@ -92,7 +101,10 @@ final class ChromiumProcess {
         guard status == 0 else {
             close(parentWrite); close(parentRead)
             try? FileManager.default.removeItem(atPath: userDataDirectory)
-            if status == ENOENT || status == EACCES { throw ExhibitError(.storage, Self.missingMessage) }
+            if status == ENOENT || status == EACCES {
+                let named = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"].map { !$0.isEmpty } ?? false
+                throw ExhibitError(.storage, named ? Self.wrongPathMessage(executable, "cannot be started (\(String(cString: strerror(status))))") : Self.missingMessage)
+            }
             throw ExhibitError(.storage, "Cannot start Chromium (\(executable)): \(String(cString: strerror(status))).")
         }
         pid = child

@@ -75,6 +75,19 @@ public struct RenderReport: Sendable {
     public var exitCode: ExhibitError.Code? { failed.isEmpty ? nil : .captureFailed }
 }
 
+/// How far a render job is, for a live display: sent before the first page
+/// (`line` nil) and after each page.
+public struct RenderProgress: Sendable {
+    /// The page's line as `exhibit render` prints it; nil before the first page.
+    public var line: String?
+    public var failed: Bool
+    /// Pages rendered or failed so far, of `total`.
+    public var done: Int
+    public var total: Int
+    /// The page's PNG and PDF bytes.
+    public var bytes: Int64
+}
+
 /// A render job: replays each selected page from the case's WARC files on a
 /// loopback server, screenshots it with headless Chromium, and seals the PNG and
 /// PDF into a new WARC file (`warc/<render-id>.warc.gz`, `resource` records) and
@@ -102,6 +115,11 @@ public struct RenderJob: Sendable {
 
     /// Runs the job on the calling thread (blocking: call it off the Swift concurrency pool).
     public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> RenderReport {
+        try run(events: progress.map { line in { if let text = $0.line { line(text) } } })
+    }
+
+    /// Runs the job as `run(progress:)` does; `events` hears of the page count first, then of each page.
+    public func run(events progress: ((RenderProgress) -> Void)?) throws(ExhibitError) -> RenderReport {
         try session.authorize(.render, caseID: caseID, command: "render")
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "render")
         try session.requireOpen(caseID, command: "render")
@@ -111,6 +129,7 @@ public struct RenderJob: Sendable {
         let renderID = EvidenceFiles.jobID(prefix: "ren")
         var report = RenderReport(caseID: caseID, renderID: renderID)
         guard !pages.isEmpty else { return report }
+        progress?(RenderProgress(line: nil, failed: false, done: 0, total: pages.count, bytes: 0))
 
         let caseDirectory = session.store.directory(of: caseID)
         let lock = try CaseRecovery.WriterLock(caseDirectory: caseDirectory)
@@ -124,7 +143,7 @@ public struct RenderJob: Sendable {
         var blobs: [(temporary: String, final: String)] = []
         do throws(ExhibitError) {
             for page in pages {
-                guard let output = try renderPage(page, archive: archive, renderer: renderer, report: &report, progress: progress) else { continue }
+                guard let output = try renderPage(page, archive: archive, renderer: renderer, report: &report, total: pages.count, progress: progress) else { continue }
                 if writer == nil {
                     let opened = try WARCWriter(finalPath: warcDirectory + "/" + fileName)
                     let info = EvidenceFiles.warcinfo(
@@ -207,7 +226,7 @@ public struct RenderJob: Sendable {
 
     /// Replays and renders one page; a failure of the page (not of storage) is reported and skipped.
     private func renderPage(_ page: PageSource, archive: ReplayArchive, renderer: Renderer, report: inout RenderReport,
-                            progress: ((String) -> Void)?) throws(ExhibitError) -> PageOutput? {
+                            total: Int, progress: ((RenderProgress) -> Void)?) throws(ExhibitError) -> PageOutput? {
         guard let offset = page.record["offset"]?.intValue, let recordID = page.record["id"]?.stringValue else { return nil }
         let capture = ReplayArchive.Capture(
             url: page.url, timestamp: "", warc: page.warc, offset: offset, recordID: recordID,
@@ -228,11 +247,14 @@ public struct RenderJob: Sendable {
                 png: EvidenceFiles.blobPath(sha256: Digest.sha256Hex(output.png)), pngSHA256: Digest.sha256Hex(output.png),
                 pdf: EvidenceFiles.blobPath(sha256: Digest.sha256Hex(output.pdf)), pdfSHA256: Digest.sha256Hex(output.pdf),
                 width: output.width, height: output.height, requests: requests))
-            progress?("rendered \(page.url)  png sha256 \(Digest.sha256Hex(output.png))  height \(output.height)")
+            progress?(RenderProgress(line: "rendered \(page.url)  png sha256 \(Digest.sha256Hex(output.png))  height \(output.height)",
+                                     failed: false, done: report.rendered.count + report.failed.count, total: total,
+                                     bytes: Int64(output.png.count + output.pdf.count)))
             return PageOutput(page: page, captureTime: message.date, blockDigest: message.blockDigest, output: output)
         } catch where error.code == .captureFailed {
             report.failed.append(.init(url: page.url, artifact: page.artifact, reason: error.message))
-            progress?("FAILED \(page.url) — \(error.message)")
+            progress?(RenderProgress(line: "FAILED \(page.url) — \(error.message)", failed: true,
+                                     done: report.rendered.count + report.failed.count, total: total, bytes: 0))
             return nil
         }
     }

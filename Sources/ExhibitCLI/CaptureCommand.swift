@@ -23,7 +23,8 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .long, help: "A file with one URL per line (blank lines and # comments ignored).") var urlsFile: String?
     @Flag(name: .long, inversion: .prefixedNo, help: "Also fetch the pages' images, video, audio and og:image/og:video (default: the case category's setting).")
     var media: Bool?
-    @Option(name: .long, help: "Follow links this many levels (0: only the URLs given).") var depth = 0
+    // Unconditional, so that `--depth -1` is a value to refuse, not a missing one.
+    @Option(name: .long, parsing: .unconditional, help: "Follow links this many levels (0: only the URLs given).") var depth = 0
     @Flag(name: .long, help: "Accepted for clarity: crawls stay on the same host (the default).") var sameHost = false
     @Flag(name: .long, help: "Let crawls follow links to other hosts.") var otherHosts = false
     @Option(name: .long, help: "Transfers at once.") var concurrency = 4
@@ -53,6 +54,9 @@ struct CaptureCommand: ParsableCommand {
         if urls.isEmpty && urlsFile == nil {
             throw ValidationError("Give at least one URL, or --urls-file FILE.")
         }
+        if depth < 0 {
+            throw ValidationError("--depth must be 0 or more (0: only the URLs given), not \(depth).")
+        }
         if sameHost && otherHosts {
             throw ValidationError("--same-host and --other-hosts contradict each other.")
         }
@@ -80,12 +84,31 @@ struct CaptureCommand: ParsableCommand {
         }
     }
 
+    /// The bytes of `--urls-file`; a failure names the operating system's reason.
+    static func readURLList(_ path: String) throws(ExhibitError) -> [UInt8] {
+        func failure(_ code: Int32) -> ExhibitError {
+            ExhibitError(.storage, "Cannot read the URL list \(path): \(String(cString: strerror(code))).")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { return bytes }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure(errno)
+            }
+            bytes += buffer[0..<count]
+        }
+    }
+
     func run() throws {
         var list = urls
         if let urlsFile {
-            guard let data = FileManager.default.contents(atPath: urlsFile) else {
-                throw ExhibitError(.storage, "Cannot read the URL list \(urlsFile).")
-            }
+            let data = try Self.readURLList(urlsFile)
             for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
                 let text = line.trimmingCharacters(in: .whitespaces)
                 if !text.isEmpty && !text.hasPrefix("#") { list.append(text) }
@@ -106,34 +129,96 @@ struct CaptureCommand: ParsableCommand {
         capture.tlsInsecure = tlsInsecure
         capture.tlsInsecureReason = tlsInsecure ? reason : nil
         let session = try options.session(notices: { Console.error($0) })
-        let showProgress = !options.json && Console.isTerminal
         // Missing Chromium is found before anything is fetched.
         if screenshot { _ = try Renderer() }
+        let politeness = delay ?? (depth > 0 ? 1 : 0)
+        if politeness > 0 {
+            Console.error("\(ProgressText.seconds(politeness)) s between requests to the same host\(depth > 0 ? " while crawling" : ""); --delay S to change it, --delay 0 for none.")
+        }
+        // Each URL's line as soon as it is decided (DESIGN §12): under a status line
+        // on a terminal, flushed line by line into a pipe.
+        let mode = ProgressMode.current(json: options.json)
+        let caseID = caseID
+        let progress = LiveProgress(mode: mode, counts: WorkCounts(queued: list.count)) { counts, elapsed in
+            ProgressText.capture(caseID, counts, elapsed: elapsed)
+        }
+        defer { progress.finish() }
         // The index is not updated here: it is a cache, and the next reading
         // command catches up with what the ledger gained (decision 116).
-        let report = try CaptureJob(session: session, caseID: caseID, options: capture)
-            .run(progress: showProgress ? { Console.line($0) } : nil)
+        let report = try CaptureJob(session: session, caseID: caseID, options: capture).run(events: { event in
+            progress.update { counts in
+                counts.queued = event.queued
+                counts.bytes += event.bytes
+                switch event.outcome {
+                case .captured(let status)?:
+                    counts.done += 1
+                    if status >= 400 && event.role != "robots" { counts.httpErrors += 1 }
+                case .failed?:
+                    counts.done += 1
+                    counts.failed += 1
+                case .refused?:
+                    counts.done += 1
+                    counts.refused += 1
+                case nil:
+                    break
+                }
+            }
+            progress.line(event.line)
+        })
+        progress.finish()
         var render: RenderReport?
         if screenshot && !report.warcFiles.isEmpty {
-            render = try RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)).run()
+            render = try RenderProgressDisplay.run(RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)), mode: mode)
         }
         if options.json {
             var output = CaptureOutput(report)
             output.render = render.map(RenderOutput.init)
             try Console.json(output)
         } else {
-            if !showProgress {
-                for item in report.captured {
-                    Console.line("captured \(item.status) \(item.url)\(item.finalURL != item.url ? " → \(item.finalURL)" : "")\(item.accessRestricted ? " (access-restricted)" : "")")
-                }
-                for item in report.failed { Console.line("FAILED \(item.url) — \(item.reason)") }
-                for item in report.refused { Console.line("REFUSED \(item.url) — \(item.reason)") }
-            }
             for url in report.skippedByRobots { Console.line("skipped (robots.txt) \(url)") }
-            Console.line("\(report.captured.count) captured, \(report.failed.count) failed, \(report.refused.count) refused; WARC: \(report.warcFiles.joined(separator: ", ")); ledger head \(report.ledgerHead ?? "-")")
-            if let render { try RenderOutput.print(render, json: false) }
+            Console.line(Self.summary(report))
+            if let render { try RenderOutput.print(render, json: false, pageLines: false) }
         }
+        Self.explainProblems(report)
         if let code = report.exitCode ?? render?.exitCode { throw ExitCode(code.exitStatus) }
+    }
+
+    /// "11 captured (2 with HTTP errors: 404, 410), 0 failed, 0 refused; WARC: warc/…; ledger head …".
+    /// An HTTP error is a successful capture (the server's answer is the evidence, DESIGN §12),
+    /// but the investigator should see it without reading every line. A crawl's robots.txt
+    /// is left out: its 404 only says the site has no rules.
+    static func summary(_ report: CaptureReport) -> String {
+        let errors = report.captured.filter { $0.status >= 400 && $0.role != "robots" }
+        var text = "\(report.captured.count) captured"
+        if !errors.isEmpty {
+            let codes = Set(errors.map(\.status)).sorted().map(String.init).joined(separator: ", ")
+            text += " (\(errors.count) with HTTP error\(errors.count == 1 ? "" : "s"): \(codes))"
+        }
+        text += ", \(report.failed.count) failed, \(report.refused.count) refused; "
+        text += report.warcFiles.isEmpty ? "no WARC file written" : "WARC: \(report.warcFiles.joined(separator: ", "))"
+        return text + "; ledger head \(report.ledgerHead ?? "-")"
+    }
+
+    /// DESIGN §12: a capture that exits 3 or 6 says why on stderr too — one line per
+    /// refused or failed URL, then a sentence on what it means and what to do.
+    static func explainProblems(_ report: CaptureReport) {
+        guard !report.refused.isEmpty || !report.failed.isEmpty else { return }
+        func sentence(_ text: String) -> String { text.hasSuffix(".") ? text : text + "." }
+        for item in report.refused { Console.error(sentence("REFUSED \(item.url) — \(item.reason)")) }
+        for item in report.failed { Console.error(sentence("FAILED \(item.url) — \(item.reason)")) }
+        let total = report.captured.count + report.failed.count + report.refused.count
+        var parts: [String] = []
+        if !report.refused.isEmpty { parts.append("\(report.refused.count) refused") }
+        if !report.failed.isEmpty { parts.append("\(report.failed.count) failed") }
+        var sentence = "\(parts.joined(separator: " and ")) of \(total) URL\(total == 1 ? "" : "s"); "
+        sentence += report.captured.isEmpty ? "nothing was captured" : "\(report.captured.count) captured and recorded"
+        if !report.refused.isEmpty {
+            sentence += ". A refusal is the lawful-capture policy: only public http(s) addresses, no credentials (docs/capture.md); an agency's own range needs --allow-network CIDR --reason TEXT"
+        }
+        if !report.failed.isEmpty {
+            sentence += ". Capture the failed URLs again later, or with a larger --timeout or --max-bytes if a limit stopped them"
+        }
+        Console.error(sentence + ".")
     }
 }
 

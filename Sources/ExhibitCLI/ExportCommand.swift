@@ -32,7 +32,19 @@ struct ExportCommand: ParsableCommand {
         exportOptions.format = chosen
         exportOptions.zip = zip
         exportOptions.audience = chosenAudience
-        let result = try CaseExport(session: options.session(), caseID: caseID, options: exportOptions).run()
+        let session = try options.session()
+        let mode = ProgressMode.current(json: options.json)
+        // A status line on a terminal (DESIGN §12). Export checks the case, copies it into
+        // the bag and hashes the copy (then zips or packages it): bytes read and written,
+        // measured on a 60 MB case, were 4.0× its size for a bag directory, 6.4× for a zip
+        // and 9.0× for a WACZ.
+        let factor: Double = chosen == .wacz ? 9 : (zip || out.lowercased().hasSuffix(".zip")) ? 6.5 : 4
+        let expected = Int64(factor * Double(ProcessIO.size(of: session.store.directory(of: caseID))))
+        let progress: LiveProgress? = mode == .terminal ? LiveProgress(mode: mode, describe: ProcessIO.describe(
+            "export \(caseID)", expected: expected, start: ProcessIO.now(), countingWrites: true)) : nil
+        defer { progress?.finish() }
+        let result = try CaseExport(session: session, caseID: caseID, options: exportOptions).run()
+        progress?.finish()
         if options.json { try Console.json(result); return }
         Console.line(result.output)
     }

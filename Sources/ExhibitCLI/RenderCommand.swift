@@ -23,8 +23,9 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let session = try options.session(notices: { Console.error($0) })
-        let report = try RenderJob(session: session, caseID: caseID, options: RenderOptions(artifact: artifact)).run()
-        try RenderOutput.print(report, json: options.json)
+        let report = try RenderProgressDisplay.run(RenderJob(session: session, caseID: caseID, options: RenderOptions(artifact: artifact)),
+                                                   mode: ProgressMode.current(json: options.json))
+        try RenderOutput.print(report, json: options.json, pageLines: false)
         if !options.json { RenderOutput.printFiles(report, caseDirectory: session.store.directory(of: caseID)) }
         if let code = report.exitCode { throw ExitCode(code.exitStatus) }
     }
@@ -51,17 +52,48 @@ struct RenderOutput: Encodable {
     }
 
     /// One line per rendered page (URL, PNG sha256, height) and per failure, or JSON.
-    static func print(_ report: RenderReport, json: Bool) throws {
+    /// `pageLines` false: the job's progress has shown them already.
+    static func print(_ report: RenderReport, json: Bool, pageLines: Bool = true) throws {
         if json {
             try Console.json(RenderOutput(report))
             return
         }
+        guard pageLines else { return }
         for page in report.rendered {
             Console.line("rendered \(page.url)  png sha256 \(page.pngSHA256)  height \(page.height)")
         }
         for page in report.failed {
             Console.line("FAILED \(page.url) — \(page.reason)")
         }
+    }
+}
+
+/// A render job with its progress shown (DESIGN §12): a status line of pages done,
+/// failed, rate, bytes and ETA on a terminal; each page's line as soon as it is
+/// rendered when stdout is a pipe.
+enum RenderProgressDisplay {
+    static func run(_ job: RenderJob, mode: ProgressMode) throws(ExhibitError) -> RenderReport {
+        let caseID = job.caseID
+        // Drawn once the job knows how many pages it has.
+        var progress: LiveProgress?
+        defer { progress?.finish() }
+        let report = try job.run(events: { event in
+            if progress == nil {
+                progress = LiveProgress(mode: mode, counts: WorkCounts(queued: event.total)) { counts, elapsed in
+                    ProgressText.render(caseID, counts, elapsed: elapsed)
+                }
+            }
+            guard let progress else { return }
+            progress.update { counts in
+                counts.done = event.done
+                counts.queued = event.total - event.done
+                counts.bytes += event.bytes
+                if event.failed { counts.failed += 1 }
+            }
+            if let line = event.line { progress.line(line) }
+        })
+        progress?.finish()
+        return report
     }
 }
 

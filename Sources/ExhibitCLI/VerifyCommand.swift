@@ -28,16 +28,33 @@ struct VerifyCommand: ParsableCommand {
         if BundleVerification.isBundle(target) {
             // A bundle proves itself with the keys it carries; nothing is recorded
             // (it is outside any workspace case).
-            let report = try BundleVerification.verify(target)
+            let report = try withProgress(reading: target) { () throws(ExhibitError) in try BundleVerification.verify(target) }
             try print(report)
             if !report.intact { throw ExitCode(1) }
             return
         }
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
-        let report = try WorkspaceCaseCheck.verify(directory: directory)
+        let report = try withProgress(reading: directory) { () throws(ExhibitError) in try WorkspaceCaseCheck.verify(directory: directory) }
         try recordIfCustodian(report)
         try print(report)
         if !report.intact { throw ExitCode(1) }
+    }
+
+    /// Runs a check with a status line on a terminal (DESIGN §12): bytes read of
+    /// about what the check reads, rate and ETA. A case or bag directory is read
+    /// once; a zip is read, then its entries (about twice its size), a WACZ about
+    /// four times (measured on a 60 MB case).
+    private func withProgress<T>(reading path: String, _ work: () throws(ExhibitError) -> T) throws(ExhibitError) -> T {
+        let mode = ProgressMode.current(json: options.json)
+        guard mode == .terminal else { return try work() }
+        let label = "verify " + ((path as NSString).lastPathComponent)
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        let factor: Int64 = isDirectory.boolValue ? 1 : path.lowercased().hasSuffix(".wacz") ? 4 : 2
+        let progress = LiveProgress(mode: mode, describe: ProcessIO.describe(
+            label, expected: factor * ProcessIO.size(of: path), start: ProcessIO.now(), countingWrites: false))
+        defer { progress.finish() }
+        return try work()
     }
 
     private func print(_ report: CaseVerification.Report) throws {

@@ -72,6 +72,23 @@ public struct CaptureReport: Sendable {
     }
 }
 
+/// One URL decided during a capture job, for a live display (`exhibit capture`
+/// shows its line at once and keeps a status line of the counts).
+public struct CaptureProgress: Sendable {
+    public enum Outcome: Sendable, Equatable { case captured(status: Int), failed, refused }
+    /// nil: a note on a URL already decided (a page that waited for the seal and
+    /// turned out to be a login page).
+    public var outcome: Outcome?
+    /// The line `exhibit capture` prints for it ("captured 200 URL", "FAILED URL — reason").
+    public var line: String
+    /// Body bytes the URL brought in, every hop.
+    public var bytes: Int64
+    /// URLs known and not yet decided: in flight, queued, or waiting for robots.txt.
+    public var queued: Int
+    /// page, media or robots (a crawl's robots.txt, whose 404 means "no rules").
+    public var role = "page"
+}
+
 /// A capture job: fetches the URLs under the lawful-capture policy, archives
 /// every hop in a WARC file, stores media payloads as blobs, and seals it all
 /// into the case's ledger following the commit protocol of DESIGN §2.
@@ -89,6 +106,12 @@ public struct CaptureJob: Sendable {
     /// Runs the job on the calling thread (blocking: call it off the Swift
     /// concurrency pool). `progress` receives a line per finished URL.
     public func run(progress: ((String) -> Void)? = nil) throws(ExhibitError) -> CaptureReport {
+        try run(events: progress.map { line in { line($0.line) } })
+    }
+
+    /// Runs the job as `run(progress:)` does; `events` hears of each URL as soon as
+    /// it is decided (a page that waits for the seal too), with the counts so far.
+    public func run(events progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> CaptureReport {
         try session.authorize(.capture, caseID: caseID, command: "capture")
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
         try session.requireOpen(caseID, command: "capture")
@@ -147,14 +170,15 @@ public struct CaptureJob: Sendable {
             ])))
         }
         var toFetch: [WebAddress] = []
-        for address in addresses {
+        for (index, address) in addresses.enumerated() {
             if let reason = CaptureRun.urlRefusal(address) {
                 let shown = WebAddress.redactingPassword(address.text)
                 run.report.refused.append(.init(url: shown, reason: reason))
                 opening.append(LedgerDraft(action: "policy-refusal", subject: .object([
                     "url": .string(shown), "reason": .string(reason), "records": .array([]),
                 ])))
-                progress?("REFUSED \(shown) — \(reason)")
+                progress?(CaptureProgress(outcome: .refused, line: "REFUSED \(shown) — \(reason)", bytes: 0,
+                                          queued: toFetch.count + addresses.count - index - 1))
             } else {
                 toFetch.append(address)
             }
@@ -214,7 +238,9 @@ struct CaptureRun {
     let compressors = GzipCompressorPool()
     /// Bounds the memory the waiting pages take.
     static let deferredLimit: Int64 = 64 << 20
-    var progress: ((String) -> Void)?
+    var progress: ((CaptureProgress) -> Void)?
+    /// URLs known and not yet decided, for `CaptureProgress.queued`.
+    var undecided: Int { chains.count + waitingForRobots.values.reduce(0) { $0 + $1.count } }
 
     /// A finished page whose records and analysis are prepared at the seal.
     struct Deferred: Sendable {
@@ -248,7 +274,7 @@ struct CaptureRun {
         return nil
     }
 
-    mutating func capture(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) {
+    mutating func capture(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
         guard !addresses.isEmpty else { return }
         self.progress = progress
         defer { preparer?.stop() }
@@ -286,7 +312,7 @@ struct CaptureRun {
         return HopRequest(url: address, chain: id)
     }
 
-    mutating func handle(_ request: HopRequest, _ outcome: HopOutcome, policy: NetworkPolicy, progress: ((String) -> Void)?) throws(ExhibitError) -> [HopRequest] {
+    mutating func handle(_ request: HopRequest, _ outcome: HopOutcome, policy: NetworkPolicy, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
         guard var chain = chains[request.chain] else { return [] }
         switch outcome {
         case .completed(let hop):
@@ -323,7 +349,7 @@ struct CaptureRun {
     /// A page that leads nowhere (no --media, no deeper --depth) and arrived in
     /// memory waits for the seal instead: its records are compressed and its page
     /// analysed there, on every core, while this thread keeps the transfers going.
-    mutating func finish(_ id: Int, action: String, reason: String?, progress: ((String) -> Void)?) throws(ExhibitError) -> [HopRequest] {
+    mutating func finish(_ id: Int, action: String, reason: String?, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
         guard let chain = chains.removeValue(forKey: id) else { return [] }
         defer { for hop in chain.hops { if let spool = hop.spoolPath { unlink(spool) } } }
         var subject: [String: JSONValue] = [
@@ -350,6 +376,13 @@ struct CaptureRun {
             let compressors = self.compressors
             preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors) }
             urlsInFile += 1
+            // Its line now, not at the seal: only a password field, which the
+            // analysis finds there, can still add to it (a note then).
+            let last = chain.hops[chain.hops.count - 1]
+            progress?(CaptureProgress(
+                outcome: .captured(status: last.status),
+                line: Self.capturedLine(chain.url, last: last, restricted: last.status == 401 || last.status == 403),
+                bytes: chain.hops.reduce(0) { $0 + $1.bodyLength }, queued: undecided, role: chain.role.rawValue))
             try sealIfDue()
             return []
         }
@@ -371,12 +404,14 @@ struct CaptureRun {
             next = try complete(chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: progress)
         } else if action == "capture-failed" {
             report.failed.append(.init(url: chain.url.text, reason: reason ?? ""))
-            progress?("FAILED \(chain.url.text) — \(reason ?? "")")
             if chain.role == .robots { next += releaseWaiting(origin: chain.url.origin, rules: .disallowAll) }
+            progress?(CaptureProgress(outcome: .failed, line: "FAILED \(chain.url.text) — \(reason ?? "")",
+                                      bytes: chain.hops.reduce(0) { $0 + $1.bodyLength }, queued: undecided, role: chain.role.rawValue))
         } else {
             report.refused.append(.init(url: chain.url.text, reason: reason ?? ""))
-            progress?("REFUSED \(chain.url.text) — \(reason ?? "")")
             if chain.role == .robots { next += releaseWaiting(origin: chain.url.origin, rules: .disallowAll) }
+            progress?(CaptureProgress(outcome: .refused, line: "REFUSED \(chain.url.text) — \(reason ?? "")",
+                                      bytes: chain.hops.reduce(0) { $0 + $1.bodyLength }, queued: undecided, role: chain.role.rawValue))
         }
         pending.append(Pending(action: action, subject: subject, records: records, blob: blob))
         urlsInFile += 1
@@ -403,7 +438,7 @@ struct CaptureRun {
     /// media payload as a blob, and returns what to fetch next.
     mutating func complete(
         _ chain: Chain, last: HopResult, page: AnalyzedPage?, records: [WrittenRecord],
-        subject: inout [String: JSONValue], blob: inout (String, String)?, progress: ((String) -> Void)?
+        subject: inout [String: JSONValue], blob: inout (String, String)?, progress: ((CaptureProgress) -> Void)?
     ) throws(ExhibitError) -> [HopRequest] {
         var next: [HopRequest] = []
         let restricted = last.status == 401 || last.status == 403 || page?.hasPasswordField == true
@@ -451,8 +486,14 @@ struct CaptureRun {
         report.captured.append(.init(
             url: chain.url.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted,
             role: chain.role.rawValue, records: records.count, warc: writer.map { Self.relative($0.finalPath, to: caseDirectory) } ?? ""))
-        progress?("captured \(last.status) \(chain.url.text)\(last.url.text != chain.url.text ? " → \(last.url.text)" : "")\(restricted ? " (access-restricted)" : "")")
+        progress?(CaptureProgress(outcome: .captured(status: last.status), line: Self.capturedLine(chain.url, last: last, restricted: restricted),
+                                  bytes: chain.hops.reduce(0) { $0 + $1.bodyLength }, queued: undecided, role: chain.role.rawValue))
         return next
+    }
+
+    /// "captured 200 URL[ → final URL][ (access-restricted)]".
+    static func capturedLine(_ url: WebAddress, last: HopResult, restricted: Bool) -> String {
+        "captured \(last.status) \(url.text)\(last.url.text != url.text ? " → \(last.url.text)" : "")\(restricted ? " (access-restricted)" : "")"
     }
 
     /// One deferred page's records, compressed, and its analysis (on any thread).
@@ -471,7 +512,7 @@ struct CaptureRun {
     /// The records and analysis of the pages waiting for the seal (prepared while
     /// the transfers went on, the rest now), written in order and recorded like
     /// any other capture.
-    mutating func prepareDeferred(progress: ((String) -> Void)?) throws(ExhibitError) {
+    mutating func prepareDeferred(progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
         guard !deferred.isEmpty else { return }
         let writer = try currentWriter()
         let items = deferred
@@ -486,8 +527,12 @@ struct CaptureRun {
             subject["records"] = .array(records.map(\.json))
             var blob: (String, String)?
             if let last = item.chain.hops.last {
-                // A page that leads nowhere has nothing to follow.
-                _ = try complete(item.chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: progress)
+                // A page that leads nowhere has nothing to follow; its line went out when it arrived.
+                _ = try complete(item.chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: nil)
+                if page?.hasPasswordField == true, last.status != 401, last.status != 403 {
+                    progress?(CaptureProgress(outcome: nil, line: "access-restricted \(item.chain.url.text) — a login page (password field), captured as is",
+                                              bytes: 0, queued: undecided))
+                }
             }
             pending.append(Pending(action: "capture", subject: subject, records: records, blob: blob))
         }
