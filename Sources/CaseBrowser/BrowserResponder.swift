@@ -40,6 +40,21 @@ struct BrowserResponder: HTTPResponder {
     /// The replay frame's policy: a sandbox (no scripts, an opaque origin) in
     /// which nothing can be fetched from the live web.
     static let replayPolicy = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+    /// The replay policy for the route form, with images allowed only under the
+    /// frame's own prefix (`http://127.0.0.1:PORT/cases/<ID>/artifacts/<A>/replay/`,
+    /// CSP3 path matching): a captured page's `<img src="/cases/…/blobs/…">` can then
+    /// not make this server record views of anything but the replay it belongs to.
+    /// Names that are not plain (letters, digits, `-`, `.`, `:`, `[`, `]`) get the
+    /// general replay policy: nothing from the request is ever spliced into a header
+    /// unchecked.
+    static func routePolicy(caseID: String, artifact: String, authority: String) -> String {
+        let plain = { (text: String) in
+            !text.isEmpty && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-.:[]".unicodeScalars.contains($0)) }
+        }
+        guard plain(caseID), plain(artifact), plain(authority) else { return replayPolicy }
+        return "sandbox; default-src 'none'; img-src http://\(authority)/cases/\(caseID)/artifacts/\(artifact)/replay/ data:; style-src 'unsafe-inline'"
+    }
+
     /// Blobs other than PDF: shown by the browser, never run.
     static let blobPolicy = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
 
@@ -93,7 +108,7 @@ struct BrowserResponder: HTTPResponder {
             let prefix = "/cases/\(segments[1])/artifacts/\(segments[3])/replay/"
             guard request.uri.string.hasPrefix(prefix) else { return errorResponse(.notFound, "There is no such page.") }
             let url = ReplayArchive.repairScheme(String(request.uri.string.dropFirst(prefix.count)))
-            return await replay(caseID: segments[1], artifact: segments[3], url: url)
+            return await replay(caseID: segments[1], artifact: segments[3], url: url, authority: request.head.authority ?? "")
         case 4 where segments[0] == "cases" && segments[2] == "blobs":
             return await blob(caseID: segments[1], sha256: segments[3])
         case 4 where segments[0] == "cases" && segments[2] == "results":
@@ -108,7 +123,7 @@ struct BrowserResponder: HTTPResponder {
 
     /// A replayed page in route form, or one of its resources: the archived
     /// response, under the replay frame's sandbox policy.
-    private func replay(caseID: String, artifact: String, url: String) async -> Response {
+    private func replay(caseID: String, artifact: String, url: String, authority: String) async -> Response {
         let browsing = self.browsing
         switch await Self.blocking({ () throws(ExhibitError) in try browsing.replay(caseID, artifact: artifact, url: url) }) {
         case .success(let replay):
@@ -125,7 +140,7 @@ struct BrowserResponder: HTTPResponder {
                 // The body is as the server sent it; the browser undoes its coding.
                 headers[.contentEncoding] = coding
             }
-            headers[.contentSecurityPolicy] = Self.replayPolicy
+            headers[.contentSecurityPolicy] = Self.routePolicy(caseID: caseID, artifact: artifact, authority: authority)
             headers[.xFrameOptions] = "SAMEORIGIN"
             headers[.xDNSPrefetchControl] = "off"
             let status = (200...599).contains(replay.status) ? replay.status : 502

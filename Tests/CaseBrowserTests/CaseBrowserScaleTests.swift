@@ -191,7 +191,9 @@ struct CaseBrowserScaleTests {
         // The page itself, its own record.
         let page = try await LoopbackHTTP.get(server.url + String(frame.dropFirst()))
         #expect(page.status == 200)
-        #expect(page.header("Content-Security-Policy") == "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
+        // Images only from this frame's own replay prefix: a captured page cannot make the browser record other views.
+        let policy = "sandbox; default-src 'none'; img-src http://127.0.0.1:\(server.port)/cases/\(caseID)/artifacts/\(gallery.id)/replay/ data:; style-src 'unsafe-inline'"
+        #expect(page.header("Content-Security-Policy") == policy)
         #expect(page.text.contains("<title>Riverbend Courier — Photo walk gallery</title>"))
         // The copy shown points the page's images at the route form: relative, root-relative and absolute alike.
         let route = "/cases/\(caseID)/artifacts/\(gallery.id)/replay/\(big.siteURL)"
@@ -204,7 +206,7 @@ struct CaseBrowserScaleTests {
             let reply = try await LoopbackHTTP.get(server.url + String(route.dropFirst()) + "/media/" + name)
             #expect(reply.status == 200, "\(name)")
             #expect(reply.header("Content-Type") == "image/png")
-            #expect(reply.header("Content-Security-Policy") == "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
+            #expect(reply.header("Content-Security-Policy") == policy)
             #expect(reply.body == [UInt8](try Data(contentsOf: URL(fileURLWithPath: site + "/media/" + name))), "\(name) as captured")
         }
         // What was not captured is not found, and nothing is fetched.
