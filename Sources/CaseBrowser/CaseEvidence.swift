@@ -1,5 +1,6 @@
-public import ChainOfCustody
+import CaseBundle
 import CaseManagement
+public import ChainOfCustody
 
 /// One artifact of a case as its `capture` ledger entry records it: what the
 /// case and artifact pages show. Read from the ledger, the source of truth,
@@ -101,22 +102,19 @@ public struct Rendering: Sendable, Equatable {
     public var screenshots: [File] { files.filter { $0.role == "screenshot" } }
     public var pdfs: [File] { files.filter { $0.role == "pdf" } }
 
+    /// Read as the bundle report reads it (``CaseBundle/BundleFacts/Render``), with
+    /// paths under the case instead of the bag.
     init?(_ entry: LedgerEntry) {
-        guard entry.action == "render", let subject = entry.subject,
-              let record = subject["source"]?["record_id"]?.stringValue else { return nil }
+        guard let render = BundleFacts.Render(entry, artifacts: []) else { return nil }
         seq = entry.seq
-        time = entry.time
-        actor = entry.actor
-        sourceRecordID = record
-        sourceURL = subject["source"]?["url"]?.stringValue
-        captureTime = subject["source"]?["capture_time"]?.stringValue
-        files = (subject["files"]?.arrayValue ?? []).compactMap { file in
-            guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue,
-                  BlobReference.isBlobPath(path, sha256: sha) else { return nil }
-            return File(
-                path: path, sha256: sha, size: file["size"]?.intValue,
-                mediaType: file["media_type"]?.stringValue ?? "application/octet-stream",
-                role: file["role"]?.stringValue ?? "", width: file["width"]?.intValue, height: file["height"]?.intValue)
+        time = render.time
+        actor = render.actor
+        sourceRecordID = render.sourceRecordID
+        sourceURL = render.url.isEmpty ? nil : render.url
+        captureTime = render.captureTime
+        files = render.outputs.map { output in
+            File(path: String(output.path.dropFirst("data/".count)), sha256: output.sha256, size: output.size,
+                 mediaType: output.mediaType, role: output.role, width: output.width, height: output.height)
         }
     }
 
@@ -142,11 +140,7 @@ struct BlobReference: Sendable, Equatable {
     /// `blobs/sha256/<2 hex>/<64 hex>` naming exactly that digest: a ledger
     /// entry can never point the blob route outside the blob store.
     static func isBlobPath(_ path: String, sha256: String) -> Bool {
-        isSHA256(sha256) && path == "blobs/sha256/\(sha256.prefix(2))/\(sha256)"
-    }
-
-    static func isSHA256(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        BundleFacts.Render.isBlobPath(path, sha256: sha256)
     }
 
     /// The blob with digest `sha256` if an entry records it: a capture's

@@ -351,19 +351,11 @@ public enum CaseReport {
         guard shot.mediaType.lowercased() == "image/png" else {
             return "<p class=\"note\">Screenshot not shown here (<span class=\"mono\">\(text(shot.mediaType))</span> is not a PNG); the file is \(file).</p>\n"
         }
-        guard let bytes = image(shot.path) else {
-            return "<p class=\"note\">Screenshot not shown here: the file \(file) could not be read when the report was made.</p>\n"
+        let base64: String
+        switch embed(image(shot.path), file: file, budget: &budget) {
+        case .success(let encoded): base64 = encoded
+        case .failure(let reason): return "<p class=\"note\">Screenshot not shown here: \(reason.html)</p>\n"
         }
-        guard bytes.count <= thumbnailLimit else {
-            return "<p class=\"note\">Screenshot not shown here: it is \(grouped(Int64(bytes.count))) bytes, more than the "
-                + "\(thumbnailLimit / 1024) KiB a report embeds; the file is \(file).</p>\n"
-        }
-        guard bytes.count <= budget else {
-            return "<p class=\"note\">Screenshot not shown here: the report already embeds the \(imageBudget >> 20) MiB of "
-                + "images it may hold; the file is \(file).</p>\n"
-        }
-        budget -= bytes.count
-        let base64 = Data(bytes).base64EncodedString()
         var caption = "Screenshot of the page as captured, replayed from the WARC files alone by <code>exhibit render</code> "
         caption += "(ledger entry seq \(render.seq))"
         if let height = shot.height { caption += "; the top of a page \(grouped(height)) px tall is shown" }
@@ -372,6 +364,29 @@ public enum CaseReport {
         caption += "."
         return "<figure class=\"shot\"><img src=\"data:image/png;base64,\(base64)\" alt=\"Screenshot of \(plain(artifact.id))\">"
             + "<figcaption>\(caption)</figcaption></figure>\n"
+    }
+
+    /// Why a picture is named instead of shown: one sentence end, HTML.
+    private struct NotEmbedded: Error {
+        var html: String
+    }
+
+    /// The base64 of a picture within the report's limits (``thumbnailLimit`` each,
+    /// ``imageBudget`` in all, taken from `budget`), or why it is not embedded.
+    /// Captured images and page screenshots share the one budget, in artifact order.
+    private static func embed(_ bytes: [UInt8]?, file: String, budget: inout Int) -> Result<String, NotEmbedded> {
+        guard let bytes else {
+            return .failure(NotEmbedded(html: "the file \(file) could not be read when the report was made."))
+        }
+        guard bytes.count <= thumbnailLimit else {
+            return .failure(NotEmbedded(html: "it is \(grouped(Int64(bytes.count))) bytes, more than the "
+                + "\(thumbnailLimit / 1024) KiB a report embeds; the file is \(file)."))
+        }
+        guard bytes.count <= budget else {
+            return .failure(NotEmbedded(html: "the report already embeds the \(imageBudget >> 20) MiB of images it may hold; the file is \(file)."))
+        }
+        budget -= bytes.count
+        return .success(Data(bytes).base64EncodedString())
     }
 
     /// Raster formats every browser shows inside `<img>`. SVG is left out on purpose:
@@ -394,19 +409,11 @@ public enum CaseReport {
             return "<p class=\"note\">Image not shown here (<span class=\"mono\">\(text(contentType))</span> is not a "
                 + "picture format this report embeds); the file is \(file).</p>\n"
         }
-        guard let bytes = image(blobPath) else {
-            return "<p class=\"note\">Image not shown here: the file \(file) could not be read when the report was made.</p>\n"
+        let base64: String
+        switch embed(image(blobPath), file: file, budget: &budget) {
+        case .success(let encoded): base64 = encoded
+        case .failure(let reason): return "<p class=\"note\">Image not shown here: \(reason.html)</p>\n"
         }
-        guard bytes.count <= thumbnailLimit else {
-            return "<p class=\"note\">Image not shown here: it is \(grouped(Int64(bytes.count))) bytes, more than the "
-                + "\(thumbnailLimit / 1024) KiB a report embeds; the file is \(file).</p>\n"
-        }
-        guard bytes.count <= budget else {
-            return "<p class=\"note\">Image not shown here: the report already embeds the \(imageBudget >> 20) MiB of "
-                + "images it may hold; the file is \(file).</p>\n"
-        }
-        budget -= bytes.count
-        let base64 = Data(bytes).base64EncodedString()
         return "<figure class=\"thumb\"><img src=\"data:\(essence);base64,\(base64)\" alt=\"Captured image \(plain(artifact.id))\">"
             + "<figcaption>Captured image, shown reduced; the file is \(file).</figcaption></figure>\n"
     }
