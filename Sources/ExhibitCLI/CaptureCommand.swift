@@ -28,7 +28,7 @@ struct CaptureCommand: ParsableCommand {
     @Flag(name: .long, help: "Accepted for clarity: crawls stay on the same host (the default).") var sameHost = false
     @Flag(name: .long, help: "Let crawls follow links to other hosts.") var otherHosts = false
     @Option(name: .long, help: "Transfers at once.") var concurrency = 4
-    @Option(name: .long, help: "Largest body accepted, in bytes (default 256 MiB).") var maxBytes: Int64 = 256 * 1024 * 1024
+    @Option(name: .long, help: "Largest body accepted, in bytes.") var maxBytes: Int64 = 256 * 1024 * 1024
     @Option(name: .long, help: "Seconds allowed per URL in total.") var timeout = 120
     @Option(name: .long, help: "Seconds allowed to connect.") var connectTimeout = 15
     @Option(name: .long, help: "Seconds between requests to one host (default 1 for crawls, 0 for URL lists).") var delay: Double?

@@ -11,14 +11,14 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Verify a case: hash chain, entry hashes, subjects and signatures. Exit 0 intact, 1 otherwise.",
         discussion: """
         TARGET is a case id in the workspace, a path to a case directory, an exported \
-        bag (directory or .zip), or a workspace's disposals.jsonl (the disposal register). Without an \
+        bag (directory or zip, known by content), a WACZ file, or a workspace's disposals.jsonl (the disposal register). Without an \
         acting actor the check is read-only and anonymous (anyone may check evidence); \
         with --actor the actor must be a custodian and the result is recorded as a \
         `verify` entry in the case's ledger.
         """)
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "A case id, a case directory, a bag directory, a bag zip, or disposals.jsonl.") var target: String
+    @Argument(help: "A case id, a case directory, a bag directory, a bag zip, a WACZ file, or disposals.jsonl.") var target: String
 
     func run() throws {
         if let register = DisposalRegisterCheck.registerPath(target, workspacePath: options.workspacePath) {
