@@ -29,6 +29,34 @@ public struct BagSeal: Sendable, Equatable {
         public var roles: [String]
         /// sha256 of the actor's public key PEM as the bag carries it (data/keys/<id>.pem).
         public var publicKeySHA256: String
+
+        var json: JSONValue {
+            .object([
+                "actor": .string(id), "name": .string(name), "badge": .string(badge),
+                "roles": .array(roles.map { .string($0) }), "public_key_sha256": .string(publicKeySHA256),
+            ])
+        }
+
+        init(id: String, name: String, badge: String, roles: [String], publicKeySHA256: String) {
+            self.id = id
+            self.name = name
+            self.badge = badge
+            self.roles = roles
+            self.publicKeySHA256 = publicKeySHA256
+        }
+
+        init?(json: JSONValue?) {
+            guard let json, let id = json["actor"]?.stringValue, let name = json["name"]?.stringValue,
+                  let badge = json["badge"]?.stringValue, let roles = json["roles"]?.arrayValue,
+                  let keyDigest = json["public_key_sha256"]?.stringValue else { return nil }
+            self.init(id: id, name: name, badge: badge, roles: roles.compactMap(\.stringValue), publicKeySHA256: keyDigest)
+        }
+    }
+
+    /// `{"<name>": statement, "signature": "<base64 Ed25519 over canonical(statement)>"}` and a newline.
+    static func signedDocument(_ statement: JSONValue, as name: String, with key: SigningKey) throws(ExhibitError) -> [UInt8] {
+        let signature = Data(try key.sign(try canonical(statement))).base64EncodedString()
+        return try canonical(.object([name: statement, "signature": .string(signature)])) + [UInt8(ascii: "\n")]
     }
 
     public var caseID: String
@@ -52,18 +80,13 @@ public struct BagSeal: Sendable, Equatable {
             "derived_warcs": .bool(derivedWARCs),
             "software": .string(software),
             "files": .object(files.mapValues { .string($0) }),
-            "signer": .object([
-                "actor": .string(signer.id), "name": .string(signer.name), "badge": .string(signer.badge),
-                "roles": .array(signer.roles.map { .string($0) }), "public_key_sha256": .string(signer.publicKeySHA256),
-            ]),
+            "signer": signer.json,
         ])
     }
 
     /// The seal file's bytes, signed with `key`.
     public func signed(with key: SigningKey) throws(ExhibitError) -> [UInt8] {
-        let message = try Self.canonical(statement)
-        let signature = Data(try key.sign(message)).base64EncodedString()
-        return try Self.canonical(.object(["seal": statement, "signature": .string(signature)])) + [UInt8(ascii: "\n")]
+        try Self.signedDocument(statement, as: "seal", with: key)
     }
 
     static func canonical(_ value: JSONValue) throws(ExhibitError) -> [UInt8] {
@@ -89,10 +112,7 @@ public struct BagSeal: Sendable, Equatable {
               let caseID = statement["case"]?.stringValue, let head = statement["ledger_head"]?.stringValue,
               let audience = statement["audience"]?.stringValue, let withheld = statement["withheld_items"]?.intValue,
               case .bool(let derived)? = statement["derived_warcs"], let software = statement["software"]?.stringValue,
-              let fileObject = statement["files"]?.objectValue, let signer = statement["signer"],
-              let id = signer["actor"]?.stringValue, let name = signer["name"]?.stringValue,
-              let badge = signer["badge"]?.stringValue, let roles = signer["roles"]?.arrayValue,
-              let keyDigest = signer["public_key_sha256"]?.stringValue,
+              let fileObject = statement["files"]?.objectValue, let signer = Signer(json: statement["signer"]),
               let message = try? statement.canonicalBytes() else { return nil }
         var files: [String: String] = [:]
         for (key, value) in fileObject {
@@ -101,8 +121,7 @@ public struct BagSeal: Sendable, Equatable {
         }
         let seal = BagSeal(
             caseID: caseID, ledgerHead: head, audience: audience, withheldItems: Int(withheld), derivedWARCs: derived,
-            software: software, files: files,
-            signer: Signer(id: id, name: name, badge: badge, roles: roles.compactMap(\.stringValue), publicKeySHA256: keyDigest))
+            software: software, files: files, signer: signer)
         // Re-serialised from the parsed fields: anything the parse did not read is not signed.
         guard (try? seal.statement.canonicalBytes()) == message else { return nil }
         return Read(seal: seal, message: message, signature: Array(signature))

@@ -29,18 +29,12 @@ public enum WACZPackage {
         public var statement: JSONValue {
             .object([
                 "format": .string(Self.format), "case": .string(caseID), "ledger_head": .string(ledgerHead),
-                "wacz_public_key": .string(waczPublicKey),
-                "signer": .object([
-                    "actor": .string(signer.id), "name": .string(signer.name), "badge": .string(signer.badge),
-                    "roles": .array(signer.roles.map { .string($0) }), "public_key_sha256": .string(signer.publicKeySHA256),
-                ]),
+                "wacz_public_key": .string(waczPublicKey), "signer": signer.json,
             ])
         }
 
         public func signed(with key: SigningKey) throws(ExhibitError) -> [UInt8] {
-            let message = try BagSeal.canonical(statement)
-            let signature = Data(try key.sign(message)).base64EncodedString()
-            return try BagSeal.canonical(.object(["statement": statement, "signature": .string(signature)])) + [UInt8(ascii: "\n")]
+            try BagSeal.signedDocument(statement, as: "statement", with: key)
         }
 
         /// Parses the file: the statement, its canonical bytes and the signature.
@@ -49,15 +43,9 @@ public enum WACZPackage {
                   let signature = json["signature"]?.stringValue.flatMap({ Data(base64Encoded: $0) }),
                   statement["format"]?.stringValue == format,
                   let caseID = statement["case"]?.stringValue, let head = statement["ledger_head"]?.stringValue,
-                  let key = statement["wacz_public_key"]?.stringValue, let signer = statement["signer"],
-                  let id = signer["actor"]?.stringValue, let name = signer["name"]?.stringValue,
-                  let badge = signer["badge"]?.stringValue, let roles = signer["roles"]?.arrayValue,
-                  let keyDigest = signer["public_key_sha256"]?.stringValue,
+                  let key = statement["wacz_public_key"]?.stringValue, let signer = BagSeal.Signer(json: statement["signer"]),
                   let message = try? statement.canonicalBytes() else { return nil }
-            let parsed = SignerStatement(
-                caseID: caseID, ledgerHead: head,
-                signer: .init(id: id, name: name, badge: badge, roles: roles.compactMap(\.stringValue), publicKeySHA256: keyDigest),
-                waczPublicKey: key)
+            let parsed = SignerStatement(caseID: caseID, ledgerHead: head, signer: signer, waczPublicKey: key)
             guard (try? parsed.statement.canonicalBytes()) == message else { return nil }
             return (parsed, message, Array(signature))
         }

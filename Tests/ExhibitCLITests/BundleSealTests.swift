@@ -51,6 +51,26 @@ struct BundleSealTests {
         try #require(validate.status == 0, "the tampered bag should still pass bagit.py: \(validate.output)")
     }
 
+    /// Signs the seal again over the bag's current tag files, as a forger with `key`
+    /// would (naming `signer` instead of the exporter when given), and recomputes
+    /// the tag manifest.
+    private func reseal(_ bag: String, with key: SigningKey, signer: JSONValue?) throws {
+        let document = try JSONValue(parsing: try AtomicFile.read(bag + "/exhibit-seal.json"))
+        guard case .object(var seal)? = document["seal"] else { Issue.record("no seal"); return }
+        if let signer { seal["signer"] = signer }
+        var files: [String: JSONValue] = [:]
+        for name in ["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt"] {
+            files[name] = .string(Digest.sha256Hex(try AtomicFile.read(bag + "/" + name)))
+        }
+        seal["files"] = .object(files)
+        let statement = JSONValue.object(seal)
+        let signature = Data(try key.sign(try statement.canonicalBytes())).base64EncodedString()
+        try AtomicFile.write(try JSONValue.object(["seal": statement, "signature": .string(signature)]).canonicalBytes() + [10],
+                             to: bag + "/exhibit-seal.json")
+        let script = "import bagit,os,sys; bagit.Bag(sys.argv[1]).save(manifests=False); os.remove(sys.argv[1] + '/tagmanifest-sha512.txt')"
+        #expect(try Validators.run("python3", ["-c", script, bag]).status == 0)
+    }
+
     /// The docs' Python seal checker (docs/verification.md, after `<!-- seal-check -->`).
     private func sealScript() throws -> String {
         let doc = String(decoding: try AtomicFile.read(Validators.packageRoot + "/docs/verification.md"), as: UTF8.self)
@@ -152,25 +172,11 @@ struct BundleSealTests {
         let foreign = try copy(out.bag, "foreign", in: out.ws)
         let key = try SigningKey.generate()
         try AtomicFile.write(Array(key.publicKeyPEM().utf8), to: foreign + "/data/keys/a-0099.pem")
-        let document = try JSONValue(parsing: try AtomicFile.read(foreign + "/exhibit-seal.json"))
-        guard case .object(var seal)? = document["seal"] else { Issue.record("no seal"); return }
-        seal["signer"] = .object([
+        try rebag(foreign)
+        try reseal(foreign, with: key, signer: .object([
             "actor": .string("a-0099"), "name": .string("Mallory"), "badge": .string("X-1"),
             "roles": .array([.string("analyst")]), "public_key_sha256": .string(Digest.sha256Hex(Array(key.publicKeyPEM().utf8))),
-        ])
-        try rebag(foreign)
-        // Signed after rebagging, over the new digests, as a careful forger would.
-        var files: [String: JSONValue] = [:]
-        for name in ["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt"] {
-            files[name] = .string(Digest.sha256Hex(try AtomicFile.read(foreign + "/" + name)))
-        }
-        seal["files"] = .object(files)
-        let statement = JSONValue.object(seal)
-        let signature = Data(try key.sign(try statement.canonicalBytes())).base64EncodedString()
-        try AtomicFile.write(try JSONValue.object(["seal": statement, "signature": .string(signature)]).canonicalBytes() + [10],
-                             to: foreign + "/exhibit-seal.json")
-        let script = "import bagit,sys; b=bagit.Bag(sys.argv[1]); b.save(manifests=False)"
-        #expect(try Validators.run("python3", ["-c", script, foreign]).status == 0)
+        ]))
         let verify = try exhibit.run(["verify", foreign])
         #expect(verify.status == 1, "\(verify.stdout)")
         #expect(verify.stdout.contains("signs no entry of the bag's ledger"), "\(verify.stdout)")
@@ -188,18 +194,7 @@ struct BundleSealTests {
         try rebag(bag)
         let keyPEM = String(decoding: try AtomicFile.read(out.ws.root + "/keys/\(out.ws.investigatorID).key.pem"), as: UTF8.self)
         let key = try SigningKey(pem: keyPEM)
-        let document = try JSONValue(parsing: try AtomicFile.read(bag + "/exhibit-seal.json"))
-        guard case .object(var seal)? = document["seal"] else { Issue.record("no seal"); return }
-        var files: [String: JSONValue] = [:]
-        for name in ["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt"] {
-            files[name] = .string(Digest.sha256Hex(try AtomicFile.read(bag + "/" + name)))
-        }
-        seal["files"] = .object(files)
-        let statement = JSONValue.object(seal)
-        let signature = Data(try key.sign(try statement.canonicalBytes())).base64EncodedString()
-        try AtomicFile.write(try JSONValue.object(["seal": statement, "signature": .string(signature)]).canonicalBytes() + [10],
-                             to: bag + "/exhibit-seal.json")
-        #expect(try Validators.run("python3", ["-c", "import bagit,os,sys; bagit.Bag(sys.argv[1]).save(manifests=False); os.remove(sys.argv[1] + '/tagmanifest-sha512.txt')", bag]).status == 0)
+        try reseal(bag, with: key, signer: nil)
         let verify = try exhibit.run(["verify", bag])
         #expect(verify.status == 1, "\(verify.stdout)")
         #expect(verify.stdout.contains("TAMPERED data/case.json — is not the state the bag's ledger folds to"), "\(verify.stdout)")
