@@ -196,6 +196,10 @@ public struct BackgroundInvestigation: Sendable {
         public var differences: [String: [String: String]]
         /// Cohorts left out because their names differ only in punctuation or spacing.
         public var nearDuplicates: [NearDuplicate]
+        /// Checklist steps every candidate left in the same unfinished state (not
+        /// recorded, skipped, done citing nothing): the checklist is incomplete, but
+        /// the candidates were treated alike, so this is no difference.
+        public var incompleteForAll: [String: String] = [:]
         public var uniform: Bool { differences.isEmpty && !candidates.isEmpty }
     }
 
@@ -293,18 +297,21 @@ public struct BackgroundInvestigation: Sendable {
             throw ExhibitError(.storage, "No background-investigation case has cohort \"\(cohort)\"\(hint).")
         }
         var differences: [String: [String: String]] = [:]
+        var incompleteForAll: [String: String] = [:]
         let steps = Set(checklist + candidates.flatMap { Array($0.history.keys) })
         for step in steps.sorted() {
             var treatment: [String: String] = [:]
             for candidate in candidates {
                 treatment[candidate.case] = candidate.history[step]?.joined(separator: " then ") ?? "not recorded"
             }
-            // Alike means every candidate's step has the same history and ends done with
-            // its artifacts or a no-results statement: a skip (even one later done for one
-            // candidate only), a done citing nothing, a missing step, or an extra search
-            // for one candidate only is a difference.
-            if Set(treatment.values).count != 1 || candidates[0].history[step]?.last != StepStatus.done.rawValue {
+            // A step differs when the candidates' histories differ: a skip (even one later
+            // done for one candidate only), a done citing nothing, a missing step or an
+            // extra search for one candidate only. The same unfinished state for every
+            // candidate is no difference; it is reported as an incomplete checklist.
+            if Set(treatment.values).count != 1 {
                 differences[step] = treatment
+            } else if candidates[0].history[step]?.last != StepStatus.done.rawValue, let state = treatment.values.first {
+                incompleteForAll[step] = state
             }
         }
         if Set(candidates.map(\.extraCaptures.count)).count > 1 {
@@ -315,7 +322,9 @@ public struct BackgroundInvestigation: Sendable {
                 "command": .string("bi uniformity"), "cohort": .string(cohort),
             ])), to: candidate.case, signer: try session.signer())
         }
-        return Uniformity(cohort: cohort, checklist: checklist, candidates: candidates, differences: differences, nearDuplicates: nearDuplicates)
+        var report = Uniformity(cohort: cohort, checklist: checklist, candidates: candidates, differences: differences, nearDuplicates: nearDuplicates)
+        report.incompleteForAll = incompleteForAll
+        return report
     }
 
     // MARK: Findings (IV.B.10)

@@ -83,6 +83,10 @@ struct BICommand: ParsableCommand {
                 for (step, treatment) in report.differences.sorted(by: { $0.key < $1.key }) {
                     Console.line("differs: \(step) (" + treatment.sorted { $0.key < $1.key }.map { "\($0.value) in \($0.key)" }.joined(separator: ", ") + ")")
                 }
+                if !report.incompleteForAll.isEmpty {
+                    Console.line("checklist incomplete for every candidate alike: "
+                                 + report.incompleteForAll.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+                }
             }
             if !report.uniform { throw ExitCode(1) }
         }
@@ -94,9 +98,11 @@ struct BICommand: ParsableCommand {
             var candidates: [BackgroundInvestigation.CandidateSteps]
             var differences: [String: [String: String]]
             var nearDuplicates: [BackgroundInvestigation.NearDuplicate]
+            var incompleteForAll: [String: String]
             enum CodingKeys: String, CodingKey {
                 case cohort, uniform, checklist, candidates, differences
                 case nearDuplicates = "near_duplicates"
+                case incompleteForAll = "incomplete_for_all"
             }
             init(_ report: BackgroundInvestigation.Uniformity) {
                 cohort = report.cohort
@@ -105,6 +111,7 @@ struct BICommand: ParsableCommand {
                 candidates = report.candidates
                 differences = report.differences
                 nearDuplicates = report.nearDuplicates
+                incompleteForAll = report.incompleteForAll
             }
         }
     }

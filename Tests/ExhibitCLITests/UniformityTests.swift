@@ -71,6 +71,24 @@ struct UniformityTests {
         report["candidates"]?.arrayValue?.first { $0["case"]?.stringValue == caseID }
     }
 
+    @Test("issue 18 item 9: a step both candidates left in the same state is no difference (uniform, exit 0); the incomplete checklist is said separately")
+    func sameStateIsNoDifference() throws {
+        let cohort = try cohort([("Jane Roe", "U9"), ("John Doe", "U9")])
+        let steps = try checklist()
+        // Every step but the last done with a no-results statement, alike; the last not recorded for either.
+        for caseID in cohort.cases {
+            for step in steps.dropLast() { try self.step(cohort, caseID, step, ["--done", "--no-results"]) }
+        }
+        let (text, json, report) = try uniformity(cohort, "U9")
+        #expect(text.status == 0, "\(text.stdout)")
+        #expect(text.stdout.contains("uniform") && !text.stdout.contains("NOT UNIFORM"), "\(text.stdout)")
+        #expect(!text.stdout.contains("differs:"), "\(text.stdout)")
+        #expect(text.stdout.contains("checklist incomplete for every candidate alike: \(steps.last!) (not recorded)"), "\(text.stdout)")
+        #expect(json.status == 0)
+        #expect(report["uniform"]?.boolValue == true)
+        #expect(report["incomplete_for_all"]?[steps.last!]?.stringValue == "not recorded", "\(report)")
+    }
+
     @Test("route 10: five untied captures for one candidate, skip-then-done for the other → NOT UNIFORM (exit 1), both reported")
     func differentSearchesAreNotUniform() async throws {
         let cohort = try cohort([("Jane Roe", "U1"), ("John Doe", "U1")])
