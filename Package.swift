@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 //
 // Exhibit: evidence collection toolkit. The layout is fixed by DESIGN.md §1:
-// three C targets (libcurl, libxml2, OpenSSL) under small Swift modules with one
+// four C targets (libcurl, libxml2, OpenSSL, zlib) under small Swift modules with one
 // job each, and a command-line tool that only parses arguments and prints.
 
 import PackageDescription
@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CaseManagement", targets: ["CaseManagement"]),
         .library(name: "ChainOfCustody", targets: ["ChainOfCustody"]),
         .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
+        .library(name: "WARC", targets: ["WARC"]),
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
         .library(name: "CaseIndex", targets: ["CaseIndex"]),
         .library(name: "CaseBundle", targets: ["CaseBundle"]),
@@ -31,7 +32,13 @@ let package = Package(
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
         .target(
             name: "CCurl",
-            linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("z")]
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // zlib for WARC's one-gzip-member-per-record files and HTTP content codings
+        // (DESIGN §15 calls it CZlib; ZIPFoundation already defines a module CZlib).
+        .target(
+            name: "CExhibitZlib",
+            linkerSettings: [.linkedLibrary("z")]
         ),
         .target(
             name: "CLibXML2",
@@ -47,7 +54,11 @@ let package = Package(
 
         // Swift layer.
         .target(name: "ChainOfCustody", dependencies: ["COpenSSL"]),
-        .target(name: "CaseManagement", dependencies: ["ChainOfCustody"], resources: []),
+        // The WARC 1.1 evidence format below the case (DESIGN §15): read, write and
+        // verify records, gzip members, CDXJ, HTTP heads. Every reader of evidence
+        // imports this, not the network engine.
+        .target(name: "WARC", dependencies: ["ChainOfCustody", "CExhibitZlib"]),
+        .target(name: "CaseManagement", dependencies: ["ChainOfCustody", "WARC"], resources: []),
         .target(
             name: "PageAnalysis",
             dependencies: ["CLibXML2", "ChainOfCustody"],
@@ -55,13 +66,13 @@ let package = Package(
             // and unoptimised Swift walks a million-node tree ten times slower.
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
-        .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "CaseManagement", "PageAnalysis"]),
+        .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis"]),
         // The workspace index (index.sqlite): a cache of cases, artifacts, selectors
         // and page text, rebuilt from the ledgers and WARC files alone (DESIGN §2, §7).
         .target(
             name: "CaseIndex",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis",
+                "CaseManagement", "ChainOfCustody", "WARC", "PageAnalysis",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -70,7 +81,7 @@ let package = Package(
         .target(
             name: "CaseBundle",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "CaseIndex",
+                "CaseManagement", "ChainOfCustody", "WARC", "CaseIndex",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
@@ -79,7 +90,9 @@ let package = Package(
         .target(
             name: "CaseReplay",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch",
+                "CaseManagement", "ChainOfCustody", "WARC",
+                // Only for `IPAddress` in the loopback check, until the one loopback helper (issue 17).
+                "LawfulFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -88,7 +101,7 @@ let package = Package(
         .target(
             name: "CaseBrowser",
             dependencies: [
-                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "LawfulFetch", "ChainOfCustody",
+                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "WARC", "ChainOfCustody",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -112,7 +125,7 @@ let package = Package(
         // libFuzzer targets (`make fuzz`); an ordinary build gets a stub main.
         .executableTarget(
             name: "ExhibitFuzz",
-            dependencies: ["CaseBundle", "ChainOfCustody", "LawfulFetch", "PageAnalysis"]
+            dependencies: ["CaseBundle", "ChainOfCustody", "WARC", "PageAnalysis"]
         ),
         .target(
             name: "ExhibitTestSupport",
@@ -129,7 +142,7 @@ let package = Package(
         .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBrowserTests", dependencies: ["CaseBrowser", "CaseIndex", "LawfulFetch", "ExhibitCLI", "ExhibitTestSupport"]),
-        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "ExhibitTestSupport"]),
+        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
         .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "ExhibitTestSupport"]),
@@ -137,7 +150,7 @@ let package = Package(
 )
 
 // One loop turns on the same strict settings for every Swift target (as swift-log does).
-for target in package.targets where target.type != .system && !["CCurl", "CLibXML2", "COpenSSL"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CCurl", "CLibXML2", "COpenSSL", "CExhibitZlib"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

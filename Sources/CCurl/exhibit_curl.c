@@ -1,4 +1,3 @@
 // Out-of-line helpers for the curl shim; the typed wrappers are static inline in
 // the header.
 #include "exhibit_curl.h"
-#include "exhibit_zlib.h"

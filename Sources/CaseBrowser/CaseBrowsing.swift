@@ -4,7 +4,7 @@ public import CaseManagement
 public import ChainOfCustody
 public import Foundation
 import CaseReplay
-import LawfulFetch
+import WARC
 
 /// What the case browser does to a workspace, as the acting actor: every read
 /// of evidence is checked against the actor's roles and recorded as a `view`

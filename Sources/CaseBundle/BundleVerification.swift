@@ -1,7 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
-import LawfulFetch
+import WARC
 
 /// `exhibit verify` on an exported bundle — a bag directory or a bag zip — as
 /// thoroughly as on a case: the BagIt manifests and Payload-Oxum, the tag
@@ -166,13 +166,9 @@ public enum BundleVerification {
     /// WARC records, timestamps. A decision-maker bundle's WARC files are derived
     /// copies: their records are matched by id and digest.
     static func verifyCase(_ root: String, digests: FileDigestCache, derived: Bool) throws(ExhibitError) -> CaseVerification.Report {
-        let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
-            derived ? WARCVerification.checkDerived(directory: directory, entries: entries, digests: digests)
-                : WARCVerification.check(directory: directory, entries: entries, digests: digests)
-        }
         return try CaseVerification.verify(
             directory: root + "/data", keyFor: CaseExport.keys(inFolder: root + "/data/keys"),
-            recordChecks: [warcCheck, TrustedTimestamp.check], alsoExpected: CaseExport.isBundleDocument,
+            derivedWARC: derived, alsoExpected: CaseExport.isBundleDocument,
             derivedFiles: { path in derived && path.hasPrefix("warc/") }, digests: digests)
     }
 

@@ -2,7 +2,7 @@ public import CaseManagement
 public import ChainOfCustody
 import CaseIndex
 import Foundation
-import LawfulFetch
+import WARC
 
 /// `exhibit export CASE --out PATH [--zip]`: the case as a BagIt bag that proves
 /// itself to a recipient without Exhibit (DESIGN §9).
@@ -225,14 +225,10 @@ public struct CaseExport: Sendable {
         // The bag's evidence is checked as a case before anything is derived from it.
         let derived = disclosure != nil
         let digests = FileDigestCache()
-        let warcCheck: (String, [LedgerEntry]) -> [Verifier.Finding] = { directory, entries in
-            derived ? WARCVerification.checkDerived(directory: directory, entries: entries, digests: digests)
-                : WARCVerification.check(directory: directory, entries: entries, digests: digests)
-        }
         let derivedFiles: (String) -> Bool = { path in derived && path.hasPrefix("warc/") }
         let report = try CaseVerification.verify(
             directory: root + "/data", keyFor: Self.keys(inFolder: root + "/data/keys"),
-            recordChecks: [warcCheck, TrustedTimestamp.check],
+            derivedWARC: derived,
             alsoExpected: Self.isBundleDocument, derivedFiles: derivedFiles, digests: digests)
         guard report.intact else {
             let first = report.findings.first(where: \.isFailure)?.line ?? ""

@@ -2,7 +2,7 @@ public import CaseIndex
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
-import LawfulFetch
+import WARC
 
 /// What a decision-maker may see of a background investigation (DESIGN §9 and
 /// §23, policy IV.B.6): the findings that stand, and the artifacts they cite.

@@ -1,7 +1,7 @@
 import CaseManagement
 public import ChainOfCustody
 import Foundation
-import LawfulFetch
+import WARC
 import ZIPFoundation
 
 /// A WACZ 1.1.1 web-archive package of a case (DESIGN §9), which ReplayWeb.page

@@ -1,7 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
-import LawfulFetch
 
 /// `exhibit verify CASE` on a case of the workspace: the checks it runs, the
 /// `verify` entry a custodian's verification leaves, and the summary line.
@@ -16,7 +15,6 @@ public enum WorkspaceCaseCheck {
         let digests = FileDigestCache()
         return try CaseVerification.verify(
             directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
-            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1, digests: digests) }, TrustedTimestamp.check],
             digests: digests)
     }
 

@@ -3,7 +3,7 @@ public import ChainOfCustody
 import Foundation
 import Glibc
 import GRDB
-import LawfulFetch
+import WARC
 import PageAnalysis
 
 /// The workspace index (`index.sqlite`, SQLite in WAL mode through GRDB): cases,

@@ -1,5 +1,6 @@
 public import ChainOfCustody
 import Foundation
+import WARC
 
 /// Verifies a case directory: its ledger's chain, hashes, subjects and
 /// signatures against the actors' public keys.
@@ -64,15 +65,16 @@ public struct CaseVerification: Sendable {
     /// Checks the case at `directory`. Public keys come from `keyFor`, normally
     /// the workspace's actors/ (a case directory copied elsewhere is checked against
     /// the workspace beside it, `../../actors`).
-    /// `recordChecks` adds checks that need other modules (the WARC record
-    /// checks of LawfulFetch); each gets the case directory and the ledger entries.
+    /// The WARC records are checked against their own headers and the ledger
+    /// (`WARCVerification`), and trusted timestamps against the ledger heads.
+    /// With `derivedWARC`, the WARC files are derived copies holding some of the
+    /// original records (a decision-maker bundle), matched by record id and digest.
     /// `alsoExpected` names files that may be present without a ledger record
     /// (the documents a bundle adds beside the evidence, which its manifests cover).
-    /// `digests` holds what the checks have read, so each file is read once; pass
-    /// the one the record checks use.
+    /// `digests` holds what the checks have read, so each file is read once.
     public static func verify(
         directory: String, keyFor: (String) -> VerifyingKey?,
-        recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = [],
+        derivedWARC: Bool = false,
         alsoExpected: @escaping (String) -> Bool = { _ in false },
         derivedFiles: @escaping (String) -> Bool = { _ in false },
         digests: FileDigestCache = FileDigestCache()
@@ -83,8 +85,10 @@ public struct CaseVerification: Sendable {
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
         // Record checks first: reading a WARC file for its records also yields its digest.
-        var recordFindings: [Verifier.Finding] = []
-        for check in recordChecks { recordFindings += check(directory, ledger.entries) }
+        var recordFindings = derivedWARC
+            ? WARCVerification.checkDerived(directory: directory, entries: ledger.entries, digests: digests)
+            : WARCVerification.check(directory: directory, entries: ledger.entries, digests: digests)
+        recordFindings += TrustedTimestamp.check(directory: directory, entries: ledger.entries)
         var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected,
                                derivedFiles: derivedFiles, digests: digests)
         files += checkCache(directory: directory, entries: ledger.entries)

@@ -549,13 +549,9 @@ extension ActingSession {
     /// Refused (exit 4, recorded as a `refusal` entry) while the case is on hold,
     /// still open, kept permanently, or before its due date — by the real clock:
     /// no option moves it. Refused (exit 1) when the case does not verify: the
-    /// certificate must describe intact evidence. `recordChecks` are the
-    /// verification checks of other modules (WARC records, timestamps), as for
-    /// `exhibit verify`.
-    public func dispose(
-        _ caseID: String, reason: String? = nil,
-        recordChecks: [(String, [LedgerEntry]) -> [Verifier.Finding]] = []
-    ) throws(ExhibitError) -> DisposalCertificate {
+    /// certificate must describe intact evidence: the checks of `exhibit verify`,
+    /// WARC records and timestamps included.
+    public func dispose(_ caseID: String, reason: String? = nil) throws(ExhibitError) -> DisposalCertificate {
         try authorize(.dispose, caseID: caseID, command: "dispose")
         // DESIGN §11 names `exhibit dispose CASE`: without --reason, the schedule applied is the reason.
         let given = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -579,8 +575,7 @@ extension ActingSession {
                 throw ExhibitError(.storage, "Case \(caseID) changed while it was being disposed of (another command wrote to it); run `exhibit dispose` again.")
             }
             let report = try CaseVerification.verify(
-                directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory),
-                recordChecks: recordChecks)
+                directory: directory, keyFor: CaseVerification.workspaceKeys(forCaseDirectory: directory))
             guard report.intact else {
                 let count = report.findings.filter(\.isFailure).count
                 throw ExhibitError(.verificationFailed, "Case \(caseID) does not verify (\(count) problem\(count == 1 ? "" : "s")), so it is not disposed of: the certificate must describe intact evidence; run `exhibit verify \(caseID)` and resolve the findings first.")

@@ -1,7 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
-import LawfulFetch
+import WARC
 
 /// What `exhibit render` (and `exhibit capture --screenshot`) was asked to render.
 public struct RenderOptions: Sendable {

@@ -1,6 +1,6 @@
 public import ChainOfCustody
 import Foundation
-public import LawfulFetch
+public import WARC
 
 /// The responses a case captured, indexed by URL and capture time, read from
 /// the ledger's capture subjects (DESIGN §5, §14: every record with its WARC

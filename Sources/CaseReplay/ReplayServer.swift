@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LawfulFetch
+import WARC
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

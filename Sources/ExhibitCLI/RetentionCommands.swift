@@ -3,7 +3,6 @@ import CaseIndex
 import CaseManagement
 import ChainOfCustody
 import Foundation
-import LawfulFetch
 
 // Records retention and legal hold (policy IV.A.2.c, DESIGN §11): hold, release,
 // retention, dispose — and the disposal register's side of `case show` and
@@ -149,7 +148,7 @@ struct DisposeCommand: ParsableCommand {
 
     func run() throws {
         let session = try options.session()
-        let certificate = try session.dispose(caseID, reason: reason, recordChecks: [{ WARCVerification.check(directory: $0, entries: $1) }, TrustedTimestamp.check])
+        let certificate = try session.dispose(caseID, reason: reason)
         // The index holds the case's page text: it must go with the evidence.
         do {
             try WorkspaceIndex(workspace: session.workspace, notices: session.notices).refresh(store: session.store)

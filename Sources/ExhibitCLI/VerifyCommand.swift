@@ -3,7 +3,6 @@ import CaseBundle
 import CaseManagement
 import ChainOfCustody
 import Foundation
-import LawfulFetch
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import CaseBundle
 import ChainOfCustody
 import Foundation
-import LawfulFetch
+import WARC
 import PageAnalysis
 
 // libFuzzer entry points for the parsers that read what others wrote (issue 9):

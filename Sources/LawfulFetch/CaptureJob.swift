@@ -1,6 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
+import WARC
 public import PageAnalysis
 
 /// What `exhibit capture` was asked to do (DESIGN §6, §14).

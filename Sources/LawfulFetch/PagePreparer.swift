@@ -1,5 +1,6 @@
 import ChainOfCustody
 import Foundation
+import WARC
 import PageAnalysis
 
 /// Prepares the pages a capture defers (their WARC records compressed, their

@@ -4,6 +4,7 @@ import ExhibitTestSupport
 import FixtureServer
 import Foundation
 import LawfulFetch
+import WARC
 import Testing
 
 /// Captures from a real HTTP server on loopback, checked with the real

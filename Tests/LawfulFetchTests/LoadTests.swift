@@ -71,8 +71,7 @@ struct LoadTests {
         let warcs = try FileManager.default.contentsOfDirectory(atPath: ws.caseDirectory(caseID) + "/warc").filter { $0.hasSuffix(".warc.gz") }
         #expect(warcs.count == 4)
         let verification = try CaseVerification.verify(
-            directory: ws.caseDirectory(caseID), keyFor: CaseVerification.workspaceKeys(forCaseDirectory: ws.caseDirectory(caseID)),
-            recordChecks: [{ WARCVerification.check(directory: $0, entries: $1) }])
+            directory: ws.caseDirectory(caseID), keyFor: CaseVerification.workspaceKeys(forCaseDirectory: ws.caseDirectory(caseID)))
         #expect(verification.intact, "\(verification.findings.prefix(3).map(\.line))")
     }
 }

@@ -1,5 +1,5 @@
-internal import CCurl
-import ChainOfCustody
+internal import CExhibitZlib
+package import ChainOfCustody
 import Foundation
 
 /// Compresses one gzip member at a time (WARC 1.1 annex D: one member per
@@ -72,10 +72,12 @@ final class GzipMemberCompressor {
 }
 
 /// Compressors kept for reuse by the threads that compress a capture's records.
-final class GzipCompressorPool: @unchecked Sendable {
+package final class GzipCompressorPool: @unchecked Sendable {
     // `idle` is read and written only while `lock` is held.
     private let lock = NSLock()
     private var idle: [GzipMemberCompressor] = []
+
+    package init() {}
 
     /// Runs `body` with a compressor no other thread is using.
     func withCompressor<T>(_ body: (GzipMemberCompressor) throws(ExhibitError) -> T) throws(ExhibitError) -> T {
@@ -184,7 +186,7 @@ final class GzipMemberReader {
 }
 
 /// `Array.withUnsafeBytes` rethrows untyped errors; this keeps ExhibitError typed.
-func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> R) throws(ExhibitError) -> R {
+package func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> R) throws(ExhibitError) -> R {
     var result: Result<R, ExhibitError>?
     array.withUnsafeBytes { buffer in
         result = Result { () throws(ExhibitError) -> R in try body(buffer) }

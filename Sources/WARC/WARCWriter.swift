@@ -91,10 +91,10 @@ public struct WrittenRecord: Sendable, Equatable {
 }
 
 /// A record compressed as one gzip member, waiting to be appended to a WARC file.
-struct CompressedRecord: Sendable {
-    var member: [UInt8]
+package struct CompressedRecord: Sendable {
+    package var member: [UInt8]
     /// Where it lands, once appended (the offset is set then).
-    var record: WrittenRecord
+    package var record: WrittenRecord
 }
 
 /// The bytes of one gzip member as its compressor hands them over.
@@ -155,7 +155,7 @@ public final class WARCWriter {
 
     /// A record with its block in memory, compressed as its own gzip member ahead of
     /// writing, so that many can be compressed at once on different threads.
-    static func compress(_ record: WARCRecord, with compressors: GzipCompressorPool) throws(ExhibitError) -> CompressedRecord {
+    package static func compress(_ record: WARCRecord, with compressors: GzipCompressorPool) throws(ExhibitError) -> CompressedRecord {
         precondition(record.block.spoolPath == nil, "only in-memory blocks are compressed ahead")
         let blockDigest = record.block.sha256 ?? Digest.sha256Hex(record.block.head)
         let collector = MemberBytes()
@@ -173,7 +173,7 @@ public final class WARCWriter {
     }
 
     /// Appends a record compressed by `compress(_:)`.
-    func append(_ compressed: CompressedRecord) throws(ExhibitError) -> WrittenRecord {
+    package func append(_ compressed: CompressedRecord) throws(ExhibitError) -> WrittenRecord {
         var written = compressed.record
         written.offset = size
         try append(compressed.member)
@@ -226,7 +226,7 @@ public final class WARCWriter {
     }
 
     /// Reads a spool file in large blocks.
-    static func stream(_ path: String, expectedLength: Int64, _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) {
+    package static func stream(_ path: String, expectedLength: Int64, _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot read the spool file \(path)") }
         defer { close(fd) }

@@ -1,4 +1,4 @@
-public import CaseManagement
+public import WARC
 public import ChainOfCustody
 import Foundation
 

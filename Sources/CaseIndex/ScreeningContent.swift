@@ -1,6 +1,6 @@
-internal import CCurl
 public import ChainOfCustody
 import Foundation
+import WARC
 import PageAnalysis
 
 /// What one WARC record of a capture carries, decoded into text for protected-class
@@ -155,62 +155,14 @@ public enum ScreeningContent {
         }
     }
 
-    enum Wrapper { case gzip, zlib, raw }
+    typealias Wrapper = ContentDecoding.Wrapper
 
     static func inflated(_ body: [UInt8], _ wrapper: Wrapper, _ coding: String) -> Outcome<[UInt8]> {
-        switch inflate(body, wrapper, limit: limit) {
+        switch ContentDecoding.inflate(body, wrapper, limit: limit) {
         case .some(.some(let decoded)): return .success(decoded)
         case .some(.none): return .failure("its body is over the \(limit >> 20) MiB screening limit once decoded")
         case .none: return .failure("its \(coding)-coded body is damaged and cannot be decoded")
         }
-    }
-
-    /// The inflated bytes; `.some(nil)` when they pass `limit`; nil when the data is
-    /// not valid. A gzip body may hold several members, one after another (RFC 1952 §2.2).
-    static func inflate(_ data: [UInt8], _ wrapper: Wrapper, limit: Int) -> [UInt8]?? {
-        guard !data.isEmpty else { return .some([]) }
-        var stream = z_stream()
-        let started: Int32 = switch wrapper {
-        case .gzip: exhibit_inflate_init_gzip(&stream)
-        case .zlib: exhibit_inflate_init_zlib(&stream)
-        case .raw: exhibit_inflate_init_raw(&stream)
-        }
-        guard started == Z_OK else { return nil }
-        defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        var input = data
-        var result: [UInt8]?? = nil
-        input.withUnsafeMutableBufferPointer { inBuffer in
-            stream.next_in = inBuffer.baseAddress
-            stream.avail_in = uInt(inBuffer.count)
-            while true {
-                var status: Int32 = Z_OK
-                buffer.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_out = outBuffer.baseAddress
-                    stream.avail_out = uInt(outBuffer.count)
-                    status = zlibInflate(&stream)
-                    output.append(contentsOf: outBuffer[0..<(outBuffer.count - Int(stream.avail_out))])
-                }
-                if output.count > limit { result = .some(nil); return }
-                if status == Z_STREAM_END {
-                    // Another gzip member may follow; trailing zero padding is ignored.
-                    let rest = Int(stream.avail_in)
-                    let restStart = inBuffer.count - rest
-                    if wrapper == .gzip, rest > 0, inBuffer[restStart...].contains(where: { $0 != 0 }) {
-                        guard inflateReset(&stream) == Z_OK else { result = nil; return }
-                        continue
-                    }
-                    result = .some(output)
-                    return
-                }
-                if status == Z_OK { continue }
-                // Z_BUF_ERROR with input left or output room means a truncated stream.
-                result = nil
-                return
-            }
-        }
-        return result
     }
 
     // MARK: Kinds
@@ -498,8 +450,4 @@ public enum ScreeningContent {
             return String(decoding: out, as: UTF8.self)
         }
     }
-}
-
-private func zlibInflate(_ stream: UnsafeMutablePointer<z_stream>) -> Int32 {
-    inflate(stream, Z_NO_FLUSH)
 }

@@ -1,19 +1,21 @@
-internal import CCurl
+internal import CExhibitZlib
 import ChainOfCustody
 
 /// Undoes HTTP chunked framing as bytes stream in, for the de-chunked payload
 /// digest and for analysis. The archived bytes keep their framing (DESIGN §14).
-struct ChunkDecoder {
+package struct ChunkDecoder {
     private enum State { case size, sizeExtension, sizeLF, data, dataCR, dataLF, trailer, done }
     private var state = State.size
     private var remaining: Int64 = 0
     private var sizeDigits = 0
     private var trailerLineLength = 0
-    private(set) var malformed = false
-    var isDone: Bool { state == .done }
+    package private(set) var malformed = false
+
+    package init() {}
+    package var isDone: Bool { state == .done }
 
     /// Feeds framed bytes; `emit` receives payload bytes.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) {
+    package mutating func feed(_ bytes: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) {
         var index = 0
         while index < bytes.count && !malformed {
             let byte = bytes[index]
@@ -79,10 +81,10 @@ struct ChunkDecoder {
 }
 
 /// Decodes `Content-Encoding: gzip` / `deflate` for analysis only (never for the archive).
-enum ContentDecoding {
+public enum ContentDecoding {
     /// A body as the page's author wrote it: chunk framing and gzip/deflate undone,
     /// at most `limit` bytes. Analysis only; the archive keeps the bytes as sent.
-    static func payload(_ raw: [UInt8], chunked: Bool, contentEncoding: String?, limit: Int) -> [UInt8] {
+    package static func payload(_ raw: [UInt8], chunked: Bool, contentEncoding: String?, limit: Int) -> [UInt8] {
         var body = raw
         if chunked {
             var decoder = ChunkDecoder()
@@ -119,6 +121,57 @@ enum ContentDecoding {
         }
         guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else { return nil }
         return Array(output.prefix(limit))
+    }
+
+    /// How a deflate stream is wrapped: gzip (RFC 1952), zlib (RFC 1950) or raw (RFC 1951).
+    public enum Wrapper: Sendable { case gzip, zlib, raw }
+
+    /// The inflated bytes; `.some(nil)` when they pass `limit`; nil when the data is
+    /// not valid. A gzip body may hold several members, one after another (RFC 1952 §2.2).
+    public static func inflate(_ data: [UInt8], _ wrapper: Wrapper, limit: Int) -> [UInt8]?? {
+        guard !data.isEmpty else { return .some([]) }
+        var stream = z_stream()
+        let started: Int32 = switch wrapper {
+        case .gzip: exhibit_inflate_init_gzip(&stream)
+        case .zlib: exhibit_inflate_init_zlib(&stream)
+        case .raw: exhibit_inflate_init_raw(&stream)
+        }
+        guard started == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var input = data
+        var result: [UInt8]?? = nil
+        input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = uInt(inBuffer.count)
+            while true {
+                var status: Int32 = Z_OK
+                buffer.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = uInt(outBuffer.count)
+                    status = zlibInflate(&stream)
+                    output.append(contentsOf: outBuffer[0..<(outBuffer.count - Int(stream.avail_out))])
+                }
+                if output.count > limit { result = .some(nil); return }
+                if status == Z_STREAM_END {
+                    // Another gzip member may follow; trailing zero padding is ignored.
+                    let rest = Int(stream.avail_in)
+                    let restStart = inBuffer.count - rest
+                    if wrapper == .gzip, rest > 0, inBuffer[restStart...].contains(where: { $0 != 0 }) {
+                        guard inflateReset(&stream) == Z_OK else { result = nil; return }
+                        continue
+                    }
+                    result = .some(output)
+                    return
+                }
+                if status == Z_OK { continue }
+                // Z_BUF_ERROR with input left or output room means a truncated stream.
+                result = nil
+                return
+            }
+        }
+        return result
     }
 }
 
