@@ -79,6 +79,8 @@ struct CaptureCommand: ParsableCommand {
             return "--reason needs text saying why the range is opened; white space alone is not a reason."
         case .emptyReason:
             return "--allow-network needs --reason TEXT saying why the range is opened."
+        case .controlInReason:
+            return "--reason is one line of text; it holds a line break or control character."
         default:
             return error.message + "."
         }

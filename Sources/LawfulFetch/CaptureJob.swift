@@ -128,8 +128,11 @@ public struct CaptureJob: Sendable {
                 throw ExhibitError(.usage, error.message + ".", cause: error)
             }
         }
-        if options.tlsInsecure && (options.tlsInsecureReason ?? "").isEmpty {
+        if options.tlsInsecure && (options.tlsInsecureReason ?? "").allSatisfy(\.isWhitespace) {
             throw ExhibitError(.usage, "--tls-insecure needs --reason TEXT saying why certificate checks are skipped.")
+        }
+        if options.tlsInsecure, NetworkOverride.hasControlCharacter(options.tlsInsecureReason ?? "") {
+            throw ExhibitError(.usage, "The reason for skipping certificate checks holds a line break or control character; it is one line, recorded in the ledger and the warcinfo record.")
         }
         guard !options.urls.isEmpty else {
             throw ExhibitError(.usage, "Give at least one URL, or --urls-file FILE.")

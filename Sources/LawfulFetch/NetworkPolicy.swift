@@ -327,8 +327,15 @@ public struct NetworkOverride: Sendable {
             ranges.append(range)
         }
         guard let reason, !reason.allSatisfy(\.isWhitespace) else { throw .emptyReason() }
+        guard !Self.hasControlCharacter(reason) else { throw .controlInReason() }
         self.ranges = ranges
         self.reason = reason
+    }
+
+    /// A reason is one line of text: it is recorded in the ledger and echoed as a
+    /// `warc-fields` value, where a CR or LF would start a forged field.
+    public static func hasControlCharacter(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     private static func check(_ range: CIDR, as text: String) throws(NetworkOverrideError) {
@@ -356,7 +363,7 @@ public struct NetworkOverride: Sendable {
 /// which flag to change.
 public struct NetworkOverrideError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable {
-        private enum Value: Hashable, Sendable { case notARange, tooWide, opensOnlyTeredo, emptyReason }
+        private enum Value: Hashable, Sendable { case notARange, tooWide, opensOnlyTeredo, emptyReason, controlInReason }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
@@ -368,6 +375,9 @@ public struct NetworkOverrideError: Error, Sendable, CustomStringConvertible {
         public static let opensOnlyTeredo = Code(.opensOnlyTeredo)
         /// The reason is empty or only white space.
         public static let emptyReason = Code(.emptyReason)
+        /// The reason holds a line break or another control character, which would
+        /// forge fields of the warcinfo record that echoes it.
+        public static let controlInReason = Code(.controlInReason)
     }
 
     public let code: Code
@@ -407,6 +417,11 @@ public struct NetworkOverrideError: Error, Sendable, CustomStringConvertible {
     static func opensOnlyTeredo(_ text: String) -> Self {
         Self(code: .opensOnlyTeredo, range: text, widest: nil, reach: nil,
              message: "\(text) lies inside Teredo (\(NetworkPolicy.teredo)), which is never connected to, so a network override of it would open nothing")
+    }
+
+    static func controlInReason() -> Self {
+        Self(code: .controlInReason, range: nil, widest: nil, reach: nil,
+             message: "the reason for a network override holds a line break or control character; it is one line, recorded in the ledger and the WARC file's warcinfo record")
     }
 
     static func emptyReason() -> Self {

@@ -59,3 +59,20 @@ struct NetworkOverrideTests {
         #expect(override.subject?["ranges"]?.arrayValue?.compactMap(\.stringValue) == ["127.0.0.0/8", "fd12::/16"])
     }
 }
+
+/// A reason is one line: a CR/LF in it would forge warcinfo fields in the evidence
+/// WARC (found while fixing issue 26 route 2; derived copies already drop them).
+@Suite("an override reason is one line")
+struct OverrideReasonLineTests {
+    @Test("--reason with a line break is refused with exit 2 before anything is fetched or written", arguments: ["fixture\r\nWARC-Type: resource", "two\nlines", "tab\tseparated"])
+    func lineBreakInReason(_ reason: String) throws {
+        let ws = try TestWorkspace("exhibit-reason")
+        let caseID = try ws.openCase()
+        let before = try ws.entries(caseID).count
+        let result = try ExhibitProcess().run(["capture", caseID, "http://127.0.0.1:9/", "--allow-network", "127.0.0.1/32",
+                                               "--reason", reason, "--workspace", ws.root, "--actor", ws.investigatorID])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("one line"), "\(result.stderr)")
+        #expect(try ws.entries(caseID).count == before)
+    }
+}
