@@ -4,7 +4,7 @@ import CaseIndex
 import Foundation
 import WARC
 
-/// `exhibit export CASE --out PATH [--zip]`: the case as a BagIt bag that proves
+/// `exhibit export CASE` (to an output path, a directory or a zip): the case as a BagIt bag that proves
 /// itself to a recipient without Exhibit (DESIGN §9).
 ///
 /// The bag holds the ledger as it stood when the export began and exactly the
@@ -77,12 +77,12 @@ public struct CaseExport: Sendable {
         // A zip is named as one, so that the recipient (and verify) know it for what it is.
         if wantsZip, !output.lowercased().hasSuffix(".zip") { output += ".zip" }
         guard !FileManager.default.fileExists(atPath: output) else {
-            throw ExhibitError(.storage, "\(output) already exists; name a new bag directory or .zip file with --out.")
+            throw ExhibitError(.storage, "The output path \(output) already exists; name a new bag directory or .zip file.", input: .outputPath)
         }
         let parent = (output as NSString).deletingLastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ExhibitError(.storage, "The folder \(parent) does not exist; create it or choose another --out.")
+            throw ExhibitError(.storage, "The folder \(parent) does not exist; create it or choose another output path.", input: .outputPath)
         }
         // Recorded in the workspace before it exists, so a killed export's copy is removed by the next command (DESIGN §16).
         let stagingArea = try ExportStaging(beside: output, caseID: caseID, workspace: session.workspace)
@@ -125,14 +125,14 @@ public struct CaseExport: Sendable {
         return recorded
     }
 
-    /// `--format wacz`: the evidence is gathered and checked as for a bag (in
+    /// A WACZ export: the evidence is gathered and checked as for a bag (in
     /// `staging`), then packaged; the export entry records the package's digests.
     func exportWACZ(output: String, staging: String) throws(ExhibitError) -> Result {
         guard options.audience == .full else {
-            throw ExhibitError(.usage, "A decision-maker export is a bag (directory or --zip), not a WACZ.")
+            throw ExhibitError(.usage, "A decision-maker export is a bag (a directory or a zip file), not a WACZ.", input: .exportFormat)
         }
         guard output.lowercased().hasSuffix(".wacz") else {
-            throw ExhibitError(.usage, "--format wacz writes a .wacz file; give --out a name ending in .wacz.")
+            throw ExhibitError(.usage, "A WACZ export is one .wacz file; give an output path ending in .wacz.", input: .outputPath)
         }
         guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create \(staging)") }
         let bagRoot = staging + "/bag"
@@ -193,7 +193,7 @@ public struct CaseExport: Sendable {
         var disclosure: Disclosure?
         if options.audience == .decisionMaker {
             guard fullState.category == BackgroundInvestigation.category else {
-                throw ExhibitError(.usage, "--audience decision-maker is for background investigations; \(caseID) is a \(fullState.category) case.")
+                throw ExhibitError(.usage, "An export for the decision-maker is for background investigations only; \(caseID) is a \(fullState.category) case.")
             }
             disclosure = try Disclosure(entries: entries, screening: try ProtectedClassScreening.load())
             try Self.requireScreened(disclosure!, entries: entries, caseID: caseID)

@@ -38,7 +38,7 @@ public struct CaseReader: Sendable {
         return selectors
     }
 
-    /// `exhibit search TEXT [--case C]`: a `view` entry in every case whose pages
+    /// `exhibit search TEXT` (across cases, or within one): a `view` entry in every case whose pages
     /// were shown (and in C, when given, even without a match).
     public func search(_ text: String, caseID: String?) throws(ExhibitError) -> [SearchHit] {
         try session.authorize(.read, caseID: caseID, command: "search")

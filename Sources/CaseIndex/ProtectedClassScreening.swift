@@ -169,8 +169,8 @@ public struct ProtectedClassScreening: Sendable {
     /// Where the lexicons came from: a directory, "embedded", or "given" (built by the
     /// caller), to record which lexicon screened a candidate's pages.
     public var origin: String
-    /// False only to measure what DESIGN §23's normalisation costs (`exhibit-bench screen
-    /// --plain`): the text is then read as it is, and terms match only as written — the
+    /// False only to measure what DESIGN §23's normalisation costs (`exhibit-bench screen`
+    /// in plain mode): the text is then read as it is, and terms match only as written — the
     /// screening of round one. Never for screening a case.
     @_spi(Benchmark) public var normalizes = true {
         didSet { index = TermIndex(lexicons, normalizing: normalizes) }

@@ -209,12 +209,12 @@ public struct Screening: Sendable {
         return result
     }
 
-    /// `exhibit bi confirm|dismiss CASE FLAG --reason T`.
+    /// `exhibit bi confirm|dismiss CASE FLAG`, with a reason.
     public func decide(_ caseID: String, flag id: String, confirmed: Bool, reason: String) throws(ExhibitError) {
         let command = confirmed ? "bi confirm" : "bi dismiss"
         let entries = try BackgroundInvestigation(session: session).authorizeChange(.backgroundSearch, caseID, command: command)
         var reason = reason.trimmingCharacters(in: .whitespaces)
-        guard !reason.isEmpty else { throw ExhibitError(.usage, "Say why with --reason TEXT; the decision is evidence too.") }
+        guard !reason.isEmpty else { throw ExhibitError(.usage, "The reason for the decision is empty, and the decision is evidence too; say why.", input: .reason) }
         // A dismissal lets words through to a decision-maker: its reason is what the
         // second actor who countersigns it reads (DESIGN §23).
         if !confirmed { reason = try ScreeningReview.sentence(reason, what: "dismissal") }

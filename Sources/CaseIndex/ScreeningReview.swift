@@ -116,7 +116,7 @@ public struct LexiconApproval: Sendable {
         return try status(of: digest, in: session.workspace)
     }
 
-    /// `exhibit lexicons approve [--digest D]` (a supervisor who is not a
+    /// `exhibit lexicons approve`, optionally of one digest (a supervisor who is not a
     /// decision-maker): records the set in force as the workspace's approved set.
     /// Returns nil when it is approved already (nothing is recorded again).
     public static func approve(_ screening: ProtectedClassScreening, expecting: String?, session: ActingSession) throws(ExhibitError) -> LedgerEntry? {
@@ -167,12 +167,12 @@ public struct ScreeningReview: Sendable {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         let letters = trimmed.unicodeScalars.filter { $0.properties.isAlphabetic }.count
         guard letters >= 3 else {
-            throw ExhibitError(.usage, "Say why in words with --reason (at least three letters, not \"\(trimmed)\"): the \(what) is evidence, and a second actor countersigns it.")
+            throw ExhibitError(.usage, "The reason \"\(trimmed)\" has fewer than three letters, but the \(what) is evidence and a second actor countersigns it; say why in words.", input: .reason)
         }
         return trimmed
     }
 
-    /// `exhibit bi review CASE ARTIFACT --clear|--protected --reason T` (the
+    /// `exhibit bi review CASE ARTIFACT`, clear or protected, with a reason (the
     /// bi-searcher). Protected tags the artifact protected-class; clear lets it through
     /// once a second actor countersigns. A decision is not changed, except that a
     /// cleared artifact may still be found protected.
@@ -197,7 +197,7 @@ public struct ScreeningReview: Sendable {
         return try session.store.append(drafts, to: caseID, signer: try session.signer())[0]
     }
 
-    /// `exhibit bi countersign CASE ARTIFACT|FLAG [--reason T]`: a second actor —
+    /// `exhibit bi countersign CASE ARTIFACT|FLAG`, with an optional reason: a second actor —
     /// another bi-searcher or a supervisor, never a decision-maker, never the actor
     /// who decided — countersigns a reviewed-clear artifact or a dismissed flag.
     public func countersign(_ caseID: String, target: String, reason: String?) throws(ExhibitError) -> LedgerEntry {
@@ -233,7 +233,7 @@ public struct ScreeningReview: Sendable {
         } else {
             let id = try ArtifactID.resolve(target, in: entries)
             guard let review = Self.reviews(in: entries)[id] else {
-                throw ExhibitError(.usage, "Artifact \(id) has no review to countersign; a bi-searcher reviews it first with `exhibit bi review \(caseID) \(id) --clear|--protected --reason T`.")
+                throw ExhibitError(.usage, "Artifact \(id) has no review to countersign; a bi-searcher first reviews it as clear or protected, with a reason, with `exhibit bi review \(caseID) \(id)`.")
             }
             guard review.subject?["decision"]?.stringValue == Decision.reviewedClear.rawValue else {
                 throw ExhibitError(.usage, "Artifact \(id) was reviewed protected; that withholds it and needs no countersignature.")
@@ -329,7 +329,7 @@ public enum ScreeningGate {
                 throw ExhibitError(.notPermitted, notScreened(id, screeningEntries, caseID: caseID, lexiconDigest: lexiconDigest))
             }
             if let reason = screened {
-                throw ExhibitError(.notPermitted, "Artifact \(id) needs review: \(reason); a bi-searcher runs `exhibit bi review \(caseID) \(id) --clear|--protected --reason T` and a second actor countersigns a clear with `exhibit bi countersign \(caseID) \(id)`.")
+                throw ExhibitError(.notPermitted, "Artifact \(id) needs review: \(reason); a bi-searcher reviews it as clear or protected, with a reason, with `exhibit bi review \(caseID) \(id)`, and a second actor countersigns a clear with `exhibit bi countersign \(caseID) \(id)`.")
             }
             for flag in flags where flag.artifact == id {
                 guard let decision = decisions[flag.id], decision.subject?["decision"]?.stringValue == "dismissed" else { continue }

@@ -12,14 +12,14 @@ public struct ActingSession: Sendable {
     /// Receives sentences about recovery actions taken on the actor's behalf.
     public let notices: @Sendable (String) -> Void
 
-    /// `actorID` comes from `--actor` or `$EXHIBIT_ACTOR`.
+    /// `actorID` is the acting actor the caller named (the CLI: its flag or `$EXHIBIT_ACTOR`).
     public init(
         workspace: Workspace, templates: CaseTemplates, actorID: String?,
         notices: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(ExhibitError) {
         self.notices = notices
         guard let actorID, !actorID.isEmpty else {
-            throw ExhibitError(.usage, "No acting actor: pass --actor ID or set EXHIBIT_ACTOR (`exhibit actor list` shows the ids).")
+            throw ExhibitError(.usage, "No acting actor is named (`exhibit actor list` shows the ids); name one.", input: .actingActor)
         }
         self.workspace = workspace
         self.store = CaseStore(workspace: workspace, templates: templates)
@@ -127,7 +127,7 @@ public struct ActingSession: Sendable {
             throw ExhibitError(.storage, "Actor \(recipient.id) (\(recipient.name)) is not a custodian and cannot take custody; a supervisor can add the role to a new actor.")
         }
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw ExhibitError(.usage, "Say why custody changes hands with --reason TEXT.") }
+        guard !reason.isEmpty else { throw ExhibitError(.usage, "The reason custody changes hands is empty; say why.", input: .reason) }
         let state = try store.state(of: caseID)
         let subject: JSONValue = .object([
             "from": .string(state.custody.last?.actor ?? actor.id),

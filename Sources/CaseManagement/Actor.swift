@@ -92,9 +92,9 @@ public struct ActorRegistry: Sendable {
     public func add(name: String, badge: String, roles: [Role], actingActor: String?) throws(ExhibitError) -> Actor {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         let badge = badge.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw ExhibitError(.usage, "The actor's name is empty; pass --name.") }
-        guard !badge.isEmpty else { throw ExhibitError(.usage, "The actor's badge is empty; pass --badge.") }
-        guard !roles.isEmpty else { throw ExhibitError(.usage, "Give the actor at least one --role.") }
+        guard !name.isEmpty else { throw ExhibitError(.usage, "The actor's name is empty; give one.", input: .actorName) }
+        guard !badge.isEmpty else { throw ExhibitError(.usage, "The actor's badge is empty; give one.", input: .actorBadge) }
+        guard !roles.isEmpty else { throw ExhibitError(.usage, "The actor has no role; give at least one.", input: .actorRoles) }
         return try workspace.withExclusiveLock { () throws(ExhibitError) -> Actor in
             let existing = try all()
             var roles = roles
@@ -102,7 +102,7 @@ public struct ActorRegistry: Sendable {
                 roles += [.supervisor, .custodian]
             } else {
                 guard let actingActor else {
-                    throw ExhibitError(.usage, "No acting actor: adding an actor needs a supervisor; pass --actor ID or set EXHIBIT_ACTOR.")
+                    throw ExhibitError(.usage, "No acting actor is named, and adding an actor needs a supervisor; name one.", input: .actingActor)
                 }
                 let acting = try actor(actingActor)
                 try Permission.manageActors.require(acting)

@@ -54,7 +54,7 @@ public struct BackgroundInvestigation: Sendable {
         if session.actor.has(.decisionMaker) {
             reason = "Actor \(session.actor.id) (\(session.actor.name)) is a decision-maker and may never search in a background investigation (IV.B.6)."
         } else if !session.actor.authorizations.contains(Authorization.biSearcher.rawValue) {
-            reason = "Actor \(session.actor.id) (\(session.actor.name)) lacks the bi-searcher authorisation (IV.B.7); a supervisor grants it with `exhibit actor authorize \(session.actor.id) --authorization bi-searcher`."
+            reason = "Actor \(session.actor.id) (\(session.actor.name)) lacks the bi-searcher authorisation (IV.B.7); a supervisor grants the bi-searcher authorisation with `exhibit actor authorize \(session.actor.id)`."
         }
         guard let reason else { return }
         try session.store.append(LedgerDraft(action: "refusal", subject: .object([
@@ -79,7 +79,7 @@ public struct BackgroundInvestigation: Sendable {
 
     public enum StepStatus: String, Sendable, Codable { case done, skipped }
 
-    /// `exhibit bi step CASE STEP --done [--artifact A…|--no-results] | --skipped --reason T`.
+    /// `exhibit bi step CASE STEP`: done (with artifacts, or no results) or skipped with a reason.
     /// A step not in the template's checklist is recorded as an extra step. A `done`
     /// step cites the artifacts the search produced, or says it found nothing
     /// (`no_results`, signed with the entry like every other word of it); a done step
@@ -92,7 +92,7 @@ public struct BackgroundInvestigation: Sendable {
         }
         let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         if status == .skipped, reason?.isEmpty ?? true {
-            throw ExhibitError(.usage, "Say why the step was skipped with --reason TEXT (IV.B.9: candidates must be treated alike).")
+            throw ExhibitError(.usage, "The reason the step was skipped is empty, and candidates must be treated alike (IV.B.9); say why.", input: .reason)
         }
         if noResults, status != .done {
             throw ExhibitError(.usage, "A no-results statement is for a step that was done; a skipped step gives its reason instead.")
@@ -358,11 +358,11 @@ public struct BackgroundInvestigation: Sendable {
         return order.compactMap { findings[$0] }
     }
 
-    /// `exhibit finding add CASE --text T --artifact A…` (investigator; in a BI case the bi-searcher).
+    /// `exhibit finding add CASE`, a text and its artifacts (investigator; in a BI case the bi-searcher).
     public func addFinding(_ caseID: String, text: String, artifacts: [String]) throws(ExhibitError) -> String {
         let entries = try authorizeChange(.finding, caseID, command: "finding add", backgroundOnly: false)
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw ExhibitError(.usage, "The finding is empty; give it with --text.") }
+        guard !text.isEmpty else { throw ExhibitError(.usage, "The finding is empty; give its text.", input: .findingText) }
         var ids: [String] = []
         for artifact in artifacts { ids.append(try ArtifactID.resolve(artifact, in: entries)) }
         let number = Self.findings(in: entries).count + 1
@@ -374,7 +374,7 @@ public struct BackgroundInvestigation: Sendable {
         return id
     }
 
-    /// `exhibit finding set CASE F --status S [--artifact A…]`: corroborated needs at
+    /// `exhibit finding set CASE F`, a status and optional artifacts: corroborated needs at
     /// least two artifacts from independent sources — different registrable domains
     /// and different payloads (``SourceIndependence``, DESIGN §23) — and records each
     /// artifact's source and the Public Suffix List it was judged with.

@@ -142,7 +142,7 @@ public struct CaseStore: Sendable {
     ) throws(ExhibitError) -> CaseState {
         let template = try templates.template(category)
         let title = title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw ExhibitError(.usage, "The case title is empty; pass --title.") }
+        guard !title.isEmpty else { throw ExhibitError(.usage, "The case title is empty; give one.", input: .caseTitle) }
         let fields = try template.validate(fields)
         var fieldObject: [String: JSONValue] = [:]
         for (key, value) in fields { fieldObject[key] = .string(value) }

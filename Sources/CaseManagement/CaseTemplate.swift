@@ -103,13 +103,13 @@ public struct CaseTemplate: Codable, Sendable, Equatable {
         for text in invalid { clauses.append("needs " + text) }
         var sentence = "A case of category \(id) " + Self.list(clauses, comma: true)
         if missing.count == 1, let field = missing.first {
-            sentence += "; pass --field \(field.name)=VALUE."
+            sentence += "; give \(field.name) a value."
         } else if !missing.isEmpty {
-            sentence += "; pass each as --field NAME=VALUE."
+            sentence += "; give each a value."
         } else {
             sentence += "."
         }
-        throw ExhibitError(.storage, sentence)
+        throw ExhibitError(.storage, sentence, input: missing.isEmpty ? nil : .templateFields)
     }
 
     /// "a", "a and b", "a, b and c" — or with `comma`, "a, b, and c", for clauses

@@ -57,7 +57,7 @@ public struct CaseVerification: Sendable {
         }
         let directory = workspacePath + "/cases/" + target
         guard FileManager.default.fileExists(atPath: directory + "/ledger.jsonl") else {
-            throw ExhibitError(.storage, "Unknown case \"\(target)\" in the workspace \(workspacePath); pass a case directory or --workspace.")
+            throw ExhibitError(.storage, "Unknown case \"\(target)\" in the workspace \(workspacePath); give a case directory, or name the workspace that holds it.", input: .workspace)
         }
         return directory
     }

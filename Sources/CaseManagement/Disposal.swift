@@ -543,7 +543,7 @@ extension ActingSession {
         }
     }
 
-    /// `exhibit dispose CASE [--reason T]` (custodian): destroys a case whose
+    /// `exhibit dispose CASE`, with an optional reason (custodian): destroys a case whose
     /// retention period has run, leaving a signed certificate in disposals.jsonl.
     ///
     /// Refused (exit 4, recorded as a `refusal` entry) while the case is on hold,
@@ -553,7 +553,7 @@ extension ActingSession {
     /// WARC records and timestamps included.
     public func dispose(_ caseID: String, reason: String? = nil) throws(ExhibitError) -> DisposalCertificate {
         try authorize(.dispose, caseID: caseID, command: "dispose")
-        // DESIGN §11 names `exhibit dispose CASE`: without --reason, the schedule applied is the reason.
+        // DESIGN §11 names `exhibit dispose CASE`: without a reason given, the schedule applied is the reason.
         let given = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let signer = try signer()
         let cases = workspace.casesDirectory

@@ -5,7 +5,7 @@ import Foundation
 /// an interrupted export leaves no copy of evidence behind (DESIGN §16
 /// "Containers").
 ///
-/// `exhibit export` builds its bag in `.<out>.partial-<hex>` beside `--out`: copies
+/// `exhibit export` builds its bag in `.<out>.partial-<hex>` beside the output path: copies
 /// of the ledger, the WARC files and the blobs. A failure removes the folder; a
 /// kill -9 cannot. So before the folder exists, the export writes
 /// `<workspace>/exports-in-progress/<hex>.json` (the folder's path, the case, the
@@ -25,7 +25,7 @@ import Foundation
 /// // build the bag in staging.path, then rename it (or a zip of it) to output
 /// ```
 public final class ExportStaging {
-    /// The staging folder: `.<name of --out>.partial-<12 hex>` beside `--out`. Not
+    /// The staging folder: `.<name of the output>.partial-<12 hex>` beside the output path. Not
     /// created here; the export creates it.
     public let path: String
     private let recordPath: String

@@ -182,7 +182,7 @@ public struct RetentionStatus: Sendable, Equatable {
 
 /// What `exhibit retention` reports.
 public struct RetentionReview: Sendable {
-    /// The day the review is for (`--as-of`, else today).
+    /// The day the review is for (the day asked for, else today).
     public var asOf: CalendarDate
     /// Today by the real clock, to show when a review plans ahead.
     public var today: CalendarDate
@@ -202,13 +202,13 @@ extension ActingSession {
         (try? store.templates.template(category)).map { RetentionRule($0.retention) }
     }
 
-    /// `exhibit hold CASE --reason T` (custodian): suspends disposal of the case
+    /// `exhibit hold CASE`, with a reason (custodian): suspends disposal of the case
     /// for as long as the matter needs it (litigation, an open records request,
     /// an offence without limitation). Allowed on open and closed cases.
     public func hold(_ caseID: String, reason: String) throws(ExhibitError) -> LedgerEntry {
         try authorize(.hold, caseID: caseID, command: "hold")
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw ExhibitError(.usage, "Say why the case is held with --reason TEXT.") }
+        guard !reason.isEmpty else { throw ExhibitError(.usage, "The reason for the hold is empty; say why the case is held.", input: .reason) }
         let state = try store.state(of: caseID)
         if state.onHold {
             try refuse(caseID, command: "hold", reason: "Case \(caseID) is already on legal hold (\(state.holdReason ?? "no reason recorded")); release it first if the hold should say something else.")
@@ -216,7 +216,7 @@ extension ActingSession {
         return try store.append(LedgerDraft(action: "hold", subject: .object(["reason": .string(reason)])), to: caseID, signer: try signer())
     }
 
-    /// `exhibit release CASE [--reason T]` (custodian): ends a legal hold; the
+    /// `exhibit release CASE`, with an optional reason (custodian): ends a legal hold; the
     /// retention schedule applies again from then on.
     public func release(_ caseID: String, reason: String?) throws(ExhibitError) -> LedgerEntry {
         try authorize(.release, caseID: caseID, command: "release")
@@ -231,7 +231,7 @@ extension ActingSession {
         return try store.append(LedgerDraft(action: "release", subject: .object(subject)), to: caseID, signer: try signer())
     }
 
-    /// `exhibit retention [--as-of DAY]` (custodian or supervisor): every case
+    /// `exhibit retention`, as of a day (custodian or supervisor): every case
     /// against its schedule on `asOf` (default today). Planning only: it writes
     /// nothing into any case, and `asOf` never reaches the evidence. Like
     /// `case list`, it reads case states, not evidence, so it is not recorded per

@@ -42,7 +42,7 @@ public struct Workspace: Sendable {
     public var witness: WitnessLog { WitnessLog(path: witnessPath) }
     public var indexPath: String { root + "/index.sqlite" }
 
-    /// `--workspace DIR`, else `$EXHIBIT_WORKSPACE`, else `./exhibit-workspace`.
+    /// The directory named, else `$EXHIBIT_WORKSPACE`, else `./exhibit-workspace`.
     public static func resolvePath(_ explicit: String?, environment: [String: String]? = nil) -> String {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let chosen = explicit ?? environment["EXHIBIT_WORKSPACE"] ?? "exhibit-workspace"
@@ -53,7 +53,7 @@ public struct Workspace: Sendable {
     public init(opening root: String) throws(ExhibitError) {
         let path = root + "/workspace.json"
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ExhibitError(.storage, "No Exhibit workspace at \(root); create one with `exhibit init --workspace \(root) --agency NAME` or pass --workspace.")
+            throw ExhibitError(.storage, "No Exhibit workspace at \(root); create one with `exhibit init`, or name one that exists.", input: .workspace)
         }
         let bytes = try AtomicFile.read(path)
         let info: Info
@@ -80,13 +80,13 @@ public struct Workspace: Sendable {
     public static func create(at root: String, agency: String, extraDigests: [DigestAlgorithm] = []) throws(ExhibitError) -> Workspace {
         let trimmed = agency.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
-            throw ExhibitError(.usage, "The agency name is empty; pass --agency NAME.")
+            throw ExhibitError(.usage, "The agency name is empty; give one.", input: .agency)
         }
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: root, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw ExhibitError(.storage, "\(root) exists and is not a directory; choose another --workspace.")
+                throw ExhibitError(.storage, "\(root) exists and is not a directory; choose another workspace.", input: .workspace)
             }
             let contents = (try? manager.contentsOfDirectory(atPath: root)) ?? ["?"]
             guard contents.isEmpty else {

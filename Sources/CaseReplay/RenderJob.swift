@@ -3,7 +3,7 @@ public import ChainOfCustody
 import Foundation
 import WARC
 
-/// What `exhibit render` (and `exhibit capture --screenshot`) was asked to render.
+/// What `exhibit render` (and `exhibit capture` when it takes screenshots) was asked to render.
 public struct RenderOptions: Sendable {
     /// One artifact (its id or full sha256); nil: every captured HTML page of the case.
     public var artifact: String?

@@ -50,20 +50,61 @@ public struct ExhibitError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The piece of the user's input a failure is about, named in the domain's
+    /// words (the reason, the output path, …) so that a front end can say how that
+    /// input is given: the CLI adds its flag (DESIGN §15: no core module names a
+    /// command-line flag). Open like ``Code``: new inputs do not break users.
+    public struct Input: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// Why the actor does this (a hold, a skipped step, a decision, a handover, an override).
+        public static let reason = Input("reason")
+        /// Where an export is written.
+        public static let outputPath = Input("output-path")
+        /// What form an export takes (bag or WACZ).
+        public static let exportFormat = Input("export-format")
+        /// Who is acting.
+        public static let actingActor = Input("acting-actor")
+        /// A new actor's name, badge and roles.
+        public static let actorName = Input("actor-name")
+        public static let actorBadge = Input("actor-badge")
+        public static let actorRoles = Input("actor-roles")
+        /// A new case's title and its template fields.
+        public static let caseTitle = Input("case-title")
+        public static let templateFields = Input("template-fields")
+        /// The workspace and its agency.
+        public static let workspace = Input("workspace")
+        public static let agency = Input("agency")
+        /// A finding's text.
+        public static let findingText = Input("finding-text")
+        /// What a capture job fetches and how.
+        public static let captureURLs = Input("capture-urls")
+        public static let concurrency = Input("concurrency")
+        public static let captureLimits = Input("capture-limits")
+        /// The time-stamping authority and the certificates its replies are checked against.
+        public static let timeStampingAuthority = Input("time-stamping-authority")
+        public static let trustedCertificates = Input("trusted-certificates")
+    }
+
     public var code: Code
-    /// One sentence: what went wrong and what to do.
+    /// One sentence: what went wrong and what to do, in the domain's words.
     public var message: String
+    /// The input at fault, when one is; the CLI names its flag.
+    public var input: Input?
     /// The underlying error, when there is one.
     public var cause: (any Error & Sendable)?
     /// Where the error was raised, for debugging; never shown to users.
     public var location: String
 
     public init(
-        _ code: Code, _ message: String, cause: (any Error & Sendable)? = nil,
+        _ code: Code, _ message: String, input: Input? = nil, cause: (any Error & Sendable)? = nil,
         file: String = #fileID, line: Int = #line
     ) {
         self.code = code
         self.message = message
+        self.input = input
         self.cause = cause
         self.location = "\(file):\(line)"
     }

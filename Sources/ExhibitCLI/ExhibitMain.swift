@@ -17,7 +17,7 @@ enum ExhibitMain {
             try command.run()
             exit(0)
         } catch let error as ExhibitError {
-            Console.error(error.message)
+            Console.error(FlagSentences.sentence(for: error))
             exit(error.code.exitStatus)
         } catch {
             let code = ExhibitCommand.exitCode(for: error)

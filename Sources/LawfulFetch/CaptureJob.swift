@@ -129,19 +129,19 @@ public struct CaptureJob: Sendable {
             }
         }
         if options.tlsInsecure && (options.tlsInsecureReason ?? "").allSatisfy(\.isWhitespace) {
-            throw ExhibitError(.usage, "--tls-insecure needs --reason TEXT saying why certificate checks are skipped.")
+            throw ExhibitError(.usage, "The reason for skipping certificate checks is empty; say why they are skipped.", input: .reason)
         }
         if options.tlsInsecure, NetworkOverride.hasControlCharacter(options.tlsInsecureReason ?? "") {
             throw ExhibitError(.usage, "The reason for skipping certificate checks holds a line break or control character; it is one line, recorded in the ledger and the warcinfo record.")
         }
         guard !options.urls.isEmpty else {
-            throw ExhibitError(.usage, "Give at least one URL, or --urls-file FILE.")
+            throw ExhibitError(.usage, "There is nothing to capture; give at least one URL or a file of URLs.", input: .captureURLs)
         }
         guard (1...256).contains(options.concurrency) else {
-            throw ExhibitError(.usage, "--concurrency must be between 1 and 256.")
+            throw ExhibitError(.usage, "The number of transfers at once must be between 1 and 256.", input: .concurrency)
         }
         guard options.depth >= 0, options.maxBytes > 0, options.timeout > 0, options.connectTimeout > 0 else {
-            throw ExhibitError(.usage, "--depth, --max-bytes, --timeout and --connect-timeout must be positive.")
+            throw ExhibitError(.usage, "The link depth, the body-size limit and the timeouts must be positive.", input: .captureLimits)
         }
         var addresses: [WebAddress] = []
         for text in options.urls {
@@ -350,7 +350,7 @@ struct CaptureRun {
 
     /// Archives a finished chain's hops and decides what to fetch next.
     ///
-    /// A page that leads nowhere (no --media, no deeper --depth) and arrived in
+    /// A page that leads nowhere (no media asked for, no deeper link depth) and arrived in
     /// memory waits for the seal instead: its records are compressed and its page
     /// analysed there, on every core, while this thread keeps the transfers going.
     mutating func finish(_ id: Int, action: String, reason: String?, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
@@ -542,7 +542,7 @@ struct CaptureRun {
         }
     }
 
-    /// Queues media (with --media) and, within --depth, links.
+    /// Queues media (when asked for) and, within the link depth, links.
     mutating func follow(_ page: AnalyzedPage, from url: WebAddress, depth: Int) -> [HopRequest] {
         var next: [HopRequest] = []
         if mediaEnabled {

@@ -228,7 +228,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The lawful-capture policy's network rule (IV.B.8, DESIGN §6): only public
-/// addresses, unless the agency opened a range with `--allow-network`.
+/// addresses, unless the agency opened a range with a network override.
 public struct NetworkPolicy: Sendable {
     /// A non-public range and what it is, for the refusal's reason.
     struct Range: Sendable {
@@ -272,7 +272,7 @@ public struct NetworkPolicy: Sendable {
     /// connection would end. Refused whatever range is opened.
     static let teredo = CIDR("2001::/32")!
 
-    /// Ranges opened with `--allow-network`.
+    /// Ranges opened by network overrides.
     public let allowed: [CIDR]
 
     public init(allowed: [CIDR] = []) {
@@ -297,14 +297,14 @@ public struct NetworkPolicy: Sendable {
             return .allowByOverride(range)
         }
         if let range = Self.nonPublic.first(where: { $0.cidr.contains(address) }) {
-            return .refuse("\(address.explained) is a \(range.name) address (\(range.cidr)); Exhibit captures public pages only (policy IV.B.8) — an agency may open a range with --allow-network CIDR --reason TEXT")
+            return .refuse("\(address.explained) is a \(range.name) address (\(range.cidr)); Exhibit captures public pages only (policy IV.B.8) — an agency may open a range with a network override that gives a reason")
         }
         return .allow
     }
 }
 
-/// An agency's opening of address ranges for capture (`exhibit capture
-/// --allow-network`, DESIGN §6, §16), checked before anything is written: each
+/// An agency's opening of address ranges for capture (a network override
+/// of `exhibit capture`, DESIGN §6, §16), checked before anything is written: each
 /// range opens at most a /8 of IPv4 or a /16 of IPv6 — counting, for an IPv6
 /// range, the IPv4 addresses it reaches through IPv4-mapped, IPv4-compatible,
 /// NAT64 and 6to4 addresses — and the reason says something. An override is for

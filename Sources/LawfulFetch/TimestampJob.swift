@@ -30,10 +30,10 @@ public struct TimestampJob: Sendable {
 
     public init(session: ActingSession, caseID: String, tsaURL: String?, caFile: String?) throws(ExhibitError) {
         guard let url = tsaURL ?? session.workspace.info.defaultTSA else {
-            throw ExhibitError(.usage, "Name the time-stamping authority with --tsa URL (or set default_tsa in workspace.json).")
+            throw ExhibitError(.usage, "No time-stamping authority is named and workspace.json sets no default_tsa; name one.", input: .timeStampingAuthority)
         }
         guard let address = WebAddress(url), address.isWeb else {
-            throw ExhibitError(.usage, "--tsa takes an http:// or https:// URL, not \"\(url)\".")
+            throw ExhibitError(.usage, "The time-stamping authority \"\(url)\" is not an http:// or https:// URL; name one that is.", input: .timeStampingAuthority)
         }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ExhibitError(.storage, "Cannot read the CA file \(caFile).")
@@ -60,7 +60,7 @@ public struct TimestampJob: Sendable {
         do {
             facts = try TrustedTimestamp.verify(response: response, request: request, caFile: caFile)
         } catch {
-            throw ExhibitError(.storage, "The time-stamping authority's reply does not verify (\(error.message)); nothing was recorded. Check --ca-file.")
+            throw ExhibitError(.storage, "The time-stamping authority's reply does not verify (\(error.message)), so nothing was recorded; check the certificates it is verified against.", input: .trustedCertificates)
         }
 
         let directory = store.directory(of: caseID)

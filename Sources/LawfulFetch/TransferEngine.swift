@@ -212,7 +212,7 @@ final class Transfer {
 
     func onWrite(_ data: UnsafeRawBufferPointer) -> Bool {
         if bodyLength + Int64(data.count) > options.maxBytes {
-            failure = "the body exceeded the limit of \(options.maxBytes) bytes (--max-bytes)"
+            failure = "the body exceeded the body-size limit of \(options.maxBytes) bytes"
             return false
         }
         if spoolFD < 0 && bodyLength + Int64(data.count) <= Self.inMemoryLimit {
@@ -263,7 +263,7 @@ final class Transfer {
             refusal = reason
             return CURL_SOCKET_BAD
         case .allowByOverride(let range):
-            decision = "allowed by --allow-network \(range) (connected to \(ip))"
+            decision = "allowed by the network override for \(range) (connected to \(ip))"
         case .allow:
             decision = "allowed (public address \(ip))"
         }
@@ -275,7 +275,7 @@ final class Transfer {
     private func reusedDecision(_ ipText: String?) -> String {
         guard let ipText, let ip = IPAddress(ipText) else { return "connection reused (checked when it was opened)" }
         switch options.policy.decide(ip) {
-        case .allowByOverride(let range): return "allowed by --allow-network \(range) (connected to \(ip), connection reused)"
+        case .allowByOverride(let range): return "allowed by the network override for \(range) (connected to \(ip), connection reused)"
         case .allow: return "allowed (public address \(ip), connection reused)"
         case .refuse(let reason): return "connection to \(ip) reused, though the policy now says: \(reason)"
         }

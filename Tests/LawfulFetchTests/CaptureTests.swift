@@ -223,7 +223,7 @@ struct CaptureTests {
         let entries = try captureEntries(ws, caseID)
         let bigEntry = try #require(entries.first { $0.subject?["url"]?.stringValue == big })
         #expect(bigEntry.action == "capture-failed")
-        #expect(bigEntry.subject?["reason"]?.stringValue?.contains("--max-bytes") == true)
+        #expect(bigEntry.subject?["reason"]?.stringValue?.contains("exceeded the body-size limit of") == true)
         let stallEntry = try #require(entries.first { $0.subject?["url"]?.stringValue == stall })
         #expect(stallEntry.action == "capture-failed")
         #expect(stallEntry.subject?["reason"]?.stringValue?.contains("timed out") == true)
