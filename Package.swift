@@ -85,14 +85,19 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // The one loopback Hummingbird server (DESIGN §15): start on an address literal in
+        // 127.0.0.0/8 or ::1 with port hand-off, blocking start, stop and a Dispatch executor,
+        // shared by the fixture site, replay and the case browser.
+        .target(
+            name: "LoopbackServer",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
         // Replay of a case's captures from its WARC files on loopback only, and
         // screenshots of them through headless Chromium (issue 10).
         .target(
             name: "CaseReplay",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "WARC",
-                // Only for `IPAddress` in the loopback check, until the one loopback helper (issue 17).
-                "LawfulFetch",
+                "CaseManagement", "ChainOfCustody", "WARC", "LoopbackServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -101,7 +106,7 @@ let package = Package(
         .target(
             name: "CaseBrowser",
             dependencies: [
-                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "WARC", "ChainOfCustody",
+                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "WARC", "ChainOfCustody", "LoopbackServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -110,7 +115,7 @@ let package = Package(
         // stalls, chunked and gzip bodies), with a log of every request received.
         .target(
             name: "FixtureServer",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["LoopbackServer", .product(name: "Hummingbird", package: "hummingbird")]
         ),
         .executableTarget(
             name: "ExhibitCLI",
@@ -130,7 +135,7 @@ let package = Package(
         .target(
             name: "ExhibitTestSupport",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "FixtureServer", "COpenSSL",
+                "CaseManagement", "ChainOfCustody", "FixtureServer", "LoopbackServer", "COpenSSL",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

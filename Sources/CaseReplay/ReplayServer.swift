@@ -1,14 +1,11 @@
 public import ChainOfCustody
-import Dispatch
 import Foundation
 import HTTPTypes
 import Hummingbird
-import LawfulFetch
+import LoopbackServer
 import WARC
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import ServiceLifecycle
 
 /// A loopback-only web server that answers from a case's WARC files and from
 /// nothing else: it has no HTTP client, so a URL that was not captured gets a
@@ -58,27 +55,23 @@ public final class ReplayServer: Sendable {
         }
     }
 
-    public let host: String
-    public let port: Int
+    /// The address the server listens on.
+    public var host: String { server.host.address }
+    /// The bound port (the free one chosen when started with port 0).
+    public var port: Int { server.port }
     /// Proxy-form requests are answered with the capture nearest to this time (nil: the latest).
     public let defaultTimestamp: String?
     private let log: NIOLockedValueBox<[LogEntry]>
-    private let group: ServiceGroup
-    private let runTask: Task<Void, Never>
+    private let server: LoopbackServer
 
-    private init(host: String, port: Int, defaultTimestamp: String?, log: NIOLockedValueBox<[LogEntry]>, group: ServiceGroup, runTask: Task<Void, Never>) {
-        self.host = host
-        self.port = port
+    private init(server: LoopbackServer, defaultTimestamp: String?, log: NIOLockedValueBox<[LogEntry]>) {
+        self.server = server
         self.defaultTimestamp = defaultTimestamp
         self.log = log
-        self.group = group
-        self.runTask = runTask
     }
 
     /// `http://HOST:PORT`, without a trailing slash.
-    public var baseURL: String {
-        host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
-    }
+    public var baseURL: String { server.baseURL }
 
     /// The route-form address of a capture: `<base>/replay/<timestamp>/<url>`.
     public func replayURL(_ url: String, timestamp: String) -> String {
@@ -90,47 +83,40 @@ public final class ReplayServer: Sendable {
         log.withLockedValue { $0 }
     }
 
-    /// Whether `host` is a loopback address: 127.0.0.0/8, `::1` or `localhost`.
+    /// Whether a request's Host names this machine's loopback: an address literal in
+    /// 127.0.0.0/8, `::1`, or the name `localhost` (a Host header, unlike a bind address,
+    /// is only compared, never resolved).
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || IPAddress(host)?.isLoopback == true
+        host == "localhost" || LoopbackHost(host) != nil
+            || (host.hasPrefix("[") && host.hasSuffix("]") && LoopbackHost(String(host.dropFirst().dropLast())) != nil)
     }
 
-    /// Starts serving `archive` on `host` (loopback only) and `port` (0: a free
-    /// port, reported in ``port``). Returns once the server listens.
+    /// Starts serving `archive` on `host` (an address literal in 127.0.0.0/8 or `::1`; see
+    /// ``LoopbackHost``) and `port` (0: a free port, reported in ``port``). Returns once the
+    /// server listens.
     public static func start(archive: ReplayArchive, host: String = "127.0.0.1", port: Int = 0,
                              defaultTimestamp: String? = nil) async throws(ExhibitError) -> ReplayServer {
-        guard isLoopback(host) else {
-            throw ExhibitError(.usage, "Refused to listen on \(host): replay binds to loopback only (127.0.0.0/8 or ::1).")
+        guard let loopback = LoopbackHost(host) else {
+            throw ExhibitError(.usage, "Refused to listen on \(host): replay binds to loopback only (an address literal in 127.0.0.0/8, or ::1).")
         }
         guard (0...65535).contains(port) else {
             throw ExhibitError(.usage, "\(port) is not a TCP port; give 0 (any free port) to 65535.")
         }
         let log = NIOLockedValueBox<[LogEntry]>([])
-        let logger = Logger(label: "exhibit.replay", factory: { _ in SwiftLogNoOpLogHandler() })
-        let startup = PortPromise()
-        let responder = ReplayResponder(archive: archive, defaultTimestamp: defaultTimestamp, log: log, selfPort: startup)
-        let app = Application(
-            responder: responder,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "Exhibit-Replay"),
-            onServerRunning: { channel in startup.resolve(.success(channel.localAddress?.port ?? port)) },
-            logger: logger)
-        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(3)
-        let group = ServiceGroup(configuration: configuration)
-        let runTask = Task.detached(executorPreference: ReplayExecutor.shared) {
-            do {
-                try await group.run()
-                startup.resolve(.failure(ExhibitError(.storage, "The replay server stopped before it was listening.")))
-            } catch {
-                startup.resolve(.failure(ExhibitError(.storage, "The replay server could not listen on \(host) port \(port): \(error).")))
-            }
-        }
-        do throws(ExhibitError) {
-            let bound = try await startup.wait()
-            return ReplayServer(host: host, port: bound, defaultTimestamp: defaultTimestamp, log: log, group: group, runTask: runTask)
+        let selfPort = NIOLockedValueBox<Int?>(nil)
+        let responder = ReplayResponder(archive: archive, defaultTimestamp: defaultTimestamp, log: log, selfPort: selfPort)
+        do throws(LoopbackServerError) {
+            let server = try await LoopbackServer.start(
+                responder: responder, host: loopback, port: port, name: "Exhibit-Replay", gracefulShutdown: .seconds(3),
+                onBound: { bound in selfPort.withLockedValue { $0 = bound } })
+            return ReplayServer(server: server, defaultTimestamp: defaultTimestamp, log: log)
         } catch {
-            await runTask.value
-            throw error
+            switch error {
+            case .stoppedBeforeListening, .badPort:
+                throw ExhibitError(.storage, "The replay server stopped before it was listening.")
+            case .cannotListen(let reason):
+                throw ExhibitError(.storage, "The replay server could not listen on \(host) port \(port): \(reason).")
+            }
         }
     }
 
@@ -138,38 +124,19 @@ public final class ReplayServer: Sendable {
     /// calling thread until the server listens. Do not call it from async code.
     public static func startBlocking(archive: ReplayArchive, host: String = "127.0.0.1", port: Int = 0,
                                      defaultTimestamp: String? = nil) throws(ExhibitError) -> ReplayServer {
-        let result = NIOLockedValueBox<Result<ReplayServer, ExhibitError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task.detached(executorPreference: ReplayExecutor.shared) {
-            do throws(ExhibitError) {
-                let server = try await start(archive: archive, host: host, port: port, defaultTimestamp: defaultTimestamp)
-                result.withLockedValue { $0 = .success(server) }
-            } catch {
-                result.withLockedValue { $0 = .failure(error) }
-            }
-            done.signal()
+        try LoopbackServer.blocking { () async throws(ExhibitError) -> ReplayServer in
+            try await start(archive: archive, host: host, port: port, defaultTimestamp: defaultTimestamp)
         }
-        done.wait()
-        guard let outcome = result.withLockedValue({ $0 }) else {
-            throw ExhibitError(.storage, "The replay server did not start.")
-        }
-        return try outcome.get()
     }
 
     /// Stops accepting connections, lets responses in flight end, returns when down.
     public func stop() async {
-        await group.triggerGracefulShutdown()
-        await runTask.value
+        await server.stop()
     }
 
     /// ``stop()`` for synchronous callers.
     public func stopBlocking() {
-        let done = DispatchSemaphore(value: 0)
-        Task.detached(executorPreference: ReplayExecutor.shared) { [self] in
-            await self.stop()
-            done.signal()
-        }
-        done.wait()
+        LoopbackServer.blocking { [self] () async -> Void in await self.stop() }
     }
 }
 
@@ -180,7 +147,8 @@ struct ReplayResponder: HTTPResponder {
     let archive: ReplayArchive
     let defaultTimestamp: String?
     let log: NIOLockedValueBox<[ReplayServer.LogEntry]>
-    let selfPort: PortPromise
+    /// The bound port, set before the first request is answered.
+    let selfPort: NIOLockedValueBox<Int?>
 
     /// Marks the renderer's own (Fetch-rewritten) requests, which get the browser policy.
     static let browserMarker = "X-Exhibit-Replay"
@@ -259,7 +227,7 @@ struct ReplayResponder: HTTPResponder {
     }
 
     private func isSelf(_ authority: String) -> Bool {
-        guard let port = selfPort.value else { return true }
+        guard let port = selfPort.withLockedValue({ $0 }) else { return true }
         if authority.isEmpty { return true }
         return ["127.0.0.1:\(port)", "localhost:\(port)", "[::1]:\(port)"].contains(authority.lowercased())
             || (authority.hasSuffix(":\(port)") && ReplayServer.isLoopback(String(authority.dropLast(":\(port)".count))))
@@ -334,66 +302,5 @@ struct ReplayResponder: HTTPResponder {
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-}
-
-/// The bound port, handed from the server task to ``ReplayServer/start`` (and to the
-/// responder, which needs it to tell route form from proxy form).
-final class PortPromise: Sendable {
-    private enum State: Sendable {
-        case waiting(CheckedContinuation<Int, any Error>?)
-        case done(Result<Int, ExhibitError>)
-    }
-
-    private let state = NIOLockedValueBox<State>(.waiting(nil))
-
-    var value: Int? {
-        state.withLockedValue { state in
-            if case .done(.success(let port)) = state { return port }
-            return nil
-        }
-    }
-
-    /// The first call wins.
-    func resolve(_ result: Result<Int, ExhibitError>) {
-        let continuation: CheckedContinuation<Int, any Error>? = state.withLockedValue { state in
-            guard case .waiting(let continuation) = state else { return nil }
-            state = .done(result)
-            return continuation
-        }
-        continuation?.resume(with: result.mapError { $0 as any Error })
-    }
-
-    func wait() async throws(ExhibitError) -> Int {
-        do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let ready: Result<Int, ExhibitError>? = state.withLockedValue { state in
-                    switch state {
-                    case .waiting:
-                        state = .waiting(continuation)
-                        return nil
-                    case .done(let result):
-                        return result
-                    }
-                }
-                if let ready { continuation.resume(with: ready.mapError { $0 as any Error }) }
-            }
-        } catch let error as ExhibitError {
-            throw error
-        } catch {
-            throw ExhibitError(.storage, "The replay server did not start: \(error).")
-        }
-    }
-}
-
-/// Runs the replay server's tasks on threads of their own, so a caller that blocks
-/// (the CLI waiting on Chromium, a test waiting on a child process) cannot starve it.
-final class ReplayExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = ReplayExecutor()
-    private let queue = DispatchQueue(label: "exhibit.replay", attributes: .concurrent)
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

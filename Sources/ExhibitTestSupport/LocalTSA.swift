@@ -1,11 +1,9 @@
 internal import COpenSSL
-import FixtureServer
+import LoopbackServer
 import Foundation
 import Hummingbird
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import ServiceLifecycle
 
 /// A local RFC 3161 time-stamping authority on 127.0.0.1, in-process, for tests:
 /// its own CA, and a TSA certificate with a critical extendedKeyUsage of
@@ -15,16 +13,14 @@ public final class LocalTSA: Sendable {
     /// The CA certificate (PEM): what `--ca-file` and `openssl ts -verify -CAfile` take.
     public let caCertificatePath: String
     public let tsaCertificatePath: String
-    private let group: ServiceGroup
-    private let task: Task<Void, Never>
+    private let server: LoopbackServer
     private let served: NIOLockedValueBox<Int>
 
-    private init(url: String, directory: String, group: ServiceGroup, task: Task<Void, Never>, served: NIOLockedValueBox<Int>) {
+    private init(url: String, directory: String, server: LoopbackServer, served: NIOLockedValueBox<Int>) {
         self.url = url
         self.caCertificatePath = directory + "/ca.pem"
         self.tsaCertificatePath = directory + "/tsa.pem"
-        self.group = group
-        self.task = task
+        self.server = server
         self.served = served
     }
 
@@ -54,33 +50,16 @@ public final class LocalTSA: Sendable {
             let reply = ByteBuffer(bytes: UnsafeBufferPointer(start: der, count: length))
             return Response(status: .ok, headers: [.contentType: "application/timestamp-reply"], body: .init(byteBuffer: reply))
         }
-        let logger = Logger(label: "exhibit.local-tsa", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        // Off the Swift concurrency pool, like the fixture site (see FixtureExecutor).
-        let task = Task.detached(executorPreference: FixtureExecutor.shared) {
-            try? await group.run()
-            continuation.finish()
-        }
-        var port = 0
-        for await value in ports { port = value }
-        guard port > 0 else { throw CocoaError(.fileReadUnknown) }
-        return LocalTSA(url: "http://127.0.0.1:\(port)/", directory: directory, group: group, task: task, served: served)
+        // The one loopback rule and executor, like the fixture site (see LoopbackServer).
+        let server = try await LoopbackServer.start(responder: router.buildResponder(), host: Self.host, port: 0)
+        return LocalTSA(url: server.baseURL + "/", directory: directory, server: server, served: served)
     }
+
+    private static let host = LoopbackHost("127.0.0.1")!
 
     public func stop() async {
-        await group.triggerGracefulShutdown()
-        await task.value
+        await server.stop()
     }
-
     /// A CA and a TSA certificate made with the `openssl` command-line tool.
     static func makeCertificates(in directory: String) throws {
         let openssl = "/usr/bin/openssl"

@@ -38,7 +38,7 @@ struct ReplayServerTests {
         let ws = try TestWorkspace()
         let caseID = try ws.openCase()
         let archive = try ReplayArchive(caseDirectory: ws.caseDirectory(caseID))
-        for host in ["0.0.0.0", "192.168.1.10", "10.0.0.1", "::", "example.org", "128.0.0.1"] {
+        for host in ["0.0.0.0", "192.168.1.10", "10.0.0.1", "::", "example.org", "128.0.0.1", "localhost"] {
             do throws(ExhibitError) {
                 let server = try await ReplayServer.start(archive: archive, host: host)
                 await server.stop()

@@ -310,6 +310,8 @@ struct FixtureSiteSmokeTests {
         await two.stop()
 
         await #expect(throws: (any Error).self) { try await FixtureSite.start(host: "0.0.0.0", siteDirectory: nil) }
+        // The one loopback rule: a literal, never a name the resolver decides.
+        await #expect(throws: (any Error).self) { try await FixtureSite.start(host: "localhost", siteDirectory: nil) }
         await #expect(throws: (any Error).self) { try await FixtureSite.start(siteDirectory: "/no/such/directory") }
 
         // The synchronous API, from a plain thread as the CLI uses it.
