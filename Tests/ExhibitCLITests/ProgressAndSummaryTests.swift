@@ -283,18 +283,12 @@ final class StreamingExhibit: @unchecked Sendable {
 
     /// Polls stdout until it holds `text` or `seconds` pass.
     func waitForStdout(containing text: String, seconds: Double) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if stdoutSoFar.contains(text) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return stdoutSoFar.contains(text)
+        await poll(until: { stdoutSoFar.contains(text) }, timeout: .seconds(seconds))
     }
 
     /// Waits for the exit (killing the command after two minutes) and both pipes' ends.
     func finish() -> Finished {
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        _ = pollBlocking(until: { !process.isRunning }, timeout: .seconds(120))
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         readers.wait()

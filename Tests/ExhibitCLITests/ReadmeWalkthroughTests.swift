@@ -19,30 +19,30 @@ struct ReadmeWalkthroughTests {
 
     @Test("every command of the README block succeeds in order, and what it made verifies")
     func runsAsWritten() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let directory = TemporaryDirectory("exhibit-readme")
-        let script = "set -euo pipefail\n" + (try Self.walkthrough())
-        var environment = ProcessInfo.processInfo.environment
-        environment["PATH"] = (ExhibitProcess.binaryPath as NSString).deletingLastPathComponent + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-        environment["SITE"] = site.baseURL
-        environment.removeValue(forKey: "EXHIBIT_WORKSPACE")
-        environment.removeValue(forKey: "EXHIBIT_ACTOR")
-        let result = try Command.run("/bin/bash", ["-c", script], directory: directory.path, environment: environment)
-        #expect(result.status == 0, "the README walkthrough stopped (exit \(result.status)):\n\(result.output)")
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let directory = TemporaryDirectory("exhibit-readme")
+            let script = "set -euo pipefail\n" + (try Self.walkthrough())
+            var environment = ProcessInfo.processInfo.environment
+            environment["PATH"] = (ExhibitProcess.binaryPath as NSString).deletingLastPathComponent + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+            environment["SITE"] = site.baseURL
+            environment.removeValue(forKey: "EXHIBIT_WORKSPACE")
+            environment.removeValue(forKey: "EXHIBIT_ACTOR")
+            let result = try Command.run("/bin/bash", ["-c", script], directory: directory.path, environment: environment)
+            #expect(result.status == 0, "the README walkthrough stopped (exit \(result.status)):\n\(result.output)")
 
-        // What it made: one case, captured, recorded verify and export, a bag zip that verifies.
-        let caseDirectories = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ws/cases").filter { !$0.hasPrefix(".") }
-        #expect(caseDirectories.count == 1)
-        let caseID = try #require(caseDirectories.first)
-        let ledger = try Ledger(path: directory.path + "/ws/cases/\(caseID)/ledger.jsonl").entries()
-        let actions = ledger.map(\.action)
-        #expect(actions.contains("capture") && actions.contains("policy-override") && actions.contains("verify") && actions.contains("export"), "\(actions)")
-        #expect(ledger.filter { $0.action == "verify" }.count == 1, "only the custodian's verification is recorded: \(actions)")
-        #expect(ledger.first { $0.action == "export" }?.actor == "a-0003")
-        #expect(FileManager.default.fileExists(atPath: directory.path + "/\(caseID).zip"))
-        let verify = try ExhibitProcess().run(["verify", directory.path + "/\(caseID).zip"])
-        #expect(verify.status == 0, "\(verify.stdout)")
+            // What it made: one case, captured, recorded verify and export, a bag zip that verifies.
+            let caseDirectories = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ws/cases").filter { !$0.hasPrefix(".") }
+            #expect(caseDirectories.count == 1)
+            let caseID = try #require(caseDirectories.first)
+            let ledger = try Ledger(path: directory.path + "/ws/cases/\(caseID)/ledger.jsonl").entries()
+            let actions = ledger.map(\.action)
+            #expect(actions.contains("capture") && actions.contains("policy-override") && actions.contains("verify") && actions.contains("export"), "\(actions)")
+            #expect(ledger.filter { $0.action == "verify" }.count == 1, "only the custodian's verification is recorded: \(actions)")
+            #expect(ledger.first { $0.action == "export" }?.actor == "a-0003")
+            #expect(FileManager.default.fileExists(atPath: directory.path + "/\(caseID).zip"))
+            let verify = try ExhibitProcess().run(["verify", directory.path + "/\(caseID).zip"])
+            #expect(verify.status == 0, "\(verify.stdout)")
+        }
     }
 
     @Test("exhibit demo --serve-site serves the bundled site on loopback until stopped")

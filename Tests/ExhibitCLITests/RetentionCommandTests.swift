@@ -272,125 +272,125 @@ struct RetentionCommandTests {
 
     @Test("after retention: a signed, chained certificate listing every WARC file and blob; the case is gone, its id never reused; case show prints the certificate")
     func disposeAfterRetention() async throws {
-        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase(media: true)
-        let capture = try await Blocking.run {
-            try ExhibitProcess().run(["capture", caseID, site.baseURL + "/article.html", "--workspace", ws.root,
-                                      "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
-        }
-        #expect(capture.status == 0, "\(capture.stderr)")
-        // An analyst reads the case, so the workspace index holds its page text
-        // (capture leaves the index to reading commands): disposal must remove it.
-        #expect(try exhibit.run(["artifacts", caseID] + investigator(ws)).status == 0)
-        try close(ws, caseID)
-        let directory = ws.caseDirectory(caseID)
-        let head = try #require(try ws.entries(caseID).last?.hash)
-        let entryCount = try ws.entries(caseID).count
-        var expected: [String: (String, Int64)] = [:]
-        for relative in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []) {
-            var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
-            if isDirectory.boolValue { continue }
-            let (digests, size) = try Digest.file(atPath: directory + "/" + relative)
-            expected[relative] = (digests[.sha256]!, size)
-        }
-        #expect(expected.keys.contains { $0.hasPrefix("warc/") })
-        #expect(expected.keys.contains { $0.hasPrefix("blobs/sha256/") })
-        #expect(try indexRows(ws, caseID) > 0)
-
-        let disposed = try future(Self.afterTenYears, ["dispose", caseID, "--reason", "schedule item 4.2, 10 years", "--json"] + custodian(ws))
-        #expect(disposed.status == 0, "\(disposed.stderr)")
-        let printed = try JSONValue(parsing: disposed.stdout)
-
-        // The case directory is gone, and nothing half-removed is left.
-        #expect(!FileManager.default.fileExists(atPath: directory))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.workspace.casesDirectory).isEmpty)
-        #expect(try indexRows(ws, caseID) == 0, "the index must not keep a disposed case's pages")
-
-        // One certificate line, as printed, describing exactly what was destroyed.
-        let lines = try registerLines(ws)
-        #expect(lines.count == 1)
-        let certificate = try JSONValue(parsing: lines[0])
-        #expect(certificate == printed)
-        #expect(certificate["case"]?.stringValue == caseID)
-        #expect(certificate["category"]?.stringValue == "crime-imagery")
-        #expect(certificate["actor"]?.stringValue == ws.supervisorID)
-        #expect(certificate["reason"]?.stringValue == "schedule item 4.2, 10 years")
-        #expect(certificate["time"]?.stringValue?.hasPrefix("\(Self.year + 11)-01-01T") == true)
-        #expect(certificate["ledger_head"]?.stringValue == head)
-        #expect(certificate["ledger_entries"]?.intValue == Int64(entryCount))
-        #expect(certificate["prev"]?.stringValue == String(repeating: "0", count: 64))
-        #expect(certificate["seq"]?.intValue == 1)
-        var listed: [String: (String, Int64)] = [:]
-        for key in ["warc", "blobs", "other"] {
-            for file in certificate[key]?.arrayValue ?? [] {
-                let path = try #require(file["path"]?.stringValue)
-                listed[path] = (file["sha256"]?.stringValue ?? "", file["size"]?.intValue ?? -1)
-                if key == "warc" { #expect(path.hasPrefix("warc/")) }
-                if key == "blobs" { #expect(path.hasPrefix("blobs/sha256/")) }
+        try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase(media: true)
+            let capture = try await Blocking.run {
+                try ExhibitProcess().run(["capture", caseID, site.baseURL + "/article.html", "--workspace", ws.root,
+                                          "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
             }
+            #expect(capture.status == 0, "\(capture.stderr)")
+            // An analyst reads the case, so the workspace index holds its page text
+            // (capture leaves the index to reading commands): disposal must remove it.
+            #expect(try exhibit.run(["artifacts", caseID] + investigator(ws)).status == 0)
+            try close(ws, caseID)
+            let directory = ws.caseDirectory(caseID)
+            let head = try #require(try ws.entries(caseID).last?.hash)
+            let entryCount = try ws.entries(caseID).count
+            var expected: [String: (String, Int64)] = [:]
+            for relative in (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []) {
+                var isDirectory: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
+                if isDirectory.boolValue { continue }
+                let (digests, size) = try Digest.file(atPath: directory + "/" + relative)
+                expected[relative] = (digests[.sha256]!, size)
+            }
+            #expect(expected.keys.contains { $0.hasPrefix("warc/") })
+            #expect(expected.keys.contains { $0.hasPrefix("blobs/sha256/") })
+            #expect(try indexRows(ws, caseID) > 0)
+
+            let disposed = try future(Self.afterTenYears, ["dispose", caseID, "--reason", "schedule item 4.2, 10 years", "--json"] + custodian(ws))
+            #expect(disposed.status == 0, "\(disposed.stderr)")
+            let printed = try JSONValue(parsing: disposed.stdout)
+
+            // The case directory is gone, and nothing half-removed is left.
+            #expect(!FileManager.default.fileExists(atPath: directory))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: ws.workspace.casesDirectory).isEmpty)
+            #expect(try indexRows(ws, caseID) == 0, "the index must not keep a disposed case's pages")
+
+            // One certificate line, as printed, describing exactly what was destroyed.
+            let lines = try registerLines(ws)
+            #expect(lines.count == 1)
+            let certificate = try JSONValue(parsing: lines[0])
+            #expect(certificate == printed)
+            #expect(certificate["case"]?.stringValue == caseID)
+            #expect(certificate["category"]?.stringValue == "crime-imagery")
+            #expect(certificate["actor"]?.stringValue == ws.supervisorID)
+            #expect(certificate["reason"]?.stringValue == "schedule item 4.2, 10 years")
+            #expect(certificate["time"]?.stringValue?.hasPrefix("\(Self.year + 11)-01-01T") == true)
+            #expect(certificate["ledger_head"]?.stringValue == head)
+            #expect(certificate["ledger_entries"]?.intValue == Int64(entryCount))
+            #expect(certificate["prev"]?.stringValue == String(repeating: "0", count: 64))
+            #expect(certificate["seq"]?.intValue == 1)
+            var listed: [String: (String, Int64)] = [:]
+            for key in ["warc", "blobs", "other"] {
+                for file in certificate[key]?.arrayValue ?? [] {
+                    let path = try #require(file["path"]?.stringValue)
+                    listed[path] = (file["sha256"]?.stringValue ?? "", file["size"]?.intValue ?? -1)
+                    if key == "warc" { #expect(path.hasPrefix("warc/")) }
+                    if key == "blobs" { #expect(path.hasPrefix("blobs/sha256/")) }
+                }
+            }
+            #expect(listed.keys.sorted() == expected.keys.sorted())
+            for (path, value) in expected {
+                #expect(listed[path]?.0 == value.0, "\(path)")
+                #expect(listed[path]?.1 == value.1, "\(path)")
+            }
+
+            // Exhibit's own check of the register, and an independent one.
+            let verify = try exhibit.run(["verify", ws.workspace.disposalsPath])
+            #expect(verify.status == 0, "\(verify.stdout)")
+            #expect(verify.stdout.contains("intact — 1 certificate"))
+            try independentCheck(ws, expecting: 1)
+
+            // case show prints the certificate (text and --json), exit 0.
+            let show = try exhibit.run(["case", "show", caseID] + investigator(ws))
+            #expect(show.status == 0, "\(show.stderr)")
+            #expect(show.stdout.contains("disposed of"))
+            #expect(show.stdout.contains(head))
+            #expect(show.stdout.contains(certificate["hash"]?.stringValue ?? "?"))
+            let showJSON = try exhibit.run(["case", "show", caseID, "--json"] + investigator(ws))
+            #expect(try JSONValue(parsing: showJSON.stdout) == certificate)
+
+            // Other commands name the disposal (exit 5), and case list no longer shows it.
+            let hold = try exhibit.run(["hold", caseID, "--reason", "late"] + custodian(ws))
+            #expect(hold.status == 5)
+            #expect(hold.stderr.contains("was disposed of"))
+            #expect(try exhibit.run(["dispose", caseID, "--reason", "again"] + custodian(ws)).status == 5)
+            #expect(try exhibit.run(["case", "list"] + investigator(ws)).stdout.isEmpty)
+
+            // The id is never reused: the next case of the prefix and year gets the next number.
+            let next = try ws.openCase(media: true)
+            #expect(next == "CI-\(Self.year)-0002")
+            try close(ws, next)
+
+            // A second disposal chains to the first. Without --reason (`exhibit dispose CASE`,
+            // as DESIGN §11 writes it) the schedule that ended is the recorded reason.
+            let second = try future(Self.afterTenYears, ["dispose", next] + custodian(ws))
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stdout.contains("\(next) disposed of"))
+            let both = try registerLines(ws)
+            #expect(both.count == 2)
+            #expect(try JSONValue(parsing: both[1])["prev"] == certificate["hash"])
+            #expect(try JSONValue(parsing: both[1])["reason"]?.stringValue?.hasPrefix("retention schedule ended: 10 years after closing") == true)
+            #expect(try exhibit.run(["verify", "disposals.jsonl", "--workspace", ws.root]).status == 0)
+            try independentCheck(ws, expecting: 2)
+            #expect(try ws.openCase(media: true) == "CI-\(Self.year)-0003")
+
+            // A changed certificate, or a removed one, no longer verifies.
+            let original = try AtomicFile.read(ws.workspace.disposalsPath)
+            try Data(Array(lines[0].replacingOccurrences(of: "schedule item 4.2", with: "schedule item 9.9").utf8) + [10] + Array(both[1].utf8) + [10])
+                .write(to: URL(fileURLWithPath: ws.workspace.disposalsPath))
+            let tampered = try exhibit.run(["verify", ws.workspace.disposalsPath, "--json"])
+            #expect(tampered.status == 1)
+            let findings = try JSONValue(parsing: tampered.stdout)["findings"]?.arrayValue ?? []
+            #expect(findings.contains { $0["kind"]?.stringValue == "TAMPERED" })
+            try Data(Array(both[1].utf8) + [10]).write(to: URL(fileURLWithPath: ws.workspace.disposalsPath))
+            let removed = try exhibit.run(["verify", ws.workspace.disposalsPath])
+            #expect(removed.status == 1)
+            #expect(removed.stdout.contains("CHAIN-BROKEN"))
+            try Data(original).write(to: URL(fileURLWithPath: ws.workspace.disposalsPath))
         }
-        #expect(listed.keys.sorted() == expected.keys.sorted())
-        for (path, value) in expected {
-            #expect(listed[path]?.0 == value.0, "\(path)")
-            #expect(listed[path]?.1 == value.1, "\(path)")
-        }
-
-        // Exhibit's own check of the register, and an independent one.
-        let verify = try exhibit.run(["verify", ws.workspace.disposalsPath])
-        #expect(verify.status == 0, "\(verify.stdout)")
-        #expect(verify.stdout.contains("intact — 1 certificate"))
-        try independentCheck(ws, expecting: 1)
-
-        // case show prints the certificate (text and --json), exit 0.
-        let show = try exhibit.run(["case", "show", caseID] + investigator(ws))
-        #expect(show.status == 0, "\(show.stderr)")
-        #expect(show.stdout.contains("disposed of"))
-        #expect(show.stdout.contains(head))
-        #expect(show.stdout.contains(certificate["hash"]?.stringValue ?? "?"))
-        let showJSON = try exhibit.run(["case", "show", caseID, "--json"] + investigator(ws))
-        #expect(try JSONValue(parsing: showJSON.stdout) == certificate)
-
-        // Other commands name the disposal (exit 5), and case list no longer shows it.
-        let hold = try exhibit.run(["hold", caseID, "--reason", "late"] + custodian(ws))
-        #expect(hold.status == 5)
-        #expect(hold.stderr.contains("was disposed of"))
-        #expect(try exhibit.run(["dispose", caseID, "--reason", "again"] + custodian(ws)).status == 5)
-        #expect(try exhibit.run(["case", "list"] + investigator(ws)).stdout.isEmpty)
-
-        // The id is never reused: the next case of the prefix and year gets the next number.
-        let next = try ws.openCase(media: true)
-        #expect(next == "CI-\(Self.year)-0002")
-        try close(ws, next)
-
-        // A second disposal chains to the first. Without --reason (`exhibit dispose CASE`,
-        // as DESIGN §11 writes it) the schedule that ended is the recorded reason.
-        let second = try future(Self.afterTenYears, ["dispose", next] + custodian(ws))
-        #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("\(next) disposed of"))
-        let both = try registerLines(ws)
-        #expect(both.count == 2)
-        #expect(try JSONValue(parsing: both[1])["prev"] == certificate["hash"])
-        #expect(try JSONValue(parsing: both[1])["reason"]?.stringValue?.hasPrefix("retention schedule ended: 10 years after closing") == true)
-        #expect(try exhibit.run(["verify", "disposals.jsonl", "--workspace", ws.root]).status == 0)
-        try independentCheck(ws, expecting: 2)
-        #expect(try ws.openCase(media: true) == "CI-\(Self.year)-0003")
-
-        // A changed certificate, or a removed one, no longer verifies.
-        let original = try AtomicFile.read(ws.workspace.disposalsPath)
-        try Data(Array(lines[0].replacingOccurrences(of: "schedule item 4.2", with: "schedule item 9.9").utf8) + [10] + Array(both[1].utf8) + [10])
-            .write(to: URL(fileURLWithPath: ws.workspace.disposalsPath))
-        let tampered = try exhibit.run(["verify", ws.workspace.disposalsPath, "--json"])
-        #expect(tampered.status == 1)
-        let findings = try JSONValue(parsing: tampered.stdout)["findings"]?.arrayValue ?? []
-        #expect(findings.contains { $0["kind"]?.stringValue == "TAMPERED" })
-        try Data(Array(both[1].utf8) + [10]).write(to: URL(fileURLWithPath: ws.workspace.disposalsPath))
-        let removed = try exhibit.run(["verify", ws.workspace.disposalsPath])
-        #expect(removed.status == 1)
-        #expect(removed.stdout.contains("CHAIN-BROKEN"))
-        try Data(original).write(to: URL(fileURLWithPath: ws.workspace.disposalsPath))
     }
 
     /// Rows the workspace index holds for a case (artifacts and page text).

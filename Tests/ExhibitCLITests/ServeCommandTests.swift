@@ -55,11 +55,7 @@ struct ServeCommandTests {
         #expect(page.hasPrefix("HTTP/1.1 200"), "\(page.prefix(200))")
         #expect(page.contains(caseID))
         kill(process.processIdentifier, SIGINT)
-        let stopped: Bool = try await Blocking.run {
-            let deadline = Date().addingTimeInterval(15)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            return !process.isRunning
-        }
+        let stopped = await poll(until: { !process.isRunning }, timeout: .seconds(15), interval: .milliseconds(50))
         #expect(stopped, "exhibit serve did not stop within 15 s of SIGINT")
         if stopped { #expect(process.terminationStatus == 0) }
     }

@@ -13,22 +13,22 @@ struct VerifyTargetTests {
 
     @Test("export --zip --out out/C2 writes out/C2.zip, which verify accepts; a zip without its ending is still known by content")
     func zipEndingAndContent() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace("exhibit-target")
-        let caseID = try ws.openCase()
-        let common = ["--workspace", ws.root, "--actor", ws.investigatorID]
-        #expect(try exhibit.run(["capture", caseID, site.baseURL + "/", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + common).status == 0)
-        let out = ws.directory.child("out")
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let export = try exhibit.run(["export", caseID, "--zip", "--out", out + "/C2", "--json"] + common)
-        #expect(export.status == 0, "\(export.stderr)")
-        #expect(try JSONValue(parsing: export.stdout)["output"]?.stringValue == out + "/C2.zip")
-        #expect(FileManager.default.fileExists(atPath: out + "/C2.zip"))
-        #expect(try exhibit.run(["verify", out + "/C2.zip"]).status == 0)
-        try FileManager.default.moveItem(atPath: out + "/C2.zip", toPath: out + "/C2-bundle")
-        let byContent = try exhibit.run(["verify", out + "/C2-bundle"])
-        #expect(byContent.status == 0, "\(byContent.stdout)\(byContent.stderr)")
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace("exhibit-target")
+            let caseID = try ws.openCase()
+            let common = ["--workspace", ws.root, "--actor", ws.investigatorID]
+            #expect(try exhibit.run(["capture", caseID, site.baseURL + "/", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + common).status == 0)
+            let out = ws.directory.child("out")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let export = try exhibit.run(["export", caseID, "--zip", "--out", out + "/C2", "--json"] + common)
+            #expect(export.status == 0, "\(export.stderr)")
+            #expect(try JSONValue(parsing: export.stdout)["output"]?.stringValue == out + "/C2.zip")
+            #expect(FileManager.default.fileExists(atPath: out + "/C2.zip"))
+            #expect(try exhibit.run(["verify", out + "/C2.zip"]).status == 0)
+            try FileManager.default.moveItem(atPath: out + "/C2.zip", toPath: out + "/C2-bundle")
+            let byContent = try exhibit.run(["verify", out + "/C2-bundle"])
+            #expect(byContent.status == 0, "\(byContent.stdout)\(byContent.stderr)")
+        }
     }
 
     @Test("missing, not a bundle, and a directory that is neither: three different sentences, exit 5")

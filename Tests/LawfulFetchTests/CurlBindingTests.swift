@@ -16,9 +16,9 @@ struct CurlBindingTests {
         #expect(number.prefix(3).allSatisfy { Int($0) != nil })
     }
 
+    /// Passes by not trapping: a second `curl_global_init` must be a no-op.
     @Test func initialisingTwiceIsHarmless() {
         Curl.initialize()
         Curl.initialize()
-        #expect(Curl.version == Curl.version)
     }
 }
