@@ -61,24 +61,24 @@ struct WorkspaceIndexTests {
 
     @Test("refresh indexes only new entries, and a second process's captures appear on the next refresh")
     func incrementalRefresh() async throws {
-        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let store = CaseStore(workspace: ws.workspace, templates: try CaseTemplates.load())
-        _ = try await capture(ws, caseID, [site.baseURL + "/classifieds.html"])
-        let index = try WorkspaceIndex(workspace: ws.workspace)
-        try index.refresh(store: store)
-        #expect(try index.selectors(caseID: caseID).map(\.value).contains("+19725550147"))
-        _ = try await capture(ws, caseID, [site.baseURL + "/report.html"])
-        // A second handle on the same file, as another process would have.
-        try WorkspaceIndex(workspace: ws.workspace).refresh(caseID: caseID, store: store)
-        let phone = try #require(try index.selectors(caseID: caseID).first { $0.value == "+19725550147" })
-        #expect(phone.occurrences.count == 3)
-        #expect(Set(phone.occurrences.map(\.raw)) == ["(972) 555-0147", "972.555.0147", "+1 972 555 0147"])
-        #expect(try index.artifacts(caseID: caseID).count == 2)
-        // The index file is private, like the rest of the workspace.
-        var info = stat()
-        #expect(stat(ws.workspace.indexPath, &info) == 0 && info.st_mode & 0o077 == 0)
+        try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let store = CaseStore(workspace: ws.workspace, templates: try CaseTemplates.load())
+            _ = try await capture(ws, caseID, [site.baseURL + "/classifieds.html"])
+            let index = try WorkspaceIndex(workspace: ws.workspace)
+            try index.refresh(store: store)
+            #expect(try index.selectors(caseID: caseID).map(\.value).contains("+19725550147"))
+            _ = try await capture(ws, caseID, [site.baseURL + "/report.html"])
+            // A second handle on the same file, as another process would have.
+            try WorkspaceIndex(workspace: ws.workspace).refresh(caseID: caseID, store: store)
+            let phone = try #require(try index.selectors(caseID: caseID).first { $0.value == "+19725550147" })
+            #expect(phone.occurrences.count == 3)
+            #expect(Set(phone.occurrences.map(\.raw)) == ["(972) 555-0147", "972.555.0147", "+1 972 555 0147"])
+            #expect(try index.artifacts(caseID: caseID).count == 2)
+            // The index file is private, like the rest of the workspace.
+            var info = stat()
+            #expect(stat(ws.workspace.indexPath, &info) == 0 && info.st_mode & 0o077 == 0)
+        }
     }
 }

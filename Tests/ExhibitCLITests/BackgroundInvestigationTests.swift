@@ -86,27 +86,27 @@ struct BackgroundInvestigationTests {
 
     @Test("a decision-maker, or an investigator without bi-searcher, cannot capture in a BI case: exit 4, refusal recorded")
     func whoMaySearch() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let cohort = try cohort(candidates: ["Jane Roe"])
-        let caseID = cohort.cases[0]
-        let capture = ["capture", caseID, site.baseURL + "/profile.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + cohort.base
-        for actor in [cohort.decisionMaker, cohort.ws.investigatorID] {
-            let refused = try exhibit.run(capture + ["--actor", actor])
-            #expect(refused.status == 4, "\(actor): \(refused.stderr)")
-            #expect(refused.stderr.split(separator: "\n").count == 1)
-            let last = try #require(try cohort.ws.entries(caseID).last)
-            #expect(last.action == "refusal" && last.actor == actor)
-            #expect(last.subject?["command"]?.stringValue == "capture")
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let cohort = try cohort(candidates: ["Jane Roe"])
+            let caseID = cohort.cases[0]
+            let capture = ["capture", caseID, site.baseURL + "/profile.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + cohort.base
+            for actor in [cohort.decisionMaker, cohort.ws.investigatorID] {
+                let refused = try exhibit.run(capture + ["--actor", actor])
+                #expect(refused.status == 4, "\(actor): \(refused.stderr)")
+                #expect(refused.stderr.split(separator: "\n").count == 1)
+                let last = try #require(try cohort.ws.entries(caseID).last)
+                #expect(last.action == "refusal" && last.actor == actor)
+                #expect(last.subject?["command"]?.stringValue == "capture")
+            }
+            #expect(!site.requests().contains { $0.path.hasSuffix("/profile.html") })
+            // Nor may a decision-maker read the case, whatever other roles they hold (IV.B.6).
+            let read = try exhibit.run(["artifacts", caseID, "--actor", cohort.decisionMaker] + cohort.base)
+            #expect(read.status == 4)
+            #expect(try cohort.ws.entries(caseID).last?.action == "refusal")
+            let allowed = try exhibit.run(capture + ["--actor", cohort.searcher])
+            #expect(allowed.status == 0, "\(allowed.stderr)")
+            #expect(try exhibit.run(["verify", caseID] + cohort.base).status == 0)
         }
-        #expect(!site.requests().contains { $0.path.hasSuffix("/profile.html") })
-        // Nor may a decision-maker read the case, whatever other roles they hold (IV.B.6).
-        let read = try exhibit.run(["artifacts", caseID, "--actor", cohort.decisionMaker] + cohort.base)
-        #expect(read.status == 4)
-        #expect(try cohort.ws.entries(caseID).last?.action == "refusal")
-        let allowed = try exhibit.run(capture + ["--actor", cohort.searcher])
-        #expect(allowed.status == 0, "\(allowed.stderr)")
-        #expect(try exhibit.run(["verify", caseID] + cohort.base).status == 0)
     }
 
     @Test("a finding is corroborated only by two artifacts from different hosts")

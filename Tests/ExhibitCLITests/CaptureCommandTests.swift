@@ -16,38 +16,38 @@ struct CaptureCommandTests {
 
     @Test("exit codes: 0 captured, 3 refused, 6 failed; --json reports each URL")
     func exitCodes() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let common = ["--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
-        let ok = try exhibit.run(["capture", caseID, site.baseURL + "/test/status/404", "--json"] + common)
-        #expect(ok.status == 0, "\(ok.stderr)")
-        let json = try JSONValue(parsing: ok.stdout)
-        #expect(json["captured"]?.arrayValue?.first?["status"]?.intValue == 404)
-        let failed = try exhibit.run(["capture", caseID, site.baseURL + "/test/bytes?n=5000", "--max-bytes", "100"] + common)
-        #expect(failed.status == 6)
-        let refused = try exhibit.run(["capture", caseID, "ftp://127.0.0.1/x", site.baseURL + "/test/bytes?n=5000", "--max-bytes", "100"] + common)
-        #expect(refused.status == 3)
-        let noReason = try exhibit.run(["capture", caseID, site.baseURL + "/", "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32"])
-        #expect(noReason.status == 2)
-        #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let common = ["--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
+            let ok = try exhibit.run(["capture", caseID, site.baseURL + "/test/status/404", "--json"] + common)
+            #expect(ok.status == 0, "\(ok.stderr)")
+            let json = try JSONValue(parsing: ok.stdout)
+            #expect(json["captured"]?.arrayValue?.first?["status"]?.intValue == 404)
+            let failed = try exhibit.run(["capture", caseID, site.baseURL + "/test/bytes?n=5000", "--max-bytes", "100"] + common)
+            #expect(failed.status == 6)
+            let refused = try exhibit.run(["capture", caseID, "ftp://127.0.0.1/x", site.baseURL + "/test/bytes?n=5000", "--max-bytes", "100"] + common)
+            #expect(refused.status == 3)
+            let noReason = try exhibit.run(["capture", caseID, site.baseURL + "/", "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32"])
+            #expect(noReason.status == 2)
+            #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+        }
     }
 
     @Test("--urls-file reads one URL per line, skipping blanks and comments")
     func urlsFile() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let list = ws.directory.child("urls.txt")
-        try Data("# evidence list\n\(site.baseURL)/test/pages/1?count=3\n\n\(site.baseURL)/test/pages/2?count=3\n".utf8)
-            .write(to: URL(fileURLWithPath: list))
-        let result = try exhibit.run(["capture", caseID, "--urls-file", list, "--workspace", ws.root, "--actor", ws.investigatorID,
-                                      "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try ws.entries(caseID).filter { $0.action == "capture" }.count == 2)
-        #expect(site.requests().count == 2)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let list = ws.directory.child("urls.txt")
+            try Data("# evidence list\n\(site.baseURL)/test/pages/1?count=3\n\n\(site.baseURL)/test/pages/2?count=3\n".utf8)
+                .write(to: URL(fileURLWithPath: list))
+            let result = try exhibit.run(["capture", caseID, "--urls-file", list, "--workspace", ws.root, "--actor", ws.investigatorID,
+                                          "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try ws.entries(caseID).filter { $0.action == "capture" }.count == 2)
+            #expect(site.requests().count == 2)
+        }
     }
 
     @Test("bad input: one sentence, the documented exit code, nothing written")
@@ -86,54 +86,54 @@ struct CaptureCommandTests {
 
     @Test("an unwritable case directory fails with exit 5 and a clear sentence")
     func unwritable() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        // Tests run as root, which ignores permission bits: block the WARC folder with a file.
-        try Data("x".utf8).write(to: URL(fileURLWithPath: ws.caseDirectory(caseID) + "/warc"))
-        let result = try exhibit.run(["capture", caseID, site.baseURL + "/test/status/200", "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "x"])
-        #expect(result.status == 5)
-        #expect(result.stderr.split(separator: "\n").count == 1)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            // Tests run as root, which ignores permission bits: block the WARC folder with a file.
+            try Data("x".utf8).write(to: URL(fileURLWithPath: ws.caseDirectory(caseID) + "/warc"))
+            let result = try exhibit.run(["capture", caseID, site.baseURL + "/test/status/200", "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "x"])
+            #expect(result.status == 5)
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        }
     }
 
     @Test("SIGKILL in the middle of a slow transfer leaves a case that verifies, without that URL")
     func killedMidTransfer() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let quick = site.baseURL + "/test/status/200"
-        // About 50 s of body: the kill lands mid-transfer even on a loaded machine.
-        let slow = site.baseURL + "/test/slow?bytes=4000000&interval_ms=50&chunk=4000"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
-        process.arguments = ["capture", caseID, quick, slow, "--workspace", ws.root, "--actor", ws.investigatorID,
-                             "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Wait until the slow body is streaming to its spool file, then kill.
-        let warcDirectory = ws.caseDirectory(caseID) + "/warc"
-        var spooling = false
-        for _ in 0..<1200 {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: warcDirectory)) ?? []
-            if names.contains(where: { $0.hasPrefix(".spool-") }) { spooling = true; break }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        #expect(spooling)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let quick = site.baseURL + "/test/status/200"
+            // About 50 s of body: the kill lands mid-transfer even on a loaded machine.
+            let slow = site.baseURL + "/test/slow?bytes=4000000&interval_ms=50&chunk=4000"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
+            process.arguments = ["capture", caseID, quick, slow, "--workspace", ws.root, "--actor", ws.investigatorID,
+                                 "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait until the slow body is streaming to its spool file, then kill.
+            let warcDirectory = ws.caseDirectory(caseID) + "/warc"
+            var spooling = false
+            for _ in 0..<1200 {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: warcDirectory)) ?? []
+                if names.contains(where: { $0.hasPrefix(".spool-") }) { spooling = true; break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(spooling)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
 
-        let verify = try exhibit.run(["verify", caseID, "--workspace", ws.root])
-        #expect(verify.status == 0, "\(verify.stdout)")
-        let captured = try ws.entries(caseID).compactMap { $0.subject?["url"]?.stringValue }
-        #expect(!captured.contains(slow))
-        // The next command on the case removes the leftovers and says so.
-        let note = try exhibit.run(["case", "note", caseID, "after the kill", "--workspace", ws.root, "--actor", ws.investigatorID])
-        #expect(note.status == 0)
-        #expect(note.stderr.contains("interrupted write"))
-        #expect(CaseRecovery.temporaryFiles(in: ws.caseDirectory(caseID)).isEmpty)
-        #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+            let verify = try exhibit.run(["verify", caseID, "--workspace", ws.root])
+            #expect(verify.status == 0, "\(verify.stdout)")
+            let captured = try ws.entries(caseID).compactMap { $0.subject?["url"]?.stringValue }
+            #expect(!captured.contains(slow))
+            // The next command on the case removes the leftovers and says so.
+            let note = try exhibit.run(["case", "note", caseID, "after the kill", "--workspace", ws.root, "--actor", ws.investigatorID])
+            #expect(note.status == 0)
+            #expect(note.stderr.contains("interrupted write"))
+            #expect(CaseRecovery.temporaryFiles(in: ws.caseDirectory(caseID)).isEmpty)
+            #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+        }
     }
 }

@@ -303,31 +303,31 @@ struct DisclosureFreeTextTests {
     func openingIsScreened() async throws {
         // A name that is also a lexicon term ("Christian") is who the bundle is about.
         let named = try setting(title: "Candidate Christian Black", fields: ["candidate_name": "Christian Black"])
-        let site = try await FixtureSite.start(host: "127.0.0.1", siteDirectory: named.site.path)
-        defer { Task { await site.stop() } }
-        _ = try capture(named, [site.baseURL + "/coach.html"])
-        try screen(named, protected: [])
-        let bag = named.ws.directory.child("dm-bag")
-        let exported = try exhibit.run(["export", named.caseID, "--audience", "decision-maker", "--out", bag] + named.asSearcher)
-        #expect(exported.status == 0, "\(exported.stderr)")
-        let state = try JSONValue(parsing: String(decoding: try AtomicFile.read(bag + "/data/case.json"), as: UTF8.self))
-        #expect(state["title"]?.stringValue == "Candidate Christian Black")
-        #expect(try exhibit.run(["verify", bag]).status == 0)
+        try await withFixtureSite(host: "127.0.0.1", siteDirectory: named.site.path) { site in
+            _ = try capture(named, [site.baseURL + "/coach.html"])
+            try screen(named, protected: [])
+            let bag = named.ws.directory.child("dm-bag")
+            let exported = try exhibit.run(["export", named.caseID, "--audience", "decision-maker", "--out", bag] + named.asSearcher)
+            #expect(exported.status == 0, "\(exported.stderr)")
+            let state = try JSONValue(parsing: String(decoding: try AtomicFile.read(bag + "/data/case.json"), as: UTF8.self))
+            #expect(state["title"]?.stringValue == "Candidate Christian Black")
+            #expect(try exhibit.run(["verify", bag]).status == 0)
 
-        // A title or a field that says more than who the candidate is cannot be withheld (it is signed, and
-        // the case's state is folded from it), so no bundle is made.
-        for (title, fields, field, kind) in [
-            ("Candidate Jane Roe, pregnant", [String: String](), "title", "pregnancy"),
-            ("Candidate Jane Roe", ["candidate_handles": "@janeroe_at_the_mosque, @jane mosque volunteer"], "candidate_handles", "religion"),
-        ] {
-            let telling = try setting(title: title, fields: fields)
-            #expect(try exhibit.run(["bi", "flags", telling.caseID] + telling.asSearcher).status == 0)
-            let out = telling.ws.directory.child("dm-bag")
-            let refused = try exhibit.run(["export", telling.caseID, "--audience", "decision-maker", "--out", out] + telling.asSearcher)
-            #expect(refused.status == 4, "\(title): \(refused.stdout)\(refused.stderr)")
-            #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
-            #expect(refused.stderr.contains(field) && refused.stderr.contains(kind), "\(refused.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: out))
+            // A title or a field that says more than who the candidate is cannot be withheld (it is signed, and
+            // the case's state is folded from it), so no bundle is made.
+            for (title, fields, field, kind) in [
+                ("Candidate Jane Roe, pregnant", [String: String](), "title", "pregnancy"),
+                ("Candidate Jane Roe", ["candidate_handles": "@janeroe_at_the_mosque, @jane mosque volunteer"], "candidate_handles", "religion"),
+            ] {
+                let telling = try setting(title: title, fields: fields)
+                #expect(try exhibit.run(["bi", "flags", telling.caseID] + telling.asSearcher).status == 0)
+                let out = telling.ws.directory.child("dm-bag")
+                let refused = try exhibit.run(["export", telling.caseID, "--audience", "decision-maker", "--out", out] + telling.asSearcher)
+                #expect(refused.status == 4, "\(title): \(refused.stdout)\(refused.stderr)")
+                #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+                #expect(refused.stderr.contains(field) && refused.stderr.contains(kind), "\(refused.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: out))
+            }
         }
     }
 }

@@ -194,45 +194,45 @@ struct FaultInjectionTests {
 
     @Test("a read-only workspace: note, capture and artifacts exit 5 with one sentence and write nothing; verify still works")
     func readOnlyWorkspace() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace("exhibit-fault")
-        let caseID = try ws.openCase()
-        // Some evidence and an index, so there is something not to touch.
-        let first = try await FaultRun.exhibit(["capture", caseID, site.baseURL + "/test/status/200"] + captureOptions(ws))
-        try #require(first.status == 0, "\(first.stderr)")
-        let requestsBefore = site.requests().count
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace("exhibit-fault")
+            let caseID = try ws.openCase()
+            // Some evidence and an index, so there is something not to touch.
+            let first = try await FaultRun.exhibit(["capture", caseID, site.baseURL + "/test/status/200"] + captureOptions(ws))
+            try #require(first.status == 0, "\(first.stderr)")
+            let requestsBefore = site.requests().count
 
-        let asRoot = getuid() == 0
-        let readOnly = try ReadOnlyWorkspace(ws, keyOf: ws.investigatorID, asRoot: asRoot)
-        defer { readOnly.restore() }
-        let before = try Self.snapshot(ws.root)
+            let asRoot = getuid() == 0
+            let readOnly = try ReadOnlyWorkspace(ws, keyOf: ws.investigatorID, asRoot: asRoot)
+            defer { readOnly.restore() }
+            let before = try Self.snapshot(ws.root)
 
-        let commands: [(String, [String])] = [
-            ("case note", ["case", "note", caseID, "a note that cannot be written"]),
-            ("capture", ["capture", caseID, site.baseURL + "/test/status/200", "--allow-network", "127.0.0.1/32", "--reason", "fixture"]),
-            ("artifacts", ["artifacts", caseID]),
-        ]
-        for (name, arguments) in commands {
-            let run = try await FaultRun.exhibit(arguments + ["--workspace", ws.root, "--actor", ws.investigatorID], prefix: readOnly.prefix)
-            try #require(!run.timedOut, "\(name) did not finish")
-            #expect(run.status == 5 && !run.signalled, "\(name): exit \(run.status), stderr: \(run.stderr)")
-            let lines = run.stderr.split(separator: "\n")
-            #expect(lines.count == 1, "\(name): stderr should be one sentence: \(run.stderr.debugDescription)")
-            #expect(!run.stderr.contains("Fatal error"))
-            #expect(run.stdout.isEmpty, "\(name): \(run.stdout)")
-            #expect(try Self.snapshot(ws.root) == before, "\(name) changed the read-only workspace")
+            let commands: [(String, [String])] = [
+                ("case note", ["case", "note", caseID, "a note that cannot be written"]),
+                ("capture", ["capture", caseID, site.baseURL + "/test/status/200", "--allow-network", "127.0.0.1/32", "--reason", "fixture"]),
+                ("artifacts", ["artifacts", caseID]),
+            ]
+            for (name, arguments) in commands {
+                let run = try await FaultRun.exhibit(arguments + ["--workspace", ws.root, "--actor", ws.investigatorID], prefix: readOnly.prefix)
+                try #require(!run.timedOut, "\(name) did not finish")
+                #expect(run.status == 5 && !run.signalled, "\(name): exit \(run.status), stderr: \(run.stderr)")
+                let lines = run.stderr.split(separator: "\n")
+                #expect(lines.count == 1, "\(name): stderr should be one sentence: \(run.stderr.debugDescription)")
+                #expect(!run.stderr.contains("Fatal error"))
+                #expect(run.stdout.isEmpty, "\(name): \(run.stdout)")
+                #expect(try Self.snapshot(ws.root) == before, "\(name) changed the read-only workspace")
+            }
+            #expect(site.requests().count == requestsBefore, "a capture that cannot record anything must not fetch")
+
+            // Anonymous verification is read-only and works on a read-only workspace.
+            let verifyReadOnly = try await FaultRun.exhibit(["verify", caseID, "--workspace", ws.root], prefix: readOnly.prefix)
+            #expect(verifyReadOnly.status == 0, "\(verifyReadOnly.stdout) \(verifyReadOnly.stderr)")
+            #expect(try Self.snapshot(ws.root) == before)
+
+            readOnly.restore()
+            let verify = try ExhibitProcess().run(["verify", caseID, "--workspace", ws.root])
+            #expect(verify.status == 0, "\(verify.stdout)")
         }
-        #expect(site.requests().count == requestsBefore, "a capture that cannot record anything must not fetch")
-
-        // Anonymous verification is read-only and works on a read-only workspace.
-        let verifyReadOnly = try await FaultRun.exhibit(["verify", caseID, "--workspace", ws.root], prefix: readOnly.prefix)
-        #expect(verifyReadOnly.status == 0, "\(verifyReadOnly.stdout) \(verifyReadOnly.stderr)")
-        #expect(try Self.snapshot(ws.root) == before)
-
-        readOnly.restore()
-        let verify = try ExhibitProcess().run(["verify", caseID, "--workspace", ws.root])
-        #expect(verify.status == 0, "\(verify.stdout)")
     }
 
     // MARK: 4. A damaged index
@@ -255,80 +255,80 @@ struct FaultInjectionTests {
     /// announced in one line.
     @Test("a deleted or damaged index.sqlite is rebuilt by `exhibit artifacts`: same output, evidence untouched", arguments: IndexDamage.allCases)
     func damagedIndex(_ damage: IndexDamage) async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace("exhibit-fault")
-        let caseID = try ws.openCase()
-        let urls = (0..<3).map { site.baseURL + "/test/pages/\($0)?count=3" } + [site.baseURL + "/test/status/404"]
-        let capture = try await FaultRun.exhibit(["capture", caseID] + urls + captureOptions(ws))
-        try #require(capture.status == 0, "\(capture.stderr)")
-        let artifacts = ["artifacts", caseID, "--workspace", ws.root, "--actor", ws.investigatorID]
-        let baseline = try await FaultRun.exhibit(artifacts)
-        try #require(baseline.status == 0 && baseline.stdoutLines.count == 4, "\(baseline.stdout) \(baseline.stderr)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace("exhibit-fault")
+            let caseID = try ws.openCase()
+            let urls = (0..<3).map { site.baseURL + "/test/pages/\($0)?count=3" } + [site.baseURL + "/test/status/404"]
+            let capture = try await FaultRun.exhibit(["capture", caseID] + urls + captureOptions(ws))
+            try #require(capture.status == 0, "\(capture.stderr)")
+            let artifacts = ["artifacts", caseID, "--workspace", ws.root, "--actor", ws.investigatorID]
+            let baseline = try await FaultRun.exhibit(artifacts)
+            try #require(baseline.status == 0 && baseline.stdoutLines.count == 4, "\(baseline.stdout) \(baseline.stderr)")
 
-        let index = ws.root + "/index.sqlite"
-        try #require(FileManager.default.fileExists(atPath: index))
-        let size = try Self.size(of: index)
-        switch damage {
-        case .deleted:
-            try FileManager.default.removeItem(atPath: index)
-        case .garbage:
-            try Data(Self.randomBytes(size)).write(to: URL(fileURLWithPath: index))
-        case .garbageInTablePages:
-            // Where the tables live, asked of SQLite itself (immutable: no -wal, no -shm).
-            let query = try Command.run(try Validators.path(of: "python3"), ["-c", """
-                import sqlite3, sys
-                db = sqlite3.connect("file:" + sys.argv[1] + "?immutable=1", uri=True)
-                pages = [db.execute("PRAGMA page_size").fetchone()[0]]
-                pages += [row[0] for row in db.execute("SELECT rootpage FROM sqlite_master WHERE name IN ('cases', 'artifacts')")]
-                print(" ".join(map(str, pages)))
-                """, index])
-            let numbers = query.output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-            try #require(query.status == 0 && numbers.count == 3 && numbers.dropFirst().allSatisfy { $0 > 2 }, "\(query.output)")
-            let pageSize = numbers[0]
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: index))
-            for page in numbers.dropFirst() {
-                try handle.seek(toOffset: UInt64((page - 1) * pageSize))
-                try handle.write(contentsOf: Self.randomBytes(pageSize))
+            let index = ws.root + "/index.sqlite"
+            try #require(FileManager.default.fileExists(atPath: index))
+            let size = try Self.size(of: index)
+            switch damage {
+            case .deleted:
+                try FileManager.default.removeItem(atPath: index)
+            case .garbage:
+                try Data(Self.randomBytes(size)).write(to: URL(fileURLWithPath: index))
+            case .garbageInTablePages:
+                // Where the tables live, asked of SQLite itself (immutable: no -wal, no -shm).
+                let query = try Command.run(try Validators.path(of: "python3"), ["-c", """
+                    import sqlite3, sys
+                    db = sqlite3.connect("file:" + sys.argv[1] + "?immutable=1", uri=True)
+                    pages = [db.execute("PRAGMA page_size").fetchone()[0]]
+                    pages += [row[0] for row in db.execute("SELECT rootpage FROM sqlite_master WHERE name IN ('cases', 'artifacts')")]
+                    print(" ".join(map(str, pages)))
+                    """, index])
+                let numbers = query.output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+                try #require(query.status == 0 && numbers.count == 3 && numbers.dropFirst().allSatisfy { $0 > 2 }, "\(query.output)")
+                let pageSize = numbers[0]
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: index))
+                for page in numbers.dropFirst() {
+                    try handle.seek(toOffset: UInt64((page - 1) * pageSize))
+                    try handle.write(contentsOf: Self.randomBytes(pageSize))
+                }
+                try handle.close()
+            case .truncatedToHalf:
+                try #require(truncate(index, off_t(size / 2)) == 0)
             }
-            try handle.close()
-        case .truncatedToHalf:
-            try #require(truncate(index, off_t(size / 2)) == 0)
+            for suffix in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: index + suffix)) }
+
+            let ledgerPath = ws.caseDirectory(caseID) + "/ledger.jsonl"
+            let ledgerBefore = try AtomicFile.read(ledgerPath)
+            let warcBefore = try Self.snapshot(ws.caseDirectory(caseID) + "/warc")
+
+            let run = try await FaultRun.exhibit(artifacts)
+            try #require(!run.timedOut)
+            #expect(run.status == 0, "\(damage): exit \(run.status), stderr: \(run.stderr)")
+            #expect(run.stdout == baseline.stdout, "\(damage): the rebuilt index lists different artifacts:\n\(run.stdout)")
+            let notices = run.stderr.split(separator: "\n")
+            if damage == .deleted {
+                #expect(notices.isEmpty, "\(run.stderr)")
+            } else {
+                #expect(notices.count == 1 && run.stderr.contains("rebuilt"), "\(damage): one notice expected: \(run.stderr.debugDescription)")
+            }
+
+            // Evidence untouched: the ledger only gained the view entry, the WARCs are the same bytes.
+            let ledgerAfter = try AtomicFile.read(ledgerPath)
+            #expect(ledgerAfter.starts(with: ledgerBefore), "the ledger was rewritten")
+            let added = try Ledger(path: ledgerPath).entries().dropFirst(Ledger.lines(of: ledgerBefore).count)
+            #expect(added.map(\.action) == (run.status == 0 ? ["view"] : []), "\(added.map(\.action))")
+            #expect(try Self.snapshot(ws.caseDirectory(caseID) + "/warc") == warcBefore)
+            let verify = try ExhibitProcess().run(["verify", caseID, "--workspace", ws.root])
+            #expect(verify.status == 0, "\(verify.stdout)")
+
+            // And the index is usable again afterwards: by the next reading command, and
+            // by `exhibit reindex`, which every index error message recommends.
+            let again = try await FaultRun.exhibit(artifacts)
+            #expect(again.status == 0 && again.stdout == baseline.stdout && again.stderr.isEmpty, "\(again.stderr)")
+            let reindex = try await FaultRun.exhibit(["reindex", "--workspace", ws.root, "--actor", ws.supervisorID])
+            #expect(reindex.status == 0, "\(damage): exhibit reindex exit \(reindex.status): \(reindex.stderr)")
+            let afterReindex = try await FaultRun.exhibit(artifacts)
+            #expect(afterReindex.status == 0 && afterReindex.stdout == baseline.stdout, "\(afterReindex.stderr)")
         }
-        for suffix in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: index + suffix)) }
-
-        let ledgerPath = ws.caseDirectory(caseID) + "/ledger.jsonl"
-        let ledgerBefore = try AtomicFile.read(ledgerPath)
-        let warcBefore = try Self.snapshot(ws.caseDirectory(caseID) + "/warc")
-
-        let run = try await FaultRun.exhibit(artifacts)
-        try #require(!run.timedOut)
-        #expect(run.status == 0, "\(damage): exit \(run.status), stderr: \(run.stderr)")
-        #expect(run.stdout == baseline.stdout, "\(damage): the rebuilt index lists different artifacts:\n\(run.stdout)")
-        let notices = run.stderr.split(separator: "\n")
-        if damage == .deleted {
-            #expect(notices.isEmpty, "\(run.stderr)")
-        } else {
-            #expect(notices.count == 1 && run.stderr.contains("rebuilt"), "\(damage): one notice expected: \(run.stderr.debugDescription)")
-        }
-
-        // Evidence untouched: the ledger only gained the view entry, the WARCs are the same bytes.
-        let ledgerAfter = try AtomicFile.read(ledgerPath)
-        #expect(ledgerAfter.starts(with: ledgerBefore), "the ledger was rewritten")
-        let added = try Ledger(path: ledgerPath).entries().dropFirst(Ledger.lines(of: ledgerBefore).count)
-        #expect(added.map(\.action) == (run.status == 0 ? ["view"] : []), "\(added.map(\.action))")
-        #expect(try Self.snapshot(ws.caseDirectory(caseID) + "/warc") == warcBefore)
-        let verify = try ExhibitProcess().run(["verify", caseID, "--workspace", ws.root])
-        #expect(verify.status == 0, "\(verify.stdout)")
-
-        // And the index is usable again afterwards: by the next reading command, and
-        // by `exhibit reindex`, which every index error message recommends.
-        let again = try await FaultRun.exhibit(artifacts)
-        #expect(again.status == 0 && again.stdout == baseline.stdout && again.stderr.isEmpty, "\(again.stderr)")
-        let reindex = try await FaultRun.exhibit(["reindex", "--workspace", ws.root, "--actor", ws.supervisorID])
-        #expect(reindex.status == 0, "\(damage): exhibit reindex exit \(reindex.status): \(reindex.stderr)")
-        let afterReindex = try await FaultRun.exhibit(artifacts)
-        #expect(afterReindex.status == 0 && afterReindex.stdout == baseline.stdout, "\(afterReindex.stderr)")
     }
 
     // MARK: helpers

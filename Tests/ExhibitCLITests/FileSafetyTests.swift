@@ -66,25 +66,25 @@ struct FileSafetyTests {
 
     @Test("a password in a refused URL is not written to the ledger or the output; proxy variables cannot redirect a capture")
     func secretsAndProxies() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let common = ["--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
-        let port = site.baseURL.split(separator: ":").last.map(String.init) ?? ""
-        let refused = try exhibit.run(["capture", caseID, "http://jane:s3cr3t-pw@127.0.0.1:\(port)/", "--json"] + common)
-        #expect(refused.status == 3)
-        #expect(!(refused.stdout + refused.stderr).contains("s3cr3t-pw"))
-        let ledger = String(decoding: try AtomicFile.read(ws.caseDirectory(caseID) + "/ledger.jsonl"), as: UTF8.self)
-        #expect(!ledger.contains("s3cr3t-pw"))
-        #expect(ledger.contains("jane:***@127.0.0.1"))
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let common = ["--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
+            let port = site.baseURL.split(separator: ":").last.map(String.init) ?? ""
+            let refused = try exhibit.run(["capture", caseID, "http://jane:s3cr3t-pw@127.0.0.1:\(port)/", "--json"] + common)
+            #expect(refused.status == 3)
+            #expect(!(refused.stdout + refused.stderr).contains("s3cr3t-pw"))
+            let ledger = String(decoding: try AtomicFile.read(ws.caseDirectory(caseID) + "/ledger.jsonl"), as: UTF8.self)
+            #expect(!ledger.contains("s3cr3t-pw"))
+            #expect(ledger.contains("jane:***@127.0.0.1"))
 
-        // A proxy in the environment (here one that does not exist) is ignored: the
-        // capture connects directly, so the policy judges the real destination.
-        let proxied = ExhibitProcess(environment: ["http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9"])
-        let direct = try proxied.run(["capture", caseID, site.baseURL + "/"] + common)
-        #expect(direct.status == 0, "\(direct.stderr)")
-        #expect(site.requests().contains { $0.path == "/" })
-        #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+            // A proxy in the environment (here one that does not exist) is ignored: the
+            // capture connects directly, so the policy judges the real destination.
+            let proxied = ExhibitProcess(environment: ["http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9"])
+            let direct = try proxied.run(["capture", caseID, site.baseURL + "/"] + common)
+            #expect(direct.status == 0, "\(direct.stderr)")
+            #expect(site.requests().contains { $0.path == "/" })
+            #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
+        }
     }
 }

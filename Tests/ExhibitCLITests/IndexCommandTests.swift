@@ -34,81 +34,81 @@ struct IndexCommandTests {
 
     @Test("the same phone number written three ways in two cases is one selector, reported in both")
     func selectorAcrossCases() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let cases = try twoCases(site)
-        let reader = ["--actor", cases.ws.investigatorID, "--json"] + cases.base
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let cases = try twoCases(site)
+            let reader = ["--actor", cases.ws.investigatorID, "--json"] + cases.base
 
-        for (caseID, other, occurrences) in [(cases.first, cases.second, 2), (cases.second, cases.first, 1)] {
-            let result = try exhibit.run(["selectors", caseID] + reader)
-            #expect(result.status == 0, "\(result.stderr)")
-            let json = try JSONValue(parsing: result.stdout)
-            let phones = json["selectors"]?.arrayValue?.filter { $0["value"]?.stringValue == "+19725550147" } ?? []
-            #expect(phones.count == 1, "\(result.stdout)")
-            #expect(phones.first?["kind"]?.stringValue == "phone")
-            #expect(phones.first?["occurrences"]?.arrayValue?.count == occurrences)
-            #expect(phones.first?["other_cases"]?.arrayValue?.compactMap(\.stringValue) == [other])
+            for (caseID, other, occurrences) in [(cases.first, cases.second, 2), (cases.second, cases.first, 1)] {
+                let result = try exhibit.run(["selectors", caseID] + reader)
+                #expect(result.status == 0, "\(result.stderr)")
+                let json = try JSONValue(parsing: result.stdout)
+                let phones = json["selectors"]?.arrayValue?.filter { $0["value"]?.stringValue == "+19725550147" } ?? []
+                #expect(phones.count == 1, "\(result.stdout)")
+                #expect(phones.first?["kind"]?.stringValue == "phone")
+                #expect(phones.first?["occurrences"]?.arrayValue?.count == occurrences)
+                #expect(phones.first?["other_cases"]?.arrayValue?.compactMap(\.stringValue) == [other])
+            }
+            // The text form names the other case too.
+            let text = try exhibit.run(["selectors", cases.first, "--actor", cases.ws.investigatorID] + cases.base)
+            let line = text.stdout.split(separator: "\n").first { $0.contains("+19725550147") } ?? ""
+            #expect(line.hasPrefix("phone  +19725550147"), "\(text.stdout)")
+            #expect(line.contains("also in: \(cases.second)"))
         }
-        // The text form names the other case too.
-        let text = try exhibit.run(["selectors", cases.first, "--actor", cases.ws.investigatorID] + cases.base)
-        let line = text.stdout.split(separator: "\n").first { $0.contains("+19725550147") } ?? ""
-        #expect(line.hasPrefix("phone  +19725550147"), "\(text.stdout)")
-        #expect(line.contains("also in: \(cases.second)"))
     }
 
     @Test("artifacts lists URL, time, status, type and sha256; search finds page text across cases with snippets")
     func artifactsAndSearch() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let cases = try twoCases(site)
-        let listed = try exhibit.run(["artifacts", cases.first, "--actor", cases.ws.investigatorID, "--json"] + cases.base)
-        #expect(listed.status == 0, "\(listed.stderr)")
-        let artifacts = try #require(try JSONValue(parsing: listed.stdout)["artifacts"]?.arrayValue)
-        #expect(Set(artifacts.compactMap { $0["url"]?.stringValue }) == [site.baseURL + "/classifieds.html", site.baseURL + "/forum.html"])
-        let ad = try #require(artifacts.first { $0["url"]?.stringValue == site.baseURL + "/classifieds.html" })
-        let served = try AtomicFile.read(try #require(FixtureSite.defaultSiteDirectory) + "/classifieds.html")
-        #expect(ad["sha256"]?.stringValue == Digest.sha256Hex(served))
-        #expect(ad["status"]?.intValue == 200)
-        #expect(ad["content_type"]?.stringValue?.hasPrefix("text/html") == true)
-        #expect(ad["time"]?.stringValue?.hasSuffix("Z") == true)
-        // The id is what the ledger recorded it under.
-        let id = try #require(ad["id"]?.stringValue)
-        let entry = try #require(try cases.ws.entries(cases.first).first { $0.subject?["url"]?.stringValue == site.baseURL + "/classifieds.html" })
-        #expect(id == "A-" + String(repeating: "0", count: 4 - String(entry.seq).count) + String(entry.seq))
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let cases = try twoCases(site)
+            let listed = try exhibit.run(["artifacts", cases.first, "--actor", cases.ws.investigatorID, "--json"] + cases.base)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let artifacts = try #require(try JSONValue(parsing: listed.stdout)["artifacts"]?.arrayValue)
+            #expect(Set(artifacts.compactMap { $0["url"]?.stringValue }) == [site.baseURL + "/classifieds.html", site.baseURL + "/forum.html"])
+            let ad = try #require(artifacts.first { $0["url"]?.stringValue == site.baseURL + "/classifieds.html" })
+            let served = try AtomicFile.read(try #require(FixtureSite.defaultSiteDirectory) + "/classifieds.html")
+            #expect(ad["sha256"]?.stringValue == Digest.sha256Hex(served))
+            #expect(ad["status"]?.intValue == 200)
+            #expect(ad["content_type"]?.stringValue?.hasPrefix("text/html") == true)
+            #expect(ad["time"]?.stringValue?.hasSuffix("Z") == true)
+            // The id is what the ledger recorded it under.
+            let id = try #require(ad["id"]?.stringValue)
+            let entry = try #require(try cases.ws.entries(cases.first).first { $0.subject?["url"]?.stringValue == site.baseURL + "/classifieds.html" })
+            #expect(id == "A-" + String(repeating: "0", count: 4 - String(entry.seq).count) + String(entry.seq))
 
-        let everywhere = try exhibit.run(["search", "bicycle", "--actor", cases.ws.investigatorID, "--json"] + cases.base)
-        #expect(everywhere.status == 0, "\(everywhere.stderr)")
-        let hits = try #require(try JSONValue(parsing: everywhere.stdout)["results"]?.arrayValue)
-        #expect(Set(hits.compactMap { $0["case"]?.stringValue }) == [cases.first, cases.second])
-        #expect(hits.allSatisfy { $0["snippet"]?.stringValue?.lowercased().contains("[bicycle") == true })
-        let scoped = try exhibit.run(["search", "stolen bicycles", "--case", cases.second, "--actor", cases.ws.investigatorID, "--json"] + cases.base)
-        let scopedHits = try #require(try JSONValue(parsing: scoped.stdout)["results"]?.arrayValue)
-        #expect(scopedHits.compactMap { $0["url"]?.stringValue } == [site.baseURL + "/report.html"])
-        let none = try exhibit.run(["search", "zeppelin", "--actor", cases.ws.investigatorID] + cases.base)
-        #expect(none.status == 0 && none.stdout.isEmpty)
+            let everywhere = try exhibit.run(["search", "bicycle", "--actor", cases.ws.investigatorID, "--json"] + cases.base)
+            #expect(everywhere.status == 0, "\(everywhere.stderr)")
+            let hits = try #require(try JSONValue(parsing: everywhere.stdout)["results"]?.arrayValue)
+            #expect(Set(hits.compactMap { $0["case"]?.stringValue }) == [cases.first, cases.second])
+            #expect(hits.allSatisfy { $0["snippet"]?.stringValue?.lowercased().contains("[bicycle") == true })
+            let scoped = try exhibit.run(["search", "stolen bicycles", "--case", cases.second, "--actor", cases.ws.investigatorID, "--json"] + cases.base)
+            let scopedHits = try #require(try JSONValue(parsing: scoped.stdout)["results"]?.arrayValue)
+            #expect(scopedHits.compactMap { $0["url"]?.stringValue } == [site.baseURL + "/report.html"])
+            let none = try exhibit.run(["search", "zeppelin", "--actor", cases.ws.investigatorID] + cases.base)
+            #expect(none.status == 0 && none.stdout.isEmpty)
+        }
     }
 
     @Test("reading is recorded as a view entry; an actor without a reading role is refused (exit 4) and the refusal recorded")
     func readsAreRecorded() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let cases = try twoCases(site)
-        for command in [["artifacts", cases.first], ["selectors", cases.first], ["search", "bicycle", "--case", cases.first]] {
-            let result = try exhibit.run(command + ["--actor", cases.ws.investigatorID] + cases.base)
-            #expect(result.status == 0)
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let cases = try twoCases(site)
+            for command in [["artifacts", cases.first], ["selectors", cases.first], ["search", "bicycle", "--case", cases.first]] {
+                let result = try exhibit.run(command + ["--actor", cases.ws.investigatorID] + cases.base)
+                #expect(result.status == 0)
+                let last = try #require(try cases.ws.entries(cases.first).last)
+                #expect(last.action == "view" && last.actor == cases.ws.investigatorID)
+                #expect(last.subject?["command"]?.stringValue == command[0])
+            }
+            let custodian = try ActorRegistry(workspace: cases.ws.workspace)
+                .add(name: "Cory Custodian", badge: "C-3", roles: [.custodian], actingActor: cases.ws.supervisorID).id
+            let refused = try exhibit.run(["artifacts", cases.first, "--actor", custodian] + cases.base)
+            #expect(refused.status == 4)
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
             let last = try #require(try cases.ws.entries(cases.first).last)
-            #expect(last.action == "view" && last.actor == cases.ws.investigatorID)
-            #expect(last.subject?["command"]?.stringValue == command[0])
+            #expect(last.action == "refusal" && last.actor == custodian)
+            #expect(try exhibit.run(["reindex", "--actor", cases.ws.investigatorID] + cases.base).status == 4)
+            #expect(try exhibit.run(["verify", cases.first] + cases.base).status == 0)
         }
-        let custodian = try ActorRegistry(workspace: cases.ws.workspace)
-            .add(name: "Cory Custodian", badge: "C-3", roles: [.custodian], actingActor: cases.ws.supervisorID).id
-        let refused = try exhibit.run(["artifacts", cases.first, "--actor", custodian] + cases.base)
-        #expect(refused.status == 4)
-        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
-        let last = try #require(try cases.ws.entries(cases.first).last)
-        #expect(last.action == "refusal" && last.actor == custodian)
-        #expect(try exhibit.run(["reindex", "--actor", cases.ws.investigatorID] + cases.base).status == 4)
-        #expect(try exhibit.run(["verify", cases.first] + cases.base).status == 0)
     }
 
     @Test("reindex on a workspace whose index.sqlite was deleted gives identical selectors, search and artifacts output")

@@ -14,39 +14,39 @@ struct InterruptedExportTests {
 
     @Test("kill -9 during export --zip: the next command (case show, then another export) removes the .partial- folder and says so")
     func killedExportIsRemovedByTheNextCommand() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        // Three 8 MB bodies: the export copies, hashes and checks them, long enough to be killed in the middle.
-        let urls = (0..<3).map { site.baseURL + "/test/bytes?n=8000000&copy=\($0)" }
-        let captured = try exhibit.run(["capture", caseID] + urls + ["--workspace", ws.root, "--actor", ws.investigatorID,
-                                                                      "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
-        #expect(captured.status == 0, "\(captured.stderr)")
-        let outFolder = ws.directory.child("out")
-        try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: true)
-        let records = ExportStaging.recordsDirectory(of: ws.workspace)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            // Three 8 MB bodies: the export copies, hashes and checks them, long enough to be killed in the middle.
+            let urls = (0..<3).map { site.baseURL + "/test/bytes?n=8000000&copy=\($0)" }
+            let captured = try exhibit.run(["capture", caseID] + urls + ["--workspace", ws.root, "--actor", ws.investigatorID,
+                                                                          "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            #expect(captured.status == 0, "\(captured.stderr)")
+            let outFolder = ws.directory.child("out")
+            try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: true)
+            let records = ExportStaging.recordsDirectory(of: ws.workspace)
 
-        let nextCommands = [["case", "show", caseID], ["export", caseID, "--out", outFolder + "/after.zip"]]
-        for (round, next) in nextCommands.enumerated() {
-            let out = outFolder + "/case-\(round).zip"
-            let staging = try await killExport(caseID, out: out, workspace: ws)
-            // What was left: a copy of the ledger (and the WARC files under way) that nothing records.
-            #expect(FileManager.default.fileExists(atPath: staging + "/" + caseID + "/data/ledger.jsonl"))
-            #expect(!FileManager.default.fileExists(atPath: out))
+            let nextCommands = [["case", "show", caseID], ["export", caseID, "--out", outFolder + "/after.zip"]]
+            for (round, next) in nextCommands.enumerated() {
+                let out = outFolder + "/case-\(round).zip"
+                let staging = try await killExport(caseID, out: out, workspace: ws)
+                // What was left: a copy of the ledger (and the WARC files under way) that nothing records.
+                #expect(FileManager.default.fileExists(atPath: staging + "/" + caseID + "/data/ledger.jsonl"))
+                #expect(!FileManager.default.fileExists(atPath: out))
 
-            let result = try exhibit.run(next + ["--workspace", ws.root, "--actor", ws.investigatorID])
-            #expect(result.status == 0, "\(next): \(result.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: staging), "\(next) left \(staging)")
-            #expect(result.stderr.contains("Removed \(staging), the unfinished copy of case \(caseID)'s evidence left by an export that was interrupted"),
-                    "\(next): \(result.stderr)")
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: outFolder).filter { $0.contains(".partial-") }
-            #expect(leftovers == [])
-            #expect((try? FileManager.default.contentsOfDirectory(atPath: records)) ?? [] == [])
+                let result = try exhibit.run(next + ["--workspace", ws.root, "--actor", ws.investigatorID])
+                #expect(result.status == 0, "\(next): \(result.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: staging), "\(next) left \(staging)")
+                #expect(result.stderr.contains("Removed \(staging), the unfinished copy of case \(caseID)'s evidence left by an export that was interrupted"),
+                        "\(next): \(result.stderr)")
+                let leftovers = try FileManager.default.contentsOfDirectory(atPath: outFolder).filter { $0.contains(".partial-") }
+                #expect(leftovers == [])
+                #expect((try? FileManager.default.contentsOfDirectory(atPath: records)) ?? [] == [])
+            }
+            // The export after the cleanup is whole and verifies; so does the case.
+            #expect(try exhibit.run(["verify", outFolder + "/after.zip"]).status == 0)
+            #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
         }
-        // The export after the cleanup is whole and verifies; so does the case.
-        #expect(try exhibit.run(["verify", outFolder + "/after.zip"]).status == 0)
-        #expect(try exhibit.run(["verify", caseID, "--workspace", ws.root]).status == 0)
     }
 
     /// Starts `exhibit export CASE --out out`, waits (polling, with a deadline) until

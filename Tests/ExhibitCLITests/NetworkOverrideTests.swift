@@ -15,21 +15,21 @@ struct NetworkOverrideTests {
     /// Runs `exhibit capture` on a fixture page with the given override and checks
     /// that it was a usage error that neither fetched nor wrote anything.
     func expectUsageError(allowNetwork: [String], reason: String?, mentioning flag: String) async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let ledgerBefore = try AtomicFile.read(ws.caseDirectory(caseID) + "/ledger.jsonl")
-        var arguments = ["capture", caseID, site.baseURL + "/test/status/200", "--workspace", ws.root, "--actor", ws.investigatorID]
-        for range in allowNetwork { arguments += ["--allow-network", range] }
-        if let reason { arguments += ["--reason", reason] }
-        let result = try exhibit.run(arguments)
-        #expect(result.status == 2, "\(allowNetwork) \(String(describing: reason)): \(result.status) \(result.stderr)")
-        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
-        #expect(result.stderr.contains(flag), "\(result.stderr)")
-        #expect(site.requests().isEmpty)
-        #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/ledger.jsonl") == ledgerBefore)
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: ws.caseDirectory(caseID) + "/warc")) ?? []).isEmpty)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let ledgerBefore = try AtomicFile.read(ws.caseDirectory(caseID) + "/ledger.jsonl")
+            var arguments = ["capture", caseID, site.baseURL + "/test/status/200", "--workspace", ws.root, "--actor", ws.investigatorID]
+            for range in allowNetwork { arguments += ["--allow-network", range] }
+            if let reason { arguments += ["--reason", reason] }
+            let result = try exhibit.run(arguments)
+            #expect(result.status == 2, "\(allowNetwork) \(String(describing: reason)): \(result.status) \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(result.stderr.contains(flag), "\(result.stderr)")
+            #expect(site.requests().isEmpty)
+            #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/ledger.jsonl") == ledgerBefore)
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: ws.caseDirectory(caseID) + "/warc")) ?? []).isEmpty)
+        }
     }
 
     @Test("a range wider than /8 (IPv4) or /16 (IPv6) exits 2", arguments: [
@@ -47,16 +47,16 @@ struct NetworkOverrideTests {
 
     @Test("the widest ranges allowed, /8 and /16, still capture")
     func widestAccepted() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let result = try exhibit.run(["capture", caseID, site.baseURL + "/test/status/200", "--workspace", ws.root, "--actor", ws.investigatorID,
-                                      "--allow-network", "127.0.0.0/8", "--allow-network", "fd12::/16", "--reason", "fixture on loopback"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(site.requests().count == 1)
-        let override = try #require(try ws.entries(caseID).first { $0.action == "policy-override" })
-        #expect(override.subject?["ranges"]?.arrayValue?.compactMap(\.stringValue) == ["127.0.0.0/8", "fd12::/16"])
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let result = try exhibit.run(["capture", caseID, site.baseURL + "/test/status/200", "--workspace", ws.root, "--actor", ws.investigatorID,
+                                          "--allow-network", "127.0.0.0/8", "--allow-network", "fd12::/16", "--reason", "fixture on loopback"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(site.requests().count == 1)
+            let override = try #require(try ws.entries(caseID).first { $0.action == "policy-override" })
+            #expect(override.subject?["ranges"]?.arrayValue?.compactMap(\.stringValue) == ["127.0.0.0/8", "fd12::/16"])
+        }
     }
 }
 

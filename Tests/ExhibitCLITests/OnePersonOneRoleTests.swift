@@ -124,77 +124,77 @@ struct OnePersonOneRoleTests {
 
     @Test("case list, retention, reindex and bi uniformity leave BI cases out for an actor holding decision-maker; search still hides BI hits")
     func listingsLeaveBackgroundInvestigationsOut() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let setting = try setting(candidate: "Jane Roe", cohort: "U1")
-        let bi = setting.backgroundCase
-        let captured = try exhibit.run(["capture", bi, site.baseURL + "/profile.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture",
-                                        "--actor", setting.searcher] + setting.base)
-        #expect(captured.status == 0, "\(captured.stderr)")
-        #expect(try exhibit.run(["bi", "step", bi, "news-search", "--skipped", "--reason", "paywalled archive",
-                                 "--actor", setting.searcher] + setting.base).status == 0)
-        let other = try setting.ws.openCase()
-        let added = try addActor(setting, name: "Dee Decider", badge: "D-4", roles: ["decision-maker", "supervisor", "custodian"])
-        #expect(added.status == 0, "\(added.stderr)")
-        let decider = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let asDecider = ["--actor", decider] + setting.base
-        let biLedger = try setting.ws.entries(bi).count
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let setting = try setting(candidate: "Jane Roe", cohort: "U1")
+            let bi = setting.backgroundCase
+            let captured = try exhibit.run(["capture", bi, site.baseURL + "/profile.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture",
+                                            "--actor", setting.searcher] + setting.base)
+            #expect(captured.status == 0, "\(captured.stderr)")
+            #expect(try exhibit.run(["bi", "step", bi, "news-search", "--skipped", "--reason", "paywalled archive",
+                                     "--actor", setting.searcher] + setting.base).status == 0)
+            let other = try setting.ws.openCase()
+            let added = try addActor(setting, name: "Dee Decider", badge: "D-4", roles: ["decision-maker", "supervisor", "custodian"])
+            #expect(added.status == 0, "\(added.stderr)")
+            let decider = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let asDecider = ["--actor", decider] + setting.base
+            let biLedger = try setting.ws.entries(bi).count
 
-        func ids(_ json: JSONValue?, key: String) -> [String] {
-            json?.arrayValue?.compactMap { $0[key]?.stringValue } ?? []
-        }
-
-        // The supervisor, who decides nothing, sees both cases.
-        let supervisorList = try exhibit.run(["case", "list", "--json"] + setting.asSupervisor)
-        #expect(Set(ids(try JSONValue(parsing: supervisorList.stdout), key: "id")) == [bi, other])
-        let supervisorRetention = try exhibit.run(["retention", "--json"] + setting.asSupervisor)
-        #expect(Set(ids(try JSONValue(parsing: supervisorRetention.stdout)["cases"], key: "case")) == [bi, other])
-
-        // case list
-        let list = try exhibit.run(["case", "list"] + asDecider)
-        #expect(list.status == 0, "\(list.stderr)")
-        #expect(list.stdout.contains(other) && !list.stdout.contains(bi) && !list.stdout.contains("Jane Roe"), "\(list.stdout)")
-        let listJSON = try exhibit.run(["case", "list", "--json"] + asDecider)
-        #expect(ids(try JSONValue(parsing: listJSON.stdout), key: "id") == [other], "\(listJSON.stdout)")
-
-        // retention
-        let retention = try exhibit.run(["retention"] + asDecider)
-        #expect(retention.status == 0, "\(retention.stderr)")
-        #expect(retention.stdout.contains(other) && !retention.stdout.contains(bi), "\(retention.stdout)")
-        #expect(retention.stdout.contains("0 of 1 cases"), "\(retention.stdout)")
-        let retentionJSON = try exhibit.run(["retention", "--json"] + asDecider)
-        #expect(ids(try JSONValue(parsing: retentionJSON.stdout)["cases"], key: "case") == [other], "\(retentionJSON.stdout)")
-
-        // reindex: the decision-maker's rebuild neither counts nor reads the BI case.
-        let reindex = try exhibit.run(["reindex", "--json"] + asDecider)
-        #expect(reindex.status == 0, "\(reindex.stderr)")
-        let report = try JSONValue(parsing: reindex.stdout)
-        #expect(report["cases"]?.intValue == 1 && report["artifacts"]?.intValue == 0, "\(reindex.stdout)")
-        let reindexText = try exhibit.run(["reindex"] + asDecider)
-        #expect(reindexText.stdout.hasPrefix("1 cases, 0 artifacts"), "\(reindexText.stdout)")
-
-        // bi uniformity: refused outright, with nothing about the candidates.
-        for json in [false, true] {
-            let uniformity = try exhibit.run(["bi", "uniformity", "U1"] + (json ? ["--json"] : []) + asDecider)
-            #expect(uniformity.status == 4, "\(uniformity.stdout)\(uniformity.stderr)")
-            #expect(uniformity.stderr.split(separator: "\n").count == 1, "\(uniformity.stderr)")
-            for secret in ["Jane Roe", "paywalled", bi] {
-                #expect(!(uniformity.stdout + uniformity.stderr).contains(secret), "\(secret)")
+            func ids(_ json: JSONValue?, key: String) -> [String] {
+                json?.arrayValue?.compactMap { $0[key]?.stringValue } ?? []
             }
-        }
 
-        // search keeps hiding BI hits from the decision-maker…
-        let search = try exhibit.run(["search", "tacos", "--json"] + asDecider)
-        #expect(search.status == 0, "\(search.stderr)")
-        #expect(try JSONValue(parsing: search.stdout)["results"]?.arrayValue?.isEmpty == true, "\(search.stdout)")
-        // …nothing the decision-maker ran is in the BI case's ledger…
-        let biEntries = try setting.ws.entries(bi)
-        #expect(biEntries.count == biLedger)
-        #expect(!biEntries.contains { $0.actor == decider })
-        // …and the searcher still finds the page after the decision-maker's rebuild.
-        let found = try exhibit.run(["search", "tacos", "--json", "--actor", setting.searcher] + setting.base)
-        #expect(ids(try JSONValue(parsing: found.stdout)["results"], key: "case") == [bi], "\(found.stdout)")
-        let rebuilt = try exhibit.run(["reindex", "--json"] + setting.asSupervisor)
-        #expect(try JSONValue(parsing: rebuilt.stdout)["cases"]?.intValue == 2, "\(rebuilt.stdout)")
+            // The supervisor, who decides nothing, sees both cases.
+            let supervisorList = try exhibit.run(["case", "list", "--json"] + setting.asSupervisor)
+            #expect(Set(ids(try JSONValue(parsing: supervisorList.stdout), key: "id")) == [bi, other])
+            let supervisorRetention = try exhibit.run(["retention", "--json"] + setting.asSupervisor)
+            #expect(Set(ids(try JSONValue(parsing: supervisorRetention.stdout)["cases"], key: "case")) == [bi, other])
+
+            // case list
+            let list = try exhibit.run(["case", "list"] + asDecider)
+            #expect(list.status == 0, "\(list.stderr)")
+            #expect(list.stdout.contains(other) && !list.stdout.contains(bi) && !list.stdout.contains("Jane Roe"), "\(list.stdout)")
+            let listJSON = try exhibit.run(["case", "list", "--json"] + asDecider)
+            #expect(ids(try JSONValue(parsing: listJSON.stdout), key: "id") == [other], "\(listJSON.stdout)")
+
+            // retention
+            let retention = try exhibit.run(["retention"] + asDecider)
+            #expect(retention.status == 0, "\(retention.stderr)")
+            #expect(retention.stdout.contains(other) && !retention.stdout.contains(bi), "\(retention.stdout)")
+            #expect(retention.stdout.contains("0 of 1 cases"), "\(retention.stdout)")
+            let retentionJSON = try exhibit.run(["retention", "--json"] + asDecider)
+            #expect(ids(try JSONValue(parsing: retentionJSON.stdout)["cases"], key: "case") == [other], "\(retentionJSON.stdout)")
+
+            // reindex: the decision-maker's rebuild neither counts nor reads the BI case.
+            let reindex = try exhibit.run(["reindex", "--json"] + asDecider)
+            #expect(reindex.status == 0, "\(reindex.stderr)")
+            let report = try JSONValue(parsing: reindex.stdout)
+            #expect(report["cases"]?.intValue == 1 && report["artifacts"]?.intValue == 0, "\(reindex.stdout)")
+            let reindexText = try exhibit.run(["reindex"] + asDecider)
+            #expect(reindexText.stdout.hasPrefix("1 cases, 0 artifacts"), "\(reindexText.stdout)")
+
+            // bi uniformity: refused outright, with nothing about the candidates.
+            for json in [false, true] {
+                let uniformity = try exhibit.run(["bi", "uniformity", "U1"] + (json ? ["--json"] : []) + asDecider)
+                #expect(uniformity.status == 4, "\(uniformity.stdout)\(uniformity.stderr)")
+                #expect(uniformity.stderr.split(separator: "\n").count == 1, "\(uniformity.stderr)")
+                for secret in ["Jane Roe", "paywalled", bi] {
+                    #expect(!(uniformity.stdout + uniformity.stderr).contains(secret), "\(secret)")
+                }
+            }
+
+            // search keeps hiding BI hits from the decision-maker…
+            let search = try exhibit.run(["search", "tacos", "--json"] + asDecider)
+            #expect(search.status == 0, "\(search.stderr)")
+            #expect(try JSONValue(parsing: search.stdout)["results"]?.arrayValue?.isEmpty == true, "\(search.stdout)")
+            // …nothing the decision-maker ran is in the BI case's ledger…
+            let biEntries = try setting.ws.entries(bi)
+            #expect(biEntries.count == biLedger)
+            #expect(!biEntries.contains { $0.actor == decider })
+            // …and the searcher still finds the page after the decision-maker's rebuild.
+            let found = try exhibit.run(["search", "tacos", "--json", "--actor", setting.searcher] + setting.base)
+            #expect(ids(try JSONValue(parsing: found.stdout)["results"], key: "case") == [bi], "\(found.stdout)")
+            let rebuilt = try exhibit.run(["reindex", "--json"] + setting.asSupervisor)
+            #expect(try JSONValue(parsing: rebuilt.stdout)["cases"]?.intValue == 2, "\(rebuilt.stdout)")
+        }
     }
 }
