@@ -37,10 +37,10 @@ public final class BrowserServer: Sendable {
         self.server = server
     }
 
-    /// Checks a `--port` value: 0 (a free port) to 65535.
+    /// Checks a port to listen on: 0 (a free port) to 65535.
     public static func checkPort(_ port: Int) throws(ExhibitError) {
         guard (0...65535).contains(port) else {
-            throw ExhibitError(.usage, "--port takes 0 (any free port) to 65535, not \(port).")
+            throw ExhibitError(.usage, "The port to listen on is 0 (any free port) to 65535, not \(port); give another.", input: .listeningPort)
         }
     }
 
@@ -75,7 +75,7 @@ public final class BrowserServer: Sendable {
             case .stoppedBeforeListening, .badPort:
                 throw ExhibitError(.storage, "The case browser stopped before it was listening.")
             case .cannotListen(let reason):
-                throw ExhibitError(.storage, "Cannot listen on \(address.urlHost):\(port) (\(reason)); choose another --port, or --port 0 for a free one.")
+                throw ExhibitError(.storage, "Cannot listen on \(address.urlHost):\(port) (\(reason)); choose another port.", input: .listeningPort)
             }
         }
     }

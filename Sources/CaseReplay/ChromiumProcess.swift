@@ -3,7 +3,7 @@ import Foundation
 
 /// Headless Chromium spoken to over the DevTools pipe transport: Chromium reads
 /// NUL-terminated JSON messages on its fd 3 and writes its own on fd 4
-/// (`--remote-debugging-pipe`). Foundation's `Process` cannot hand a child
+/// (its remote-debugging-pipe switch). Foundation's `Process` cannot hand a child
 /// descriptors beyond 0–2, so the spawn uses `posix_spawn` with dup2 file
 /// actions; that and the raw reads and writes are the only unsafe code here.
 ///
@@ -41,9 +41,10 @@ final class ChromiumProcess {
         "EXHIBIT_CHROMIUM names \(path), which \(what); point it at the Chromium binary (Debian's is /usr/bin/chromium) or unset it."
     }
 
-    /// Starts `executable` with `arguments` and a fresh profile directory
-    /// (`--user-data-dir` is added here).
-    init(executable: String, arguments: [String]) throws(ExhibitError) {
+    /// Starts `executable` on `url` with Chromium's command-line `switches` (named
+    /// without their leading dashes, which are Chromium's syntax, added here) and a
+    /// fresh profile directory (the user-data-dir switch is added here too).
+    init(executable: String, switches: [String], url: String) throws(ExhibitError) {
         let template = FileManager.default.temporaryDirectory.appendingPathComponent("exhibit-chromium-XXXXXX").path
         var bytes = Array(template.utf8CString)
         guard bytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
@@ -92,7 +93,8 @@ final class ChromiumProcess {
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
-        let argv = ([executable] + arguments + ["--user-data-dir=\(userDataDirectory)"]).map { strdup($0) }
+        let arguments = (switches + ["user-data-dir=\(userDataDirectory)"]).map { "--" + $0 } + [url]
+        let argv = ([executable] + arguments).map { strdup($0) }
         defer { for pointer in argv { free(pointer) } }
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, &attributes, argv + [nil], environ)

@@ -9,7 +9,7 @@ import Foundation
 /// page is paused by the DevTools Fetch domain and continued to the replay
 /// server's route form (`/replay/<time>/<url>`), which covers https without a
 /// TLS proxy; anything Fetch does not see (browser-initiated requests) goes to the
-/// replay server as its HTTP proxy (`--proxy-server`, loopback included), which
+/// replay server as its HTTP proxy (Chromium's proxy-server switch, loopback included), which
 /// answers only from the WARC and refuses CONNECT; host names resolve to nothing
 /// and WebRTC may not use UDP.
 public struct Renderer: Sendable {
@@ -62,20 +62,19 @@ public struct Renderer: Sendable {
     public func render(url: String, timestamp: String, server: ReplayServer, banner: Banner) throws(ExhibitError) -> Output {
         let start = ChromiumProcess.now()
         let renderDeadline = start + renderTimeout
-        var arguments = [
-            "--headless=new", "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check", "--disable-gpu",
-            "--proxy-server=http://127.0.0.1:\(server.port)", "--proxy-bypass-list=<-loopback>",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
-            "--disable-extensions", "--no-pings", "--disable-domain-reliability", "--disable-breakpad",
-            "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,site-per-process",
-            "--hide-scrollbars", "--mute-audio", "--force-device-scale-factor=1",
-            "--window-size=\(Self.viewportWidth),\(Self.viewportHeight)",
+        var switches = [
+            "headless=new", "remote-debugging-pipe", "no-first-run", "no-default-browser-check", "disable-gpu",
+            "proxy-server=http://127.0.0.1:\(server.port)", "proxy-bypass-list=<-loopback>",
+            "host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+            "disable-background-networking", "disable-component-update", "disable-sync", "disable-default-apps",
+            "disable-extensions", "no-pings", "disable-domain-reliability", "disable-breakpad",
+            "disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,site-per-process",
+            "hide-scrollbars", "mute-audio", "force-device-scale-factor=1",
+            "window-size=\(Self.viewportWidth),\(Self.viewportHeight)",
         ]
         // Chromium refuses to run its sandbox as root (test machines and containers).
-        if geteuid() == 0 { arguments.append("--no-sandbox") }
-        arguments.append("about:blank")
-        let process = try ChromiumProcess(executable: executable, arguments: arguments)
+        if geteuid() == 0 { switches.append("no-sandbox") }
+        let process = try ChromiumProcess(executable: executable, switches: switches, url: "about:blank")
         defer { process.terminate() }
         var devtools = DevTools(process: process, replayBase: server.baseURL, timestamp: timestamp)
 

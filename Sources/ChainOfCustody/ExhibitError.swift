@@ -86,6 +86,8 @@ public struct ExhibitError: Error, Sendable, CustomStringConvertible {
         /// The time-stamping authority and the certificates its replies are checked against.
         public static let timeStampingAuthority = Input("time-stamping-authority")
         public static let trustedCertificates = Input("trusted-certificates")
+        /// The TCP port a local server listens on.
+        public static let listeningPort = Input("listening-port")
     }
 
     public var code: Code

@@ -24,6 +24,7 @@ enum FlagSentences {
         .captureLimits: " (--depth, --max-bytes, --timeout, --connect-timeout)",
         .timeStampingAuthority: " with --tsa URL",
         .trustedCertificates: " (--ca-file)",
+        .listeningPort: " with --port (0 picks a free one)",
     ]
 
     /// The one sentence the CLI prints for a library error.

@@ -10,7 +10,7 @@ import NIOCore
 /// timeStamping, signing replies with OpenSSL's TS_RESP_CTX.
 public final class LocalTSA: Sendable {
     public let url: String
-    /// The CA certificate (PEM): what `--ca-file` and `openssl ts -verify -CAfile` take.
+    /// The CA certificate (PEM): what `exhibit timestamp` is given as its CA file, and `openssl ts -verify -CAfile` takes.
     public let caCertificatePath: String
     public let tsaCertificatePath: String
     private let server: LoopbackServer
