@@ -1,0 +1,348 @@
+/// A recursive-descent parser over a byte array; one instance parses one document.
+struct JSONParser {
+    private let bytes: [UInt8]
+    private var position = 0
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    mutating func parseDocument() throws(JSONError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue(depth: 0)
+        skipWhitespace()
+        guard position == bytes.count else {
+            throw failure("unexpected data after the JSON value")
+        }
+        return value
+    }
+
+    // MARK: Values
+
+    /// Parses the value starting at `position`; `depth` counts the containers around it.
+    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+        guard let byte = peek() else {
+            throw failure("unexpected end of input, expected a value")
+        }
+        switch byte {
+        case UInt8(ascii: "{"):
+            return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["):
+            return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""):
+            return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try parseNumber()
+        default:
+            throw failure("unexpected \(describe(byte)), expected a value")
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
+        try checkDepth(depth)
+        position += 1  // "{"
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else {
+                throw failure("expected a string as object key")
+            }
+            let keyOffset = position
+            let key = try parseString()
+            // Checked before the value is parsed so the error points at the offending key.
+            guard members[key] == nil else {
+                throw JSONError(message: "duplicate object key \(String(reflecting: key))", offset: keyOffset)
+            }
+            skipWhitespace()
+            guard peek() == UInt8(ascii: ":") else {
+                throw failure("expected ':' after object key")
+            }
+            position += 1
+            skipWhitespace()
+            members[key] = try parseValue(depth: depth)
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","):
+                position += 1
+            case UInt8(ascii: "}"):
+                position += 1
+                return .object(members)
+            default:
+                throw failure("expected ',' or '}' in object")
+            }
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONError) -> JSONValue {
+        try checkDepth(depth)
+        position += 1  // "["
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","):
+                position += 1
+            case UInt8(ascii: "]"):
+                position += 1
+                return .array(elements)
+            default:
+                throw failure("expected ',' or ']' in array")
+            }
+        }
+    }
+
+    private func checkDepth(_ depth: Int) throws(JSONError) {
+        guard depth <= JSONValue.maximumNestingDepth else {
+            throw failure("arrays and objects nested deeper than \(JSONValue.maximumNestingDepth) levels")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
+        let start = position
+        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        for byte in expected {
+            guard peek() == byte else {
+                throw JSONError(message: "invalid literal, expected '\(literal)'", offset: start)
+            }
+            position += 1
+        }
+    }
+
+    // MARK: Numbers
+
+    /// Parses `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` exactly as RFC 8259 §6.
+    private mutating func parseNumber() throws(JSONError) -> JSONValue {
+        let start = position
+        var hasFractionOrExponent = false
+        if peek() == UInt8(ascii: "-") {
+            position += 1
+        }
+        guard let first = peek(), isDigit(first) else {
+            throw failure("expected a digit in number")
+        }
+        position += 1
+        if first == UInt8(ascii: "0") {
+            if let next = peek(), isDigit(next) {
+                throw JSONError(message: "leading zeros are not allowed in numbers", offset: start)
+            }
+        } else {
+            skipDigits()
+        }
+        if peek() == UInt8(ascii: ".") {
+            hasFractionOrExponent = true
+            position += 1
+            guard let next = peek(), isDigit(next) else {
+                throw failure("expected a digit after the decimal point")
+            }
+            skipDigits()
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            hasFractionOrExponent = true
+            position += 1
+            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard let next = peek(), isDigit(next) else {
+                throw failure("expected a digit in the exponent")
+            }
+            skipDigits()
+        }
+
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        if !hasFractionOrExponent, let integer = Int64(text) {
+            return .integer(integer)
+        }
+        // The standard library's conversion is correctly rounded; it yields infinity for
+        // magnitudes beyond Double, which I-JSON (RFC 7493) and RFC 8785 cannot carry.
+        guard let double = Double(text), double.isFinite else {
+            throw JSONError(message: "number \(text) is outside the range of an IEEE 754 double", offset: start)
+        }
+        return .number(double)
+    }
+
+    private mutating func skipDigits() {
+        while let byte = peek(), isDigit(byte) {
+            position += 1
+        }
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    // MARK: Strings
+
+    private mutating func parseString() throws(JSONError) -> String {
+        let start = position
+        position += 1  // opening quote
+        var utf8: [UInt8] = []
+        while true {
+            guard let byte = peek() else {
+                throw JSONError(message: "unterminated string", offset: start)
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                // Every byte appended below was validated, so decoding never repairs anything.
+                return String(decoding: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                try parseEscape(into: &utf8)
+            case 0x00..<0x20:
+                throw failure("unescaped control character \(describe(byte)) in string")
+            case 0x20..<0x80:
+                utf8.append(byte)
+                position += 1
+            default:
+                try copyMultiByteScalar(into: &utf8)
+            }
+        }
+    }
+
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONError) {
+        let escapeStart = position
+        position += 1  // backslash
+        guard let byte = peek() else {
+            throw JSONError(message: "unterminated escape sequence", offset: escapeStart)
+        }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""): utf8.append(0x22)
+        case UInt8(ascii: "\\"): utf8.append(0x5C)
+        case UInt8(ascii: "/"): utf8.append(0x2F)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "u"):
+            let unit = try parseHex4()
+            let scalarValue: UInt32
+            switch unit {
+            case 0xD800...0xDBFF:
+                // A high surrogate only means something as the first half of a pair.
+                guard peek() == UInt8(ascii: "\\"), peek(offset: 1) == UInt8(ascii: "u") else {
+                    throw JSONError(message: "lone high surrogate in \\u escape", offset: escapeStart)
+                }
+                position += 2
+                let low = try parseHex4()
+                guard (0xDC00...0xDFFF).contains(low) else {
+                    throw JSONError(message: "high surrogate not followed by a low surrogate", offset: escapeStart)
+                }
+                scalarValue = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+            case 0xDC00...0xDFFF:
+                throw JSONError(message: "lone low surrogate in \\u escape", offset: escapeStart)
+            default:
+                scalarValue = unit
+            }
+            // Surrogates were excluded above, so every remaining value is a valid scalar.
+            guard let scalar = Unicode.Scalar(scalarValue) else {
+                throw JSONError(message: "invalid Unicode scalar in \\u escape", offset: escapeStart)
+            }
+            UTF8.encode(scalar) { utf8.append($0) }
+        default:
+            throw JSONError(message: "invalid escape sequence '\\\(describe(byte))'", offset: escapeStart)
+        }
+    }
+
+    private mutating func parseHex4() throws(JSONError) -> UInt32 {
+        let start = position
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = peek() else {
+                throw JSONError(message: "truncated \\u escape", offset: start)
+            }
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+            default:
+                throw JSONError(message: "expected four hexadecimal digits in \\u escape", offset: start)
+            }
+            value = value << 4 | UInt32(nibble)
+            position += 1
+        }
+        return value
+    }
+
+    /// Validates one multi-byte UTF-8 sequence against Unicode's table of well-formed byte
+    /// sequences (Table 3-7), which rules out overlong forms, encoded surrogates and values
+    /// above U+10FFFF, then copies it.
+    private mutating func copyMultiByteScalar(into utf8: inout [UInt8]) throws(JSONError) {
+        let lead = bytes[position]
+        let length: Int
+        let secondByteRange: ClosedRange<UInt8>
+        switch lead {
+        case 0xC2...0xDF: (length, secondByteRange) = (2, 0x80...0xBF)
+        case 0xE0: (length, secondByteRange) = (3, 0xA0...0xBF)
+        case 0xE1...0xEC, 0xEE...0xEF: (length, secondByteRange) = (3, 0x80...0xBF)
+        case 0xED: (length, secondByteRange) = (3, 0x80...0x9F)
+        case 0xF0: (length, secondByteRange) = (4, 0x90...0xBF)
+        case 0xF1...0xF3: (length, secondByteRange) = (4, 0x80...0xBF)
+        case 0xF4: (length, secondByteRange) = (4, 0x80...0x8F)
+        default:
+            throw failure("invalid UTF-8 byte \(describe(lead))")
+        }
+        guard position + length <= bytes.count else {
+            throw failure("truncated UTF-8 sequence")
+        }
+        guard secondByteRange.contains(bytes[position + 1]) else {
+            throw failure("invalid UTF-8 sequence")
+        }
+        for index in (position + 2)..<(position + length) where !(0x80...0xBF).contains(bytes[index]) {
+            throw failure("invalid UTF-8 sequence")
+        }
+        utf8.append(contentsOf: bytes[position..<(position + length)])
+        position += length
+    }
+
+    // MARK: Helpers
+
+    private func peek(offset: Int = 0) -> UInt8? {
+        let index = position + offset
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    private mutating func skipWhitespace() {
+        while let byte = peek(),
+              byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+            position += 1
+        }
+    }
+
+    private func failure(_ message: String) -> JSONError {
+        JSONError(message: message, offset: position)
+    }
+
+    /// Names a byte for an error message: printable ASCII as itself, anything else in hex.
+    private func describe(_ byte: UInt8) -> String {
+        if byte > 0x20 && byte < 0x7F {
+            return "'\(Character(Unicode.Scalar(byte)))'"
+        }
+        let hex = String(byte, radix: 16, uppercase: true)
+        return "byte 0x" + (hex.count == 1 ? "0" + hex : hex)
+    }
+}
+
+// MARK: - Accessors
