@@ -30,41 +30,14 @@ public struct ExhibitProcess: Sendable {
     /// Runs `exhibit` with the arguments and waits for it to exit.
     @discardableResult
     public func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        if let stdin {
-            let input = Pipe()
-            process.standardInput = input
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try input.fileHandleForWriting.close()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        try process.run()
-        // Read both pipes before waiting, so a chatty child cannot block on a full pipe.
-        let errData = ReadBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData.data, as: UTF8.self))
+        let finished = try command(arguments, stdin: stdin.map { Array($0.utf8) }).run()
+        return Result(status: finished.status, stdout: finished.stdoutText, stderr: finished.stderrText)
     }
-}
 
-private final class ReadBox: @unchecked Sendable {
-    var data = Data()
+    /// `exhibit` with the arguments and this environment, for a test that starts it
+    /// and acts while it runs (``ChildProcess/start()``) or sends its output elsewhere.
+    public func command(_ arguments: [String], stdin: [UInt8]? = nil,
+                        stdout: ChildProcess.Sink = .collect, stderr: ChildProcess.Sink = .collect) -> ChildProcess {
+        ChildProcess(Self.binaryPath, arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
+    }
 }

@@ -34,21 +34,10 @@ public enum Validators {
     }
 }
 
-/// Runs a program and captures its output (stdout and stderr together).
+/// Runs a program and captures its output (stdout and stderr together, as written).
 public enum Command {
     public static func run(_ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let finished = try ChildProcess(executable, arguments, environment: environment, directory: directory, stderr: .sameAsStdout).run()
+        return (finished.status, finished.stdoutText)
     }
 }

@@ -69,55 +69,55 @@ struct ReplayServerTests {
 
             let archive = try ReplayArchive(caseDirectory: ws.caseDirectory(caseID))
             let article = try #require(archive.lookup(site.baseURL + "/article.html", near: nil))
-            let server = try await ReplayServer.start(archive: archive, defaultTimestamp: article.timestamp)
-            defer { Task { await server.stop() } }
-            let fixture = try String(contentsOfFile: try #require(FixtureSite.defaultSiteDirectory) + "/article.html", encoding: .utf8)
+            try await withStopping(try await ReplayServer.start(archive: archive, defaultTimestamp: article.timestamp), stop: { await $0.stop() }) { server in
+                let fixture = try String(contentsOfFile: try #require(FixtureSite.defaultSiteDirectory) + "/article.html", encoding: .utf8)
 
-            // Route form: the archived bytes, with a policy that keeps the page on the replay server.
-            let routed = try await Blocking.run { try Self.curl([server.replayURL(site.baseURL + "/article.html", timestamp: article.timestamp)]) }
-            #expect(routed.status == 200)
-            #expect(routed.body == fixture)
-            #expect(routed.headers["content-security-policy"]?.contains("default-src 'self'") == true)
-            #expect(routed.headers["x-exhibit-record-id"] == article.recordID)
+                // Route form: the archived bytes, with a policy that keeps the page on the replay server.
+                let routed = try await Blocking.run { try Self.curl([server.replayURL(site.baseURL + "/article.html", timestamp: article.timestamp)]) }
+                #expect(routed.status == 200)
+                #expect(routed.body == fixture)
+                #expect(routed.headers["content-security-policy"]?.contains("default-src 'self'") == true)
+                #expect(routed.headers["x-exhibit-record-id"] == article.recordID)
 
-            // Proxy form, as a browser sends to an HTTP proxy.
-            let proxied = try await Blocking.run { try Self.curl(["-x", server.baseURL, site.baseURL + "/article.html"]) }
-            #expect(proxied.status == 200)
-            #expect(proxied.body == fixture)
+                // Proxy form, as a browser sends to an HTTP proxy.
+                let proxied = try await Blocking.run { try Self.curl(["-x", server.baseURL, site.baseURL + "/article.html"]) }
+                #expect(proxied.status == 200)
+                #expect(proxied.body == fixture)
 
-            // A chunked body is served de-chunked, without Transfer-Encoding.
-            let chunked = try await Blocking.run { try Self.curl(["-x", server.baseURL, site.baseURL + "/test/chunked"]) }
-            #expect(chunked.status == 200)
-            #expect(chunked.headers["transfer-encoding"] == nil)
-            #expect(chunked.headers["content-length"] == String(chunked.body.utf8.count))
+                // A chunked body is served de-chunked, without Transfer-Encoding.
+                let chunked = try await Blocking.run { try Self.curl(["-x", server.baseURL, site.baseURL + "/test/chunked"]) }
+                #expect(chunked.status == 200)
+                #expect(chunked.headers["transfer-encoding"] == nil)
+                #expect(chunked.headers["content-length"] == String(chunked.body.utf8.count))
 
-            // Redirect hops replay as the redirects they were.
-            let hop = try await Blocking.run { try Self.curl([server.replayURL(site.baseURL + "/test/redirect/2", timestamp: article.timestamp)]) }
-            #expect(hop.status == 302)
-            #expect(hop.headers["location"] == "/replay/\(article.timestamp)/\(site.baseURL)/test/redirect/1")
-            let followed = try await Blocking.run { try Self.curl(["-L", "-x", server.baseURL, site.baseURL + "/test/redirect/2"]) }
-            #expect(followed.status == 200)
-            #expect(followed.body.contains("end of chain"))
+                // Redirect hops replay as the redirects they were.
+                let hop = try await Blocking.run { try Self.curl([server.replayURL(site.baseURL + "/test/redirect/2", timestamp: article.timestamp)]) }
+                #expect(hop.status == 302)
+                #expect(hop.headers["location"] == "/replay/\(article.timestamp)/\(site.baseURL)/test/redirect/1")
+                let followed = try await Blocking.run { try Self.curl(["-L", "-x", server.baseURL, site.baseURL + "/test/redirect/2"]) }
+                #expect(followed.status == 200)
+                #expect(followed.body.contains("end of chain"))
 
-            // Not captured: 404 with a page saying so, in every form; the fixture site, still
-            // running, sees nothing.
-            for arguments in [[server.replayURL(site.baseURL + "/forum.html", timestamp: article.timestamp)],
-                              ["-x", server.baseURL, site.baseURL + "/forum.html"],
-                              ["-x", server.baseURL, site.baseURL + "/media/banner.png"],
-                              ["-x", server.baseURL, "-X", "POST", "-d", "x=1", site.baseURL + "/article.html"]] {
-                let missing = try await Blocking.run { try Self.curl(arguments) }
-                #expect(missing.status == 404, "\(arguments)")
-                #expect(missing.body.contains("not captured"), "\(arguments)")
+                // Not captured: 404 with a page saying so, in every form; the fixture site, still
+                // running, sees nothing.
+                for arguments in [[server.replayURL(site.baseURL + "/forum.html", timestamp: article.timestamp)],
+                                  ["-x", server.baseURL, site.baseURL + "/forum.html"],
+                                  ["-x", server.baseURL, site.baseURL + "/media/banner.png"],
+                                  ["-x", server.baseURL, "-X", "POST", "-d", "x=1", site.baseURL + "/article.html"]] {
+                    let missing = try await Blocking.run { try Self.curl(arguments) }
+                    #expect(missing.status == 404, "\(arguments)")
+                    #expect(missing.body.contains("not captured"), "\(arguments)")
+                }
+                // https through the proxy (CONNECT) is refused.
+                let tunnel = try await Blocking.run { try Self.curl(["-x", server.baseURL, "https://127.0.0.3:\(site.port)/article.html"]) }
+                #expect(tunnel.status == 403)
+                #expect(site.requests().count == fetchedAtCapture)
+
+                let log = server.requests()
+                #expect(log.filter(\.answeredFromWARC).count == 7, "\(log)")
+                #expect(log.contains { $0.form == .connect && $0.status == 403 })
+                #expect(log.filter { $0.status == 404 }.allSatisfy { !$0.answeredFromWARC })
             }
-            // https through the proxy (CONNECT) is refused.
-            let tunnel = try await Blocking.run { try Self.curl(["-x", server.baseURL, "https://127.0.0.3:\(site.port)/article.html"]) }
-            #expect(tunnel.status == 403)
-            #expect(site.requests().count == fetchedAtCapture)
-
-            let log = server.requests()
-            #expect(log.filter(\.answeredFromWARC).count == 7, "\(log)")
-            #expect(log.contains { $0.form == .connect && $0.status == 403 })
-            #expect(log.filter { $0.status == 404 }.allSatisfy { !$0.answeredFromWARC })
         }
     }
 }

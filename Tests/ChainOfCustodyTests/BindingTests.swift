@@ -72,15 +72,15 @@ struct BindingTests {
         let computed = try Digest.file(atPath: path, algorithms: [.sha256, .md5])
         #expect(computed.size == Int64(bytes.count))
 
-        let coreutils = try runTool("/usr/bin/sha256sum", [path])
+        let coreutils = try ChildProcess("/usr/bin/sha256sum", [path]).run()
         #expect(coreutils.status == 0)
-        let expected = try #require(coreutils.stdout.split(separator: " ").first.map(String.init))
+        let expected = try #require(coreutils.stdoutText.split(separator: " ").first.map(String.init))
         #expect(expected.count == 64)
         #expect(computed.digests[.sha256] == expected)
         #expect(computed.digests[.sha256] == Digest.sha256Hex(bytes))
 
-        let md5sum = try runTool("/usr/bin/md5sum", [path])
-        #expect(computed.digests[.md5] == md5sum.stdout.split(separator: " ").first.map(String.init))
+        let md5sum = try ChildProcess("/usr/bin/md5sum", [path]).run()
+        #expect(computed.digests[.md5] == md5sum.stdoutText.split(separator: " ").first.map(String.init))
     }
 
     @Test func fileDigestOfMissingFileIsAStorageError() {
@@ -139,8 +139,8 @@ struct BindingTests {
         // An EC key is a readable PEM key but not Ed25519.
         let directory = TemporaryDirectory("binding")
         let ecPath = directory.child("ec.pem")
-        let generated = try runTool("/usr/bin/openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", ecPath])
-        try #require(generated.status == 0, "openssl genpkey: \(generated.stderr)")
+        let generated = try ChildProcess("/usr/bin/openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", ecPath]).run()
+        try #require(generated.status == 0, "openssl genpkey: \(generated.stderrText)")
         let ecPEM = try String(contentsOfFile: ecPath, encoding: .utf8)
         #expect(throws: ExhibitError.self) { try SigningKey(pem: ecPEM) }
     }
@@ -157,48 +157,13 @@ struct BindingTests {
         let message = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         try message.write(toFile: messagePath, atomically: true, encoding: .utf8)
 
-        let derived = try runTool("/usr/bin/openssl", ["pkey", "-in", keyPath, "-pubout"])
+        let derived = try ChildProcess("/usr/bin/openssl", ["pkey", "-in", keyPath, "-pubout"]).run()
         #expect(derived.status == 0)
-        #expect(derived.stdout == key.publicKeyPEM())
+        #expect(derived.stdoutText == key.publicKeyPEM())
 
-        let signed = try runTool("/usr/bin/openssl", ["pkeyutl", "-sign", "-inkey", keyPath, "-rawin", "-in", messagePath, "-out", signaturePath])
-        try #require(signed.status == 0, "openssl pkeyutl -sign: \(signed.stderr)")
+        let signed = try ChildProcess("/usr/bin/openssl", ["pkeyutl", "-sign", "-inkey", keyPath, "-rawin", "-in", messagePath, "-out", signaturePath]).run()
+        try #require(signed.status == 0, "openssl pkeyutl -sign: \(signed.stderrText)")
         let toolSignature = try Array(Data(contentsOf: URL(fileURLWithPath: signaturePath)))
         #expect(toolSignature == (try key.sign(Array(message.utf8))))
     }
-}
-
-private struct ToolResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs a system tool with Foundation's Process (no shell) and waits for it.
-private func runTool(_ executable: String, _ arguments: [String]) throws -> ToolResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let errorData = ErrorBox()
-    let group = DispatchGroup()
-    DispatchQueue.global().async(group: group) {
-        errorData.data = err.fileHandleForReading.readDataToEndOfFile()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ToolResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errorData.data, as: UTF8.self))
-}
-
-private final class ErrorBox: @unchecked Sendable {
-    var data = Data()
 }

@@ -21,19 +21,19 @@ struct BundleSealTests {
     }
 
     private func exported() async throws -> Exported {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace("exhibit-seal")
-        let caseID = try ws.openCase(media: true)
-        let common = ["--workspace", ws.root, "--actor", ws.investigatorID]
-        let capture = try exhibit.run(["capture", caseID, site.baseURL + "/", site.baseURL + "/classifieds.html", site.baseURL + "/test/status/404",
-                                       "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + common)
-        try #require(capture.status == 0, "\(capture.stderr)")
-        let bag = ws.directory.child("bag")
-        let wacz = ws.directory.child("case.wacz")
-        try #require(try exhibit.run(["export", caseID, "--out", bag] + common).status == 0)
-        try #require(try exhibit.run(["export", caseID, "--format", "wacz", "--out", wacz] + common).status == 0)
-        return Exported(ws: ws, caseID: caseID, bag: bag, wacz: wacz)
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace("exhibit-seal")
+            let caseID = try ws.openCase(media: true)
+            let common = ["--workspace", ws.root, "--actor", ws.investigatorID]
+            let capture = try exhibit.run(["capture", caseID, site.baseURL + "/", site.baseURL + "/classifieds.html", site.baseURL + "/test/status/404",
+                                           "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + common)
+            try #require(capture.status == 0, "\(capture.stderr)")
+            let bag = ws.directory.child("bag")
+            let wacz = ws.directory.child("case.wacz")
+            try #require(try exhibit.run(["export", caseID, "--out", bag] + common).status == 0)
+            try #require(try exhibit.run(["export", caseID, "--format", "wacz", "--out", wacz] + common).status == 0)
+            return Exported(ws: ws, caseID: caseID, bag: bag, wacz: wacz)
+        }
     }
 
     private func copy(_ source: String, _ name: String, in ws: TestWorkspace) throws -> String {

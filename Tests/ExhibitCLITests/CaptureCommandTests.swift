@@ -105,24 +105,17 @@ struct CaptureCommandTests {
             let quick = site.baseURL + "/test/status/200"
             // About 50 s of body: the kill lands mid-transfer even on a loaded machine.
             let slow = site.baseURL + "/test/slow?bytes=4000000&interval_ms=50&chunk=4000"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
-            process.arguments = ["capture", caseID, quick, slow, "--workspace", ws.root, "--actor", ws.investigatorID,
-                                 "--allow-network", "127.0.0.1/32", "--reason", "fixture"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try exhibit.command(["capture", caseID, quick, slow, "--workspace", ws.root, "--actor", ws.investigatorID,
+                                               "--allow-network", "127.0.0.1/32", "--reason", "fixture"],
+                                              stdout: .discard, stderr: .discard).start()
             // Wait until the slow body is streaming to its spool file, then kill.
             let warcDirectory = ws.caseDirectory(caseID) + "/warc"
-            var spooling = false
-            for _ in 0..<1200 {
+            let spooling = await poll(until: {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: warcDirectory)) ?? []
-                if names.contains(where: { $0.hasPrefix(".spool-") }) { spooling = true; break }
-                try await Task.sleep(for: .milliseconds(25))
-            }
+                return names.contains(where: { $0.hasPrefix(".spool-") })
+            }, timeout: .seconds(30), interval: .milliseconds(25))
             #expect(spooling)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            try await Blocking.run { process.killAndWait() }
 
             let verify = try exhibit.run(["verify", caseID, "--workspace", ws.root])
             #expect(verify.status == 0, "\(verify.stdout)")

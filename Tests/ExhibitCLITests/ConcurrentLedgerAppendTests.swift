@@ -12,24 +12,17 @@ struct ConcurrentLedgerAppendTests {
         let ws = try TestWorkspace()
         let caseID = try ws.openCase()
         let binary = ExhibitProcess.binaryPath
-        func writer(_ label: String) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", "for i in $(seq 200); do \"$0\" case note \"$1\" \"\(label) $i\" --workspace \"$2\" --actor \"$3\" >/dev/null || exit 1; done",
-                                 binary, caseID, ws.root, ws.investigatorID]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+        func writer(_ label: String) throws -> RunningProcess {
+            try ChildProcess("/bin/bash", ["-c", "for i in $(seq 200); do \"$0\" case note \"$1\" \"\(label) $i\" --workspace \"$2\" --actor \"$3\" >/dev/null || exit 1; done",
+                                           binary, caseID, ws.root, ws.investigatorID],
+                             stdout: .discard, stderr: .discard).start()
         }
         let first = try writer("p1")
         let second = try writer("p2")
-        try await Blocking.run {
-            first.waitUntilExit()
-            second.waitUntilExit()
-        }
-        #expect(first.terminationStatus == 0)
-        #expect(second.terminationStatus == 0)
+        let firstEnd = try await first.waitAsync()
+        let secondEnd = try await second.waitAsync()
+        #expect(firstEnd.status == 0 && !firstEnd.signalled)
+        #expect(secondEnd.status == 0 && !secondEnd.signalled)
         let entries = try ws.entries(caseID)
         #expect(entries.count == 401)
         #expect(entries.map(\.seq) == Array(1...401))

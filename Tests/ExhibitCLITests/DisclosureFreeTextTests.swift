@@ -167,48 +167,48 @@ struct DisclosureFreeTextTests {
     @Test("a finding is disclosed only when corroborated, every artifact it cites is disclosed and its text passes screening")
     func findingText() async throws {
         let setting = try setting()
-        let one = try await FixtureSite.start(host: "127.0.0.1", siteDirectory: setting.site.path)
-        defer { Task { await one.stop() } }
-        let two = try await FixtureSite.start(host: "127.0.0.2", siteDirectory: setting.site.path)
-        defer { Task { await two.stop() } }
-        let ids = try capture(setting, [one.baseURL + "/coach.html", one.baseURL + "/family.html",
-                                        two.baseURL + "/gazette.html", two.baseURL + "/faith.html"])
-        let coach = try #require(ids[one.baseURL + "/coach.html"])
-        let family = try #require(ids[one.baseURL + "/family.html"])
-        let gazette = try #require(ids[two.baseURL + "/gazette.html"])
-        let faith = try #require(ids[two.baseURL + "/faith.html"])
+        try await withFixtureSite(host: "127.0.0.1", siteDirectory: setting.site.path) { one in
+            try await withFixtureSite(host: "127.0.0.2", siteDirectory: setting.site.path) { two in
+                let ids = try capture(setting, [one.baseURL + "/coach.html", one.baseURL + "/family.html",
+                                                two.baseURL + "/gazette.html", two.baseURL + "/faith.html"])
+                let coach = try #require(ids[one.baseURL + "/coach.html"])
+                let family = try #require(ids[one.baseURL + "/family.html"])
+                let gazette = try #require(ids[two.baseURL + "/gazette.html"])
+                let faith = try #require(ids[two.baseURL + "/faith.html"])
 
-        // Findings are recorded as the searcher reads the pages, before screening tags two of them.
-        let allProtected = "Candidate is pregnant and leads the evening prayers at the mosque"
-        let halfProtected = "Candidate keeps a public weekend journal"
-        let protectedText = "Candidate coaches soccer alongside her pregnancy"
-        let disclosedText = "Candidate coaches youth soccer in Riverbend"
-        _ = try corroboratedFinding(setting, allProtected, [family, faith])
-        _ = try corroboratedFinding(setting, halfProtected, [coach, faith])
-        _ = try corroboratedFinding(setting, protectedText, [coach, gazette])
-        let disclosed = try corroboratedFinding(setting, disclosedText, [coach, gazette])
-        try screen(setting, protected: [family, faith])
+                // Findings are recorded as the searcher reads the pages, before screening tags two of them.
+                let allProtected = "Candidate is pregnant and leads the evening prayers at the mosque"
+                let halfProtected = "Candidate keeps a public weekend journal"
+                let protectedText = "Candidate coaches soccer alongside her pregnancy"
+                let disclosedText = "Candidate coaches youth soccer in Riverbend"
+                _ = try corroboratedFinding(setting, allProtected, [family, faith])
+                _ = try corroboratedFinding(setting, halfProtected, [coach, faith])
+                _ = try corroboratedFinding(setting, protectedText, [coach, gazette])
+                let disclosed = try corroboratedFinding(setting, disclosedText, [coach, gazette])
+                try screen(setting, protected: [family, faith])
 
-        let (bag, zip, withheld) = try exportForDecisionMaker(setting)
-        // Two protected artifacts and three findings.
-        #expect(withheld == 5)
-        let findings = try JSONValue(parsing: String(decoding: try AtomicFile.read(bag + "/data/findings.json"), as: UTF8.self))
-        let listed = findings["findings"]?.arrayValue ?? []
-        #expect(listed.compactMap { $0["id"]?.stringValue } == [disclosed], "\(findings)")
-        #expect(listed.first?["text"]?.stringValue == disclosedText)
-        #expect(listed.first?["artifacts"]?.arrayValue?.compactMap(\.stringValue) == [coach, gazette])
-        #expect(findings["withheld_items"]?.intValue == 5)
-        let report = String(decoding: try AtomicFile.read(bag + "/data/report.html"), as: UTF8.self)
-        #expect(report.contains(disclosedText))
+                let (bag, zip, withheld) = try exportForDecisionMaker(setting)
+                // Two protected artifacts and three findings.
+                #expect(withheld == 5)
+                let findings = try JSONValue(parsing: String(decoding: try AtomicFile.read(bag + "/data/findings.json"), as: UTF8.self))
+                let listed = findings["findings"]?.arrayValue ?? []
+                #expect(listed.compactMap { $0["id"]?.stringValue } == [disclosed], "\(findings)")
+                #expect(listed.first?["text"]?.stringValue == disclosedText)
+                #expect(listed.first?["artifacts"]?.arrayValue?.compactMap(\.stringValue) == [coach, gazette])
+                #expect(findings["withheld_items"]?.intValue == 5)
+                let report = String(decoding: try AtomicFile.read(bag + "/data/report.html"), as: UTF8.self)
+                #expect(report.contains(disclosedText))
 
-        // None of the withheld findings' words are anywhere in the bag, unzipped or zipped.
-        let secrets = [allProtected, halfProtected, protectedText, "pregnant", "pregnancy", "mosque", "public weekend journal"]
-        let (scanned, leaks) = try scan([bag, zip], for: secrets)
-        #expect(leaks.isEmpty, "\(leaks)")
-        #expect(scanned > 20)
-        // The case itself holds them (the scan finds what is there).
-        #expect(Set(try scan([setting.ws.caseDirectory(setting.caseID)], for: secrets).leaks.map { $0.components(separatedBy: ": ").last ?? "" }) == Set(secrets))
-        try expectVerifies(bag, zip)
+                // None of the withheld findings' words are anywhere in the bag, unzipped or zipped.
+                let secrets = [allProtected, halfProtected, protectedText, "pregnant", "pregnancy", "mosque", "public weekend journal"]
+                let (scanned, leaks) = try scan([bag, zip], for: secrets)
+                #expect(leaks.isEmpty, "\(leaks)")
+                #expect(scanned > 20)
+                // The case itself holds them (the scan finds what is there).
+                #expect(Set(try scan([setting.ws.caseDirectory(setting.caseID)], for: secrets).leaks.map { $0.components(separatedBy: ": ").last ?? "" }) == Set(secrets))
+                try expectVerifies(bag, zip)
+            }
+        }
     }
 
     // MARK: Route 2 — reasons, notes, export file names, warcinfo
@@ -216,84 +216,84 @@ struct DisclosureFreeTextTests {
     @Test("reasons, notes, export file names and the override reason in warcinfo stay out of a decision-maker bundle, which still verifies")
     func reasonsAndFileNames() async throws {
         let setting = try setting()
-        let one = try await FixtureSite.start(host: "127.0.0.1", siteDirectory: setting.site.path)
-        defer { Task { await one.stop() } }
-        let two = try await FixtureSite.start(host: "127.0.0.2", siteDirectory: setting.site.path)
-        defer { Task { await two.stop() } }
-        let overrideReason = "override approved because she wears a hijab"
-        let ids = try capture(setting, [one.baseURL + "/coach.html", two.baseURL + "/gazette.html"], reason: overrideReason)
-        let coach = try #require(ids[one.baseURL + "/coach.html"])
-        let gazette = try #require(ids[two.baseURL + "/gazette.html"])
-        try screen(setting, protected: [])
+        try await withFixtureSite(host: "127.0.0.1", siteDirectory: setting.site.path) { one in
+            try await withFixtureSite(host: "127.0.0.2", siteDirectory: setting.site.path) { two in
+                let overrideReason = "override approved because she wears a hijab"
+                let ids = try capture(setting, [one.baseURL + "/coach.html", two.baseURL + "/gazette.html"], reason: overrideReason)
+                let coach = try #require(ids[one.baseURL + "/coach.html"])
+                let gazette = try #require(ids[two.baseURL + "/gazette.html"])
+                try screen(setting, protected: [])
 
-        let noteText = "note that the candidate is openly gay"
-        #expect(try exhibit.run(["case", "note", setting.caseID, noteText] + setting.asSearcher).status == 0)
-        let skipReason = "skipped since she is at synagogue on Saturdays"
-        #expect(try exhibit.run(["bi", "step", setting.caseID, "news-search", "--skipped", "--reason", skipReason] + setting.asSearcher).status == 0)
-        let findingReason = "her pastor vouched for this"
-        let finding = try corroboratedFinding(setting, "Candidate coaches youth soccer in Riverbend", [coach, gazette], reason: findingReason)
+                let noteText = "note that the candidate is openly gay"
+                #expect(try exhibit.run(["case", "note", setting.caseID, noteText] + setting.asSearcher).status == 0)
+                let skipReason = "skipped since she is at synagogue on Saturdays"
+                #expect(try exhibit.run(["bi", "step", setting.caseID, "news-search", "--skipped", "--reason", skipReason] + setting.asSearcher).status == 0)
+                let findingReason = "her pastor vouched for this"
+                let finding = try corroboratedFinding(setting, "Candidate coaches youth soccer in Riverbend", [coach, gazette], reason: findingReason)
 
-        // A full export named for what the searcher thinks of the candidate.
-        let fullName = "jane-roe-pregnant-mosque-full.zip"
-        let full = try exhibit.run(["export", setting.caseID, "--out", setting.ws.directory.child(fullName)] + setting.asSearcher)
-        #expect(full.status == 0, "\(full.stderr)")
-        let custodian = try ActorRegistry(workspace: setting.ws.workspace)
-            .add(name: "Cal Custodian", badge: "C-5", roles: [.custodian], actingActor: setting.ws.supervisorID).id
-        let transferReason = "handed over as the candidate is expecting twins"
-        let transferred = try exhibit.run(["transfer", setting.caseID, "--to", custodian, "--reason", transferReason] + setting.asSupervisor)
-        #expect(transferred.status == 0, "\(transferred.stderr)")
-        let closeReason = "closed after learning the candidate is Muslim"
-        let closed = try exhibit.run(["case", "close", setting.caseID, "--reason", closeReason] + setting.asSupervisor)
-        #expect(closed.status == 0, "\(closed.stderr)")
+                // A full export named for what the searcher thinks of the candidate.
+                let fullName = "jane-roe-pregnant-mosque-full.zip"
+                let full = try exhibit.run(["export", setting.caseID, "--out", setting.ws.directory.child(fullName)] + setting.asSearcher)
+                #expect(full.status == 0, "\(full.stderr)")
+                let custodian = try ActorRegistry(workspace: setting.ws.workspace)
+                    .add(name: "Cal Custodian", badge: "C-5", roles: [.custodian], actingActor: setting.ws.supervisorID).id
+                let transferReason = "handed over as the candidate is expecting twins"
+                let transferred = try exhibit.run(["transfer", setting.caseID, "--to", custodian, "--reason", transferReason] + setting.asSupervisor)
+                #expect(transferred.status == 0, "\(transferred.stderr)")
+                let closeReason = "closed after learning the candidate is Muslim"
+                let closed = try exhibit.run(["case", "close", setting.caseID, "--reason", closeReason] + setting.asSupervisor)
+                #expect(closed.status == 0, "\(closed.stderr)")
 
-        let secrets = [overrideReason, "hijab", noteText, skipReason, findingReason, fullName, "pregnant-mosque", transferReason, closeReason]
-        // The case holds every one of them (the scan finds what is there)…
-        let inCase = try scan([setting.ws.caseDirectory(setting.caseID)], for: secrets).leaks
-        for secret in secrets { #expect(inCase.contains { $0.hasSuffix(": " + secret) }, "the case should hold \(secret)") }
-        #expect(inCase.contains { $0.hasPrefix("warc/") && $0.hasSuffix(": " + overrideReason) }, "the override reason is in the capture's warcinfo")
+                let secrets = [overrideReason, "hijab", noteText, skipReason, findingReason, fullName, "pregnant-mosque", transferReason, closeReason]
+                // The case holds every one of them (the scan finds what is there)…
+                let inCase = try scan([setting.ws.caseDirectory(setting.caseID)], for: secrets).leaks
+                for secret in secrets { #expect(inCase.contains { $0.hasSuffix(": " + secret) }, "the case should hold \(secret)") }
+                #expect(inCase.contains { $0.hasPrefix("warc/") && $0.hasSuffix(": " + overrideReason) }, "the override reason is in the capture's warcinfo")
 
-        // …and the decision-maker bundle none.
-        let (bag, zip, _) = try exportForDecisionMaker(setting)
-        let (scanned, leaks) = try scan([bag, zip], for: secrets)
-        #expect(leaks.isEmpty, "\(leaks)")
-        #expect(scanned > 20)
-        try expectVerifies(bag, zip)
+                // …and the decision-maker bundle none.
+                let (bag, zip, _) = try exportForDecisionMaker(setting)
+                let (scanned, leaks) = try scan([bag, zip], for: secrets)
+                #expect(leaks.isEmpty, "\(leaks)")
+                #expect(scanned > 20)
+                try expectVerifies(bag, zip)
 
-        // What the decision-maker still sees: the finding, the case closed, the actions and times of what is withheld.
-        let findings = String(decoding: try AtomicFile.read(bag + "/data/findings.json"), as: UTF8.self)
-        #expect(findings.contains(finding) && findings.contains("Candidate coaches youth soccer in Riverbend"))
-        let state = try JSONValue(parsing: String(decoding: try AtomicFile.read(bag + "/data/case.json"), as: UTF8.self))
-        #expect(state["status"]?.stringValue == "closed")
-        #expect(state["title"]?.stringValue == "Candidate Jane Roe")
-        let entries = try Ledger(path: bag + "/data/ledger.jsonl").entries()
-        for action in ["transfer", "close", "export", "note", "bi-step", "policy-override"] {
-            let ofAction = entries.filter { $0.action == action }
-            #expect(!ofAction.isEmpty && ofAction.allSatisfy(\.withheld), "\(action)")
-        }
-        #expect(entries.first?.action == "open" && entries.first?.withheld == false)
-        #expect(entries.contains { $0.action == "finding" && !$0.withheld && $0.subject?["op"]?.stringValue == "add" })
+                // What the decision-maker still sees: the finding, the case closed, the actions and times of what is withheld.
+                let findings = String(decoding: try AtomicFile.read(bag + "/data/findings.json"), as: UTF8.self)
+                #expect(findings.contains(finding) && findings.contains("Candidate coaches youth soccer in Riverbend"))
+                let state = try JSONValue(parsing: String(decoding: try AtomicFile.read(bag + "/data/case.json"), as: UTF8.self))
+                #expect(state["status"]?.stringValue == "closed")
+                #expect(state["title"]?.stringValue == "Candidate Jane Roe")
+                let entries = try Ledger(path: bag + "/data/ledger.jsonl").entries()
+                for action in ["transfer", "close", "export", "note", "bi-step", "policy-override"] {
+                    let ofAction = entries.filter { $0.action == action }
+                    #expect(!ofAction.isEmpty && ofAction.allSatisfy(\.withheld), "\(action)")
+                }
+                #expect(entries.first?.action == "open" && entries.first?.withheld == false)
+                #expect(entries.contains { $0.action == "finding" && !$0.withheld && $0.subject?["op"]?.stringValue == "add" })
 
-        // The derived WARCs keep a warcinfo record (its non-free-text fields) that warcio reads and checks.
-        let warcs = (FileManager.default.enumerator(atPath: bag + "/data/warc")?.allObjects as? [String] ?? [])
-            .filter { $0.hasSuffix(".warc.gz") }.map { bag + "/data/warc/" + $0 }
-        #expect(!warcs.isEmpty)
-        for warc in warcs {
-            let check = try Validators.run("warcio", ["check", "-v", warc])
-            #expect(check.status == 0, "\(check.output)")
-            let info = try Validators.run("python3", ["-c", """
-                import sys
-                from warcio.archiveiterator import ArchiveIterator
-                with open(sys.argv[1], "rb") as f:
-                    record = next(iter(ArchiveIterator(f)))
-                    print(record.rec_type)
-                    print(record.content_stream().read().decode())
-                """, warc])
-            #expect(info.status == 0, "\(info.output)")
-            #expect(info.output.hasPrefix("warcinfo\n"), "\(info.output)")
-            for field in ["software: Exhibit/", "format: WARC File Format 1.1", "operator: Bea Searcher", "case: \(setting.caseID)", "capture-id: "] {
-                #expect(info.output.contains(field), "\(field) missing from \(info.output)")
+                // The derived WARCs keep a warcinfo record (its non-free-text fields) that warcio reads and checks.
+                let warcs = (FileManager.default.enumerator(atPath: bag + "/data/warc")?.allObjects as? [String] ?? [])
+                    .filter { $0.hasSuffix(".warc.gz") }.map { bag + "/data/warc/" + $0 }
+                #expect(!warcs.isEmpty)
+                for warc in warcs {
+                    let check = try Validators.run("warcio", ["check", "-v", warc])
+                    #expect(check.status == 0, "\(check.output)")
+                    let info = try Validators.run("python3", ["-c", """
+                        import sys
+                        from warcio.archiveiterator import ArchiveIterator
+                        with open(sys.argv[1], "rb") as f:
+                            record = next(iter(ArchiveIterator(f)))
+                            print(record.rec_type)
+                            print(record.content_stream().read().decode())
+                        """, warc])
+                    #expect(info.status == 0, "\(info.output)")
+                    #expect(info.output.hasPrefix("warcinfo\n"), "\(info.output)")
+                    for field in ["software: Exhibit/", "format: WARC File Format 1.1", "operator: Bea Searcher", "case: \(setting.caseID)", "capture-id: "] {
+                        #expect(info.output.contains(field), "\(field) missing from \(info.output)")
+                    }
+                    #expect(!info.output.contains("policy-override"), "\(info.output)")
+                }
             }
-            #expect(!info.output.contains("policy-override"), "\(info.output)")
         }
     }
 

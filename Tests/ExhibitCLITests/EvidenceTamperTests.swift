@@ -33,19 +33,20 @@ struct EvidenceTamperTests {
     struct Captured {
         let ws: TestWorkspace
         let caseID: String
-        let site: FixtureSite
     }
 
+    /// A case with the article captured; the site that served it is down on return.
     func captured() async throws -> Captured {
-        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase(media: true)
-        let result = try await Blocking.run {
-            try ExhibitProcess().run(["capture", caseID, site.baseURL + "/article.html", "--workspace", ws.root,
-                                      "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+        try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase(media: true)
+            let result = try await Blocking.run {
+                try ExhibitProcess().run(["capture", caseID, site.baseURL + "/article.html", "--workspace", ws.root,
+                                          "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            }
+            #expect(result.status == 0, "\(result.stderr)")
+            return Captured(ws: ws, caseID: caseID)
         }
-        #expect(result.status == 0, "\(result.stderr)")
-        return Captured(ws: ws, caseID: caseID, site: site)
     }
 
     func copy(_ captured: Captured, _ name: String) throws -> String {
@@ -67,7 +68,6 @@ struct EvidenceTamperTests {
     @Test("untouched → 0; WARC header, WARC payload, blob, truncation, stray file, ledger edits → 1 naming file and record or seq")
     func matrix() async throws {
         let captured = try await captured()
-        defer { Task { await captured.site.stop() } }
         let caseID = captured.caseID
         let script = captured.ws.directory.child("rewrite.py")
         try Data(Self.rewrite.utf8).write(to: URL(fileURLWithPath: script))

@@ -11,15 +11,22 @@ import Testing
 struct ExportCommandTests {
     let exhibit = ExhibitProcess()
 
-    /// A case with pages and media captured from the Fixtures site.
-    func capturedCase() async throws -> (TestWorkspace, String, FixtureSite) {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase(media: true)
-        let result = try exhibit.run(["capture", caseID, site.baseURL + "/", site.baseURL + "/classifieds.html", site.baseURL + "/test/status/404",
-                                      "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
-        #expect(result.status == 0, "\(result.stderr)")
-        return (ws, caseID, site)
+    /// Runs `body` with a case holding pages and media captured from the Fixtures site,
+    /// while the site still serves; the site is down before this returns.
+    func withCapturedCase<Result>(_ body: (TestWorkspace, String, FixtureSite) async throws -> Result) async throws -> Result {
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase(media: true)
+            let result = try exhibit.run(["capture", caseID, site.baseURL + "/", site.baseURL + "/classifieds.html", site.baseURL + "/test/status/404",
+                                          "--workspace", ws.root, "--actor", ws.investigatorID, "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try await body(ws, caseID, site)
+        }
+    }
+
+    /// Such a case, for a test that needs the site no more (it is down already).
+    func capturedCase() async throws -> (TestWorkspace, String) {
+        try await withCapturedCase { ws, caseID, _ in (ws, caseID) }
     }
 
     func files(_ root: String) -> [String] {
@@ -31,8 +38,7 @@ struct ExportCommandTests {
 
     @Test("a bag that bagit.py and case_validate accept, that exhibit verify passes, recorded in the ledger")
     func bagExport() async throws {
-        let (ws, caseID, site) = try await capturedCase()
-        defer { Task { await site.stop() } }
+        let (ws, caseID) = try await capturedCase()
         let out = ws.directory.child("bag")
         let before = try ws.entries(caseID)
         let export = try exhibit.run(["export", caseID, "--out", out, "--workspace", ws.root, "--actor", ws.investigatorID, "--json"])
@@ -77,8 +83,7 @@ struct ExportCommandTests {
 
     @Test("two exports of the same ledger are the same bytes except Bagging-Date")
     func deterministic() async throws {
-        let (ws, caseID, site) = try await capturedCase()
-        defer { Task { await site.stop() } }
+        let (ws, caseID) = try await capturedCase()
         // A copy of the workspace holds the same ledger when the second export runs.
         let copy = ws.directory.child("copy")
         #expect(try Command.run("/bin/cp", ["-a", ws.root, copy]).status == 0)
@@ -100,8 +105,7 @@ struct ExportCommandTests {
 
     @Test("--zip: one top folder named after the case; bagit.py accepts it unzipped and exhibit verify accepts the zip")
     func zipExport() async throws {
-        let (ws, caseID, site) = try await capturedCase()
-        defer { Task { await site.stop() } }
+        let (ws, caseID) = try await capturedCase()
         let zip = ws.directory.child("case.zip")
         let export = try exhibit.run(["export", caseID, "--out", zip, "--zip", "--workspace", ws.root, "--actor", ws.investigatorID])
         #expect(export.status == 0, "\(export.stderr)")
@@ -123,8 +127,7 @@ struct ExportCommandTests {
 
     @Test("a changed byte in any payload file, a removed manifest line, an edited tag file or an extra file → exit 1 naming it")
     func tamperedBags() async throws {
-        let (ws, caseID, site) = try await capturedCase()
-        defer { Task { await site.stop() } }
+        let (ws, caseID) = try await capturedCase()
         let bag = ws.directory.child("bag")
         #expect(try exhibit.run(["export", caseID, "--out", bag, "--workspace", ws.root, "--actor", ws.investigatorID]).status == 0)
         var cases: [(String, (String) throws -> Void)] = []
@@ -162,75 +165,75 @@ struct ExportCommandTests {
 
     @Test("--format wacz: wacz validate accepts it, archive/ and indexes/ are stored, the index is cdxj-indexer's, openssl checks the signature")
     func waczExport() async throws {
-        let (ws, caseID, site) = try await capturedCase()
-        defer { Task { await site.stop() } }
-        // A chunked page too: its record has no WARC-Payload-Digest, so the index computes one.
-        let chunked = try exhibit.run(["capture", caseID, site.baseURL + "/test/chunked", "--workspace", ws.root, "--actor", ws.investigatorID,
-                                       "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
-        #expect(chunked.status == 0)
-        let wacz = ws.directory.child("case.wacz")
-        let export = try exhibit.run(["export", caseID, "--format", "wacz", "--out", wacz, "--workspace", ws.root, "--actor", ws.investigatorID])
-        #expect(export.status == 0, "\(export.stderr)")
+        try await withCapturedCase { ws, caseID, site in
+            // A chunked page too: its record has no WARC-Payload-Digest, so the index computes one.
+            let chunked = try exhibit.run(["capture", caseID, site.baseURL + "/test/chunked", "--workspace", ws.root, "--actor", ws.investigatorID,
+                                           "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            #expect(chunked.status == 0)
+            let wacz = ws.directory.child("case.wacz")
+            let export = try exhibit.run(["export", caseID, "--format", "wacz", "--out", wacz, "--workspace", ws.root, "--actor", ws.investigatorID])
+            #expect(export.status == 0, "\(export.stderr)")
 
-        let validate = try Validators.run("wacz", ["validate", "-f", wacz])
-        #expect(validate.status == 0 && validate.output.contains("Validation succeeded"), "wacz validate: \(validate.output)")
-        let listing = try Command.run("/usr/bin/unzip", ["-v", wacz])
-        let entries = listing.output.split(separator: "\n").filter { $0.contains("archive/") || $0.contains("indexes/") }
-        #expect(entries.count >= 2)
-        #expect(entries.allSatisfy { $0.contains(" Stored ") }, "\(listing.output)")
+            let validate = try Validators.run("wacz", ["validate", "-f", wacz])
+            #expect(validate.status == 0 && validate.output.contains("Validation succeeded"), "wacz validate: \(validate.output)")
+            let listing = try Command.run("/usr/bin/unzip", ["-v", wacz])
+            let entries = listing.output.split(separator: "\n").filter { $0.contains("archive/") || $0.contains("indexes/") }
+            #expect(entries.count >= 2)
+            #expect(entries.allSatisfy { $0.contains(" Stored ") }, "\(listing.output)")
 
-        // The index equals what cdxj-indexer makes of the same WARC files.
-        let warcDirectory = ws.caseDirectory(caseID) + "/warc"
-        let warcs = try FileManager.default.contentsOfDirectory(atPath: warcDirectory).filter { $0.hasSuffix(".warc.gz") }.sorted()
-        #expect(warcs.count == 2)
-        let reference = try Validators.run("cdxj-indexer", ["--sort"] + warcs.map { warcDirectory + "/" + $0 })
-        #expect(reference.status == 0)
-        let unzipped = ws.directory.child("wacz")
-        #expect(try Command.run("/usr/bin/unzip", ["-q", wacz, "-d", unzipped]).status == 0)
-        let index = String(decoding: try AtomicFile.read(unzipped + "/indexes/index.cdx"), as: UTF8.self)
-        #expect(index == reference.output)
-        #expect(index.contains("\"digest\": \"sha1:"), "the chunked page's computed digest")
+            // The index equals what cdxj-indexer makes of the same WARC files.
+            let warcDirectory = ws.caseDirectory(caseID) + "/warc"
+            let warcs = try FileManager.default.contentsOfDirectory(atPath: warcDirectory).filter { $0.hasSuffix(".warc.gz") }.sorted()
+            #expect(warcs.count == 2)
+            let reference = try Validators.run("cdxj-indexer", ["--sort"] + warcs.map { warcDirectory + "/" + $0 })
+            #expect(reference.status == 0)
+            let unzipped = ws.directory.child("wacz")
+            #expect(try Command.run("/usr/bin/unzip", ["-q", wacz, "-d", unzipped]).status == 0)
+            let index = String(decoding: try AtomicFile.read(unzipped + "/indexes/index.cdx"), as: UTF8.self)
+            #expect(index == reference.output)
+            #expect(index.contains("\"digest\": \"sha1:"), "the chunked page's computed digest")
 
-        // The anonymous signature, checked by openssl: SHA-256 ECDSA P-256 over the hash string.
-        let digest = try JSONValue(parsing: try AtomicFile.read(unzipped + "/datapackage-digest.json"))
-        let signed = try #require(digest["signedData"])
-        #expect(signed["hash"]?.stringValue == "sha256:" + Digest.sha256Hex(try AtomicFile.read(unzipped + "/datapackage.json")))
-        let check = """
-            import base64, json, subprocess, sys
-            d = json.load(open(sys.argv[1]))["signedData"]
-            sig = base64.b64decode(d["signature"]); r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
-            def integer(n):
-                b = n.to_bytes((n.bit_length() + 8) // 8, "big")
-                return b"\\x02" + bytes([len(b)]) + b
-            body = integer(r) + integer(s)
-            open(sys.argv[2] + "/sig.der", "wb").write(b"\\x30" + bytes([len(body)]) + body)
-            open(sys.argv[2] + "/pub.der", "wb").write(base64.b64decode(d["publicKey"]))
-            open(sys.argv[2] + "/msg", "wb").write(d["hash"].encode())
-            """
-        let scratch = ws.directory.child("sig")
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        try Data(check.utf8).write(to: URL(fileURLWithPath: scratch + "/check.py"))
-        #expect(try Command.run("/usr/bin/python3", [scratch + "/check.py", unzipped + "/datapackage-digest.json", scratch]).status == 0)
-        #expect(try Command.run("/usr/bin/openssl", ["pkey", "-pubin", "-inform", "DER", "-in", scratch + "/pub.der", "-out", scratch + "/pub.pem"]).status == 0)
-        let verified = try Command.run("/usr/bin/openssl", ["dgst", "-sha256", "-verify", scratch + "/pub.pem", "-signature", scratch + "/sig.der", scratch + "/msg"])
-        #expect(verified.output.contains("Verified OK"), "\(verified.output)")
-        let curve = try Command.run("/usr/bin/openssl", ["pkey", "-pubin", "-in", scratch + "/pub.pem", "-text", "-noout"])
-        #expect(curve.output.contains("P-256") || curve.output.contains("prime256v1"))
+            // The anonymous signature, checked by openssl: SHA-256 ECDSA P-256 over the hash string.
+            let digest = try JSONValue(parsing: try AtomicFile.read(unzipped + "/datapackage-digest.json"))
+            let signed = try #require(digest["signedData"])
+            #expect(signed["hash"]?.stringValue == "sha256:" + Digest.sha256Hex(try AtomicFile.read(unzipped + "/datapackage.json")))
+            let check = """
+                import base64, json, subprocess, sys
+                d = json.load(open(sys.argv[1]))["signedData"]
+                sig = base64.b64decode(d["signature"]); r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+                def integer(n):
+                    b = n.to_bytes((n.bit_length() + 8) // 8, "big")
+                    return b"\\x02" + bytes([len(b)]) + b
+                body = integer(r) + integer(s)
+                open(sys.argv[2] + "/sig.der", "wb").write(b"\\x30" + bytes([len(body)]) + body)
+                open(sys.argv[2] + "/pub.der", "wb").write(base64.b64decode(d["publicKey"]))
+                open(sys.argv[2] + "/msg", "wb").write(d["hash"].encode())
+                """
+            let scratch = ws.directory.child("sig")
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            try Data(check.utf8).write(to: URL(fileURLWithPath: scratch + "/check.py"))
+            #expect(try Command.run("/usr/bin/python3", [scratch + "/check.py", unzipped + "/datapackage-digest.json", scratch]).status == 0)
+            #expect(try Command.run("/usr/bin/openssl", ["pkey", "-pubin", "-inform", "DER", "-in", scratch + "/pub.der", "-out", scratch + "/pub.pem"]).status == 0)
+            let verified = try Command.run("/usr/bin/openssl", ["dgst", "-sha256", "-verify", scratch + "/pub.pem", "-signature", scratch + "/sig.der", scratch + "/msg"])
+            #expect(verified.output.contains("Verified OK"), "\(verified.output)")
+            let curve = try Command.run("/usr/bin/openssl", ["pkey", "-pubin", "-in", scratch + "/pub.pem", "-text", "-noout"])
+            #expect(curve.output.contains("P-256") || curve.output.contains("prime256v1"))
 
-        // exhibit verify checks it all; a changed WARC byte or a forged datapackage fails.
-        #expect(try exhibit.run(["verify", wacz]).status == 0)
-        let export2 = try ws.entries(caseID).last
-        let waczSHA = Digest.sha256Hex(try AtomicFile.read(wacz))
-        #expect(export2?.action == "export")
-        #expect(export2?.subject?["sha256"]?.stringValue == waczSHA)
-        let package = String(decoding: try AtomicFile.read(unzipped + "/datapackage.json"), as: UTF8.self)
-        try Data(package.replacingOccurrences(of: "\"title\" : \"\(caseID)", with: "\"title\" : \"\(caseID) (edited)").utf8)
-            .write(to: URL(fileURLWithPath: unzipped + "/datapackage.json"))
-        let forged = ws.directory.child("forged.wacz")
-        #expect(try Command.run("/usr/bin/zip", ["-q", "-r", "-0", forged, "."], directory: unzipped).status == 0)
-        let rejected = try exhibit.run(["verify", forged])
-        #expect(rejected.status == 1, "\(rejected.stderr)")
-        #expect(rejected.stdout.contains("datapackage"), "\(rejected.stdout)")
+            // exhibit verify checks it all; a changed WARC byte or a forged datapackage fails.
+            #expect(try exhibit.run(["verify", wacz]).status == 0)
+            let export2 = try ws.entries(caseID).last
+            let waczSHA = Digest.sha256Hex(try AtomicFile.read(wacz))
+            #expect(export2?.action == "export")
+            #expect(export2?.subject?["sha256"]?.stringValue == waczSHA)
+            let package = String(decoding: try AtomicFile.read(unzipped + "/datapackage.json"), as: UTF8.self)
+            try Data(package.replacingOccurrences(of: "\"title\" : \"\(caseID)", with: "\"title\" : \"\(caseID) (edited)").utf8)
+                .write(to: URL(fileURLWithPath: unzipped + "/datapackage.json"))
+            let forged = ws.directory.child("forged.wacz")
+            #expect(try Command.run("/usr/bin/zip", ["-q", "-r", "-0", forged, "."], directory: unzipped).status == 0)
+            let rejected = try exhibit.run(["verify", forged])
+            #expect(rejected.status == 1, "\(rejected.stderr)")
+            #expect(rejected.stdout.contains("datapackage"), "\(rejected.stdout)")
+        }
     }
 
     @Test("a zip with ../ entries, an absolute path, a symlink, a repeated name or 10 GB declared is refused (exit 5), nothing written outside")

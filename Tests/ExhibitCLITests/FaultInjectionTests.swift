@@ -130,26 +130,23 @@ struct FaultInjectionTests {
     func diskFull(_ scenario: DiskFull) async throws {
         let ws = try TestWorkspace("exhibit-fault")
         let caseID = try ws.openCase()
-        let url: String
-        var site: FixtureSite?
-        var server: FaultServer?
-        defer {
-            server?.stop()
-            if let site { Task { await site.stop() } }
-        }
         switch scenario.target {
         case .spool:
             // A large fixture body: its spool file reaches the limit while streaming in.
-            let fixture = try await FixtureSite.start(siteDirectory: nil)
-            site = fixture
-            url = fixture.baseURL + "/test/bytes?n=1000000"
+            try await withFixtureSite(siteDirectory: nil) { fixture in
+                try await captureOnFullDisk(scenario, ws, caseID, url: fixture.baseURL + "/test/bytes?n=1000000")
+            }
         case .warc:
             // An incompressible body just under the limit: the spool file fits, the
             // .warc.gz that also holds the warcinfo, request and headers does not.
             let raw = try FaultServer()
-            server = raw
-            url = raw.baseURL + "/random?n=\(Self.fileSizeLimit - 2_000)"
+            defer { raw.stop() }
+            try await captureOnFullDisk(scenario, ws, caseID, url: raw.baseURL + "/random?n=\(Self.fileSizeLimit - 2_000)")
         }
+    }
+
+    /// The capture of `url` under the file-size limit, and what it must leave behind.
+    func captureOnFullDisk(_ scenario: DiskFull, _ ws: TestWorkspace, _ caseID: String, url: String) async throws {
         let warcDirectory = ws.caseDirectory(caseID) + "/warc"
         let warcBefore = Self.files(in: warcDirectory)
         let run = try await FaultRun.limited(
@@ -255,6 +252,9 @@ struct FaultInjectionTests {
     /// announced in one line.
     @Test("a deleted or damaged index.sqlite is rebuilt by `exhibit artifacts`: same output, evidence untouched", arguments: IndexDamage.allCases)
     func damagedIndex(_ damage: IndexDamage) async throws {
+        // The garbage is seeded: a failure names the seed, and EXHIBIT_TEST_SEED=<seed> replays it.
+        var random = SeededRandom()
+        let label = "\(damage) (\(random.replay))"
         try await withFixtureSite(siteDirectory: nil) { site in
             let ws = try TestWorkspace("exhibit-fault")
             let caseID = try ws.openCase()
@@ -272,7 +272,7 @@ struct FaultInjectionTests {
             case .deleted:
                 try FileManager.default.removeItem(atPath: index)
             case .garbage:
-                try Data(Self.randomBytes(size)).write(to: URL(fileURLWithPath: index))
+                try Data(random.bytes(size)).write(to: URL(fileURLWithPath: index))
             case .garbageInTablePages:
                 // Where the tables live, asked of SQLite itself (immutable: no -wal, no -shm).
                 let query = try Command.run(try Validators.path(of: "python3"), ["-c", """
@@ -288,7 +288,7 @@ struct FaultInjectionTests {
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: index))
                 for page in numbers.dropFirst() {
                     try handle.seek(toOffset: UInt64((page - 1) * pageSize))
-                    try handle.write(contentsOf: Self.randomBytes(pageSize))
+                    try handle.write(contentsOf: random.bytes(pageSize))
                 }
                 try handle.close()
             case .truncatedToHalf:
@@ -302,32 +302,32 @@ struct FaultInjectionTests {
 
             let run = try await FaultRun.exhibit(artifacts)
             try #require(!run.timedOut)
-            #expect(run.status == 0, "\(damage): exit \(run.status), stderr: \(run.stderr)")
-            #expect(run.stdout == baseline.stdout, "\(damage): the rebuilt index lists different artifacts:\n\(run.stdout)")
+            #expect(run.status == 0, "\(label): exit \(run.status), stderr: \(run.stderr)")
+            #expect(run.stdout == baseline.stdout, "\(label): the rebuilt index lists different artifacts:\n\(run.stdout)")
             let notices = run.stderr.split(separator: "\n")
             if damage == .deleted {
-                #expect(notices.isEmpty, "\(run.stderr)")
+                #expect(notices.isEmpty, "\(label): \(run.stderr)")
             } else {
-                #expect(notices.count == 1 && run.stderr.contains("rebuilt"), "\(damage): one notice expected: \(run.stderr.debugDescription)")
+                #expect(notices.count == 1 && run.stderr.contains("rebuilt"), "\(label): one notice expected: \(run.stderr.debugDescription)")
             }
 
             // Evidence untouched: the ledger only gained the view entry, the WARCs are the same bytes.
             let ledgerAfter = try AtomicFile.read(ledgerPath)
-            #expect(ledgerAfter.starts(with: ledgerBefore), "the ledger was rewritten")
+            #expect(ledgerAfter.starts(with: ledgerBefore), "\(label): the ledger was rewritten")
             let added = try Ledger(path: ledgerPath).entries().dropFirst(Ledger.lines(of: ledgerBefore).count)
             #expect(added.map(\.action) == (run.status == 0 ? ["view"] : []), "\(added.map(\.action))")
-            #expect(try Self.snapshot(ws.caseDirectory(caseID) + "/warc") == warcBefore)
+            #expect(try Self.snapshot(ws.caseDirectory(caseID) + "/warc") == warcBefore, "\(label)")
             let verify = try ExhibitProcess().run(["verify", caseID, "--workspace", ws.root])
-            #expect(verify.status == 0, "\(verify.stdout)")
+            #expect(verify.status == 0, "\(label): \(verify.stdout)")
 
             // And the index is usable again afterwards: by the next reading command, and
             // by `exhibit reindex`, which every index error message recommends.
             let again = try await FaultRun.exhibit(artifacts)
-            #expect(again.status == 0 && again.stdout == baseline.stdout && again.stderr.isEmpty, "\(again.stderr)")
+            #expect(again.status == 0 && again.stdout == baseline.stdout && again.stderr.isEmpty, "\(label): \(again.stderr)")
             let reindex = try await FaultRun.exhibit(["reindex", "--workspace", ws.root, "--actor", ws.supervisorID])
-            #expect(reindex.status == 0, "\(damage): exhibit reindex exit \(reindex.status): \(reindex.stderr)")
+            #expect(reindex.status == 0, "\(label): exhibit reindex exit \(reindex.status): \(reindex.stderr)")
             let afterReindex = try await FaultRun.exhibit(artifacts)
-            #expect(afterReindex.status == 0 && afterReindex.stdout == baseline.stdout, "\(afterReindex.stderr)")
+            #expect(afterReindex.status == 0 && afterReindex.stdout == baseline.stdout, "\(label): \(afterReindex.stderr)")
         }
     }
 
@@ -344,11 +344,6 @@ struct FaultInjectionTests {
 
     static func size(of path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-    }
-
-    static func randomBytes(_ count: Int) -> Data {
-        var generator = SystemRandomNumberGenerator()
-        return Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// Every file and directory below `root`: type, mode, owner, size and sha256.
@@ -416,47 +411,13 @@ struct FaultRun: Sendable {
     }
 
     static func runBlocking(_ executable: String, _ arguments: [String]) throws -> FaultRun {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "EXHIBIT_ACTOR")
         environment.removeValue(forKey: "EXHIBIT_WORKSPACE")
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        let outBox = FaultReadBox()
-        let errBox = FaultReadBox()
-        let group = DispatchGroup()
-        for (pipe, box) in [(out, outBox), (err, errBox)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-        }
-        var timedOut = false
-        if exited.wait(timeout: .now() + limit) == .timedOut {
-            timedOut = true
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
-        }
-        group.wait()
-        process.waitUntilExit()
-        return FaultRun(
-            status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut,
-            stdout: String(decoding: outBox.data, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
+        let finished = try ChildProcess(executable, arguments, environment: environment).run(timeout: .seconds(limit))
+        return FaultRun(status: finished.status, signalled: finished.signalled, timedOut: finished.timedOut,
+                        stdout: finished.stdoutText, stderr: finished.stderrText)
     }
-}
-
-private final class FaultReadBox: @unchecked Sendable {
-    var data = Data()
 }
 
 // MARK: - A workspace the acting user cannot write
@@ -595,41 +556,28 @@ final class FaultServer: Sendable {
     let baseURL: String
     private let directory: TemporaryDirectory
     private let logPath: String
-    private let pid: Int32
-    private let process: Process
+    private let process: RunningProcess
 
     init() throws {
         directory = TemporaryDirectory("exhibit-fault-server")
         let scriptPath = directory.child("server.py")
-        logPath = directory.child("server.log")
+        let logPath = directory.child("server.log")
+        self.logPath = logPath
         try Data(Self.script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let python = try Validators.path(of: "python3")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
-                             python, "-u", scriptPath, Self.okBody]
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? log.close()
+        let process = try ChildProcess(python, ["-u", scriptPath, Self.okBody], stdout: .file(logPath), stderr: .sameAsStdout,
+                                       clearsSignalMask: true).start()
         self.process = process
-        pid = process.processIdentifier
         var port: Int?
-        for _ in 0..<200 {
+        _ = pollBlocking(until: {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }) {
                 port = Int(line.dropFirst(5))
-                break
             }
-            if !process.isRunning { break }
-            usleep(50_000)
-        }
+            return port != nil || !process.isRunning
+        }, timeout: .seconds(10), interval: .milliseconds(50))
         guard let port else {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
+            process.killAndWait()
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the fault server did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")"])
         }
         baseURL = "http://127.0.0.1:\(port)"
@@ -645,7 +593,6 @@ final class FaultServer: Sendable {
     }
 
     func stop() {
-        kill(pid, SIGKILL)
-        process.waitUntilExit()
+        process.killAndWait()
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import ExhibitTestSupport
 import FixtureServer
 import Foundation
 import Testing
@@ -24,14 +25,7 @@ struct FixtureSiteSmokeTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let headerFile = directory.appendingPathComponent("headers").path
         let bodyFile = directory.appendingPathComponent("body").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-S", "--max-time", "30", "-D", headerFile, "-o", bodyFile] + arguments
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let finished = try ChildProcess("/usr/bin/curl", ["-s", "-S", "--max-time", "30", "-D", headerFile, "-o", bodyFile] + arguments).run()
         let rawHeaders = (try? String(contentsOfFile: headerFile, encoding: .isoLatin1)) ?? ""
         // With -L the header file holds every hop; keep the last block.
         let blocks = rawHeaders.components(separatedBy: "\r\n\r\n").filter { !$0.isEmpty }
@@ -42,28 +36,16 @@ struct FixtureSiteSmokeTests {
             headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         return CurlResult(
-            status: process.terminationStatus, headers: headers, statusLine: lines.first ?? "",
+            status: finished.status, headers: headers, statusLine: lines.first ?? "",
             body: (try? Data(contentsOf: URL(fileURLWithPath: bodyFile))) ?? Data(),
-            stderr: String(decoding: errData, as: UTF8.self))
+            stderr: finished.stderrText)
     }
 
     static func run(_ tool: String, _ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
+        let finished = try ChildProcess(tool, arguments, stdin: Array(stdin ?? Data())).run()
+        return (finished.status, Data(finished.stdout))
     }
 
-    /// Sends a raw request and returns the number of bytes after the response head (python3, to see the wire).
     static func rawBodyLength(port: Int, request: String) throws -> String {
         let script = """
             import socket
@@ -262,34 +244,35 @@ struct FixtureSiteSmokeTests {
         let site = try await FixtureSite.start(siteDirectory: nil)
         let clock = ContinuousClock()
         let start = clock.now
-        let stalled = Process()
-        stalled.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        stalled.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", site.baseURL + "/test/stall?seconds=4"]
-        let out = Pipe()
-        stalled.standardOutput = out
-        try stalled.run()
-        try await Task.sleep(for: .milliseconds(200))
+        let stalled = try ChildProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", site.baseURL + "/test/stall?seconds=4"]).start()
+        // The quick request proves something only once the stall is in flight, so wait
+        // for the site to have read it (a fixed sleep let the test pass without that).
+        let inFlight = await poll(until: { site.requests().contains { $0.uri == "/test/stall?seconds=4" } }, timeout: .seconds(30))
+        guard inFlight else {
+            Issue.record("the stalled request did not reach the site within 30 s")
+            stalled.killAndWait()
+            await site.stop()
+            return
+        }
         let quick = try Self.curl([site.baseURL + "/test/status/200"])
         #expect(quick.statusLine.hasPrefix("HTTP/1.1 200"))
         // Answered while the stall is still in flight (not a wall-clock bound, which a
         // loaded machine running the suite in parallel can miss).
         #expect(stalled.isRunning, "the quick request waited for the stall")
-        let code = out.fileHandleForReading.readDataToEndOfFile()
-        stalled.waitUntilExit()
-        #expect(String(decoding: code, as: UTF8.self) == "200")
+        let code = try await stalled.waitAsync(timeout: .seconds(60))
+        #expect(code.stdoutText == "200", "curl: \(code.status) \(code.stderrText)")
         #expect(clock.now - start >= .seconds(4))
 
         // A long stall in flight: stop returns promptly anyway.
-        let longStall = Process()
-        longStall.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        longStall.arguments = ["-s", "-o", "/dev/null", site.baseURL + "/test/stall?seconds=60"]
-        try longStall.run()
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(site.requests().last?.uri == "/test/stall?seconds=60")
+        let longStall = try ChildProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", site.baseURL + "/test/stall?seconds=60"],
+                                         stdout: .discard, stderr: .discard).start()
+        let longInFlight = await poll(until: { site.requests().last?.uri == "/test/stall?seconds=60" }, timeout: .seconds(30))
+        #expect(longInFlight, "the 60 s stall did not reach the site within 30 s")
         let stopStart = clock.now
         await site.stop()
         #expect(clock.now - stopStart < .seconds(10), "stop took \(clock.now - stopStart)")
-        longStall.waitUntilExit()
+        let ended = try await longStall.waitAsync(timeout: .seconds(90))
+        #expect(!ended.timedOut, "curl still waited for the stalled answer after the site stopped")
     }
 
     @Test("two sites on 127.0.0.1 and 127.0.0.2 keep separate logs; blocking start and stop")

@@ -291,13 +291,13 @@ extension HTTPSCaptureTests {
     /// SIGKILL (children of the test runner inherit its blocked signal mask).
     final class HTTPSTestServer: @unchecked Sendable {
         let port: Int
-        let process: Process
+        let process: RunningProcess
         let logPath: String
         /// Holds the certificates, the site and the log until the server is stopped.
         let directory: TemporaryDirectory
         var baseURL: String { "https://127.0.0.1:\(port)" }
 
-        private init(port: Int, process: Process, logPath: String, directory: TemporaryDirectory) {
+        private init(port: Int, process: RunningProcess, logPath: String, directory: TemporaryDirectory) {
             self.port = port
             self.process = process
             self.logPath = logPath
@@ -345,57 +345,35 @@ extension HTTPSCaptureTests {
                 """.utf8).write(to: URL(fileURLWithPath: root + "/index.html"))
             let scriptPath = directory.child("https_server.py")
             try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-            let portPath = directory.child("server.port")
             let logPath = directory.child("server.log")
-            guard FileManager.default.createFile(atPath: portPath, contents: nil),
-                  FileManager.default.createFile(atPath: logPath, contents: nil) else {
-                throw TestFailure("cannot create the server's log files in \(directory.path)")
-            }
-
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            // Clear the signal mask inherited from the test runner, then exec the server.
-            process.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
-                                 python, scriptPath, pki.chainPath, pki.keyPath, root]
-            process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: portPath))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            try process.run()
+            // The runner clears the signal mask inherited from the test runner.
+            let process = try ChildProcess(python, [scriptPath, pki.chainPath, pki.keyPath, root], directory: directory.path,
+                                           stdout: .collect, stderr: .file(logPath), clearsSignalMask: true).start()
 
             func fail(_ message: String) -> TestFailure {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                process.killAndWait()
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 return TestFailure("\(message); server log: \(log)")
             }
             // From here on every way out either returns the server or kills it.
             // The port the script printed.
-            var port = 0
-            for _ in 0..<200 {
-                let text = (try? String(contentsOfFile: portPath, encoding: .utf8)) ?? ""
-                if text.hasSuffix("\n"), let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                    port = value
-                    break
-                }
-                if !process.isRunning { break }
-                try? await Task.sleep(for: .milliseconds(50))
+            let line = try await Blocking.run { process.firstLine(timeout: .seconds(10)) }
+            guard let line, let port = Int(line.trimmingCharacters(in: .whitespaces)), port > 0 else {
+                throw fail("the HTTPS test server did not print its port")
             }
-            guard port > 0 else { throw fail("the HTTPS test server did not print its port") }
             // It accepts connections and serves the page under the test CA.
             let curl = "/usr/bin/curl"
             guard FileManager.default.isExecutableFile(atPath: curl) else { throw fail("curl is missing at \(curl)") }
             let target = "https://127.0.0.1:\(port)/"
             var last = ""
-            for _ in 0..<100 {
+            let served = await poll(until: {
                 let probe = (try? Command.run(curl, ["-sS", "--max-time", "5", "--noproxy", "*", "--cacert", pki.caPath, target]))
                     ?? (status: -1, output: "curl could not be started")
-                if probe.status == 0 && probe.output.contains(HTTPSCaptureTests.pageMarker) {
-                    return HTTPSTestServer(port: port, process: process, logPath: logPath, directory: directory)
-                }
                 last = probe.output
-                if !process.isRunning { break }
-                try? await Task.sleep(for: .milliseconds(100))
+                return (probe.status == 0 && probe.output.contains(HTTPSCaptureTests.pageMarker)) || !process.isRunning
+            }, timeout: .seconds(20), interval: .milliseconds(100))
+            if served && process.isRunning {
+                return HTTPSTestServer(port: port, process: process, logPath: logPath, directory: directory)
             }
             throw fail("the HTTPS test server on port \(port) did not serve the page: \(last)")
         }
@@ -406,8 +384,7 @@ extension HTTPSCaptureTests {
         }
 
         func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.killAndWait()
             withExtendedLifetime(directory) {}
         }
     }

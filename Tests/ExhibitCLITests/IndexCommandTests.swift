@@ -113,41 +113,41 @@ struct IndexCommandTests {
 
     @Test("reindex on a workspace whose index.sqlite was deleted gives identical selectors, search and artifacts output")
     func reindexIsIdentical() async throws {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        defer { Task { await site.stop() } }
-        let cases = try twoCases(site)
-        let reader = ["--actor", cases.ws.investigatorID] + cases.base
-        func outputs() throws -> [String] {
-            var all: [String] = []
-            for caseID in [cases.first, cases.second] {
-                for command in [["selectors", caseID], ["artifacts", caseID], ["search", "Elm Street", "--case", caseID]] {
-                    for format in [[], ["--json"]] {
-                        let result = try exhibit.run(command + format + reader)
-                        #expect(result.status == 0, "\(command): \(result.stderr)")
-                        all.append(result.stdout)
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let cases = try twoCases(site)
+            let reader = ["--actor", cases.ws.investigatorID] + cases.base
+            func outputs() throws -> [String] {
+                var all: [String] = []
+                for caseID in [cases.first, cases.second] {
+                    for command in [["selectors", caseID], ["artifacts", caseID], ["search", "Elm Street", "--case", caseID]] {
+                        for format in [[], ["--json"]] {
+                            let result = try exhibit.run(command + format + reader)
+                            #expect(result.status == 0, "\(command): \(result.stderr)")
+                            all.append(result.stdout)
+                        }
                     }
                 }
+                let everywhere = try exhibit.run(["search", "bicycle", "--json"] + reader)
+                all.append(everywhere.stdout)
+                return all
             }
-            let everywhere = try exhibit.run(["search", "bicycle", "--json"] + reader)
-            all.append(everywhere.stdout)
-            return all
-        }
-        let before = try outputs()
-        #expect(before.allSatisfy { !$0.isEmpty })
-        for suffix in ["", "-wal", "-shm"] { unlink(cases.ws.workspace.indexPath + suffix) }
-        let rebuilt = try exhibit.run(["reindex", "--actor", cases.ws.supervisorID, "--json"] + cases.base)
-        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
-        #expect(try JSONValue(parsing: rebuilt.stdout)["artifacts"]?.intValue == 4)
-        #expect(try outputs() == before)
+            let before = try outputs()
+            #expect(before.allSatisfy { !$0.isEmpty })
+            for suffix in ["", "-wal", "-shm"] { unlink(cases.ws.workspace.indexPath + suffix) }
+            let rebuilt = try exhibit.run(["reindex", "--actor", cases.ws.supervisorID, "--json"] + cases.base)
+            #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+            #expect(try JSONValue(parsing: rebuilt.stdout)["artifacts"]?.intValue == 4)
+            #expect(try outputs() == before)
 
-        // A damaged index is rebuilt by the next reading command, with a notice.
-        try Data("this is not a database".utf8).write(to: URL(fileURLWithPath: cases.ws.workspace.indexPath))
-        let recovered = try exhibit.run(["selectors", cases.first, "--json"] + reader)
-        #expect(recovered.status == 0, "\(recovered.stderr)")
-        #expect(recovered.stderr.contains("rebuilt"))
-        #expect(recovered.stdout == before[1])
-        for caseID in [cases.first, cases.second] {
-            #expect(try exhibit.run(["verify", caseID] + cases.base).status == 0)
+            // A damaged index is rebuilt by the next reading command, with a notice.
+            try Data("this is not a database".utf8).write(to: URL(fileURLWithPath: cases.ws.workspace.indexPath))
+            let recovered = try exhibit.run(["selectors", cases.first, "--json"] + reader)
+            #expect(recovered.status == 0, "\(recovered.stderr)")
+            #expect(recovered.stderr.contains("rebuilt"))
+            #expect(recovered.stdout == before[1])
+            for caseID in [cases.first, cases.second] {
+                #expect(try exhibit.run(["verify", caseID] + cases.base).status == 0)
+            }
         }
     }
 }

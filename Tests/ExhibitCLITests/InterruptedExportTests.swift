@@ -53,29 +53,28 @@ struct InterruptedExportTests {
     /// its staging folder holds the copy of the ledger, kills it with SIGKILL and
     /// returns the staging folder's path.
     func killExport(_ caseID: String, out: String, workspace ws: TestWorkspace) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
-        process.arguments = ["export", caseID, "--out", out, "--workspace", ws.root, "--actor", ws.investigatorID]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
         let folder = (out as NSString).deletingLastPathComponent
         let prefix = "." + (out as NSString).lastPathComponent + ".partial-"
-        try process.run()
+        let process = try exhibit.command(["export", caseID, "--out", out, "--workspace", ws.root, "--actor", ws.investigatorID],
+                                          stdout: .discard, stderr: .discard).start()
+        // Checked without pause between looks: the window between the ledger's copy and
+        // the end of the export is short.
         let found: String? = try await Blocking.run {
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, process.isRunning {
+            var found: String?
+            _ = pollBlocking(until: {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
                 if let name = names.first(where: { $0.hasPrefix(prefix) }),
                    FileManager.default.fileExists(atPath: folder + "/" + name + "/" + caseID + "/data/ledger.jsonl") {
-                    kill(process.processIdentifier, SIGKILL)
-                    return folder + "/" + name
+                    process.signal(SIGKILL)
+                    found = folder + "/" + name
                 }
-            }
-            return nil
+                return found != nil || !process.isRunning
+            }, timeout: .seconds(60), interval: .zero)
+            return found
         }
-        try await Blocking.run { process.waitUntilExit() }
-        let staging = try #require(found, "the export ended (status \(process.terminationStatus)) before its staging folder held the ledger")
-        #expect(process.terminationReason == .uncaughtSignal)
+        let end = try await process.waitAsync()
+        let staging = try #require(found, "the export ended (status \(end.status)) before its staging folder held the ledger")
+        #expect(end.signalled)
         return staging
     }
 }

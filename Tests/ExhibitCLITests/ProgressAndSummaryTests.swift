@@ -23,12 +23,13 @@ struct ProgressAndSummaryTests {
         let caseID = try ws.openCase()
         let quick = site.baseURL + "/test/pages/0?count=3"
         let stalled = site.baseURL + "/test/stall?seconds=120"
-        let running = try StreamingExhibit(["capture", caseID, quick, stalled] + overriding(ws), environment: exhibit.environment)
+        let running = try exhibit.command(["capture", caseID, quick, stalled] + overriding(ws)).start()
         // Line-buffered: the first page's line is readable long before the stall ends.
-        let arrived = await running.waitForStdout(containing: "captured 200 \(quick)", seconds: 30)
+        let arrived = await running.waitForStdout(containing: "captured 200 \(quick)", timeout: .seconds(30))
         let stillRunning = running.isRunning
         await site.stop()
-        let finished = try await Blocking.run { running.finish() }
+        let end = try await running.waitAsync(timeout: .seconds(120))
+        let finished = (status: end.status, stdout: end.stdoutText, stderr: end.stderrText)
         #expect(arrived, "no line within 30 s; stdout so far: \(finished.stdout)")
         #expect(stillRunning, "the job ended before its first line was read")
         // However the cut-off stall ended, its line came after the first one.
@@ -38,46 +39,46 @@ struct ProgressAndSummaryTests {
 
     @Test("a crawl announces its politeness delay once, on stderr; its robots.txt 404 is not an HTTP error")
     func crawlAnnouncesDelay() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let result = try await Blocking.run {
-            try exhibit.run(["capture", caseID, site.baseURL + "/test/pages/0?count=2", "--depth", "1"] + overriding(ws))
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let result = try await Blocking.run {
+                try exhibit.run(["capture", caseID, site.baseURL + "/test/pages/0?count=2", "--depth", "1"] + overriding(ws))
+            }
+            #expect(result.status == 0, "\(result.stderr)")
+            let announcement = "exhibit: 1 s between requests to the same host while crawling; --delay S to change it, --delay 0 for none.\n"
+            #expect(result.stderr == announcement, "\(result.stderr)")
+            #expect(result.stdout.contains("captured 404 \(site.baseURL)/robots.txt"), "\(result.stdout)")
+            #expect(result.stdoutLines.last?.hasPrefix("3 captured, 0 failed, 0 refused; WARC: warc/") == true, "\(result.stdout)")
+            // A URL list is not a crawl: no delay, nothing announced.
+            let list = try await Blocking.run { try exhibit.run(["capture", caseID, site.baseURL + "/test/pages/1?count=2"] + overriding(ws)) }
+            #expect(list.status == 0 && list.stderr.isEmpty, "\(list.stderr)")
         }
-        #expect(result.status == 0, "\(result.stderr)")
-        let announcement = "exhibit: 1 s between requests to the same host while crawling; --delay S to change it, --delay 0 for none.\n"
-        #expect(result.stderr == announcement, "\(result.stderr)")
-        #expect(result.stdout.contains("captured 404 \(site.baseURL)/robots.txt"), "\(result.stdout)")
-        #expect(result.stdoutLines.last?.hasPrefix("3 captured, 0 failed, 0 refused; WARC: warc/") == true, "\(result.stdout)")
-        // A URL list is not a crawl: no delay, nothing announced.
-        let list = try await Blocking.run { try exhibit.run(["capture", caseID, site.baseURL + "/test/pages/1?count=2"] + overriding(ws)) }
-        #expect(list.status == 0 && list.stderr.isEmpty, "\(list.stderr)")
     }
 
     @Test("terminal: one live status line with done/total, captured, HTTP errors, failed, refused, rate and bytes; erased before the summary")
     func terminalStatusLine() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let urls = ["/test/status/404", "/test/pages/0?count=3", "ftp://127.0.0.1/x"].map { $0.hasPrefix("/") ? site.baseURL + $0 : $0 }
-        let screen = try await Blocking.run {
-            try Terminal.run(["capture", caseID] + urls + overriding(ws), environment: exhibit.environment)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let urls = ["/test/status/404", "/test/pages/0?count=3", "ftp://127.0.0.1/x"].map { $0.hasPrefix("/") ? site.baseURL + $0 : $0 }
+            let screen = try await Blocking.run {
+                try Terminal.run(["capture", caseID] + urls + overriding(ws), environment: exhibit.environment)
+            }
+            #expect(screen.status == 3, "\(screen.output)")
+            let clear = "\r\u{1B}[2K"
+            // Drawn at the start, then after every line; the refusal is decided first.
+            #expect(screen.output.contains(clear + "capture \(caseID): 0/3 done (0 captured, 0 failed, 0 refused)"), "\(screen.output)")
+            #expect(screen.output.contains(clear + "capture \(caseID): 1/3 done (0 captured, 0 failed, 1 refused)"), "\(screen.output)")
+            let final = try #require(screen.output.range(of: clear + "capture \(caseID): 3/3 done (2 captured, 1 with HTTP error, 0 failed, 1 refused) · "),
+                                     "\(screen.output)")
+            let tail = screen.output[final.upperBound...]
+            #expect(tail.range(of: #"^[0-9.]+ URLs/s · [0-9.]+ (B|KB)\r"#, options: .regularExpression) != nil, "\(tail)")
+            // Erased before the summary, which starts a clean line.
+            #expect(tail.contains(clear + "2 captured (1 with HTTP error: 404), 0 failed, 1 refused; WARC: warc/"), "\(tail)")
+            // Each URL's line scrolls above the status line.
+            #expect(screen.output.contains(clear + "captured 404 \(urls[0])\r\n"), "\(screen.output)")
         }
-        #expect(screen.status == 3, "\(screen.output)")
-        let clear = "\r\u{1B}[2K"
-        // Drawn at the start, then after every line; the refusal is decided first.
-        #expect(screen.output.contains(clear + "capture \(caseID): 0/3 done (0 captured, 0 failed, 0 refused)"), "\(screen.output)")
-        #expect(screen.output.contains(clear + "capture \(caseID): 1/3 done (0 captured, 0 failed, 1 refused)"), "\(screen.output)")
-        let final = try #require(screen.output.range(of: clear + "capture \(caseID): 3/3 done (2 captured, 1 with HTTP error, 0 failed, 1 refused) · "),
-                                 "\(screen.output)")
-        let tail = screen.output[final.upperBound...]
-        #expect(tail.range(of: #"^[0-9.]+ URLs/s · [0-9.]+ (B|KB)\r"#, options: .regularExpression) != nil, "\(tail)")
-        // Erased before the summary, which starts a clean line.
-        #expect(tail.contains(clear + "2 captured (1 with HTTP error: 404), 0 failed, 1 refused; WARC: warc/"), "\(tail)")
-        // Each URL's line scrolls above the status line.
-        #expect(screen.output.contains(clear + "captured 404 \(urls[0])\r\n"), "\(screen.output)")
     }
 
     @Test("terminal: verify, export and render show a status line too")
@@ -127,10 +128,11 @@ struct ProgressAndSummaryTests {
         let capture = try await Blocking.run { try exhibit.run(["capture", caseID] + pages + overriding(ws)) }
         #expect(capture.status == 0, "\(capture.stderr)")
         await site.stop()
-        let running = try StreamingExhibit(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID], environment: exhibit.environment)
-        let arrived = await running.waitForStdout(containing: "  png sha256 ", seconds: 120)
+        let running = try exhibit.command(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID]).start()
+        let arrived = await running.waitForStdout(containing: "  png sha256 ", timeout: .seconds(120))
         let stillRunning = running.isRunning
-        let finished = try await Blocking.run { running.finish() }
+        let end = try await running.waitAsync(timeout: .seconds(120))
+        let finished = (status: end.status, stdout: end.stdoutText, stderr: end.stderrText)
         #expect(finished.status == 0, "\(finished.stderr)")
         #expect(arrived, "\(finished.stdout)")
         #expect(stillRunning, "the render ended before its first line was read: \(finished.stdout)")
@@ -139,29 +141,29 @@ struct ProgressAndSummaryTests {
 
     @Test("exit 3 and 6: stderr has one line per refused or failed URL, then a summary sentence")
     func problemsOnStderr() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let big = site.baseURL + "/test/bytes?n=5000"
-        let both = try await Blocking.run {
-            try exhibit.run(["capture", caseID, "ftp://127.0.0.1/x", big, site.baseURL + "/test/status/204", "--max-bytes", "100"] + overriding(ws))
-        }
-        #expect(both.status == 3)
-        let lines = both.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3, "\(both.stderr)")
-        #expect(lines.first?.hasPrefix("exhibit: REFUSED ftp://127.0.0.1/x — the scheme ftp: is not captured") == true, "\(both.stderr)")
-        #expect(lines.dropFirst().first?.hasPrefix("exhibit: FAILED \(big) — ") == true, "\(both.stderr)")
-        #expect(lines.last?.hasPrefix("exhibit: 1 refused and 1 failed of 3 URLs; 1 captured and recorded. A refusal is the lawful-capture policy") == true,
-                "\(both.stderr)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let big = site.baseURL + "/test/bytes?n=5000"
+            let both = try await Blocking.run {
+                try exhibit.run(["capture", caseID, "ftp://127.0.0.1/x", big, site.baseURL + "/test/status/204", "--max-bytes", "100"] + overriding(ws))
+            }
+            #expect(both.status == 3)
+            let lines = both.stderr.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3, "\(both.stderr)")
+            #expect(lines.first?.hasPrefix("exhibit: REFUSED ftp://127.0.0.1/x — the scheme ftp: is not captured") == true, "\(both.stderr)")
+            #expect(lines.dropFirst().first?.hasPrefix("exhibit: FAILED \(big) — ") == true, "\(both.stderr)")
+            #expect(lines.last?.hasPrefix("exhibit: 1 refused and 1 failed of 3 URLs; 1 captured and recorded. A refusal is the lawful-capture policy") == true,
+                    "\(both.stderr)")
 
-        let failed = try await Blocking.run { try exhibit.run(["capture", caseID, big, "--max-bytes", "100"] + overriding(ws)) }
-        #expect(failed.status == 6)
-        let failedLines = failed.stderr.split(separator: "\n").map(String.init)
-        #expect(failedLines.count == 2, "\(failed.stderr)")
-        #expect(failedLines.first?.hasPrefix("exhibit: FAILED \(big) — ") == true, "\(failed.stderr)")
-        #expect(failedLines.last == "exhibit: 1 failed of 1 URL; nothing was captured. Capture the failed URLs again later, or with a larger --timeout or --max-bytes if a limit stopped them.",
-                "\(failed.stderr)")
+            let failed = try await Blocking.run { try exhibit.run(["capture", caseID, big, "--max-bytes", "100"] + overriding(ws)) }
+            #expect(failed.status == 6)
+            let failedLines = failed.stderr.split(separator: "\n").map(String.init)
+            #expect(failedLines.count == 2, "\(failed.stderr)")
+            #expect(failedLines.first?.hasPrefix("exhibit: FAILED \(big) — ") == true, "\(failed.stderr)")
+            #expect(failedLines.last == "exhibit: 1 failed of 1 URL; nothing was captured. Capture the failed URLs again later, or with a larger --timeout or --max-bytes if a limit stopped them.",
+                    "\(failed.stderr)")
+        }
     }
 
     @Test("nothing written: the summary says so instead of `WARC: ;`")
@@ -177,33 +179,33 @@ struct ProgressAndSummaryTests {
 
     @Test("the summary counts HTTP errors: 3 captured (2 with HTTP errors: 404, 410)")
     func httpErrorsInSummary() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let urls = ["/test/status/404", "/test/status/410", "/test/status/200"].map { site.baseURL + $0 }
-        let result = try await Blocking.run { try exhibit.run(["capture", caseID] + urls + overriding(ws)) }
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdoutLines.last?.hasPrefix("3 captured (2 with HTTP errors: 404, 410), 0 failed, 0 refused; WARC: warc/") == true,
-                "\(result.stdout)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let urls = ["/test/status/404", "/test/status/410", "/test/status/200"].map { site.baseURL + $0 }
+            let result = try await Blocking.run { try exhibit.run(["capture", caseID] + urls + overriding(ws)) }
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdoutLines.last?.hasPrefix("3 captured (2 with HTTP errors: 404, 410), 0 failed, 0 refused; WARC: warc/") == true,
+                    "\(result.stdout)")
+        }
     }
 
     @Test("a login page's line goes out when it arrives; the password field, found at the seal, adds a note line")
     func loginPageNote() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let login = site.baseURL + "/test/login"
-        let result = try await Blocking.run { try exhibit.run(["capture", caseID, login, "--json"] + overriding(ws)) }
-        #expect(result.status == 0, "\(result.stderr)")
-        let json = try JSONValue(parsing: result.stdout)
-        #expect(json["captured"]?.arrayValue?.first?["access_restricted"]?.boolValue == true)
-        let text = try await Blocking.run { try exhibit.run(["capture", caseID, login] + overriding(ws)) }
-        #expect(Array(text.stdoutLines.prefix(2)) == [
-            "captured 200 \(login)",
-            "access-restricted \(login) — a login page (password field), captured as is",
-        ], "\(text.stdout)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let login = site.baseURL + "/test/login"
+            let result = try await Blocking.run { try exhibit.run(["capture", caseID, login, "--json"] + overriding(ws)) }
+            #expect(result.status == 0, "\(result.stderr)")
+            let json = try JSONValue(parsing: result.stdout)
+            #expect(json["captured"]?.arrayValue?.first?["access_restricted"]?.boolValue == true)
+            let text = try await Blocking.run { try exhibit.run(["capture", caseID, login] + overriding(ws)) }
+            #expect(Array(text.stdoutLines.prefix(2)) == [
+                "captured 200 \(login)",
+                "access-restricted \(login) — a login page (password field), captured as is",
+            ], "\(text.stdout)")
+        }
     }
 
     @Test("error sentences: a wrong EXHIBIT_CHROMIUM path, an unreadable --urls-file, a negative --depth")
@@ -239,65 +241,6 @@ struct ProgressAndSummaryTests {
     }
 }
 
-/// `exhibit` running with its stdout and stderr read as they arrive, so a test
-/// can see a line before the command ends.
-final class StreamingExhibit: @unchecked Sendable {
-    struct Finished: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    private let process = Process()
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-    private let readers = DispatchGroup()
-
-    init(_ arguments: [String], environment: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        try process.run()
-        for (handle, isOut) in [(outPipe.fileHandleForReading, true), (errPipe.fileHandleForReading, false)] {
-            readers.enter()
-            Thread.detachNewThread { [self] in
-                while true {
-                    let piece = handle.availableData
-                    if piece.isEmpty { break }
-                    lock.withLock { if isOut { out.append(piece) } else { err.append(piece) } }
-                }
-                readers.leave()
-            }
-        }
-    }
-
-    var isRunning: Bool { process.isRunning }
-
-    var stdoutSoFar: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-
-    /// Polls stdout until it holds `text` or `seconds` pass.
-    func waitForStdout(containing text: String, seconds: Double) async -> Bool {
-        await poll(until: { stdoutSoFar.contains(text) }, timeout: .seconds(seconds))
-    }
-
-    /// Waits for the exit (killing the command after two minutes) and both pipes' ends.
-    func finish() -> Finished {
-        _ = pollBlocking(until: { !process.isRunning }, timeout: .seconds(120))
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        readers.wait()
-        return lock.withLock {
-            Finished(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
-        }
-    }
-}
-
 /// `exhibit` on a pseudo-terminal, through util-linux `script`: what the screen
 /// received, stdout and stderr together, as bytes (CR LF line ends, escapes included).
 enum Terminal {
@@ -307,10 +250,10 @@ enum Terminal {
                                   "util-linux `script` is needed for the terminal tests (apt-get install bsdutils)")
         var environment = environment
         environment["COLUMNS"] = "400"
-        let finished = try BoundedProcess.run("/usr/bin/env",
-                                              ["-i"] + environment.map { "\($0.key)=\($0.value)" }.sorted() + [script, "-qfec", "stty cols 400; " + command, "/dev/null"],
-                                              timeout: timeout)
-        return (finished.status, String(decoding: finished.stdout, as: UTF8.self))
+        let finished = try ChildProcess("/usr/bin/env",
+                                        ["-i"] + environment.map { "\($0.key)=\($0.value)" }.sorted() + [script, "-qfec", "stty cols 400; " + command, "/dev/null"])
+            .run(timeout: .seconds(timeout))
+        return (finished.status, finished.stdoutText)
     }
 
     static func quote(_ text: String) -> String {

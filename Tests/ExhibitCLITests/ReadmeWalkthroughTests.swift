@@ -47,28 +47,16 @@ struct ReadmeWalkthroughTests {
 
     @Test("exhibit demo --serve-site serves the bundled site on loopback until stopped")
     func serveSite() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
-        process.arguments = ["demo", "--serve-site", "--port", "0"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
-        // The address is the first line on stdout (read blocks until it is written).
-        var line = [UInt8]()
-        let handle = output.fileHandleForReading
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-            line.append(contentsOf: byte)
-        }
-        let base = String(decoding: line, as: UTF8.self)
+        let process = try ChildProcess(ExhibitProcess.binaryPath, ["demo", "--serve-site", "--port", "0"], stderr: .discard).start()
+        defer { if process.isRunning { process.killAndWait() } }
+        // The address is the first line on stdout.
+        let base = process.firstLine() ?? ""
         #expect(base.hasPrefix("http://127.0.0.1:"), "\(base)")
         let page = try Validators.run("python3", ["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())", base + "/"])
         #expect(page.output.contains("Riverbend Courier"), "\(page.output.prefix(200))")
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit || process.terminationStatus == SIGTERM)
+        process.signal(SIGTERM)
+        let end = process.wait(timeout: .seconds(30))
+        #expect(!end.timedOut, "exhibit demo --serve-site did not stop within 30 s of SIGTERM")
+        #expect(!end.signalled || end.status == SIGTERM, "\(end.status)")
     }
 }

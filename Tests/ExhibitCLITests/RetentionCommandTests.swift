@@ -34,31 +34,10 @@ struct RetentionCommandTests {
     /// leaves the Swift binary without its arguments, so it prints its help and
     /// exits 0.
     func future(_ date: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.faketime)
-        process.arguments = [date, ExhibitProcess.binaryPath] + arguments
-        process.environment = exhibit.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let box = ErrorBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            box.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                     stderr: String(decoding: box.data, as: UTF8.self))
+        let finished = try ChildProcess(Self.faketime, [date, ExhibitProcess.binaryPath] + arguments,
+                                        environment: exhibit.environment.merging(environment) { _, new in new }).run()
+        return Outcome(status: finished.status, stdout: finished.stdoutText, stderr: finished.stderrText)
     }
-
-    final class ErrorBox: @unchecked Sendable { var data = Data() }
 
     func custodian(_ ws: TestWorkspace) -> [String] { ["--workspace", ws.root, "--actor", ws.supervisorID] }
     func investigator(_ ws: TestWorkspace) -> [String] { ["--workspace", ws.root, "--actor", ws.investigatorID] }

@@ -29,35 +29,19 @@ struct ServeCommandTests {
     func servesAndStops() async throws {
         let ws = try TestWorkspace()
         let caseID = try ws.openCase()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ExhibitProcess.binaryPath)
-        process.arguments = ["serve", "--port", "0", "--workspace", ws.root, "--actor", ws.investigatorID]
-        process.environment = exhibit.environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        let handle = out.fileHandleForReading
-        let line: String = try await Blocking.run {
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = handle.readData(ofLength: 1)
-                guard let byte = chunk.first, byte != 10 else { break }
-                bytes.append(byte)
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        let process = try exhibit.command(["serve", "--port", "0", "--workspace", ws.root, "--actor", ws.investigatorID],
+                                          stderr: .discard).start()
+        defer { if process.isRunning { process.killAndWait() } }
+        let line = try await Blocking.run { process.firstLine() ?? "" }
         let match = try #require(line.firstMatch(of: /^Serving (http:\/\/127\.0\.0\.1:(\d+)\/) — Ctrl-C to stop$/), "first line: \(line)")
         let port = Int(match.output.2) ?? 0
         let page: String = try await Blocking.run { try fetch(port: port) }
         #expect(page.hasPrefix("HTTP/1.1 200"), "\(page.prefix(200))")
         #expect(page.contains(caseID))
-        kill(process.processIdentifier, SIGINT)
-        let stopped = await poll(until: { !process.isRunning }, timeout: .seconds(15), interval: .milliseconds(50))
-        #expect(stopped, "exhibit serve did not stop within 15 s of SIGINT")
-        if stopped { #expect(process.terminationStatus == 0) }
+        process.signal(SIGINT)
+        let end = try await process.waitAsync(timeout: .seconds(15))
+        #expect(!end.timedOut, "exhibit serve did not stop within 15 s of SIGINT")
+        if !end.timedOut { #expect(end.status == 0 && !end.signalled, "\(end.status)") }
     }
 
     /// GET `/` over a socket; returns the whole answer as text.

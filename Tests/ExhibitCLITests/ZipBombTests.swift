@@ -48,7 +48,9 @@ struct ZipBombTests {
 
 /// Runs `exhibit` and reports the bytes it passed to write(2): `wchar` of
 /// /proc/PID/io, read once the process has exited and before it is reaped (a
-/// zombie keeps its counters; Foundation's `Process` would reap it at once).
+/// zombie keeps its counters). Foundation's `Process` reaps its own child at once,
+/// so `exhibit` runs as the child of a small python3 parent that waits with
+/// WNOWAIT, saves the counters to a file, reaps, and exits with the child's status.
 struct WriteCountingRun {
     var status: Int32
     var stdout: String
@@ -59,46 +61,34 @@ struct WriteCountingRun {
         var description: String
     }
 
-    init(_ arguments: [String], environment: [String: String], scratch: String, timeout: Double = 120) throws {
-        let outPath = scratch + "/run-stdout"
-        let errPath = scratch + "/run-stderr"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let binary = ExhibitProcess.binaryPath
-        let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = ExhibitProcess(environment: environment).environment
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw Failure(description: "posix_spawn \(binary): \(String(cString: strerror(spawned)))") }
+    static let parent = """
+        import os, sys
+        counters, argv = sys.argv[1], sys.argv[2:]
+        pid = os.fork()
+        if pid == 0:
+            os.execv(argv[0], argv)
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        with open("/proc/%d/io" % pid) as source, open(counters, "w") as target:
+            target.write(source.read())
+        _, raw = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(raw)
+        sys.exit(code if code >= 0 else 128 - code)
+        """
 
-        // Poll, with a deadline, for the zombie state ("Z", the field after the name).
-        let deadline = Date().addingTimeInterval(timeout)
-        var counters: String?
-        while counters == nil, Date() < deadline {
-            let stat = String(decoding: (try? AtomicFile.read("/proc/\(pid)/stat")) ?? [], as: UTF8.self)
-            if stat.split(separator: ")").last?.split(separator: " ").first == "Z" {
-                counters = String(decoding: try AtomicFile.read("/proc/\(pid)/io"), as: UTF8.self)
-            } else {
-                usleep(1_000)
-            }
-        }
-        if counters == nil { kill(pid, SIGKILL) }
-        var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
-        guard let counters else { throw Failure(description: "exhibit \(arguments) did not finish within \(timeout) s") }
+    init(_ arguments: [String], environment: [String: String], scratch: String, timeout: Double = 120) throws {
+        let countersPath = scratch + "/run-io"
+        let finished = try ChildProcess("/usr/bin/python3", ["-c", Self.parent, countersPath, ExhibitProcess.binaryPath] + arguments,
+                                        environment: ExhibitProcess(environment: environment).environment)
+            .run(timeout: .seconds(timeout))
+        guard !finished.timedOut else { throw Failure(description: "exhibit \(arguments) did not finish within \(timeout) s") }
+        let counters = String(decoding: (try? AtomicFile.read(countersPath)) ?? [], as: UTF8.self)
         guard let line = counters.split(separator: "\n").first(where: { $0.hasPrefix("wchar:") }),
               let written = Int64(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) else {
-            throw Failure(description: "no wchar in /proc/\(pid)/io: \(counters)")
+            throw Failure(description: "no wchar in exhibit's /proc/PID/io (\(counters)); the parent said: \(finished.stderrText)")
         }
-        status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-        stdout = String(decoding: try AtomicFile.read(outPath), as: UTF8.self)
-        stderr = String(decoding: try AtomicFile.read(errPath), as: UTF8.self)
+        status = finished.status
+        stdout = finished.stdoutText
+        stderr = finished.stderrText
         bytesWritten = written
     }
 }

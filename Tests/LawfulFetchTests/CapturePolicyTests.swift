@@ -12,68 +12,69 @@ import Testing
 struct CapturePolicyTests {
     @Test("non-web schemes and credentials in the URL are refused with a policy-refusal entry")
     func schemesAndCredentials() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let withCredentials = "http://user:secret@127.0.0.1:\(site.port)/test/status/200"
-        var options = CaptureOptions(urls: ["file:///etc/passwd", "ftp://127.0.0.1:\(site.port)/x", withCredentials])
-        options.allowNetworks = ["127.0.0.1/32"]
-        options.allowReason = "test"
-        let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
-        let report = try await Blocking.run { try job.run() }
-        #expect(report.exitCode == .policyRefusal)
-        #expect(report.refused.count == 3)
-        let refusals = try ws.entries(caseID).filter { $0.action == "policy-refusal" }
-        #expect(refusals.count == 3)
-        #expect(site.requests().isEmpty)
-        // Opening a range is itself recorded.
-        let override = try #require(try ws.entries(caseID).first { $0.action == "policy-override" })
-        #expect(override.subject?["ranges"]?.arrayValue?.first?.stringValue == "127.0.0.1/32")
-        #expect(override.subject?["reason"]?.stringValue == "test")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let withCredentials = "http://user:secret@127.0.0.1:\(site.port)/test/status/200"
+            var options = CaptureOptions(urls: ["file:///etc/passwd", "ftp://127.0.0.1:\(site.port)/x", withCredentials])
+            options.allowNetworks = ["127.0.0.1/32"]
+            options.allowReason = "test"
+            let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
+            let report = try await Blocking.run { try job.run() }
+            #expect(report.exitCode == .policyRefusal)
+            #expect(report.refused.count == 3)
+            let refusals = try ws.entries(caseID).filter { $0.action == "policy-refusal" }
+            #expect(refusals.count == 3)
+            #expect(site.requests().isEmpty)
+            // Opening a range is itself recorded.
+            let override = try #require(try ws.entries(caseID).first { $0.action == "policy-override" })
+            #expect(override.subject?["ranges"]?.arrayValue?.first?.stringValue == "127.0.0.1/32")
+            #expect(override.subject?["reason"]?.stringValue == "test")
+        }
     }
 
     @Test("a loopback site is refused without --allow-network and never receives a request")
     func loopbackRefused() async throws {
-        let site = try await FixtureSite.start(host: "127.0.0.2", siteDirectory: nil)
-        defer { Task { await site.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let job = CaptureJob(session: try ws.session(), caseID: caseID, options: CaptureOptions(urls: [site.baseURL + "/test/status/200"]))
-        let report = try await Blocking.run { try job.run() }
-        #expect(report.exitCode == .policyRefusal)
-        #expect(report.refused.first?.reason.contains("loopback") == true)
-        #expect(site.requests().isEmpty)
-        let refusal = try #require(try ws.entries(caseID).last)
-        #expect(refusal.action == "policy-refusal")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: ws.caseDirectory(caseID) + "/warc").isEmpty)
+        try await withFixtureSite(host: "127.0.0.2", siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let job = CaptureJob(session: try ws.session(), caseID: caseID, options: CaptureOptions(urls: [site.baseURL + "/test/status/200"]))
+            let report = try await Blocking.run { try job.run() }
+            #expect(report.exitCode == .policyRefusal)
+            #expect(report.refused.first?.reason.contains("loopback") == true)
+            #expect(site.requests().isEmpty)
+            let refusal = try #require(try ws.entries(caseID).last)
+            #expect(refusal.action == "policy-refusal")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: ws.caseDirectory(caseID) + "/warc").isEmpty)
+        }
     }
 
     @Test("a redirect from an allowed 127.0.0.2 to 127.0.0.1 is refused on the connected address")
     func redirectIntoRefusedRange() async throws {
-        let allowedSite = try await FixtureSite.start(host: "127.0.0.2", siteDirectory: nil)
-        let insideSite = try await FixtureSite.start(host: "127.0.0.1", siteDirectory: nil)
-        defer { Task { await allowedSite.stop(); await insideSite.stop() } }
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let target = insideSite.baseURL + "/test/status/200"
-        let start = allowedSite.baseURL + "/test/redirect-to?url=" + target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        var options = CaptureOptions(urls: [start])
-        options.allowNetworks = ["127.0.0.2/32"]
-        options.allowReason = "test site on 127.0.0.2"
-        let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
-        let report = try await Blocking.run { try job.run() }
-        #expect(report.exitCode == .policyRefusal)
-        #expect(insideSite.requests().isEmpty)
-        #expect(allowedSite.requests().count == 1)
-        let refusal = try #require(try ws.entries(caseID).last)
-        #expect(refusal.action == "policy-refusal")
-        #expect(refusal.subject?["reason"]?.stringValue?.contains("127.0.0.1") == true)
-        // The allowed hop is evidence and stays archived.
-        #expect(refusal.subject?["records"]?.arrayValue?.count == 3)
-        let verification = try CaseVerification.verify(
-            directory: ws.caseDirectory(caseID), keyFor: CaseVerification.workspaceKeys(forCaseDirectory: ws.caseDirectory(caseID)))
-        #expect(verification.intact, "\(verification.findings.map(\.line))")
+        try await withFixtureSite(host: "127.0.0.2", siteDirectory: nil) { allowedSite in
+            try await withFixtureSite(host: "127.0.0.1", siteDirectory: nil) { insideSite in
+                let ws = try TestWorkspace()
+                let caseID = try ws.openCase()
+                let target = insideSite.baseURL + "/test/status/200"
+                let start = allowedSite.baseURL + "/test/redirect-to?url=" + target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                var options = CaptureOptions(urls: [start])
+                options.allowNetworks = ["127.0.0.2/32"]
+                options.allowReason = "test site on 127.0.0.2"
+                let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
+                let report = try await Blocking.run { try job.run() }
+                #expect(report.exitCode == .policyRefusal)
+                #expect(insideSite.requests().isEmpty)
+                #expect(allowedSite.requests().count == 1)
+                let refusal = try #require(try ws.entries(caseID).last)
+                #expect(refusal.action == "policy-refusal")
+                #expect(refusal.subject?["reason"]?.stringValue?.contains("127.0.0.1") == true)
+                // The allowed hop is evidence and stays archived.
+                #expect(refusal.subject?["records"]?.arrayValue?.count == 3)
+                let verification = try CaseVerification.verify(
+                    directory: ws.caseDirectory(caseID), keyFor: CaseVerification.workspaceKeys(forCaseDirectory: ws.caseDirectory(caseID)))
+                #expect(verification.intact, "\(verification.findings.map(\.line))")
+            }
+        }
     }
 
     @Test("address classification covers every non-public range, IPv4-mapped too", arguments: [
