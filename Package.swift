@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
         .library(name: "WARC", targets: ["WARC"]),
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
+        .library(name: "Screening", targets: ["Screening"]),
         .library(name: "CaseIndex", targets: ["CaseIndex"]),
         .library(name: "CaseBundle", targets: ["CaseBundle"]),
         .library(name: "CaseBrowser", targets: ["CaseBrowser"]),
@@ -66,13 +67,16 @@ let package = Package(
             // and unoptimised Swift walks a million-node tree ten times slower.
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        // Protected-class screening (DESIGN §15, §23): the lexicons, the normalised text
+        // scanner that finds their terms, and bodies decoded into the words a reader sees.
+        .target(name: "Screening", dependencies: ["PageAnalysis", "ChainOfCustody"]),
         .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis"]),
         // The workspace index (index.sqlite): a cache of cases, artifacts, selectors
         // and page text, rebuilt from the ledgers and WARC files alone (DESIGN §2, §7).
         .target(
             name: "CaseIndex",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "WARC", "PageAnalysis",
+                "CaseManagement", "ChainOfCustody", "WARC", "PageAnalysis", "Screening",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -81,7 +85,7 @@ let package = Package(
         .target(
             name: "CaseBundle",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "WARC", "CaseIndex",
+                "CaseManagement", "ChainOfCustody", "WARC", "CaseIndex", "Screening",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
@@ -120,13 +124,13 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // What `make bench` times against openssl and xmllint (docs/benchmarks.md), and
         // protected-class screening with and without its normalisation.
-        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis", "CaseIndex"]),
+        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis", "Screening"]),
         // libFuzzer targets (`make fuzz`); an ordinary build gets a stub main.
         .executableTarget(
             name: "ExhibitFuzz",
@@ -143,6 +147,7 @@ let package = Package(
         .testTarget(name: "ChainOfCustodyTests", dependencies: ["ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ExhibitTestSupport"]),
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
+        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "ChainOfCustody"]),
         .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
         .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "LawfulFetch", "ExhibitTestSupport"]),

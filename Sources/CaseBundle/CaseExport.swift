@@ -2,6 +2,7 @@ public import CaseManagement
 public import ChainOfCustody
 import CaseIndex
 import Foundation
+import Screening
 import WARC
 
 /// `exhibit export CASE` (to an output path, a directory or a zip): the case as a BagIt bag that proves

@@ -1,6 +1,6 @@
-public import CaseIndex
 public import CaseManagement
 public import ChainOfCustody
+public import Screening
 import Foundation
 import WARC
 

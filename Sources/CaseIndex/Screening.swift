@@ -1,5 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
+import Screening
 
 /// Protected-class screening of a background investigation's captures (DESIGN §10,
 /// §23, IV.B.6), default-deny: every artifact is read as its decision-maker bundle

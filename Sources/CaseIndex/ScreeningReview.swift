@@ -1,5 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
+public import Screening
 import Foundation
 
 // Default-deny protected-class screening (DESIGN §23, policy IV.B.6): which lexicon

@@ -1,4 +1,4 @@
-@_spi(Benchmark) import CaseIndex
+@_spi(Benchmark) import Screening
 import ChainOfCustody
 import Foundation
 import PageAnalysis

@@ -3,6 +3,7 @@ import CaseIndex
 import CaseManagement
 import ChainOfCustody
 import Foundation
+import Screening
 
 /// `exhibit lexicons show|approve`: which protected-class lexicon set is in force and
 /// whether it counts as screening in this workspace (DESIGN §23, IV.B.6).

@@ -1,6 +1,6 @@
-import CaseIndex
 import ChainOfCustody
 import Foundation
+import Screening
 import Testing
 
 /// Screening flags the passages of a candidate's pages that touch a protected class,

@@ -1,6 +1,6 @@
-import CaseIndex
 import ChainOfCustody
 import Foundation
+import Screening
 import Testing
 
 /// Issue 26, route 5: the lexicons missed common forms of their terms. DESIGN §23:
