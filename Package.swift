@@ -70,7 +70,10 @@ let package = Package(
         // Protected-class screening (DESIGN §15, §23): the lexicons, the normalised text
         // scanner that finds their terms, and bodies decoded into the words a reader sees.
         .target(name: "Screening", dependencies: ["PageAnalysis", "ChainOfCustody"]),
-        .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis"]),
+        // Headless Chromium over the DevTools pipe (its process, a command/event client, a
+        // closed proxy port): used by replay renders and by browser capture (DESIGN §17).
+        .target(name: "Chromium", dependencies: ["ChainOfCustody"]),
+        .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis", "Chromium"]),
         // The workspace index (index.sqlite): a cache of cases, artifacts, selectors
         // and page text, rebuilt from the ledgers and WARC files alone (DESIGN §2, §7).
         .target(
@@ -101,7 +104,7 @@ let package = Package(
         .target(
             name: "CaseReplay",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "WARC", "LoopbackServer",
+                "CaseManagement", "ChainOfCustody", "WARC", "LoopbackServer", "Chromium",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

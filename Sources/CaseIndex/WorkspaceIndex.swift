@@ -170,6 +170,8 @@ public final class WorkspaceIndex: Sendable {
 
     /// The page analysis of a captured HTML response, recomputed from the WARC.
     static func analyse(_ subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
+        // A browser capture's text is its serialised DOM: what the page's scripts made (DESIGN §17).
+        if subject["mode"]?.stringValue == "browser" { return analyseDOM(subject, caseDirectory: caseDirectory) }
         guard let contentType = subject["content_type"]?.stringValue, contentType.lowercased().contains("html"),
               let file = subject["warc"]?["file"]?.stringValue,
               let response = subject["records"]?.arrayValue?.last(where: { $0["type"]?.stringValue == "response" }),
@@ -180,6 +182,21 @@ public final class WorkspaceIndex: Sendable {
         guard let archived = try? ArchivedResponse(warcPath: path, offset: offset) else { return nil }
         let url = subject["final_url"]?.stringValue ?? archived.targetURI
         return AnalyzedPage(html: archived.body, url: url, contentType: archived.contentType ?? contentType)
+    }
+
+    /// The page analysis of a browser capture's DOM snapshot (`urn:exhibit:dom:` resource record).
+    static func analyseDOM(_ subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
+        guard let file = subject["warc"]?["file"]?.stringValue,
+              let dom = subject["records"]?.arrayValue?.first(where: {
+                  $0["type"]?.stringValue == "resource" && ($0["target_uri"]?.stringValue ?? "").hasPrefix("urn:exhibit:dom:")
+              }),
+              let offset = dom["offset"]?.intValue else { return nil }
+        var path = caseDirectory + "/" + file
+        if !FileManager.default.fileExists(atPath: path) { path += ".tmp" }
+        guard let record = try? WARCReader(path: path, keepBlocksUpTo: Int64(ArchivedResponse.analysisLimit)).record(at: offset),
+              record.type == "resource", let block = record.block else { return nil }
+        let url = subject["location"]?.stringValue ?? subject["final_url"]?.stringValue ?? subject["url"]?.stringValue ?? ""
+        return AnalyzedPage(html: block, url: url, contentType: "text/html; charset=utf-8")
     }
 
     // MARK: Reading

@@ -1,5 +1,6 @@
 public import ChainOfCustody
 import Foundation
+import Chromium
 
 /// Renders one archived page with headless Chromium against a ``ReplayServer``:
 /// a full-page PNG (1280 px wide) with a banner giving URL, capture time and the

@@ -1,5 +1,5 @@
-import ChainOfCustody
-import Foundation
+public import ChainOfCustody
+public import Foundation
 
 /// Headless Chromium spoken to over the DevTools pipe transport: Chromium reads
 /// NUL-terminated JSON messages on its fd 3 and writes its own on fd 4
@@ -9,21 +9,21 @@ import Foundation
 ///
 /// Chromium runs in its own process group, so ``terminate()`` kills it and every
 /// helper process it started, and its temporary profile is removed.
-final class ChromiumProcess {
-    let pid: pid_t
-    let userDataDirectory: String
+public final class ChromiumProcess {
+    public let pid: pid_t
+    public let userDataDirectory: String
     private let toChromium: Int32
     private let fromChromium: Int32
     private var pending: [UInt8] = []
     private var finished = false
 
     /// The sentence DESIGN §12 asks for when Chromium is missing (exit 5).
-    static let missingMessage = "Chromium is not installed; install Debian's chromium package (sudo apt-get install chromium) or run make deps."
+    public static let missingMessage = "Chromium is not installed; install Debian's chromium package (sudo apt-get install chromium) or run make deps."
 
     /// `$EXHIBIT_CHROMIUM`, else Debian's `/usr/bin/chromium`; a storage error (exit 5)
     /// when it is not an executable file: ``missingMessage`` for the default, and for
     /// a path the user named, what is wrong with that path.
-    static func locate() throws(ExhibitError) -> String {
+    public static func locate() throws(ExhibitError) -> String {
         let named = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"].flatMap { $0.isEmpty ? nil : $0 }
         let path = named ?? "/usr/bin/chromium"
         var isDirectory: ObjCBool = false
@@ -44,7 +44,7 @@ final class ChromiumProcess {
     /// Starts `executable` on `url` with Chromium's command-line `switches` (named
     /// without their leading dashes, which are Chromium's syntax, added here) and a
     /// fresh profile directory (the user-data-dir switch is added here too).
-    init(executable: String, switches: [String], url: String) throws(ExhibitError) {
+    public init(executable: String, switches: [String], url: String) throws(ExhibitError) {
         let template = FileManager.default.temporaryDirectory.appendingPathComponent("exhibit-chromium-XXXXXX").path
         var bytes = Array(template.utf8CString)
         guard bytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
@@ -119,7 +119,7 @@ final class ChromiumProcess {
     }
 
     /// Sends one message (a JSON object) followed by NUL.
-    func send(_ message: [String: Any]) throws(ExhibitError) {
+    public func send(_ message: [String: Any]) throws(ExhibitError) {
         guard let data = try? JSONSerialization.data(withJSONObject: message) else {
             throw ExhibitError(.storage, "Cannot encode a DevTools message.")
         }
@@ -127,7 +127,7 @@ final class ChromiumProcess {
     }
 
     /// The next message from Chromium, or nil when `deadline` (CLOCK_MONOTONIC seconds) passes.
-    func receive(until deadline: Double) throws(ExhibitError) -> [String: Any]? {
+    public func receive(until deadline: Double) throws(ExhibitError) -> [String: Any]? {
         while true {
             if let end = pending.firstIndex(of: 0) {
                 let bytes = Array(pending[..<end])
@@ -137,15 +137,18 @@ final class ChromiumProcess {
                 }
                 return object
             }
+            // A deadline already past still reads what is waiting (one poll without a wait).
             let remaining = deadline - Self.now()
-            if remaining <= 0 { return nil }
             var poller = pollfd(fd: fromChromium, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000) + 1)
+            let ready = poll(&poller, 1, remaining <= 0 ? 0 : Int32(min(remaining, 1) * 1000) + 1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw AtomicFile.posixError("Cannot wait for Chromium")
             }
-            if ready == 0 { continue }
+            if ready == 0 {
+                if remaining <= 0 { return nil }
+                continue
+            }
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             let count = buffer.withUnsafeMutableBytes { read(fromChromium, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -153,7 +156,7 @@ final class ChromiumProcess {
                 throw AtomicFile.posixError("Cannot read from Chromium")
             }
             if count == 0 {
-                throw ExhibitError(.captureFailed, "Chromium exited during the render\(Self.lastLogLine(userDataDirectory).map { " (\($0))" } ?? "").")
+                throw ExhibitError(.captureFailed, "Chromium exited while it was working\(Self.lastLogLine(userDataDirectory).map { " (\($0))" } ?? "").")
             }
             pending.append(contentsOf: buffer[0..<count])
             guard pending.count <= 256 << 20 else {
@@ -164,7 +167,7 @@ final class ChromiumProcess {
 
     /// Asks nothing: kills Chromium's whole process group, reaps it, closes the
     /// pipes and removes the temporary profile. Idempotent.
-    func terminate() {
+    public func terminate() {
         guard !finished else { return }
         finished = true
         close(toChromium)
@@ -187,7 +190,7 @@ final class ChromiumProcess {
         return true
     }
 
-    static func now() -> Double {
+    public static func now() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9

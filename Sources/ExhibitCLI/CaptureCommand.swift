@@ -37,8 +37,12 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .long, help: "Why --allow-network or --tls-insecure is used (recorded in the ledger).") var reason: String?
     @Option(name: .long, help: "Extra trust anchors (PEM) for HTTPS.") var caFile: String?
     @Flag(name: .long, help: "Capture despite a certificate failure (needs --reason; recorded as a policy override).") var tlsInsecure = false
-    @Flag(name: .long, help: "After the capture, render the HTML pages it captured from the sealed WARC (full-page PNG and PDF, as `exhibit render` does).")
+    @Flag(name: .long, help: "After the capture, render the HTML pages it captured from the sealed WARC (full-page PNG and PDF, as `exhibit render` does). With --browser the live page's PNG and PDF are sealed anyway.")
     var screenshot = false
+    @Flag(name: .long, help: "Load each page in headless Chromium, whose every request Exhibit fetches under the same policy and records; seals the rendered DOM, a PNG, a PDF and the page's request list (docs/capture.md).")
+    var browser = false
+    @Option(name: .long, help: "With --browser: scroll rounds at most, ending early when the page stops growing.") var scroll = 20
+    @Option(name: .long, help: "With --browser: seconds without a request before the page counts as settled (bounded by --timeout).") var wait = 2.0
 
     func validate() throws {
         if !allowNetwork.isEmpty {
@@ -56,6 +60,18 @@ struct CaptureCommand: ParsableCommand {
         }
         if depth < 0 {
             throw ValidationError("--depth must be 0 or more (0: only the URLs given), not \(depth).")
+        }
+        if !browser && (scroll != 20 || wait != 2.0) {
+            throw ValidationError("--scroll and --wait apply to --browser captures only.")
+        }
+        if browser && depth > 0 {
+            throw ValidationError("--browser captures the URLs given; --depth is not supported with it yet.")
+        }
+        if scroll < 0 {
+            throw ValidationError("--scroll must be 0 or more, not \(scroll).")
+        }
+        if !(wait >= 0) || wait > Double(timeout) {
+            throw ValidationError("--wait must be between 0 and --timeout (\(timeout) s).")
         }
         if sameHost && otherHosts {
             throw ValidationError("--same-host and --other-hosts contradict each other.")
@@ -130,9 +146,12 @@ struct CaptureCommand: ParsableCommand {
         capture.caFile = caFile
         capture.tlsInsecure = tlsInsecure
         capture.tlsInsecureReason = tlsInsecure ? reason : nil
+        capture.browser = browser
+        capture.scrolls = scroll
+        capture.settleSeconds = wait
         let session = try options.session(notices: { Console.error($0) })
         // Missing Chromium is found before anything is fetched.
-        if screenshot { _ = try Renderer() }
+        if screenshot || browser { _ = try Renderer() }
         let politeness = delay ?? (depth > 0 ? 1 : 0)
         if politeness > 0 {
             Console.error("\(ProgressText.seconds(politeness)) s between requests to the same host\(depth > 0 ? " while crawling" : ""); --delay S to change it, --delay 0 for none.")
@@ -169,7 +188,7 @@ struct CaptureCommand: ParsableCommand {
         })
         progress.finish()
         var render: RenderReport?
-        if screenshot && !report.warcFiles.isEmpty {
+        if screenshot && !browser && !report.warcFiles.isEmpty {
             render = try RenderProgressDisplay.run(RenderJob(session: session, caseID: caseID, options: RenderOptions(warcFiles: report.warcFiles)), mode: mode)
         }
         if options.json {

@@ -1,0 +1,124 @@
+import CaseManagement
+import ChainOfCustody
+import Foundation
+import PageAnalysis
+import WARC
+
+/// The records and ledger entries of one browser-captured page (DESIGN §17).
+extension CaptureRun {
+    /// Target URIs of the snapshot records: `urn:exhibit:dom:<url>` and its siblings.
+    static func snapshotURI(_ kind: String, _ url: String) -> String { "urn:exhibit:\(kind):\(url)" }
+
+    /// Writes the snapshot and request-list records, then queues the page's `capture`
+    /// entry (or `capture-failed` / `policy-refusal` when its document never arrived)
+    /// and a `policy-refusal` entry per request the policy refused, for the next seal.
+    mutating func recordPage(
+        _ address: WebAddress, page browser: BrowserPage, state: BrowserPageState, snapshot: BrowserSnapshot?,
+        started: String, settled: Bool, rounds: Int, problem: String?, remaining: Int
+    ) throws(ExhibitError) {
+        let url = address.withoutFragment
+        // WebSockets included: the browser reports them, the interception never sees them.
+        let refusals = browser.log.filter { $0.outcome == .refused }.map { (url: $0.url, reason: $0.reason ?? "") }
+        var records = state.records + state.documentRecords
+        let writer = try currentWriter()
+        let now = LedgerTime.now()
+        let lastDocument = state.documentHops.last
+        let documentResponse = state.documentRecords.last { $0.type == "response" }?.id
+        var fields: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
+        if let documentResponse { fields.append(("WARC-Refers-To", documentResponse)) }
+        var analysed: AnalyzedPage?
+        if let snapshot {
+            for (kind, type, bytes) in [("dom", "text/html; charset=utf-8", snapshot.dom), ("screenshot", "image/png", snapshot.png),
+                                        ("pdf", "application/pdf", snapshot.pdf)] {
+                records.append(try writer.write(WARCRecord(
+                    type: "resource", date: now, targetURI: Self.snapshotURI(kind, url), contentType: type,
+                    fields: fields, payloadSHA256: Digest.sha256Hex(bytes), block: .init(bytes: bytes))))
+            }
+            analysed = AnalyzedPage(html: snapshot.dom, url: snapshot.location, contentType: "text/html; charset=utf-8")
+        }
+        // The request list: every request of the page, in the order it was answered.
+        let finalURL = lastDocument?.url.text ?? url
+        let list: [String: Any] = [
+            "page": url, "final_url": finalURL, "location": snapshot?.location ?? finalURL,
+            "settled": settled, "scroll_rounds": rounds, "chromium": browser.chromiumVersion,
+            "requests": browser.log.map(\.json),
+        ]
+        let listBytes = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .withoutEscapingSlashes])).map(Array.init) ?? []
+        records.append(try writer.write(WARCRecord(
+            type: "metadata", date: now, targetURI: Self.snapshotURI("requests", url), contentType: "application/json",
+            fields: fields, block: .init(bytes: listBytes))))
+
+        var subject: [String: JSONValue] = [
+            "url": .string(address.text), "mode": .string("browser"), "role": .string("page"), "depth": .integer(0),
+            "started": .string(started), "ended": .string(LedgerTime.now()),
+            "settled": .bool(settled), "scroll_rounds": .integer(Int64(rounds)),
+            "requests": .integer(Int64(browser.log.count)),
+            "refused": .array(refusals.map { .object(["url": .string($0.url), "reason": .string($0.reason)]) }),
+            "failed": .array(state.failures.map { .object(["url": .string($0.url), "reason": .string($0.reason)]) }),
+            "records": .array(records.map(\.json)),
+        ]
+        if !browser.chromiumVersion.isEmpty { subject["chromium"] = .string(browser.chromiumVersion) }
+        if let snapshot { subject["location"] = .string(snapshot.location) }
+        var action = "capture"
+        var reason: String?
+        if let outcome = state.documentOutcome {
+            (action, reason) = (outcome.action, outcome.reason)
+        } else if snapshot == nil {
+            action = "capture-failed"
+            reason = problem.map { "the browser did not finish the page: \($0)" }
+                ?? "the page's document did not arrive within \(options.timeout) s"
+        }
+        if let reason { subject["reason"] = .string(reason) }
+        if let last = lastDocument {
+            subject["redirects"] = .integer(Int64(state.documentHops.count - 1))
+            subject["network_decision"] = .string(last.networkDecision)
+        }
+        let line: String
+        let outcome: CaptureProgress.Outcome
+        if action == "capture", let last = lastDocument {
+            let restricted = last.status == 401 || last.status == 403 || analysed?.hasPasswordField == true
+            subject["final_url"] = .string(last.url.text)
+            subject["status"] = .integer(Int64(last.status))
+            subject["access_restricted"] = .bool(restricted)
+            subject["ip"] = last.ip.map { .string($0) } ?? .null
+            subject["content_type"] = last.contentType.map { .string($0) } ?? .null
+            subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
+            subject["payload_length"] = .integer(last.bodyLength)
+            subject["tls"] = last.tls.map { tls in .object([
+                "version": tls.version.map { .string($0) } ?? .null,
+                "cipher": tls.cipher.map { .string($0) } ?? .null,
+                "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
+            ]) } ?? .null
+            if let analysed {
+                if let title = analysed.title { subject["title"] = .string(title) }
+                subject["analysis"] = analysed.ledgerSummary
+            }
+            report.captured.append(.init(
+                url: address.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted, role: "page",
+                records: records.count, warc: Self.relative(writer.finalPath, to: caseDirectory)))
+            outcome = .captured(status: last.status)
+            let refusedNote = refusals.isEmpty ? "" : ", \(refusals.count) refused"
+            line = Self.capturedLine(address, last: last, restricted: restricted)
+                + " (browser: \(browser.log.count) requests\(refusedNote)\(settled ? "" : ", time limit reached before the page settled"))"
+        } else if action == "policy-refusal" {
+            report.refused.append(.init(url: address.text, reason: reason ?? ""))
+            outcome = .refused
+            line = "REFUSED \(address.text) — \(reason ?? "")"
+        } else {
+            report.failed.append(.init(url: address.text, reason: reason ?? ""))
+            outcome = .failed
+            line = "FAILED \(address.text) — \(reason ?? "")"
+        }
+        pending.append(Pending(action: action, subject: subject, records: records, blob: nil))
+        // Each request the policy refused is a refusal of its own, naming the page.
+        for refusal in refusals where !(action == "policy-refusal" && refusal.url == WebAddress.redactingPassword(address.text)) {
+            pending.append(Pending(action: "policy-refusal", subject: [
+                "url": .string(refusal.url), "reason": .string(refusal.reason), "page": .string(address.text),
+                "mode": .string("browser"), "records": .array([]),
+            ], records: [], blob: nil))
+            progress?(CaptureProgress(outcome: nil, line: "refused (requested by the page) \(refusal.url) — \(refusal.reason)",
+                                      bytes: 0, queued: remaining))
+        }
+        progress?(CaptureProgress(outcome: outcome, line: line, bytes: state.bytes, queued: remaining))
+    }
+}

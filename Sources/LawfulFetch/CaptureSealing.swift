@@ -1,0 +1,211 @@
+import CaseManagement
+import ChainOfCustody
+import Foundation
+import WARC
+import PageAnalysis
+
+/// Sealing batches under the commit protocol of DESIGN §2: the records of finished
+/// chains go into the open WARC file; at a seal the file is flushed, every pending
+/// entry is recorded with its digest in one ledger append, then file and blobs are
+/// renamed into place.
+extension CaptureRun {
+    /// One deferred page's records, compressed, and its analysis (on any thread).
+    static func prepare(_ item: Deferred, warcinfoID: String, compressors: GzipCompressorPool) -> PagePreparer.Output {
+        Result { () throws(ExhibitError) -> ([CompressedRecord], AnalyzedPage?) in
+            var members: [CompressedRecord] = []
+            for hop in item.chain.hops {
+                for record in Self.records(for: hop, warcinfoID: warcinfoID) {
+                    members.append(try WARCWriter.compress(record, with: compressors))
+                }
+            }
+            return (members, item.chain.hops.last.flatMap(Self.analyse))
+        }
+    }
+
+    /// The records and analysis of the pages waiting for the seal (prepared while
+    /// the transfers went on, the rest now), written in order and recorded like
+    /// any other capture.
+    mutating func prepareDeferred(progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
+        guard !deferred.isEmpty else { return }
+        let writer = try currentWriter()
+        let items = deferred
+        deferred = []
+        deferredBytes = 0
+        let prepared = preparer?.drain() ?? []
+        for (item, result) in zip(items, prepared) {
+            let (members, page) = try result.get()
+            var records: [WrittenRecord] = []
+            for member in members { records.append(try writer.append(member)) }
+            var subject = item.subject
+            subject["records"] = .array(records.map(\.json))
+            var blob: (String, String)?
+            if let last = item.chain.hops.last {
+                // A page that leads nowhere has nothing to follow; its line went out when it arrived.
+                _ = try complete(item.chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: nil)
+                if page?.hasPasswordField == true, last.status != 401, last.status != 403 {
+                    progress?(CaptureProgress(outcome: nil, line: "access-restricted \(item.chain.url.text) — a login page (password field), captured as is",
+                                              bytes: 0, queued: undecided))
+                }
+            }
+            pending.append(Pending(action: "capture", subject: subject, records: records, blob: blob))
+        }
+    }
+
+    /// The body as the page's author wrote it (framing and gzip undone), for
+    /// analysis only; at most 16 MiB.
+    static func bodyForAnalysis(_ hop: HopResult) -> [UInt8]? {
+        let limit = 16 << 20
+        guard let raw = hop.body ?? hop.spoolPath.flatMap({ try? AtomicFile.read($0) }) else { return nil }
+        return ContentDecoding.payload(raw, chunked: hop.chunked, contentEncoding: hop.contentEncoding, limit: limit)
+    }
+
+    /// Copies a media payload into the content-addressed blob store under a
+    /// temporary name; renamed after the ledger records it.
+    mutating func storeBlob(_ hop: HopResult, subject: inout [String: JSONValue]) throws(ExhibitError) -> (String, String)? {
+        guard hop.spoolPath != nil || hop.body != nil else { return nil }
+        let sha = hop.dechunkedSHA256 ?? hop.payloadSHA256
+        let relative = EvidenceFiles.blobPath(sha256: sha)
+        let chunked = hop.chunked
+        let staged = try EvidenceFiles.stageBlob(caseDirectory: caseDirectory, sha256: sha, jobID: captureID) { (fd, temporary) throws(ExhibitError) -> Int64 in
+            var decoder = chunked ? ChunkDecoder() : nil
+            var written: Int64 = 0
+            try Self.forEachBodyChunk(hop) { (chunk) throws(ExhibitError) in
+                if decoder != nil {
+                    var out: [UInt8] = []
+                    decoder!.feed(chunk) { out.append(contentsOf: $0) }
+                    try AtomicFile.writeAll(fd, out, path: temporary)
+                    written += Int64(out.count)
+                } else {
+                    try AtomicFile.writeAll(fd, Array(chunk), path: temporary)
+                    written += Int64(chunk.count)
+                }
+            }
+            return written
+        }
+        subject["blob"] = .object(["path": .string(relative), "sha256": .string(sha), "size": .integer(staged?.size ?? hop.bodyLength)])
+        return staged.map { ($0.temporary, $0.final) }
+    }
+
+    /// The body as transferred, in pieces, from memory or from its spool file.
+    static func forEachBodyChunk(_ hop: HopResult, _ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) {
+        if let bytes = hop.body {
+            try withBytes(bytes, body)
+        } else if let spool = hop.spoolPath {
+            try WARCWriter.stream(spool, expectedLength: hop.bodyLength, body)
+        }
+    }
+
+    /// The open WARC file, creating it (with its warcinfo record) when needed.
+    mutating func currentWriter() throws(ExhibitError) -> WARCWriter {
+        if let writer { return writer }
+        fileIndex += 1
+        let name = fileIndex == 1 ? "\(captureID).warc.gz" : "\(captureID)-\(fileIndex).warc.gz"
+        let writer = try WARCWriter(finalPath: warcDirectory + "/" + name)
+        var extra: [(String, String)] = [
+            ("http-header-user-agent", job.session.workspace.info.userAgent ?? ExhibitRelease.userAgent),
+            ("robots", options.depth > 0 ? "obey (beyond the URLs given)" : "not consulted (only the URLs given)"),
+            ("policy", "lawful capture of public pages (IV.B.8): public addresses only, checked on the connected address; no credentials, cookies or Authorization sent; 401/403 and login pages recorded as access-restricted"),
+        ]
+        if !options.allowNetworks.isEmpty {
+            extra.append(("policy-override", "allow-network \(options.allowNetworks.joined(separator: " ")) — \(options.allowReason ?? "")"))
+        }
+        if options.tlsInsecure {
+            extra.append(("policy-override", "tls-insecure — \(options.tlsInsecureReason ?? "")"))
+        }
+        let info = EvidenceFiles.warcinfo(
+            fileName: name, session: job.session, caseID: job.caseID, jobField: ("capture-id", captureID),
+            software: "Exhibit/\(ExhibitRelease.version) (\(Curl.version))", extra: extra)
+        try writer.write(info)
+        warcinfoID = info.recordID
+        self.writer = writer
+        urlsInFile = 0
+        return writer
+    }
+
+    /// A hop's request, response and metadata records.
+    static func records(for hop: HopResult, warcinfoID: String) -> [WARCRecord] {
+        let responseID = WARCRecord.newRecordID()
+        var common: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
+        if let ip = hop.ip { common.append(("WARC-IP-Address", ip)) }
+        let responseBlock: WARCRecord.Block = hop.spoolPath.map {
+            .init(head: hop.responseHead, spoolPath: $0, spoolLength: hop.bodyLength, sha256: hop.blockSHA256)
+        } ?? {
+            var block = WARCRecord.Block(bytes: hop.responseHead + (hop.body ?? []))
+            block.sha256 = hop.blockSHA256
+            return block
+        }()
+        // The standard tools disagree on the payload digest of a chunked body, so
+        // it is left out of the header there and the de-chunked digest goes in the
+        // metadata record and the ledger.
+        let response = WARCRecord(
+            type: "response", recordID: responseID, date: hop.started, targetURI: hop.url.withoutFragment,
+            contentType: "application/http;msgtype=response", fields: common,
+            payloadSHA256: hop.dechunkedSHA256 ?? hop.payloadSHA256, payloadDigestInHeader: !hop.chunked, block: responseBlock)
+        let request = WARCRecord(
+            type: "request", date: hop.started, targetURI: hop.url.withoutFragment,
+            contentType: "application/http;msgtype=request", fields: common + [("WARC-Concurrent-To", responseID)],
+            block: .init(bytes: hop.requestBytes))
+        var meta: [(String, String)] = []
+        if let ip = hop.ip { meta.append(("ip", ip)) }
+        if let port = hop.port { meta.append(("port", String(port))) }
+        meta.append(("network-decision", hop.networkDecision))
+        if let tls = hop.tls {
+            if let version = tls.version { meta.append(("tls-version", version)) }
+            if let cipher = tls.cipher { meta.append(("tls-cipher", cipher)) }
+            for (index, pem) in tls.chainPEM.enumerated() {
+                meta.append(("peer-certificate-sha256", tls.chainSHA256[index]))
+                // PEM lines folded as continuation lines (leading space) of one field.
+                let folded = pem.split(separator: "\n").map(String.init).filter { !$0.isEmpty }.joined(separator: "\r\n ")
+                meta.append(("peer-certificate", folded))
+            }
+        }
+        for (name, value) in hop.timingsMicroseconds { meta.append(("time-\(name)-us", String(value))) }
+        if let location = hop.location { meta.append(("redirect-location", location)) }
+        if let dechunked = hop.dechunkedSHA256 { meta.append(("payload-sha256-dechunked", dechunked)) }
+        meta.append(("body-bytes", String(hop.bodyLength)))
+        let metaBody = meta.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let metadata = WARCRecord(
+            type: "metadata", date: hop.started, targetURI: hop.url.withoutFragment,
+            contentType: "application/warc-fields",
+            fields: [("WARC-Warcinfo-ID", warcinfoID), ("WARC-Concurrent-To", responseID)],
+            block: .init(bytes: Array(metaBody.utf8)))
+        return [request, response, metadata]
+    }
+
+    /// Seals the current WARC file: flush it, record every pending entry with the
+    /// file's digest (group commit), then rename the file and blobs into place.
+    mutating func sealFile() throws(ExhibitError) {
+        try prepareDeferred(progress: progress)
+        var drafts: [LedgerDraft] = []
+        if let writer {
+            if writer.recordCount <= 1 {
+                writer.discard()
+                for index in pending.indices { pending[index].subject.removeValue(forKey: "warc") }
+            } else {
+                let (sha, size) = try writer.seal()
+                let file = Self.relative(writer.finalPath, to: caseDirectory)
+                for index in pending.indices where !pending[index].records.isEmpty {
+                    pending[index].subject["warc"] = .object(["file": .string(file), "sha256": .string(sha), "size": .integer(size)])
+                }
+            }
+        }
+        drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
+        if !drafts.isEmpty {
+            _ = try job.session.store.append(drafts, to: job.caseID, signer: signer)
+        }
+        if let writer, writer.recordCount > 1 {
+            try writer.commit()
+            report.warcFiles.append(Self.relative(writer.finalPath, to: caseDirectory))
+        }
+        for item in pending {
+            guard let blob = item.blob else { continue }
+            EvidenceFiles.commitBlob(temporary: blob.temporary, final: blob.final)
+        }
+        pending = []
+        writer = nil
+    }
+
+    static func relative(_ path: String, to directory: String) -> String {
+        path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
+    }
+}
