@@ -16,9 +16,13 @@ struct CurlBindingTests {
         #expect(number.prefix(3).allSatisfy { Int($0) != nil })
     }
 
-    /// Passes by not trapping: a second `curl_global_init` must be a no-op.
-    @Test func initialisingTwiceIsHarmless() {
+    /// `curl_global_init` is not thread-safe and must run once: initialising from many
+    /// tasks at once, and again afterwards, leaves a libcurl that still answers.
+    @Test func initialisingTwiceIsHarmless() async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { Curl.initialize() } }
+        }
         Curl.initialize()
-        Curl.initialize()
+        #expect(Curl.version.hasPrefix("libcurl/"), "\(Curl.version)")
     }
 }
