@@ -92,6 +92,9 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // Watches (DESIGN §18): scheduled re-capture of a URL through the capture job, with
+        // a signed `change` entry comparing each capture with the previous one.
+        .target(name: "Watches", dependencies: ["CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex"]),
         // The one loopback Hummingbird server (DESIGN §15): start on an address literal in
         // 127.0.0.0/8 or ::1 with port hand-off, blocking start, stop and a Dispatch executor,
         // shared by the fixture site, replay and the case browser.
@@ -127,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

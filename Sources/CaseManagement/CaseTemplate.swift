@@ -156,7 +156,7 @@ public struct CaseTemplates: Sendable {
     /// The templates compiled into the binary.
     public static func embedded() throws(ExhibitError) -> CaseTemplates {
         var templates: [CaseTemplate] = []
-        for (name, text) in EmbeddedTemplates.files.sorted(by: { $0.key < $1.key }) {
+        for (name, text) in EmbeddedTemplates.files.sorted(by: { $0.key < $1.key }) where !otherFiles.contains(name) {
             templates.append(try decode(Array(text.utf8), origin: "embedded \(name)"))
         }
         return CaseTemplates(templates: templates, origin: "embedded")
@@ -170,7 +170,7 @@ public struct CaseTemplates: Sendable {
             throw ExhibitError(.storage, "Cannot read the case templates in \(directory): \(error.localizedDescription)")
         }
         var templates: [CaseTemplate] = []
-        for name in names.sorted() where name.hasSuffix(".json") {
+        for name in names.sorted() where name.hasSuffix(".json") && !otherFiles.contains(name) {
             let path = directory + "/" + name
             templates.append(try decode(try AtomicFile.read(path), origin: path))
         }

@@ -136,6 +136,22 @@ enum EmbeddedTemplates {
   "retention_note": "IV.A.2.c applies the relevant retention schedules. Common US schedules keep internal-affairs investigation files 3 years after closing when unfounded and 7 when sustained; the stricter 7 is used because the outcome is not in the template. V.A.6 warns that prohibited speech can be used to impeach an officer's testimony, so a sustained finding must also be disclosed under Brady/Giglio for as long as the officer testifies; put a case on legal hold while that need lasts."
 }
 """#,
+        "removal-patterns.json": #"""
+{
+  "description": "Texts that platforms show in place of content that was taken down. A watch that captures a page answering with one of them (in its title or visible text) records the page as removed, not changed (DESIGN §18, docs/watches.md). Matching ignores case, curly apostrophes and runs of white space. hosts: the pattern applies to these hosts and their subdomains only (empty: every host). max_text_length: only pages whose visible text is at most this many characters match, so an article quoting a notice is not mistaken for the notice. Agencies extend this file in their own templates directory ($EXHIBIT_TEMPLATES); each change entry records the sha256 of the patterns in force.",
+  "patterns": [
+    {"platform": "facebook", "hosts": ["facebook.com", "fb.com", "fb.watch"], "texts": ["This content isn't available right now", "This content isn't available at the moment", "This page isn't available", "The link you followed may be broken, or the page may have been removed"], "max_text_length": 4000},
+    {"platform": "instagram", "hosts": ["instagram.com"], "texts": ["Sorry, this page isn't available", "The link you followed may be broken, or the page may have been removed"], "max_text_length": 4000},
+    {"platform": "threads", "hosts": ["threads.net", "threads.com"], "texts": ["Sorry, this page isn't available", "This post is unavailable"], "max_text_length": 4000},
+    {"platform": "x", "hosts": ["x.com", "twitter.com"], "texts": ["This account doesn't exist", "Hmm...this page doesn't exist", "This post is from a suspended account", "This Post was deleted by the Post author", "This Tweet was deleted by the Tweet author", "Account suspended"], "max_text_length": 4000},
+    {"platform": "tiktok", "hosts": ["tiktok.com"], "texts": ["Video currently unavailable", "Couldn't find this account", "This video is unavailable"], "max_text_length": 4000},
+    {"platform": "youtube", "hosts": ["youtube.com", "youtu.be"], "texts": ["This video isn't available anymore", "This video has been removed by the uploader", "This video is no longer available", "This account has been terminated"], "max_text_length": 6000},
+    {"platform": "reddit", "hosts": ["reddit.com"], "texts": ["Sorry, this post was deleted by the person who originally posted it", "Sorry, this post has been removed by the moderators", "This account has been suspended"], "max_text_length": 6000},
+    {"platform": "telegram", "hosts": ["t.me", "telegram.me"], "texts": ["Post not found", "This channel can't be displayed"], "max_text_length": 2000},
+    {"platform": "generic", "hosts": [], "texts": ["This content isn't available", "This content is no longer available", "This page isn't available", "This post has been removed", "This account has been suspended"], "max_text_length": 1000}
+  ]
+}
+"""#,
         "wanted-person.json": #"""
 {
   "id": "wanted-person",

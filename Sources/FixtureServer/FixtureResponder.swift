@@ -11,6 +11,7 @@ struct FixtureResponder: HTTPResponder {
     let siteDirectory: String?
     let log: RequestLog
     let stopping: StopFlag
+    let watched: WatchedPage
 
     func respond(to request: Request, context: Context) async throws -> Response {
         log.append(Self.logged(request, host: host))
@@ -165,6 +166,9 @@ struct FixtureResponder: HTTPResponder {
 
         case ("login", 1):
             return Self.html(.ok, Self.loginPage)
+
+        case ("watched", 1):
+            return watched.response()
 
         case ("screening", 2):
             return screeningPage(segments[1])

@@ -23,11 +23,14 @@ public final class FixtureSite: Sendable {
     private let server: LoopbackServer
     private let log: RequestLog
     private let stopping: StopFlag
+    /// The version `/test/watched` serves (WatchedPage.swift).
+    let watched: WatchedPage
 
-    private init(server: LoopbackServer, log: RequestLog, stopping: StopFlag) {
+    private init(server: LoopbackServer, log: RequestLog, stopping: StopFlag, watched: WatchedPage) {
         self.server = server
         self.log = log
         self.stopping = stopping
+        self.watched = watched
     }
 
     /// `http://HOST:PORT`, without a trailing slash.
@@ -55,11 +58,12 @@ public final class FixtureSite: Sendable {
 
         let log = RequestLog()
         let stopping = StopFlag()
-        let responder = FixtureResponder(host: loopback.address, siteDirectory: directory, log: log, stopping: stopping)
+        let watched = WatchedPage()
+        let responder = FixtureResponder(host: loopback.address, siteDirectory: directory, log: log, stopping: stopping, watched: watched)
         // Graceful shutdown lets a response in flight finish; past 3 s it becomes cancellation.
         let server = try await LoopbackServer.start(
             responder: responder, host: loopback, port: port, name: "Exhibit-Fixture", gracefulShutdown: .seconds(3))
-        return FixtureSite(server: server, log: log, stopping: stopping)
+        return FixtureSite(server: server, log: log, stopping: stopping, watched: watched)
     }
 
     /// ``start(host:port:siteDirectory:)`` for synchronous callers (the CLI's demo command):

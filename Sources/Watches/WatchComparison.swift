@@ -1,0 +1,138 @@
+import CaseIndex
+import CaseManagement
+import ChainOfCustody
+import PageAnalysis
+
+/// The removal patterns of the templates in force, with their digest (recorded in
+/// each `change` entry, as the lexicons in force are in screening entries).
+struct RemovalPatternsInForce: Sendable {
+    let patterns: RemovalPatterns
+    let sha256: String
+    /// Pages with more visible text than this match no pattern: their analysis
+    /// is skipped when nothing else needs it. nil: some pattern has no limit.
+    let longestMatchable: Int?
+
+    init(templates: CaseTemplates) throws(ExhibitError) {
+        let file = try templates.file(named: "removal-patterns.json")
+        patterns = try RemovalPatterns(json: file.bytes, origin: file.origin)
+        sha256 = Digest.sha256Hex(file.bytes)
+        let limits = patterns.patterns.map(\.maxTextLength)
+        longestMatchable = limits.contains(where: { $0 == nil }) ? nil : limits.compactMap { $0 }.max() ?? 0
+    }
+}
+
+/// How one run's capture compares with the previous capture of the URL
+/// (DESIGN §18). Removal is judged first, on the new capture alone; then
+/// the payload digests; then, when they differ, the two pages' analyses.
+struct WatchComparison {
+    var result: String
+    var subject: [String: JSONValue]
+    var artifact: String?
+    var previous: String?
+    var summary: String
+
+    /// At most this many added and this many removed lines are listed in the
+    /// entry; all are counted, and `exhibit diff` shows them all.
+    static let listedLines = 20
+
+    static func compare(
+        current: LedgerEntry?, previous: LedgerEntry?, caseDirectory: String, patterns: RemovalPatternsInForce,
+        unreachableBefore: Int
+    ) -> WatchComparison {
+        var subject: [String: JSONValue] = [:]
+        let artifact = current.flatMap { $0.action == "capture" ? ArtifactID.forSeq(Int($0.seq)) : nil }
+        let previousArtifact = previous.map { ArtifactID.forSeq(Int($0.seq)) }
+        func finish(_ result: String) -> WatchComparison {
+            subject["result"] = .string(result)
+            return WatchComparison(result: result, subject: subject, artifact: artifact, previous: previousArtifact,
+                                   summary: WatchTimeline.summary(.object(subject)))
+        }
+
+        guard let current, let now = current.subject, current.action == "capture" else {
+            let reason: String
+            if let current, let text = current.subject?["reason"]?.stringValue {
+                reason = current.action == "policy-refusal" ? "refused by the lawful-capture policy: \(text)" : text
+            } else {
+                reason = "no capture was recorded for the URL"
+            }
+            var unreachable: [String: JSONValue] = ["reason": .string(reason), "consecutive": .integer(Int64(unreachableBefore + 1))]
+            if let current { unreachable["entry_seq"] = .integer(current.seq) }
+            subject["unreachable"] = .object(unreachable)
+            if let previous { subject["previous"] = reference(previous) }
+            return finish("unreachable")
+        }
+        subject["capture"] = reference(current)
+        if let previous { subject["previous"] = reference(previous) }
+
+        // Removed: the server says so, sends a login page instead, or shows a
+        // platform's notice in place of the content.
+        let status = Int(now["status"]?.intValue ?? 0)
+        if status == 404 || status == 410 {
+            subject["removal"] = .object(["reason": .string("http-status"), "status": .integer(Int64(status))])
+            return finish("removed")
+        }
+        if (now["redirects"]?.intValue ?? 0) > 0, now["access_restricted"]?.boolValue == true {
+            subject["removal"] = .object(["reason": .string("login-redirect"), "final_url": now["final_url"] ?? .null])
+            return finish("removed")
+        }
+        let textLength = Int(now["analysis"]?["text_length"]?.intValue ?? 0)
+        var newPage: AnalyzedPage?
+        var analysedNew = false
+        func newAnalysis() -> AnalyzedPage? {
+            if !analysedNew { newPage = CapturedPage.analysis(of: now, caseDirectory: caseDirectory); analysedNew = true }
+            return newPage
+        }
+        if now["analysis"] != nil, patterns.longestMatchable.map({ textLength <= $0 }) ?? true,
+           let page = newAnalysis(), let match = patterns.patterns.match(page) {
+            subject["removal"] = .object([
+                "reason": .string("removal-text"), "platform": .string(match.platform), "text": .string(match.text),
+            ])
+            return finish("removed")
+        }
+        guard let previous, let before = previous.subject else { return finish("captured") }
+
+        if let digest = now["payload_sha256"]?.stringValue, digest == before["payload_sha256"]?.stringValue {
+            subject["basis"] = .string("payload-digest")
+            return finish("unchanged")
+        }
+        guard let new = newAnalysis(), let old = CapturedPage.analysis(of: before, caseDirectory: caseDirectory) else {
+            // Not HTML on one side: only the digests can be compared, and they differ.
+            subject["basis"] = .string("payload-digest")
+            return finish("changed")
+        }
+        let change = PageChange(from: old, to: new)
+        if change.isEmpty {
+            subject["basis"] = .string("visible-text")
+            return finish("unchanged")
+        }
+        subject["basis"] = .string("visible-text")
+        var text: [String: JSONValue] = [
+            "lines_added": .integer(Int64(change.linesAdded.count)),
+            "lines_removed": .integer(Int64(change.linesRemoved.count)),
+            "added": .array(change.linesAdded.prefix(listedLines).map { .string($0) }),
+            "removed": .array(change.linesRemoved.prefix(listedLines).map { .string($0) }),
+        ]
+        if change.linesAdded.count > listedLines || change.linesRemoved.count > listedLines { text["listed"] = .integer(Int64(listedLines)) }
+        subject["text"] = .object(text)
+        subject["selectors"] = .object(["added": strings(change.selectorsAdded), "removed": strings(change.selectorsRemoved)])
+        subject["media"] = .object(["added": strings(change.mediaAdded), "removed": strings(change.mediaRemoved)])
+        if change.titleChanged {
+            subject["title"] = .object(["before": change.titleBefore.map { .string($0) } ?? .null,
+                                        "after": change.titleAfter.map { .string($0) } ?? .null])
+        }
+        return finish("changed")
+    }
+
+    /// A capture entry as a change entry names it: artifact, seq, status, payload digest.
+    static func reference(_ entry: LedgerEntry) -> JSONValue {
+        var object: [String: JSONValue] = ["seq": .integer(entry.seq)]
+        if entry.action == "capture" { object["artifact"] = .string(ArtifactID.forSeq(Int(entry.seq))) }
+        if let status = entry.subject?["status"] { object["status"] = status }
+        if let digest = entry.subject?["payload_sha256"] { object["payload_sha256"] = digest }
+        return .object(object)
+    }
+
+    static func strings(_ values: [String]) -> JSONValue {
+        .array(values.map { .string($0) })
+    }
+}

@@ -1,0 +1,238 @@
+public import CaseManagement
+public import ChainOfCustody
+import Foundation
+import LawfulFetch
+
+/// `exhibit watch run [--due]`: captures each watched URL again as a normal
+/// capture job and appends a `change` entry comparing it with the previous
+/// capture of that URL (DESIGN §18).
+///
+/// Two runs at once never capture one watch twice: each watch is locked
+/// (`flock`, without waiting) in the workspace's watches/ directory while it runs,
+/// and once locked its state is read again from the ledger, so a watch another
+/// process has just run is no longer due.
+public struct WatchRunner: Sendable {
+    public let session: ActingSession
+
+    public init(session: ActingSession) {
+        self.session = session
+    }
+
+    /// What one watch's run found.
+    public struct Outcome: Sendable, Encodable {
+        public var watch: String
+        public var `case`: String
+        public var url: String
+        /// `captured`, `unchanged`, `changed`, `removed` or `unreachable`.
+        public var result: String
+        /// The artifact captured (`A-0012`) and the one compared with.
+        public var artifact: String?
+        public var previous: String?
+        public var summary: String
+        /// Unreachable results in a row, this one included.
+        public var consecutiveUnreachable: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case watch, `case`, url, result, artifact, previous, summary
+            case consecutiveUnreachable = "consecutive_unreachable"
+        }
+    }
+
+    /// A watch that did not run, and why.
+    public struct Skipped: Sendable, Encodable {
+        public var watch: String
+        public var `case`: String
+        public var url: String
+        public var reason: String
+    }
+
+    public struct Report: Sendable, Encodable {
+        public var ran: [Outcome] = []
+        /// Watches whose case is closed, held or otherwise refuses captures.
+        public var stopped: [Skipped] = []
+        /// Watches another `watch run` was running.
+        public var busy: [Skipped] = []
+        /// Watches that failed for another reason (storage, a refusal of the actor).
+        public var failed: [Skipped] = []
+        /// Active watches not yet due (with `--due`).
+        public var notDue = 0
+
+        enum CodingKeys: String, CodingKey {
+            case ran, stopped, busy, failed
+            case notDue = "not_due"
+        }
+
+        /// 6 when a watch was unreachable or failed (as a capture with failures), else success.
+        public var exitCode: ExhibitError.Code? {
+            if !failed.isEmpty || ran.contains(where: { $0.result == "unreachable" }) { return .captureFailed }
+            return nil
+        }
+    }
+
+    /// Runs every active watch, or with `dueOnly` only those due now. `line`
+    /// hears one line per watch as it is decided.
+    public func run(dueOnly: Bool, caseID: String? = nil, line: ((String) -> Void)? = nil) throws(ExhibitError) -> Report {
+        let started = LedgerTime.now()
+        let now = LedgerTime.seconds(of: started) ?? 0
+        let patterns = try RemovalPatternsInForce(templates: session.store.templates)
+        var report = Report()
+        let lockDirectory = session.workspace.root + "/watches"
+        if mkdir(lockDirectory, 0o700) != 0, errno != EEXIST {
+            throw AtomicFile.posixError("Cannot create \(lockDirectory)")
+        }
+        let caseIDs = caseID.map { [$0] } ?? session.store.caseIDs()
+        if let caseID { try session.store.requireCase(caseID) }
+        for id in caseIDs {
+            let entries = try session.store.ledger(of: id).entries()
+            guard let state = try? CaseState.fold(entries), session.mayList(state) else { continue }
+            let active = WatchLedger.watches(in: entries).filter { !$0.hasEnded(at: now) }
+            guard !active.isEmpty else { continue }
+            let chosen = dueOnly ? active.filter { $0.isDue(at: now) } : active
+            report.notDue += active.count - chosen.count
+            guard !chosen.isEmpty else { continue }
+            if let reason = Self.stopReason(state) {
+                for watch in chosen {
+                    report.stopped.append(Skipped(watch: watch.id, case: id, url: watch.url, reason: reason))
+                    line?("stopped \(watch.id) \(watch.url) — \(reason)")
+                }
+                continue
+            }
+            try session.authorize(.capture, caseID: id, command: "watch run")
+            // Lock each chosen watch without waiting; a busy one is another run's.
+            var locks: [String: WatchLock] = [:]
+            for watch in chosen {
+                if let lock = try WatchLock(path: lockDirectory + "/" + watch.id + ".lock") {
+                    locks[watch.id] = lock
+                } else {
+                    report.busy.append(Skipped(watch: watch.id, case: id, url: watch.url, reason: "another watch run is capturing it"))
+                    line?("busy \(watch.id) \(watch.url) — another watch run is capturing it")
+                }
+            }
+            guard !locks.isEmpty else { continue }
+            // Read again under the locks: a run that finished meanwhile has made its
+            // watch not due (or, without --due, already run since this run began).
+            let fresh = WatchLedger.watches(in: try session.store.ledger(of: id).entries())
+            var toRun: [Watch] = []
+            for watch in fresh where locks[watch.id] != nil {
+                let ranSince = watch.lastRunStarted.map { $0 >= started } ?? false
+                if watch.hasEnded(at: now) || ranSince || (dueOnly && !watch.isDue(at: now)) {
+                    report.notDue += 1
+                } else {
+                    toRun.append(watch)
+                }
+            }
+            for batch in Self.batches(toRun) {
+                do {
+                    let outcomes = try runBatch(batch, caseID: id, started: started, patterns: patterns)
+                    for outcome in outcomes {
+                        report.ran.append(outcome)
+                        line?("\(outcome.result) \(outcome.watch) \(outcome.url)\(outcome.artifact.map { " \($0)" } ?? "") — \(outcome.summary)")
+                    }
+                } catch {
+                    for watch in batch {
+                        let skipped = Skipped(watch: watch.id, case: id, url: watch.url, reason: error.message)
+                        if error.code == .notPermitted { report.stopped.append(skipped) } else { report.failed.append(skipped) }
+                        line?("\(error.code == .notPermitted ? "stopped" : "FAILED") \(watch.id) \(watch.url) — \(error.message)")
+                    }
+                }
+            }
+            withExtendedLifetime(locks) {}
+        }
+        return report
+    }
+
+    /// Why a case's watches do not run, or nil when they do.
+    static func stopReason(_ state: CaseState) -> String? {
+        switch state.status {
+        case .closed: return "case \(state.id) is closed; nothing more can be captured into it"
+        case .disposed: return "case \(state.id) was disposed of"
+        case .open: return state.onHold ? "case \(state.id) is on legal hold; its watches resume when the hold is released" : nil
+        }
+    }
+
+    /// Watches that can share one capture job: the same network override and mode,
+    /// and each URL once (a job fetches a URL only once).
+    static func batches(_ watches: [Watch]) -> [[Watch]] {
+        var batches: [[Watch]] = []
+        var keys: [[String]] = []
+        for watch in watches {
+            let key = watch.allowNetworks + ["\u{0}", watch.overrideReason ?? "", watch.browser ? "browser" : "plain"]
+            if let index = keys.indices.first(where: { keys[$0] == key && !batches[$0].contains { $0.url == watch.url } }) {
+                batches[index].append(watch)
+            } else {
+                keys.append(key)
+                batches.append([watch])
+            }
+        }
+        return batches
+    }
+
+    /// One capture job for a batch, then one `change` entry per watch.
+    func runBatch(_ batch: [Watch], caseID: String, started: String, patterns: RemovalPatternsInForce) throws(ExhibitError) -> [Outcome] {
+        let ledger = session.store.ledger(of: caseID)
+        let before = try ledger.head()?.seq ?? 0
+        var options = CaptureOptions(urls: batch.map(\.url))
+        options.allowNetworks = batch[0].allowNetworks
+        options.allowReason = batch[0].overrideReason
+        options.browser = batch[0].browser
+        let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).run(events: nil)
+        let entries = try ledger.entries()
+        let warcFiles = Set(captureReport.warcFiles)
+        let caseDirectory = session.store.directory(of: caseID)
+        var drafts: [LedgerDraft] = []
+        var outcomes: [Outcome] = []
+        for watch in batch {
+            // This job's entry for the URL: a capture sealed in one of its WARC files,
+            // or a failure or refusal of the URL (which may have no records).
+            let current = entries.last { entry in
+                guard entry.seq > before, let subject = entry.subject, subject["url"]?.stringValue == watch.url,
+                      (subject["role"]?.stringValue ?? "page") == "page" else { return false }
+                switch entry.action {
+                case "capture": return subject["warc"]?["file"]?.stringValue.map(warcFiles.contains) ?? false
+                case "capture-failed", "policy-refusal": return true
+                default: return false
+                }
+            }
+            let previous = entries.last { entry in
+                entry.action == "capture" && entry.seq <= before && entry.subject?["url"]?.stringValue == watch.url
+                    && entry.subject?["role"]?.stringValue == "page"
+            }
+            let comparison = WatchComparison.compare(
+                current: current, previous: previous, caseDirectory: caseDirectory, patterns: patterns,
+                unreachableBefore: watch.consecutiveUnreachable)
+            var subject = comparison.subject
+            subject["watch"] = .string(watch.id)
+            subject["url"] = .string(watch.url)
+            subject["run_started"] = .string(started)
+            subject["removal_patterns_sha256"] = .string(patterns.sha256)
+            drafts.append(LedgerDraft(action: WatchLedger.changeAction, subject: .object(subject)))
+            outcomes.append(Outcome(
+                watch: watch.id, case: caseID, url: watch.url, result: comparison.result,
+                artifact: comparison.artifact, previous: comparison.previous, summary: comparison.summary,
+                consecutiveUnreachable: comparison.result == "unreachable" ? watch.consecutiveUnreachable + 1 : nil))
+        }
+        try session.store.append(drafts, to: caseID, signer: try session.signer())
+        return outcomes
+    }
+}
+
+/// One watch's lock: an exclusive `flock` taken without waiting, held while the
+/// object lives (the kernel drops it if the process dies).
+final class WatchLock {
+    private let fd: Int32
+
+    /// Takes the lock on `path` (created when missing); nil when another process holds it.
+    init?(path: String) throws(ExhibitError) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the watch lock \(path)") }
+        guard FileLock.tryLock(fd, .exclusive) else {
+            close(fd)
+            return nil
+        }
+    }
+
+    deinit {
+        FileLock.unlock(fd)
+        close(fd)
+    }
+}
