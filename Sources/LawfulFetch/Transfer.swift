@@ -8,7 +8,7 @@ import WARC
 final class Transfer {
     let request: HopRequest
     let options: EngineOptions
-    let easy: UnsafeMutableRawPointer
+    let easy: CurlEasy
     let started = LedgerTime.now()
     var requestBytes: [UInt8] = []
     var responseHead: [UInt8] = []
@@ -33,69 +33,61 @@ final class Transfer {
     var decision: String?
     var tls: TLSFacts?
     var headerBytes = 0
-    var slist: UnsafeMutablePointer<curl_slist>?
-    var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
     init(request: HopRequest, options: EngineOptions) throws(ExhibitError) {
-        guard let easy = curl_easy_init() else {
-            throw ExhibitError(.storage, "libcurl could not create a transfer handle.")
-        }
         self.request = request
         self.options = options
-        self.easy = easy
+        self.easy = try CurlEasy()
         self.payloadDigest = DigestStream([.sha256] + options.extraDigests)
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        if let slist { curl_slist_free_all(slist) }
         if spoolFD >= 0 { close(spoolFD) }
     }
 
-    func configure() {
+    /// Sets every option of the hop's transfer; an option libcurl refuses is an error,
+    /// never a transfer under other rules.
+    func configure() throws(ExhibitError) {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        exhibit_curl_setopt_string(easy, CURLOPT_URL, request.url.withoutFragment)
-        exhibit_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        exhibit_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        try easy.set(CURLOPT_URL, request.url.withoutFragment)
+        try easy.set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         // Redirects are followed by the job, hop by hop, so each hop is archived
         // and its connected address checked by the policy.
-        exhibit_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
+        try easy.set(CURLOPT_FOLLOWLOCATION, false)
         // The archive holds the bytes as transferred (DESIGN §6).
-        exhibit_curl_setopt_long(easy, CURLOPT_HTTP_TRANSFER_DECODING, 0)
-        exhibit_curl_setopt_long(easy, CURLOPT_HTTP_CONTENT_DECODING, 0)
-        exhibit_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
-        exhibit_curl_setopt_long(easy, CURLOPT_TIMEOUT, options.totalTimeout)
-        exhibit_curl_setopt_string(easy, CURLOPT_USERAGENT, options.userAgent)
+        try easy.set(CURLOPT_HTTP_TRANSFER_DECODING, false)
+        try easy.set(CURLOPT_HTTP_CONTENT_DECODING, false)
+        try easy.set(CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
+        try easy.set(CURLOPT_TIMEOUT, options.totalTimeout)
+        try easy.set(CURLOPT_USERAGENT, options.userAgent)
         // Only http and https, also for anything libcurl might be redirected to.
         // No proxy, whatever http_proxy/https_proxy/ALL_PROXY say: through a proxy the
         // connected address would be the proxy's, and the lawful-capture check on the
         // address actually connected to (DESIGN §6) would judge the wrong host.
-        exhibit_curl_setopt_string(easy, CURLOPT_PROXY, "")
-        exhibit_curl_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
-        exhibit_curl_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_PROXY, "")
+        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         // No credentials from anywhere: no .netrc, no cookies from outside the job.
-        exhibit_curl_setopt_long(easy, CURLOPT_NETRC, Int(CURL_NETRC_IGNORED.rawValue))
-        exhibit_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, &errorBuffer)
-        exhibit_curl_setopt_long(easy, CURLOPT_CERTINFO, 1)
-        if let caFile = options.caFile { exhibit_curl_setopt_string(easy, CURLOPT_CAINFO, caFile) }
+        try easy.set(CURLOPT_NETRC, Int(CURL_NETRC_IGNORED.rawValue))
+        try easy.set(CURLOPT_CERTINFO, true)
+        if let caFile = options.caFile { try easy.set(CURLOPT_CAINFO, caFile) }
         if options.tlsInsecure {
-            exhibit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
-            exhibit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+            try easy.set(CURLOPT_SSL_VERIFYPEER, false)
+            try easy.set(CURLOPT_SSL_VERIFYHOST, 0)
         }
         // A stock Accept header; never Authorization, Cookie or Accept-Encoding.
-        slist = curl_slist_append(nil, "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-        exhibit_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, slist)
+        try easy.setHeaders(["Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"])
 
-        exhibit_curl_setopt_long(easy, CURLOPT_VERBOSE, 1)
-        exhibit_curl_setopt_debug_callback(easy, transferDebug)
-        exhibit_curl_setopt_pointer(easy, CURLOPT_DEBUGDATA, context)
-        exhibit_curl_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader)
-        exhibit_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
-        exhibit_curl_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite)
-        exhibit_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
-        exhibit_curl_setopt_opensocket_callback(easy, transferOpenSocket)
-        exhibit_curl_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context)
-        exhibit_curl_setopt_pointer(easy, CURLOPT_PRIVATE, context)
+        try easy.set(CURLOPT_VERBOSE, true)
+        try easy.setDebug(transferDebug)
+        try easy.set(CURLOPT_DEBUGDATA, pointer: context)
+        try easy.set(CURLOPT_HEADERFUNCTION, callback: transferHeader)
+        try easy.set(CURLOPT_HEADERDATA, pointer: context)
+        try easy.set(CURLOPT_WRITEFUNCTION, callback: transferWrite)
+        try easy.set(CURLOPT_WRITEDATA, pointer: context)
+        try easy.setOpenSocket(transferOpenSocket)
+        try easy.set(CURLOPT_OPENSOCKETDATA, pointer: context)
+        try easy.set(CURLOPT_PRIVATE, pointer: context)
     }
 
     // MARK: callbacks (on the engine's thread)
@@ -208,8 +200,7 @@ final class Transfer {
     }
 
     private func captureTLS() {
-        var info: UnsafeMutablePointer<curl_tlssessioninfo>?
-        guard exhibit_curl_getinfo_tls_session(easy, &info) == CURLE_OK, let info,
+        guard let info = easy.tlsSession,
               info.pointee.backend == CURLSSLBACKEND_OPENSSL, let ssl = info.pointee.internals else { return }
         tls = TLSFacts(
             version: exhibit_ssl_version(ssl).map { String(cString: $0) },
@@ -244,14 +235,11 @@ final class Transfer {
     }
 
     var status: Int {
-        var code = 0
-        exhibit_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
-        return code
+        easy.long(CURLINFO_RESPONSE_CODE) ?? 0
     }
 
     func certificateChain() -> [String] {
-        var certinfo: UnsafeMutablePointer<curl_certinfo>?
-        guard exhibit_curl_getinfo_certinfo(easy, &certinfo) == CURLE_OK, let certinfo,
+        guard let certinfo = easy.certificateInfo,
               certinfo.pointee.num_of_certs > 0, let lists = certinfo.pointee.certinfo else { return [] }
         var pems: [String] = []
         for index in 0..<Int(certinfo.pointee.num_of_certs) {
@@ -272,17 +260,13 @@ final class Transfer {
             close(spoolFD)
             spoolFD = -1
         }
-        var ipPointer: UnsafeMutablePointer<CChar>?
-        exhibit_curl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ipPointer)
-        var port = 0
-        exhibit_curl_getinfo_long(easy, CURLINFO_PRIMARY_PORT, &port)
+        let ip = easy.string(CURLINFO_PRIMARY_IP)
+        let port = easy.long(CURLINFO_PRIMARY_PORT) ?? 0
         var timings: [(String, Int64)] = []
         for (name, info) in [("namelookup", CURLINFO_NAMELOOKUP_TIME_T), ("connect", CURLINFO_CONNECT_TIME_T),
                              ("tls", CURLINFO_APPCONNECT_TIME_T), ("first-byte", CURLINFO_STARTTRANSFER_TIME_T),
                              ("total", CURLINFO_TOTAL_TIME_T)] {
-            var value: curl_off_t = 0
-            exhibit_curl_getinfo_off_t(easy, info, &value)
-            timings.append((name, Int64(value)))
+            timings.append((name, easy.offset(info) ?? 0))
         }
         if !headComplete { blockDigest.update(responseHead) }
         var tlsFacts = tls
@@ -300,10 +284,10 @@ final class Transfer {
             responseHead: responseHead, spoolPath: spoolPath, body: spoolPath == nil ? memoryBody : nil, bodyLength: bodyLength,
             blockSHA256: blockDigest.finishHex()[.sha256]!, payloadSHA256: payloadSHA256, extraDigests: payload,
             dechunkedSHA256: chunked ? dechunkedDigest.finishHex()[.sha256]! : nil, chunked: chunked,
-            status: status, ip: ipPointer.map { String(cString: $0) }, port: port == 0 ? nil : port,
+            status: status, ip: ip, port: port == 0 ? nil : port,
             tls: tlsFacts, location: headerValue("location"), contentType: headerValue("content-type"),
             contentEncoding: headerValue("content-encoding"), timingsMicroseconds: timings,
-            networkDecision: decision ?? reusedDecision(ipPointer.map { String(cString: $0) })))
+            networkDecision: decision ?? reusedDecision(ip)))
     }
 
     /// Removes a spool file left by a failed transfer.
@@ -315,7 +299,7 @@ final class Transfer {
     }
 
     var curlErrorMessage: String {
-        String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        easy.errorMessage
     }
 }
 

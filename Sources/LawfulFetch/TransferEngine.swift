@@ -94,13 +94,23 @@ final class TransferEngine {
         }
         self.options = options
         self.multi = multi
-        exhibit_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.concurrency)
-        exhibit_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.perHostConnections)
+        try setMulti(CURLMOPT_MAX_TOTAL_CONNECTIONS, "CURLMOPT_MAX_TOTAL_CONNECTIONS", options.concurrency)
+        try setMulti(CURLMOPT_MAX_HOST_CONNECTIONS, "CURLMOPT_MAX_HOST_CONNECTIONS", options.perHostConnections)
+    }
+
+    /// `curl_multi_setopt` with its result checked, like ``CurlEasy``'s options (libcurl
+    /// has no table of multi option names, so the caller names it).
+    private func setMulti(_ option: CURLMoption, _ name: String, _ value: Int) throws(ExhibitError) {
+        let code = exhibit_curl_multi_setopt_long(multi, option, value)
+        guard code != CURLM_OK else { return }
+        let reason = String(cString: curl_multi_strerror(code))
+        throw ExhibitError(.storage, "libcurl refused option \(name): \(reason).",
+                           cause: CurlOptionRefusal(option: name, code: Int(code.rawValue), reason: reason))
     }
 
     deinit {
         for (_, transfer) in active {
-            curl_multi_remove_handle(multi, transfer.easy)
+            curl_multi_remove_handle(multi, transfer.easy.handle)
             transfer.discardSpool()
         }
         curl_multi_cleanup(multi)
@@ -114,7 +124,7 @@ final class TransferEngine {
     /// and returns further hops to queue (the next redirect hop, media, links).
     func run(_ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]) throws(ExhibitError) {
         while !queue.isEmpty || !active.isEmpty {
-            startReady()
+            try startReady()
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             while true {
@@ -168,8 +178,10 @@ final class TransferEngine {
         return .failed(url: url, reason: reason)
     }
 
-    /// Starts queued hops while there is room, honouring per-host limits and delays.
-    private func startReady() {
+    /// Starts queued hops while there is room, honouring per-host limits and delays. A
+    /// hop whose transfer libcurl cannot set up stops the run: it is not left unfetched
+    /// without a word, nor fetched under options libcurl refused.
+    private func startReady() throws(ExhibitError) {
         var index = 0
         let now = Self.now()
         while index < queue.count && active.count < options.concurrency {
@@ -181,12 +193,12 @@ final class TransferEngine {
                 continue
             }
             let request = queue.remove(at: index)
-            guard let transfer = try? Transfer(request: request, options: options) else { continue }
-            transfer.configure()
+            let transfer = try Transfer(request: request, options: options)
+            try transfer.configure()
             let key = Unmanaged.passUnretained(transfer).toOpaque()
             active[key] = transfer
             activePerOrigin[origin, default: 0] += 1
-            curl_multi_add_handle(multi, transfer.easy)
+            curl_multi_add_handle(multi, transfer.easy.handle)
         }
     }
 
