@@ -194,10 +194,10 @@ struct BrowserCaptureTests {
 
     @Test("pywb replays the captured pages from the WARC in headless Chromium, the script-made text in the replayed DOM")
     func pywbReplay() async throws {
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
         let (warc, feedURL, pageURL) = try await withFixtureSite(host: "127.0.0.2", siteDirectory: Self.site) { site in
             let feedURL = site.baseURL + "/js/feed.html", pageURL = site.baseURL + "/js/fetch-text.html"
-            let ws = try TestWorkspace()
-            let caseID = try ws.openCase()
             let result = try await Blocking.run {
                 try exhibit.run(["capture", caseID, feedURL, pageURL, "--browser", "--wait", "0.7", "--workspace", ws.root, "--actor", ws.investigatorID,
                                  "--allow-network", "127.0.0.2/32", "--reason", "fixture site"])
@@ -210,11 +210,13 @@ struct BrowserCaptureTests {
         let directory = TemporaryDirectory("pywb-browser")
         #expect(try Validators.run("wb-manager", ["init", "evidence"], directory: directory.path).status == 0)
         #expect(try Validators.run("wb-manager", ["add", "evidence", warc], directory: directory.path).status == 0)
+        // Unframed replay, so that the dumped DOM is the page's own (framed replay puts it in an iframe).
+        try AtomicFile.write(Array("framed_replay: false\n".utf8), to: directory.path + "/config.yaml")
         let port = Int.random(in: 20000...40000)
         let wayback = try ChildProcess(try Validators.path(of: "wayback"), ["-p", String(port), "-b", "127.0.0.1"], directory: directory.path,
                                        stdout: .file(directory.path + "/wayback.log"), stderr: .sameAsStdout, clearsSignalMask: true).start()
         defer { _ = wayback.killAndWait() }
-        let base = "http://127.0.0.1:\(port)/evidence/mp_/"
+        let base = "http://127.0.0.1:\(port)/evidence/"
         _ = try await poll(until: { try Command.run("/usr/bin/curl", ["-s", "-f", "-o", "/dev/null", base + feedURL]).status == 0 || !wayback.isRunning },
                            timeout: .seconds(30), interval: .milliseconds(250))
         let chromium = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"] ?? "/usr/bin/chromium"
