@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV ?= .venv
 APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libsqlite3-dev python3-venv chromium unzip zip faketime publicsuffix \
-  libimage-exiftool-perl ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev g++ python3-dev
+  libimage-exiftool-perl ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev g++ python3-dev poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps venv build demo test fuzz bench clean
