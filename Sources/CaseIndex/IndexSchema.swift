@@ -22,10 +22,12 @@ public struct IndexedArtifact: Sendable, Equatable, Encodable {
     public var title: String?
     public var warcFile: String?
     public var blob: String?
+    /// Taken in by `exhibit import` (outside evidence), not captured by Exhibit.
+    public var imported = false
 
     enum CodingKeys: String, CodingKey {
         case id, seq, url, finalURL = "final_url", time, status, contentType = "content_type", sha256, size, role, title
-        case warcFile = "warc_file", blob
+        case warcFile = "warc_file", blob, imported
     }
 
     /// The MIME type without parameters (`text/html`).
@@ -64,6 +66,7 @@ public struct IndexedArtifact: Sendable, Equatable, Encodable {
         title = row["title"]
         warcFile = row["warc_file"]
         blob = row["blob"]
+        imported = row["imported"] ?? false
     }
 }
 
@@ -147,11 +150,11 @@ enum IndexSchema {
     static func insert(_ artifact: IndexedArtifact, caseID: String, _ db: Database) throws {
         try db.execute(sql: """
             INSERT OR REPLACE INTO artifacts (case_id, id, seq, url, final_url, time, status, content_type, sha256, size, role,
-                title, warc_file, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                title, warc_file, blob, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 caseID, artifact.id, artifact.seq, artifact.url, artifact.finalURL, artifact.time, artifact.status,
                 artifact.contentType, artifact.sha256, artifact.size, artifact.role, artifact.title, artifact.warcFile,
-                artifact.blob,
+                artifact.blob, artifact.imported,
             ])
     }
 

@@ -74,6 +74,9 @@ public final class WorkspaceIndex: Sendable {
             let pool = try DatabasePool(path: path, configuration: configuration)
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1", migrate: IndexSchema.create)
+            migrator.registerMigration("v2-imported") { db in
+                try db.execute(sql: "ALTER TABLE artifacts ADD COLUMN imported INTEGER NOT NULL DEFAULT 0")
+            }
             try migrator.migrate(pool)
             // quick_check reports damage as rows, not as an error: anything but "ok" is damage.
             let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
@@ -160,6 +163,7 @@ public final class WorkspaceIndex: Sendable {
     /// Adds what one ledger entry contributes: a `capture` entry is an artifact,
     /// and an HTML one is analysed again from its response record in the WARC.
     private static func index(_ entry: LedgerEntry, caseDirectory: String, _ db: Database) throws {
+        if entry.action == "import" { return try ImportedArtifacts.index(entry, caseDirectory: caseDirectory, db) }
         guard entry.action == "capture", let subject = entry.subject,
               let status = subject["status"]?.intValue else { return }
         let artifact = IndexedArtifact(entry: entry, subject: subject, status: Int(status))
@@ -204,7 +208,7 @@ public final class WorkspaceIndex: Sendable {
     /// A case's artifacts in ledger order.
     public func artifacts(caseID: String) throws(ExhibitError) -> [IndexedArtifact] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE case_id = ? ORDER BY seq", arguments: [caseID])
+            try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE case_id = ? ORDER BY seq, rowid", arguments: [caseID])
                 .map(IndexedArtifact.init(row:))
         }
     }

@@ -14,7 +14,8 @@ struct ArtifactsCommand: ParsableCommand {
         if options.json { try Console.json(ArtifactList(case: caseID, artifacts: artifacts)); return }
         for artifact in artifacts {
             let type = artifact.mimeType ?? "-"
-            Console.line("\(artifact.id)  \(artifact.time)  \(artifact.status)  \(type)  \(artifact.sha256 ?? "-")  \(artifact.url)")
+            let status = artifact.status == 0 ? "-" : String(artifact.status)
+            Console.line("\(artifact.id)  \(artifact.time)  \(status)  \(type)  \(artifact.sha256 ?? "-")  \(artifact.url)\(artifact.imported ? "  (imported)" : "")")
         }
     }
 

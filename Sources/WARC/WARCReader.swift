@@ -17,6 +17,8 @@ public struct ReadRecord: Sendable {
     /// record has no WARC-Payload-Digest.
     public var httpHead: [UInt8]?
     public var httpPayloadSHA1: [UInt8]?
+    /// With ``WARCReader/checksDeclaredDigests``: the record's own digests checked.
+    public var declaredDigests: DeclaredDigestCheck?
 
     /// The first field with this name (case-insensitive).
     public func field(_ name: String) -> String? {
@@ -34,29 +36,34 @@ extension String {
     }
 }
 
-/// Reads every record of a `.warc.gz`, member by member, in constant memory
-/// (blocks are hashed as they stream; only blocks up to `keepBlocksUpTo` bytes are kept).
+/// Reads every record of a `.warc.gz`, member by member, or of an uncompressed
+/// `.warc`, record by record, in constant memory (blocks are hashed as they
+/// stream; only blocks up to `keepBlocksUpTo` bytes are kept).
 public struct WARCReader {
     public let path: String
     public var keepBlocksUpTo: Int64
     /// Whether response records get `httpPayloadSHA1` (what CDXJ indexes quote);
     /// verification does not need it and skips the work.
     public var computesPayloadSHA1: Bool
+    /// Whether each record's WARC-Block-Digest and WARC-Payload-Digest are checked,
+    /// in whatever algorithm and encoding they were written (an outside WARC's intake).
+    public var checksDeclaredDigests: Bool
 
-    public init(path: String, keepBlocksUpTo: Int64 = 0, computesPayloadSHA1: Bool = true) {
+    public init(path: String, keepBlocksUpTo: Int64 = 0, computesPayloadSHA1: Bool = true, checksDeclaredDigests: Bool = false) {
         self.path = path
         self.keepBlocksUpTo = keepBlocksUpTo
         self.computesPayloadSHA1 = computesPayloadSHA1
+        self.checksDeclaredDigests = checksDeclaredDigests
     }
 
     /// Calls `visit` for each record in order. Throws (verification-failed) on a
     /// truncated or malformed file, after visiting the records before the damage.
     /// `fileDigest`, when given, is fed every byte of the file as it is read.
     public func forEachRecord(fileDigest: DigestStream? = nil, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
-        let reader = try GzipMemberReader(path: path)
+        let reader = try WARCRecordSources.open(path: path)
         reader.observer = fileDigest
         while true {
-            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1)
+            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests)
             guard let (offset, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
                 try parser.feed(bytes)
             }) else { return }
@@ -69,8 +76,8 @@ public struct WARCReader {
 
     /// The one record whose gzip member starts at `offset`.
     public func record(at offset: Int64) throws(ExhibitError) -> ReadRecord {
-        let reader = try GzipMemberReader(path: path, offset: offset)
-        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1)
+        let reader = try WARCRecordSources.open(path: path, offset: offset)
+        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests)
         guard let (start, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
             try parser.feed(bytes)
         }) else {
@@ -101,17 +108,27 @@ private struct RecordParser {
     var blockSeen: Int64 = 0
     var trailer: [UInt8] = []
     var block: [UInt8]? = nil
-    let digest = DigestStream([.sha256])
+    var digest = DigestStream([.sha256])
     // HTTP head and payload digest of response records, found while streaming.
     var tracksHTTP = false
     var httpHead: [UInt8] = []
     var httpHeadDone = false
     var payloadDigest: DigestStream?
     let computesPayloadSHA1: Bool
+    // Declared digests (intake of outside WARCs).
+    let checksDeclared: Bool
+    var declaredBlock: DeclaredDigest?
+    var declaredPayload: DeclaredDigest?
+    /// The record is an HTTP request or response: its payload follows the HTTP head.
+    var isHTTP = false
+    var isRevisit = false
+    var dechunker: ChunkDecoder?
+    var dechunkedDigest: DigestStream?
 
-    init(keepBlocksUpTo: Int64, computesPayloadSHA1: Bool) {
+    init(keepBlocksUpTo: Int64, computesPayloadSHA1: Bool, checksDeclared: Bool = false) {
         self.keepBlocksUpTo = keepBlocksUpTo
         self.computesPayloadSHA1 = computesPayloadSHA1
+        self.checksDeclared = checksDeclared
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
@@ -188,6 +205,24 @@ private struct RecordParser {
         contentLength = length
         if length <= keepBlocksUpTo { block = [] }
         tracksHTTP = fields.contains { $0.0.caseInsensitiveCompare("WARC-Type") && $0.1 == "response" }
+        if checksDeclared { prepareDeclaredChecks() }
+    }
+
+    /// WARC 1.1 §5.9: the payload of a request or response with an HTTP block is
+    /// what follows the HTTP head; for other records it is the whole block. A
+    /// revisit's payload digest names the payload of the record it revisits.
+    mutating func prepareDeclaredChecks() {
+        func field(_ name: String) -> String? { fields.first { $0.0.caseInsensitiveCompare(name) }?.1 }
+        declaredBlock = field("WARC-Block-Digest").map(DeclaredDigest.init)
+        declaredPayload = field("WARC-Payload-Digest").map(DeclaredDigest.init)
+        let type = field("WARC-Type") ?? ""
+        isRevisit = type == "revisit"
+        isHTTP = (type == "response" || type == "request") && (field("Content-Type") ?? "").lowercased().hasPrefix("application/http")
+        if isHTTP { tracksHTTP = true }
+        var algorithms: [DigestAlgorithm] = [.sha256]
+        if let algorithm = declaredBlock?.algorithm { algorithms.append(algorithm) }
+        if !isHTTP, !isRevisit, let algorithm = declaredPayload?.algorithm { algorithms.append(algorithm) }
+        digest = DigestStream(algorithms)
     }
 
     mutating func trackHTTP(_ bytes: UnsafeRawBufferPointer) {
@@ -199,14 +234,25 @@ private struct RecordParser {
             if n >= 4, httpHead[n - 4] == 13, httpHead[n - 3] == 10, httpHead[n - 2] == 13, httpHead[n - 1] == 10 {
                 httpHeadDone = true
                 httpHead.removeLast(4)
-                if computesPayloadSHA1 { payloadDigest = DigestStream([.sha1]) }
+                var algorithms: [DigestAlgorithm] = computesPayloadSHA1 ? [.sha1] : []
+                if checksDeclared {
+                    algorithms.append(.sha256)
+                    if let algorithm = declaredPayload?.algorithm { algorithms.append(algorithm) }
+                    if HTTPHead.firstValue(of: "transfer-encoding", in: httpHead)?.lowercased().contains("chunked") == true {
+                        dechunker = ChunkDecoder()
+                        dechunkedDigest = DigestStream(algorithms)
+                    }
+                }
+                if !algorithms.isEmpty { payloadDigest = DigestStream(algorithms) }
             } else if n > 1 << 20 {
                 tracksHTTP = false  // not an HTTP response after all
                 return
             }
         }
         if let payloadDigest, index < bytes.count {
-            payloadDigest.update(UnsafeRawBufferPointer(rebasing: bytes[index...]))
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[index...])
+            payloadDigest.update(payload)
+            if let dechunkedDigest { dechunker?.feed(payload) { dechunkedDigest.update($0) } }
         }
     }
 
@@ -221,9 +267,51 @@ private struct RecordParser {
             throw ExhibitError(.verificationFailed, "the record at offset \(offset) does not end with CRLF CRLF")
         }
         let headDone = tracksHTTP && httpHeadDone
-        return ReadRecord(
+        let blockDigests = digest.finish()
+        let payloadDigests = payloadDigest?.finish()
+        var record = ReadRecord(
             offset: offset, length: 0, version: version, fields: fields, blockLength: contentLength,
-            blockSHA256: digest.finishHex()[.sha256]!, block: block,
-            httpHead: headDone ? httpHead : nil, httpPayloadSHA1: headDone ? payloadDigest?.finish()[.sha1] : nil)
+            blockSHA256: Hex.encode(blockDigests[.sha256]!), block: block,
+            httpHead: headDone ? httpHead : nil, httpPayloadSHA1: headDone ? payloadDigests?[.sha1] : nil)
+        if checksDeclared {
+            record.declaredDigests = declaredCheck(blockDigests: blockDigests, payloadDigests: headDone ? payloadDigests : nil)
+        }
+        return record
+    }
+
+    func declaredCheck(blockDigests: [DigestAlgorithm: [UInt8]], payloadDigests: [DigestAlgorithm: [UInt8]]?) -> DeclaredDigestCheck {
+        let dechunkedLength = dechunkedDigest?.byteCount
+        let dechunked = (dechunker?.isDone == true) ? dechunkedDigest?.finish() : nil
+        var payload: DigestVerdict
+        if let declaredPayload {
+            if isRevisit {
+                payload = .notApplicable(declared: declaredPayload.text)
+            } else if !isHTTP {
+                payload = Self.verdict(declaredPayload, blockDigests)
+            } else if let payloadDigests {
+                payload = Self.verdict(declaredPayload, payloadDigests)
+                // Tools disagree whether a chunked payload's digest covers the framing (DESIGN §6).
+                if payload.failed, let dechunked, Self.verdict(declaredPayload, dechunked) == .matched { payload = .matched }
+            } else {
+                payload = .notApplicable(declared: declaredPayload.text)
+            }
+        } else {
+            payload = .absent
+        }
+        let payloadSHA256 = isHTTP ? payloadDigests?[.sha256].map { Hex.encode($0) } : (isRevisit ? nil : Hex.encode(blockDigests[.sha256]!))
+        let payloadLength = isHTTP ? (payloadDigests == nil ? nil : max(0, contentLength - Int64(httpHead.count) - 4)) : (isRevisit ? nil : contentLength)
+        return DeclaredDigestCheck(
+            block: Self.verdict(declaredBlock, blockDigests), payload: payload,
+            payloadSHA256: payloadSHA256, payloadLength: payloadLength,
+            dechunkedPayloadSHA256: dechunked?[.sha256].map { Hex.encode($0) }, dechunkedPayloadLength: dechunked == nil ? nil : dechunkedLength)
+    }
+
+    static func verdict(_ declared: DeclaredDigest?, _ digests: [DigestAlgorithm: [UInt8]]) -> DigestVerdict {
+        guard let declared else { return .absent }
+        guard let algorithm = declared.algorithm, let bytes = digests[algorithm] else { return .unsupported(declared: declared.text) }
+        if declared.matches(bytes) { return .matched }
+        let hex = Hex.encode(bytes)
+        let found = declared.value.count == hex.count ? hex : CDXJIndex.base32(bytes)
+        return .mismatched(declared: declared.text, found: "\(algorithm.rawValue):\(found)")
     }
 }

@@ -1,0 +1,267 @@
+import CaseManagement
+import ChainOfCustody
+import ExhibitTestSupport
+import FixtureServer
+import Foundation
+import Testing
+
+/// `exhibit import` (issue 20, DESIGN §20) through the real binary, with inputs
+/// made by other people's tools in the test: wget's and warcio's WARCs,
+/// Webrecorder's `wacz create`, bagit.py's bags.
+@Suite("exhibit import")
+struct ImportCommandTests {
+    let exhibit = ExhibitProcess()
+
+    func base(_ ws: TestWorkspace, _ actor: String? = nil) -> [String] {
+        ["--workspace", ws.root, "--actor", actor ?? ws.investigatorID]
+    }
+
+    /// Every file of the case with its sha256: equal before and after means byte-identical.
+    func tree(_ directory: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for case let path as String in FileManager.default.enumerator(atPath: directory)?.allObjects ?? [] {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory) else { continue }
+            result[path] = isDirectory.boolValue ? "dir" : Digest.sha256Hex(try AtomicFile.read(directory + "/" + path))
+        }
+        return result
+    }
+
+    /// `wget --warc-file` of the fixture site's classified ad (a phone number, "tyres").
+    func wgetWARC(_ site: FixtureSite, into directory: TemporaryDirectory, name: String = "colleague") throws -> String {
+        let result = try Command.run("/usr/bin/wget", ["-q", "--warc-file=" + directory.child(name), "-O", "/dev/null", site.baseURL + "/classifieds.html"])
+        #expect(result.status == 0, "wget: \(result.output)")
+        return directory.child(name + ".warc.gz")
+    }
+
+    /// A WARC written by warcio holding a `resource` record (HTML notes) and a `revisit`.
+    func warcioWARC(into directory: TemporaryDirectory) throws -> String {
+        let script = """
+        import io, sys
+        from warcio.warcwriter import WARCWriter
+        from warcio.statusandheaders import StatusAndHeaders
+        with open(sys.argv[1], 'wb') as out:
+            w = WARCWriter(out, gzip=True)
+            body = b'<html><head><title>Witness notes</title></head><body><p>The blue kayak was seen at the pier. Write to kayak.witness@example.org</p></body></html>'
+            w.write_record(w.create_warc_record('urn:example:witness-notes.html', 'resource', payload=io.BytesIO(body), warc_content_type='text/html'))
+            headers = StatusAndHeaders('200 OK', [('Content-Type', 'text/html')], protocol='HTTP/1.1')
+            w.write_record(w.create_revisit_record('http://example.org/kayak', 'sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'http://example.org/kayak', '2026-11-30T10:00:00Z', http_headers=headers))
+        """
+        let path = directory.child("warcio.warc.gz")
+        let result = try Validators.run("python3", ["-c", script, path])
+        #expect(result.status == 0, "warcio: \(result.output)")
+        return path
+    }
+
+    func importJSON(_ ws: TestWorkspace, _ caseID: String, _ files: [String], source: String = "handed over on a USB stick", extra: [String] = []) throws -> (ExhibitProcess.Result, JSONValue?) {
+        let result = try exhibit.run(["import", caseID] + files + ["--source", source, "--json"] + extra + base(ws))
+        return (result, try? JSONValue(parsing: result.stdout))
+    }
+
+    @Test("a wget WARC: one import entry with the statement, receiver and digests; its page is an imported artifact found by search and selectors; verify re-checks it")
+    func wgetWARCImport() async throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let (ws, caseID, warc) = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            return (ws, try ws.openCase(), try wgetWARC(site, into: inputs))
+        }
+        let received = try AtomicFile.read(warc)
+        let (result, json) = try importJSON(ws, caseID, [warc], extra: ["--received-from", "Det. Rivera, Metro PD", "--received-at", "2026-12-01T09:30:00Z"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let item = try #require(json?["imported"]?.arrayValue?.first)
+        #expect(item["kind"]?.stringValue == "warc")
+        #expect(item["sha256"]?.stringValue == Digest.sha256Hex(received))
+
+        let entry = try #require(try ws.entries(caseID).last { $0.action == "import" })
+        let subject = try #require(entry.subject)
+        #expect(entry.actor == ws.investigatorID && subject["receiver"]?.stringValue == ws.investigatorID)
+        #expect(subject["source"]?.stringValue == "handed over on a USB stick")
+        #expect(subject["received_from"]?.stringValue == "Det. Rivera, Metro PD")
+        #expect(subject["received_at"]?.stringValue == "2026-12-01T09:30:00Z")
+        #expect(subject["size"]?.intValue == Int64(received.count))
+        #expect(subject["check"]?["verdict"]?.stringValue == "passed")
+        // wget writes sha1 base32 block digests on every record, and a payload digest on the response.
+        #expect(subject["check"]?["block_digest"]?["matched"]?.intValue == subject["check"]?["records"]?.intValue)
+        #expect(subject["check"]?["payload_digest"]?["matched"]?.intValue == 1)
+        // Stored byte for byte.
+        let stored = try #require(subject["warc"]?["file"]?.stringValue)
+        #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/" + stored) == received)
+
+        let listed = try exhibit.run(["artifacts", caseID, "--json"] + base(ws))
+        let artifacts = try #require(try JSONValue(parsing: listed.stdout)["artifacts"]?.arrayValue)
+        let page = try #require(artifacts.first { $0["url"]?.stringValue?.hasSuffix("/classifieds.html") == true })
+        #expect(page["imported"]?.boolValue == true && page["status"]?.intValue == 200)
+        let served = try AtomicFile.read(try #require(FixtureSite.defaultSiteDirectory) + "/classifieds.html")
+        #expect(page["sha256"]?.stringValue == Digest.sha256Hex(served))
+        let text = try exhibit.run(["artifacts", caseID] + base(ws))
+        #expect(text.stdout.split(separator: "\n").contains { $0.contains("classifieds.html") && $0.hasSuffix("(imported)") }, "\(text.stdout)")
+
+        let search = try exhibit.run(["search", "tyres", "--case", caseID, "--json"] + base(ws))
+        let hits = try JSONValue(parsing: search.stdout)["results"]?.arrayValue ?? []
+        #expect(hits.contains { $0["artifact"]?.stringValue == page["id"]?.stringValue }, "\(search.stdout)")
+        let selectors = try exhibit.run(["selectors", caseID, "--json"] + base(ws))
+        #expect(selectors.stdout.contains("+19725550147"), "\(selectors.stdout)")
+
+        let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // One changed byte in the stored WARC is TAMPERED.
+        let path = ws.caseDirectory(caseID) + "/" + stored
+        var bytes = received
+        bytes[bytes.count / 2] ^= 0x01
+        try AtomicFile.write(bytes, to: path)
+        let tampered = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("TAMPERED \(stored)"), "\(tampered.stdout)")
+    }
+
+    @Test("a WARC whose record no longer matches its own digest is refused with one sentence, exit 1, and the case is byte-identical")
+    func tamperedWARCRefused() async throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let (ws, caseID, warc) = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            return (ws, try ws.openCase(), try wgetWARC(site, into: inputs))
+        }
+        // The same WARC uncompressed (also a kind Exhibit takes in), one letter of the page changed.
+        let plain = inputs.child("changed.warc")
+        let unzip = try Command.run("/bin/sh", ["-c", "zcat '\(warc)' > '\(plain)'"])
+        #expect(unzip.status == 0)
+        var bytes = try AtomicFile.read(plain)
+        let needle = Array("tyres".utf8)
+        let at = try #require((0..<(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
+        bytes[at] = UInt8(ascii: "B")
+        try AtomicFile.write(bytes, to: plain)
+
+        let before = try tree(ws.caseDirectory(caseID))
+        let good = inputs.child("good.warc")
+        _ = try Command.run("/bin/sh", ["-c", "zcat '\(warc)' > '\(good)'"])
+        // Whole or nothing: a good file named with it is not taken in either.
+        let refused = try exhibit.run(["import", caseID, good, plain, "--source", "mailed"] + base(ws))
+        #expect(refused.status == 1)
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("fails its own digests") && lines[0].contains("nothing was imported"), "\(refused.stderr)")
+        #expect(try tree(ws.caseDirectory(caseID)) == before)
+
+        // The unchanged uncompressed WARC is taken in, and verifies.
+        let accepted = try exhibit.run(["import", caseID, good, "--source", "mailed"] + base(ws))
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test("a warcio WARC with a resource record and a revisit: the resource is an artifact whose text is searchable; the revisit's payload digest is reported as not checkable")
+    func warcioResource() throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let warc = try warcioWARC(into: inputs)
+        let (result, json) = try importJSON(ws, caseID, [warc])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json?["imported"]?.arrayValue?.first?["artifacts"]?.arrayValue?.count == 1)
+        let subject = try #require(try ws.entries(caseID).last { $0.action == "import" }?.subject)
+        #expect(subject["check"]?["payload_digest"]?["not-applicable"]?.intValue == 1, "\(String(describing: subject["check"]))")
+        #expect(subject["check"]?["block_digest"]?["matched"]?.intValue == 2)
+        let search = try exhibit.run(["search", "kayak", "--case", caseID, "--json"] + base(ws))
+        let hits = try JSONValue(parsing: search.stdout)["results"]?.arrayValue ?? []
+        #expect(hits.first?["url"]?.stringValue == "urn:example:witness-notes.html", "\(search.stdout)")
+        let selectors = try exhibit.run(["selectors", caseID] + base(ws))
+        #expect(selectors.stdout.contains("kayak.witness@example.org"), "\(selectors.stdout)")
+        let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test("any other file: a blob and a WARC resource record, the artifact marked imported; a changed byte in the blob is TAMPERED")
+    func otherFile() throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let photo = inputs.child("witness photo.png")
+        try AtomicFile.write(CheckerboardPNG.bytes, to: photo)
+        let (result, json) = try importJSON(ws, caseID, [photo], extra: ["--received-from", "A. Witness"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let id = try #require(json?["imported"]?.arrayValue?.first?["artifacts"]?.arrayValue?.first?.stringValue)
+        let entry = try #require(try ws.entries(caseID).last { $0.action == "import" })
+        #expect(id == ArtifactID.forSeq(Int(entry.seq)))
+        let sha = Digest.sha256Hex(CheckerboardPNG.bytes)
+        let blob = try #require(entry.subject?["blob"]?["path"]?.stringValue)
+        #expect(blob == "blobs/sha256/\(sha.prefix(2))/\(sha)")
+        #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/" + blob) == CheckerboardPNG.bytes)
+        #expect(entry.subject?["records"]?.arrayValue?.last?["type"]?.stringValue == "resource")
+        #expect(entry.subject?["file_name"]?.stringValue == "witness photo.png")
+
+        let listed = try exhibit.run(["artifacts", caseID, "--json"] + base(ws))
+        let artifact = try #require(try JSONValue(parsing: listed.stdout)["artifacts"]?.arrayValue?.first { $0["id"]?.stringValue == id })
+        #expect(artifact["imported"]?.boolValue == true && artifact["content_type"]?.stringValue == "image/png" && artifact["sha256"]?.stringValue == sha)
+
+        // The WARC holding the resource record passes warcio's own check.
+        let warc = try #require(entry.subject?["warc"]?["file"]?.stringValue)
+        let check = try Validators.run("warcio", ["check", "-v", ws.caseDirectory(caseID) + "/" + warc])
+        #expect(check.status == 0 && !check.output.contains("no digest"), "\(check.output)")
+
+        var bytes = CheckerboardPNG.bytes
+        bytes[40] ^= 0x01
+        try AtomicFile.write(bytes, to: ws.caseDirectory(caseID) + "/" + blob)
+        let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(verify.status == 1 && verify.stdout.contains("TAMPERED \(blob)"), "\(verify.stdout)")
+    }
+
+    @Test("import needs the investigator role (refusal recorded), a source statement on one line, and a real time of receipt")
+    func inputsAndRoles() throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let file = inputs.child("note.txt")
+        try AtomicFile.write(Array("a note".utf8), to: file)
+        let refused = try exhibit.run(["import", caseID, file, "--source", "x"] + base(ws, ws.supervisorID))
+        #expect(refused.status == 4, "\(refused.stderr)")
+        #expect(try ws.entries(caseID).last?.action == "refusal")
+
+        let before = try tree(ws.caseDirectory(caseID))
+        for (extra, flag) in [(["--source", " "], "--source"), (["--source", "a\nb"], "--source"),
+                              (["--source", "x", "--received-at", "yesterday"], "--received-at"),
+                              (["--source", "x", "--received-at", "2999-01-01"], "--received-at")] {
+            let result = try exhibit.run(["import", caseID, file] + extra + base(ws))
+            #expect(result.status == 2, "\(extra): \(result.stderr)")
+            #expect(result.stderr.contains(flag) && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        let missing = try exhibit.run(["import", caseID, inputs.child("nope.jpg"), "--source", "x"] + base(ws))
+        #expect(missing.status == 5, "\(missing.stderr)")
+        #expect(try tree(ws.caseDirectory(caseID)) == before)
+    }
+
+    @Test("the export of a case with imports passes bagit.py, case_validate, wacz validate and exhibit verify, and carries the original bytes")
+    func exportWithImports() async throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let (ws, caseID, warc) = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let capture = try exhibit.run(["capture", caseID, site.baseURL + "/forum.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + base(ws))
+            #expect(capture.status == 0, "\(capture.stderr)")
+            return (ws, caseID, try wgetWARC(site, into: inputs))
+        }
+        let photo = inputs.child("photo.png")
+        try AtomicFile.write(CheckerboardPNG.bytes, to: photo)
+        let imported = try exhibit.run(["import", caseID, warc, photo, try warcioWARC(into: inputs), "--source", "colleague's capture"] + base(ws))
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let entries = try ws.entries(caseID).filter { $0.action == "import" }
+        let storedWARC = try #require(entries.first?.subject?["warc"]?["file"]?.stringValue)
+
+        let out = ws.directory.child("bag")
+        let export = try exhibit.run(["export", caseID, "--out", out] + base(ws))
+        #expect(export.status == 0, "\(export.stderr)")
+        let bagit = try Validators.run("python3", ["-m", "bagit", "--validate", out])
+        #expect(bagit.status == 0, "bagit.py: \(bagit.output)")
+        let provenance = try Validators.run("case_validate", ["--built-version", "case-1.4.0", out + "/data/provenance.jsonld"])
+        #expect(provenance.status == 0 && provenance.output.contains("Conforms: True"), "case_validate: \(provenance.output)")
+        #expect(try AtomicFile.read(out + "/data/" + storedWARC) == (try AtomicFile.read(warc)))
+        let verifyBag = try exhibit.run(["verify", out])
+        #expect(verifyBag.status == 0, "\(verifyBag.stdout)\(verifyBag.stderr)")
+
+        let wacz = ws.directory.child("case.wacz")
+        let packaged = try exhibit.run(["export", caseID, "--format", "wacz", "--out", wacz] + base(ws))
+        #expect(packaged.status == 0, "\(packaged.stderr)")
+        let validate = try Validators.run("wacz", ["validate", "-f", wacz])
+        #expect(validate.status == 0, "wacz validate: \(validate.output)")
+        let verifyWACZ = try exhibit.run(["verify", wacz])
+        #expect(verifyWACZ.status == 0, "\(verifyWACZ.stdout)\(verifyWACZ.stderr)")
+    }
+}
