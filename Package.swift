@@ -52,6 +52,12 @@ let package = Package(
             name: "COpenSSL",
             linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("ssl")]
         ),
+        // JPEG, PNG and WebP to RGB8 for perceptual hashing (libjpeg-turbo, libpng,
+        // libwebp), with a pixel limit and setjmp error handling (docs/media.md).
+        .target(
+            name: "CImageDecode",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("webp")]
+        ),
 
         // Swift layer.
         .target(name: "ChainOfCustody", dependencies: ["COpenSSL"]),
@@ -60,6 +66,14 @@ let package = Package(
         // imports this, not the network engine.
         .target(name: "WARC", dependencies: ["ChainOfCustody", "CExhibitZlib"]),
         .target(name: "CaseManagement", dependencies: ["ChainOfCustody", "WARC"], resources: []),
+        // Media forensics (DESIGN §19): metadata through bounded exiftool/ffprobe runs,
+        // PDQ perceptual hashes of images and video keyframes.
+        .target(
+            name: "MediaForensics",
+            dependencies: ["ChainOfCustody", "CImageDecode"],
+            // Optimised in debug builds too: PDQ filters every pixel of a photo twice.
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(
             name: "PageAnalysis",
             dependencies: ["CLibXML2", "ChainOfCustody"],
@@ -161,12 +175,13 @@ let package = Package(
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
+        .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "ExhibitTestSupport"]),
     ]
 )
 
 // One loop turns on the same strict settings for every Swift target (as swift-log does).
-for target in package.targets where target.type != .system && !["CCurl", "CLibXML2", "COpenSSL", "CExhibitZlib"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CCurl", "CLibXML2", "COpenSSL", "CExhibitZlib", "CImageDecode"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))
