@@ -32,20 +32,6 @@ struct IndependentSourcesTests {
         return Investigation(ws: ws, caseID: caseID, actor: ["--actor", searcher, "--workspace", ws.root])
     }
 
-    /// Runs `body` with fixture sites on the given loopback addresses and awaits their shutdown either way.
-    func withSites<T>(_ hosts: [String], _ body: ([FixtureSite]) async throws -> T) async throws -> T {
-        var sites: [FixtureSite] = []
-        do {
-            for host in hosts { sites.append(try await FixtureSite.start(host: host, siteDirectory: FixtureSite.defaultSiteDirectory)) }
-            let result = try await body(sites)
-            for site in sites { await site.stop() }
-            return result
-        } catch {
-            for site in sites { await site.stop() }
-            throw error
-        }
-    }
-
     /// Captures `urls` and returns the artifact id of each, in order.
     func capture(_ bi: Investigation, _ urls: [String], allow: String) throws -> [String] {
         let captured = try exhibit.run(["capture", bi.caseID] + urls + ["--allow-network", allow, "--reason", "fixture"] + bi.actor)
@@ -72,7 +58,7 @@ struct IndependentSourcesTests {
     @Test("route 9: one page via http://127.0.0.1:PORT/x and http://[::ffff:127.0.0.1]:PORT/x is one source — corroboration refused (exit 2), nothing recorded")
     func oneServerTwoSpellings() async throws {
         let bi = try investigation()
-        let ids = try await withSites(["127.0.0.1"]) { sites in
+        let ids = try await withFixtureSites(hosts: ["127.0.0.1"], siteDirectory: FixtureSite.defaultSiteDirectory) { sites in
             let site = sites[0]
             let mapped = "http://[::ffff:127.0.0.1]:\(site.port)/profile.html"
             let ids = try capture(bi, [site.baseURL + "/profile.html", mapped], allow: "127.0.0.1/32")
@@ -95,7 +81,7 @@ struct IndependentSourcesTests {
     @Test("route 9: the same page from 127.0.0.1 and 127.0.0.2 — two sources, one payload — is refused for the digest; different pages are corroborated and their sources recorded")
     func twoAddressesOnePayload() async throws {
         let bi = try investigation()
-        let ids = try await withSites(["127.0.0.1", "127.0.0.2"]) { sites in
+        let ids = try await withFixtureSites(hosts: ["127.0.0.1", "127.0.0.2"], siteDirectory: FixtureSite.defaultSiteDirectory) { sites in
             try capture(bi, [sites[0].baseURL + "/profile.html", sites[1].baseURL + "/profile.html", sites[1].baseURL + "/article.html"],
                         allow: "127.0.0.0/8")
         }

@@ -12,20 +12,6 @@ import Testing
 struct NewUserFrictionTests {
     let exhibit = ExhibitProcess()
 
-    /// Runs `body` with the fixture site on loopback and awaits its teardown,
-    /// whether or not `body` throws.
-    func withFixtureSite<T: Sendable>(_ body: @Sendable (FixtureSite) async throws -> T) async throws -> T {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        do {
-            let result = try await body(site)
-            await site.stop()
-            return result
-        } catch {
-            await site.stop()
-            throw error
-        }
-    }
-
     @Test("a mistyped subcommand gets “did you mean”: one sentence on stderr, exit 2, nothing written")
     func didYouMean() throws {
         let ws = try TestWorkspace()
@@ -96,7 +82,7 @@ struct NewUserFrictionTests {
         let caseID = try ws.openCase()
         let actor = ["--workspace", ws.root, "--actor", ws.investigatorID]
         let exhibit = self.exhibit
-        try await withFixtureSite { site in
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
             let capture = try await Blocking.run {
                 try exhibit.run(["capture", caseID, site.baseURL + "/", site.baseURL + "/profile.html",
                                  "--allow-network", "127.0.0.1/32", "--reason", "loopback fixture site"] + actor)
@@ -149,7 +135,7 @@ struct NewUserFrictionTests {
         let ws = try TestWorkspace()
         let caseID = try ws.openCase()
         let exhibit = self.exhibit
-        let url = try await withFixtureSite { site in
+        let url = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
             let url = site.baseURL + "/test/chunked"
             let capture = try await Blocking.run {
                 try exhibit.run(["capture", caseID, url, "--workspace", ws.root, "--actor", ws.investigatorID,

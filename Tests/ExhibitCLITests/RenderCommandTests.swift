@@ -13,20 +13,23 @@ struct RenderCommandTests {
 
     @Test("a captured page replays from the WARC alone: full-page PNG and PDF sealed, ledger entry, verify passes")
     func renderFromWARC() async throws {
-        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
         let ws = try TestWorkspace()
         let caseID = try ws.openCase()
-        let pageURL = site.baseURL + "/gallery.html"
-        let images = ["/media/photo-small.png", "/media/photo-large.png", "/media/avatar.png"].map { site.baseURL + $0 }
-        let capture = try await Blocking.run {
-            try exhibit.run(["capture", caseID, pageURL, "--media", "--workspace", ws.root, "--actor", ws.investigatorID,
-                             "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+        // The site serves the capture only; the site object outlives its stop so the
+        // render below can show it was asked nothing more.
+        let (site, pageURL, images, seenAtCapture) = try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+            let pageURL = site.baseURL + "/gallery.html"
+            let images = ["/media/photo-small.png", "/media/photo-large.png", "/media/avatar.png"].map { site.baseURL + $0 }
+            let capture = try await Blocking.run {
+                try exhibit.run(["capture", caseID, pageURL, "--media", "--workspace", ws.root, "--actor", ws.investigatorID,
+                                 "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            }
+            #expect(capture.status == 0, "\(capture.stderr)")
+            let seenAtCapture = site.requests()
+            #expect(seenAtCapture.count == 4)
+            #expect(Set(seenAtCapture.map(\.path)) == Set(["/gallery.html"] + images.map { String($0.dropFirst(site.baseURL.count)) }))
+            return (site, pageURL, images, seenAtCapture)
         }
-        #expect(capture.status == 0, "\(capture.stderr)")
-        let seenAtCapture = site.requests()
-        #expect(seenAtCapture.count == 4)
-        #expect(Set(seenAtCapture.map(\.path)) == Set(["/gallery.html"] + images.map { String($0.dropFirst(site.baseURL.count)) }))
-        await site.stop()
 
         let render = try await Blocking.run {
             try exhibit.run(["render", caseID, "--json", "--workspace", ws.root, "--actor", ws.investigatorID])

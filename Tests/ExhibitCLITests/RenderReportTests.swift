@@ -36,16 +36,18 @@ struct RenderReportTests {
         let chromium = try #require(
             ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
             "Chromium is not installed: `make deps` installs it (Debian package chromium).")
-        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
         let ws = try TestWorkspace("exhibit-render-report")
         let caseID = try ws.openCase()
-        let pages = ["/forum.html", "/classifieds.html"].map { site.baseURL + $0 }
-        let capture = try await Blocking.run {
-            try exhibit.run(["capture", caseID] + pages + ["--workspace", ws.root, "--actor", ws.investigatorID,
-                                                         "--allow-network", "127.0.0.1/32", "--reason", "fixture site on loopback"])
+        // The site serves the capture only: render works from the WARC.
+        let pages = try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+            let pages = ["/forum.html", "/classifieds.html"].map { site.baseURL + $0 }
+            let capture = try await Blocking.run {
+                try exhibit.run(["capture", caseID] + pages + ["--workspace", ws.root, "--actor", ws.investigatorID,
+                                                             "--allow-network", "127.0.0.1/32", "--reason", "fixture site on loopback"])
+            }
+            #expect(capture.status == 0, "\(capture.stderr)")
+            return pages
         }
-        #expect(capture.status == 0, "\(capture.stderr)")
-        await site.stop()
 
         // `exhibit render` names every file it wrote, under the case, with its sha256.
         let render = try await Blocking.run { try exhibit.run(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID]) }

@@ -42,19 +42,6 @@ struct UniformityTests {
         try CaseTemplates.load().template(BackgroundInvestigation.category).checklist?.map(\.id) ?? []
     }
 
-    /// Runs `body` with the loopback fixture site and awaits its shutdown either way.
-    func withSite<T>(_ body: (FixtureSite) async throws -> T) async throws -> T {
-        let site = try await FixtureSite.start(siteDirectory: FixtureSite.defaultSiteDirectory)
-        do {
-            let result = try await body(site)
-            await site.stop()
-            return result
-        } catch {
-            await site.stop()
-            throw error
-        }
-    }
-
     /// `bi step` through the binary; expects it recorded.
     func step(_ cohort: Cohort, _ caseID: String, _ step: String, _ flags: [String]) throws {
         let recorded = try exhibit.run(["bi", "step", caseID, step] + flags + cohort.asSearcher)
@@ -94,7 +81,7 @@ struct UniformityTests {
         let cohort = try cohort([("Jane Roe", "U1"), ("John Doe", "U1")])
         let (jane, john) = (cohort.cases[0], cohort.cases[1])
         let steps = try checklist()
-        try await withSite { site in
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
             // Jane: five targeted captures that no step cites; each step "done".
             let pages = ["profile.html", "forum.html", "article.html", "candidate-blog.html", "classifieds.html"]
             let captured = try exhibit.run(["capture", jane] + pages.map { site.baseURL + "/" + $0 }
@@ -146,7 +133,7 @@ struct UniformityTests {
         #expect(try cohort.ws.entries(cohort.cases[0]).count == before)
 
         // U2: Jane's first step cites the page it found (with its images), the rest state no results.
-        try await withSite { site in
+        try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
             let captured = try exhibit.run(["capture", cohort.cases[0], site.baseURL + "/gallery.html", "--media",
                                             "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + cohort.asSearcher)
             #expect(captured.status == 0, "\(captured.stderr)")
