@@ -30,9 +30,17 @@ extension CaptureRun {
             extraDigests: job.session.workspace.info.extraDigests ?? []))
         var unique: [WebAddress] = []
         for address in addresses where seen.insert(address.withoutFragment).inserted { unique.append(address) }
+        // One Chromium for the job; a new one after a page it failed on.
+        var browser: BrowserPage?
+        defer { browser?.close() }
         do throws(ExhibitError) {
             for (index, address) in unique.enumerated() {
-                try capturePage(address, executable: executable, engine: engine, remaining: unique.count - index - 1)
+                if browser == nil { browser = try BrowserPage(executable: executable) }
+                let healthy = try capturePage(address, page: browser!, engine: engine, remaining: unique.count - index - 1)
+                if !healthy {
+                    browser?.close()
+                    browser = nil
+                }
                 urlsInFile += 1
                 try sealIfDue()
             }
@@ -44,12 +52,11 @@ extension CaptureRun {
         }
     }
 
-    /// Loads one page in a fresh Chromium and records it.
-    mutating func capturePage(_ address: WebAddress, executable: String, engine: TransferEngine, remaining: Int) throws(ExhibitError) {
+    /// Loads one page in a fresh browser context and records it; false when Chromium
+    /// failed on it (it is then not used for the next page).
+    mutating func capturePage(_ address: WebAddress, page: BrowserPage, engine: TransferEngine, remaining: Int) throws(ExhibitError) -> Bool {
         let started = LedgerTime.now()
         let deadline = ChromiumProcess.now() + Double(options.timeout)
-        let page = try BrowserPage(executable: executable)
-        defer { page.close() }
         var state = BrowserPageState(address: address)
         var settled = false
         var rounds = 0
@@ -92,8 +99,10 @@ extension CaptureRun {
             // and the page is a failed capture that says why.
             problem = error.message
         }
+        if problem == nil { page.closePage(deadline: ChromiumProcess.now() + 10) }
         try recordPage(address, page: page, state: state, snapshot: snapshot, started: started,
                        settled: settled, rounds: rounds, problem: problem, remaining: remaining)
+        return problem == nil
     }
 
     /// Serves the page's paused requests through the engine until the network has been

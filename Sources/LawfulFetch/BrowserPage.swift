@@ -35,8 +35,9 @@ struct PausedRequest {
     var frameID: String?
 }
 
-/// The DevTools side of one page of a browser capture: a fresh Chromium with an
-/// empty profile, one tab whose every request is paused over the Fetch domain
+/// The DevTools side of a browser capture: one Chromium per job with an empty
+/// profile, and per page a fresh browser context (no cookies, storage or cache shared
+/// between pages) holding one tab whose every request is paused over the Fetch domain
 /// (the pauses collect here until the capture job answers them), and the page
 /// actions — navigate, scroll, and the snapshots sealed at the end.
 ///
@@ -49,6 +50,10 @@ final class BrowserPage {
     let closedProxy: RefusingPort
     var session = ""
     var targetID = ""
+    var contextID = ""
+    /// The page's own session and those of its frames and workers: events from any
+    /// other (a page already closed) are ignored.
+    var sessions: Set<String> = []
     var chromiumVersion = ""
     /// Paused requests not yet handed to the engine, oldest first.
     var waiting: [PausedRequest] = []
@@ -86,17 +91,32 @@ final class BrowserPage {
 
     deinit { process.terminate() }
 
-    /// Opens the tab and turns on interception, cache off and service workers bypassed.
+    /// Opens a tab for the next page in a fresh browser context and turns on
+    /// interception, cache off and service workers bypassed.
     func open(deadline: Double) throws(ExhibitError) {
-        let version = try client.call("Browser.getVersion", deadline: deadline)
-        let product = version["product"] as? String ?? ""
-        chromiumVersion = product.split(separator: "/").last.map(String.init) ?? product
-        let target = try client.call("Target.createTarget", ["url": "about:blank"], deadline: deadline)
+        waiting = []
+        inFlight = [:]
+        log = []
+        redirects = [:]
+        sealed = false
+        documentAnswered = false
+        sessions = []
+        lastActivity = ChromiumProcess.now()
+        if chromiumVersion.isEmpty {
+            let version = try client.call("Browser.getVersion", deadline: deadline)
+            let product = version["product"] as? String ?? ""
+            chromiumVersion = product.split(separator: "/").last.map(String.init) ?? product
+        }
+        let context = try client.call("Target.createBrowserContext", ["disposeOnDetach": true], deadline: deadline)
+        guard let contextID = context["browserContextId"] as? String else { throw DevToolsClient.protocolError("Target.createBrowserContext") }
+        self.contextID = contextID
+        let target = try client.call("Target.createTarget", ["url": "about:blank", "browserContextId": contextID], deadline: deadline)
         guard let targetID = target["targetId"] as? String else { throw DevToolsClient.protocolError("Target.createTarget") }
         self.targetID = targetID
         let attached = try client.call("Target.attachToTarget", ["targetId": targetID, "flatten": true], deadline: deadline)
         guard let session = attached["sessionId"] as? String else { throw DevToolsClient.protocolError("Target.attachToTarget") }
         self.session = session
+        sessions.insert(session)
         _ = try client.call("Fetch.enable", Self.interception, session: session, deadline: deadline)
         _ = try client.call("Network.enable", session: session, deadline: deadline)
         _ = try client.call("Network.setCacheDisabled", ["cacheDisabled": true], session: session, deadline: deadline)
@@ -119,6 +139,7 @@ final class BrowserPage {
         guard let method = message["method"] as? String else { return }
         let params = message["params"] as? [String: Any] ?? [:]
         let from = message["sessionId"] as? String
+        guard let from, sessions.contains(from) else { return }
         switch method {
         case "Fetch.requestPaused":
             guard let requestID = params["requestId"] as? String, let request = params["request"] as? [String: Any],
@@ -137,6 +158,7 @@ final class BrowserPage {
             }
         case "Target.attachedToTarget":
             guard let child = params["sessionId"] as? String else { return }
+            sessions.insert(child)
             try client.send("Fetch.enable", Self.interception, session: child)
             try client.send("Network.setCacheDisabled", ["cacheDisabled": true], session: child)
             try client.send("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true], session: child)
@@ -236,6 +258,14 @@ final class BrowserPage {
             throw ExhibitError(.captureFailed, "Chromium returned no valid PDF.")
         }
         return pdf
+    }
+
+    /// Closes the page's tab and disposes of its browser context.
+    func closePage(deadline: Double) {
+        sessions = []
+        guard !contextID.isEmpty else { return }
+        _ = try? client.call("Target.disposeBrowserContext", ["browserContextId": contextID], deadline: deadline)
+        contextID = ""
     }
 
     func close() {
