@@ -29,46 +29,48 @@ struct BrowserFixture: Sendable {
     static let hostileCaseTitle = "Bicycle thefts <script>alert('case')</script>"
 
     static func make() async throws -> BrowserFixture {
-        let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
-        let hostileDirectory = TemporaryDirectory("exhibit-hostile-site")
-        try Data("""
-            <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(hostileTitleSource)</title></head>
-            <body><h1>Hostile</h1><p>Call +1 972 555 0147.</p><img src="/nowhere.png"><script>document.title='ran'</script></body></html>
-            """.utf8).write(to: URL(fileURLWithPath: hostileDirectory.child("hostile.html")))
-        let hostile = try await FixtureSite.start(siteDirectory: hostileDirectory.path)
+        try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+            let hostileDirectory = TemporaryDirectory("exhibit-hostile-site")
+            try Data("""
+                <!DOCTYPE html><html><head><meta charset="utf-8"><title>\(hostileTitleSource)</title></head>
+                <body><h1>Hostile</h1><p>Call +1 972 555 0147.</p><img src="/nowhere.png"><script>document.title='ran'</script></body></html>
+                """.utf8).write(to: URL(fileURLWithPath: hostileDirectory.child("hostile.html")))
+            return try await withFixtureSite(siteDirectory: hostileDirectory.path) { hostile in
 
-        let ws = try TestWorkspace("exhibit-browser")
-        let registry = ActorRegistry(workspace: ws.workspace)
-        let actorID = try registry.add(name: "Cam Custodian-Analyst", badge: "C-3", roles: [.analyst, .custodian], actingActor: ws.supervisorID).id
-        let caseID = try ws.session().openCase(
-            category: "online-crime", title: hostileCaseTitle,
-            fields: ["subtype": "other", "complainant_reference": "R-<b>1</b>"]).id
-        // A second case in another category, on legal hold, so the list has groups and flags.
-        let missing = try ws.session().openCase(
-            category: "missing-person", title: "Missing teenager, Riverbend",
-            fields: ["subject_name": "A. Doe", "last_seen_date": "2026-03-14", "last_seen_place": "Elm Street bridge"]).id
-        _ = try ws.session(ws.supervisorID).hold(missing, reason: "Preservation request PR-2026-114")
-        var options = CaptureOptions(urls: [
-            site.baseURL + "/forum.html", site.baseURL + "/classifieds.html", site.baseURL + "/media/banner.png",
-            hostile.baseURL + "/hostile.html",
-        ])
-        options.allowNetworks = ["127.0.0.1/32"]
-        options.allowReason = "test fixture on loopback"
-        let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
-        let report = try await Blocking.run { try job.run() }
-        await site.stop()
-        await hostile.stop()
-        #expect(report.failed.isEmpty && report.refused.isEmpty)
+                let ws = try TestWorkspace("exhibit-browser")
+                let registry = ActorRegistry(workspace: ws.workspace)
+                let actorID = try registry.add(name: "Cam Custodian-Analyst", badge: "C-3", roles: [.analyst, .custodian], actingActor: ws.supervisorID).id
+                let caseID = try ws.session().openCase(
+                    category: "online-crime", title: hostileCaseTitle,
+                    fields: ["subtype": "other", "complainant_reference": "R-<b>1</b>"]).id
+                // A second case in another category, on legal hold, so the list has groups and flags.
+                let missing = try ws.session().openCase(
+                    category: "missing-person", title: "Missing teenager, Riverbend",
+                    fields: ["subject_name": "A. Doe", "last_seen_date": "2026-03-14", "last_seen_place": "Elm Street bridge"]).id
+                _ = try ws.session(ws.supervisorID).hold(missing, reason: "Preservation request PR-2026-114")
+                var options = CaptureOptions(urls: [
+                    site.baseURL + "/forum.html", site.baseURL + "/classifieds.html", site.baseURL + "/media/banner.png",
+                    hostile.baseURL + "/hostile.html",
+                ])
+                options.allowNetworks = ["127.0.0.1/32"]
+                options.allowReason = "test fixture on loopback"
+                let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
+                let report = try await Blocking.run { try job.run() }
+                await site.stop()
+                await hostile.stop()
+                #expect(report.failed.isEmpty && report.refused.isEmpty)
 
-        let entries = try ws.entries(caseID)
-        let artifacts = BrowserArtifact.all(in: entries)
-        #expect(artifacts.count == 4)
-        let forum = try #require(artifacts.first { $0.url.hasSuffix("/forum.html") })
-        let hostileArtifact = try #require(artifacts.first { $0.url.hasSuffix("/hostile.html") })
-        let (png, pdf) = try writeRender(ws: ws, caseID: caseID, artifact: forum)
-        return BrowserFixture(
-            ws: ws, caseID: caseID, actorID: actorID, artifacts: artifacts, screenshotSHA256: png, pdfSHA256: pdf,
-            renderedArtifact: forum.id, hostileArtifact: hostileArtifact.id)
+                let entries = try ws.entries(caseID)
+                let artifacts = BrowserArtifact.all(in: entries)
+                #expect(artifacts.count == 4)
+                let forum = try #require(artifacts.first { $0.url.hasSuffix("/forum.html") })
+                let hostileArtifact = try #require(artifacts.first { $0.url.hasSuffix("/hostile.html") })
+                let (png, pdf) = try writeRender(ws: ws, caseID: caseID, artifact: forum)
+                return BrowserFixture(
+                    ws: ws, caseID: caseID, actorID: actorID, artifacts: artifacts, screenshotSHA256: png, pdfSHA256: pdf,
+                    renderedArtifact: forum.id, hostileArtifact: hostileArtifact.id)
+            }
+        }
     }
 
     /// Stores a PNG and a PDF as blobs and records them in a `render` entry

@@ -26,30 +26,31 @@ struct CaseBrowserScaleTests {
         static let generatedPages = 112
 
         static func make() async throws -> BigCase {
-            let site = try await FixtureSite.start(siteDirectory: try #require(FixtureSite.defaultSiteDirectory))
-            let ws = try TestWorkspace("exhibit-browser-scale")
-            let caseID = try ws.session().openCase(
-                category: "online-crime", title: "Night market scams <b>and</b> fakes",
-                fields: ["subtype": "other", "complainant_reference": "R-118"]).id
-            var urls = (0..<generatedPages).map { site.baseURL + "/test/pages/\($0)?count=\(generatedPages)" }
-            urls += ["/test/status/404", "/test/status/410", "/article.html", "/forum.html"].map { site.baseURL + $0 }
-            var options = CaptureOptions(urls: urls)
-            options.allowNetworks = ["127.0.0.1/32"]
-            options.allowReason = "fixture site on loopback"
-            let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
-            let report = try await Blocking.run { try job.run() }
-            #expect(report.failed.isEmpty && report.refused.isEmpty, "\(report.failed) \(report.refused)")
-            // The gallery with its images (--media).
-            var media = CaptureOptions(urls: [site.baseURL + "/gallery.html"])
-            media.media = true
-            media.allowNetworks = options.allowNetworks
-            media.allowReason = options.allowReason
-            let gallery = CaptureJob(session: try ws.session(), caseID: caseID, options: media)
-            _ = try await Blocking.run { try gallery.run() }
-            await site.stop()
-            let artifacts = BrowserArtifact.all(in: try ws.entries(caseID))
-            #expect(artifacts.count == 120, "\(artifacts.count) artifacts")
-            return BigCase(ws: ws, caseID: caseID, artifacts: artifacts, siteURL: site.baseURL)
+            try await withFixtureSite(siteDirectory: try #require(FixtureSite.defaultSiteDirectory)) { site in
+                let ws = try TestWorkspace("exhibit-browser-scale")
+                let caseID = try ws.session().openCase(
+                    category: "online-crime", title: "Night market scams <b>and</b> fakes",
+                    fields: ["subtype": "other", "complainant_reference": "R-118"]).id
+                var urls = (0..<generatedPages).map { site.baseURL + "/test/pages/\($0)?count=\(generatedPages)" }
+                urls += ["/test/status/404", "/test/status/410", "/article.html", "/forum.html"].map { site.baseURL + $0 }
+                var options = CaptureOptions(urls: urls)
+                options.allowNetworks = ["127.0.0.1/32"]
+                options.allowReason = "fixture site on loopback"
+                let job = CaptureJob(session: try ws.session(), caseID: caseID, options: options)
+                let report = try await Blocking.run { try job.run() }
+                #expect(report.failed.isEmpty && report.refused.isEmpty, "\(report.failed) \(report.refused)")
+                // The gallery with its images (--media).
+                var media = CaptureOptions(urls: [site.baseURL + "/gallery.html"])
+                media.media = true
+                media.allowNetworks = options.allowNetworks
+                media.allowReason = options.allowReason
+                let gallery = CaptureJob(session: try ws.session(), caseID: caseID, options: media)
+                _ = try await Blocking.run { try gallery.run() }
+                await site.stop()
+                let artifacts = BrowserArtifact.all(in: try ws.entries(caseID))
+                #expect(artifacts.count == 120, "\(artifacts.count) artifacts")
+                return BigCase(ws: ws, caseID: caseID, artifacts: artifacts, siteURL: site.baseURL)
+            }
         }
 
         func start(_ actor: String? = nil) async throws -> BrowserServer {

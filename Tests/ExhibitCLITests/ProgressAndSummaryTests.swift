@@ -18,23 +18,24 @@ struct ProgressAndSummaryTests {
 
     @Test("piped: each URL's line arrives as soon as it is decided, while a stalled URL still holds the job open")
     func pipedLinesStream() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let quick = site.baseURL + "/test/pages/0?count=3"
-        let stalled = site.baseURL + "/test/stall?seconds=120"
-        let running = try exhibit.command(["capture", caseID, quick, stalled] + overriding(ws)).start()
-        // Line-buffered: the first page's line is readable long before the stall ends.
-        let arrived = await running.waitForStdout(containing: "captured 200 \(quick)", timeout: .seconds(30))
-        let stillRunning = running.isRunning
-        await site.stop()
-        let end = try await running.waitAsync(timeout: .seconds(120))
-        let finished = (status: end.status, stdout: end.stdoutText, stderr: end.stderrText)
-        #expect(arrived, "no line within 30 s; stdout so far: \(finished.stdout)")
-        #expect(stillRunning, "the job ended before its first line was read")
-        // However the cut-off stall ended, its line came after the first one.
-        let first = try #require(finished.stdout.range(of: quick))
-        #expect(finished.stdout[first.upperBound...].contains(stalled), "\(finished.stdout)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let quick = site.baseURL + "/test/pages/0?count=3"
+            let stalled = site.baseURL + "/test/stall?seconds=120"
+            let running = try exhibit.command(["capture", caseID, quick, stalled] + overriding(ws)).start()
+            // Line-buffered: the first page's line is readable long before the stall ends.
+            let arrived = await running.waitForStdout(containing: "captured 200 \(quick)", timeout: .seconds(30))
+            let stillRunning = running.isRunning
+            await site.stop()
+            let end = try await running.waitAsync(timeout: .seconds(120))
+            let finished = (status: end.status, stdout: end.stdoutText, stderr: end.stderrText)
+            #expect(arrived, "no line within 30 s; stdout so far: \(finished.stdout)")
+            #expect(stillRunning, "the job ended before its first line was read")
+            // However the cut-off stall ended, its line came after the first one.
+            let first = try #require(finished.stdout.range(of: quick))
+            #expect(finished.stdout[first.upperBound...].contains(stalled), "\(finished.stdout)")
+        }
     }
 
     @Test("a crawl announces its politeness delay once, on stderr; its robots.txt 404 is not an HTTP error")
@@ -83,60 +84,62 @@ struct ProgressAndSummaryTests {
 
     @Test("terminal: verify, export and render show a status line too")
     func terminalStatusOfVerifyExportRender() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        let capture = try await Blocking.run {
-            try exhibit.run(["capture", caseID, site.baseURL + "/test/pages/0?count=2", site.baseURL + "/test/pages/1?count=2"] + overriding(ws))
-        }
-        #expect(capture.status == 0, "\(capture.stderr)")
-        await site.stop()
-        let clear = "\r\u{1B}[2K"
-        let verify = try await Blocking.run { try Terminal.run(["verify", caseID, "--workspace", ws.root], environment: exhibit.environment) }
-        #expect(verify.status == 0, "\(verify.output)")
-        #expect(verify.output.range(of: #"\r\x{1B}\[2Kverify "# + caseID + #": [0-9.]+ (B|KB|MB) read of about [0-9.]+ (KB|MB)"#,
-                                    options: .regularExpression) != nil, "\(verify.output)")
-        #expect(verify.output.contains(clear + "\(caseID): intact"), "\(verify.output)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let capture = try await Blocking.run {
+                try exhibit.run(["capture", caseID, site.baseURL + "/test/pages/0?count=2", site.baseURL + "/test/pages/1?count=2"] + overriding(ws))
+            }
+            #expect(capture.status == 0, "\(capture.stderr)")
+            await site.stop()
+            let clear = "\r\u{1B}[2K"
+            let verify = try await Blocking.run { try Terminal.run(["verify", caseID, "--workspace", ws.root], environment: exhibit.environment) }
+            #expect(verify.status == 0, "\(verify.output)")
+            #expect(verify.output.range(of: #"\r\x{1B}\[2Kverify "# + caseID + #": [0-9.]+ (B|KB|MB) read of about [0-9.]+ (KB|MB)"#,
+                                        options: .regularExpression) != nil, "\(verify.output)")
+            #expect(verify.output.contains(clear + "\(caseID): intact"), "\(verify.output)")
 
-        let bag = ws.directory.child("bag")
-        let export = try await Blocking.run {
-            try Terminal.run(["export", caseID, "--out", bag, "--workspace", ws.root, "--actor", ws.investigatorID], environment: exhibit.environment)
-        }
-        #expect(export.status == 0, "\(export.output)")
-        #expect(export.output.contains(clear + "export \(caseID): "), "\(export.output)")
-        #expect(export.output.contains(clear + bag + "\r\n"), "\(export.output)")
-        let bagCheck = try await Blocking.run { try Terminal.run(["verify", bag], environment: exhibit.environment) }
-        #expect(bagCheck.output.contains(clear + "verify bag: "), "\(bagCheck.output)")
+            let bag = ws.directory.child("bag")
+            let export = try await Blocking.run {
+                try Terminal.run(["export", caseID, "--out", bag, "--workspace", ws.root, "--actor", ws.investigatorID], environment: exhibit.environment)
+            }
+            #expect(export.status == 0, "\(export.output)")
+            #expect(export.output.contains(clear + "export \(caseID): "), "\(export.output)")
+            #expect(export.output.contains(clear + bag + "\r\n"), "\(export.output)")
+            let bagCheck = try await Blocking.run { try Terminal.run(["verify", bag], environment: exhibit.environment) }
+            #expect(bagCheck.output.contains(clear + "verify bag: "), "\(bagCheck.output)")
 
-        let render = try await Blocking.run {
-            try Terminal.run(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID], environment: exhibit.environment, timeout: 180)
+            let render = try await Blocking.run {
+                try Terminal.run(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID], environment: exhibit.environment, timeout: 180)
+            }
+            #expect(render.status == 0, "\(render.output)")
+            #expect(render.output.contains(clear + "render \(caseID): 0/2 pages (0 failed)"), "\(render.output)")
+            #expect(render.output.contains(clear + "render \(caseID): 1/2 pages (0 failed) · "), "\(render.output)")
+            #expect(render.output.contains(clear + "rendered \(site.baseURL)/test/pages/0?count=2  png sha256 "), "\(render.output)")
         }
-        #expect(render.status == 0, "\(render.output)")
-        #expect(render.output.contains(clear + "render \(caseID): 0/2 pages (0 failed)"), "\(render.output)")
-        #expect(render.output.contains(clear + "render \(caseID): 1/2 pages (0 failed) · "), "\(render.output)")
-        #expect(render.output.contains(clear + "rendered \(site.baseURL)/test/pages/0?count=2  png sha256 "), "\(render.output)")
     }
 
     @Test("piped render: the first page's line arrives while the next page renders")
     func pipedRenderLinesStream() async throws {
-        let site = try await FixtureSite.start(siteDirectory: nil)
-        let ws = try TestWorkspace()
-        let caseID = try ws.openCase()
-        // Eight pages, so the render outlasts a loaded machine's scheduling delays; pages
-        // may finish in any order, so the first line of any page is awaited.
-        let pages = (0..<8).map { site.baseURL + "/test/pages/\($0)?count=8" }
-        let capture = try await Blocking.run { try exhibit.run(["capture", caseID] + pages + overriding(ws)) }
-        #expect(capture.status == 0, "\(capture.stderr)")
-        await site.stop()
-        let running = try exhibit.command(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID]).start()
-        let arrived = await running.waitForStdout(containing: "  png sha256 ", timeout: .seconds(120))
-        let stillRunning = running.isRunning
-        let end = try await running.waitAsync(timeout: .seconds(120))
-        let finished = (status: end.status, stdout: end.stdoutText, stderr: end.stderrText)
-        #expect(finished.status == 0, "\(finished.stderr)")
-        #expect(arrived, "\(finished.stdout)")
-        #expect(stillRunning, "the render ended before its first line was read: \(finished.stdout)")
-        #expect(finished.stdout.components(separatedBy: "rendered ").count == 9, "\(finished.stdout)")
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            // Eight pages, so the render outlasts a loaded machine's scheduling delays; pages
+            // may finish in any order, so the first line of any page is awaited.
+            let pages = (0..<8).map { site.baseURL + "/test/pages/\($0)?count=8" }
+            let capture = try await Blocking.run { try exhibit.run(["capture", caseID] + pages + overriding(ws)) }
+            #expect(capture.status == 0, "\(capture.stderr)")
+            await site.stop()
+            let running = try exhibit.command(["render", caseID, "--workspace", ws.root, "--actor", ws.investigatorID]).start()
+            let arrived = await running.waitForStdout(containing: "  png sha256 ", timeout: .seconds(120))
+            let stillRunning = running.isRunning
+            let end = try await running.waitAsync(timeout: .seconds(120))
+            let finished = (status: end.status, stdout: end.stdoutText, stderr: end.stderrText)
+            #expect(finished.status == 0, "\(finished.stderr)")
+            #expect(arrived, "\(finished.stdout)")
+            #expect(stillRunning, "the render ended before its first line was read: \(finished.stdout)")
+            #expect(finished.stdout.components(separatedBy: "rendered ").count == 9, "\(finished.stdout)")
+        }
     }
 
     @Test("exit 3 and 6: stderr has one line per refused or failed URL, then a summary sentence")
