@@ -141,10 +141,19 @@ let package = Package(
             name: "FixtureServer",
             dependencies: ["LoopbackServer", .product(name: "Hummingbird", package: "hummingbird")]
         ),
+        // Media evidence: the media analysis of a case sealed as metadata records and a
+        // `media-analysis` entry, and the workspace's PDQ index for `exhibit similar`.
+        .target(
+            name: "MediaEvidence",
+            dependencies: [
+                "MediaForensics", "CaseManagement", "CaseIndex", "ChainOfCustody", "WARC",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -97,6 +97,10 @@ public enum MediaSamples {
         ihdr += [8, 2, 0, 0, 0]
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + ihdr
         png += withUnsafeBytes(of: crc32(ihdr).bigEndian, Array.init)
+        // An empty IDAT and IEND, so a reader gets past the header to its size check.
+        for chunk in [Array("IDAT".utf8), Array("IEND".utf8)] {
+            png += [0, 0, 0, 0] + chunk + withUnsafeBytes(of: crc32(chunk).bigEndian, Array.init)
+        }
         try Data(png).write(to: URL(fileURLWithPath: directory + "/huge.png"))
         return ["truncated.jpg", "huge-segment.jpg", "bomb.jpg", "huge.png"]
     }

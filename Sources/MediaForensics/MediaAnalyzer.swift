@@ -21,6 +21,7 @@ public struct MediaItemAnalysis: Sendable {
             "artifact": .string(artifact), "sha256": .string(sha256), "url": .string(url), "kind": .string(kind.rawValue),
             "summary": metadata.summary.json,
             "unavailable": .array(metadata.unavailable.map { .string($0) }),
+            "warnings": .array(metadata.warnings.map { .string($0) }),
         ]
         own.merge(hashJSON) { $1 }
         var out = Array("{\"exhibit\":".utf8) + ((try? JSONValue.object(own).canonicalBytes()) ?? Array("{}".utf8))

@@ -13,6 +13,8 @@ public struct MediaMetadata: Sendable {
     public var ffprobeJSON: [UInt8]?
     /// "metadata unavailable: REASON" for each tool that failed.
     public var unavailable: [String]
+    /// ExifTool's warnings (a malformed segment it read round, say).
+    public var warnings: [String] = []
     public var summary: MediaSummary
 
     /// Runs the tools on `path` (the sealed blob). `video` adds ffprobe. Never throws
@@ -29,6 +31,15 @@ public struct MediaMetadata: Sendable {
             metadata.exiftoolJSON = exif.stdout
             if let error = first["ExifTool:Error"]?.stringValue {
                 metadata.unavailable.append("metadata unavailable: exiftool: \(Self.line(error))")
+            }
+            if let warning = first["ExifTool:Warning"] {
+                metadata.warnings = (warning.arrayValue ?? [warning]).compactMap(\.stringValue).map { "exiftool: " + Self.line($0) }
+            }
+            // The file is not what it was served as (a zip named .jpg): there is no image metadata to read.
+            if let mime = first["File:MIMEType"]?.stringValue, !mime.hasPrefix(video ? "video/" : "image/"),
+               !(video && mime.hasPrefix("audio/")), !(video && mime == "application/mp4") {
+                let type = first["File:FileType"]?.stringValue ?? mime
+                metadata.unavailable.append("metadata unavailable: the content is \(Self.line(type)) (\(Self.line(mime))), not \(video ? "a video" : "an image")")
             }
         } else {
             metadata.unavailable.append("metadata unavailable: exiftool: \(exif.failure ?? "output is not JSON")")
@@ -177,6 +188,26 @@ public struct MediaSummary: Sendable, Equatable, Codable {
 
     static func fixed(_ value: Double, decimals: Int) -> String {
         String(format: "%.\(decimals)f", value)
+    }
+
+    /// Reads back a summary written by ``json``.
+    public init(json: JSONValue) {
+        func text(_ key: String) -> String? { json[key]?.stringValue }
+        mimeType = text("mime_type")
+        fileType = text("file_type")
+        captureTime = text("capture_time")
+        latitude = json["gps"]?["latitude"]?.stringValue
+        longitude = json["gps"]?["longitude"]?.stringValue
+        altitude = json["gps"]?["altitude"]?.stringValue
+        make = text("make")
+        model = text("model")
+        software = text("software")
+        editHistory = json["edit_history"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        width = json["width"]?.intValue.map(Int.init)
+        height = json["height"]?.intValue.map(Int.init)
+        duration = text("duration")
+        c2paPresent = json["c2pa_present"]?.boolValue ?? false
+        c2paClaimGenerator = text("c2pa_claim_generator")
     }
 
     /// The summary as a ledger subject (only keys with a value).
