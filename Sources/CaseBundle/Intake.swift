@@ -124,6 +124,16 @@ public struct EvidenceIntake {
         if lower.hasSuffix(".warc") || lower.hasSuffix(".warc.gz") {
             return try WARCIntake.prepare(path, context)
         }
+        if lower.hasSuffix(".wacz") {
+            return try WACZIntake.prepare(path, context)
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try BagIntake.prepare(path, context, zipped: false)
+        }
+        if lower.hasSuffix(".zip"), BagIntake.isZippedBag(path) {
+            return try BagIntake.prepare(path, context, zipped: true)
+        }
         return try FileIntake.prepare(path, context)
     }
 

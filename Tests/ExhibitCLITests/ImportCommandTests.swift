@@ -264,4 +264,224 @@ struct ImportCommandTests {
         let verifyWACZ = try exhibit.run(["verify", wacz])
         #expect(verifyWACZ.status == 0, "\(verifyWACZ.stdout)\(verifyWACZ.stderr)")
     }
+
+    // MARK: WACZ
+
+    /// `wacz create` (py-wacz) over a wget WARC, with a pages list.
+    func waczOf(_ warc: String, pageURL: String, into directory: TemporaryDirectory) throws -> String {
+        let pages = directory.child("pages.jsonl")
+        try AtomicFile.write(Array(("{\"format\": \"json-pages-1.0\", \"id\": \"pages\", \"title\": \"All Pages\"}\n"
+            + "{\"id\": \"p1\", \"url\": \"\(pageURL)\", \"ts\": \"2026-12-01T10:00:00Z\", \"title\": \"Mountain bike\"}\n").utf8), to: pages)
+        let wacz = directory.child("colleague.wacz")
+        // -c: the pages list is copied as given (py-wacz matches passed pages against
+        // the URIs it detects, and wget writes WARC-Target-URI in angle brackets).
+        let result = try Validators.run("wacz", ["create", "-o", wacz, "-c", "-p", pages, warc])
+        #expect(result.status == 0, "wacz create: \(result.output)")
+        return wacz
+    }
+
+    /// Rewrites a zip with Python's zipfile: `flip` changes one byte in the middle of the
+    /// named member, `drop` leaves it out, `add` puts an extra entry with that name.
+    func rewriteZip(_ input: String, _ output: String, flip: String? = nil, drop: String? = nil, add: String? = nil) throws {
+        let script = """
+        import sys, zipfile
+        src, dst, flip, drop, add = sys.argv[1:6]
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, 'w', zipfile.ZIP_STORED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info.filename)
+                if info.filename == drop:
+                    continue
+                if info.filename == flip:
+                    b = bytearray(data); b[len(b) // 2] ^= 1; data = bytes(b)
+                zout.writestr(info.filename, data)
+            if add:
+                zout.writestr(add, b'escaped')
+        """
+        let result = try Validators.run("python3", ["-c", script, input, output, flip ?? "", drop ?? "", add ?? ""])
+        #expect(result.status == 0, "zipfile: \(result.output)")
+    }
+
+    @Test("a WACZ made by wacz create: resources checked against datapackage.json, marked unsigned, its WARC stored byte for byte and indexed, its pages listed")
+    func waczFromWacz() async throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let (ws, caseID, warc, pageURL) = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            return (ws, try ws.openCase(), try wgetWARC(site, into: inputs), site.baseURL + "/classifieds.html")
+        }
+        let wacz = try waczOf(warc, pageURL: pageURL, into: inputs)
+        let (result, json) = try importJSON(ws, caseID, [wacz], extra: ["--received-from", "Browsertrix export by County Sheriff"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let item = try #require(json?["imported"]?.arrayValue?.first)
+        let received = try AtomicFile.read(wacz)
+        #expect(item["kind"]?.stringValue == "wacz" && item["sha256"]?.stringValue == Digest.sha256Hex(received))
+        #expect((item["artifacts"]?.arrayValue?.count ?? 0) >= 1)
+
+        let imports = try ws.entries(caseID).filter { $0.action == "import" }
+        #expect(imports.count == 2)
+        let package = try #require(imports.first?.subject)
+        #expect(package["kind"]?.stringValue == "wacz")
+        #expect(package["signature"]?["verdict"]?.stringValue == "unsigned")
+        #expect(package["pages"]?.arrayValue?.first?["url"]?.stringValue == pageURL)
+        #expect(package["check"]?["verdict"]?.stringValue == "passed")
+        // The package itself is kept as received.
+        let blob = try #require(package["blob"]?["path"]?.stringValue)
+        #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/" + blob) == (try AtomicFile.read(wacz)))
+        let inner = try #require(imports.last?.subject)
+        #expect(inner["kind"]?.stringValue == "wacz-warc" && inner["package"]?["path"]?.stringValue == "archive/colleague.warc.gz")
+        let stored = try #require(inner["warc"]?["file"]?.stringValue)
+        #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/" + stored) == (try AtomicFile.read(warc)))
+
+        let search = try exhibit.run(["search", "tyres", "--case", caseID, "--json"] + base(ws))
+        #expect((try JSONValue(parsing: search.stdout)["results"]?.arrayValue?.count ?? 0) == 1, "\(search.stdout)")
+        let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test("Exhibit's own signed WACZ: the anonymous P-256 signature is verified and the exporting case named")
+    func exhibitSignedWACZ() async throws {
+        let (ws, source) = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            let source = try ws.openCase()
+            let capture = try exhibit.run(["capture", source, site.baseURL + "/classifieds.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture"] + base(ws))
+            #expect(capture.status == 0, "\(capture.stderr)")
+            return (ws, source)
+        }
+        let wacz = ws.directory.child("exhibit.wacz")
+        let export = try exhibit.run(["export", source, "--format", "wacz", "--out", wacz] + base(ws))
+        #expect(export.status == 0, "\(export.stderr)")
+        let target = try ws.openCase()
+        let (result, _) = try importJSON(ws, target, [wacz], source: "exported by the Riverbend unit")
+        #expect(result.status == 0, "\(result.stderr)")
+        let package = try #require(try ws.entries(target).first { $0.action == "import" }?.subject)
+        #expect(package["signature"]?["form"]?.stringValue == "anonymous")
+        #expect(package["signature"]?["verdict"]?.stringValue == "verified")
+        #expect(package["signature"]?["exhibit_case"]?.stringValue == source)
+        let search = try exhibit.run(["search", "tyres", "--case", target, "--json"] + base(ws))
+        #expect((try JSONValue(parsing: search.stdout)["results"]?.arrayValue?.count ?? 0) == 1, "\(search.stdout)")
+
+        // The same package with its signature broken is refused.
+        let forged = ws.directory.child("forged.wacz")
+        try rewriteZip(wacz, forged, flip: "datapackage-digest.json")
+        let refused = try exhibit.run(["import", target, forged, "--source", "x"] + base(ws))
+        #expect(refused.status == 1, "\(refused.stderr)")
+    }
+
+    @Test("a WACZ with one byte changed in a WARC, one whose datapackage lists a missing file, and one with a zip-slip entry are refused; the case stays byte-identical")
+    func waczRefusals() async throws {
+        let inputs = TemporaryDirectory("exhibit-import-in")
+        let (ws, caseID, warc, pageURL) = try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let ws = try TestWorkspace()
+            return (ws, try ws.openCase(), try wgetWARC(site, into: inputs), site.baseURL + "/classifieds.html")
+        }
+        let wacz = try waczOf(warc, pageURL: pageURL, into: inputs)
+        let changed = inputs.child("changed.wacz")
+        try rewriteZip(wacz, changed, flip: "archive/colleague.warc.gz")
+        let missing = inputs.child("missing.wacz")
+        try rewriteZip(wacz, missing, drop: "archive/colleague.warc.gz")
+        let slip = inputs.child("slip.wacz")
+        try rewriteZip(wacz, slip, add: "../../escaped.txt")
+        let before = try tree(ws.caseDirectory(caseID))
+        for (file, status, words) in [(changed, Int32(1), "hashes to"), (missing, Int32(1), "does not hold"), (slip, Int32(5), "climbs out")] {
+            let result = try exhibit.run(["import", caseID, file, "--source", "x"] + base(ws))
+            #expect(result.status == status, "\(file): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(words) && lines[0].contains("nothing was imported"), "\(result.stderr)")
+        }
+        #expect(try tree(ws.caseDirectory(caseID)) == before)
+        #expect(!FileManager.default.fileExists(atPath: inputs.path + "/../escaped.txt"))
+    }
+
+    // MARK: BagIt
+
+    /// Bags made by bagit.py in the test, then spoiled one rule at a time (RFC 8493 §2–§4).
+    static let bagScript = """
+    import os, sys, re, subprocess, hashlib, zipfile
+    base = sys.argv[1]
+    def fresh(name):
+        d = os.path.join(base, name)
+        os.makedirs(os.path.join(d, 'notes'))
+        open(os.path.join(d, 'photo.png'), 'wb').write(b'\\x89PNG fake image bytes')
+        open(os.path.join(d, 'notes', 'statement.html'), 'w').write('<html><head><title>Lab report</title></head><body>The canoe was found near pier 7; write to lab.tech@example.org</body></html>')
+        subprocess.run([sys.executable, '-m', 'bagit', '--sha256', '--sha512', '--source-organization', 'County Lab', '--contact-name', 'A. Tech', d], check=True, capture_output=True)
+        return d
+    def retag(d):
+        for alg in ('sha256', 'sha512'):
+            lines = []
+            for name in sorted(os.listdir(d)):
+                if name.startswith('tagmanifest-') or os.path.isdir(os.path.join(d, name)): continue
+                lines.append('%s %s\\n' % (hashlib.new(alg, open(os.path.join(d, name), 'rb').read()).hexdigest(), name))
+            open(os.path.join(d, 'tagmanifest-%s.txt' % alg), 'w').write(''.join(lines))
+    d = fresh('valid')
+    with zipfile.ZipFile(os.path.join(base, 'valid-zipped.zip'), 'w') as z:
+        for root, dirs, files in os.walk(d):
+            for f in files:
+                full = os.path.join(root, f); z.write(full, os.path.join('lab-bag', os.path.relpath(full, d)))
+    d = fresh('changed-payload'); open(os.path.join(d, 'data', 'photo.png'), 'ab').write(b'!')
+    d = fresh('unlisted-file'); open(os.path.join(d, 'data', 'extra.txt'), 'w').write('x')
+    d = fresh('missing-file'); os.remove(os.path.join(d, 'data', 'photo.png'))
+    d = fresh('wrong-oxum'); p = os.path.join(d, 'bag-info.txt'); t = open(p).read()
+    open(p, 'w').write(re.sub(r'Payload-Oxum: \\d+', 'Payload-Oxum: 1', t)); retag(d)
+    d = fresh('escape')
+    for alg in ('sha256', 'sha512'):
+        open(os.path.join(d, 'manifest-%s.txt' % alg), 'a').write('%s data/../../outside.txt\\n' % hashlib.new(alg, b'').hexdigest())
+    retag(d)
+    d = fresh('bom'); p = os.path.join(d, 'bagit.txt'); open(p, 'wb').write(b'\\xef\\xbb\\xbf' + open(p, 'rb').read()); retag(d)
+    d = fresh('no-version'); open(os.path.join(d, 'bagit.txt'), 'w').write('Tag-File-Character-Encoding: UTF-8\\n'); retag(d)
+    d = fresh('tag-changed'); open(os.path.join(d, 'bag-info.txt'), 'a').write('Extra: field\\n')
+    d = fresh('no-manifest')
+    for alg in ('sha256', 'sha512'): os.remove(os.path.join(d, 'manifest-%s.txt' % alg))
+    retag(d)
+    d = fresh('bad-checksum'); p = os.path.join(d, 'manifest-sha256.txt'); t = open(p).read().splitlines()
+    t[0] = '0' * 64 + ' ' + t[0].split(' ', 1)[1]; open(p, 'w').write('\\n'.join(t) + '\\n'); retag(d)
+    d = fresh('fetch'); open(os.path.join(d, 'fetch.txt'), 'w').write('http://127.0.0.1:9/x.bin 10 data/x.bin\\n'); retag(d)
+    """
+
+    @Test("BagIt bags: exhibit import accepts and refuses exactly as bagit.py --validate does, except fetch.txt, which it always refuses; payload files become blobs with bag-info recorded")
+    func bags() throws {
+        let inputs = TemporaryDirectory("exhibit-import-bags")
+        let made = try Validators.run("python3", ["-c", Self.bagScript, inputs.path])
+        #expect(made.status == 0, "bag script: \(made.output)")
+        let ws = try TestWorkspace()
+        let caseID = try ws.openCase()
+        let names = ["valid", "valid-zipped.zip", "changed-payload", "unlisted-file", "missing-file", "wrong-oxum", "escape", "bom",
+                     "no-version", "tag-changed", "no-manifest", "bad-checksum", "fetch"]
+        for name in names {
+            let path = inputs.child(name)
+            var reference: Int32
+            if name.hasSuffix(".zip") {
+                reference = try Validators.run("python3", ["-m", "bagit", "--validate", inputs.child("valid")]).status
+            } else {
+                reference = try Validators.run("python3", ["-m", "bagit", "--validate", path]).status
+            }
+            if name == "fetch" { reference = 1 }  // DESIGN §20: never fetched, always refused
+            let before = try tree(ws.caseDirectory(caseID))
+            let result = try exhibit.run(["import", caseID, path, "--source", "sent by the county lab"] + base(ws))
+            #expect((result.status == 0) == (reference == 0), "\(name): exhibit \(result.status) (\(result.stderr)), bagit.py \(reference)")
+            if result.status != 0 {
+                #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("nothing was imported"), "\(name): \(result.stderr)")
+                #expect(try tree(ws.caseDirectory(caseID)) == before, "\(name)")
+            }
+        }
+        let bagEntries = try ws.entries(caseID).filter { $0.action == "import" }
+        #expect(bagEntries.count == 2)
+        let subject = try #require(bagEntries.first?.subject)
+        #expect(subject["kind"]?.stringValue == "bag")
+        let info = subject["bag"]?["info"]?.arrayValue?.compactMap { $0.arrayValue?.compactMap(\.stringValue) } ?? []
+        #expect(info.contains(["Source-Organization", "County Lab"]), "\(info)")
+        let files = subject["files"]?.arrayValue ?? []
+        #expect(files.count == 2)
+        for file in files {
+            let stored = try AtomicFile.read(ws.caseDirectory(caseID) + "/" + (file["path"]?.stringValue ?? ""))
+            let original = try AtomicFile.read(inputs.child("valid") + "/" + (file["bag_path"]?.stringValue ?? ""))
+            #expect(stored == original)
+        }
+        // The lab's statement is searchable, its address a selector; verify re-checks every blob.
+        // (The same statement came in twice: in the bag directory and in the zipped bag.)
+        let search = try exhibit.run(["search", "canoe", "--case", caseID, "--json"] + base(ws))
+        #expect((try JSONValue(parsing: search.stdout)["results"]?.arrayValue?.count ?? 0) == 2, "\(search.stdout)")
+        let selectors = try exhibit.run(["selectors", caseID] + base(ws))
+        #expect(selectors.stdout.contains("lab.tech@example.org"), "\(selectors.stdout)")
+        let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
 }
