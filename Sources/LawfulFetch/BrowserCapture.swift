@@ -73,7 +73,7 @@ extension CaptureRun {
                 while rounds < options.scrolls, ChromiumProcess.now() < deadline {
                     rounds += 1
                     try page.scrollThrough(deadline: soon())
-                    settled = try drive(page, &state, engine: engine, until: deadline) && settled
+                    settled = try drive(page, &state, engine: engine, until: deadline, quietSince: ChromiumProcess.now()) && settled
                     let grown = try page.height(deadline: soon())
                     if grown <= height { break }
                     height = grown
@@ -107,13 +107,18 @@ extension CaptureRun {
 
     /// Serves the page's paused requests through the engine until the network has been
     /// idle for the settle time (true) or `deadline` passes (false).
-    mutating func drive(_ page: BrowserPage, _ state: inout BrowserPageState, engine: TransferEngine, until deadline: Double) throws(ExhibitError) -> Bool {
+    /// After a scroll, `quietSince` is when it ended: what the scroll set off gets the
+    /// settle time to start.
+    mutating func drive(_ page: BrowserPage, _ state: inout BrowserPageState, engine: TransferEngine, until deadline: Double,
+                        quietSince: Double = 0) throws(ExhibitError) -> Bool {
         while true {
+            // Pauses Chromium already sent count before the page is called idle.
+            try page.client.drain()
             let now = ChromiumProcess.now()
             if now >= deadline { return false }
             if state.documentOutcome != nil { return true }
             if page.waiting.isEmpty {
-                if page.documentAnswered, now - page.lastActivity >= options.settleSeconds { return true }
+                if page.documentAnswered, now - max(page.lastActivity, quietSince) >= options.settleSeconds { return true }
                 _ = try page.client.pump(until: min(deadline, now + 0.05))
                 try page.client.drain()
                 continue
