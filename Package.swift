@@ -6,6 +6,14 @@
 
 import PackageDescription
 
+// Hummingbird's own dependencies, which our servers import directly (DESIGN §15: Package.swift
+// declares every module a target imports). Their versions are the ones Package.resolved pins.
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioConcurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
 let package = Package(
     name: "Exhibit",
     platforms: [.macOS(.v14)],
@@ -26,6 +34,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
@@ -65,7 +77,7 @@ let package = Package(
         // verify records, gzip members, CDXJ, HTTP heads. Every reader of evidence
         // imports this, not the network engine.
         .target(name: "WARC", dependencies: ["ChainOfCustody", "CExhibitZlib"]),
-        .target(name: "CaseManagement", dependencies: ["ChainOfCustody", "WARC"], resources: []),
+        .target(name: "CaseManagement", dependencies: ["ChainOfCustody", "WARC"]),
         // Media forensics (DESIGN §19): metadata through bounded exiftool/ffprobe runs,
         // PDQ perceptual hashes of images and video keyframes.
         .target(
@@ -87,7 +99,7 @@ let package = Package(
         // Headless Chromium over the DevTools pipe (its process, a command/event client, a
         // closed proxy port): used by replay renders and by browser capture (DESIGN §17).
         .target(name: "Chromium", dependencies: ["ChainOfCustody"]),
-        .target(name: "LawfulFetch", dependencies: ["CCurl", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis", "Chromium"]),
+        .target(name: "LawfulFetch", dependencies: ["CCurl", "COpenSSL", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis", "Chromium"]),
         // The workspace index (index.sqlite): a cache of cases, artifacts, selectors
         // and page text, rebuilt from the ledgers and WARC files alone (DESIGN §2, §7).
         .target(
@@ -114,7 +126,7 @@ let package = Package(
         // shared by the fixture site, replay and the case browser.
         .target(
             name: "LoopbackServer",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), nioCore, nioConcurrencyHelpers, logging, serviceLifecycle]
         ),
         // Replay of a case's captures from its WARC files on loopback only, and
         // screenshots of them through headless Chromium (issue 10).
@@ -122,7 +134,7 @@ let package = Package(
             name: "CaseReplay",
             dependencies: [
                 "CaseManagement", "ChainOfCustody", "WARC", "LoopbackServer", "Chromium",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), httpTypes, nioCore, nioConcurrencyHelpers,
             ]
         ),
         // `exhibit serve`: the local case browser, a Hummingbird app on loopback only
@@ -131,7 +143,7 @@ let package = Package(
             name: "CaseBrowser",
             dependencies: [
                 "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "WARC", "ChainOfCustody", "LoopbackServer",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), httpTypes, nioCore,
             ]
         ),
         // The loopback web site that `exhibit demo` captures and the tests serve:
@@ -139,7 +151,7 @@ let package = Package(
         // stalls, chunked and gzip bodies), with a log of every request received.
         .target(
             name: "FixtureServer",
-            dependencies: ["LoopbackServer", .product(name: "Hummingbird", package: "hummingbird")]
+            dependencies: ["LoopbackServer", .product(name: "Hummingbird", package: "hummingbird"), httpTypes, nioCore, nioConcurrencyHelpers]
         ),
         // Media evidence: the media analysis of a case sealed as metadata records and a
         // `media-analysis` entry, and the workspace's PDQ index for `exhibit similar`.
@@ -153,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -169,23 +181,27 @@ let package = Package(
             name: "ExhibitTestSupport",
             dependencies: [
                 "CaseManagement", "ChainOfCustody", "FixtureServer", "LoopbackServer", "COpenSSL",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), nioCore, nioConcurrencyHelpers,
             ]
         ),
 
         .testTarget(name: "ChainOfCustodyTests", dependencies: ["ChainOfCustody", "ExhibitTestSupport"]),
-        .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "ChainOfCustody"]),
-        .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "LawfulFetch", "ExhibitTestSupport"]),
-        .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "LawfulFetch", "ExhibitTestSupport"]),
-        .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "LawfulFetch", "ExhibitTestSupport"]),
-        .testTarget(name: "CaseBrowserTests", dependencies: ["CaseBrowser", "CaseIndex", "LawfulFetch", "ExhibitCLI", "ExhibitTestSupport"]),
-        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "CaseManagement", "ChainOfCustody", "LawfulFetch", "FixtureServer", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "ChainOfCustody", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "CaseManagement", "ChainOfCustody", "LawfulFetch", "FixtureServer", "ExhibitTestSupport"]),
+        // CaseBrowserTests run the `exhibit` binary too (see ExhibitCLITests below).
+        .testTarget(
+            name: "CaseBrowserTests",
+            dependencies: ["CaseBrowser", "CaseManagement", "ChainOfCustody", "LawfulFetch", "FixtureServer", "ExhibitCLI", "ExhibitTestSupport"]
+        ),
+        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
         .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "ChainOfCustody", "ExhibitTestSupport"]),
-        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "ExhibitTestSupport"]),
+        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport"]),
     ]
 )
 

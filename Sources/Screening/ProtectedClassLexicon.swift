@@ -1,4 +1,3 @@
-public import ChainOfCustody
 import Foundation
 
 /// The terms that reveal membership in, or the status of, one protected class

@@ -1,4 +1,3 @@
-public import ChainOfCustody
 import Foundation
 
 /// The terms of all lexicons, by their first word and its forms, with the misspelling

@@ -1,5 +1,4 @@
 internal import CExhibitZlib
-import ChainOfCustody
 
 /// Undoes HTTP chunked framing as bytes stream in, for the de-chunked payload
 /// digest and for analysis. The archived bytes keep their framing (DESIGN §14).

@@ -1,5 +1,3 @@
-import ChainOfCustody
-
 /// Reading values out of a raw HTTP response head.
 package enum HTTPHead {
     /// The last field of that name (after the status line), its value trimmed of
