@@ -226,6 +226,8 @@ struct CaptureTests {
             let stallEntry = try #require(entries.first { $0.subject?["url"]?.stringValue == stall })
             #expect(stallEntry.action == "capture-failed")
             #expect(stallEntry.subject?["reason"]?.stringValue?.contains("timed out") == true)
+            // The timeout is the stall's: the site read the request and was still holding it.
+            #expect(site.requests().contains { $0.uri == "/test/stall?seconds=4" }, "\(site.requests())")
             let warc = try #require(try warcFiles(ws, caseID).first)
             let records = try WARCReader(path: warc).records()
             #expect(!records.contains { $0.targetURI == big || $0.targetURI == stall })
