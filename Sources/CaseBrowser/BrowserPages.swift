@@ -89,6 +89,8 @@ public enum BrowserPages {
             }
         }
 
+        body += watchesSection(view)
+
         let timeline = view.timeline
         body += "<h2 id=\"timeline\">Custody timeline</h2>\n"
         body += "<p class=\"note\">Entries \(timeline.offset + 1)–\(timeline.offset + timeline.items.count) of \(timeline.total), "

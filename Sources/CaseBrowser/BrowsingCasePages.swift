@@ -35,6 +35,9 @@ extension CaseBrowsing {
         public var readsEvidence: Bool
         /// The `view` entry that recorded this page.
         public var view: LedgerEntry
+        /// Per watched URL, what each watch run found (DESIGN §18); the diffs only
+        /// for an actor who reads evidence.
+        public var watchTimelines: [WatchTimeline] = []
     }
 
     /// The case page, filtered and paged by `query` (read permission, or
@@ -68,7 +71,7 @@ extension CaseBrowsing {
         query.page = shown.page
         let timelinePages = max(1, (entries.count + CasePageQuery.timelinePageSize - 1) / CasePageQuery.timelinePageSize)
         let timeline = PageSlice(entries, page: query.timelinePage ?? timelinePages, size: CasePageQuery.timelinePageSize)
-        return CaseView(
+        var caseView = CaseView(
             actor: session.actor, state: state, category: try? templates.template(state.category),
             retention: Self.retention(state, rule: session.retentionRule(category: state.category), on: CalendarDate.today()),
             entries: entries, artifacts: artifacts, query: query, shown: shown, timeline: timeline, snippets: snippets,
@@ -76,6 +79,8 @@ extension CaseBrowsing {
             statuses: Set(artifacts.map(\.status)).sorted(),
             renderings: readsEvidence ? Rendering.all(in: entries) : [], selectorCounts: counts,
             readsEvidence: readsEvidence, view: view)
+        caseView.watchTimelines = WatchTimeline.timelines(entries, caseDirectory: readsEvidence ? session.store.directory(of: caseID) : nil)
+        return caseView
     }
 
     /// More hits than any case page would list; a case has at most this many pages in practice.

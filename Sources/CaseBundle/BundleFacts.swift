@@ -1,3 +1,4 @@
+public import CaseIndex
 public import ChainOfCustody
 import Foundation
 
@@ -176,6 +177,10 @@ public struct BundleFacts: Sendable, Equatable {
     /// when the maker of the facts did not gather them; ``CaseReport`` then reads them
     /// from the bag's own ledger (``renders(inLedger:artifacts:)``).
     public var renders: [Render] = []
+
+    /// Per watched URL, what each watch run found (DESIGN §18), with the diff of each
+    /// change when the WARC files could be read; empty when the case has no watches.
+    public var watchTimelines: [WatchTimeline] = []
 
     /// One `render` ledger entry: the full-page screenshot (PNG) and the PDF that
     /// `exhibit render` made of a captured page by replaying it from the case's WARC

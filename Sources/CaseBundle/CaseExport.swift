@@ -380,12 +380,15 @@ struct FactsCollector {
         let files = payload.keys.sorted().filter { path in
             !path.hasSuffix("/ledger.jsonl") && path != "data/ledger.jsonl" && path != "data/case.json" && !path.hasPrefix("data/keys/")
         }.map { BundleFacts.File(path: $0, size: payload[$0]!.size, sha256: payload[$0]!.sha256) }
-        return BundleFacts(
+        var facts = BundleFacts(
             caseID: caseID, title: state.title, category: state.category, categoryTitle: categoryTitle,
             policySections: policySections, agency: agency, status: state.status.rawValue, fields: state.fields,
             openedAt: state.openedAt, closedAt: state.closedAt, actors: people, artifacts: artifacts, timeline: timeline,
             files: files, verification: verification, ledgerHead: entries.last?.hash ?? "",
             toolName: "Exhibit", toolVersion: ExhibitRelease.version)
+        // The diffs read the original WARC files; a redacted bundle's are derived copies.
+        facts.watchTimelines = WatchTimeline.timelines(entries, caseDirectory: derivedWARCs ? nil : caseDirectory)
+        return facts
     }
 
     private func artifact(_ entry: LedgerEntry, _ subject: JSONValue, _ status: Int) -> BundleFacts.Artifact {
@@ -444,6 +447,9 @@ struct FactsCollector {
         case "close": return "closed the case"
         case "hold": return "legal hold: \(text("reason"))"
         case "release": return "legal hold released"
+        case "watch": return "watch set up: \(text("url")) every \(text("every"))"
+        case "watch-removed": return "watch \(text("watch")) removed"
+        case "change": return "watch \(text("watch")): \(text("result")) — \(WatchTimeline.summary(subject))"
         default: return entry.action
         }
     }

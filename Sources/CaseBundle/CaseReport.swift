@@ -50,6 +50,7 @@ public enum CaseReport {
         page += actorsSection(facts)
         page += verificationSection(facts)
         page += artifactsSection(facts, image: image)
+        page += watchesSection(facts)
         page += timelineSection(facts)
         page += filesSection(facts)
         page += howToVerifySection(facts)

@@ -91,7 +91,10 @@ struct WatchComparison {
         }
         guard let previous, let before = previous.subject else { return finish("captured") }
 
-        if let digest = now["payload_sha256"]?.stringValue, digest == before["payload_sha256"]?.stringValue {
+        // A browser capture's page is its DOM, which scripts write after the HTML
+        // arrived: the same HTML can show different text, so only the analyses compare.
+        let browser = now["mode"]?.stringValue == "browser" || before["mode"]?.stringValue == "browser"
+        if !browser, let digest = now["payload_sha256"]?.stringValue, digest == before["payload_sha256"]?.stringValue {
             subject["basis"] = .string("payload-digest")
             return finish("unchanged")
         }

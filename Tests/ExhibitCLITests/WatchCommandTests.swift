@@ -264,3 +264,29 @@ struct WatchCommandTests {
         }
     }
 }
+
+/// `watch add --browser` (issue 21 with issue 19's browser capture): each run is a
+/// browser capture, compared on its DOM, so text that a script fetched counts.
+@Suite("exhibit watch --browser", .serialized)
+struct BrowserWatchTests {
+    @Test("a browser watch captures in browser mode and compares the DOM's text, not the HTML's digest")
+    func browserWatch() async throws {
+        let ws = try TestWorkspace("exhibit-watch-browser")
+        let bench = WatchCommandTests.Bench(ws: ws, caseID: try ws.openCase(), exhibit: ExhibitProcess())
+        try await withFixtureSite(host: "127.0.0.2", siteDirectory: FixtureSite.defaultSiteDirectory) { site in
+            let url = site.baseURL + "/js/fetch-text.html"
+            let add = try bench.run(["watch", "add", bench.caseID, url, "--every", "1d", "--browser",
+                                     "--allow-network", "127.0.0.2/32", "--reason", "fixture site"])
+            #expect(add.status == 0, "\(add.stderr)")
+            #expect(try ws.entries(bench.caseID).last?.subject?["browser"]?.boolValue == true)
+            let first = try await Blocking.run { try bench.runOnce("browser first") }
+            #expect(first["result"]?.stringValue == "captured", "\(first)")
+            let seq = try #require(first["capture"]?["seq"]?.intValue)
+            let capture = try #require(try ws.entries(bench.caseID).first { $0.seq == seq })
+            #expect(capture.subject?["mode"]?.stringValue == "browser", "\(String(describing: capture.subject))")
+            let again = try await Blocking.run { try bench.runOnce("browser again") }
+            #expect(again["result"]?.stringValue == "unchanged", "\(again)")
+            #expect(again["basis"]?.stringValue == "visible-text", "\(again)")
+        }
+    }
+}
