@@ -179,6 +179,32 @@ struct WatchCommandTests {
         }
     }
 
+    @Test("the case browser's case page shows the watched URL's timeline with the diff")
+    func caseBrowserTimeline() async throws {
+        let ws = try TestWorkspace("exhibit-watch-serve")
+        let bench = Bench(ws: ws, caseID: try ws.openCase(), exhibit: exhibit)
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let add = try bench.run(["watch", "add", bench.caseID, site.baseURL + "/test/watched", "--every", "1h",
+                                     "--allow-network", "127.0.0.1/32", "--reason", "fixture"])
+            #expect(add.status == 0, "\(add.stderr)")
+            site.watchedPageVersion = 1
+            _ = try bench.runOnce("v1")
+            site.watchedPageVersion = 2
+            _ = try bench.runOnce("v2")
+        }
+        let serve = try exhibit.command(["serve", "--port", "0"] + bench.investigator, stderr: .discard).start()
+        defer { if serve.isRunning { _ = serve.killAndWait() } }
+        let line = try await Blocking.run { serve.firstLine() ?? "" }
+        let base = try #require(line.firstMatch(of: /(http:\/\/127\.0\.0\.1:\d+\/)/)?.output.1, "first line: \(line)")
+        let page = try Command.run("/usr/bin/curl", ["-sS", "--max-time", "30", "\(base)cases/\(bench.caseID)"])
+        #expect(page.status == 0, "\(page.output.prefix(300))")
+        #expect(page.output.contains("<h2 id=\"watches\">Watched URLs</h2>"), "\(page.output.prefix(2000))")
+        #expect(page.output.contains("<td>changed</td>") && page.output.contains("<td>captured</td>"))
+        #expect(page.output.contains("-Meet at the north gate of Riverside Park on Friday at noon."), "no diff on the case page")
+        serve.signal(SIGINT)
+        _ = try await serve.waitAsync(timeout: .seconds(15))
+    }
+
     @Test("two watch run --due processes at once capture each due watch exactly once")
     func concurrentRuns() async throws {
         let ws = try TestWorkspace("exhibit-watch-lock")
