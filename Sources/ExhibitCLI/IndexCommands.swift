@@ -10,8 +10,13 @@ struct ArtifactsCommand: ParsableCommand {
     @Argument(help: "The case id.") var caseID: String
 
     func run() throws {
-        let artifacts = try CaseReader(session: options.session()).artifacts(caseID)
-        if options.json { try Console.json(ArtifactList(case: caseID, artifacts: artifacts)); return }
+        let session = try options.session()
+        let artifacts = try CaseReader(session: session).artifacts(caseID)
+        if options.json {
+            // Each image or video carries what its media analysis found (GPS, time, device, PDQ).
+            try Console.json(ArtifactList(case: caseID, artifacts: try MediaLines.withMedia(artifacts, session: session, caseID: caseID)))
+            return
+        }
         for artifact in artifacts {
             let type = artifact.mimeType ?? "-"
             let status = artifact.status == 0 ? "-" : String(artifact.status)
@@ -21,7 +26,7 @@ struct ArtifactsCommand: ParsableCommand {
 
     struct ArtifactList: Encodable {
         var `case`: String
-        var artifacts: [IndexedArtifact]
+        var artifacts: [ArtifactWithMedia]
     }
 }
 

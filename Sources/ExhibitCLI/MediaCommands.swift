@@ -44,7 +44,27 @@ struct MediaAnalyseCommand: ParsableCommand {
     }
 }
 
+/// An artifact as `exhibit artifacts --json` prints it: the index's fields, plus
+/// `media` (kind, summary with GPS, capture time, device, PDQ) when analysed.
+struct ArtifactWithMedia: Encodable {
+    var artifact: IndexedArtifact
+    var media: MediaFacts?
+
+    enum Key: String, CodingKey { case media }
+
+    func encode(to encoder: any Encoder) throws {
+        try artifact.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encodeIfPresent(media, forKey: .media)
+    }
+}
+
 enum MediaLines {
+    static func withMedia(_ artifacts: [IndexedArtifact], session: ActingSession, caseID: String) throws(ExhibitError) -> [ArtifactWithMedia] {
+        let facts = MediaFacts.byArtifact(try session.store.ledger(of: caseID).entries())
+        return artifacts.map { ArtifactWithMedia(artifact: $0, media: facts[$0.id]) }
+    }
+
     static func line(_ item: CaseMediaAnalysis.Item) -> String {
         var parts = ["\(item.artifact)  \(item.kind)"]
         if let pdq = item.pdq { parts.append("pdq \(pdq) q\(item.quality ?? 0)") }

@@ -73,6 +73,18 @@ import Testing
         #expect(bomb["unavailable"]?.arrayValue?.first?.stringValue?.hasPrefix("metadata unavailable") == true, "\(bomb)")
         #expect(items["huge.png"]?["hash_unavailable"]?.stringValue?.contains("over the limit") == true)
 
+        // GPS, time and device in `exhibit artifacts --json`.
+        let listing = try await Blocking.run { try exhibit.run(["artifacts", first, "--json"] + actor) }
+        #expect(listing.status == 0, "\(listing.stderr)")
+        let listed = try JSONValue(parsing: listing.stdout)["artifacts"]?.arrayValue ?? []
+        let listedPhoto = try #require(listed.first { ($0["url"]?.stringValue ?? "").hasSuffix("/photo.jpg") })
+        #expect(listedPhoto["media"]?["summary"]?["latitude"]?.stringValue == "48.858370", "\(listedPhoto)")
+        #expect(listedPhoto["media"]?["summary"]?["longitude"]?.stringValue == "2.294481")
+        #expect(listedPhoto["media"]?["summary"]?["capture_time"]?.stringValue == "2026:11:28 13:20:00+01:00")
+        #expect(listedPhoto["media"]?["summary"]?["make"]?.stringValue == "ExhibitCam" && listedPhoto["media"]?["summary"]?["model"]?.stringValue == "Model 22")
+        #expect(listedPhoto["media"]?["pdq"]?.stringValue == photo["pdq"]?["hash"]?.stringValue)
+        #expect(listedPhoto["sha256"]?.stringValue != nil, "the index's own fields stay")
+
         // exhibit similar: from the original across both cases.
         let photoID = try #require(artifactOf["photo.jpg"])
         let similar = try await Blocking.run { try exhibit.run(["similar", photoID, "--case", first, "--json"] + actor) }
