@@ -16,7 +16,9 @@ public enum BundleVerification {
     public static func isBundle(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
-        if isDirectory.boolValue { return FileManager.default.fileExists(atPath: path + "/bagit.txt") }
+        if isDirectory.boolValue {
+            return FileManager.default.fileExists(atPath: path + "/bagit.txt") || CourtVerification.isCourtFolder(path)
+        }
         return isZip(path)
     }
 
@@ -34,7 +36,12 @@ public enum BundleVerification {
     public static func verify(_ path: String) throws(ExhibitError) -> CaseVerification.Report {
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if isDirectory.boolValue { return try verifyBag(path) }
+        if isDirectory.boolValue {
+            if !FileManager.default.fileExists(atPath: path + "/bagit.txt"), CourtVerification.isCourtFolder(path) {
+                return try CourtVerification.verifyFolder(path)
+            }
+            return try verifyBag(path)
+        }
         let temporary = NSTemporaryDirectory() + "/exhibit-verify-" + Hex.encode(OpenSSL.randomBytes(8))
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         try ZipContainer.extract(path, into: temporary)
@@ -88,6 +95,7 @@ public enum BundleVerification {
         }
         findings += sealFindings
         findings += rederived(root)
+        findings += courtFindings(root)
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
         for (algorithm, name, listed) in manifests {
             for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
@@ -332,6 +340,20 @@ public enum BundleVerification {
             return [.init(.tampered, path: "data/case.json", detail: "is not the state the bag's ledger folds to")]
         }
         return []
+    }
+
+    /// The court documents a full bag carries in data/court/ (DESIGN §21), checked
+    /// against the bag's ledger and keys; certified by whoever exported the bag.
+    static func courtFindings(_ root: String) -> [Verifier.Finding] {
+        let folder = root + "/data/" + CourtDocuments.folder
+        guard FileManager.default.fileExists(atPath: folder), let ledger = try? AtomicFile.read(root + "/data/ledger.jsonl") else { return [] }
+        var entries: [LedgerEntry] = []
+        for line in Ledger.lines(of: ledger) {
+            guard line.terminated, let entry = try? LedgerEntry(line: Array(line.bytes)) else { return [] }
+            entries.append(entry)
+        }
+        return CourtVerification.check(folder: folder, entries: entries, keysFolder: root + "/data/keys", requireCustodian: false)
+            .map { var moved = $0; moved.path = "data/\(CourtDocuments.folder)/" + moved.path; return moved }
     }
 
     /// `path → digest` lines of a BagIt manifest; nil when the file is missing.

@@ -16,7 +16,8 @@ import WARC
 /// only then is the export recorded in the case's ledger, with the bag's
 /// tag-manifest digest (so the bag's own ledger ends with the entry before).
 public struct CaseExport: Sendable {
-    public enum Format: String, Sendable { case bagit, wacz }
+    /// `court`: the court documents only, signed by a custodian (DESIGN §21, docs/court.md).
+    public enum Format: String, Sendable { case bagit, wacz, court }
     /// `full`, or `decision-maker`: only what a hiring decision-maker may see (DESIGN §9, IV.B.6).
     public enum Audience: String, Sendable { case full, decisionMaker = "decision-maker" }
 
@@ -28,6 +29,8 @@ public struct CaseExport: Sendable {
         /// The UTC date written as Bagging-Date (the only line that differs
         /// between two exports of the same ledger).
         public var baggingDate: String = CaseExport.today()
+        /// Prints the court documents as a PDF (for `court`; a bag carries their HTML only).
+        public var courtPrinter: CourtDocuments.Printer?
 
         public init(output: String) {
             self.output = output
@@ -68,11 +71,13 @@ public struct CaseExport: Sendable {
     /// Files a bag adds beside the evidence: its manifests cover them; no ledger entry does.
     static func isBundleDocument(_ relative: String) -> Bool {
         ["provenance.jsonld", "report.html", "loadfile.csv", "findings.json"].contains(relative)
+            || relative.hasPrefix(CourtDocuments.folder + "/")
             || (relative.hasPrefix("keys/") && relative.hasSuffix(".pem") && !relative.dropFirst(5).contains("/"))
     }
 
     public func run() throws(ExhibitError) -> Result {
-        try session.authorize(.export, caseID: caseID, command: "export")
+        try session.authorize(options.format == .court ? .exportCourt : .export, caseID: caseID,
+                              command: options.format == .court ? "export court" : "export")
         var output = URL(fileURLWithPath: options.output).standardizedFileURL.path
         let wantsZip = options.format == .bagit && (options.zip || output.lowercased().hasSuffix(".zip"))
         // A zip is named as one, so that the recipient (and verify) know it for what it is.
@@ -92,6 +97,9 @@ public struct CaseExport: Sendable {
 
         if options.format == .wacz {
             return try exportWACZ(output: output, staging: staging)
+        }
+        if options.format == .court {
+            return try exportCourt(output: output, staging: staging)
         }
         let bagRoot = wantsZip ? staging + "/" + caseID : staging
         if wantsZip { guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create \(staging)") } }
@@ -184,6 +192,8 @@ public struct CaseExport: Sendable {
     func buildBag(at root: String) throws(ExhibitError) -> (Result, BundleFacts, [LedgerEntry]) {
         let caseDirectory = session.store.directory(of: caseID)
         try bindExporter()
+        // Exhibit numbers are given before the ledger is read, so the bag's ledger holds them (DESIGN §21).
+        if options.audience == .full { try ExhibitNumbers.assignPending(session: session, caseID: caseID) }
         let ledgerBytes = try session.store.ledger(of: caseID).readLocked()
         var entries: [LedgerEntry] = []
         for line in Ledger.lines(of: ledgerBytes) where line.terminated {
@@ -260,7 +270,13 @@ public struct CaseExport: Sendable {
         }
         try bag.write(ProvenanceGraph.document(for: facts), to: "provenance.jsonld")
         try bag.write(CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) }, to: "report.html")
-        try bag.write(LoadFile.csv(for: facts, custodian: state.custody.last?.actor ?? state.openedBy), to: "loadfile.csv")
+        try bag.write(LoadFile.csv(for: facts, custodian: state.custody.last?.actor ?? state.openedBy,
+                                   exhibits: ExhibitNumbers.byArtifact(bagEntries)), to: "loadfile.csv")
+        if disclosure == nil {
+            for (name, bytes) in try courtDocuments(facts: facts, entries: bagEntries, bagRoot: root) {
+                try bag.write(bytes, to: CourtDocuments.folder + "/" + name)
+            }
+        }
 
         var info: [(String, String)] = [
             ("Source-Organization", session.workspace.info.agency),

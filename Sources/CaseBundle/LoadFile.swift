@@ -6,20 +6,26 @@ import Foundation
 public enum LoadFile {
     public static let columns = [
         "ControlNumber", "Case", "URL", "FinalURL", "CaptureTimeUTC", "HTTPStatus", "MIMEType", "SizeBytes", "SHA256",
-        "MD5", "PathInBag", "WARCRecordOffset", "Custodian", "CapturedBy",
+        "MD5", "PathInBag", "WARCRecordOffset", "Custodian", "CapturedBy", "ExhibitNumber", "BegBates", "EndBates",
     ]
 
-    /// The load file for `facts`. `custodian` is the actor holding custody when exported.
-    public static func csv(for facts: BundleFacts, custodian: String) -> [UInt8] {
+    /// The load file for `facts`. `custodian` is the actor holding custody when exported;
+    /// `exhibits` the stable exhibit numbers by artifact id (DESIGN §21). Each exhibit is
+    /// one native document, so its Bates range is one control number,
+    /// `<CASE>-EX-0001-0001` to the same: begin and end stay stable with the number.
+    public static func csv(for facts: BundleFacts, custodian: String, exhibits: [String: ExhibitNumbers.Item] = [:]) -> [UInt8] {
         var lines = [columns.map(field).joined(separator: ",")]
         for artifact in facts.artifacts {
             let mime = artifact.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces().lowercased() } ?? ""
-            let row: [String] = [
+            var row: [String] = [
                 "\(facts.caseID)-\(artifact.id)", facts.caseID, artifact.url, artifact.finalURL ?? "", artifact.ended,
                 String(artifact.status), mime, artifact.size.map(String.init) ?? "", artifact.sha256 ?? "", artifact.md5 ?? "",
                 artifact.blobPath ?? artifact.warcPath ?? "", artifact.blobPath == nil ? artifact.responseOffset.map(String.init) ?? "" : "",
                 custodian, artifact.actor,
             ]
+            let number = exhibits[artifact.id]?.number ?? ""
+            let bates = number.isEmpty ? "" : "\(facts.caseID)-\(number)-0001"
+            row += [number, bates, bates]
             lines.append(row.map(field).joined(separator: ","))
         }
         return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)

@@ -14,6 +14,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case recover = "recover a torn ledger"
     case search = "search"
     case export = "export"
+    case exportCourt = "export court documents"
     case approve = "approve"
     case close = "close a case"
     case read = "read a case"
@@ -31,7 +32,7 @@ public enum Permission: String, Sendable, CaseIterable {
     public var roles: [Role] {
         switch self {
         case .openCase, .capture, .render, .note, .importEvidence, .tag, .finding, .backgroundSearch: [.investigator]
-        case .verify, .hold, .release, .transfer, .dispose, .timestamp, .recover: [.custodian]
+        case .verify, .hold, .release, .transfer, .dispose, .timestamp, .recover, .exportCourt: [.custodian]
         case .search, .export: [.analyst]
         case .approve, .close, .manageActors, .uniformity: [.supervisor]
         case .read: [.investigator, .analyst, .supervisor]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CaseBundle
 import CaseManagement
+import CaseReplay
 import ChainOfCustody
 import Foundation
 
@@ -11,19 +12,22 @@ struct ExportCommand: ParsableCommand {
         discussion: """
         The bag holds the ledger, the WARC files, blobs and timestamps it records, the actors' \
         public keys, data/provenance.jsonld (CASE/UCO), data/report.html and data/loadfile.csv. \
-        --out names a new directory, or a .zip file (one top folder named after the case).
+        --out names a new directory, or a .zip file (one top folder named after the case). \
+        --format court (custodian) writes only the court documents to a new directory: a signed \
+        certificate of authenticity, the exhibit list and one sheet per exhibit, as HTML and as one \
+        PDF printed by headless Chromium (docs/court.md); every full bag carries the same HTML under data/court/.
         """)
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(name: .long, help: "The bag directory or .zip file to create (must not exist).") var out: String
-    @Option(name: .long, help: "bagit (default) or wacz (a signed web-archive package ReplayWeb.page opens; --out must end in .wacz).") var format: String = "bagit"
+    @Option(name: .long, help: "bagit (default), wacz (a signed web-archive package ReplayWeb.page opens; --out must end in .wacz) or court (the court documents, signed by a custodian; --out names a new directory).") var format: String = "bagit"
     @Flag(name: .long, help: "Write a zip file instead of a directory.") var zip = false
     @Option(name: .long, help: "full (default), or decision-maker: only corroborated findings and their artifacts not tagged protected-class (background investigations).") var audience: String = "full"
 
     func run() throws {
         guard let chosen = CaseExport.Format(rawValue: format) else {
-            throw ValidationError("--format takes bagit or wacz, not \"\(format)\".")
+            throw ValidationError("--format takes bagit, wacz or court, not \"\(format)\".")
         }
         guard let chosenAudience = CaseExport.Audience(rawValue: audience) else {
             throw ValidationError("--audience takes full or decision-maker, not \"\(audience)\".")
@@ -32,6 +36,13 @@ struct ExportCommand: ParsableCommand {
         exportOptions.format = chosen
         exportOptions.zip = zip
         exportOptions.audience = chosenAudience
+        if chosen == .court {
+            if zip { throw ValidationError("--format court writes a directory; leave out --zip.") }
+            let printer = try CourtPrinter()
+            exportOptions.courtPrinter = { (html: [UInt8], footer: String) throws(ExhibitError) -> [UInt8] in
+                try printer.pdf(html: html, footer: footer)
+            }
+        }
         let session = try options.session()
         let mode = ProgressMode.current(json: options.json)
         // A status line on a terminal (DESIGN §12). Export checks the case, copies it into

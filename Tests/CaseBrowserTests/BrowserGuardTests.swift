@@ -154,7 +154,8 @@ struct BrowserGuardTests {
             let bad = try await LoopbackHTTP.postForm(server.url + "cases/\(caseID)/export", [("csrf", token), ("format", "tar")])
             #expect(bad.status == 400)
             let added = try fixture.entries(after: before)
-            #expect(added.map(\.action) == ["verify", "export", "export", "export"])
+            // The first export numbers the case's exhibits (issue 23, DESIGN §21).
+            #expect(added.map(\.action) == ["verify", "exhibit-number", "export", "export", "export"])
             #expect(added.allSatisfy { $0.actor == fixture.actorID })
             // A bundle made in the browser verifies like any other.
             let check = try ExhibitProcess().run(["verify", outputs[0]])
