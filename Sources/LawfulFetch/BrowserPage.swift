@@ -117,17 +117,20 @@ final class BrowserPage {
         guard let session = attached["sessionId"] as? String else { throw DevToolsClient.protocolError("Target.attachToTarget") }
         self.session = session
         sessions.insert(session)
-        _ = try client.call("Fetch.enable", Self.interception, session: session, deadline: deadline)
-        _ = try client.call("Network.enable", session: session, deadline: deadline)
-        _ = try client.call("Network.setCacheDisabled", ["cacheDisabled": true], session: session, deadline: deadline)
-        _ = try client.call("Network.setBypassServiceWorker", ["bypass": true], session: session, deadline: deadline)
-        _ = try client.call("Page.enable", session: session, deadline: deadline)
-        _ = try client.call("Emulation.setDeviceMetricsOverride", [
-            "width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false,
-        ], session: session, deadline: deadline)
-        // Workers and out-of-process frames get their own sessions: intercept those too.
-        _ = try client.call("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true],
-                            session: session, deadline: deadline)
+        // Sent together and then awaited in order: Chromium handles a session's commands in order.
+        let commands: [(String, [String: Any])] = [
+            ("Fetch.enable", Self.interception),
+            ("Network.enable", [:]),
+            ("Network.setCacheDisabled", ["cacheDisabled": true]),
+            ("Network.setBypassServiceWorker", ["bypass": true]),
+            ("Page.enable", [:]),
+            ("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false]),
+            // Workers and out-of-process frames get their own sessions: intercept those too.
+            ("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true]),
+        ]
+        var sent: [(Int, String)] = []
+        for (method, params) in commands { sent.append((try client.send(method, params, session: session), method)) }
+        for (id, method) in sent { _ = try client.wait(for: id, method: method, deadline: deadline) }
     }
 
     func navigate(_ url: String) throws(ExhibitError) {
