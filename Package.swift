@@ -151,7 +151,7 @@ let package = Package(
         // stalls, chunked and gzip bodies), with a log of every request received.
         .target(
             name: "FixtureServer",
-            dependencies: ["LoopbackServer", .product(name: "Hummingbird", package: "hummingbird"), httpTypes, nioCore, nioConcurrencyHelpers]
+            dependencies: ["ChainOfCustody", "LoopbackServer", .product(name: "Hummingbird", package: "hummingbird"), httpTypes, nioCore, nioConcurrencyHelpers]
         ),
         // Media evidence: the media analysis of a case sealed as metadata records and a
         // `media-analysis` entry, and the workspace's PDQ index for `exhibit similar`.

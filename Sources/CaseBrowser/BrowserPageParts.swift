@@ -94,9 +94,9 @@ extension BrowserPages {
     static func blobPath(_ caseID: String, _ sha256: String) -> String { casePath(caseID) + "/blobs/" + attr(sha256) }
 
     /// Text from evidence or people, escaped for element content.
-    static func h(_ value: String) -> String { CaseReport.text(value) }
+    static func h(_ value: String) -> String { HTMLText.escape(value, marks: .boxed) }
     /// Escaped for a quoted attribute value.
-    static func attr(_ value: String) -> String { CaseReport.plain(value) }
+    static func attr(_ value: String) -> String { HTMLText.escape(value, marks: .bracketed, url: true) }
     /// A URL from a capture, as text with invisible characters marked.
-    static func url(_ value: String) -> String { CaseReport.text(value, url: true) }
+    static func url(_ value: String) -> String { HTMLText.escape(value, marks: .boxed, url: true) }
 }

@@ -4,8 +4,8 @@ import CaseManagement
 /// no script, no external asset.
 ///
 /// Everything shown comes from the evidence or from people (case titles,
-/// captured page titles, URLs, finding text) and is escaped with the bundle
-/// report's escaper: the five HTML characters, and control and
+/// captured page titles, URLs, finding text) and is escaped as in the bundle
+/// report, with ``HTMLText``: the five HTML characters, and control and
 /// direction-changing characters made visible. URLs from captures are text,
 /// never links: following one would contact the suspect's server.
 public enum BrowserPages {

@@ -1,3 +1,4 @@
+import ChainOfCustody
 import Foundation
 
 /// Points the image addresses of a replayed HTML page at the browser's route
@@ -73,7 +74,7 @@ enum ReplayImageLinks {
                 }
                 let span = attribute.quoted ? (value.lowerBound - 1)..<(value.upperBound + 1) : value
                 out += html[copied..<span.lowerBound]
-                out += Array("\"\(escapeAttribute(replacement))\"".utf8)
+                out += Array("\"\(HTMLText.escape(replacement))\"".utf8)
                 copied = span.upperBound
             }
             index = tag.end
@@ -198,21 +199,6 @@ enum ReplayImageLinks {
             }
         }
         return out + rest
-    }
-
-    static func escapeAttribute(_ value: String) -> String {
-        var out = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 
     static func isLetter(_ byte: UInt8) -> Bool {

@@ -1,6 +1,8 @@
+import ChainOfCustody
 import Foundation
 
-// The report's small pieces of HTML (table rows, labels, sizes, shell words) and its escaper.
+// The report's small pieces of HTML (table rows, labels, sizes, shell words), and its two ways
+// of escaping text with the shared escaper.
 
 extension CaseReport {
     static func row(_ heading: String, _ valueHTML: String, headingIsHTML: Bool = false) -> String {
@@ -92,63 +94,17 @@ extension CaseReport {
         "<span class=\"mono wrap\">\(text(value, url: true))</span>"
     }
 
-    /// HTML-escapes a value from the evidence for use in text or in a quoted attribute.
-    ///
-    /// Beyond the five characters HTML gives meaning to, it makes visible what a reader
-    /// could otherwise not see: C0 and C1 controls (except line breaks when `multiline`)
-    /// and the bidirectional embeddings, overrides and isolates, which can reorder the
-    /// text around them (a "right-to-left override" makes `evil.com/txt.exe` read
-    /// differently). In URLs, zero-width and other invisible format characters are
-    /// marked too; in titles they are left alone, because scripts such as Persian use
-    /// them in ordinary text.
+    /// HTML-escapes a value from the evidence for use in text or in a quoted attribute:
+    /// ``HTMLText/escape(_:marks:url:multiline:)`` with boxed marks, which the report's
+    /// style sheet draws (`.cc`).
     public static func text(_ value: String, multiline: Bool = false, url: Bool = false) -> String {
-        escape(value, multiline: multiline, url: url, markup: true)
+        HTMLText.escape(value, marks: .boxed, url: url, multiline: multiline)
     }
 
     /// ``text(_:multiline:url:)`` for places that cannot hold markup: attribute values
     /// and `<title>`. Marks are written as plain `[U+XXXX]` there, because a `<span>`
     /// inside a quoted attribute would end the attribute at its own quotes.
     public static func plain(_ value: String) -> String {
-        escape(value, multiline: false, url: true, markup: false)
-    }
-
-    private static func escape(_ value: String, multiline: Bool, url: Bool, markup: Bool) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\n" where multiline: out += "\n"
-            case "\r" where multiline: continue  // CRLF and LF read alike
-            default:
-                if shownAsMark(scalar.value, url: url) {
-                    out += markup ? "<span class=\"cc\">U+\(hex4(scalar.value))</span>" : "[U+\(hex4(scalar.value))]"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
-
-    private static func shownAsMark(_ value: UInt32, url: Bool) -> Bool {
-        switch value {
-        case 0x00...0x1F, 0x7F...0x9F: return true          // C0 and C1 controls, DEL
-        case 0x202A...0x202E, 0x2066...0x2069: return true  // bidi embeddings, overrides, isolates
-        case 0xFEFF: return true                            // byte order mark / zero-width no-break space
-        case 0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x200B...0x200F, 0x2060...0x2064,
-             0x3164, 0xFFA0, 0xFFF9...0xFFFB:
-            return url                                      // invisible in print; spoofing aids in an address
-        default: return false
-        }
-    }
-
-    private static func hex4(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        HTMLText.escape(value, marks: .bracketed, url: true)
     }
 }

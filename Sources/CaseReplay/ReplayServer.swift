@@ -245,7 +245,7 @@ struct ReplayResponder: HTTPResponder {
             message = try archive.message(for: capture)
         } catch {
             record(.init(method: request.method.rawValue, url: url, form: form, status: 502))
-            return Self.page(.badGateway, "Archive unreadable", Self.escape(error.message))
+            return Self.page(.badGateway, "Archive unreadable", HTMLText.escape(error.message))
         }
         var fields = HTTPFields()
         for (name, value) in message.headers {
@@ -275,7 +275,7 @@ struct ReplayResponder: HTTPResponder {
 
     private func notCaptured(_ request: Request, url: String, form: ReplayServer.LogEntry.Form) -> Response {
         record(.init(method: request.method.rawValue, url: url, form: form, status: 404))
-        var response = Self.page(.notFound, "Not captured", "\(Self.escape(url)) was not captured in this case. The replay answers only from the case's WARC files and never fetches anything live.")
+        var response = Self.page(.notFound, "Not captured", "\(HTMLText.escape(url)) was not captured in this case. The replay answers only from the case's WARC files and never fetches anything live.")
         response.headers[.contentSecurityPolicy] = Self.viewerPolicy
         return response
     }
@@ -294,13 +294,8 @@ struct ReplayResponder: HTTPResponder {
         var items = ""
         for capture in archive.captures {
             let href = "/replay/\(capture.timestamp)/\(capture.url)"
-            items += "<li><a href=\"\(escape(href))\">\(escape(capture.url))</a> \(capture.timestamp)</li>"
+            items += "<li><a href=\"\(HTMLText.escape(href))\">\(HTMLText.escape(capture.url))</a> \(capture.timestamp)</li>"
         }
         return page(.ok, "Exhibit replay", "Captures of this case, answered from its WARC files only:</p><ul>\(items)</ul><p>")
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

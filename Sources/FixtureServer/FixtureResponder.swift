@@ -1,3 +1,4 @@
+import ChainOfCustody
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -372,7 +373,7 @@ struct FixtureResponder: HTTPResponder {
     }
 
     static func page(_ status: HTTPResponse.Status, title: String, body: String) -> Response {
-        html(status, "<!DOCTYPE html>\n<html><head><title>\(escape(title))</title></head><body><h1>\(escape(title))</h1><p>\(escape(body))</p></body></html>\n")
+        html(status, "<!DOCTYPE html>\n<html><head><title>\(HTMLText.escape(title))</title></head><body><h1>\(HTMLText.escape(title))</h1><p>\(HTMLText.escape(body))</p></body></html>\n")
     }
 
     static func notFound() -> Response {
@@ -383,10 +384,5 @@ struct FixtureResponder: HTTPResponder {
         var response = page(status, title: "Redirect", body: "This page has moved to \(location).")
         response.headers[.location] = location
         return response
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
