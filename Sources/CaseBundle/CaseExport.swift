@@ -466,6 +466,11 @@ struct FactsCollector {
         case "watch": return "watch set up: \(text("url")) every \(text("every"))"
         case "watch-removed": return "watch \(text("watch")) removed"
         case "change": return "watch \(text("watch")): \(text("result")) — \(WatchTimeline.summary(subject))"
+        case "import":
+            // The receiver is the entry's actor, the performer of this action in the provenance graph.
+            let from = text("received_from").isEmpty ? "" : " from \(text("received_from"))"
+            let at = text("received_at").isEmpty ? "" : " (received \(text("received_at")))"
+            return "imported \(text("file_name")) (\(text("kind")), sha256 \(text("sha256")))\(from)\(at): \(text("source")); check \(subject["check"]?["verdict"]?.stringValue ?? "-")"
         default: return entry.action
         }
     }

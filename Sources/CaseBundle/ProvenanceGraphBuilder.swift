@@ -32,6 +32,7 @@ struct GraphBuilder {
         let tool = addTool()
         let exhibits = addCaptures(tool: tool)
         addCustody(tool: tool, exhibits: exhibits)
+        addImports(tool: tool)
 
         var investigation: [(String, LD)] = [
             ("@id", .string(id("investigation", facts.caseID))),
@@ -87,7 +88,7 @@ struct GraphBuilder {
             }
         }
         let acting = facts.artifacts.map(\.actor)
-            + facts.timeline.filter { ProvenanceGraph.custodyActions.contains($0.action) }.map(\.actor)
+            + facts.timeline.filter { ProvenanceGraph.custodyActions.contains($0.action) || $0.action == "import" }.map(\.actor)
         for actor in acting where personIDs[actor] == nil {
             addPerson(actor, name: actor, description: "Exhibit actor \(actor), not among the bundle's actors")
         }
@@ -304,6 +305,24 @@ struct GraphBuilder {
     /// captured before it (by ledger seq, so captures between custody actions join the chain
     /// where they happened) and returns a new record per exhibit; it was informed by the
     /// actions that produced those records and by the custody action before it.
+    /// Evidence taken in from outside (`exhibit import`, docs/import.md): one `import`
+    /// action per entry, performed by the receiver, described by what was received,
+    /// from whom and what the check found.
+    private mutating func addImports(tool: String) {
+        for event in facts.timeline where event.action == "import" {
+            add(.actions, [
+                ("@id", .string(id("investigative-action", "import/\(event.seq)"))),
+                ("@type", "case-investigation:InvestigativeAction"),
+                ("uco-core:name", "import"),
+                ("uco-core:description", .string(event.summary)),
+                ("uco-action:startTime", dateTime(event.time)),
+                ("uco-action:endTime", dateTime(event.time)),
+                ("uco-action:performer", ref(personIDs[event.actor]!)),
+                ("uco-action:instrument", ref(tool)),
+            ])
+        }
+    }
+
     private mutating func addCustody(tool: String, exhibits: [Exhibit]) {
         var exhibits = exhibits
         var previous: String?

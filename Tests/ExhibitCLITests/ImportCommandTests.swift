@@ -253,6 +253,13 @@ struct ImportCommandTests {
         let provenance = try Validators.run("case_validate", ["--built-version", "case-1.4.0", out + "/data/provenance.jsonld"])
         #expect(provenance.status == 0 && provenance.output.contains("Conforms: True"), "case_validate: \(provenance.output)")
         #expect(try AtomicFile.read(out + "/data/" + storedWARC) == (try AtomicFile.read(warc)))
+        // The report's timeline and the provenance graph say who received what, from where.
+        let report = String(decoding: try AtomicFile.read(out + "/data/report.html"), as: UTF8.self)
+        #expect(report.contains("imported colleague.warc.gz (warc, sha256"), "report")
+        let graph = try JSONValue(parsing: try AtomicFile.read(out + "/data/provenance.jsonld"))
+        let imports = (graph["@graph"]?.arrayValue ?? []).filter { $0["uco-core:name"]?.stringValue == "import" }
+        #expect(imports.count == 3)
+        #expect(imports.allSatisfy { $0["uco-core:description"]?.stringValue?.contains("colleague's capture") == true && $0["uco-action:performer"] != nil })
         let verifyBag = try exhibit.run(["verify", out])
         #expect(verifyBag.status == 0, "\(verifyBag.stdout)\(verifyBag.stderr)")
 
