@@ -138,10 +138,11 @@ struct WatchRunCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Flag(name: .long, help: "Only the watches that are due now.") var due = false
     @Option(name: .customLong("case"), help: "Only this case's watches.") var caseID: String?
+    @Option(name: .long, help: "Transfers at once, as for capture.") var concurrency = 4
 
     func run() throws {
         let json = options.json
-        let report = try WatchRunner(session: options.session()).run(dueOnly: due, caseID: caseID, line: { line in
+        let report = try WatchRunner(session: options.session()).run(dueOnly: due, caseID: caseID, concurrency: concurrency, line: { line in
             if !json { Console.line(line) }
         })
         for skipped in report.stopped {

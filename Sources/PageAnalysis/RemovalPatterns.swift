@@ -67,15 +67,32 @@ public struct RemovalPatterns: Sendable, Equatable {
         }
     }
 
+    /// The longest visible text (in characters) a page at `url` may have and still
+    /// match a pattern: 0 when no pattern applies to its host, nil when one has no
+    /// limit. A page with more text needs no analysis to be told it matches none.
+    public func longestMatchable(url: String) -> Int? {
+        let host = Self.host(of: url)
+        var longest = 0
+        for pattern in patterns where applies(pattern, to: host) {
+            guard let limit = pattern.maxTextLength else { return nil }
+            longest = max(longest, limit)
+        }
+        return longest
+    }
+
+    private func applies(_ pattern: Pattern, to host: String?) -> Bool {
+        guard !pattern.hosts.isEmpty else { return true }
+        guard let host else { return false }
+        return pattern.hosts.contains { host == $0.lowercased() || host.hasSuffix("." + $0.lowercased()) }
+    }
+
     /// The first pattern the page matches, if any.
     public func match(_ page: AnalyzedPage) -> Match? {
         let host = Self.host(of: page.url)
         let length = page.text.count
         var folded: (title: String, text: String)?
         for pattern in patterns {
-            if !pattern.hosts.isEmpty {
-                guard let host, pattern.hosts.contains(where: { host == $0.lowercased() || host.hasSuffix("." + $0.lowercased()) }) else { continue }
-            }
+            guard applies(pattern, to: host) else { continue }
             if let limit = pattern.maxTextLength, length > limit { continue }
             if folded == nil { folded = (Self.fold(page.title ?? ""), Self.fold(page.text)) }
             for text in pattern.texts {

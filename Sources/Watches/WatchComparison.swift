@@ -8,16 +8,11 @@ import PageAnalysis
 struct RemovalPatternsInForce: Sendable {
     let patterns: RemovalPatterns
     let sha256: String
-    /// Pages with more visible text than this match no pattern: their analysis
-    /// is skipped when nothing else needs it. nil: some pattern has no limit.
-    let longestMatchable: Int?
 
     init(templates: CaseTemplates) throws(ExhibitError) {
         let file = try templates.file(named: "removal-patterns.json")
         patterns = try RemovalPatterns(json: file.bytes, origin: file.origin)
         sha256 = Digest.sha256Hex(file.bytes)
-        let limits = patterns.patterns.map(\.maxTextLength)
-        longestMatchable = limits.contains(where: { $0 == nil }) ? nil : limits.compactMap { $0 }.max() ?? 0
     }
 }
 
@@ -82,7 +77,10 @@ struct WatchComparison {
             if !analysedNew { newPage = CapturedPage.analysis(of: now, caseDirectory: caseDirectory); analysedNew = true }
             return newPage
         }
-        if now["analysis"] != nil, patterns.longestMatchable.map({ textLength <= $0 }) ?? true,
+        // Pages with more text than any pattern for their host allows are not parsed
+        // again for it: a watch of ordinary pages costs no more than their capture.
+        let matchable = patterns.patterns.longestMatchable(url: now["final_url"]?.stringValue ?? now["url"]?.stringValue ?? "")
+        if now["analysis"] != nil, matchable.map({ textLength <= $0 }) ?? true,
            let page = newAnalysis(), let match = patterns.patterns.match(page) {
             subject["removal"] = .object([
                 "reason": .string("removal-text"), "platform": .string(match.platform), "text": .string(match.text),

@@ -71,7 +71,7 @@ public struct WatchRunner: Sendable {
 
     /// Runs every active watch, or with `dueOnly` only those due now. `line`
     /// hears one line per watch as it is decided.
-    public func run(dueOnly: Bool, caseID: String? = nil, line: ((String) -> Void)? = nil) throws(ExhibitError) -> Report {
+    public func run(dueOnly: Bool, caseID: String? = nil, concurrency: Int = 4, line: ((String) -> Void)? = nil) throws(ExhibitError) -> Report {
         let started = LedgerTime.now()
         let now = LedgerTime.seconds(of: started) ?? 0
         let patterns = try RemovalPatternsInForce(templates: session.store.templates)
@@ -123,7 +123,7 @@ public struct WatchRunner: Sendable {
             }
             for batch in Self.batches(toRun) {
                 do {
-                    let outcomes = try runBatch(batch, caseID: id, started: started, patterns: patterns)
+                    let outcomes = try runBatch(batch, caseID: id, started: started, patterns: patterns, concurrency: concurrency)
                     for outcome in outcomes {
                         report.ran.append(outcome)
                         line?("\(outcome.result) \(outcome.watch) \(outcome.url)\(outcome.artifact.map { " \($0)" } ?? "") — \(outcome.summary)")
@@ -168,35 +168,45 @@ public struct WatchRunner: Sendable {
     }
 
     /// One capture job for a batch, then one `change` entry per watch.
-    func runBatch(_ batch: [Watch], caseID: String, started: String, patterns: RemovalPatternsInForce) throws(ExhibitError) -> [Outcome] {
+    func runBatch(_ batch: [Watch], caseID: String, started: String, patterns: RemovalPatternsInForce, concurrency: Int) throws(ExhibitError) -> [Outcome] {
         let ledger = session.store.ledger(of: caseID)
         let before = try ledger.head()?.seq ?? 0
         var options = CaptureOptions(urls: batch.map(\.url))
         options.allowNetworks = batch[0].allowNetworks
         options.allowReason = batch[0].overrideReason
         options.browser = batch[0].browser
+        options.concurrency = concurrency
         let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).run(events: nil)
         let entries = try ledger.entries()
         let warcFiles = Set(captureReport.warcFiles)
         let caseDirectory = session.store.directory(of: caseID)
         var drafts: [LedgerDraft] = []
         var outcomes: [Outcome] = []
+        // One pass over the ledger: per URL, this job's entry (a capture sealed in one
+        // of its WARC files, or a failure or refusal, which may have no records) and
+        // the last capture before the job.
+        let urls = Set(batch.map(\.url))
+        var currentByURL: [String: LedgerEntry] = [:]
+        var previousByURL: [String: LedgerEntry] = [:]
+        for entry in entries {
+            guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
+                  (subject["role"]?.stringValue ?? "page") == "page" else { continue }
+            if entry.seq <= before {
+                if entry.action == "capture", subject["role"] != nil { previousByURL[url] = entry }
+                continue
+            }
+            switch entry.action {
+            case "capture":
+                if subject["warc"]?["file"]?.stringValue.map(warcFiles.contains) ?? false { currentByURL[url] = entry }
+            case "capture-failed", "policy-refusal":
+                currentByURL[url] = entry
+            default:
+                break
+            }
+        }
         for watch in batch {
-            // This job's entry for the URL: a capture sealed in one of its WARC files,
-            // or a failure or refusal of the URL (which may have no records).
-            let current = entries.last { entry in
-                guard entry.seq > before, let subject = entry.subject, subject["url"]?.stringValue == watch.url,
-                      (subject["role"]?.stringValue ?? "page") == "page" else { return false }
-                switch entry.action {
-                case "capture": return subject["warc"]?["file"]?.stringValue.map(warcFiles.contains) ?? false
-                case "capture-failed", "policy-refusal": return true
-                default: return false
-                }
-            }
-            let previous = entries.last { entry in
-                entry.action == "capture" && entry.seq <= before && entry.subject?["url"]?.stringValue == watch.url
-                    && entry.subject?["role"]?.stringValue == "page"
-            }
+            let current = currentByURL[watch.url]
+            let previous = previousByURL[watch.url]
             let comparison = WatchComparison.compare(
                 current: current, previous: previous, caseDirectory: caseDirectory, patterns: patterns,
                 unreachableBefore: watch.consecutiveUnreachable)

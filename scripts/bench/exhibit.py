@@ -67,6 +67,17 @@ class Exhibit:
         check_summary(log_path, expect)
         return seconds
 
+    def add_watches(self, ws, case, urls_file):
+        """One `watch add` per URL (every day, loopback opened as for capture)."""
+        for url in Path(urls_file).read_text().split():
+            self._cli("watch", "add", "--workspace", ws, "--actor", INVESTIGATOR, case, url, "--every", "1d",
+                      "--allow-network", "127.0.0.1/32", "--reason", "bench", what="watch add")
+
+    def watch_run_cmd(self, ws, due=True):
+        """`watch run [--due]` with the capture benchmark's concurrency."""
+        return [self.exe, "watch", "run", "--workspace", ws, "--actor", INVESTIGATOR, "--concurrency", "8",
+                *(["--due"] if due else [])]
+
     def verify_case_cmd(self, ws, case):
         return [self.exe, "verify", "--workspace", ws, "--actor", CUSTODIAN, case]
 
