@@ -64,9 +64,6 @@ struct CaptureCommand: ParsableCommand {
         if !browser && (scroll != 20 || wait != 2.0) {
             throw ValidationError("--scroll and --wait apply to --browser captures only.")
         }
-        if browser && depth > 0 {
-            throw ValidationError("--browser captures the URLs given; --depth is not supported with it yet.")
-        }
         if scroll < 0 {
             throw ValidationError("--scroll must be 0 or more, not \(scroll).")
         }

@@ -28,21 +28,31 @@ extension CaptureRun {
             perHostDelay: options.delay ?? 0, caFile: options.caFile,
             tlsInsecure: options.tlsInsecure, spoolDirectory: warcDirectory,
             extraDigests: job.session.workspace.info.extraDigests ?? []))
-        var unique: [WebAddress] = []
-        for address in addresses where seen.insert(address.withoutFragment).inserted { unique.append(address) }
+        // Pages to load, in order: the URLs given, then (within the link depth) the links
+        // found in their rendered DOM.
+        var queue: [BrowserVisit] = []
+        for address in addresses where seen.insert(address.withoutFragment).inserted {
+            queue.append(BrowserVisit(address: address, depth: 0, parent: nil))
+        }
         // One Chromium for the job; a new one after a page it failed on.
         var browser: BrowserPage?
         defer { browser?.close() }
         do throws(ExhibitError) {
-            for (index, address) in unique.enumerated() {
+            var index = 0
+            while index < queue.count {
+                let visit = queue[index]
+                index += 1
                 if browser == nil { browser = try BrowserPage(executable: executable) }
-                let healthy = try capturePage(address, page: browser!, engine: engine, remaining: unique.count - index - 1)
+                let (healthy, analysed) = try capturePage(visit, page: browser!, engine: engine, remaining: queue.count - index)
                 if !healthy {
                     browser?.close()
                     browser = nil
                 }
                 urlsInFile += 1
                 try sealIfDue()
+                if let analysed, visit.depth < options.depth {
+                    queue += try links(of: analysed, from: visit, engine: engine, policy: policy)
+                }
             }
             try sealFile()
         } catch {
@@ -54,7 +64,8 @@ extension CaptureRun {
 
     /// Loads one page in a fresh browser context and records it; false when Chromium
     /// failed on it (it is then not used for the next page).
-    mutating func capturePage(_ address: WebAddress, page: BrowserPage, engine: TransferEngine, remaining: Int) throws(ExhibitError) -> Bool {
+    mutating func capturePage(_ visit: BrowserVisit, page: BrowserPage, engine: TransferEngine, remaining: Int) throws(ExhibitError) -> (Bool, AnalyzedPage?) {
+        let address = visit.address
         let started = LedgerTime.now()
         let deadline = ChromiumProcess.now() + Double(options.timeout)
         var state = BrowserPageState(address: address)
@@ -100,9 +111,9 @@ extension CaptureRun {
             problem = error.message
         }
         if problem == nil { page.closePage(deadline: ChromiumProcess.now() + 10) }
-        try recordPage(address, page: page, state: state, snapshot: snapshot, started: started,
-                       settled: settled, rounds: rounds, problem: problem, remaining: remaining)
-        return problem == nil
+        let analysed = try recordPage(visit, page: page, state: state, snapshot: snapshot, started: started,
+                                      settled: settled, rounds: rounds, problem: problem, remaining: remaining)
+        return (problem == nil, analysed)
     }
 
     /// Serves the page's paused requests through the engine until the network has been

@@ -12,10 +12,12 @@ extension CaptureRun {
     /// Writes the snapshot and request-list records, then queues the page's `capture`
     /// entry (or `capture-failed` / `policy-refusal` when its document never arrived)
     /// and a `policy-refusal` entry per request the policy refused, for the next seal.
+    /// Returns the DOM's analysis when the page was captured (its links may be followed).
     mutating func recordPage(
-        _ address: WebAddress, page browser: BrowserPage, state: BrowserPageState, snapshot: BrowserSnapshot?,
+        _ visit: BrowserVisit, page browser: BrowserPage, state: BrowserPageState, snapshot: BrowserSnapshot?,
         started: String, settled: Bool, rounds: Int, problem: String?, remaining: Int
-    ) throws(ExhibitError) {
+    ) throws(ExhibitError) -> AnalyzedPage? {
+        let address = visit.address
         let url = address.withoutFragment
         // WebSockets included: the browser reports them, the interception never sees them.
         let refusals = browser.log.filter { $0.outcome == .refused }.map { (url: $0.url, reason: $0.reason ?? "") }
@@ -49,7 +51,7 @@ extension CaptureRun {
             fields: fields, block: .init(bytes: listBytes))))
 
         var subject: [String: JSONValue] = [
-            "url": .string(address.text), "mode": .string("browser"), "role": .string("page"), "depth": .integer(0),
+            "url": .string(address.text), "mode": .string("browser"), "role": .string("page"), "depth": .integer(Int64(visit.depth)),
             "started": .string(started), "ended": .string(LedgerTime.now()),
             "settled": .bool(settled), "scroll_rounds": .integer(Int64(rounds)),
             "requests": .integer(Int64(browser.log.count)),
@@ -69,6 +71,7 @@ extension CaptureRun {
                 ?? "the page's document did not arrive within \(options.timeout) s"
         }
         if let reason { subject["reason"] = .string(reason) }
+        if let parent = visit.parent { subject["parent"] = .string(parent) }
         if let last = lastDocument {
             subject["redirects"] = .integer(Int64(state.documentHops.count - 1))
             subject["network_decision"] = .string(last.networkDecision)
@@ -120,5 +123,6 @@ extension CaptureRun {
                                       bytes: 0, queued: remaining))
         }
         progress?(CaptureProgress(outcome: outcome, line: line, bytes: state.bytes, queued: remaining))
+        return action == "capture" ? analysed : nil
     }
 }

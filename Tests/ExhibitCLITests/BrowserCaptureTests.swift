@@ -250,6 +250,26 @@ struct BrowserCaptureTests {
         }
     }
 
+    @Test("--depth 1 follows the links of the rendered DOM, obeying robots.txt")
+    func depthFollowsRenderedLinks() async throws {
+        try await withFixtureSite(host: "127.0.0.2", siteDirectory: Self.site) { site in
+            let page = try await capture(site.baseURL + "/js/links.html", ["--depth", "1", "--delay", "0"])
+            #expect(page.result.status == 0, "\(page.result.stderr)")
+            let captures = try page.entries("capture")
+            let pages = captures.filter { $0.subject?["mode"]?.stringValue == "browser" }.compactMap { $0.subject?["url"]?.stringValue }
+            #expect(pages == [site.baseURL + "/js/links.html", site.baseURL + "/js/spa.html"], "\(pages)")
+            let spa = try #require(captures.first { $0.subject?["url"]?.stringValue == site.baseURL + "/js/spa.html" })
+            #expect(spa.subject?["depth"]?.intValue == 1)
+            #expect(spa.subject?["parent"]?.stringValue == site.baseURL + "/js/links.html")
+            #expect(captures.contains { $0.subject?["role"]?.stringValue == "robots" })
+            #expect(!site.requests().contains { $0.path.hasPrefix("/private/") })
+            #expect(page.result.stdout.contains("skipped (robots.txt) \(site.baseURL)/private/secret.html"), "\(page.result.stdout)")
+            #expect(!(try page.search("spamarker-profile")).isEmpty)
+            let verify = try exhibit.run(["verify", page.caseID, "--workspace", page.ws.root])
+            #expect(verify.status == 0, "\(verify.stdout)")
+        }
+    }
+
     @Test("a kill -9 during a browser capture leaves a case that verifies")
     func killDuringBrowserCapture() async throws {
         try await withFixtureSite(host: "127.0.0.2", siteDirectory: Self.site) { site in
