@@ -335,7 +335,7 @@ public enum CourtDocuments {
                 }
                 return "exhibit numbers assigned: " + numbers.joined(separator: ", ")
             case "render":
-                return "rendered \(subject["url"]?.stringValue ?? "the page") from its WARC record as a screenshot and a PDF"
+                return "rendered \(subject["source"]?["url"]?.stringValue ?? "the page") from its WARC record as a screenshot and a PDF"
             case "import":
                 return "took in \(subject["file_name"]?.stringValue ?? "a file") (sha256 \(subject["sha256"]?.stringValue ?? "")) from: \(subject["source"]?.stringValue ?? "")"
             default:
