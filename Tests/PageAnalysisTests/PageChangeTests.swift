@@ -127,3 +127,18 @@ extension TextDiff.Line {
         }
     }
 }
+
+@Suite("removal patterns: which pages need parsing for them")
+struct RemovalPatternLimitTests {
+    @Test("the longest matchable text counts only patterns for the URL's host; one without a limit means any length")
+    func longestMatchable() throws {
+        let patterns = try RemovalPatterns(json: Array(PageChangeTests.patternsJSON.utf8), origin: "test")
+        #expect(patterns.longestMatchable(url: "https://example.org/p") == 200)
+        // facebook's pattern has no limit, and applies to its subdomains.
+        #expect(patterns.longestMatchable(url: "https://m.facebook.com/story.php?id=1") == nil)
+        let hostsOnly = try RemovalPatterns(json: Array(#"{"patterns": [{"platform": "x", "hosts": ["x.com"], "texts": ["gone"], "max_text_length": 50}]}"#.utf8), origin: "t")
+        #expect(hostsOnly.longestMatchable(url: "http://127.0.0.1:8080/a") == 0)
+        #expect(hostsOnly.longestMatchable(url: "https://x.com/a/status/1") == 50)
+        #expect(hostsOnly.longestMatchable(url: "https://notx.com/") == 0)
+    }
+}
