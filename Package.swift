@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
-        .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "ChainOfCustody", "ExhibitTestSupport"]),
+        .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "MediaEvidence", "CaseManagement", "ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport"]),
     ]
 )

@@ -33,7 +33,7 @@ struct MediaAnalyseCommand: ParsableCommand {
 
     func run() throws {
         let session = try options.session()
-        let report = try CaseMediaAnalysis(session: session, index: WorkspaceIndex(workspace: session.workspace, notices: session.notices)).run(caseID: caseID)
+        let report = try CaseMediaAnalysis(session: session).run(caseID: caseID)
         if options.json { try Console.json(report); return }
         guard let seq = report.seq else {
             Console.line("\(caseID): no media left to analyse")
@@ -87,8 +87,7 @@ enum MediaLines {
     static func afterIntake(_ session: ActingSession, caseID: String, quiet: Bool) {
         guard CaseMediaAnalysis.mayAnalyse(session.actor) else { return }
         do {
-            let index = try WorkspaceIndex(workspace: session.workspace, notices: session.notices)
-            let report = try CaseMediaAnalysis(session: session, index: index).run(caseID: caseID, command: "media analyse (after intake)")
+            let report = try CaseMediaAnalysis(session: session).run(caseID: caseID, command: "media analyse (after intake)")
             if let seq = report.seq, !quiet {
                 let unavailable = report.items.filter { !$0.unavailable.isEmpty }.count
                 Console.error("media: \(report.items.count) item\(report.items.count == 1 ? "" : "s") analysed (entry \(seq))" + (unavailable > 0 ? ", metadata unavailable for \(unavailable)" : ""))

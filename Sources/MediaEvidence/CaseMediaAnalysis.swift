@@ -1,4 +1,3 @@
-public import CaseIndex
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
@@ -14,11 +13,9 @@ import WARC
 /// records, each item's summary and its PDQ hashes, then the rename.
 public struct CaseMediaAnalysis: Sendable {
     public let session: ActingSession
-    public let index: WorkspaceIndex
 
-    public init(session: ActingSession, index: WorkspaceIndex) {
+    public init(session: ActingSession) {
         self.session = session
-        self.index = index
     }
 
     /// One analysed artifact, as the command prints it.
@@ -71,32 +68,23 @@ public struct CaseMediaAnalysis: Sendable {
         try session.requireOpen(caseID, command: command)
         let store = session.store
         let caseDirectory = store.directory(of: caseID)
-        try index.refresh(caseID: caseID, store: store)
         let entries = try store.ledger(of: caseID).entries()
         var analysed = Set<String>()
-        var responseRecords: [Int: (file: String, offset: Int64, id: String)] = [:]
-        for entry in entries {
-            guard let subject = entry.subject else { continue }
-            if entry.action == "media-analysis" {
-                for item in subject["items"]?.arrayValue ?? [] {
-                    if let artifact = item["artifact"]?.stringValue { analysed.insert(artifact) }
-                }
-            } else if entry.action == "capture", let file = subject["warc"]?["file"]?.stringValue,
-                      let response = subject["records"]?.arrayValue?.last(where: { $0["type"]?.stringValue == "response" }),
-                      let offset = response["offset"]?.intValue, let id = response["id"]?.stringValue {
-                responseRecords[Int(entry.seq)] = (file, offset, id)
+        for entry in entries where entry.action == "media-analysis" {
+            for item in entry.subject?["items"]?.arrayValue ?? [] {
+                if let artifact = item["artifact"]?.stringValue { analysed.insert(artifact) }
             }
         }
-        let artifacts = try index.artifacts(caseID: caseID).filter { !analysed.contains($0.id) && (200..<300).contains($0.status) }
+        let candidates = MediaCandidate.list(entries).filter { !analysed.contains($0.id) }
         let lock = try CaseRecovery.WriterLock(caseDirectory: caseDirectory)
         defer { withExtendedLifetime(lock) {} }
         let scratch = TemporaryFiles()
-        var pending: [(artifact: IndexedArtifact, analysis: MediaItemAnalysis, sha256: String, refersTo: String?)] = []
-        for artifact in artifacts {
-            guard let source = try locate(artifact, caseDirectory: caseDirectory, response: responseRecords[artifact.seq], scratch: scratch),
-                  let kind = MediaAnalyzer.kind(mimeType: artifact.mimeType, head: source.head) else { continue }
+        var pending: [(artifact: MediaCandidate, analysis: MediaItemAnalysis, sha256: String)] = []
+        for candidate in candidates {
+            guard let source = try locate(candidate, caseDirectory: caseDirectory, scratch: scratch),
+                  let kind = MediaAnalyzer.kind(mimeType: candidate.mimeType, head: source.head) else { continue }
             let analysis = try MediaAnalyzer.analyse(path: source.path, kind: kind)
-            pending.append((artifact, analysis, source.sha256, responseRecords[artifact.seq]?.id))
+            pending.append((candidate, analysis, source.sha256))
         }
         guard !pending.isEmpty else { return Report(case: caseID, seq: nil, warcFile: nil, items: []) }
 
@@ -115,10 +103,10 @@ public struct CaseMediaAnalysis: Sendable {
         var records: [JSONValue] = []
         var items: [JSONValue] = []
         var printed: [Item] = []
-        for (artifact, analysis, sha256, refersTo) in pending {
+        for (artifact, analysis, sha256) in pending {
             var fields: [(String, String)] = [("WARC-Warcinfo-ID", info.recordID)]
-            if let refersTo { fields.append(("WARC-Refers-To", refersTo)) }
-            let url = artifact.finalURL ?? artifact.url
+            if let refersTo = artifact.recordID { fields.append(("WARC-Refers-To", refersTo)) }
+            let url = artifact.url
             let record = WARCRecord(
                 type: "metadata", date: LedgerTime.now(), targetURI: url, contentType: "application/json",
                 fields: fields, block: .init(bytes: analysis.recordBody(artifact: artifact.id, sha256: sha256, url: url)))
@@ -164,11 +152,10 @@ public struct CaseMediaAnalysis: Sendable {
         var head: [UInt8]
     }
 
-    /// The sealed copy of an artifact: its blob, or its response payload written to a
-    /// private temporary file; nil when there is none. A copy whose sha256 is not the
-    /// ledger's is refused: that is tampering for `exhibit verify` to report.
-    func locate(_ artifact: IndexedArtifact, caseDirectory: String, response: (file: String, offset: Int64, id: String)?,
-                scratch: TemporaryFiles) throws(ExhibitError) -> Source? {
+    /// The sealed copy of an artifact: its blob, or the bytes of its WARC record
+    /// written to a private temporary file; nil when there is none. A blob whose
+    /// sha256 is not the ledger's is refused: that is tampering for `exhibit verify`.
+    func locate(_ artifact: MediaCandidate, caseDirectory: String, scratch: TemporaryFiles) throws(ExhibitError) -> Source? {
         if let blob = artifact.blob {
             var path = caseDirectory + "/" + blob
             if !FileManager.default.fileExists(atPath: path) {
@@ -177,22 +164,33 @@ public struct CaseMediaAnalysis: Sendable {
                     .first(where: { $0.hasPrefix((blob as NSString).lastPathComponent + ".") && $0.hasSuffix(".tmp") }) else { return nil }
                 path = (path as NSString).deletingLastPathComponent + "/" + staged
             }
+            let head = Self.head(of: path)
+            // Only what may be media is hashed in full.
+            guard MediaAnalyzer.kind(mimeType: artifact.mimeType, head: head) != nil else { return nil }
             let sha = try Digest.file(atPath: path).digests[.sha256] ?? ""
             if let expected = artifact.sha256, expected != sha {
                 throw ExhibitError(.verificationFailed, "The stored copy of \(artifact.id) (\(blob)) no longer has the sha256 the ledger recorded; run `exhibit verify`.")
             }
-            return Source(path: path, sha256: sha, head: Self.head(of: path))
+            return Source(path: path, sha256: sha, head: head)
         }
-        guard let response, let warc = artifact.warcFile ?? Optional(response.file) else { return nil }
+        // Only media is read out of a WARC record: the MIME type says so, or nothing is read.
+        guard let mime = artifact.mimeType, mime.hasPrefix("image/") || mime.hasPrefix("video/"),
+              let warc = artifact.warcFile, let offset = artifact.recordOffset else { return nil }
         var path = caseDirectory + "/" + warc
         if !FileManager.default.fileExists(atPath: path) { path += ".tmp" }
-        // Only media is read out of a WARC record: the MIME type says so, or nothing is read.
-        guard let mime = artifact.mimeType, mime.hasPrefix("image/") || mime.hasPrefix("video/") else { return nil }
-        guard let archived = try? ArchivedResponse(warcPath: path, offset: response.offset) else { return nil }
-        let sha = Digest.sha256Hex(archived.payload)
+        let bytes: [UInt8]
+        if artifact.recordIsResponse {
+            guard let archived = try? ArchivedResponse(warcPath: path, offset: offset) else { return nil }
+            bytes = archived.payload
+        } else {
+            guard let record = try? WARCReader(path: path, keepBlocksUpTo: Int64(ArchivedResponse.analysisLimit), computesPayloadSHA1: false).record(at: offset),
+                  let block = record.block else { return nil }
+            bytes = block
+        }
+        let sha = Digest.sha256Hex(bytes)
         if let expected = artifact.sha256, expected != sha { return nil }
-        let file = try scratch.write(archived.payload)
-        return Source(path: file, sha256: sha, head: Array(archived.payload.prefix(64)))
+        let file = try scratch.write(bytes)
+        return Source(path: file, sha256: sha, head: Array(bytes.prefix(64)))
     }
 
     static func head(of path: String) -> [UInt8] {
