@@ -1,4 +1,4 @@
-import CaseBundle
+public import CaseBundle
 import CaseManagement
 public import ChainOfCustody
 
@@ -78,17 +78,9 @@ public struct BrowserArtifact: Sendable, Equatable {
 /// A `render` ledger entry (written by `exhibit render`): the screenshot and
 /// PDF made from one captured response record.
 public struct Rendering: Sendable, Equatable {
-    /// One file the render stored as a blob.
-    public struct File: Sendable, Equatable {
-        public var path: String
-        public var sha256: String
-        public var size: Int64?
-        public var mediaType: String
-        /// `screenshot` or `pdf`.
-        public var role: String
-        public var width: Int64?
-        public var height: Int64?
-    }
+    /// One file the render stored as a blob, as the bundle report describes it, but
+    /// with its path under the case (`blobs/sha256/…`) instead of the bag.
+    public typealias File = BundleFacts.Render.Output
 
     public var seq: Int64
     public var time: String
@@ -113,8 +105,9 @@ public struct Rendering: Sendable, Equatable {
         sourceURL = render.url.isEmpty ? nil : render.url
         captureTime = render.captureTime
         files = render.outputs.map { output in
-            File(path: String(output.path.dropFirst("data/".count)), sha256: output.sha256, size: output.size,
-                 mediaType: output.mediaType, role: output.role, width: output.width, height: output.height)
+            var file = output
+            file.path = String(output.path.dropFirst("data/".count))
+            return file
         }
     }
 

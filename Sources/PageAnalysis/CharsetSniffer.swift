@@ -1,3 +1,5 @@
+import ChainOfCustody
+
 /// Decides which character set a page's bytes are in, the way browsers do:
 /// the HTTP header's charset, else a byte-order mark, else a `<meta>` declaration
 /// within the first 1024 bytes (the HTML prescan). libxml2 then decodes with
@@ -150,14 +152,5 @@ public struct CharsetDecision: Sendable, Equatable {
 
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
-    }
-}
-
-extension String {
-    func trimming(_ set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -1,3 +1,5 @@
+import ChainOfCustody
+
 /// Reading values out of a raw HTTP response head.
 package enum HTTPHead {
     /// The last field of that name (after the status line), its value trimmed of
@@ -60,15 +62,5 @@ package enum HTTPHead {
         guard line.hasPrefix("HTTP/") else { return nil }
         let parts = line.split(separator: " ")
         return parts.count > 1 ? String(parts[1]) : nil
-    }
-}
-
-extension String {
-    /// Without the characters of `set` at either end (the same helper as LawfulFetch's).
-    func trimming(_ set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }
