@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV ?= .venv
 APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libsqlite3-dev python3-venv chromium unzip zip faketime publicsuffix \
-  libimage-exiftool-perl ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev g++ python3-dev poppler-utils
+  libimage-exiftool-perl ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev g++ python3-dev poppler-utils postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps venv build demo test fuzz bench clean
@@ -55,7 +55,7 @@ fuzz: deps
 # xmllint on a loopback nginx site; writes docs/benchmarks.md and docs/benchmarks.svg.
 # BENCH_BIN=DIR and BENCH_SKIP_BUILD=1 use binaries built elsewhere; BENCH_RUNS, BENCH_QUICK=1 and
 # BENCH_STRICT=1 are read by the harness (docs/benchmarks.md, "About the harness").
-BENCH_APT_PACKAGES := nginx-light wrk wget libxml2-utils time
+BENCH_APT_PACKAGES := nginx-light wrk wget libxml2-utils time sqlite3
 bench: deps venv
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

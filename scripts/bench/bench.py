@@ -25,6 +25,7 @@ from exhibit import Exhibit, check_summary, drop_workspace  # noqa: E402
 from inputs import ensure_inputs  # noqa: E402
 from report import Results, Row, svg_chart, text_report, write_markdown  # noqa: E402
 from server import Nginx, wrk_ceiling  # noqa: E402
+from search import bench_search  # noqa: E402
 
 
 def log(message):
@@ -59,7 +60,7 @@ class Context:
 # ---------------------------------------------------------------- set-up
 
 def check_tools(settings):
-    require_tools(["nginx", "wrk", "wget", "xmllint", "openssl"])
+    require_tools(["nginx", "wrk", "wget", "xmllint", "openssl", "sqlite3"])
     if not os.access("/usr/bin/time", os.X_OK):
         raise BenchError("/usr/bin/time is not installed: run `make bench` or `apt-get install time`.")
     python = settings.venv / "bin" / "python"
@@ -178,7 +179,7 @@ def bench_hashing(ctx):
     if not ctx.exhibit.has_bench_tool():
         skip = "skipped: no exhibit-bench in BENCH_BIN"
         ctx.results.rows += [Row("hash sha256", "exhibit ÷ openssl throughput", skip, "openssl dgst", None, 0.9),
-                             Row("hash 4 in 1 pass", "--all time ÷ sha256 time", skip, "—", None, 2.5, False)]
+                             Row("hash 4 in 1 pass", "--all time ÷ sha256 time", skip, "2-core floor", None, 3.4, False)]  # ≈ floor + 10 %
         log("   " + skip)
         return
     big = ctx.www / "big.bin"
@@ -198,11 +199,33 @@ def bench_hashing(ctx):
     if set(_digest_lines(all_out)) < {"sha256", "sha512", "sha1", "md5"}:
         raise BenchError(f"exhibit-bench digest --all did not print all four digests: {all_out.strip()!r}.")
     mib = big.stat().st_size / MIB
+    floor = four_digest_floor(ctx)
     ctx.results.rows += [
         Row("hash sha256", "exhibit ÷ openssl throughput", f"{mib / median(one):.0f} MiB/s",
             f"openssl {mib / median(ssl):.0f} MiB/s", median(ssl) / median(one), 0.9),
-        Row("hash 4 in 1 pass", "--all time ÷ sha256 time", f"{median(every):.2f} s (all 4)",
-            f"{median(one):.2f} s (sha256)", median(every) / median(one), 2.5, higher_is_better=False)]
+        Row("hash 4 in 1 pass", "--all time ÷ sha256 time", f"{median(every):.2f} s (all 4), sha256 {median(one):.2f} s",
+            f"2-core floor {floor:.2f}×", median(every) / median(one), round(1.1 * floor, 2), higher_is_better=False)]
+
+
+def four_digest_floor(ctx):
+    """The least `--all` time ÷ SHA-256 time two cores allow with one read of the file.
+
+    Each algorithm's cost per byte on one core comes from `openssl speed`; the four are split
+    into the two groups whose larger sum is smallest (one group per core), and that sum is
+    divided by SHA-256's own cost. The row's target is this floor plus 10 %.
+    """
+    speed = {alg: openssl_speed(alg) for alg in ("sha256", "sha512", "sha1", "md5")}
+    ctx.results.speed.update(speed)
+    cost = {alg: 1 / bps for alg, bps in speed.items()}
+    names = list(cost)
+    best = min(max(sum(cost[n] for i, n in enumerate(names) if mask >> i & 1),
+                   sum(cost[n] for i, n in enumerate(names) if not mask >> i & 1))
+               for mask in range(1, 2 ** len(names) - 1))
+    floor = best / cost["sha256"]
+    ctx.results.facts["four digests on 2 cores"] = (
+        ", ".join(f"{alg} {c * 1e9:.2f} ns/byte" for alg, c in cost.items())
+        + f"; best split {best * 1e9:.2f} ns/byte, i.e. {floor:.2f}× SHA-256 alone; target ≤ {1.1 * floor:.2f}×")
+    return floor
 
 
 def openssl_speed(algorithm):
@@ -264,7 +287,7 @@ def bench_verify(ctx):
             times.append(timed(cmd, what=what))
         log(f"   run {i + 1}: exhibit {ex[-1]:.2f} s, bagit {py[-1]:.2f} s")
     speed = {alg: openssl_speed(alg) for alg in ("sha256", "sha512")}
-    ctx.results.speed = speed
+    ctx.results.speed.update(speed)
     limit = size * (1 / speed["sha256"] + 1 / speed["sha512"]) / 2
     ctx.results.rows.append(Row("verify", "bagit time ÷ exhibit time", f"{median(ex):.2f} s",
                                 f"bagit {median(py):.2f} s", median(py) / median(ex), 1.5))
@@ -398,7 +421,8 @@ def tool_versions(ctx):
             "nginx": first(["nginx", "-v"]).replace("nginx version: nginx/", ""),
             "xmllint": first(["xmllint", "--version"]).replace("xmllint: using libxml version ", "libxml "),
             "bagit": first([ctx.settings.venv / "bin" / "python", "-m", "bagit", "--version"]).split()[-1],
-            "wrk": first(["wrk", "-v"], ok=None).split(" [")[0].replace("wrk ", "")}
+            "wrk": first(["wrk", "-v"], ok=None).split(" [")[0].replace("wrk ", ""),
+            "sqlite3": first(["sqlite3", "--version"]).split()[0]}
 
 
 def run_all(ctx):
@@ -422,6 +446,9 @@ def run_all(ctx):
                               ("scale", bench_scale), ("browser", bench_browser), ("watches", bench_watches)):
             with ctx.section(name):
                 section(ctx)
+        # No server needed: the index is generated (scripts/bench/search.py).
+        with ctx.section("search"):
+            bench_search(ctx)
     finally:
         server.stop()
     return ceiling

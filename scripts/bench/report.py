@@ -160,7 +160,7 @@ def write_markdown(path, results, *, date, runs, versions, ceiling, settings_lin
 
 ABOUT = """## About the harness
 
-`make bench` installs what is missing (apt: nginx-light wrk wget libxml2-utils time), builds
+`make bench` installs what is missing (apt: nginx-light wrk wget libxml2-utils time sqlite3), builds
 release, makes sure `.venv` (bagit 1.9.0) exists and runs `scripts/bench/bench.py` (Python 3
 standard library). Inputs are generated under `.bench/` (git-ignored) and reused while their
 size is unchanged; nginx serves them on 127.0.0.1 only. Every comparison runs `BENCH_RUNS`
@@ -194,6 +194,11 @@ Exit status: 0 when every measurement ran (a MISS is reported, not fatal); 1 on 
   5 MB page of nested markup.
 - scale: capture and custodian verify of 100, 1,000 and 10,000 small pages (one run at
   10,000); growth is linear when the per-artifact cost at 10,000 is within 1.5× of that at 1,000.
+- search: `exhibit search "W1 W2"` over 100,000 indexed pages (one case; the workspace and
+  index.sqlite are made by `exhibit`, the pages' artifact rows and FTS5 text are then added by
+  scripts/bench/search.py, no network) against `sqlite3 -readonly index.sqlite` running
+  Exhibit's own SELECT (join, snippet, rank order, LIMIT 100) for the same words: p95 of 20
+  different two-word queries, each one process, start included.
 """
 
 
