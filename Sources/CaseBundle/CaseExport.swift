@@ -389,6 +389,9 @@ struct FactsCollector {
                 artifacts.append(artifact)
                 artifactID = artifact.id
             }
+            if entry.action == "import", let subject = entry.subject {
+                artifacts += importedArtifacts(entry, subject)
+            }
             timeline.append(.init(
                 seq: Int(entry.seq), time: entry.time, actor: entry.actor, action: entry.action,
                 summary: Self.summary(entry), hash: entry.hash, artifact: artifactID))
@@ -424,6 +427,29 @@ struct FactsCollector {
             certificateSubject: subject["tls"]?["subject"]?.stringValue, title: subject["title"]?.stringValue,
             role: subject["role"]?.stringValue, warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
             responseOffset: derivedWARCs ? nil : offset, recordIDs: records.compactMap { $0["id"]?.stringValue }, tags: [])
+    }
+
+    /// The items an `import` entry took in (docs/import.md), with role `imported`:
+    /// ids as the index gives them, the receiver as actor, the time the record or
+    /// file carries.
+    private func importedArtifacts(_ entry: LedgerEntry, _ subject: JSONValue) -> [BundleFacts.Artifact] {
+        let items = subject["artifacts"]?.arrayValue ?? []
+        let kind = subject["kind"]?.stringValue ?? ""
+        return items.enumerated().map { index, item in
+            let warc = item["warc"]?.stringValue
+            let blob = item["blob"]?.stringValue
+            let isResponse = item["record_type"]?.stringValue == "response"
+            return BundleFacts.Artifact(
+                id: ImportedArtifactID.id(seq: entry.seq, number: index + 1, of: items.count, kind: kind), seq: Int(entry.seq),
+                actor: entry.actor, url: item["url"]?.stringValue ?? "", finalURL: nil, started: nil,
+                ended: item["time"]?.stringValue ?? entry.time, status: Int(item["status"]?.intValue ?? 0),
+                contentType: item["content_type"]?.stringValue, size: item["size"]?.intValue, sha256: item["sha256"]?.stringValue,
+                md5: blob.flatMap { try? Digest.file(atPath: bagData + "/" + $0, algorithms: [.md5]).digests[.md5] },
+                ip: nil, certificateSubject: nil, title: nil, role: "imported",
+                warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
+                responseOffset: derivedWARCs || !isResponse ? nil : item["offset"]?.intValue,
+                recordIDs: item["record"]?.stringValue.map { [$0] } ?? [], tags: [])
+        }
     }
 
     /// MD5 of the payload for e-discovery tools: recorded at capture when the

@@ -31,8 +31,8 @@ struct GraphBuilder {
         addPeople()
         let tool = addTool()
         let exhibits = addCaptures(tool: tool)
+        addImports(tool: tool, exhibits: exhibits)
         addCustody(tool: tool, exhibits: exhibits)
-        addImports(tool: tool)
 
         var investigation: [(String, LD)] = [
             ("@id", .string(id("investigation", facts.caseID))),
@@ -250,6 +250,16 @@ struct GraphBuilder {
         var exhibits: [Exhibit] = []
         var designated: Set<String> = []
         for artifact in facts.artifacts {
+            if artifact.role == "imported" {
+                // Received, not captured: no target was designated; the import action produced it.
+                let (warc, blob) = evidence(of: artifact)
+                let items = [warc, blob, payload(of: artifact, in: warc)].compactMap { $0 }
+                let record = id("provenance-record", "\(artifact.id)/import")
+                add(.actions, provenanceRecord(record, exhibit: artifact.id, items: items, description: "\(artifact.id) as received (\(artifact.url))"))
+                exhibits.append(Exhibit(artifact: artifact, items: items, record: record,
+                                        producer: id("investigative-action", "import/\(artifact.seq)")))
+                continue
+            }
             let start = artifact.started ?? artifact.ended
             let performer = personIDs[artifact.actor]!
             let (urlID, targetRecord) = url(artifact.url)
@@ -308,9 +318,10 @@ struct GraphBuilder {
     /// Evidence taken in from outside (`exhibit import`, docs/import.md): one `import`
     /// action per entry, performed by the receiver, described by what was received,
     /// from whom and what the check found.
-    private mutating func addImports(tool: String) {
+    private mutating func addImports(tool: String, exhibits: [Exhibit]) {
         for event in facts.timeline where event.action == "import" {
-            add(.actions, [
+            let received = exhibits.filter { $0.artifact.role == "imported" && $0.artifact.seq == event.seq }.map(\.record)
+            var action: [(String, LD)] = [
                 ("@id", .string(id("investigative-action", "import/\(event.seq)"))),
                 ("@type", "case-investigation:InvestigativeAction"),
                 ("uco-core:name", "import"),
@@ -319,7 +330,9 @@ struct GraphBuilder {
                 ("uco-action:endTime", dateTime(event.time)),
                 ("uco-action:performer", ref(personIDs[event.actor]!)),
                 ("uco-action:instrument", ref(tool)),
-            ])
+            ]
+            if !received.isEmpty { action.append(("uco-action:result", .array(received.map(ref)))) }
+            add(.actions, action)
         }
     }
 

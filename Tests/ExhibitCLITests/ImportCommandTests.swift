@@ -259,6 +259,11 @@ struct ImportCommandTests {
         let graph = try JSONValue(parsing: try AtomicFile.read(out + "/data/provenance.jsonld"))
         let imports = (graph["@graph"]?.arrayValue ?? []).filter { $0["uco-core:name"]?.stringValue == "import" }
         #expect(imports.count == 3)
+        // Imported artifacts are rows of the load file and the report, marked imported, with the received hashes.
+        let loadFile = String(decoding: try AtomicFile.read(out + "/data/loadfile.csv"), as: UTF8.self)
+        let photoSHA = Digest.sha256Hex(CheckerboardPNG.bytes)
+        #expect(loadFile.split(separator: "\r\n").contains { $0.contains(photoSHA) && $0.contains("image/png") }, "\(loadFile)")
+        #expect(report.contains(photoSHA) && report.contains(">imported<"), "report rows")
         #expect(imports.allSatisfy { $0["uco-core:description"]?.stringValue?.contains("colleague's capture") == true && $0["uco-action:performer"] != nil })
         let verifyBag = try exhibit.run(["verify", out])
         #expect(verifyBag.status == 0, "\(verifyBag.stdout)\(verifyBag.stderr)")
