@@ -83,6 +83,9 @@ public struct WatchRunner: Sendable {
         let caseIDs = caseID.map { [$0] } ?? session.store.caseIDs()
         if let caseID { try session.store.requireCase(caseID) }
         for id in caseIDs {
+            // A case that never had a watch is passed over without parsing its ledger:
+            // cron calls this every few minutes over every case of the workspace.
+            guard Self.mayHoldWatches(try session.store.ledger(of: id).readLocked()) else { continue }
             let entries = try session.store.ledger(of: id).entries()
             guard let state = try? CaseState.fold(entries), session.mayList(state) else { continue }
             let active = WatchLedger.watches(in: entries).filter { !$0.hasEnded(at: now) }
@@ -139,6 +142,27 @@ public struct WatchRunner: Sendable {
             withExtendedLifetime(locks) {}
         }
         return report
+    }
+
+    /// Whether a ledger's bytes may hold a `watch` entry: its lines are canonical JSON
+    /// (sorted keys, no spaces), so a watch entry holds `"action":"watch"` verbatim,
+    /// and text inside a subject would have its quotes escaped.
+    static func mayHoldWatches(_ ledger: [UInt8]) -> Bool {
+        let needle = Array(#""action":"watch""#.utf8)
+        guard ledger.count >= needle.count else { return false }
+        return ledger.withUnsafeBufferPointer { bytes in
+            var index = 0
+            let last = bytes.count - needle.count
+            while index <= last {
+                if bytes[index] == needle[0], bytes[index + 1] == needle[1] {
+                    var matched = 2
+                    while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
+                    if matched == needle.count { return true }
+                }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// Why a case's watches do not run, or nil when they do.
