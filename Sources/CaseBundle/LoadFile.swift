@@ -1,3 +1,4 @@
+import CaseManagement
 import Foundation
 
 /// data/loadfile.csv: one row per artifact, in the columns e-discovery review
@@ -12,9 +13,11 @@ public enum LoadFile {
     /// The load file for `facts`. `custodian` is the actor holding custody when exported;
     /// `exhibits` the stable exhibit numbers by artifact id (DESIGN §21). Each exhibit is
     /// one native document, so its Bates range is one control number,
-    /// `<CASE>-EX-0001-0001` to the same: begin and end stay stable with the number.
+    /// `<CASE>-EX-0001-0001` to the same: begin and end stay stable with the number
+    /// (the items of one imported file count up: `-0001`, `-0002` …).
     public static func csv(for facts: BundleFacts, custodian: String, exhibits: [String: ExhibitNumbers.Item] = [:]) -> [UInt8] {
         var lines = [columns.map(field).joined(separator: ",")]
+        var pages: [String: Int] = [:]
         for artifact in facts.artifacts {
             let mime = artifact.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces().lowercased() } ?? ""
             var row: [String] = [
@@ -23,8 +26,14 @@ public enum LoadFile {
                 artifact.blobPath ?? artifact.warcPath ?? "", artifact.blobPath == nil ? artifact.responseOffset.map(String.init) ?? "" : "",
                 custodian, artifact.actor,
             ]
-            let number = exhibits[artifact.id]?.number ?? ""
-            let bates = number.isEmpty ? "" : "\(facts.caseID)-\(number)-0001"
+            // An import's items share the exhibit of their import entry (A-<seq>) and count up within it.
+            let number = (exhibits[artifact.id] ?? exhibits[ArtifactID.forSeq(artifact.seq)])?.number ?? ""
+            var bates = ""
+            if !number.isEmpty {
+                let page = (pages[number] ?? 0) + 1
+                pages[number] = page
+                bates = "\(facts.caseID)-\(number)-" + String(repeating: "0", count: max(0, 4 - String(page).count)) + String(page)
+            }
             row += [number, bates, bates]
             lines.append(row.map(field).joined(separator: ","))
         }
