@@ -13,14 +13,19 @@ public struct CaseReader: Sendable {
 
     public init(session: ActingSession) throws(ExhibitError) {
         self.session = session
-        self.index = try WorkspaceIndex(workspace: session.workspace, notices: session.notices)
+        // No quick_check of every page at start (a fifth of a second at 100,000 pages, every
+        // command): damage is found where SQLite reads it, and each command's work below runs
+        // through `recovering`, which rebuilds the index and does the work again.
+        self.index = try WorkspaceIndex(workspace: session.workspace, notices: session.notices, checkingEveryPage: false)
     }
 
     /// `exhibit artifacts CASE`.
     public func artifacts(_ caseID: String) throws(ExhibitError) -> [IndexedArtifact] {
         try session.authorize(.read, caseID: caseID, command: "artifacts")
-        try index.refresh(caseID: caseID, store: session.store)
-        let artifacts = try index.artifacts(caseID: caseID)
+        let artifacts = try index.recovering(notices: session.notices) { () throws(ExhibitError) in
+            try index.refresh(caseID: caseID, store: session.store)
+            return try index.artifacts(caseID: caseID)
+        }
         try recordView(caseID, ["command": "artifacts", "artifacts": .integer(Int64(artifacts.count))])
         return artifacts
     }
@@ -29,8 +34,10 @@ public struct CaseReader: Sendable {
     /// "also in" is current.
     public func selectors(_ caseID: String) throws(ExhibitError) -> [SelectorSummary] {
         try session.authorize(.read, caseID: caseID, command: "selectors")
-        try index.refresh(store: session.store)
-        var selectors = try index.selectors(caseID: caseID)
+        var selectors = try index.recovering(notices: session.notices) { () throws(ExhibitError) in
+            try index.refresh(store: session.store)
+            return try index.selectors(caseID: caseID)
+        }
         if session.actor.has(.decisionMaker) {
             for index in selectors.indices { selectors[index].otherCases.removeAll(where: isBackgroundInvestigation) }
         }
@@ -42,12 +49,14 @@ public struct CaseReader: Sendable {
     /// were shown (and in C, when given, even without a match).
     public func search(_ text: String, caseID: String?) throws(ExhibitError) -> [SearchHit] {
         try session.authorize(.read, caseID: caseID, command: "search")
-        if let caseID {
-            try index.refresh(caseID: caseID, store: session.store)
-        } else {
-            try index.refresh(store: session.store)
+        var hits = try index.recovering(notices: session.notices) { () throws(ExhibitError) in
+            if let caseID {
+                try index.refresh(caseID: caseID, store: session.store)
+            } else {
+                try index.refresh(store: session.store)
+            }
+            return try index.search(text, caseID: caseID)
         }
-        var hits = try index.search(text, caseID: caseID)
         if session.actor.has(.decisionMaker) {
             // Background investigations are never shown to a decision-maker (IV.B.6).
             hits = hits.filter { !isBackgroundInvestigation($0.case) }
@@ -79,13 +88,16 @@ public struct CaseReader: Sendable {
         for id in ids {
             for notice in CaseRecovery.recover(caseDirectory: session.store.directory(of: id)) { session.notices(notice) }
         }
-        try index.rebuild(store: session.store, caseIDs: ids)
-        var report = ReindexReport(cases: ids.count, artifacts: 0, selectors: 0)
-        for id in ids {
-            report.artifacts += try index.artifacts(caseID: id).count
-            report.selectors += try index.selectors(caseID: id).count
-            try recordView(id, ["command": "reindex"])
+        let report = try index.recovering(notices: session.notices) { () throws(ExhibitError) -> ReindexReport in
+            try index.rebuild(store: session.store, caseIDs: ids)
+            var report = ReindexReport(cases: ids.count, artifacts: 0, selectors: 0)
+            for id in ids {
+                report.artifacts += try index.artifacts(caseID: id).count
+                report.selectors += try index.selectors(caseID: id).count
+            }
+            return report
         }
+        for id in ids { try recordView(id, ["command": "reindex"]) }
         return report
     }
 
