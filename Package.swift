@@ -40,6 +40,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
@@ -162,10 +165,22 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The evidence server (DESIGN §22): the agency's copy of record on PostgreSQL, with
+        // signed requests (RFC 9421), fast-forward pushes and signed receipts; and its client.
+        .target(
+            name: "EvidenceServer",
+            dependencies: [
+                "CaseManagement", "ChainOfCustody", "CaseIndex", "PageAnalysis", "LoopbackServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), httpTypes, nioCore, logging, serviceLifecycle,
+            ]
+        ),
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics", "EvidenceServer", "LoopbackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -201,7 +216,7 @@ let package = Package(
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
         .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "MediaEvidence", "CaseManagement", "ChainOfCustody", "ExhibitTestSupport"]),
-        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport"]),
+        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport", "EvidenceServer"]),
     ]
 )
 

@@ -9,7 +9,7 @@ struct ExhibitCommand: ParsableCommand {
         abstract: "Capture public web pages as evidence and prove that nothing changed since.",
         version: ExhibitVersion.current,
         subcommands: [
-            InitCommand.self, ActorCommand.self, CaseCommand.self, CaptureCommand.self, RenderCommand.self, ArtifactsCommand.self, SelectorsCommand.self, SearchCommand.self, ReindexCommand.self, ImportCommand.self, TagCommand.self, FindingCommand.self, BICommand.self, LexiconsCommand.self, ExportCommand.self, VerifyCommand.self, TimestampCommand.self, RecoverCommand.self, TransferCommand.self, HoldCommand.self, ReleaseCommand.self, RetentionCommand.self, DisposeCommand.self, ServeCommand.self, DemoCommand.self, WatchCommand.self, DiffCommand.self, MediaCommand.self, SimilarCommand.self,
+            InitCommand.self, ActorCommand.self, CaseCommand.self, CaptureCommand.self, RenderCommand.self, ArtifactsCommand.self, SelectorsCommand.self, SearchCommand.self, ReindexCommand.self, ImportCommand.self, TagCommand.self, FindingCommand.self, BICommand.self, LexiconsCommand.self, ExportCommand.self, VerifyCommand.self, TimestampCommand.self, RecoverCommand.self, TransferCommand.self, HoldCommand.self, ReleaseCommand.self, RetentionCommand.self, DisposeCommand.self, ServeCommand.self, DemoCommand.self, WatchCommand.self, DiffCommand.self, MediaCommand.self, SimilarCommand.self, ServerCommand.self, RemoteCommand.self, PushCommand.self, PullCommand.self, CloneCommand.self,
         ]
     )
 }

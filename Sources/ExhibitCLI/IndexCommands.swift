@@ -60,8 +60,14 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The words to look for.") var text: String
     @Option(name: .customLong("case"), help: "Search only this case.") var caseID: String?
+    @Option(name: .long, help: "Search every case on this evidence server that the actor may read, instead of the workspace.") var remote: String?
 
     func run() throws {
+        if let remote {
+            guard caseID == nil else { throw ValidationError("--case and --remote do not go together: a remote search covers the agency's cases.") }
+            try RemoteCommands.search(options, words: text, remote: remote)
+            return
+        }
         let hits = try CaseReader(session: options.session()).search(text, caseID: caseID)
         if options.json { try Console.json(SearchResults(query: text, results: hits)); return }
         for hit in hits {

@@ -1,0 +1,191 @@
+import CaseIndex
+import CaseManagement
+import ChainOfCustody
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One push as sent: the workstation's whole ledger of the case (so the server can name
+/// the first entry where the two histories differ) and the files the server lacks.
+///
+/// Wire form: a 4-byte big-endian length, that many bytes of JSON
+/// `{"entries":[line…],"files":[{"path","sha256","size"}…]}`, then each file's bytes in order.
+struct PushUpload: Sendable {
+    struct File: Sendable {
+        var path: String
+        var sha256: String
+        var bytes: [UInt8]
+    }
+
+    var caseID: String
+    var lines: [String]
+    var entries: [LedgerEntry]
+    var files: [File]
+
+    static func encode(lines: [String], files: [(path: String, sha256: String, bytes: [UInt8])]) throws(ExhibitError) -> [UInt8] {
+        let manifest = JSONValue.object([
+            "entries": .array(lines.map { .string($0) }),
+            "files": .array(files.map { .object(["path": .string($0.path), "sha256": .string($0.sha256), "size": .integer(Int64($0.bytes.count))]) }),
+        ])
+        let json: [UInt8]
+        do { json = try manifest.canonicalBytes() } catch { throw ExhibitError(.storage, "The push cannot be encoded: \(error).") }
+        let length = UInt32(json.count)
+        var out: [UInt8] = [UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)]
+        out += json
+        for file in files { out += file.bytes }
+        return out
+    }
+
+    init(parsing bytes: [UInt8], caseID: String) throws {
+        func refuse(_ why: String) -> ServerRefusal { ServerRefusal(status: .badRequest, sentence: "The push cannot be read: \(why).") }
+        guard bytes.count >= 4 else { throw refuse("it is shorter than its header") }
+        let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+        guard bytes.count >= 4 + length, let manifest = try? JSONValue(parsing: Array(bytes[4..<(4 + length)])),
+              let lines = manifest["entries"]?.arrayValue?.compactMap(\.stringValue),
+              let files = manifest["files"]?.arrayValue else { throw refuse("its manifest is damaged") }
+        self.caseID = caseID
+        self.lines = lines
+        entries = []
+        for (index, line) in lines.enumerated() {
+            guard let entry = try? LedgerEntry(line: Array(line.utf8)) else { throw refuse("line \(index + 1) of the ledger is not a ledger entry") }
+            guard entry.caseID == caseID, entry.seq == Int64(index + 1) else {
+                throw refuse("line \(index + 1) of the ledger is not entry \(index + 1) of \(caseID)")
+            }
+            entries.append(entry)
+        }
+        var offset = 4 + length
+        self.files = []
+        for file in files {
+            guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue, let size = file["size"]?.intValue,
+                  size >= 0, offset + Int(size) <= bytes.count, RecordedFiles.isSafe(path), EvidenceStore.isDigest(sha) else {
+                throw refuse("a file in it is described wrongly or cut short")
+            }
+            self.files.append(File(path: path, sha256: sha, bytes: Array(bytes[offset..<(offset + Int(size))])))
+            offset += Int(size)
+        }
+        guard offset == bytes.count else { throw refuse("bytes follow its last file") }
+    }
+}
+
+/// Checks a push against the server's copy and commits it in one PostgreSQL transaction:
+/// fast-forward only, every entry verified as `exhibit verify` verifies a case, then the
+/// entries, file rows, page text and a signed receipt — or nothing at all.
+struct PushTransaction {
+    let database: ServerDatabase
+    let store: EvidenceStore
+
+    func commit(_ upload: PushUpload, serverKey: SigningKey) async throws -> JSONValue {
+        let caseID = upload.caseID
+        let logger = database.logger
+        let keys = Dictionary(try await database.actors().map { ($0.id, $0.publicKey) }, uniquingKeysWith: { first, _ in first })
+        let staging = try store.stagingDirectory()
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let keyPEM = serverKey.privateKeyPEM()
+        return try await database.client.withTransaction(logger: logger) { connection -> JSONValue in
+            // One push per case at a time, on whichever server behind the load balancer.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(caseID)))", logger: logger)
+            var stored: [String] = []
+            for try await hash in try await connection.query("SELECT hash FROM ledger_entries WHERE case_id = \(caseID) ORDER BY seq", logger: logger).decode(String.self) {
+                stored.append(hash)
+            }
+            for (index, hash) in stored.enumerated() where index < upload.entries.count {
+                if upload.entries[index].hash != hash {
+                    throw ServerRefusal(status: .conflict, sentence: "The history of \(caseID) diverged from the evidence server's at entry \(index + 1): the server's entry \(index + 1) is \(hash), the workstation's is \(upload.entries[index].hash); nothing was stored.")
+                }
+            }
+            if upload.entries.count < stored.count {
+                throw ServerRefusal(status: .conflict, sentence: "The evidence server's ledger of \(caseID) has \(stored.count) entries and the workstation's \(upload.entries.count): pull the case first; nothing was stored.")
+            }
+            let privateKey = try SigningKey(pem: keyPEM)
+            if upload.entries.count == stored.count {
+                // The same entries again: a no-op, answered with the receipt already given.
+                for try await (seq, head, time, sig) in try await connection.query("SELECT seq, head, time, signature FROM receipts WHERE case_id = \(caseID) ORDER BY seq DESC LIMIT 1", logger: logger).decode((Int64, String, String, String).self) {
+                    return Self.receipt(caseID: caseID, seq: seq, head: head, time: time, signature: sig, unchanged: true)
+                }
+                throw ServerRefusal(status: .badRequest, sentence: "The push of \(caseID) has no entries.")
+            }
+            let report = try stageAndVerify(upload, staging: staging, keys: keys)
+            if let failure = report.findings.first(where: \.isFailure) {
+                let seq = failure.seq.map { " at entry \($0)" } ?? ""
+                throw ServerRefusal(status: .unprocessableContent, sentence: "The push of \(caseID) does not verify\(seq): \(failure.path): \(failure.detail); nothing was stored.")
+            }
+            let newEntries = upload.entries[stored.count...]
+            let last = upload.entries[upload.entries.count - 1]
+            if stored.isEmpty {
+                try await connection.query("INSERT INTO cases (id, entry_count, head) VALUES (\(caseID), \(last.seq), \(last.hash))", logger: logger)
+            } else {
+                try await connection.query("UPDATE cases SET entry_count = \(last.seq), head = \(last.hash), updated_at = now() WHERE id = \(caseID)", logger: logger)
+            }
+            for entry in newEntries {
+                let line = upload.lines[Int(entry.seq) - 1]
+                try await connection.query("""
+                    INSERT INTO ledger_entries (case_id, seq, hash, prev, actor, action, time, line)
+                    VALUES (\(caseID), \(entry.seq), \(entry.hash), \(entry.prev), \(entry.actor), \(entry.action), \(entry.time), \(line))
+                    """, logger: logger)
+            }
+            let firstNew = Int64(stored.count + 1)
+            for file in RecordedFiles.of(upload.entries) where file.seq >= firstNew {
+                let size = Int64((try? FileManager.default.attributesOfItem(atPath: store.path(of: file.sha256))[.size] as? Int) ?? 0)
+                try await connection.query("""
+                    INSERT INTO case_files (case_id, path, sha256, size, seq) VALUES (\(caseID), \(file.path), \(file.sha256), \(size), \(file.seq))
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+            let directory = staging + "/cases/" + caseID
+            for entry in newEntries {
+                for page in Self.pageText(of: entry, caseDirectory: directory) {
+                    try await connection.query("""
+                        INSERT INTO page_text (case_id, seq, url, title, body) VALUES (\(caseID), \(entry.seq), \(page.url), \(page.title), \(page.body))
+                        """, logger: logger)
+                }
+            }
+            let time = LedgerTime.now()
+            let signed = try Self.receiptFields(caseID: caseID, seq: last.seq, head: last.hash, time: time).canonicalBytes()
+            let signature = Data(try privateKey.sign(signed)).base64EncodedString()
+            try await connection.query("INSERT INTO receipts (case_id, seq, head, time, signature) VALUES (\(caseID), \(last.seq), \(last.hash), \(time), \(signature))", logger: logger)
+            return Self.receipt(caseID: caseID, seq: last.seq, head: last.hash, time: time, signature: signature, unchanged: false)
+        }
+    }
+
+    /// The fields a receipt's signature covers (canonical JSON, RFC 8785).
+    static func receiptFields(caseID: String, seq: Int64, head: String, time: String) -> JSONValue {
+        .object(["case": .string(caseID), "seq": .integer(seq), "head": .string(head), "time": .string(time)])
+    }
+
+    static func receipt(caseID: String, seq: Int64, head: String, time: String, signature: String, unchanged: Bool) -> JSONValue {
+        .object([
+            "case": .string(caseID), "seq": .integer(seq), "head": .string(head), "time": .string(time),
+            "sig": .string(signature), "unchanged": .bool(unchanged),
+        ])
+    }
+
+    /// Lays the pushed case out as a case directory (the ledger, and every recorded file
+    /// linked from the store) and verifies it as `exhibit verify` does.
+    func stageAndVerify(_ upload: PushUpload, staging: String, keys: [String: String]) throws -> CaseVerification.Report {
+        let directory = staging + "/cases/" + upload.caseID
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let ledger = upload.lines.map { $0 + "\n" }.joined()
+        try AtomicFile.write(Array(ledger.utf8), to: directory + "/ledger.jsonl")
+        for file in RecordedFiles.of(upload.entries) {
+            guard RecordedFiles.isSafe(file.path), EvidenceStore.isDigest(file.sha256), store.contains(file.sha256) else { continue }
+            let target = directory + "/" + file.path
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if link(store.path(of: file.sha256), target) != 0 {
+                try FileManager.default.copyItem(atPath: store.path(of: file.sha256), toPath: target)
+            }
+        }
+        return try CaseVerification.verify(directory: directory, keyFor: { id in keys[id].flatMap { try? VerifyingKey(pem: $0) } })
+    }
+
+    /// The searchable text an entry adds: a captured page's title and visible text, or a note's.
+    static func pageText(of entry: LedgerEntry, caseDirectory: String) -> [(url: String, title: String, body: String)] {
+        guard let subject = entry.subject else { return [] }
+        if entry.action == "capture", let page = CapturedPage.analysis(of: subject, caseDirectory: caseDirectory) {
+            return [(page.url, page.title ?? "", page.text)]
+        }
+        if let text = subject["text"]?.stringValue, !text.isEmpty {
+            return [("urn:exhibit:\(entry.caseID):\(entry.seq)", entry.action, text)]
+        }
+        return []
+    }
+}

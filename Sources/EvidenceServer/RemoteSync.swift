@@ -1,0 +1,276 @@
+import AsyncHTTPClient
+public import CaseManagement
+public import ChainOfCustody
+import Foundation
+
+/// What a workstation does with an evidence server (DESIGN §22): add it, push a case
+/// fast-forward, pull or clone a case, and search every case the actor may read. Each
+/// request is signed with the acting actor's key.
+public struct RemoteSync: Sendable {
+    public let workspace: Workspace
+    public let actorID: String
+
+    public init(workspace: Workspace, actorID: String) {
+        self.workspace = workspace
+        self.actorID = actorID
+    }
+
+    var actors: ActorRegistry { ActorRegistry(workspace: workspace) }
+
+    func connect(_ remote: Remote) throws(ExhibitError) -> RemoteConnection {
+        try RemoteConnection(url: remote.url, caFile: remote.caFile)
+    }
+
+    func withConnection<T>(_ url: String, caFile: String?, _ body: (RemoteConnection) async throws(ExhibitError) -> T) async throws(ExhibitError) -> T {
+        let connection = try RemoteConnection(url: url, caFile: caFile)
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    public struct Added: Sendable {
+        public var remote: Remote
+        /// Actors this request registered on the server.
+        public var registered: [String]
+        public var trustedOnFirstUse: Bool
+        /// Actors of the server this workspace did not know, now recorded in actors/.
+        public var imported: [String]
+    }
+
+    /// Adds the evidence server `url` as `name`. A supervisor registers every actor of the
+    /// workspace on it (the first supervisor to do so is trusted on first use); anyone
+    /// then takes the server's actors the workspace lacks (public keys only).
+    public func addRemote(name: String, url: String, caFile: String?) async throws(ExhibitError) -> Added {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ExhibitError(.usage, "A remote's name is letters, digits, - and _ only.")
+        }
+        let acting = try actors.actor(actorID)
+        let signer = try actors.signer(for: actorID)
+        return try await withConnection(url, caFile: caFile) { connection throws(ExhibitError) -> Added in
+            let status = try connection.check(try await connection.send(.GET, "/v1/status", signer: nil))
+            guard let serverKey = status["server_key"]?.stringValue, (try? VerifyingKey(pem: serverKey)) != nil else {
+                throw ExhibitError(.storage, "\(url) did not answer as an evidence server (no receipt key in its status).")
+            }
+            var registered: [String] = []
+            var firstUse = false
+            if acting.has(.supervisor) {
+                let mine = try actors.all().filter { FileManager.default.fileExists(atPath: actors.privateKeyPath($0.id)) || $0.id == acting.id }
+                var list: [JSONValue] = []
+                for actor in mine {
+                    guard let json = try? JSONValue(parsing: try encodeJSON(actor)) else { continue }
+                    list.append(json)
+                }
+                let body = (try? JSONValue.object(["actors": .array(list)]).canonicalBytes()) ?? []
+                let answer = try connection.check(try await connection.send(.POST, "/v1/actors", body: body, signer: signer))
+                registered = answer["registered"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                firstUse = answer["trusted_on_first_use"]?.boolValue ?? false
+            }
+            let imported = try await importActors(connection, signer: signer)
+            let remote = Remote(name: name, url: connection.baseURL, caFile: caFile, serverKey: serverKey)
+            try Remote.save(remote, in: workspace)
+            return Added(remote: remote, registered: registered, trustedOnFirstUse: firstUse, imported: imported)
+        }
+    }
+
+    /// Records the server's actors that this workspace lacks (public records, no keys),
+    /// so that their signatures on pulled entries verify here.
+    func importActors(_ connection: RemoteConnection, signer: LedgerSigner) async throws(ExhibitError) -> [String] {
+        let answer = try connection.check(try await connection.send(.GET, "/v1/actors", signer: signer))
+        var imported: [String] = []
+        for item in answer["actors"]?.arrayValue ?? [] {
+            guard let bytes = try? item.canonicalBytes(), let actor = try? JSONDecoder().decode(Actor.self, from: Data(bytes)),
+                  ActorRegistry.isValidID(actor.id) else { continue }
+            let path = "\(workspace.actorsDirectory)/\(actor.id).json"
+            if let existing = try? actors.actor(actor.id) {
+                guard existing.publicKey == actor.publicKey else {
+                    throw ExhibitError(.verificationFailed, "Actor \(actor.id) of this workspace has another key than the evidence server's \(actor.id): this workspace made its own actors; take them from the agency's supervisor instead.")
+                }
+                continue
+            }
+            try AtomicFile.write(try encodeJSON(actor), to: path)
+            imported.append(actor.id)
+        }
+        return imported
+    }
+
+    public struct Pushed: Sendable {
+        public var caseID: String
+        public var seq: Int64
+        public var head: String
+        public var time: String
+        public var unchanged: Bool
+        public var filesSent: Int
+    }
+
+    /// Pushes the case's ledger and the files the server lacks; the server accepts it only
+    /// as a fast-forward that verifies, and signs a receipt, which is checked with the
+    /// pinned server key and kept in the workspace's `receipts.jsonl`.
+    public func push(_ caseID: String, remote name: String?) async throws(ExhibitError) -> Pushed {
+        let remote = try Remote.named(name, in: workspace)
+        let signer = try actors.signer(for: actorID)
+        let directory = workspace.casesDirectory + "/" + caseID
+        guard CaseStore.isValidCaseID(caseID), FileManager.default.fileExists(atPath: directory + "/ledger.jsonl") else {
+            throw ExhibitError(.usage, "The workspace has no case \(caseID).")
+        }
+        let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
+        var lines: [String] = []
+        var entries: [LedgerEntry] = []
+        for line in Ledger.lines(of: bytes) where line.terminated {
+            lines.append(String(decoding: line.bytes, as: UTF8.self))
+            entries.append(try LedgerEntry(line: Array(line.bytes)))
+        }
+        return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> Pushed in
+            let head = try connection.check(try await connection.send(.GET, "/v1/cases/\(caseID)/head", signer: signer))
+            var onServer: Set<String> = []
+            for file in head["files"]?.arrayValue ?? [] {
+                if let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue { onServer.insert(path + "\u{0}" + sha) }
+            }
+            var files: [(path: String, sha256: String, bytes: [UInt8])] = []
+            for file in RecordedFiles.of(entries) where !onServer.contains(file.path + "\u{0}" + file.sha256) {
+                guard RecordedFiles.isSafe(file.path) else { continue }
+                var path = directory + "/" + file.path
+                if !FileManager.default.fileExists(atPath: path), FileManager.default.fileExists(atPath: path + ".tmp") { path += ".tmp" }
+                guard let content = try? AtomicFile.read(path) else { continue }
+                files.append((file.path, file.sha256, content))
+            }
+            let body = try PushUpload.encode(lines: lines, files: files)
+            let answer = try connection.check(try await connection.send(.POST, "/v1/cases/\(caseID)/push", body: body, signer: signer))
+            guard let receipt = answer["receipt"], let seq = receipt["seq"]?.intValue, let headHash = receipt["head"]?.stringValue,
+                  let time = receipt["time"]?.stringValue, let signature = receipt["sig"]?.stringValue else {
+                throw ExhibitError(.storage, "The evidence server accepted the push of \(caseID) but sent no receipt.")
+            }
+            let signed = (try? PushTransaction.receiptFields(caseID: caseID, seq: seq, head: headHash, time: time).canonicalBytes()) ?? []
+            guard let key = try? VerifyingKey(pem: remote.serverKey),
+                  key.isValidSignature(Data(base64Encoded: signature).map(Array.init) ?? [], for: signed) else {
+                throw ExhibitError(.verificationFailed, "The receipt for \(caseID) is not signed by the key \(remote.name) had when it was added: the server is not the one added, or its key changed.")
+            }
+            guard seq == Int64(entries.count), headHash == entries.last?.hash else {
+                throw ExhibitError(.verificationFailed, "The receipt for \(caseID) names entry \(seq) (\(headHash)), but the workstation pushed \(entries.count) entries.")
+            }
+            try recordReceipt(remote: remote, caseID: caseID, seq: seq, head: headHash, time: time, signature: signature)
+            return Pushed(caseID: caseID, seq: seq, head: headHash, time: time, unchanged: receipt["unchanged"]?.boolValue ?? false, filesSent: files.count)
+        }
+    }
+
+    /// Appends a server receipt to `receipts.jsonl` (one canonical JSON line each).
+    func recordReceipt(remote: Remote, caseID: String, seq: Int64, head: String, time: String, signature: String) throws(ExhibitError) {
+        let line = JSONValue.object([
+            "remote": .string(remote.name), "url": .string(remote.url), "case": .string(caseID), "seq": .integer(seq),
+            "head": .string(head), "time": .string(time), "sig": .string(signature),
+        ])
+        let bytes = ((try? line.canonicalBytes()) ?? []) + [UInt8(ascii: "\n")]
+        let path = workspace.root + "/receipts.jsonl"
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open \(path)") }
+        defer { close(fd) }
+        try FileLock.withLock(fd, .exclusive, what: path) { () throws(ExhibitError) in
+            try AppendOnlyFile.append(bytes, to: fd, previousSize: try AppendOnlyFile.size(fd, what: path), what: path)
+        }
+    }
+
+    public struct Pulled: Sendable {
+        public var caseID: String
+        public var added: Int
+        public var entryCount: Int
+        public var filesFetched: Int
+    }
+
+    /// Takes the server's entries of a case this workspace has (`clone: false`, the local
+    /// ledger must be a prefix of the server's) or lacks (`clone: true`). Files are written
+    /// and fsynced before the ledger lines that record them (DESIGN §2's commit protocol).
+    public func pull(_ caseID: String, remote name: String?, clone: Bool) async throws(ExhibitError) -> Pulled {
+        let remote = try Remote.named(name, in: workspace)
+        let signer = try actors.signer(for: actorID)
+        guard CaseStore.isValidCaseID(caseID) else { throw ExhibitError(.usage, "\(caseID) is not a case id.") }
+        let directory = workspace.casesDirectory + "/" + caseID
+        let exists = FileManager.default.fileExists(atPath: directory + "/ledger.jsonl")
+        if clone, exists { throw ExhibitError(.usage, "The workspace already has case \(caseID); pull it instead of cloning.") }
+        if !clone, !exists { throw ExhibitError(.usage, "The workspace has no case \(caseID); clone it first.") }
+        return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> Pulled in
+            _ = try await importActors(connection, signer: signer)
+            let answer = try connection.check(try await connection.send(.GET, "/v1/cases/\(caseID)", signer: signer))
+            let lines = answer["entries"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            var entries: [LedgerEntry] = []
+            for line in lines { entries.append(try LedgerEntry(line: Array(line.utf8))) }
+            var local: [LedgerEntry] = []
+            if exists { local = try Ledger(path: directory + "/ledger.jsonl").entries() }
+            for (index, entry) in local.enumerated() {
+                guard index < entries.count else {
+                    throw ExhibitError(.verificationFailed, "The workstation's ledger of \(caseID) has \(local.count) entries and the server's \(entries.count): push first.")
+                }
+                guard entries[index].hash == entry.hash else {
+                    throw ExhibitError(.verificationFailed, "The history of \(caseID) diverged from the evidence server's at entry \(index + 1); nothing was pulled.")
+                }
+            }
+            if local.count == entries.count { return Pulled(caseID: caseID, added: 0, entryCount: local.count, filesFetched: 0) }
+            try Self.makeDirectory(directory)
+            var fetched = 0
+            for file in answer["files"]?.arrayValue ?? [] {
+                guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue, RecordedFiles.isSafe(path),
+                      EvidenceStore.isDigest(sha) else { continue }
+                let target = directory + "/" + path
+                if (try? Digest.file(atPath: target))?.digests[.sha256] == sha { continue }
+                let bytes = try await fileBytes(connection, caseID: caseID, sha: sha, signer: signer)
+                guard Digest.sha256Hex(bytes) == sha else {
+                    throw ExhibitError(.verificationFailed, "The file \(path) of \(caseID) from the evidence server does not have its recorded sha256.")
+                }
+                try Self.makeDirectory((target as NSString).deletingLastPathComponent)
+                try AtomicFile.write(bytes, to: target, mode: 0o600)
+                fetched += 1
+            }
+            let newLines = lines[local.count...].map { $0 + "\n" }.joined()
+            let ledgerPath = directory + "/ledger.jsonl"
+            let fd = open(ledgerPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the ledger of \(caseID)") }
+            defer { close(fd) }
+            try FileLock.withLock(fd, .exclusive, what: "the ledger of \(caseID)") { () throws(ExhibitError) in
+                let size = try AppendOnlyFile.size(fd, what: ledgerPath)
+                try AppendOnlyFile.append(Array(newLines.utf8), to: fd, previousSize: size, what: ledgerPath)
+            }
+            try CaseStore(workspace: workspace, templates: try CaseTemplates.load()).refreshCache(caseID)
+            return Pulled(caseID: caseID, added: entries.count - local.count, entryCount: entries.count, filesFetched: fetched)
+        }
+    }
+
+    static func makeDirectory(_ path: String) throws(ExhibitError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ExhibitError(.storage, "Cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+
+    func fileBytes(_ connection: RemoteConnection, caseID: String, sha: String, signer: LedgerSigner) async throws(ExhibitError) -> [UInt8] {
+        let answer = try await connection.send(.GET, "/v1/cases/\(caseID)/files/\(sha)", signer: signer)
+        _ = try connection.check(answer.status == 200 ? RemoteConnection.Answer(status: 200, body: Array("{}".utf8)) : answer)
+        return answer.body
+    }
+
+    public struct Hit: Sendable {
+        public var caseID: String
+        public var seq: Int64
+        public var url: String
+        public var title: String
+        public var snippet: String
+    }
+
+    /// Agency-wide search on the server, over the cases the actor's roles allow.
+    public func search(_ words: String, remote name: String?) async throws(ExhibitError) -> [Hit] {
+        let remote = try Remote.named(name, in: workspace)
+        let signer = try actors.signer(for: actorID)
+        let body = (try? JSONValue.object(["query": .string(words)]).canonicalBytes()) ?? []
+        return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> [Hit] in
+            let answer = try connection.check(try await connection.send(.POST, "/v1/search", body: body, signer: signer))
+            return (answer["hits"]?.arrayValue ?? []).compactMap { hit in
+                guard let caseID = hit["case"]?.stringValue, let seq = hit["seq"]?.intValue else { return nil }
+                return Hit(caseID: caseID, seq: seq, url: hit["url"]?.stringValue ?? "", title: hit["title"]?.stringValue ?? "",
+                           snippet: hit["snippet"]?.stringValue ?? "")
+            }
+        }
+    }
+}
