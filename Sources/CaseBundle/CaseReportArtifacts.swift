@@ -5,21 +5,18 @@ import Foundation
 
 extension CaseReport {
     static func artifactsSection(_ facts: BundleFacts, image: (String) -> [UInt8]?) -> String {
-        var out = "<section id=\"artifacts\">\n<h2>3. Artifacts</h2>\n"
-        guard !facts.artifacts.isEmpty else {
-            return out + "<p>\(notRecorded("This bundle holds no artifacts."))</p>\n</section>\n"
+        section("artifacts", "3. Artifacts", empty: facts.artifacts.isEmpty ? "This bundle holds no artifacts." : nil) {
+            var out = "<p class=\"note\">One block per captured response. The SHA-256 is the digest of the payload as the server "
+            out += "sent it (de-chunked); the same value is in the WARC record and, for media files, in "
+            out += "<code>manifest-sha256.txt</code>.</p>\n"
+            let names = actorNames(facts)
+            var budget = imageBudget
+            for artifact in facts.artifacts {
+                let renders = facts.renders.filter { $0.artifact == artifact.id }
+                out += artifactBlock(artifact, renders: renders, names: names, image: image, budget: &budget)
+            }
+            return out
         }
-        out += "<p class=\"note\">One block per captured response. The SHA-256 is the digest of the payload as the server "
-        out += "sent it (de-chunked); the same value is in the WARC record and, for media files, in "
-        out += "<code>manifest-sha256.txt</code>.</p>\n"
-        let names = actorNames(facts)
-        var budget = imageBudget
-        for artifact in facts.artifacts {
-            let renders = facts.renders.filter { $0.artifact == artifact.id }
-            out += artifactBlock(artifact, renders: renders, names: names, image: image, budget: &budget)
-        }
-        out += "</section>\n"
-        return out
     }
 
     private static func artifactBlock(_ artifact: BundleFacts.Artifact, renders: [BundleFacts.Render], names: [String: String],

@@ -9,6 +9,14 @@ extension CaseReport {
         "<tr><th>\(headingIsHTML ? heading : text(heading))</th><td>\(valueHTML)</td></tr>\n"
     }
 
+    /// A numbered section: `<section id>` and its heading around `body`, or around one
+    /// muted sentence, `empty`, when the section has nothing to show.
+    static func section(_ id: String, _ heading: String, empty: String?, _ body: () -> String) -> String {
+        var out = "<section id=\"\(id)\">\n<h2>\(heading)</h2>\n"
+        out += empty.map { "<p>\(notRecorded($0))</p>\n" } ?? body()
+        return out + "</section>\n"
+    }
+
     static func pre(_ commands: String) -> String {
         "<pre>\(text(commands, multiline: true))</pre>\n"
     }

@@ -41,17 +41,15 @@ extension CaseReport {
     }
 
     static func actorsSection(_ facts: BundleFacts) -> String {
-        var out = "<section id=\"actors\">\n<h2>1. People who acted on the case</h2>\n"
-        guard !facts.actors.isEmpty else {
-            return out + "<p>\(notRecorded("No actors are recorded."))</p>\n</section>\n"
+        section("actors", "1. People who acted on the case", empty: facts.actors.isEmpty ? "No actors are recorded." : nil) {
+            var out = "<table>\n<thead><tr><th>Id</th><th>Name</th><th>Badge</th><th>Roles</th></tr></thead>\n<tbody>\n"
+            for person in facts.actors {
+                out += "<tr><td class=\"mono nowrap\">\(text(person.id))</td><td>\(text(person.name))</td>"
+                out += "<td>\(text(person.badge))</td><td>\(text(person.roles.joined(separator: ", ")))</td></tr>\n"
+            }
+            out += "</tbody>\n</table>\n"
+            return out
         }
-        out += "<table>\n<thead><tr><th>Id</th><th>Name</th><th>Badge</th><th>Roles</th></tr></thead>\n<tbody>\n"
-        for person in facts.actors {
-            out += "<tr><td class=\"mono nowrap\">\(text(person.id))</td><td>\(text(person.name))</td>"
-            out += "<td>\(text(person.badge))</td><td>\(text(person.roles.joined(separator: ", ")))</td></tr>\n"
-        }
-        out += "</tbody>\n</table>\n</section>\n"
-        return out
     }
 
     static func verificationSection(_ facts: BundleFacts) -> String {
@@ -94,53 +92,49 @@ extension CaseReport {
     }
 
     static func timelineSection(_ facts: BundleFacts) -> String {
-        var out = "<section id=\"timeline\">\n<h2>4. Timeline of the custody ledger</h2>\n"
-        guard !facts.timeline.isEmpty else {
-            return out + "<p>\(notRecorded("The ledger has no entries."))</p>\n</section>\n"
-        }
-        out += "<p class=\"note\">Every entry of <code>data/ledger.jsonl</code>, in order. The entry hash is shortened to its "
-        out += "first 16 hex digits; the full hash is in the tooltip and in the ledger line.</p>\n"
-        out += "<table class=\"timeline\">\n<thead><tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th>"
-        out += "<th>Summary</th><th>Entry hash</th></tr></thead>\n<tbody>\n"
-        let names = actorNames(facts)
-        let artifactIDs = Set(facts.artifacts.map(\.id))
-        let renders = Dictionary(facts.renders.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
-        for event in facts.timeline {
-            var summary = text(event.summary)
-            var linked = event.artifact
-            if event.action == "render", let render = renders[event.seq] {
-                summary = text(render.summary)
-                linked = render.artifact
+        section("timeline", "4. Timeline of the custody ledger", empty: facts.timeline.isEmpty ? "The ledger has no entries." : nil) {
+            var out = "<p class=\"note\">Every entry of <code>data/ledger.jsonl</code>, in order. The entry hash is shortened to its "
+            out += "first 16 hex digits; the full hash is in the tooltip and in the ledger line.</p>\n"
+            out += "<table class=\"timeline\">\n<thead><tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th>"
+            out += "<th>Summary</th><th>Entry hash</th></tr></thead>\n<tbody>\n"
+            let names = actorNames(facts)
+            let artifactIDs = Set(facts.artifacts.map(\.id))
+            let renders = Dictionary(facts.renders.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
+            for event in facts.timeline {
+                var summary = text(event.summary)
+                var linked = event.artifact
+                if event.action == "render", let render = renders[event.seq] {
+                    summary = text(render.summary)
+                    linked = render.artifact
+                }
+                if let artifact = linked {
+                    // An in-page link only: the fragment never leaves the document.
+                    let label = "<span class=\"mono\">\(text(artifact))</span>"
+                    summary += artifactIDs.contains(artifact) ? " (<a href=\"#\(anchor(artifact))\">\(label)</a>)" : " (\(label))"
+                }
+                let actor = names[event.actor].map { "<span class=\"mono\">\(text(event.actor))</span><br><span class=\"muted\">\(text($0))</span>" }
+                    ?? "<span class=\"mono\">\(text(event.actor))</span>"
+                out += "<tr><td>\(event.seq)</td><td class=\"mono\">\(text(event.time))</td><td>\(actor)</td>"
+                out += "<td>\(text(event.action))</td><td class=\"wrap-words\">\(summary)</td>"
+                out += "<td class=\"mono\" title=\"\(plain(event.hash))\">\(text(String(event.hash.prefix(16))))</td></tr>\n"
             }
-            if let artifact = linked {
-                // An in-page link only: the fragment never leaves the document.
-                let label = "<span class=\"mono\">\(text(artifact))</span>"
-                summary += artifactIDs.contains(artifact) ? " (<a href=\"#\(anchor(artifact))\">\(label)</a>)" : " (\(label))"
-            }
-            let actor = names[event.actor].map { "<span class=\"mono\">\(text(event.actor))</span><br><span class=\"muted\">\(text($0))</span>" }
-                ?? "<span class=\"mono\">\(text(event.actor))</span>"
-            out += "<tr><td>\(event.seq)</td><td class=\"mono\">\(text(event.time))</td><td>\(actor)</td>"
-            out += "<td>\(text(event.action))</td><td class=\"wrap-words\">\(summary)</td>"
-            out += "<td class=\"mono\" title=\"\(plain(event.hash))\">\(text(String(event.hash.prefix(16))))</td></tr>\n"
+            out += "</tbody>\n</table>\n"
+            return out
         }
-        out += "</tbody>\n</table>\n</section>\n"
-        return out
     }
 
     static func filesSection(_ facts: BundleFacts) -> String {
-        var out = "<section id=\"files\">\n<h2>5. Evidence files in this bundle</h2>\n"
-        guard !facts.files.isEmpty else {
-            return out + "<p>\(notRecorded("No evidence files are listed."))</p>\n</section>\n"
+        section("files", "5. Evidence files in this bundle", empty: facts.files.isEmpty ? "No evidence files are listed." : nil) {
+            var out = "<p class=\"note\">The same digests are in <code>manifest-sha256.txt</code>, which the commands below check.</p>\n"
+            out += "<table>\n<thead><tr><th>Path in the bag</th><th>What it holds</th><th>Size (bytes)</th><th>SHA-256</th></tr></thead>\n<tbody>\n"
+            let holds = fileDescriptions(facts)
+            for file in facts.files {
+                out += "<tr><td class=\"mono wrap\">\(text(file.path))</td><td>\(holds[file.path].map { text($0) } ?? notRecorded("—"))</td>"
+                out += "<td class=\"num\">\(grouped(file.size))</td><td class=\"mono wrap\">\(text(file.sha256))</td></tr>\n"
+            }
+            out += "</tbody>\n</table>\n"
+            return out
         }
-        out += "<p class=\"note\">The same digests are in <code>manifest-sha256.txt</code>, which the commands below check.</p>\n"
-        out += "<table>\n<thead><tr><th>Path in the bag</th><th>What it holds</th><th>Size (bytes)</th><th>SHA-256</th></tr></thead>\n<tbody>\n"
-        let holds = fileDescriptions(facts)
-        for file in facts.files {
-            out += "<tr><td class=\"mono wrap\">\(text(file.path))</td><td>\(holds[file.path].map { text($0) } ?? notRecorded("—"))</td>"
-            out += "<td class=\"num\">\(grouped(file.size))</td><td class=\"mono wrap\">\(text(file.sha256))</td></tr>\n"
-        }
-        out += "</tbody>\n</table>\n</section>\n"
-        return out
     }
 
     /// What each evidence file is, in words: blobs are named by their digest only,
