@@ -20,10 +20,8 @@ enum WARCIntake {
         let compressed = path.lowercased().hasSuffix(".gz")
         let storedName = context.importID + (compressed ? ".warc.gz" : ".warc")
         let staged = context.staging + "/" + storedName
-        let (digests, size) = try IntakeCopy.copy(from: path, to: staged)
         let relative = "warc/" + storedName
-        let checked = try check(staged, relative: relative, displayName: path)
-        let sha256 = digests[.sha256]!
+        let (checked, sha256, size) = try copyAndCheck(path, to: staged, relative: relative)
         let subject: [String: JSONValue] = [
             "warc": .object(["file": .string(relative), "sha256": .string(sha256), "size": .integer(size)]),
             "records": .array(checked.records),
@@ -36,10 +34,39 @@ enum WARCIntake {
             artifactCount: checked.artifacts.count, check: checked.sentence)
     }
 
+    /// Copies the WARC to `staged` on one thread while its records are checked on
+    /// another (each bound by hashing; on one thread the copy's read, sha256, write
+    /// and fsync came on top of the check). Both read the file received, and each
+    /// hashes every byte it read: equal sha256s mean the bytes checked are the bytes
+    /// kept, and a file that changed while it was read is refused.
+    static func copyAndCheck(_ path: String, to staged: String, relative: String) throws(ExhibitError) -> (Checked, sha256: String, size: Int64) {
+        let copied = Outcome<(digests: [DigestAlgorithm: String], size: Int64)>()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            copied.result = Result { () throws(ExhibitError) in try IntakeCopy.copy(from: path, to: staged) }
+        }
+        let read = DigestStream([.sha256])
+        let checked = Result { () throws(ExhibitError) in try check(path, relative: relative, displayName: path, fileDigest: read) }
+        group.wait()
+        let checkedResult = try checked.get()
+        let copy = try copied.result!.get()
+        let sha256 = copy.digests[.sha256]!
+        guard read.finishHex()[.sha256] == sha256, read.byteCount == copy.size else {
+            throw ExhibitError(.verificationFailed, "\(path) changed while it was read (two reads of it hash differently); nothing was imported.")
+        }
+        return (checkedResult, sha256, copy.size)
+    }
+
+    /// One result handed from a worker thread to the waiting one (DispatchGroup.wait orders the accesses).
+    final class Outcome<Value>: @unchecked Sendable {
+        var result: Result<Value, ExhibitError>?
+    }
+
     /// Reads every record of the WARC at `path` (to be stored as `relative`) and
     /// checks the digests it declares; throws verification-failed, naming the
     /// first record that fails, when any does or when the file cannot be read whole.
-    static func check(_ path: String, relative: String, displayName: String) throws(ExhibitError) -> Checked {
+    /// `fileDigest`, when given, is fed every byte of the file as it is read.
+    static func check(_ path: String, relative: String, displayName: String, fileDigest: DigestStream? = nil) throws(ExhibitError) -> Checked {
         var records: [JSONValue] = []
         var artifacts: [JSONValue] = []
         var byType: [String: Int64] = [:]
@@ -48,7 +75,7 @@ enum WARCIntake {
         var failures: [String] = []
         var ids = Set<String>()
         do throws(ExhibitError) {
-            try WARCReader(path: path, computesPayloadSHA1: false, checksDeclaredDigests: true).forEachRecord { (record) throws(ExhibitError) in
+            try WARCReader(path: path, computesPayloadSHA1: false, checksDeclaredDigests: true).forEachRecord(fileDigest: fileDigest) { (record) throws(ExhibitError) in
                 let type = record.type ?? "?"
                 byType[type, default: 0] += 1
                 let id = record.recordID ?? ""
