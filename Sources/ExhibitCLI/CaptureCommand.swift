@@ -198,6 +198,7 @@ struct CaptureCommand: ParsableCommand {
             if let render { try RenderOutput.print(render, json: false, pageLines: false) }
         }
         Self.explainProblems(report)
+        if !report.warcFiles.isEmpty { MediaLines.afterIntake(session, caseID: caseID, quiet: options.json) }
         if let code = report.exitCode ?? render?.exitCode { throw ExitCode(code.exitStatus) }
     }
 

@@ -34,6 +34,7 @@ struct ImportCommand: ParsableCommand {
         if mode == .terminal { intake.progress = { Console.error($0) } }
         let receipt = IntakeReceipt(source: source, receivedFrom: receivedFrom, receivedAt: receivedAt)
         let items = try Self.run(intake, files: files, caseID: caseID, receipt: receipt)
+        MediaLines.afterIntake(intake.session, caseID: caseID, quiet: options.json)
         if options.json { try Console.json(Imported(case: caseID, imported: items)); return }
         for item in items {
             let range = item.artifacts.count > 1 ? "\(item.artifacts.first!) … \(item.artifacts.last!)" : item.artifacts.first ?? "-"

@@ -40,6 +40,10 @@ import Testing
             return fixture.baseURL
         }
 
+        // Capture analysed its media on its own (MediaLines.afterIntake).
+        for caseID in [first, second] {
+            #expect(try ws.entries(caseID).contains { $0.action == "media-analysis" }, "\(caseID): capture did not analyse its media")
+        }
         for caseID in [first, second] {
             let analyse = try await Blocking.run { try exhibit.run(["media", "analyse", caseID, "--json"] + actor) }
             #expect(analyse.status == 0, "\(analyse.stderr)")
