@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CaseManagement", targets: ["CaseManagement"]),
         .library(name: "ChainOfCustody", targets: ["ChainOfCustody"]),
         .library(name: "LawfulFetch", targets: ["LawfulFetch"]),
+        .library(name: "BrowserCapture", targets: ["BrowserCapture"]),
         .library(name: "WARC", targets: ["WARC"]),
         .library(name: "PageAnalysis", targets: ["PageAnalysis"]),
         .library(name: "Screening", targets: ["Screening"]),
@@ -102,7 +103,10 @@ let package = Package(
         // Headless Chromium over the DevTools pipe (its process, a command/event client, a
         // closed proxy port): used by replay renders and by browser capture (DESIGN §17).
         .target(name: "Chromium", dependencies: ["ChainOfCustody"]),
-        .target(name: "LawfulFetch", dependencies: ["CCurl", "COpenSSL", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis", "Chromium"]),
+        .target(name: "LawfulFetch", dependencies: ["CCurl", "COpenSSL", "ChainOfCustody", "WARC", "CaseManagement", "PageAnalysis"]),
+        // Browser capture (DESIGN §17): pages load in headless Chromium while every request
+        // they make is fetched by LawfulFetch's engine under its policy (package access).
+        .target(name: "BrowserCapture", dependencies: ["LawfulFetch", "Chromium", "WARC", "CaseManagement", "PageAnalysis", "ChainOfCustody"]),
         // The workspace index (index.sqlite): a cache of cases, artifacts, selectors
         // and page text, rebuilt from the ledgers and WARC files alone (DESIGN §2, §7).
         .target(
@@ -123,7 +127,7 @@ let package = Package(
         ),
         // Watches (DESIGN §18): scheduled re-capture of a URL through the capture job, with
         // a signed `change` entry comparing each capture with the previous one.
-        .target(name: "Watches", dependencies: ["CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "CaseIndex"]),
+        .target(name: "Watches", dependencies: ["CaseManagement", "ChainOfCustody", "LawfulFetch", "BrowserCapture", "PageAnalysis", "CaseIndex"]),
         // The one loopback Hummingbird server (DESIGN §15): start on an address literal in
         // 127.0.0.0/8 or ::1 with port hand-off, blocking start, stop and a Dispatch executor,
         // shared by the fixture site, replay and the case browser.
@@ -180,7 +184,7 @@ let package = Package(
         .executableTarget(
             name: "ExhibitCLI",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "LawfulFetch", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics", "EvidenceServer", "LoopbackServer",
+                "CaseManagement", "ChainOfCustody", "LawfulFetch", "BrowserCapture", "CaseIndex", "Screening", "CaseBundle", "CaseBrowser", "CaseReplay", "FixtureServer", "Watches", "MediaEvidence", "MediaForensics", "EvidenceServer", "LoopbackServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,7 @@ import CaseManagement
 import ChainOfCustody
 import Chromium
 import Foundation
+import LawfulFetch
 import PageAnalysis
 import WARC
 

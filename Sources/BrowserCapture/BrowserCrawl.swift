@@ -1,5 +1,6 @@
 import ChainOfCustody
 import Foundation
+import LawfulFetch
 import PageAnalysis
 
 /// A page a browser capture is to load: a URL given (depth 0) or a link found in the

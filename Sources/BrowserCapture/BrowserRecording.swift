@@ -1,6 +1,7 @@
 import CaseManagement
 import ChainOfCustody
 import Foundation
+import LawfulFetch
 import PageAnalysis
 import WARC
 

@@ -45,7 +45,11 @@ public final class ChromiumProcess {
     /// without their leading dashes, which are Chromium's syntax, added here) and a
     /// fresh profile directory (the user-data-dir switch is added here too).
     public init(executable: String, switches: [String], url: String) throws(ExhibitError) {
-        let template = FileManager.default.temporaryDirectory.appendingPathComponent("exhibit-chromium-XXXXXX").path
+        let temporary = FileManager.default.temporaryDirectory.path
+        Self.removeStaleProfiles(in: temporary)
+        // The name carries this process's pid: a kill -9 runs no cleanup, and the next
+        // start tells the profile it left from one a running process still uses.
+        let template = temporary + "/" + Self.profilePrefix + "\(getpid())-XXXXXX"
         var bytes = Array(template.utf8CString)
         guard bytes.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw AtomicFile.posixError("Cannot create a temporary profile directory for Chromium")
@@ -180,6 +184,28 @@ public final class ChromiumProcess {
         kill(pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         try? FileManager.default.removeItem(atPath: userDataDirectory)
+    }
+
+    /// Profile directories are named `exhibit-chromium-<pid>-XXXXXX`, pid of the process that made them.
+    static let profilePrefix = "exhibit-chromium-"
+
+    /// Removes the profile directories in `directory` whose owning process no longer
+    /// exists (no /proc/<pid>): what a killed capture left behind. A directory of a live
+    /// process, of another user, or without a pid in its name is left alone.
+    @discardableResult
+    static func removeStaleProfiles(in directory: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(profilePrefix) {
+            let rest = name.dropFirst(profilePrefix.count).split(separator: "-", maxSplits: 1)
+            guard rest.count == 2, let owner = Int32(rest[0]), owner > 0, owner != getpid() else { continue }
+            guard access("/proc/\(owner)", F_OK) != 0, errno == ENOENT else { continue }
+            let path = directory + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid() else { continue }
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
     }
 
     /// pipe(2) with both ends close-on-exec (pipe2 is a GNU extension Glibc's module hides);

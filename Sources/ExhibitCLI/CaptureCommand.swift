@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrowserCapture
 import CaseIndex
 import CaseManagement
 import ChainOfCustody
@@ -163,7 +164,7 @@ struct CaptureCommand: ParsableCommand {
         defer { progress.finish() }
         // The index is not updated here: it is a cache, and the next reading
         // command catches up with what the ledger gained (decision 116).
-        let report = try CaptureJob(session: session, caseID: caseID, options: capture).run(events: { event in
+        let report = try CaptureJob(session: session, caseID: caseID, options: capture).loadingPagesInChromium().run(events: { event in
             progress.update { counts in
                 counts.queued = event.queued
                 counts.bytes += event.bytes

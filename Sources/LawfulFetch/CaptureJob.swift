@@ -52,6 +52,16 @@ public struct CaptureReport: Sendable {
         public var records: Int
         public var warc: String
 
+        package init(url: String, finalURL: String, status: Int, accessRestricted: Bool, role: String, records: Int, warc: String) {
+            self.url = url
+            self.finalURL = finalURL
+            self.status = status
+            self.accessRestricted = accessRestricted
+            self.role = role
+            self.records = records
+            self.warc = warc
+        }
+
         enum CodingKeys: String, CodingKey {
             case url, status, role, records, warc
             case finalURL = "final_url"
@@ -62,6 +72,11 @@ public struct CaptureReport: Sendable {
     public struct Problem: Sendable, Encodable {
         public var url: String
         public var reason: String
+
+        package init(url: String, reason: String) {
+            self.url = url
+            self.reason = reason
+        }
     }
 
     public var caseID: String
@@ -95,6 +110,14 @@ public struct CaptureProgress: Sendable {
     public var queued: Int
     /// page, media or robots (a crawl's robots.txt, whose 404 means "no rules").
     public var role = "page"
+
+    package init(outcome: Outcome?, line: String, bytes: Int64, queued: Int, role: String = "page") {
+        self.outcome = outcome
+        self.line = line
+        self.bytes = bytes
+        self.queued = queued
+        self.role = role
+    }
 }
 
 /// A capture job: fetches the URLs under the lawful-capture policy, archives
@@ -104,6 +127,14 @@ public struct CaptureJob: Sendable {
     public let session: ActingSession
     public let caseID: String
     public let options: CaptureOptions
+    /// Loads the pages of a job with `browser` set: supplied by the BrowserCapture module
+    /// (`loadingPagesInChromium()`), which sits above this one (DESIGN §15).
+    package var browserPass: BrowserPass?
+
+    /// Captures the given addresses in a browser through the run's engine, policy and WARC files.
+    package typealias BrowserPass = @Sendable (
+        inout CaptureRun, [WebAddress], NetworkPolicy, ((CaptureProgress) -> Void)?
+    ) throws(ExhibitError) -> Void
 
     public init(session: ActingSession, caseID: String, options: CaptureOptions) {
         self.session = session
@@ -151,6 +182,9 @@ public struct CaptureJob: Sendable {
             throw ExhibitError(.usage, "The link depth, the body-size limit and the timeouts must be positive.", input: .captureLimits)
         }
         if options.browser {
+            guard browserPass != nil else {
+                throw ExhibitError(.usage, "This program was built without browser capture; pages cannot be loaded in Chromium.")
+            }
             guard options.scrolls >= 0, options.settleSeconds >= 0, options.settleSeconds <= Double(options.timeout) else {
                 throw ExhibitError(.usage, "The number of scroll rounds must be 0 or more, and the settle time between 0 and the per-page time limit.", input: .captureLimits)
             }
@@ -202,8 +236,8 @@ public struct CaptureJob: Sendable {
         if !opening.isEmpty {
             try session.store.append(opening, to: caseID, signer: signer)
         }
-        if options.browser {
-            try run.captureInBrowser(toFetch, policy: NetworkPolicy(allowed: allowed), progress: progress)
+        if options.browser, let browserPass {
+            try browserPass(&run, toFetch, NetworkPolicy(allowed: allowed), progress)
         } else {
             try run.capture(toFetch, policy: NetworkPolicy(allowed: allowed), progress: progress)
         }

@@ -1,12 +1,12 @@
 import CaseManagement
-import ChainOfCustody
+package import ChainOfCustody
 import Foundation
-import WARC
+package import WARC
 import PageAnalysis
 
 /// The mutable state of one job's run.
-struct CaptureRun {
-    enum Role: String { case page, media, robots }
+package struct CaptureRun {
+    package enum Role: String { case page, media, robots }
 
     struct Chain {
         var url: WebAddress
@@ -17,28 +17,35 @@ struct CaptureRun {
     }
 
     /// A finished chain waiting for its WARC file to be sealed.
-    struct Pending {
-        var action: String
-        var subject: [String: JSONValue]
-        var records: [WrittenRecord]
-        var blob: (temporary: String, final: String)?
+    package struct Pending {
+        package var action: String
+        package var subject: [String: JSONValue]
+        package var records: [WrittenRecord]
+        package var blob: (temporary: String, final: String)?
+
+        package init(action: String, subject: [String: JSONValue], records: [WrittenRecord], blob: (temporary: String, final: String)?) {
+            self.action = action
+            self.subject = subject
+            self.records = records
+            self.blob = blob
+        }
     }
 
-    let job: CaptureJob
+    package let job: CaptureJob
     let signer: LedgerSigner
-    let caseDirectory: String
+    package let caseDirectory: String
     let template: CaseTemplate?
-    var report: CaptureReport
+    package var report: CaptureReport
     let captureID: String
     var chains: [Int: Chain] = [:]
-    var nextChain = 0
-    var seen = Set<String>()
-    var writer: WARCWriter?
-    var warcinfoID = ""
+    package var nextChain = 0
+    package var seen = Set<String>()
+    package var writer: WARCWriter?
+    package var warcinfoID = ""
     var fileIndex = 0
-    var urlsInFile = 0
-    var pending: [Pending] = []
-    var robots: [String: RobotsRules] = [:]
+    package var urlsInFile = 0
+    package var pending: [Pending] = []
+    package var robots: [String: RobotsRules] = [:]
     var waitingForRobots: [String: [(WebAddress, Int, String)]] = [:]
     var mediaEnabled: Bool
     /// Pages waiting for the seal (see `finish`), and how many body bytes they hold.
@@ -50,7 +57,7 @@ struct CaptureRun {
     let compressors = GzipCompressorPool()
     /// Bounds the memory the waiting pages take.
     static let deferredLimit: Int64 = 64 << 20
-    var progress: ((CaptureProgress) -> Void)?
+    package var progress: ((CaptureProgress) -> Void)?
     /// URLs known and not yet decided, for `CaptureProgress.queued`.
     var undecided: Int { chains.count + waitingForRobots.values.reduce(0) { $0 + $1.count } }
 
@@ -70,10 +77,10 @@ struct CaptureRun {
         self.mediaEnabled = job.options.media ?? template?.captureDefaults.media ?? false
     }
 
-    var options: CaptureOptions { job.options }
-    var warcDirectory: String { caseDirectory + "/warc" }
+    package var options: CaptureOptions { job.options }
+    package var warcDirectory: String { caseDirectory + "/warc" }
 
-    static func urlRefusal(_ address: WebAddress) -> String? {
+    package static func urlRefusal(_ address: WebAddress) -> String? {
         if !address.isWeb {
             return "the scheme \(address.scheme): is not captured; Exhibit fetches only public http and https pages (policy IV.B.8)"
         }
@@ -117,14 +124,14 @@ struct CaptureRun {
         }
     }
 
-    mutating func startChain(_ address: WebAddress, role: Role, depth: Int, parent: String?) -> HopRequest {
+    package mutating func startChain(_ address: WebAddress, role: Role, depth: Int, parent: String?) -> HopRequest {
         let id = nextChain
         nextChain += 1
         chains[id] = Chain(url: address, role: role, depth: depth, parent: parent)
         return HopRequest(url: address, chain: id)
     }
 
-    mutating func handle(_ request: HopRequest, _ outcome: HopOutcome, policy: NetworkPolicy, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
+    package mutating func handle(_ request: HopRequest, _ outcome: HopOutcome, policy: NetworkPolicy, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
         guard var chain = chains[request.chain] else { return [] }
         switch outcome {
         case .completed(let hop):
@@ -233,7 +240,7 @@ struct CaptureRun {
 
     /// Seals the WARC file once it holds enough (DESIGN §2), or once the pages
     /// waiting for the seal hold enough bytes.
-    mutating func sealIfDue() throws(ExhibitError) {
+    package mutating func sealIfDue() throws(ExhibitError) {
         if (writer?.size ?? 0) >= options.rotateBytes || urlsInFile >= options.rotateURLs || deferredBytes >= Self.deferredLimit {
             try sealFile()
         }
@@ -304,7 +311,7 @@ struct CaptureRun {
     }
 
     /// "captured 200 URL[ → final URL][ (access-restricted)]".
-    static func capturedLine(_ url: WebAddress, last: HopResult, restricted: Bool) -> String {
+    package static func capturedLine(_ url: WebAddress, last: HopResult, restricted: Bool) -> String {
         "captured \(last.status) \(url.text)\(last.url.text != url.text ? " → \(last.url.text)" : "")\(restricted ? " (access-restricted)" : "")"
     }
 
@@ -355,7 +362,7 @@ struct CaptureRun {
         return next
     }
 
-    static func pathAndQuery(_ address: WebAddress) -> String {
+    package static func pathAndQuery(_ address: WebAddress) -> String {
         let text = address.withoutFragment
         guard let schemeEnd = text.range(of: "://") else { return "/" }
         let afterHost = text[schemeEnd.upperBound...]

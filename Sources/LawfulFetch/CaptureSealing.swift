@@ -1,7 +1,7 @@
 import CaseManagement
-import ChainOfCustody
+package import ChainOfCustody
 import Foundation
-import WARC
+package import WARC
 import PageAnalysis
 
 /// Sealing batches under the commit protocol of DESIGN §2: the records of finished
@@ -96,7 +96,7 @@ extension CaptureRun {
     }
 
     /// The open WARC file, creating it (with its warcinfo record) when needed.
-    mutating func currentWriter() throws(ExhibitError) -> WARCWriter {
+    package mutating func currentWriter() throws(ExhibitError) -> WARCWriter {
         if let writer { return writer }
         fileIndex += 1
         let name = fileIndex == 1 ? "\(captureID).warc.gz" : "\(captureID)-\(fileIndex).warc.gz"
@@ -123,7 +123,7 @@ extension CaptureRun {
     }
 
     /// A hop's request, response and metadata records.
-    static func records(for hop: HopResult, warcinfoID: String) -> [WARCRecord] {
+    package static func records(for hop: HopResult, warcinfoID: String) -> [WARCRecord] {
         let responseID = WARCRecord.newRecordID()
         var common: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
         if let ip = hop.ip { common.append(("WARC-IP-Address", ip)) }
@@ -174,7 +174,7 @@ extension CaptureRun {
 
     /// Seals the current WARC file: flush it, record every pending entry with the
     /// file's digest (group commit), then rename the file and blobs into place.
-    mutating func sealFile() throws(ExhibitError) {
+    package mutating func sealFile() throws(ExhibitError) {
         try prepareDeferred(progress: progress)
         var drafts: [LedgerDraft] = []
         if let writer {
@@ -205,7 +205,7 @@ extension CaptureRun {
         writer = nil
     }
 
-    static func relative(_ path: String, to directory: String) -> String {
+    package static func relative(_ path: String, to directory: String) -> String {
         path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : path
     }
 }

@@ -1,56 +1,61 @@
 internal import CCurl
 internal import COpenSSL
-import ChainOfCustody
+package import ChainOfCustody
 import Foundation
-import WARC
+package import WARC
 
 /// One HTTP fetch (one redirect hop) that the engine should perform.
-struct HopRequest {
-    var url: WebAddress
+package struct HopRequest {
+    package var url: WebAddress
     /// Opaque to the engine: lets the job find the chain this hop belongs to.
-    var chain: Int
+    package var chain: Int
+
+    package init(url: WebAddress, chain: Int) {
+        self.url = url
+        self.chain = chain
+    }
 }
 
 /// TLS facts of the connection a hop used.
-struct TLSFacts: Sendable {
-    var version: String?
-    var cipher: String?
+package struct TLSFacts: Sendable {
+    package var version: String?
+    package var cipher: String?
     /// Peer certificate chain as PEM, leaf first (CURLINFO_CERTINFO).
-    var chainPEM: [String] = []
-    var chainSHA256: [String] = []
+    package var chainPEM: [String] = []
+    package var chainSHA256: [String] = []
 }
 
 /// Everything about a completed hop: the bytes as sent and received and the
 /// network facts from the same transfer.
-struct HopResult {
-    var url: WebAddress
-    var started: String
-    var ended: String
-    var requestBytes: [UInt8]
-    var responseHead: [UInt8]
+package struct HopResult {
+    package var url: WebAddress
+    package var started: String
+    package var ended: String
+    package var requestBytes: [UInt8]
+    package var responseHead: [UInt8]
     /// Where a body bigger than `Transfer.inMemoryLimit` was spooled; nil otherwise.
-    var spoolPath: String?
+    package var spoolPath: String?
     /// A smaller body, as transferred; nil when spooled.
-    var body: [UInt8]?
-    var bodyLength: Int64
-    var blockSHA256: String
-    var payloadSHA256: String
+    package var body: [UInt8]?
+    package var bodyLength: Int64
+    package var blockSHA256: String
+    package var payloadSHA256: String
     /// Extra digests of the payload as transferred (workspace extra_digests), hex.
-    var extraDigests: [DigestAlgorithm: String]
-    var dechunkedSHA256: String?
-    var chunked: Bool
-    var status: Int
-    var ip: String?
-    var port: Int?
-    var tls: TLSFacts?
-    var location: String?
-    var contentType: String?
-    var contentEncoding: String?
-    var timingsMicroseconds: [(String, Int64)]
-    var networkDecision: String
+    package var extraDigests: [DigestAlgorithm: String]
+    package var dechunkedSHA256: String?
+    package var chunked: Bool
+    package var status: Int
+    package var ip: String?
+    package var port: Int?
+    package var tls: TLSFacts?
+    package var location: String?
+    package var contentType: String?
+    package var contentEncoding: String?
+    package var timingsMicroseconds: [(String, Int64)]
+    package var networkDecision: String
 }
 
-enum HopOutcome {
+package enum HopOutcome {
     case completed(HopResult)
     case failed(url: WebAddress, reason: String)
     case refused(url: WebAddress, reason: String)
@@ -59,27 +64,46 @@ enum HopOutcome {
     case storageFailed(url: WebAddress, reason: String)
 }
 
-struct EngineOptions {
-    var policy: NetworkPolicy
-    var userAgent: String
-    var connectTimeout: Int
-    var totalTimeout: Int
-    var maxBytes: Int64
-    var concurrency: Int
+package struct EngineOptions {
+    package var policy: NetworkPolicy
+    package var userAgent: String
+    package var connectTimeout: Int
+    package var totalTimeout: Int
+    package var maxBytes: Int64
+    package var concurrency: Int
     /// Connections per host at once (1 for polite crawls).
-    var perHostConnections: Int
+    package var perHostConnections: Int
     /// Seconds between two requests to the same host.
-    var perHostDelay: Double
-    var caFile: String?
-    var tlsInsecure: Bool
+    package var perHostDelay: Double
+    package var caFile: String?
+    package var tlsInsecure: Bool
     /// Where bodies are spooled while they stream in.
-    var spoolDirectory: String
+    package var spoolDirectory: String
     /// SHA-512, SHA-1 and MD5 computed in the same pass when the workspace asks.
-    var extraDigests: [DigestAlgorithm] = []
+    package var extraDigests: [DigestAlgorithm] = []
+
+    package init(
+        policy: NetworkPolicy, userAgent: String, connectTimeout: Int, totalTimeout: Int, maxBytes: Int64, concurrency: Int,
+        perHostConnections: Int, perHostDelay: Double, caFile: String?, tlsInsecure: Bool, spoolDirectory: String,
+        extraDigests: [DigestAlgorithm] = []
+    ) {
+        self.policy = policy
+        self.userAgent = userAgent
+        self.connectTimeout = connectTimeout
+        self.totalTimeout = totalTimeout
+        self.maxBytes = maxBytes
+        self.concurrency = concurrency
+        self.perHostConnections = perHostConnections
+        self.perHostDelay = perHostDelay
+        self.caFile = caFile
+        self.tlsInsecure = tlsInsecure
+        self.spoolDirectory = spoolDirectory
+        self.extraDigests = extraDigests
+    }
 }
 
 /// Runs hops on libcurl's multi interface on the calling thread (blocking).
-final class TransferEngine {
+package final class TransferEngine {
     private let options: EngineOptions
     private let multi: UnsafeMutableRawPointer
     private var queue: [HopRequest] = []
@@ -87,7 +111,7 @@ final class TransferEngine {
     private var activePerOrigin: [String: Int] = [:]
     private var nextAllowed: [String: Double] = [:]
 
-    init(options: EngineOptions) throws(ExhibitError) {
+    package init(options: EngineOptions) throws(ExhibitError) {
         Curl.initialize()
         guard let multi = curl_multi_init() else {
             throw ExhibitError(.storage, "libcurl could not create a multi handle.")
@@ -116,13 +140,13 @@ final class TransferEngine {
         curl_multi_cleanup(multi)
     }
 
-    func enqueue(_ requests: [HopRequest]) {
+    package func enqueue(_ requests: [HopRequest]) {
         queue += requests
     }
 
     /// Runs until every queued hop is done. `completed` is called for each hop
     /// and returns further hops to queue (the next redirect hop, media, links).
-    func run(_ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]) throws(ExhibitError) {
+    package func run(_ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]) throws(ExhibitError) {
         while !queue.isEmpty || !active.isEmpty {
             try startReady()
             var running: Int32 = 0

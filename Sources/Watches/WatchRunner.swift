@@ -1,5 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
+import BrowserCapture
 import Foundation
 import LawfulFetch
 
@@ -200,7 +201,7 @@ public struct WatchRunner: Sendable {
         options.allowReason = batch[0].overrideReason
         options.browser = batch[0].browser
         options.concurrency = concurrency
-        let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).run(events: nil)
+        let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium().run(events: nil)
         let entries = try ledger.entries()
         let warcFiles = Set(captureReport.warcFiles)
         let caseDirectory = session.store.directory(of: caseID)
