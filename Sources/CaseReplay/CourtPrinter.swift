@@ -60,7 +60,7 @@ public struct CourtPrinter: Sendable {
         let settle = min(deadline, ChromiumProcess.now() + 2)
         while !loaded, try client.pump(until: settle) {}
         let footerHTML = "<div style=\"font-size:8px;font-family:sans-serif;width:100%;padding:0 0.5in;display:flex;justify-content:space-between\">"
-            + "<span>\(Self.escape(footer))</span><span>page <span class=\"pageNumber\"></span> of <span class=\"totalPages\"></span></span></div>"
+            + "<span>\(HTMLText.escape(footer))</span><span>page <span class=\"pageNumber\"></span> of <span class=\"totalPages\"></span></span></div>"
         let printed = try client.call("Page.printToPDF", [
             "printBackground": true, "displayHeaderFooter": true, "headerTemplate": "<div></div>", "footerTemplate": footerHTML,
             "marginTop": 0.6, "marginBottom": 0.7, "marginLeft": 0.5, "marginRight": 0.5, "preferCSSPageSize": false,
@@ -71,10 +71,5 @@ public struct CourtPrinter: Sendable {
         }
         _ = try? client.send("Browser.close")
         return pdf
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
