@@ -26,8 +26,10 @@ public struct MessageSignature: Sendable, Equatable {
     }
 
     /// The `@signature-params` value: the inner list and its parameters (RFC 9421 §2.3).
-    static func parameters(created: Int, keyID: String) -> String {
-        "(" + components.map { "\"\($0)\"" }.joined(separator: " ") + ");created=\(created);keyid=\"\(keyID)\";alg=\"ed25519\""
+    /// Ed25519 signatures are deterministic: the `nonce` (RFC 9421 §2.3) makes two identical
+    /// requests in the same second two different signatures, so replay refusal does not refuse them.
+    static func parameters(created: Int, keyID: String, nonce: String) -> String {
+        "(" + components.map { "\"\($0)\"" }.joined(separator: " ") + ");created=\(created);keyid=\"\(keyID)\";nonce=\"\(nonce)\";alg=\"ed25519\""
     }
 
     /// The signature base (RFC 9421 §2.5): one line per component, then `@signature-params`.
@@ -47,7 +49,7 @@ public struct MessageSignature: Sendable, Equatable {
     ) throws(ExhibitError) -> [(name: String, value: String)] {
         let now = now ?? Int(Date().timeIntervalSince1970)
         let digest = contentDigest(body)
-        let parameters = parameters(created: now, keyID: signer.actorID)
+        let parameters = parameters(created: now, keyID: signer.actorID, nonce: UUID().uuidString)
         let signature = try signer.key.sign(base(method: method, targetURI: targetURI, contentDigest: digest, parameters: parameters))
         return [
             ("Content-Digest", digest),
@@ -108,6 +110,7 @@ public struct MessageSignature: Sendable, Equatable {
             case "created": created = Int(value)
             case "keyid": keyID = value
             case "alg": algorithm = value
+            case "nonce": break
             default: throw Refusal.malformed("an unexpected parameter \(pair[0])")
             }
         }

@@ -39,13 +39,17 @@ public final class PostgresCluster: Sendable {
     }
 
     /// The tool's output goes to a file, not a pipe: `pg_ctl start` leaves the postmaster
-    /// holding whatever it inherited, so a pipe would never reach end of file.
+    /// holding whatever it inherited, so a pipe would never reach end of file. The signal
+    /// mask is cleared: a postmaster that inherits the test runner's blocked signals never
+    /// hears from its children, and `pg_ctl -w` waits for it for ever.
     func command(_ tool: String, _ arguments: [String], output: String) -> ChildProcess {
-        if runAsPostgres {
-            return ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--", "\(binaries)/\(tool)"] + arguments,
-                                stdout: .file(output), stderr: .sameAsStdout)
-        }
-        return ChildProcess("\(binaries)/\(tool)", arguments, stdout: .file(output), stderr: .sameAsStdout)
+        let quoted = ([runAsPostgres ? "/usr/sbin/runuser -u postgres --" : ""] + ["\(binaries)/\(tool)"] + arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" })
+            .joined(separator: " ")
+        // Through a shell that closes every descriptor but the log: the postmaster keeps
+        // what it inherits, and the runner waits for its pipes to close.
+        let closing = (3...9).map { "\($0)>&-" }.joined(separator: " ")
+        return ChildProcess("/bin/sh", ["-c", "exec \(closing) </dev/null >'\(output)' 2>&1; exec \(quoted)"],
+                            stdout: .discard, stderr: .discard, clearsSignalMask: true)
     }
 
     func run(_ tool: String, _ arguments: [String]) throws {
