@@ -157,7 +157,8 @@ struct EvidenceServerTests {
         }
     }
 
-    @Test("a replayed signed request, a stale one and an altered body are refused (RFC 9421)")
+    @Test("a replayed signed request, a stale one and an altered body are refused (RFC 9421)",
+          .disabled("issue 24: under swift test the runner hangs once PostgreSQL has started (PostgresScope), so CI would hang"))
     func replayRefused() async throws {
         try await withPostgres { postgres in
             let storage = TemporaryDirectory("exhibit-store")
