@@ -217,8 +217,10 @@ struct BrowserCaptureTests {
                                        stdout: .file(directory.path + "/wayback.log"), stderr: .sameAsStdout, clearsSignalMask: true).start()
         defer { _ = wayback.killAndWait() }
         let base = "http://127.0.0.1:\(port)/evidence/"
-        _ = try await poll(until: { try Command.run("/usr/bin/curl", ["-s", "-f", "-o", "/dev/null", base + feedURL]).status == 0 || !wayback.isRunning },
-                           timeout: .seconds(30), interval: .milliseconds(250))
+        // pywb takes a while to start on a loaded machine (the whole suite runs in parallel).
+        let serving = try await poll(until: { try Command.run("/usr/bin/curl", ["-s", "-f", "-o", "/dev/null", base + feedURL]).status == 0 || !wayback.isRunning },
+                                     timeout: .seconds(120), interval: .milliseconds(250))
+        try #require(serving && wayback.isRunning, "pywb did not serve the feed page: \((try? String(contentsOfFile: directory.path + "/wayback.log", encoding: .utf8)) ?? "")")
         let chromium = ProcessInfo.processInfo.environment["EXHIBIT_CHROMIUM"] ?? "/usr/bin/chromium"
         let profile = TemporaryDirectory("pywb-chromium")
         func dumpDOM(_ url: String) throws -> String {
