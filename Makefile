@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 VENV ?= .venv
-APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libsqlite3-dev python3-venv chromium unzip zip faketime publicsuffix \
+APT_PACKAGES := libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libsqlite3-dev python3-venv chromium unzip zip faketime publicsuffix systemd \
   libimage-exiftool-perl ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev g++ python3-dev poppler-utils postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -11,7 +11,7 @@ struct BrowserVisit {
     var parent: String?
 }
 
-/// `--depth` for browser captures: links are taken from the rendered DOM (what the
+/// A crawl depth for browser captures: links are taken from the rendered DOM (what the
 /// page's scripts made), on the same host unless other hosts are allowed, and beyond
 /// depth 0 the host's robots.txt is fetched by the engine, archived and obeyed, as in a
 /// plain crawl (DESIGN §14).

@@ -1,7 +1,7 @@
 import ChainOfCustody
 import Foundation
 
-/// The server's content-addressed file store (`--store DIR`): every file of every case
+/// The server's content-addressed file store (a directory given at start): every file of every case
 /// once, at `sha256/<2 hex>/<64 hex>`, written under a temporary name, fsynced and
 /// renamed. A file is only evidence once a committed `case_files` row names it, so a
 /// server killed mid-push leaves at most unreferenced files, never a half case.
@@ -67,7 +67,7 @@ struct EvidenceStore: Sendable {
         return directory
     }
 
-    /// Health for `exhibit server --check`: the store is writable, and every file the
+    /// Health for the server's store check: the store is writable, and every file the
     /// database names is present (size only; `verify` of a clone checks digests).
     func missing(_ files: [(sha256: String, size: Int64)]) -> [String] {
         files.compactMap { file in

@@ -105,13 +105,13 @@ public enum TextDiff {
         return script.reversed()
     }
 
-    /// The diff in unified format (`diff -u`): a `---`/`+++` header naming the two
+    /// The diff in unified format (as `diff` writes it with its unified option): a minus/plus header naming the two
     /// sides, then hunks of changed lines with `context` lines around them.
     /// Empty when the texts have the same lines.
     public static func unified(_ old: [String], _ new: [String], from: String, to: String, context: Int = 3) -> String {
         let script = compare(old, new)
         guard script.contains(where: { if case .same = $0 { false } else { true } }) else { return "" }
-        var output = "--- \(from)\n+++ \(to)\n"
+        var output = String(repeating: "-", count: 3) + " \(from)\n+++ \(to)\n"
         // Positions (in the script) of changed lines, grouped into hunks whose
         // context would touch.
         var index = 0

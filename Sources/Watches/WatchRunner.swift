@@ -4,7 +4,7 @@ import BrowserCapture
 import Foundation
 import LawfulFetch
 
-/// `exhibit watch run [--due]`: captures each watched URL again as a normal
+/// A run of the watches (`exhibit watch run`): captures each watched URL again as a normal
 /// capture job and appends a `change` entry comparing it with the previous
 /// capture of that URL (DESIGN §18).
 ///
@@ -55,7 +55,7 @@ public struct WatchRunner: Sendable {
         public var busy: [Skipped] = []
         /// Watches that failed for another reason (storage, a refusal of the actor).
         public var failed: [Skipped] = []
-        /// Active watches not yet due (with `--due`).
+        /// Active watches not yet due (when only due watches run).
         public var notDue = 0
 
         enum CodingKeys: String, CodingKey {
@@ -114,7 +114,7 @@ public struct WatchRunner: Sendable {
             }
             guard !locks.isEmpty else { continue }
             // Read again under the locks: a run that finished meanwhile has made its
-            // watch not due (or, without --due, already run since this run began).
+            // watch not due (or, when every watch runs, already run since this run began).
             let fresh = WatchLedger.watches(in: try session.store.ledger(of: id).entries())
             var toRun: [Watch] = []
             for watch in fresh where locks[watch.id] != nil {

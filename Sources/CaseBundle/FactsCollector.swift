@@ -1,0 +1,142 @@
+import CaseIndex
+import CaseManagement
+import ChainOfCustody
+import Foundation
+import Screening
+import WARC
+
+/// Gathers `BundleFacts` from a case's ledger entries and the bag's copies of its files.
+struct FactsCollector {
+    let caseID: String
+    let entries: [LedgerEntry]
+    let state: CaseState
+    let bagData: String
+    /// The case itself, for reading payloads back from the original WARC files.
+    let caseDirectory: String
+    /// In a redacted bundle the WARC files are derived copies: original offsets do not apply.
+    let derivedWARCs: Bool
+    let payload: [String: (sha256: String, sha512: String, size: Int64)]
+    let people: [BundleFacts.Person]
+
+    func facts(categoryTitle: String, policySections: String, agency: String, verification: BundleFacts.Verification) -> BundleFacts {
+        var artifacts: [BundleFacts.Artifact] = []
+        var timeline: [BundleFacts.Event] = []
+        for entry in entries {
+            var artifactID: String?
+            if entry.action == "capture", let subject = entry.subject, let status = subject["status"]?.intValue {
+                let artifact = self.artifact(entry, subject, Int(status))
+                artifacts.append(artifact)
+                artifactID = artifact.id
+            }
+            if entry.action == "import", let subject = entry.subject {
+                artifacts += importedArtifacts(entry, subject)
+            }
+            timeline.append(.init(
+                seq: Int(entry.seq), time: entry.time, actor: entry.actor, action: entry.action,
+                summary: Self.summary(entry), hash: entry.hash, artifact: artifactID))
+        }
+        let files = payload.keys.sorted().filter { path in
+            !path.hasSuffix("/ledger.jsonl") && path != "data/ledger.jsonl" && path != "data/case.json" && !path.hasPrefix("data/keys/")
+        }.map { BundleFacts.File(path: $0, size: payload[$0]!.size, sha256: payload[$0]!.sha256) }
+        var facts = BundleFacts(
+            caseID: caseID, title: state.title, category: state.category, categoryTitle: categoryTitle,
+            policySections: policySections, agency: agency, status: state.status.rawValue, fields: state.fields,
+            openedAt: state.openedAt, closedAt: state.closedAt, actors: people, artifacts: artifacts, timeline: timeline,
+            files: files, verification: verification, ledgerHead: entries.last?.hash ?? "",
+            toolName: "Exhibit", toolVersion: ExhibitRelease.version)
+        // The diffs read the original WARC files; a redacted bundle's are derived copies.
+        facts.watchTimelines = WatchTimeline.timelines(entries, caseDirectory: derivedWARCs ? nil : caseDirectory)
+        return facts
+    }
+
+    private func artifact(_ entry: LedgerEntry, _ subject: JSONValue, _ status: Int) -> BundleFacts.Artifact {
+        let seq = Int(entry.seq)
+        let warc = subject["warc"]?["file"]?.stringValue
+        let blob = subject["blob"]?["path"]?.stringValue
+        let records = subject["records"]?.arrayValue ?? []
+        let response = records.last { $0["type"]?.stringValue == "response" }
+        let offset = response?["offset"]?.intValue
+        return BundleFacts.Artifact(
+            id: ArtifactID.forSeq(seq), seq: seq, actor: entry.actor,
+            url: subject["url"]?.stringValue ?? "", finalURL: subject["final_url"]?.stringValue,
+            started: subject["started"]?.stringValue, ended: subject["ended"]?.stringValue ?? entry.time, status: status,
+            contentType: subject["content_type"]?.stringValue, size: subject["payload_length"]?.intValue,
+            sha256: subject["payload_sha256"]?.stringValue,
+            md5: md5(subject, warc: warc, blob: blob, offset: offset), ip: subject["ip"]?.stringValue,
+            certificateSubject: subject["tls"]?["subject"]?.stringValue, title: subject["title"]?.stringValue,
+            role: subject["role"]?.stringValue, warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
+            responseOffset: derivedWARCs ? nil : offset, recordIDs: records.compactMap { $0["id"]?.stringValue }, tags: [])
+    }
+
+    /// The items an `import` entry took in (docs/import.md), with role `imported`:
+    /// ids as the index gives them, the receiver as actor, the time the record or
+    /// file carries.
+    private func importedArtifacts(_ entry: LedgerEntry, _ subject: JSONValue) -> [BundleFacts.Artifact] {
+        let items = subject["artifacts"]?.arrayValue ?? []
+        let kind = subject["kind"]?.stringValue ?? ""
+        return items.enumerated().map { index, item in
+            let warc = item["warc"]?.stringValue
+            let blob = item["blob"]?.stringValue
+            let isResponse = item["record_type"]?.stringValue == "response"
+            return BundleFacts.Artifact(
+                id: ImportedArtifactID.id(seq: entry.seq, number: index + 1, of: items.count, kind: kind), seq: Int(entry.seq),
+                actor: entry.actor, url: item["url"]?.stringValue ?? "", finalURL: nil, started: nil,
+                ended: item["time"]?.stringValue ?? entry.time, status: Int(item["status"]?.intValue ?? 0),
+                contentType: item["content_type"]?.stringValue, size: item["size"]?.intValue, sha256: item["sha256"]?.stringValue,
+                md5: blob.flatMap { try? Digest.file(atPath: bagData + "/" + $0, algorithms: [.md5]).digests[.md5] },
+                ip: nil, certificateSubject: nil, title: nil, role: "imported",
+                warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
+                responseOffset: derivedWARCs || !isResponse ? nil : item["offset"]?.intValue,
+                recordIDs: item["record"]?.stringValue.map { [$0] } ?? [], tags: [])
+        }
+    }
+
+    /// MD5 of the payload for e-discovery tools: recorded at capture when the
+    /// workspace computes it, else computed now from the blob or the WARC record.
+    private func md5(_ subject: JSONValue, warc: String?, blob: String?, offset: Int64?) -> String? {
+        if let recorded = subject["payload_digests"]?["md5"]?.stringValue { return recorded }
+        if let blob, let digests = try? Digest.file(atPath: bagData + "/" + blob, algorithms: [.md5]).digests {
+            return digests[.md5]
+        }
+        guard let warc, let offset, let response = try? ArchivedResponse(warcPath: caseDirectory + "/" + warc, offset: offset) else { return nil }
+        // Only when the payload read back is the one recorded (not cut at the analysis limit).
+        guard Digest.sha256Hex(response.payload) == subject["payload_sha256"]?.stringValue else { return nil }
+        let digest = DigestStream([.md5])
+        digest.update(response.payload)
+        return digest.finishHex()[.md5]
+    }
+
+    /// One line for the report's timeline and the provenance graph.
+    static func summary(_ entry: LedgerEntry) -> String {
+        guard let subject = entry.subject else { return "\(entry.action) (details withheld)" }
+        func text(_ key: String) -> String { subject[key]?.stringValue ?? "" }
+        switch entry.action {
+        case "open": return "opened the case “\(text("title"))”"
+        case "capture":
+            let final = text("final_url")
+            return "captured \(text("url"))\(final.isEmpty || final == text("url") ? "" : " → \(final)") (HTTP \(subject["status"]?.intValue ?? 0))"
+        case "capture-failed": return "capture of \(text("url")) failed: \(text("reason"))"
+        case "policy-refusal": return "refused to capture \(text("url")): \(text("reason"))"
+        case "policy-override": return "policy override: \(text("reason"))"
+        case "note": return "note: \(text("text"))"
+        case "verify": return "verified the case: \(text("result")) (\(subject["entries"]?.intValue ?? 0) entries)"
+        case "timestamp": return "trusted timestamp over the ledger head from \(text("tsa"))"
+        case "transfer": return "custody transferred from \(text("from")) to \(text("to")): \(text("reason"))"
+        case "export": return "exported (\(text("format")), \(subject["entries"]?.intValue ?? 0) entries, tag manifest \(text("tag_manifest_sha256")))"
+        case "view": return "viewed (\(text("command")))"
+        case "refusal": return "refused \(text("command")): \(text("reason"))"
+        case "close": return "closed the case"
+        case "hold": return "legal hold: \(text("reason"))"
+        case "release": return "legal hold released"
+        case "watch": return "watch set up: \(text("url")) every \(text("every"))"
+        case "watch-removed": return "watch \(text("watch")) removed"
+        case "change": return "watch \(text("watch")): \(text("result")) — \(WatchTimeline.summary(subject))"
+        case "import":
+            // The receiver is the entry's actor, the performer of this action in the provenance graph.
+            let from = text("received_from").isEmpty ? "" : " from \(text("received_from"))"
+            let at = text("received_at").isEmpty ? "" : " (received \(text("received_at")))"
+            return "imported \(text("file_name")) (\(text("kind")), sha256 \(text("sha256")))\(from)\(at): \(text("source")); check \(subject["check"]?["verdict"]?.stringValue ?? "-")"
+        default: return entry.action
+        }
+    }
+}
