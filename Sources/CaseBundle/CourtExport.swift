@@ -2,7 +2,7 @@ import CaseManagement
 import ChainOfCustody
 import Foundation
 
-/// `exhibit export CASE --format court --out DIR` and the court folder of every full
+/// The court export of a case into a folder of its own, and the court folder of every full
 /// bag (DESIGN §21, docs/court.md).
 extension CaseExport {
     /// The court folder's files for a bag being built at `bagRoot`, certified by the

@@ -2,8 +2,8 @@ public import CaseManagement
 public import ChainOfCustody
 import Foundation
 
-/// `exhibit verify` on court documents (DESIGN §21): a court folder made by
-/// `export --format court`, or the `data/court/` folder of a bag.
+/// Verification of court documents (DESIGN §21): a court folder made by a court
+/// export, or the `data/court/` folder of a bag.
 ///
 /// certificate.json must be canonical JSON, signed (certificate.sig) by the actor it
 /// names with the key the documents carry, which must sign entries of the ledger;

@@ -35,7 +35,7 @@ public enum EvidenceServer {
         }
     }
 
-    /// What `exhibit server --check` reports.
+    /// What the server's self-check reports (schema, store health, first supervisor).
     public struct Health: Sendable {
         public var schemaVersion: Int?
         public var latestSchemaVersion: Int

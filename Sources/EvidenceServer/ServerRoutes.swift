@@ -133,7 +133,7 @@ struct ServerRoutes: Sendable {
     }
 
     /// Registers actors signed by a registered supervisor; the first supervisor to register
-    /// is trusted on first use (recorded as such, and shown by `server --check`).
+    /// is trusted on first use (recorded as such, and shown by the server's self-check).
     func registerActors(_ request: Request) async throws -> Response {
         let bytes = try await body(request)
         guard let json = try? JSONValue(parsing: bytes), let list = json["actors"]?.arrayValue else {

@@ -2,7 +2,7 @@ public import ChainOfCustody
 public import MediaForensics
 
 /// What a case's `media-analysis` entries say about one artifact, for listings
-/// (`exhibit artifacts --json`): kind, summary (GPS, time, device …), PDQ.
+/// (the artifact list, text and JSON): kind, summary (GPS, time, device …), PDQ.
 public struct MediaFacts: Sendable, Encodable {
     public var kind: String
     public var summary: MediaSummary
