@@ -87,13 +87,7 @@ public enum ScreeningContent {
 
     /// A body as its reader sees it: codings undone, kind judged, charset decoded.
     static func judge(body raw: [UInt8], chunked: Bool, codings: [String], contentType: String?, name: String) -> Record {
-        var body = raw
-        if chunked {
-            var decoder = ChunkDecoder()
-            var payload: [UInt8] = []
-            raw.withUnsafeBytes { decoder.feed($0) { payload.append(contentsOf: $0) } }
-            body = payload
-        }
+        var body = chunked ? ChunkDecoder.payload(of: raw) : raw
         // Codings are listed in the order they were applied: undo the last first.
         for coding in codings.reversed() {
             switch decode(body, coding: coding) {

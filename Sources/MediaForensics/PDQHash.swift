@@ -1,3 +1,5 @@
+import ChainOfCustody
+
 /// A 256-bit PDQ hash (Meta ThreatExchange's perceptual hash) with its quality.
 ///
 /// Bit `k` (0…255) is coefficient (row `k / 16`, column `k % 16`) of the 16×16 DCT
@@ -18,23 +20,8 @@ public struct PDQHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses 64 hex digits (either case); nil for anything else.
     public init?(hex: String, quality: Int = 0) {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for index in 0..<32 {
-            guard let high = Self.nibble(digits[2 * index]), let low = Self.nibble(digits[2 * index + 1]) else { return nil }
-            bytes[index] = high << 4 | low
-        }
+        guard hex.utf8.count == 64, let bytes = Hex.decode(hex) else { return nil }
         self.init(bytes: bytes, quality: quality)
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// Sets bit `k` (0…255).

@@ -1,4 +1,5 @@
 internal import CExhibitZlib
+import ChainOfCustody
 
 /// Undoes HTTP chunked framing as bytes stream in, for the de-chunked payload
 /// digest and for analysis. The archived bytes keep their framing (DESIGN §14).
@@ -20,7 +21,7 @@ package struct ChunkDecoder {
             let byte = bytes[index]
             switch state {
             case .size:
-                if let value = Self.hexValue(byte) {
+                if let value = Hex.digitValue(byte) {
                     guard sizeDigits < 15 else { malformed = true; return }
                     remaining = remaining * 16 + Int64(value)
                     sizeDigits += 1
@@ -69,13 +70,12 @@ package struct ChunkDecoder {
         }
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
+    /// The payload of a whole chunked body held in memory (analysis and screening).
+    package static func payload(of framed: [UInt8]) -> [UInt8] {
+        var decoder = ChunkDecoder()
+        var payload: [UInt8] = []
+        framed.withUnsafeBytes { decoder.feed($0) { payload.append(contentsOf: $0) } }
+        return payload
     }
 }
 
@@ -84,13 +84,7 @@ public enum ContentDecoding {
     /// A body as the page's author wrote it: chunk framing and gzip/deflate undone,
     /// at most `limit` bytes. Analysis only; the archive keeps the bytes as sent.
     package static func payload(_ raw: [UInt8], chunked: Bool, contentEncoding: String?, limit: Int) -> [UInt8] {
-        var body = raw
-        if chunked {
-            var decoder = ChunkDecoder()
-            var payload: [UInt8] = []
-            raw.withUnsafeBytes { decoder.feed($0) { payload.append(contentsOf: $0) } }
-            body = payload
-        }
+        var body = chunked ? ChunkDecoder.payload(of: raw) : raw
         if let encoding = contentEncoding?.lowercased(), encoding.contains("gzip") || encoding.contains("deflate") {
             body = inflate(body, limit: limit) ?? body
         }
