@@ -122,7 +122,3 @@ done:
     EVP_PKEY_free(key);
     return result;
 }
-
-void exhibit_ecdsa_free(void *buffer) {
-    OPENSSL_free(buffer);
-}

@@ -112,10 +112,6 @@ done:
     return ok;
 }
 
-void exhibit_timestamp_free(void *pointer) {
-    OPENSSL_free(pointer);
-}
-
 #include <openssl/pem.h>
 
 static ASN1_INTEGER *exhibit_timestamp_serial(struct TS_resp_ctx *context, void *data) {

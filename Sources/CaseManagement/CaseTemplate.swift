@@ -163,16 +163,9 @@ public struct CaseTemplates: Sendable {
     }
 
     public static func load(directory: String) throws(ExhibitError) -> CaseTemplates {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw ExhibitError(.storage, "Cannot read the case templates in \(directory): \(error.localizedDescription)")
-        }
         var templates: [CaseTemplate] = []
-        for name in names.sorted() where name.hasSuffix(".json") && !otherFiles.contains(name) {
-            let path = directory + "/" + name
-            templates.append(try decode(try AtomicFile.read(path), origin: path))
+        for file in try AtomicFile.readJSONFiles(in: directory, what: "case templates") where !otherFiles.contains(file.name) {
+            templates.append(try decode(file.bytes, origin: file.path))
         }
         guard !templates.isEmpty else {
             throw ExhibitError(.storage, "No case templates in \(directory).")

@@ -75,6 +75,23 @@ public enum AtomicFile {
         return result
     }
 
+    /// The `*.json` files of a directory (case templates, lexicons), read in name order,
+    /// each with its path; `what` names them in the error ("case templates").
+    public static func readJSONFiles(in directory: String, what: String) throws(ExhibitError) -> [(name: String, path: String, bytes: [UInt8])] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ExhibitError(.storage, "Cannot read the \(what) in \(directory): \(error.localizedDescription)")
+        }
+        var files: [(name: String, path: String, bytes: [UInt8])] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            let path = directory + "/" + name
+            files.append((name, path, try read(path)))
+        }
+        return files
+    }
+
     /// An ``ExhibitError`` for the current `errno`: storage (exit 5).
     public static func posixError(_ what: String) -> ExhibitError {
         let code = errno

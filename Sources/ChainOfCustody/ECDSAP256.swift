@@ -12,7 +12,7 @@ public enum ECDSAP256 {
         guard exhibit_ecdsa_p256_generate(&buffer, &length) == 1, let buffer else {
             throw ExhibitError(.storage, "OpenSSL could not generate a P-256 key: \(OpenSSL.drainErrors()).")
         }
-        defer { exhibit_ecdsa_free(buffer) }
+        defer { exhibit_openssl_free(buffer) }
         return String(cString: buffer)
     }
 
@@ -39,7 +39,7 @@ public enum ECDSAP256 {
         guard exhibit_ecdsa_public_spki(privateKeyPEM, &buffer, &length) == 1, let buffer else {
             throw ExhibitError(.storage, "The WACZ signing key could not be read: \(OpenSSL.drainErrors()).")
         }
-        defer { exhibit_ecdsa_free(buffer) }
+        defer { exhibit_openssl_free(buffer) }
         return Array(UnsafeBufferPointer(start: buffer, count: length))
     }
 

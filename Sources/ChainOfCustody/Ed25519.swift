@@ -32,20 +32,9 @@ public final class SigningKey {
 
     /// Loads a PEM private key; it must be Ed25519.
     public convenience init(pem: String) throws(ExhibitError) {
-        OpenSSL.initialize()
-        let key: OpaquePointer? = pem.withCString { text in
-            guard let bio = BIO_new_mem_buf(text, -1) else { return nil }
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
-        }
-        guard let key else {
-            throw ExhibitError(.storage, "The private key is not a readable PEM key (\(OpenSSL.drainErrors())).")
-        }
-        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
-            EVP_PKEY_free(key)
-            throw ExhibitError(.storage, "The private key is not an Ed25519 key.")
-        }
-        self.init(pkey: key)
+        self.init(pkey: try readEd25519(pem: pem, what: "private key", showingErrors: true) {
+            PEM_read_bio_PrivateKey($0, nil, nil, nil)
+        })
     }
 
     /// PKCS#8 PEM of the private key.
@@ -104,21 +93,9 @@ public final class VerifyingKey {
 
     /// Loads a SubjectPublicKeyInfo PEM; it must be Ed25519.
     public init(pem: String) throws(ExhibitError) {
-        OpenSSL.initialize()
-        let key: OpaquePointer? = pem.withCString { text in
-            guard let bio = BIO_new_mem_buf(text, -1) else { return nil }
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+        self.pkey = try readEd25519(pem: pem, what: "public key", showingErrors: false) {
+            PEM_read_bio_PUBKEY($0, nil, nil, nil)
         }
-        guard let key else {
-            _ = OpenSSL.drainErrors()
-            throw ExhibitError(.storage, "The public key is not a readable PEM key.")
-        }
-        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
-            EVP_PKEY_free(key)
-            throw ExhibitError(.storage, "The public key is not an Ed25519 key.")
-        }
-        self.pkey = key
         self.pem = pem
     }
 
@@ -146,3 +123,24 @@ public final class VerifyingKey {
 
 @available(*, unavailable)
 extension VerifyingKey: Sendable {}
+
+/// Reads one PEM key with `read` (a `PEM_read_bio_…` call) and requires it to be
+/// Ed25519; the error names `what` ("private key", "public key").
+private func readEd25519(pem: String, what: String, showingErrors: Bool,
+                         read: (OpaquePointer) -> OpaquePointer?) throws(ExhibitError) -> OpaquePointer {
+    OpenSSL.initialize()
+    let key: OpaquePointer? = pem.withCString { text in
+        guard let bio = BIO_new_mem_buf(text, -1) else { return nil }
+        defer { BIO_free(bio) }
+        return read(bio)
+    }
+    guard let key else {
+        let errors = OpenSSL.drainErrors()
+        throw ExhibitError(.storage, "The \(what) is not a readable PEM key" + (showingErrors ? " (\(errors))." : "."))
+    }
+    guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
+        EVP_PKEY_free(key)
+        throw ExhibitError(.storage, "The \(what) is not an Ed25519 key.")
+    }
+    return key
+}

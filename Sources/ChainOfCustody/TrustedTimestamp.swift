@@ -28,7 +28,7 @@ public enum TrustedTimestamp {
         guard exhibit_timestamp_request(sha256Digest, sha256Digest.count, nonce, nonce.count, &der, &length) == 1, let der else {
             throw ExhibitError(.storage, "OpenSSL could not build a timestamp request: \(OpenSSL.drainErrors()).")
         }
-        defer { exhibit_timestamp_free(der) }
+        defer { exhibit_openssl_free(der) }
         return Array(UnsafeBufferPointer(start: der, count: length))
     }
 

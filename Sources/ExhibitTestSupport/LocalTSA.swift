@@ -46,7 +46,7 @@ public final class LocalTSA: Sendable {
                                             directory + "/ca.pem", serial, &der, &length) == 1, let der else {
                 return Response(status: .badRequest)
             }
-            defer { exhibit_timestamp_free(der) }
+            defer { exhibit_openssl_free(der) }
             let reply = ByteBuffer(bytes: UnsafeBufferPointer(start: der, count: length))
             return Response(status: .ok, headers: [.contentType: "application/timestamp-reply"], body: .init(byteBuffer: reply))
         }

@@ -124,16 +124,9 @@ public struct ProtectedClassScreening: Sendable {
 
     /// Loads every `<class>.json` of `directory`.
     public static func load(directory: String) throws(ExhibitError) -> ProtectedClassScreening {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw ExhibitError(.storage, "Cannot read the protected-class lexicons in \(directory): \(error.localizedDescription)")
-        }
         var lexicons: [ProtectedClassLexicon] = []
-        for name in names.sorted() where name.hasSuffix(".json") {
-            let path = directory + "/" + name
-            lexicons.append(try decode(try AtomicFile.read(path), name: name, origin: path))
+        for file in try AtomicFile.readJSONFiles(in: directory, what: "protected-class lexicons") {
+            lexicons.append(try decode(file.bytes, name: file.name, origin: file.path))
         }
         return try validated(lexicons, origin: directory)
     }

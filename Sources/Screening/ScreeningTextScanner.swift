@@ -376,23 +376,11 @@ struct TextScanner {
             var i = low
             while i < high {
                 let byte = bytes[i]
-                if byte < 0x80 {
-                    if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {
-                        pendingSpace = true
-                    } else {
-                        if pendingSpace && written > textStart {
-                            buffer[written] = 0x20
-                            written += 1
-                        }
-                        pendingSpace = false
-                        buffer[written] = byte
-                        written += 1
-                    }
-                    i += 1
-                    continue
-                }
-                let length = byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-                if Self.isWhitespace(Self.decode(bytes, i)) {
+                let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
+                let isSpace = byte < 0x80
+                    ? byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+                    : Self.isWhitespace(Self.decode(bytes, i))
+                if isSpace {
                     pendingSpace = true
                 } else {
                     if pendingSpace && written > textStart {

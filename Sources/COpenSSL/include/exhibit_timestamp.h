@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /// Builds a DER TimeStampReq over a SHA-256 digest, with the given nonce and
-/// certReq set. On success returns 1 and *der (free with exhibit_timestamp_free).
+/// certReq set. On success returns 1 and *der (free with exhibit_openssl_free).
 int exhibit_timestamp_request(const unsigned char *digest, size_t digest_length,
                               const unsigned char *nonce, size_t nonce_length,
                               unsigned char **der, size_t *der_length);
@@ -21,8 +21,6 @@ int exhibit_timestamp_verify(const unsigned char *response, size_t response_leng
                              char *gen_time, size_t gen_time_size,
                              char *serial, size_t serial_size,
                              char *error, size_t error_size);
-
-void exhibit_timestamp_free(void *pointer);
 
 /// Answers a DER TimeStampReq as an RFC 3161 authority would, signing with the
 /// given PEM certificate and key (policy 1.2.3.4.1, SHA-256, the CA chain
