@@ -2,16 +2,16 @@ import CaseManagement
 public import ChainOfCustody
 import Foundation
 import GRDB
-import PageAnalysis
+public import PageAnalysis
 import WARC
 
-/// Artifact ids of imported evidence (docs/import.md). A single file taken in is
-/// one artifact, named by its `import` entry like a capture (`A-0012`); a WARC,
-/// a WACZ's WARC or a bag holds many, numbered in order after a dot (`A-0012.3`).
-public enum ImportedArtifactID {
-    public static func id(seq: Int64, number: Int, of count: Int, kind: String) -> String {
-        let base = ArtifactID.forSeq(Int(seq))
-        return kind == "file" && count == 1 ? base : base + "." + String(number)
+extension CapturedPage {
+    /// The analysis of an artifact's subject as ``ArtifactID/all(in:)`` gives it:
+    /// a capture's from its response record, an imported item's from its WARC
+    /// record or blob; nil for anything that is not an HTML page.
+    public static func analysis(ofArtifact subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
+        guard subject["imported"]?.boolValue == true else { return analysis(of: subject, caseDirectory: caseDirectory) }
+        return ImportedArtifacts.analyse(subject, caseDirectory: caseDirectory)
     }
 }
 

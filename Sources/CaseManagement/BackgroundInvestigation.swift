@@ -1,35 +1,6 @@
 public import ChainOfCustody
 import Foundation
 
-/// An artifact's id: `A-` and the seq of the ledger entry that recorded it
-/// (`A-0007`). Derived from the ledger, so the same in every index and bundle.
-public enum ArtifactID {
-    public static func forSeq(_ seq: Int) -> String {
-        let digits = String(seq)
-        return "A-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
-
-    /// The artifacts a case's ledger records: every `capture` entry with a response.
-    public static func artifacts(in entries: [LedgerEntry]) -> [String: LedgerEntry] {
-        var result: [String: LedgerEntry] = [:]
-        for entry in entries where entry.action == "capture" && entry.subject?["status"]?.intValue != nil {
-            result[forSeq(Int(entry.seq))] = entry
-        }
-        return result
-    }
-
-    /// Resolves an ARTIFACT argument — an id, or the artifact's full sha256 — to its id.
-    public static func resolve(_ argument: String, in entries: [LedgerEntry]) throws(ExhibitError) -> String {
-        let artifacts = artifacts(in: entries)
-        if artifacts[argument] != nil { return argument }
-        let lower = argument.lowercased()
-        if lower.count == 64, let match = artifacts.first(where: { $0.value.subject?["payload_sha256"]?.stringValue == lower }) {
-            return match.key
-        }
-        throw ExhibitError(.storage, "No artifact \(argument) in this case; `exhibit artifacts CASE` lists the ids.")
-    }
-}
-
 /// Background investigations (DESIGN §10, policy IV.B.5–10): who may search,
 /// the uniform checklist, findings and their validation, protected-class tags.
 /// Everything here is read from and written to the case's ledger.
@@ -389,7 +360,7 @@ public struct BackgroundInvestigation: Sendable {
         let supporting = (ids.isEmpty ? current.artifacts : ids).filter { seen.insert($0).inserted }
         var independence: (list: String, sources: [String: String])?
         if status == .corroborated {
-            let byID = ArtifactID.artifacts(in: entries)
+            let byID = ArtifactID.all(in: entries)
             let judge = try SourceIndependence.system()
             let sources = try judge.requireIndependent(supporting.map { id in
                 let subject = byID[id]?.subject

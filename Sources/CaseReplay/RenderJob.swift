@@ -186,17 +186,16 @@ public struct RenderJob: Sendable {
     func select(_ entries: [LedgerEntry]) throws(ExhibitError) -> [PageSource] {
         var chosen: [(String, LedgerEntry)] = []
         if let artifact = options.artifact {
-            let id = try ArtifactID.resolve(artifact, in: entries)
-            guard let entry = ArtifactID.artifacts(in: entries)[id] else {
-                throw ExhibitError(.storage, "No artifact \(artifact) in this case; `exhibit artifacts CASE` lists the ids.")
-            }
-            guard Self.isHTML(entry) else {
+            let found = try ArtifactID.artifact(artifact, in: entries)
+            let id = found.id
+            guard Self.isHTML(found.subject) else {
                 throw ExhibitError(.storage, "Artifact \(id) is not an HTML page; only captured pages are rendered.")
             }
-            chosen = [(id, entry)]
+            if found.imported { return try [Self.importedPage(found)] }
+            chosen = [(id, found.entry)]
         } else {
             for (id, entry) in ArtifactID.artifacts(in: entries).sorted(by: { $0.value.seq < $1.value.seq }) {
-                guard Self.isHTML(entry), entry.subject?["role"]?.stringValue == "page" else { continue }
+                guard let subject = entry.subject, Self.isHTML(subject), subject["role"]?.stringValue == "page" else { continue }
                 if let files = options.warcFiles, !files.contains(entry.subject?["warc"]?["file"]?.stringValue ?? "") { continue }
                 chosen.append((id, entry))
             }
@@ -212,9 +211,22 @@ public struct RenderJob: Sendable {
         }
     }
 
-    static func isHTML(_ entry: LedgerEntry) -> Bool {
-        let type = entry.subject?["content_type"]?.stringValue?.lowercased() ?? ""
+    static func isHTML(_ subject: JSONValue) -> Bool {
+        let type = subject["content_type"]?.stringValue?.lowercased() ?? ""
         return type.contains("text/html") || type.contains("application/xhtml")
+    }
+
+    /// An imported page: a response record of an imported WARC (docs/import.md),
+    /// replayed from that WARC like a captured one.
+    static func importedPage(_ artifact: ArtifactID.Artifact) throws(ExhibitError) -> PageSource {
+        let subject = artifact.subject
+        guard subject["record_type"]?.stringValue == "response", let warc = subject["warc"]?.stringValue,
+              let recordID = subject["record"]?.stringValue,
+              let record = artifact.entry.subject?["records"]?.arrayValue?.first(where: { $0["id"]?.stringValue == recordID }) else {
+            throw ExhibitError(.storage, "Artifact \(artifact.id) is an imported file, not an archived HTTP response; only pages held in a WARC are rendered.")
+        }
+        return PageSource(artifact: artifact.id, url: subject["url"]?.stringValue ?? "", record: record, warc: warc,
+                          payloadSHA256: subject["payload_sha256"]?.stringValue)
     }
 
     struct PageOutput {

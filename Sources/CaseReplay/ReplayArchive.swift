@@ -62,6 +62,20 @@ public struct ReplayArchive: Sendable {
                 index[CDXJIndex.surt(url), default: []].append(capture)
             }
         }
+        // Imported WARCs (docs/import.md) replay like captured ones; each response's
+        // time is its own WARC-Date, as the import entry lists it.
+        for entry in entries where entry.action == "import" {
+            guard let subject = entry.subject, let file = subject["warc"]?["file"]?.stringValue else { continue }
+            for item in subject["artifacts"]?.arrayValue ?? [] where item["record_type"]?.stringValue == "response" {
+                guard let url = item["url"]?.stringValue, let offset = item["offset"]?.intValue,
+                      let id = item["record"]?.stringValue,
+                      let record = subject["records"]?.arrayValue?.first(where: { $0["id"]?.stringValue == id }) else { continue }
+                let capture = Capture(
+                    url: url, timestamp: Self.timestamp(item["time"]?.stringValue ?? entry.time), warc: file, offset: offset,
+                    recordID: id, blockDigest: record["block_digest"]?.stringValue ?? "", seq: entry.seq)
+                index[CDXJIndex.surt(url), default: []].append(capture)
+            }
+        }
         byKey = index
     }
 

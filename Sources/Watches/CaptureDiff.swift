@@ -62,10 +62,10 @@ public struct CaptureDiff: Sendable {
         for id in Set([old.caseID, new.caseID]) where caseID == nil {
             try session.authorize(.read, caseID: id, command: "diff")
         }
-        guard let oldPage = CapturedPage.analysis(of: old.subject, caseDirectory: session.store.directory(of: old.caseID)) else {
+        guard let oldPage = CapturedPage.analysis(ofArtifact: old.subject, caseDirectory: session.store.directory(of: old.caseID)) else {
             throw notAPage(old)
         }
-        guard let newPage = CapturedPage.analysis(of: new.subject, caseDirectory: session.store.directory(of: new.caseID)) else {
+        guard let newPage = CapturedPage.analysis(ofArtifact: new.subject, caseDirectory: session.store.directory(of: new.caseID)) else {
             throw notAPage(new)
         }
         let change = PageChange(from: oldPage, to: newPage)
@@ -109,9 +109,10 @@ public struct CaptureDiff: Sendable {
             if caseID == nil {
                 guard let state = try? CaseState.fold(entries), session.mayList(state) else { continue }
             }
-            guard let artifact = try? ArtifactID.resolve(argument, in: entries),
-                  let entry = ArtifactID.artifacts(in: entries)[artifact], let subject = entry.subject else { continue }
-            found.append(Located(caseID: id, artifact: artifact, subject: subject, time: subject["ended"]?.stringValue ?? entry.time))
+            guard let artifact = try? ArtifactID.artifact(argument, in: entries) else { continue }
+            let subject = artifact.subject
+            let time = [subject["ended"]?.stringValue, subject["time"]?.stringValue].compactMap { $0 }.first { !$0.isEmpty }
+            found.append(Located(caseID: id, artifact: artifact.id, subject: subject, time: time ?? artifact.entry.time))
         }
         guard let first = found.first else {
             if let caseID { throw ExhibitError(.storage, "No artifact \(argument) in \(caseID); `exhibit artifacts \(caseID)` lists the ids.") }
