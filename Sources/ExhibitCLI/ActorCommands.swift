@@ -28,7 +28,7 @@ struct ActorCommand: ParsableCommand {
             }
             let registry = ActorRegistry(workspace: try options.openWorkspace())
             let actor = try registry.add(name: name, badge: badge, roles: roles, actingActor: options.actorID)
-            if options.json { try Console.json(CreatedID(id: actor.id)) } else { Console.line(actor.id) }
+            try options.printCreated(actor.id)
         }
     }
 

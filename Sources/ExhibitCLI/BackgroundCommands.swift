@@ -12,12 +12,11 @@ struct BICommand: ParsableCommand {
     struct Checklist: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the case's checklist: each step's source and query with the candidate's details filled in, and what was recorded.")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
 
         func run() throws {
-            let items = try BackgroundInvestigation(session: options.session()).checklist(caseID)
-            if options.json { try Console.json(["case": AnyEncodable(caseID), "steps": AnyEncodable(items)]); return }
+            let items = try BackgroundInvestigation(session: options.session()).checklist(options.caseID)
+            if options.json { try Console.json(["case": AnyEncodable(options.caseID), "steps": AnyEncodable(items)]); return }
             for item in items {
                 Console.line("\(item.id)  [\(item.status)\(item.reason.map { ": \($0)" } ?? "")]  \(item.title)")
                 Console.line("    \(item.source): \(item.query)")
@@ -28,8 +27,7 @@ struct BICommand: ParsableCommand {
     struct Step: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a checklist step as done or skipped, with the artifacts it produced (the bi-searcher).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Argument(help: "The step id from the template's checklist (others are recorded as extra steps).") var step: String
         @Flag(name: .long, help: "The step was carried out.") var done = false
         @Flag(name: .long, help: "The step was not carried out (give --reason).") var skipped = false
@@ -45,9 +43,9 @@ struct BICommand: ParsableCommand {
 
         func run() throws {
             let entry = try BackgroundInvestigation(session: options.session())
-                .recordStep(caseID, step: step, status: done ? .done : .skipped, reason: reason, artifacts: artifact, noResults: noResults)
+                .recordStep(options.caseID, step: step, status: done ? .done : .skipped, reason: reason, artifacts: artifact, noResults: noResults)
             if options.json { try Console.json(["seq": Int(entry.seq)]); return }
-            Console.line("\(caseID) step \(step) \(done ? "done" : "skipped") (ledger seq \(entry.seq))")
+            Console.line("\(options.caseID) step \(step) \(done ? "done" : "skipped") (ledger seq \(entry.seq))")
         }
     }
 
@@ -119,16 +117,15 @@ struct BICommand: ParsableCommand {
     struct Flags: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Screen every capture of the case for protected-class terms; record new flags and what needs review, and list all (the bi-searcher).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
 
         func run() throws {
-            let report = try Screening(session: options.session()).screen(caseID)
+            let report = try Screening(session: options.session()).screen(options.caseID)
             if !report.lexicons.approved {
                 Console.error("The lexicon set in force (sha256 \(report.lexicons.digest), from \(report.lexicons.origin)) is not approved for this workspace, so this screening does not count for a decision-maker export; a supervisor reviews it with `exhibit lexicons show` and approves it with `exhibit lexicons approve`.")
             }
             if options.json {
-                try Console.json(["case": AnyEncodable(caseID), "flags": AnyEncodable(report.flags),
+                try Console.json(["case": AnyEncodable(options.caseID), "flags": AnyEncodable(report.flags),
                                   "needs_review": AnyEncodable(report.needsReview), "lexicons": AnyEncodable(report.lexicons)])
                 return
             }
@@ -149,14 +146,13 @@ struct BICommand: ParsableCommand {
 
     /// What confirming and dismissing a flag share.
     struct FlagDecision: ParsableArguments {
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Argument(help: "The flag id.") var flag: String
         @Option(name: .long, help: "Why, in words (a dismissal's reason is what the countersigning actor reads).") var reason: String
 
         func record(confirmed: Bool) throws {
-            try Screening(session: options.session()).decide(caseID, flag: flag, confirmed: confirmed, reason: reason)
-            if options.json { try Console.json(CreatedID(id: flag)) } else { Console.line(flag) }
+            try Screening(session: options.session()).decide(options.caseID, flag: flag, confirmed: confirmed, reason: reason)
+            try options.printCreated(flag)
         }
     }
 
@@ -177,8 +173,7 @@ struct BICommand: ParsableCommand {
     struct Review: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a person's review of an artifact screening cannot judge (image, document, undecodable body): clear, or protected (the bi-searcher).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Argument(help: "The artifact id (or its sha256).") var artifact: String
         @Flag(name: .long, help: "It shows nothing about a protected class; it counts once a second actor countersigns it.") var clear = false
         @Flag(name: .long, help: "It shows protected-class information: tagged protected-class, never disclosed.") var protected = false
@@ -190,23 +185,22 @@ struct BICommand: ParsableCommand {
 
         func run() throws {
             let entry = try ScreeningReview(session: options.session())
-                .review(caseID, artifact: artifact, decision: clear ? .reviewedClear : .protected, reason: reason)
+                .review(options.caseID, artifact: artifact, decision: clear ? .reviewedClear : .protected, reason: reason)
             let id = entry.subject?["artifact"]?.stringValue ?? artifact
-            if options.json { try Console.json(CreatedID(id: id)) } else { Console.line(id) }
+            try options.printCreated(id)
         }
     }
 
     struct Countersign: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Countersign a reviewed-clear artifact or a dismissed flag (a second bi-searcher or a supervisor; never the one who decided, never a decision-maker).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Argument(help: "The artifact id (or its sha256) or the flag id.") var target: String
         @Option(name: .long, help: "A note on the countersignature.") var reason: String?
 
         func run() throws {
-            _ = try ScreeningReview(session: options.session()).countersign(caseID, target: target, reason: reason)
-            if options.json { try Console.json(CreatedID(id: target)) } else { Console.line(target) }
+            _ = try ScreeningReview(session: options.session()).countersign(options.caseID, target: target, reason: reason)
+            try options.printCreated(target)
         }
     }
 }
@@ -218,22 +212,20 @@ struct FindingCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a finding with the artifacts it rests on (investigator).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Option(name: .long, help: "What was found.") var text: String
         @Option(name: .long, help: "An artifact it rests on (repeatable).") var artifact: [String] = []
 
         func run() throws {
-            let id = try BackgroundInvestigation(session: options.session()).addFinding(caseID, text: text, artifacts: artifact)
-            if options.json { try Console.json(CreatedID(id: id)) } else { Console.line(id) }
+            let id = try BackgroundInvestigation(session: options.session()).addFinding(options.caseID, text: text, artifacts: artifact)
+            try options.printCreated(id)
         }
     }
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a finding's status; corroborated needs two or more artifacts from independent sources: different registrable domains, different payloads (investigator).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Argument(help: "The finding id (F-001).") var finding: String
         @Option(name: .long, help: "unverified, corroborated or disputed.") var status: String
         @Option(name: .long, help: "The artifacts that support the status (repeatable; default: the finding's).") var artifact: [String] = []
@@ -244,7 +236,7 @@ struct FindingCommand: ParsableCommand {
                 throw ValidationError("--status takes unverified, corroborated or disputed, not \"\(status)\".")
             }
             let finding = try BackgroundInvestigation(session: options.session())
-                .setFinding(caseID, finding: self.finding, status: value, artifacts: artifact, reason: reason)
+                .setFinding(options.caseID, finding: self.finding, status: value, artifacts: artifact, reason: reason)
             if options.json { try Console.json(finding); return }
             Console.line("\(finding.id) \(finding.status.rawValue) (\(finding.artifacts.joined(separator: ", ")))")
         }
@@ -252,12 +244,11 @@ struct FindingCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a case's findings (recorded as a view).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
 
         func run() throws {
-            let findings = try BackgroundInvestigation(session: options.session()).listFindings(caseID)
-            if options.json { try Console.json(["case": AnyEncodable(caseID), "findings": AnyEncodable(findings)]); return }
+            let findings = try BackgroundInvestigation(session: options.session()).listFindings(options.caseID)
+            if options.json { try Console.json(["case": AnyEncodable(options.caseID), "findings": AnyEncodable(findings)]); return }
             for finding in findings {
                 Console.line("\(finding.id)  \(finding.status.rawValue)  \(finding.artifacts.joined(separator: ","))  \(finding.text)")
             }
@@ -267,13 +258,12 @@ struct FindingCommand: ParsableCommand {
 
 struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tag", abstract: "Tag an artifact (investigator; recorded).")
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Argument(help: "The artifact id (or its sha256).") var artifact: String
     @Argument(help: "The tag.") var tag: String
 
     func run() throws {
-        let entry = try BackgroundInvestigation(session: options.session()).tag(caseID, artifact: artifact, tag: tag)
+        let entry = try BackgroundInvestigation(session: options.session()).tag(options.caseID, artifact: artifact, tag: tag)
         if options.json { try Console.json(["seq": Int(entry.seq)]); return }
         Console.line("\(entry.subject?["artifact"]?.stringValue ?? artifact) tagged \(tag)")
     }

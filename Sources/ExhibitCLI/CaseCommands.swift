@@ -26,7 +26,7 @@ struct CaseCommand: ParsableCommand {
                 fields[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
             let state = try options.session().openCase(category: category, title: title, fields: fields)
-            if options.json { try Console.json(CreatedID(id: state.id)) } else { Console.line(state.id) }
+            try options.printCreated(state.id)
         }
     }
 
@@ -46,19 +46,18 @@ struct CaseCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a case: fields, status, custody, notes, artifact count and timeline (recorded as a view); for a disposed-of case, its disposal certificate.")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
 
         func run() throws {
             let session = try options.session()
-            if let certificate = try session.disposalCertificate(caseID) {
+            if let certificate = try session.disposalCertificate(options.caseID) {
                 try DisposalCertificateOutput.show(certificate, json: options.json)
                 return
             }
-            _ = try session.show(caseID)
+            _ = try session.show(options.caseID)
             // State, notes, artifacts and timeline all come from one read of the
             // ledger (after this command's `view` entry), so they agree.
-            let entries = try session.store.ledger(of: caseID).entries()
+            let entries = try session.store.ledger(of: options.caseID).entries()
             let shown = CaseShowOutput(state: try CaseState.fold(entries), entries: entries)
             if options.json { try Console.json(shown); return }
             let state = shown.state
@@ -87,25 +86,21 @@ struct CaseCommand: ParsableCommand {
 
     struct Note: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a note to a case's ledger (investigator).")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Argument(help: "The note's text.") var text: String
 
         func run() throws {
-            let entry = try options.session().note(caseID, text: text)
-            if options.json { try Console.json(["seq": entry.seq]) } else { print(entry.seq) }
+            try options.record { try $0.note($1, text: text) }
         }
     }
 
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close a case (supervisor); retention starts counting.")
-        @OptionGroup var options: WorkspaceOptions
-        @Argument(help: "The case id.") var caseID: String
+        @OptionGroup var options: CaseOptions
         @Option(name: .long, help: "Why the case is closed.") var reason: String?
 
         func run() throws {
-            let entry = try options.session().close(caseID, reason: reason)
-            if options.json { try Console.json(["seq": entry.seq]) } else { print(entry.seq) }
+            try options.record { try $0.close($1, reason: reason) }
         }
     }
 }

@@ -14,13 +14,12 @@ struct TimestampCommand: ParsableCommand {
         `openssl ts -verify -in timestamps/N.tsr -queryfile timestamps/N.tsq -CAfile timestamps/N.ca.pem`.
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Option(name: .long, help: "The time-stamping authority's URL (default: default_tsa in workspace.json).") var tsa: String?
     @Option(name: .long, help: "The CA certificate(s) (PEM) the authority's certificate chains to.") var caFile: String?
 
     func run() throws {
-        let job = try TimestampJob(session: try options.session(), caseID: caseID, tsaURL: tsa, caFile: caFile)
+        let job = try TimestampJob(session: try options.session(), caseID: options.caseID, tsaURL: tsa, caFile: caFile)
         let result = try job.run()
         if options.json {
             try Console.json(result)
@@ -34,13 +33,11 @@ struct TransferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer", abstract: "Hand custody of a case to another custodian (custodian).")
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Option(name: .long, help: "The custodian who takes custody.") var to: String
     @Option(name: .long, help: "Why custody changes hands.") var reason: String
 
     func run() throws {
-        let entry = try options.session().transfer(caseID, to: to, reason: reason)
-        if options.json { try Console.json(["seq": entry.seq]) } else { print(entry.seq) }
+        try options.record { try $0.transfer($1, to: to, reason: reason) }
     }
 }

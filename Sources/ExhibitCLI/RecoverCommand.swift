@@ -13,11 +13,10 @@ struct RecoverCommand: ParsableCommand {
         complete line is left alone and nothing is recorded.
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
 
     func run() throws {
-        let entry = try options.session().recover(caseID)
+        let entry = try options.session().recover(options.caseID)
         let blob = entry?.subject?["blob"]
         if options.json {
             try Console.json(RecoverOutput(seq: entry?.seq, blob: blob?["path"]?.stringValue, sha256: blob?["sha256"]?.stringValue,
@@ -26,7 +25,7 @@ struct RecoverCommand: ParsableCommand {
             print("\(entry.seq)")
             Console.error("set aside \(blob?["size"]?.intValue ?? 0) torn bytes as \(blob?["path"]?.stringValue ?? "a blob") (recovery entry \(entry.seq))")
         } else {
-            Console.error("the ledger of \(caseID) ends with a complete line; nothing to recover")
+            Console.error("the ledger of \(options.caseID) ends with a complete line; nothing to recover")
         }
     }
 }

@@ -16,17 +16,16 @@ struct RenderCommand: ParsableCommand {
         6 when a page could not be rendered (the others are recorded).
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Argument(help: "One artifact to render (the id `exhibit artifacts` prints, or its full sha256); default: every captured HTML page.")
     var artifact: String?
 
     func run() throws {
         let session = try options.session(notices: { Console.error($0) })
-        let report = try RenderProgressDisplay.run(RenderJob(session: session, caseID: caseID, options: RenderOptions(artifact: artifact)),
+        let report = try RenderProgressDisplay.run(RenderJob(session: session, caseID: options.caseID, options: RenderOptions(artifact: artifact)),
                                                    mode: ProgressMode.current(json: options.json))
         try RenderOutput.print(report, json: options.json, pageLines: false)
-        if !options.json { RenderOutput.printFiles(report, caseDirectory: session.store.directory(of: caseID)) }
+        if !options.json { RenderOutput.printFiles(report, caseDirectory: session.store.directory(of: options.caseID)) }
         if let code = report.exitCode { throw ExitCode(code.exitStatus) }
     }
 }

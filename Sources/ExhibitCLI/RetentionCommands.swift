@@ -14,13 +14,11 @@ struct HoldCommand: ParsableCommand {
         abstract: "Put a case on legal hold, so it is never disposed of until released (custodian; open or closed cases).",
         discussion: "Recorded as a `hold` entry. A case already on hold is refused (exit 4, recorded).")
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Option(name: .long, help: "Why the case is held: the litigation, records request or offence (recorded).") var reason: String
 
     func run() throws {
-        let entry = try options.session().hold(caseID, reason: reason)
-        if options.json { try Console.json(["seq": entry.seq]) } else { print(entry.seq) }
+        try options.record { try $0.hold($1, reason: reason) }
     }
 }
 
@@ -30,13 +28,11 @@ struct ReleaseCommand: ParsableCommand {
         abstract: "Release a case's legal hold; its retention schedule applies again (custodian).",
         discussion: "Recorded as a `release` entry. A case not on hold is refused (exit 4, recorded).")
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Option(name: .long, help: "Why the hold ends (recorded).") var reason: String?
 
     func run() throws {
-        let entry = try options.session().release(caseID, reason: reason)
-        if options.json { try Console.json(["seq": entry.seq]) } else { print(entry.seq) }
+        try options.record { try $0.release($1, reason: reason) }
     }
 }
 
@@ -142,19 +138,19 @@ struct DisposeCommand: ParsableCommand {
         prints it afterwards and `exhibit verify WORKSPACE/disposals.jsonl` checks the register.
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Option(name: .long, help: "Why the case is disposed of (recorded in the certificate; default: the retention schedule that ended).") var reason: String?
 
     func run() throws {
         let session = try options.session()
-        let certificate = try session.dispose(caseID, reason: reason)
+        let certificate = try session.dispose(options.caseID, reason: reason)
         // The index holds the case's page text: it must go with the evidence.
         do {
             try WorkspaceIndex(workspace: session.workspace, notices: session.notices).refresh(store: session.store)
         } catch {
-            Console.error("The index still lists \(caseID) (\(error.message)); run `exhibit reindex` to remove it.")
+            Console.error("The index still lists \(options.caseID) (\(error.message)); run `exhibit reindex` to remove it.")
         }
+        MediaLines.afterDisposal(session, caseID: options.caseID)
         if options.json { try Console.json(certificate); return }
         let destroyed = certificate.warc.count + certificate.blobs.count + certificate.other.count
         let bytes = (certificate.warc + certificate.blobs + certificate.other).reduce(Int64(0)) { $0 + $1.size }

@@ -1,0 +1,45 @@
+import ArgumentParser
+import CaseManagement
+import ChainOfCustody
+
+/// The options of a command on one case: the workspace options, then the case id as
+/// the first argument (argument-parser's `@OptionGroup` for options that commands share).
+struct CaseOptions: ParsableArguments {
+    @OptionGroup var workspace: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+
+    var json: Bool { workspace.json }
+
+    /// The acting actor's session; recovery notices go to stderr.
+    func session(notices: @escaping @Sendable (String) -> Void = { Console.error($0) }) throws -> ActingSession {
+        try workspace.session(notices: notices)
+    }
+}
+
+/// What commands print when they create something or append one entry (DESIGN §14).
+protocol CommandOutput {
+    var json: Bool { get }
+}
+
+extension CommandOutput {
+    /// The new id as the only line on stdout, or `{"id": …}`.
+    func printCreated(_ id: String) throws {
+        if json { try Console.json(CreatedID(id: id)) } else { Console.line(id) }
+    }
+
+    /// The seq of the entry appended, or `{"seq": …}`.
+    func printSeq(_ entry: LedgerEntry) throws {
+        if json { try Console.json(["seq": entry.seq]) } else { Console.line(String(entry.seq)) }
+    }
+}
+
+extension WorkspaceOptions: CommandOutput {}
+extension CaseOptions: CommandOutput {}
+
+extension CaseOptions {
+    /// Runs one action of the acting actor on the case (session, case id) and prints
+    /// the seq of the entry it recorded.
+    func record(_ action: (ActingSession, String) throws -> LedgerEntry) throws {
+        try printSeq(action(session(), caseID))
+    }
+}
