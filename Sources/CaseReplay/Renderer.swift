@@ -77,7 +77,7 @@ public struct Renderer: Sendable {
         if geteuid() == 0 { switches.append("no-sandbox") }
         let process = try ChromiumProcess(executable: executable, switches: switches, url: "about:blank")
         defer { process.terminate() }
-        var devtools = DevTools(process: process, replayBase: server.baseURL, timestamp: timestamp)
+        let devtools = DevTools(process: process, replayBase: server.baseURL, timestamp: timestamp)
 
         let version = try devtools.call("Browser.getVersion", deadline: renderDeadline)
         let product = version["product"] as? String ?? ""
@@ -161,54 +161,44 @@ public struct Renderer: Sendable {
     }
 }
 
-/// Commands and events over the pipe, with the Fetch interception that sends every
-/// request of the page to the replay server.
-struct DevTools {
-    let process: ChromiumProcess
+/// Commands and events over the pipe (``DevToolsClient``), with the Fetch
+/// interception that sends every request of the page to the replay server.
+final class DevTools {
+    let client: DevToolsClient
     let replayBase: String
     let timestamp: String
-    var nextID = 0
     /// Events that arrived while waiting for something else, oldest first.
     var events: [[String: Any]] = []
 
     init(process: ChromiumProcess, replayBase: String, timestamp: String) {
-        self.process = process
+        client = DevToolsClient(process: process)
         self.replayBase = replayBase
         self.timestamp = timestamp
+        client.onEvent = { [unowned self] message throws(ExhibitError) in try self.handle(message) }
     }
 
     static func protocolError(_ method: String) -> ExhibitError {
-        ExhibitError(.storage, "Chromium answered \(method) unexpectedly; check that the installed chromium is a recent version.")
+        DevToolsClient.protocolError(method)
     }
 
     @discardableResult
-    mutating func send(_ method: String, _ params: [String: Any] = [:], session: String? = nil) throws(ExhibitError) -> Int {
-        nextID += 1
-        var message: [String: Any] = ["id": nextID, "method": method, "params": params]
-        if let session { message["sessionId"] = session }
-        try process.send(message)
-        return nextID
+    func send(_ method: String, _ params: [String: Any] = [:], session: String? = nil) throws(ExhibitError) -> Int {
+        try client.send(method, params, session: session)
     }
 
     /// Sends a command and waits for its result, serving Fetch pauses meanwhile.
-    mutating func call(_ method: String, _ params: [String: Any] = [:], session: String? = nil, deadline: Double) throws(ExhibitError) -> [String: Any] {
-        let id = try send(method, params, session: session)
-        while true {
-            guard let message = try process.receive(until: deadline) else {
-                throw ExhibitError(.captureFailed, "Chromium did not answer \(method) in time; the render was stopped and nothing was stored for it.")
-            }
-            if let replyID = message["id"] as? Int, replyID == id {
-                if let error = message["error"] as? [String: Any] {
-                    throw ExhibitError(.captureFailed, "Chromium refused \(method): \(error["message"] as? String ?? "unknown error"); nothing was stored for this page.")
-                }
-                return message["result"] as? [String: Any] ?? [:]
-            }
-            try handle(message)
+    func call(_ method: String, _ params: [String: Any] = [:], session: String? = nil, deadline: Double) throws(ExhibitError) -> [String: Any] {
+        do {
+            return try client.call(method, params, session: session, deadline: deadline)
+        } catch {
+            var failure = error
+            failure.message = String(error.message.dropLast()) + "; nothing was stored for this page."
+            throw failure
         }
     }
 
     /// Waits for an event (and, for lifecycle events, its name); false at the deadline.
-    mutating func waitFor(event: String, named name: String? = nil, session: String, deadline: Double) throws(ExhibitError) -> Bool {
+    func waitFor(event: String, named name: String? = nil, session: String, deadline: Double) throws(ExhibitError) -> Bool {
         func matches(_ message: [String: Any]) -> Bool {
             guard message["method"] as? String == event, message["sessionId"] as? String == session else { return false }
             guard let name else { return true }
@@ -218,15 +208,20 @@ struct DevTools {
             events.removeSubrange(...index)
             return true
         }
-        while let message = try process.receive(until: deadline) {
-            if matches(message) { return true }
-            try handle(message)
+        // Each message read is served or kept in `events` by `handle`; the one awaited is taken back out.
+        var seen = events.count
+        while try client.pump(until: deadline) {
+            if let index = events[min(seen, events.count)...].firstIndex(where: matches) {
+                events.remove(at: index)
+                return true
+            }
+            seen = events.count
         }
         return false
     }
 
     /// Answers Fetch pauses; keeps other events for ``waitFor``.
-    private mutating func handle(_ message: [String: Any]) throws(ExhibitError) {
+    private func handle(_ message: [String: Any]) throws(ExhibitError) {
         guard let method = message["method"] as? String else { return }
         guard method == "Fetch.requestPaused", let params = message["params"] as? [String: Any],
               let requestID = params["requestId"] as? String, let request = params["request"] as? [String: Any],

@@ -129,44 +129,10 @@ public final class RunningProcess: @unchecked Sendable {
         if let directory = spec.directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
 
         var collect: [(FileHandle, Bool)] = []
-        var stdoutPipe: Pipe?
-        var stdoutFile: FileHandle?
-        switch spec.stdout {
-        case .collect:
-            let pipe = Pipe()
-            stdoutPipe = pipe
-            process.standardOutput = pipe
-            collect.append((pipe.fileHandleForReading, true))
-        case .discard:
-            process.standardOutput = FileHandle.nullDevice
-        case .file(let path):
-            let handle = try Self.truncatedFile(path)
-            stdoutFile = handle
-            process.standardOutput = handle
-        case .sameAsStdout:
-            preconditionFailure("stdout cannot go to itself")
-        }
-        var stderrFile: FileHandle?
-        switch spec.stderr {
-        case .collect:
-            let pipe = Pipe()
-            process.standardError = pipe
-            collect.append((pipe.fileHandleForReading, false))
-        case .discard:
-            process.standardError = FileHandle.nullDevice
-        case .file(let path):
-            let handle = try Self.truncatedFile(path)
-            stderrFile = handle
-            process.standardError = handle
-        case .sameAsStdout:
-            if let stdoutPipe {
-                process.standardError = stdoutPipe
-            } else if let stdoutFile {
-                process.standardError = stdoutFile
-            } else {
-                process.standardError = FileHandle.nullDevice
-            }
-        }
+        var files: [FileHandle] = []
+        let stdoutTarget = try Self.target(of: spec.stdout, isStdout: true, stdoutTarget: nil, collect: &collect, files: &files)
+        process.standardOutput = stdoutTarget
+        process.standardError = try Self.target(of: spec.stderr, isStdout: false, stdoutTarget: stdoutTarget, collect: &collect, files: &files)
         var input: Pipe?
         if spec.stdin != nil {
             let pipe = Pipe()
@@ -185,8 +151,7 @@ public final class RunningProcess: @unchecked Sendable {
             throw error
         }
         // The child holds its own copies of the files now.
-        try? stdoutFile?.close()
-        try? stderrFile?.close()
+        for file in files { try? file.close() }
 
         for (handle, isStdout) in collect {
             readers.enter()
@@ -208,6 +173,27 @@ public final class RunningProcess: @unchecked Sendable {
                 writer.write(Data(bytes))
                 try? writer.close()
             }
+        }
+    }
+
+    /// Where one output stream goes: a pipe read into `out` or `err`, the null device,
+    /// a fresh file (kept in `files` until the child has its copy), or stdout's target.
+    private static func target(of sink: ChildProcess.Sink, isStdout: Bool, stdoutTarget: Any?,
+                               collect: inout [(FileHandle, Bool)], files: inout [FileHandle]) throws -> Any {
+        switch sink {
+        case .collect:
+            let pipe = Pipe()
+            collect.append((pipe.fileHandleForReading, isStdout))
+            return pipe
+        case .discard:
+            return FileHandle.nullDevice
+        case .file(let path):
+            let handle = try truncatedFile(path)
+            files.append(handle)
+            return handle
+        case .sameAsStdout:
+            precondition(!isStdout, "stdout cannot go to itself")
+            return stdoutTarget ?? FileHandle.nullDevice
         }
     }
 
