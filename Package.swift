@@ -190,7 +190,7 @@ let package = Package(
         ),
         // What `make bench` times against openssl and xmllint (docs/benchmarks.md), and
         // protected-class screening with and without its normalisation.
-        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis", "Screening"]),
+        .executableTarget(name: "ExhibitBench", dependencies: ["ChainOfCustody", "PageAnalysis", "Screening", "MediaForensics", "MediaEvidence"]),
         // libFuzzer targets (`make fuzz`); an ordinary build gets a stub main.
         .executableTarget(
             name: "ExhibitFuzz",

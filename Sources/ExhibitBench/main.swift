@@ -27,6 +27,7 @@ import PageAnalysis
 //                                       reads the text as it is and matches terms only as
 //                                       written (no DESIGN §23 normalisation), the
 //                                       figure normalisation is measured against
+//   exhibit-bench pdq … | similar …     media rows (MediaBench.swift)
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
@@ -108,6 +109,10 @@ case "screen":
     }
     let bytes = text.utf8.count
     print("screen \(plain ? "plain" : "normalised") \(bytes) \(String(format: "%.4f", best)) \(String(format: "%.1f", Double(bytes) / 1e6 / best)) \(hits)")
+case "pdq":
+    MediaBench.pdq(arguments)
+case "similar":
+    MediaBench.similar(arguments)
 default:
-    fail(usage)
+    fail(usage + " | " + MediaBench.usage)
 }

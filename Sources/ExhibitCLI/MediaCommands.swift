@@ -98,6 +98,18 @@ enum MediaLines {
     }
 }
 
+extension MediaLines {
+    /// After `exhibit dispose`: the case's PDQ hashes leave media-index.sqlite with its
+    /// evidence, so `similar` can never point at a destroyed case.
+    static func afterDisposal(_ session: ActingSession, caseID: String) {
+        do {
+            try MediaHashIndex(workspace: session.workspace).forget(caseID: caseID)
+        } catch {
+            Console.error("The media index still holds hashes of \(caseID) (\(error.message)); `exhibit similar` drops them when it next runs.")
+        }
+    }
+}
+
 /// `exhibit similar ARTIFACT` (DESIGN §19).
 struct SimilarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -37,6 +37,22 @@ public enum ImageDecoder {
     /// Decodes a whole image file held in memory. Throws (`.storage`) with the
     /// decoder's reason for a stream that is not an image, is corrupt or too large.
     public static func decode(_ bytes: [UInt8], pixelLimit: Int = defaultPixelLimit) throws(ExhibitError) -> RGBImage {
+        try withDecoded(bytes, pixelLimit: pixelLimit) { pixels, width, height in
+            RGBImage(width: width, height: height, pixels: Array(pixels))
+        }
+    }
+
+    /// The PDQ hash of an image file held in memory, hashed from the decoder's own
+    /// buffer (no copy of the pixels).
+    public static func pdq(of bytes: [UInt8], pixelLimit: Int = defaultPixelLimit) throws(ExhibitError) -> PDQHash {
+        try withDecoded(bytes, pixelLimit: pixelLimit) { pixels, width, height in
+            PDQ.hash(rgb: pixels, width: width, height: height)
+        }
+    }
+
+    /// Decodes `bytes` and lends the packed RGB8 pixels to `body`, freeing them after.
+    static func withDecoded<T>(_ bytes: [UInt8], pixelLimit: Int,
+                               _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> T) throws(ExhibitError) -> T {
         var rgb: UnsafeMutablePointer<UInt8>?
         var width: UInt32 = 0, height: UInt32 = 0
         var format = EXHIBIT_IMAGE_FORMAT_NONE
@@ -50,6 +66,6 @@ public enum ImageDecoder {
         }
         defer { exhibit_image_free(rgb) }
         let count = Int(width) * Int(height) * 3
-        return RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: rgb, count: count)))
+        return body(UnsafeBufferPointer(start: rgb, count: count), Int(width), Int(height))
     }
 }

@@ -451,6 +451,9 @@ def run_all(ctx):
         # No server needed: the index is generated (scripts/bench/search.py).
         with ctx.section("search"):
             bench_search(ctx)
+        with ctx.section("media"):  # issue 22: generated inputs too (scripts/bench/media.py)
+            from media import bench_media
+            bench_media(ctx)
     finally:
         server.stop()
     return ceiling
