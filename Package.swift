@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "CaseBundle",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "WARC", "CaseIndex", "Screening",
+                "CaseManagement", "ChainOfCustody", "WARC", "CaseIndex", "Screening", "MediaEvidence", "MediaForensics",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
@@ -149,7 +149,7 @@ let package = Package(
         .target(
             name: "CaseBrowser",
             dependencies: [
-                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "WARC", "ChainOfCustody", "LoopbackServer",
+                "CaseManagement", "CaseIndex", "CaseBundle", "CaseReplay", "WARC", "ChainOfCustody", "LoopbackServer", "MediaEvidence", "MediaForensics",
                 .product(name: "Hummingbird", package: "hummingbird"), httpTypes, nioCore,
             ]
         ),

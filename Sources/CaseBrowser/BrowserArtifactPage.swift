@@ -1,3 +1,5 @@
+import CaseBundle
+
 // The case browser's artifact page: the capture's facts, its WARC records, selectors, screenshots and replay frame.
 
 extension BrowserPages {
@@ -13,16 +15,21 @@ extension BrowserPages {
         body += row("Final URL", "<span class=\"mono wrap\">\(url(artifact.finalURL ?? artifact.url))</span>")
         var time = "<span class=\"mono\">\(h(artifact.time))</span> <span class=\"muted\">(response complete)</span>"
         if let started = artifact.started { time = "<span class=\"mono\">\(h(started))</span> <span class=\"muted\">(request sent)</span><br>" + time }
-        body += row("Capture time (UTC)", time)
-        body += row("HTTP status", "\(artifact.status)")
+        body += row(artifact.imported == nil ? "Capture time (UTC)" : "Time (UTC)", time)
+        body += row("HTTP status", artifact.status == 0 ? "-" : "\(artifact.status)")
         body += row("Content type", h(artifact.contentType ?? "not recorded"))
         body += row("Size", artifact.size.map { "\($0) bytes" } ?? "not recorded")
         body += row("SHA-256", "<span class=\"mono wrap\">\(h(artifact.sha256 ?? "not recorded"))</span>")
-        body += row("Captured by", "<span class=\"mono\">\(h(artifact.actor))</span> <span class=\"muted\">(ledger entry seq \(artifact.seq))</span>")
+        if let receipt = artifact.imported {
+            body += CaseReport.intakeRows(receipt, receiver: "<span class=\"mono\">\(h(artifact.actor))</span>")
+        } else {
+            body += row("Captured by", "<span class=\"mono\">\(h(artifact.actor))</span> <span class=\"muted\">(ledger entry seq \(artifact.seq))</span>")
+        }
         if let ip = artifact.ip { body += row("IP address", "<span class=\"mono\">\(h(ip))</span>") }
         body += row("WARC file", "<span class=\"mono wrap\">\(h(artifact.warcFile ?? "not recorded"))</span>")
         if let blob = artifact.blobPath { body += row("Payload file", "<span class=\"mono wrap\">\(h(blob))</span>") }
         body += "</table>\n"
+        body += mediaSection(view)
 
         body += "<h2>WARC records</h2>\n"
         body += "<table>\n<thead><tr><th>Record id</th><th>Type</th><th>Target URI</th><th>Offset</th><th>Block digest</th></tr></thead>\n<tbody>\n"

@@ -89,6 +89,7 @@ public enum BrowserPages {
             }
         }
 
+        body += importsSection(view)
         body += watchesSection(view)
 
         let timeline = view.timeline
@@ -160,10 +161,11 @@ public enum BrowserPages {
         body += "</tr></thead>\n<tbody>\n"
         for artifact in shown.items {
             let id = view.readsEvidence ? "<a href=\"\(artifactPath(caseID, artifact.id))\">\(h(artifact.id))</a>" : h(artifact.id)
-            body += "<tr><td class=\"mono nowrap\">\(id)</td>"
+            let imported = artifact.imported == nil ? "" : "<br><span class=\"flag imported\">imported</span>"
+            body += "<tr><td class=\"mono nowrap\">\(id)\(imported)</td>"
             body += "<td class=\"mono wrap\">\(url(artifact.url))\(artifact.title.map { "<br><span class=\"muted\">\(h($0))</span>" } ?? "")</td>"
             body += "<td class=\"mono\">\(h(CasePageQuery.essence(artifact.contentType)))</td>"
-            body += "<td class=\"mono\">\(h(artifact.time))</td><td>\(artifact.status)</td>"
+            body += "<td class=\"mono\">\(h(artifact.time))</td><td>\(artifact.status == 0 ? "-" : "\(artifact.status)")</td>"
             body += "<td class=\"mono wrap\">\(h(artifact.sha256 ?? "-"))</td>"
             if view.readsEvidence { body += "<td>\(view.selectorCounts[artifact.id] ?? 0)</td>" }
             if searching {

@@ -26,6 +26,7 @@ extension BrowserPages {
         .flag.open { background: #e6f0fa; color: #1d4f80; }
         .flag.closed { background: #eee; color: #333; }
         .flag.hold { background: #fdecc8; color: #7a4b00; }
+        .flag.imported { background: #efe6fa; color: #4b1d80; }
         .result { border: 2px solid #111; padding: 0.5rem 0.8rem; font-weight: 600; margin: 0.6rem 0; overflow-wrap: anywhere; }
         .result.intact { border-color: #2d6a2d; background: #f1f8f1; }
         .result.failed { border-color: #a40000; background: #fbeeee; }

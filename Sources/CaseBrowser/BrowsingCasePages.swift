@@ -1,6 +1,7 @@
 public import CaseIndex
 public import CaseManagement
 public import ChainOfCustody
+public import MediaEvidence
 
 // The case page and the artifact page of the case browser, each read recorded as a `view` entry.
 
@@ -94,6 +95,12 @@ extension CaseBrowsing {
         public var selectors: [SelectorSummary]
         public var renderings: [Rendering]
         public var view: LedgerEntry
+        /// What media analysis found for an image or video (DESIGN §19); nil otherwise.
+        public var media: MediaFacts?
+        /// Near-duplicates in every case the actor may read (`exhibit similar`), when
+        /// the artifact has a PDQ hash; or why they could not be looked up.
+        public var similar: SimilarMedia.Result?
+        public var similarProblem: String?
     }
 
     /// The artifact page (read permission; recorded). `artifact` is an id or the full sha256.
@@ -113,8 +120,19 @@ extension CaseBrowsing {
                 selectors[index].otherCases.removeAll { (try? session.store.state(of: $0))?.category == BackgroundInvestigation.category }
             }
         }
-        return ArtifactView(
+        var page = ArtifactView(
             actor: session.actor, state: try CaseState.fold(entries), artifact: artifact, selectors: selectors,
             renderings: Rendering.all(in: entries).filter { $0.renders(artifact) }, view: view)
+        page.media = MediaFacts.byArtifact(entries)[artifact.id]
+        if let media = page.media, media.pdq != nil || media.frames > 0 {
+            // Recorded as `exhibit similar` records it: a view in this case and in each case a match is shown from.
+            do {
+                page.similar = try SimilarMedia(session: session, index: try MediaHashIndex(workspace: workspace))
+                    .find(artifact.id, caseID: caseID)
+            } catch {
+                page.similarProblem = error.message
+            }
+        }
+        return page
     }
 }

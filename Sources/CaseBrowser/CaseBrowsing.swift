@@ -67,13 +67,10 @@ public struct CaseBrowsing: Sendable {
 
     func findArtifact(_ argument: String, caseID: String, session: ActingSession) throws(ExhibitError) -> (BrowserArtifact, [LedgerEntry]) {
         let entries = try session.store.ledger(of: caseID).entries()
-        let id: String
-        do {
-            id = try ArtifactID.resolve(argument, in: entries)
-        } catch {
-            throw BrowserError.notFound("Case \(caseID) has no artifact \(argument).")
-        }
-        guard let artifact = BrowserArtifact.all(in: entries).first(where: { $0.id == id }) else {
+        // An id, or the full sha256 (the first artifact recorded with it), captured or imported alike.
+        let artifacts = BrowserArtifact.all(in: entries)
+        let sha256 = argument.count == 64 ? argument.lowercased() : nil
+        guard let artifact = artifacts.first(where: { $0.id == argument }) ?? artifacts.first(where: { sha256 != nil && $0.sha256 == sha256 }) else {
             throw BrowserError.notFound("Case \(caseID) has no artifact \(argument).")
         }
         return (artifact, entries)

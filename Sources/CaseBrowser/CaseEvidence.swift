@@ -2,9 +2,9 @@ public import CaseBundle
 import CaseManagement
 public import ChainOfCustody
 
-/// One artifact of a case as its `capture` ledger entry records it: what the
-/// case and artifact pages show. Read from the ledger, the source of truth,
-/// not from the index.
+/// One artifact of a case as its `capture` ledger entry records it, or an item
+/// an `import` entry took in: what the case and artifact pages show. Read from
+/// the ledger, the source of truth, not from the index.
 public struct BrowserArtifact: Sendable, Equatable {
     /// One WARC record the capture wrote.
     public struct Record: Sendable, Equatable {
@@ -36,6 +36,8 @@ public struct BrowserArtifact: Sendable, Equatable {
     public var warcFile: String?
     public var blobPath: String?
     public var records: [Record]
+    /// For an imported item: how it was received (its entry's receipt, without the item list).
+    public var imported: ImportReceipt?
 
     /// The response record a replay serves: the last one (after redirects).
     public var responseRecord: Record? {
@@ -69,9 +71,37 @@ public struct BrowserArtifact: Sendable, Equatable {
         }
     }
 
-    /// Every artifact of a ledger, in ledger order.
+    /// An item an `import` entry took in; its one record is the WARC record holding its bytes.
+    init(_ item: ImportReceipt.Item, of receipt: ImportReceipt) {
+        id = item.id
+        seq = receipt.seq
+        actor = receipt.receiver
+        url = item.url
+        time = item.time
+        status = item.status
+        contentType = item.contentType
+        sha256 = item.sha256
+        size = item.size
+        role = item.role
+        warcFile = item.warc
+        blobPath = item.blob
+        records = item.recordID.map { [Record(id: $0, type: item.recordType ?? "", targetURI: item.url, offset: item.offset)] } ?? []
+        var handing = receipt
+        handing.items = []
+        imported = handing
+    }
+
+    /// Every artifact of a ledger, captured or imported, in ledger order.
     public static func all(in entries: [LedgerEntry]) -> [BrowserArtifact] {
-        entries.compactMap(BrowserArtifact.init)
+        var result: [BrowserArtifact] = []
+        for entry in entries {
+            if let captured = BrowserArtifact(entry) {
+                result.append(captured)
+            } else if let receipt = ImportReceipt(entry) {
+                result += receipt.items.map { BrowserArtifact($0, of: receipt) }
+            }
+        }
+        return result
     }
 }
 

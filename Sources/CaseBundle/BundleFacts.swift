@@ -1,6 +1,7 @@
 public import CaseIndex
 public import ChainOfCustody
 import Foundation
+public import MediaEvidence
 
 /// What a bundle's generated documents (the CASE/UCO provenance graph, the human
 /// report, the load file) say about a case, gathered once from its ledger, its
@@ -58,6 +59,13 @@ public struct BundleFacts: Sendable, Equatable {
         public var recordIDs: [String]
         /// Tags given to it (`exhibit tag`).
         public var tags: [String]
+        /// What the case's media analysis found (DESIGN §19): metadata and PDQ; nil
+        /// for anything that is not an image or video, or was not analysed.
+        public var media: MediaFacts?
+        /// For an imported item (role `imported`): the handing over its `import` entry
+        /// records — receiver, source statement, from whom, when, the check (without
+        /// the entry's item list).
+        public var intake: ImportReceipt?
 
         public init(
             id: String, seq: Int, actor: String, url: String, finalURL: String?, started: String?, ended: String,

@@ -36,7 +36,11 @@ extension CaseReport {
             time = "<span class=\"mono\">\(text(started))</span> <span class=\"muted\">(request sent)</span><br>" + time
         }
         out += row("Capture time (UTC)", time)
-        out += row("Captured by", actorLabel(artifact.actor, names: names) + " <span class=\"muted\">(ledger entry seq \(artifact.seq))</span>")
+        if let intake = artifact.intake {
+            out += intakeRows(intake, receiver: actorLabel(artifact.actor, names: names))
+        } else {
+            out += row("Captured by", actorLabel(artifact.actor, names: names) + " <span class=\"muted\">(ledger entry seq \(artifact.seq))</span>")
+        }
         out += row("IP address", artifact.ip.map { "<span class=\"mono\">\(text($0))</span>" } ?? notRecorded("not recorded"))
         let scheme = (artifact.finalURL ?? artifact.url).lowercased()
         out += row("Certificate subject", artifact.certificateSubject.map { "<span class=\"wrap\">\(text($0))</span>" }
@@ -72,6 +76,9 @@ extension CaseReport {
             if let pdf = render.pdf { out += row("Page as PDF", renderedFile(pdf, of: render, names: names)) }
         }
         out += "</table>\n"
+        if let media = artifact.media {
+            out += "<h4>Media metadata</h4>\n<table class=\"facts\">\n" + mediaRows(media) + "</table>\n"
+        }
         out += thumbnail(artifact, image: image, budget: &budget)
         // The latest render of the page is shown; earlier ones are named in the table above.
         if let render = renders.last(where: { $0.screenshot != nil }) {

@@ -2,6 +2,7 @@ import CaseIndex
 import CaseManagement
 import ChainOfCustody
 import Foundation
+import MediaEvidence
 import Screening
 import WARC
 
@@ -28,12 +29,17 @@ struct FactsCollector {
                 artifacts.append(artifact)
                 artifactID = artifact.id
             }
-            if entry.action == "import", let subject = entry.subject {
-                artifacts += importedArtifacts(entry, subject)
+            if let receipt = ImportReceipt(entry) {
+                artifacts += importedArtifacts(receipt)
             }
             timeline.append(.init(
                 seq: Int(entry.seq), time: entry.time, actor: entry.actor, action: entry.action,
                 summary: Self.summary(entry), hash: entry.hash, artifact: artifactID))
+        }
+        // What media analysis found, from the `media-analysis` entries of the same ledger.
+        let media = MediaFacts.byArtifact(entries)
+        if !media.isEmpty {
+            for index in artifacts.indices { artifacts[index].media = media[artifacts[index].id] }
         }
         let files = payload.keys.sorted().filter { path in
             !path.hasSuffix("/ledger.jsonl") && path != "data/ledger.jsonl" && path != "data/case.json" && !path.hasPrefix("data/keys/")
@@ -70,24 +76,21 @@ struct FactsCollector {
 
     /// The items an `import` entry took in (docs/import.md), with role `imported`:
     /// ids as the index gives them, the receiver as actor, the time the record or
-    /// file carries.
-    private func importedArtifacts(_ entry: LedgerEntry, _ subject: JSONValue) -> [BundleFacts.Artifact] {
-        let items = subject["artifacts"]?.arrayValue ?? []
-        let kind = subject["kind"]?.stringValue ?? ""
-        return items.enumerated().map { index, item in
-            let warc = item["warc"]?.stringValue
-            let blob = item["blob"]?.stringValue
-            let isResponse = item["record_type"]?.stringValue == "response"
-            return BundleFacts.Artifact(
-                id: ImportedArtifactID.id(seq: entry.seq, number: index + 1, of: items.count, kind: kind), seq: Int(entry.seq),
-                actor: entry.actor, url: item["url"]?.stringValue ?? "", finalURL: nil, started: nil,
-                ended: item["time"]?.stringValue ?? entry.time, status: Int(item["status"]?.intValue ?? 0),
-                contentType: item["content_type"]?.stringValue, size: item["size"]?.intValue, sha256: item["sha256"]?.stringValue,
-                md5: blob.flatMap { try? Digest.file(atPath: bagData + "/" + $0, algorithms: [.md5]).digests[.md5] },
+    /// file carries, and the receipt (source statement, from whom, when).
+    private func importedArtifacts(_ receipt: ImportReceipt) -> [BundleFacts.Artifact] {
+        var handing = receipt
+        handing.items = []
+        return receipt.items.map { item in
+            var artifact = BundleFacts.Artifact(
+                id: item.id, seq: Int(receipt.seq), actor: receipt.receiver, url: item.url, finalURL: nil, started: nil,
+                ended: item.time, status: item.status, contentType: item.contentType, size: item.size, sha256: item.sha256,
+                md5: item.blob.flatMap { try? Digest.file(atPath: bagData + "/" + $0, algorithms: [.md5]).digests[.md5] },
                 ip: nil, certificateSubject: nil, title: nil, role: "imported",
-                warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
-                responseOffset: derivedWARCs || !isResponse ? nil : item["offset"]?.intValue,
-                recordIDs: item["record"]?.stringValue.map { [$0] } ?? [], tags: [])
+                warcPath: item.warc.map { "data/" + $0 }, blobPath: item.blob.map { "data/" + $0 },
+                responseOffset: derivedWARCs || item.recordType != "response" ? nil : item.offset,
+                recordIDs: item.recordID.map { [$0] } ?? [], tags: [])
+            artifact.intake = handing
+            return artifact
         }
     }
 

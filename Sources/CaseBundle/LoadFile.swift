@@ -24,7 +24,8 @@ public enum LoadFile {
                 "\(facts.caseID)-\(artifact.id)", facts.caseID, artifact.url, artifact.finalURL ?? "", artifact.ended,
                 String(artifact.status), mime, artifact.size.map(String.init) ?? "", artifact.sha256 ?? "", artifact.md5 ?? "",
                 artifact.blobPath ?? artifact.warcPath ?? "", artifact.blobPath == nil ? artifact.responseOffset.map(String.init) ?? "" : "",
-                custodian, artifact.actor,
+                // The format has no column for it: an imported item's receiver is marked as such.
+                custodian, artifact.intake == nil ? artifact.actor : artifact.actor + " (imported)",
             ]
             // An import's items share the exhibit of their import entry (A-<seq>) and count up within it.
             let number = (exhibits[artifact.id] ?? exhibits[ArtifactID.forSeq(artifact.seq)])?.number ?? ""

@@ -218,8 +218,9 @@ struct GraphBuilder {
             ("@id", .string(payloadID)),
             ("@type", "uco-observable:ContentData"),
             ("uco-core:description", .string("Response payload of \(artifact.id)")),
-            ("uco-core:hasFacet", .array([.object(facet)])),
+            ("uco-core:hasFacet", .array([.object(facet)] + mediaFacets(of: artifact))),
         ])
+        addMediaAnnotation(of: artifact, payload: payloadID)
         if let warc {
             add(.observables, [
                 ("@id", .string(id("relationship", "contained-within/\(artifact.id)"))),
@@ -390,10 +391,10 @@ struct GraphBuilder {
 
     // MARK: Helpers
 
-    private enum Section { case agents, observables, actions }
+    enum Section { case agents, observables, actions }
 
     /// Appends a top-level node (a UcoObject) to a section.
-    private mutating func add(_ section: Section, _ members: [(String, LD)]) {
+    mutating func add(_ section: Section, _ members: [(String, LD)]) {
         let node = LD.object(members)
         switch section {
         case .agents: agents.append(node)
@@ -402,13 +403,13 @@ struct GraphBuilder {
         }
     }
 
-    private func ref(_ id: String) -> LD { .object([("@id", .string(id))]) }
+    func ref(_ id: String) -> LD { .object([("@id", .string(id))]) }
 
     /// Ledger times are RFC 3339 UTC (`…T…Z`), which is xsd:dateTime's lexical form; a
     /// plain string here would be a Violation.
     private func dateTime(_ value: String) -> LD { typed("xsd:dateTime", value) }
 
-    private func typed(_ type: String, _ value: String) -> LD { .object([("@type", .string(type)), ("@value", .string(value))]) }
+    func typed(_ type: String, _ value: String) -> LD { .object([("@type", .string(type)), ("@value", .string(value))]) }
 
     /// `image/jpeg` from `image/jpeg; charset=…`: the media type without parameters, or nil.
     private func mediaType(_ contentType: String?) -> String? {
