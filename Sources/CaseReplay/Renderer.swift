@@ -22,12 +22,6 @@ public struct Renderer: Sendable {
         /// `sha256:<hex>` of the source response record's block.
         public var blockDigest: String
 
-        public init(url: String, captureTime: String, blockDigest: String) {
-            self.url = url
-            self.captureTime = captureTime
-            self.blockDigest = blockDigest
-        }
-
         public var text: String {
             "Exhibit replay of an archived capture — URL: \(url) — captured (UTC): \(captureTime) — source record block digest: \(blockDigest)"
         }

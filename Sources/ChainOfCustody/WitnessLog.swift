@@ -44,28 +44,6 @@ public struct WitnessLog: Sendable {
                 throw ExhibitError(.storage, "A witness record cannot be written: \(error).")
             }
         }
-
-        /// Parses a line; nil when it is not a witness record.
-        public init?(line: ArraySlice<UInt8>) {
-            guard let json = try? JSONValue(parsing: Array(line)),
-                  let actor = json["actor"]?.stringValue, let caseID = json["case"]?.stringValue,
-                  let seq = json["seq"]?.intValue, let head = json["head"]?.stringValue,
-                  let time = json["time"]?.stringValue, let prev = json["prev"]?.stringValue,
-                  let hash = json["hash"]?.stringValue, let signature = json["sig"]?.stringValue,
-                  json.objectValue?.count == 8 else { return nil }
-            self.init(actor: actor, caseID: caseID, seq: seq, head: head, time: time, prev: prev, hash: hash, signature: signature)
-        }
-
-        public init(actor: String, caseID: String, seq: Int64, head: String, time: String, prev: String, hash: String, signature: String) {
-            self.actor = actor
-            self.caseID = caseID
-            self.seq = seq
-            self.head = head
-            self.time = time
-            self.prev = prev
-            self.hash = hash
-            self.signature = signature
-        }
     }
 
     public let path: String
@@ -202,5 +180,19 @@ public struct WitnessLog: Sendable {
             records.append(record)
         }
         return Report(records: records, findings: findings)
+    }
+}
+
+// In an extension, so that Record keeps its memberwise initialiser.
+extension WitnessLog.Record {
+    /// Parses a line; nil when it is not a witness record.
+    public init?(line: ArraySlice<UInt8>) {
+        guard let json = try? JSONValue(parsing: Array(line)),
+              let actor = json["actor"]?.stringValue, let caseID = json["case"]?.stringValue,
+              let seq = json["seq"]?.intValue, let head = json["head"]?.stringValue,
+              let time = json["time"]?.stringValue, let prev = json["prev"]?.stringValue,
+              let hash = json["hash"]?.stringValue, let signature = json["sig"]?.stringValue,
+              json.objectValue?.count == 8 else { return nil }
+        self.init(actor: actor, caseID: caseID, seq: seq, head: head, time: time, prev: prev, hash: hash, signature: signature)
     }
 }
