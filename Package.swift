@@ -208,7 +208,7 @@ let package = Package(
         .testTarget(name: "CaseManagementTests", dependencies: ["CaseManagement", "ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "PageAnalysisTests", dependencies: ["PageAnalysis", "ExhibitTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "ChainOfCustody"]),
-        .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "CaseManagement", "ChainOfCustody", "LawfulFetch", "FixtureServer", "ExhibitTestSupport"]),
+        .testTarget(name: "CaseIndexTests", dependencies: ["CaseIndex", "CaseManagement", "ChainOfCustody", "LawfulFetch", "PageAnalysis", "FixtureServer", "ExhibitTestSupport"]),
         .testTarget(name: "CaseBundleTests", dependencies: ["CaseBundle", "ChainOfCustody", "ExhibitTestSupport"]),
         .testTarget(name: "CaseReplayTests", dependencies: ["CaseReplay", "CaseManagement", "ChainOfCustody", "LawfulFetch", "FixtureServer", "ExhibitTestSupport"]),
         // CaseBrowserTests run the `exhibit` binary too (see ExhibitCLITests below).
@@ -216,7 +216,7 @@ let package = Package(
             name: "CaseBrowserTests",
             dependencies: ["CaseBrowser", "CaseManagement", "ChainOfCustody", "LawfulFetch", "FixtureServer", "ExhibitCLI", "ExhibitTestSupport"]
         ),
-        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport"]),
+        .testTarget(name: "LawfulFetchTests", dependencies: ["LawfulFetch", "WARC", "CaseManagement", "ChainOfCustody", "PageAnalysis", "FixtureServer", "ExhibitTestSupport"]),
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
         .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "MediaEvidence", "CaseManagement", "ChainOfCustody", "ExhibitTestSupport"]),

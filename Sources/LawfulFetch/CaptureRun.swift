@@ -166,8 +166,8 @@ package struct CaptureRun {
     /// Archives a finished chain's hops and decides what to fetch next.
     ///
     /// A page that leads nowhere (no media asked for, no deeper link depth) and arrived in
-    /// memory waits for the seal instead: its records are compressed and its page
-    /// analysed there, on every core, while this thread keeps the transfers going.
+    /// memory waits for the seal instead: its records are compressed and its title and
+    /// password field found on a second thread while this thread keeps the transfers going.
     mutating func finish(_ id: Int, action: String, reason: String?, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
         guard let chain = chains.removeValue(forKey: id) else { return [] }
         defer { for hop in chain.hops { if let spool = hop.spoolPath { unlink(spool) } } }
@@ -195,8 +195,8 @@ package struct CaptureRun {
             let compressors = self.compressors
             preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors) }
             urlsInFile += 1
-            // Its line now, not at the seal: only a password field, which the
-            // analysis finds there, can still add to it (a note then).
+            // Its line now, not at the seal: only a password field, which is
+            // looked for there, can still add to it (a note then).
             let last = chain.hops[chain.hops.count - 1]
             progress?(CaptureProgress(
                 outcome: .captured(status: last.status),
@@ -219,8 +219,12 @@ package struct CaptureRun {
         var next: [HopRequest] = []
         var blob: (String, String)?
         if action == "capture", let last = chain.hops.last {
-            let page = Self.analyse(last)
-            next = try complete(chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: progress)
+            // Only a page whose links or media are followed is analysed now; the
+            // others need just their title and password field (PageFacts).
+            let followed = chain.role == .page && last.status == 200 && (mediaEnabled || chain.depth < options.depth)
+            let page = followed ? Self.analyse(last) : nil
+            let facts = page.map(PageFacts.init) ?? (followed ? nil : Self.facts(last))
+            next = try complete(chain, last: last, facts: facts, page: page, records: records, subject: &subject, blob: &blob, progress: progress)
         } else if action == "capture-failed" {
             report.failed.append(.init(url: chain.url.text, reason: reason ?? ""))
             if chain.role == .robots { next += releaseWaiting(origin: chain.url.origin, rules: .disallowAll) }
@@ -246,21 +250,35 @@ package struct CaptureRun {
         }
     }
 
-    /// The page analysis of an HTML response (at most 16 MiB of it).
+    /// The page analysis of an HTML response (at most 16 MiB of it), for a page
+    /// whose links or media are followed.
     static func analyse(_ hop: HopResult) -> AnalyzedPage? {
-        let isHTML = (hop.contentType ?? "").lowercased().contains("html")
-        guard isHTML, hop.bodyLength <= Int64(ArchivedResponse.analysisLimit), let body = bodyForAnalysis(hop) else { return nil }
-        return AnalyzedPage(html: body, url: hop.url.text, contentType: hop.contentType)
+        htmlBody(hop).map { AnalyzedPage(html: $0, url: hop.url.text, contentType: hop.contentType) }
     }
 
-    /// Fills in a capture's subject from its last hop and its analysis, stores a
-    /// media payload as a blob, and returns what to fetch next.
+    /// The title and password field of an HTML response, without the full analysis.
+    static func facts(_ hop: HopResult) -> PageFacts? {
+        htmlBody(hop).map { PageFacts(html: $0, url: hop.url.text, contentType: hop.contentType) }
+    }
+
+    private static func htmlBody(_ hop: HopResult) -> [UInt8]? {
+        let isHTML = (hop.contentType ?? "").lowercased().contains("html")
+        guard isHTML, hop.bodyLength <= Int64(ArchivedResponse.analysisLimit) else { return nil }
+        return bodyForAnalysis(hop)
+    }
+
+    /// Fills in a capture's subject from its last hop and the page's facts, stores a
+    /// media payload as a blob, and returns what to fetch next (from `page`, the
+    /// analysis of a page that is followed).
+    ///
+    /// The subject holds what was fetched, not the analysis: text, selectors, links
+    /// and media are derived from the WARC by the index (docs/ledger.md).
     mutating func complete(
-        _ chain: Chain, last: HopResult, page: AnalyzedPage?, records: [WrittenRecord],
+        _ chain: Chain, last: HopResult, facts: PageFacts?, page: AnalyzedPage?, records: [WrittenRecord],
         subject: inout [String: JSONValue], blob: inout (String, String)?, progress: ((CaptureProgress) -> Void)?
     ) throws(ExhibitError) -> [HopRequest] {
         var next: [HopRequest] = []
-        let restricted = last.status == 401 || last.status == 403 || page?.hasPasswordField == true
+        let restricted = last.status == 401 || last.status == 403 || facts?.passwordField == true
         subject["final_url"] = .string(last.url.text)
         subject["status"] = .integer(Int64(last.status))
         subject["access_restricted"] = .bool(restricted)
@@ -284,10 +302,7 @@ package struct CaptureRun {
         } else {
             subject["tls"] = .null
         }
-        if let page {
-            if let title = page.title { subject["title"] = .string(title) }
-            subject["analysis"] = page.ledgerSummary
-        }
+        if let title = facts?.title { subject["title"] = .string(title) }
         if chain.role == .media, last.status == 200, last.bodyLength > 0 {
             blob = try storeBlob(last, subject: &subject)
         }

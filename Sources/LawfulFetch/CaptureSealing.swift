@@ -2,27 +2,26 @@ import CaseManagement
 package import ChainOfCustody
 import Foundation
 package import WARC
-import PageAnalysis
 
 /// Sealing batches under the commit protocol of DESIGN §2: the records of finished
 /// chains go into the open WARC file; at a seal the file is flushed, every pending
 /// entry is recorded with its digest in one ledger append, then file and blobs are
 /// renamed into place.
 extension CaptureRun {
-    /// One deferred page's records, compressed, and its analysis (on any thread).
+    /// One deferred page's records, compressed, and its facts (on any thread).
     static func prepare(_ item: Deferred, warcinfoID: String, compressors: GzipCompressorPool) -> PagePreparer.Output {
-        Result { () throws(ExhibitError) -> ([CompressedRecord], AnalyzedPage?) in
+        Result { () throws(ExhibitError) -> ([CompressedRecord], PageFacts?) in
             var members: [CompressedRecord] = []
             for hop in item.chain.hops {
                 for record in Self.records(for: hop, warcinfoID: warcinfoID) {
                     members.append(try WARCWriter.compress(record, with: compressors))
                 }
             }
-            return (members, item.chain.hops.last.flatMap(Self.analyse))
+            return (members, item.chain.hops.last.flatMap(Self.facts))
         }
     }
 
-    /// The records and analysis of the pages waiting for the seal (prepared while
+    /// The records and facts of the pages waiting for the seal (prepared while
     /// the transfers went on, the rest now), written in order and recorded like
     /// any other capture.
     mutating func prepareDeferred(progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
@@ -33,7 +32,7 @@ extension CaptureRun {
         deferredBytes = 0
         let prepared = preparer?.drain() ?? []
         for (item, result) in zip(items, prepared) {
-            let (members, page) = try result.get()
+            let (members, facts) = try result.get()
             var records: [WrittenRecord] = []
             for member in members { records.append(try writer.append(member)) }
             var subject = item.subject
@@ -41,8 +40,8 @@ extension CaptureRun {
             var blob: (String, String)?
             if let last = item.chain.hops.last {
                 // A page that leads nowhere has nothing to follow; its line went out when it arrived.
-                _ = try complete(item.chain, last: last, page: page, records: records, subject: &subject, blob: &blob, progress: nil)
-                if page?.hasPasswordField == true, last.status != 401, last.status != 403 {
+                _ = try complete(item.chain, last: last, facts: facts, page: nil, records: records, subject: &subject, blob: &blob, progress: nil)
+                if facts?.passwordField == true, last.status != 401, last.status != 403 {
                     progress?(CaptureProgress(outcome: nil, line: "access-restricted \(item.chain.url.text) — a login page (password field), captured as is",
                                               bytes: 0, queued: undecided))
                 }

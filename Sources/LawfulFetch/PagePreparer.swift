@@ -1,17 +1,16 @@
 import ChainOfCustody
 import Foundation
 import WARC
-import PageAnalysis
 
 /// Prepares the pages a capture defers (their WARC records compressed, their
-/// HTML analysed) on a thread of its own while the transfer thread keeps
+/// title and password field found) on a thread of its own while the transfer thread keeps
 /// fetching; at the seal the transfer thread joins in and takes the rest.
 ///
 /// Fetching over a fast network leaves the transfer thread mostly waiting, so
 /// without this the second core idled until the seal.
 final class PagePreparer: @unchecked Sendable {
-    /// A deferred page's compressed records, in order, and its analysis.
-    typealias Output = Result<([CompressedRecord], AnalyzedPage?), ExhibitError>
+    /// A deferred page's compressed records, in order, and its facts.
+    typealias Output = Result<([CompressedRecord], PageFacts?), ExhibitError>
     typealias Work = @Sendable () -> Output
 
     // Everything below is read and written only while `condition` is locked.

@@ -70,18 +70,22 @@ struct WatchComparison {
             subject["removal"] = .object(["reason": .string("login-redirect"), "final_url": now["final_url"] ?? .null])
             return finish("removed")
         }
-        let textLength = Int(now["analysis"]?["text_length"]?.intValue ?? 0)
+        // Captures before issue 25 carry an analysis summary; later ones are analysed
+        // here, on demand, from their WARC record (docs/ledger.md).
+        let recordedLength = now["analysis"]?["text_length"]?.intValue.map { Int($0) }
+        let isHTML = now["analysis"] != nil || (now["content_type"]?.stringValue?.lowercased().contains("html") ?? false)
         var newPage: AnalyzedPage?
         var analysedNew = false
         func newAnalysis() -> AnalyzedPage? {
             if !analysedNew { newPage = CapturedPage.analysis(of: now, caseDirectory: caseDirectory); analysedNew = true }
             return newPage
         }
-        // Pages with more text than any pattern for their host allows are not parsed
-        // again for it: a watch of ordinary pages costs no more than their capture.
+        // Pages with more text than any pattern for their host allows are not matched
+        // (nor parsed again, when their capture entry recorded the text's length).
         let matchable = patterns.patterns.longestMatchable(url: now["final_url"]?.stringValue ?? now["url"]?.stringValue ?? "")
-        if now["analysis"] != nil, matchable.map({ textLength <= $0 }) ?? true,
-           let page = newAnalysis(), let match = patterns.patterns.match(page) {
+        if isHTML, matchable.map({ (recordedLength ?? 0) <= $0 }) ?? true, let page = newAnalysis(),
+           recordedLength != nil || matchable.map({ page.text.unicodeScalars.count <= $0 }) ?? true,
+           let match = patterns.patterns.match(page) {
             subject["removal"] = .object([
                 "reason": .string("removal-text"), "platform": .string(match.platform), "text": .string(match.text),
             ])

@@ -124,7 +124,7 @@ def read_through(path):
 # ---------------------------------------------------------------- sections
 
 def bench_capture(ctx):
-    """Site A pages/s: exhibit (WARC, digests, analysis, ledger) against wget --warc-file."""
+    """Site A pages/s: exhibit (WARC, digests, title, ledger; analysis left to the index) against wget --warc-file."""
     count = ctx.spec["site_a_pages"]
     urls = ctx.url_list("site-a", [f"/a/p{n:04d}.html" for n in range(count)])
     ex_times, wget_times = [], []
