@@ -15,6 +15,10 @@ import WARC
 extension CaptureRun {
     /// Time allowed for the snapshots once the page's own time is up.
     static let snapshotSeconds = 60.0
+    /// Pages loading at once in the job's Chromium (each in its own tab and browser
+    /// context), at most the job's transfer concurrency: the waits of one page (its
+    /// settle time, its scrolling) overlap the work of the others.
+    static let pagesAtOnce = 4
 
     mutating func captureInBrowser(_ addresses: [WebAddress], policy: NetworkPolicy, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
         guard !addresses.isEmpty else { return }
@@ -31,29 +35,39 @@ extension CaptureRun {
             extraDigests: job.session.workspace.info.extraDigests ?? []))
         // Pages to load, in order: the URLs given, then (within the link depth) the links
         // found in their rendered DOM.
-        var queue: [BrowserVisit] = []
+        var visits: [BrowserVisit] = []
         for address in addresses where seen.insert(address.withoutFragment).inserted {
-            queue.append(BrowserVisit(address: address, depth: 0, parent: nil))
+            visits.append(BrowserVisit(address: address, depth: 0, parent: nil))
         }
-        // One Chromium for the job; a new one after a page it failed on.
-        var browser: BrowserPage?
-        defer { browser?.close() }
+        let loop = BrowserLoop(executable: executable, pagesAtOnce: min(options.concurrency, Self.pagesAtOnce), queue: visits)
+        defer { loop.browser?.close() }
         do throws(ExhibitError) {
-            var index = 0
-            while index < queue.count {
-                let visit = queue[index]
-                index += 1
-                if browser == nil { browser = try BrowserPage(executable: executable) }
-                let (healthy, analysed) = try capturePage(visit, page: browser!, engine: engine, remaining: queue.count - index)
-                if !healthy {
-                    browser?.close()
-                    browser = nil
+            while true {
+                try step(loop, waiting: false)
+                let hops = admitAll(loop)
+                if !hops.isEmpty {
+                    // While the engine fetches, each finished request moves every page on.
+                    engine.enqueue(hops)
+                    try engine.run { (request, outcome) throws(ExhibitError) -> [HopRequest] in
+                        try self.answer(request, outcome, loop)
+                        try self.step(loop, waiting: false)
+                        return self.admitAll(loop)
+                    }
+                    continue
                 }
-                urlsInFile += 1
-                try sealIfDue()
-                if let analysed, visit.depth < options.depth {
-                    queue += try links(of: analysed, from: visit, engine: engine, policy: policy)
+                if loop.tabs.isEmpty {
+                    // No page has records in the open file now: links are followed (their
+                    // robots.txt is a plain capture) and the file sealed when due.
+                    if !loop.toFollow.isEmpty {
+                        let finished = loop.toFollow
+                        loop.toFollow = []
+                        for (page, visit) in finished { loop.queue += try links(of: page, from: visit, engine: engine, policy: policy) }
+                        continue
+                    }
+                    if loop.next >= loop.queue.count { break }
+                    try sealIfDue()
                 }
+                try step(loop, waiting: true)
             }
             try sealFile()
         } catch {
@@ -63,92 +77,102 @@ extension CaptureRun {
         }
     }
 
-    /// Loads one page in a fresh browser context and records it; false when Chromium
-    /// failed on it (it is then not used for the next page).
-    mutating func capturePage(_ visit: BrowserVisit, page: BrowserPage, engine: TransferEngine, remaining: Int) throws(ExhibitError) -> (Bool, AnalyzedPage?) {
-        let address = visit.address
-        let started = LedgerTime.now()
-        let deadline = ChromiumProcess.now() + Double(options.timeout)
-        var state = BrowserPageState(address: address)
-        var settled = false
-        var rounds = 0
-        var snapshot: BrowserSnapshot?
-        var problem: String?
-        do throws(ExhibitError) {
-            try page.open(deadline: min(deadline, ChromiumProcess.now() + 30))
-            try page.navigate(address.withoutFragment)
-            settled = try drive(page, &state, engine: engine, until: deadline)
-            // Scripts answer within moments; a page whose own time is up still gets these.
-            func soon() -> Double { max(deadline, ChromiumProcess.now() + 10) }
-            if state.documentOutcome == nil, ChromiumProcess.now() < deadline {
-                var height = try page.height(deadline: soon())
-                while rounds < options.scrolls, ChromiumProcess.now() < deadline {
-                    rounds += 1
-                    try page.scrollThrough(deadline: soon())
-                    settled = try drive(page, &state, engine: engine, until: deadline, quietSince: ChromiumProcess.now()) && settled
-                    let grown = try page.height(deadline: soon())
-                    if grown <= height { break }
-                    height = grown
-                }
-            }
-            page.sealed = true
-            for paused in page.waiting {
-                try page.fail(paused, reason: "Aborted")
-                page.log.append(BrowserRequest(url: paused.url, method: paused.method, resourceType: paused.resourceType, outcome: .failed,
-                                               reason: "still waiting when the page's time was up; not fetched"))
-            }
-            page.waiting = []
-            if state.documentOutcome == nil, !state.documentHops.isEmpty {
-                let end = ChromiumProcess.now() + Self.snapshotSeconds
-                let dom = try page.serializedDOM(deadline: end)
-                let png = try page.screenshot(deadline: end)
-                let pdf = try page.pdf(deadline: end)
-                try page.client.drain()
-                snapshot = BrowserSnapshot(dom: Array(dom.html.utf8), location: dom.location, png: png, pdf: pdf)
-            }
-        } catch {
-            // Chromium failed or did not answer: what was fetched is still recorded,
-            // and the page is a failed capture that says why.
-            problem = error.message
-        }
-        if problem == nil { page.closePage(deadline: ChromiumProcess.now() + 10) }
-        let analysed = try recordPage(visit, page: page, state: state, snapshot: snapshot, started: started,
-                                      settled: settled, rounds: rounds, problem: problem, remaining: remaining)
-        return (problem == nil, analysed)
+    /// Whether the open WARC file is full: no page starts until it is sealed, since a
+    /// page's records and its entry belong in one file.
+    var sealDue: Bool {
+        guard let writer else { return false }
+        return writer.size >= options.rotateBytes || urlsInFile >= options.rotateURLs
     }
 
-    /// Serves the page's paused requests through the engine until the network has been
-    /// idle for the settle time (true) or `deadline` passes (false).
-    /// After a scroll, `quietSince` is when it ended: what the scroll set off gets the
-    /// settle time to start.
-    mutating func drive(_ page: BrowserPage, _ state: inout BrowserPageState, engine: TransferEngine, until deadline: Double,
-                        quietSince: Double = 0) throws(ExhibitError) -> Bool {
-        while true {
-            // Pauses Chromium already sent count before the page is called idle.
-            try page.client.drain()
-            let now = ChromiumProcess.now()
-            if now >= deadline { return false }
-            if state.documentOutcome != nil { return true }
-            if page.waiting.isEmpty {
-                if page.documentAnswered, now - max(page.lastActivity, quietSince) >= options.settleSeconds { return true }
-                _ = try page.client.pump(until: min(deadline, now + 0.05))
-                try page.client.drain()
-                continue
+    /// Opens pages while there is room, reads what Chromium sent (waiting briefly when
+    /// told to), moves every page on, and records the pages that are done.
+    mutating func step(_ loop: BrowserLoop, waiting: Bool) throws(ExhibitError) {
+        while loop.tabs.count < loop.pagesAtOnce, loop.next < loop.queue.count, !sealDue {
+            if let browser = loop.browser, browser.retiring {
+                guard browser.openTabs == 0 else { break }
+                browser.close()
+                loop.browser = nil
             }
-            let hops = try admit(page, &state)
-            guard !hops.isEmpty else { continue }
-            engine.enqueue(hops)
-            try engine.run { (request, outcome) throws(ExhibitError) -> [HopRequest] in
-                try self.answer(request, outcome, page: page, &state)
-                try page.client.drain()
-                return try self.admit(page, &state)
+            if loop.browser == nil { loop.browser = try BrowserSession(executable: loop.executable) }
+            guard let browser = loop.browser else { break }
+            let tab = BrowserTab(visit: loop.queue[loop.next], client: browser.client, seconds: options.timeout)
+            loop.next += 1
+            browser.openTabs += 1
+            loop.tabs.append(tab)
+            do throws(ExhibitError) {
+                try tab.expect("Target.createBrowserContext", ["disposeOnDetach": true], until: min(tab.deadline, ChromiumProcess.now() + 30))
+            } catch {
+                abandon(tab, loop, problem: error.message)
             }
+        }
+        if let browser = loop.browser {
+            do throws(ExhibitError) {
+                if waiting { try browser.client.pump(until: ChromiumProcess.now() + 0.01) }
+                try browser.client.drain()
+            } catch {
+                // Chromium exited or spoke nonsense: every page open in it ends here.
+                for tab in loop.tabs where tab.phase != .done { abandon(tab, loop, problem: error.message) }
+            }
+        } else if waiting {
+            usleep(10_000)
+        }
+        for tab in loop.tabs where tab.phase != .done { advance(tab, loop) }
+        let done = loop.tabs.filter { $0.phase == .done }
+        guard !done.isEmpty else { return }
+        loop.tabs.removeAll { $0.phase == .done }
+        for tab in done {
+            loop.browser?.forget(tab)
+            let analysed = try recordPage(tab, chromiumVersion: loop.browser?.chromiumVersion ?? "",
+                                          remaining: loop.queue.count - loop.next + loop.tabs.count)
+            urlsInFile += 1
+            if let analysed, tab.visit.depth < options.depth { loop.toFollow.append((analysed, tab.visit)) }
         }
     }
 
-    /// Turns the waiting pauses into engine hops; answers at once those that need no
+    /// Ends a page Chromium failed on (what was fetched is still recorded, and the page
+    /// is a failed capture that says why); its Chromium takes no new page.
+    func abandon(_ tab: BrowserTab, _ loop: BrowserLoop, problem: String) {
+        tab.problem = tab.problem ?? problem
+        seal(tab, loop)
+        tab.phase = .done
+        loop.browser?.retiring = true
+    }
+
+    /// Stops serving a page: what still waits is failed in the browser and listed as
+    /// not fetched; what the engine is still fetching for it is not recorded.
+    func seal(_ tab: BrowserTab, _ loop: BrowserLoop) {
+        tab.sealed = true
+        for paused in tab.waiting {
+            try? tab.fail(paused, reason: "Aborted")
+            tab.log.append(BrowserRequest(url: WebAddress.redactingPassword(paused.url), method: paused.method, resourceType: paused.resourceType,
+                                          outcome: .failed, reason: "still waiting when the page's time was up; not fetched"))
+        }
+        tab.waiting = []
+        for (chain, paused) in tab.inFlight.sorted(by: { $0.key < $1.key }) {
+            loop.byChain.removeValue(forKey: chain)
+            try? tab.fail(paused, reason: "Aborted")
+            tab.log.append(BrowserRequest(url: WebAddress.redactingPassword(paused.url), method: paused.method, resourceType: paused.resourceType,
+                                          outcome: .failed, reason: "still being fetched when the page's time was up; not recorded"))
+        }
+        tab.inFlight = [:]
+    }
+
+    /// The waiting pauses of every open page, as engine hops.
+    mutating func admitAll(_ loop: BrowserLoop) -> [HopRequest] {
+        var hops: [HopRequest] = []
+        for tab in loop.tabs where tab.phase != .done && !tab.sealed && !tab.waiting.isEmpty {
+            do throws(ExhibitError) {
+                hops += try admit(tab, loop)
+            } catch {
+                abandon(tab, loop, problem: error.message)
+            }
+        }
+        return hops
+    }
+
+    /// Turns a page's waiting pauses into engine hops; answers at once those that need no
     /// network or that the policy refuses before any byte is sent.
-    mutating func admit(_ page: BrowserPage, _ state: inout BrowserPageState) throws(ExhibitError) -> [HopRequest] {
+    mutating func admit(_ page: BrowserTab, _ loop: BrowserLoop) throws(ExhibitError) -> [HopRequest] {
         var hops: [HopRequest] = []
         let waiting = page.waiting
         page.waiting = []
@@ -156,7 +180,8 @@ extension CaptureRun {
             let lower = paused.url.lowercased()
             func record(_ outcome: BrowserRequest.Outcome, _ reason: String?) {
                 page.log.append(BrowserRequest(url: WebAddress.redactingPassword(paused.url), method: paused.method,
-                                               resourceType: paused.resourceType, outcome: outcome, reason: reason))
+                                               resourceType: paused.resourceType, outcome: outcome, reason: reason,
+                                               bodyLength: paused.body?.count, bodySHA256: paused.body.map(Digest.sha256Hex)))
             }
             if lower.hasPrefix("data:") || lower.hasPrefix("blob:") {
                 try page.continueLocally(paused)
@@ -172,7 +197,7 @@ extension CaptureRun {
                 refusal = "not an http or https URL; Exhibit fetches only public http and https pages (policy IV.B.8)"
             }
             if refusal == nil, paused.method != "GET" {
-                refusal = "a \(paused.method) request; Exhibit only fetches (GET) and sends no data to the site"
+                refusal = "a \(paused.method) request; Exhibit only reads pages (GET) and never sends a page's data or acts on a site, so it was not sent"
             }
             if refusal == nil, let network = paused.networkID, (page.redirects[network] ?? 0) > options.maxRedirects {
                 failure = "more than \(options.maxRedirects) redirects"
@@ -180,71 +205,89 @@ extension CaptureRun {
             if let refusal {
                 try page.fail(paused, reason: "BlockedByClient")
                 record(.refused, refusal)
-                state.refusals.append((WebAddress.redactingPassword(paused.url), refusal))
-                if isMainDocument(paused, page) { state.documentOutcome = ("policy-refusal", refusal) }
+                page.state.refusals.append((WebAddress.redactingPassword(paused.url), refusal))
+                if isMainDocument(paused, page) { page.state.documentOutcome = ("policy-refusal", refusal) }
                 continue
             }
             if let failure {
                 try page.fail(paused, reason: "Failed")
                 record(.failed, failure)
-                if isMainDocument(paused, page) { state.documentOutcome = ("capture-failed", failure) }
+                if isMainDocument(paused, page) { page.state.documentOutcome = ("capture-failed", failure) }
                 continue
             }
             let id = nextChain
             nextChain += 1
             page.inFlight[id] = paused
+            loop.byChain[id] = page
             hops.append(HopRequest(url: address!, chain: id))
         }
         return hops
     }
 
-    func isMainDocument(_ paused: PausedRequest, _ page: BrowserPage) -> Bool {
+    func isMainDocument(_ paused: PausedRequest, _ page: BrowserTab) -> Bool {
         paused.resourceType == "Document" && (paused.frameID == nil || paused.frameID == page.targetID)
     }
 
-    /// Records what the engine did with one request and answers the browser.
-    mutating func answer(_ request: HopRequest, _ outcome: HopOutcome, page: BrowserPage, _ state: inout BrowserPageState) throws(ExhibitError) {
-        guard let paused = page.inFlight.removeValue(forKey: request.chain) else { return }
+    /// Records what the engine did with one request and answers the browser. A request
+    /// whose page has ended is not recorded (the page's list says so).
+    mutating func answer(_ request: HopRequest, _ outcome: HopOutcome, _ loop: BrowserLoop) throws(ExhibitError) {
+        guard let page = loop.byChain.removeValue(forKey: request.chain),
+              let paused = page.inFlight.removeValue(forKey: request.chain) else {
+            if case .completed(let hop) = outcome, let spool = hop.spoolPath { unlink(spool) }
+            return
+        }
         let main = isMainDocument(paused, page)
         let shown = WebAddress.redactingPassword(paused.url)
+        let reply: (status: Int, headers: [(String, String)], body: [UInt8])?
+        let failure: String
         switch outcome {
-        case .completed(var hop):
-            defer { if let spool = hop.spoolPath { unlink(spool) } }
-            let writer = try currentWriter()
-            var written: [WrittenRecord] = []
-            for record in Self.records(for: hop, warcinfoID: warcinfoID) { written.append(try writer.write(record)) }
-            if main { state.documentRecords += written } else { state.records += written }
-            let responseID = written.first { $0.type == "response" }?.id
-            page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType,
-                                           outcome: .fetched, status: hop.status, recordID: responseID))
-            let redirect = (300...399).contains(hop.status) && hop.location != nil
-            if redirect, let network = paused.networkID { page.redirects[network, default: 0] += 1 }
-            state.bytes += hop.bodyLength
-            let raw = hop.body ?? (hop.spoolPath.flatMap { try? AtomicFile.read($0) } ?? [])
-            let (headers, body) = Self.fulfilment(hop, raw: raw, limit: Int(options.maxBytes))
-            try page.fulfil(paused, status: hop.status, headers: headers, body: body)
-            if main {
-                hop.body = nil
-                hop.spoolPath = nil
-                if !redirect {
-                    state.documentBody = Array(body.prefix(ArchivedResponse.analysisLimit))
-                    page.documentAnswered = true
+            case .completed(var hop):
+                defer { if let spool = hop.spoolPath { unlink(spool) } }
+                let writer = try currentWriter()
+                var written: [WrittenRecord] = []
+                for record in Self.records(for: hop, warcinfoID: warcinfoID) { written.append(try writer.write(record)) }
+                if main { page.state.documentRecords += written } else { page.state.records += written }
+                let responseID = written.first { $0.type == "response" }?.id
+                page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType,
+                                               outcome: .fetched, status: hop.status, recordID: responseID))
+                let redirect = (300...399).contains(hop.status) && hop.location != nil
+                if redirect, let network = paused.networkID { page.redirects[network, default: 0] += 1 }
+                page.state.bytes += hop.bodyLength
+                let raw = hop.body ?? (hop.spoolPath.flatMap { try? AtomicFile.read($0) } ?? [])
+                let (headers, body) = Self.fulfilment(hop, raw: raw, limit: Int(options.maxBytes))
+                if main {
+                    hop.body = nil
+                    if !redirect {
+                        page.state.documentBody = Array(body.prefix(ArchivedResponse.analysisLimit))
+                        page.documentAnswered = true
+                    }
+                    var kept = hop
+                    kept.spoolPath = nil
+                    page.state.documentHops.append(kept)
                 }
-                state.documentHops.append(hop)
-                hop.spoolPath = nil
+                (reply, failure) = ((hop.status, headers, body), "")
+            case .failed(_, let reason):
+                page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .failed, reason: reason))
+                page.state.failures.append((shown, reason))
+                if main { page.state.documentOutcome = ("capture-failed", reason) }
+                (reply, failure) = (nil, "Failed")
+            case .refused(_, let reason):
+                page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .refused, reason: reason))
+                page.state.refusals.append((shown, reason))
+                if main { page.state.documentOutcome = ("policy-refusal", reason) }
+                (reply, failure) = (nil, "BlockedByClient")
+            case .storageFailed(let url, let reason):
+                throw ExhibitError(.storage, "Cannot store the body of \(WebAddress.redactingPassword(url.text)) on this machine (\(reason)); free disk space or raise the file-size limit, then capture it again.")
+        }
+        do throws(ExhibitError) {
+            if let reply {
+                try page.fulfil(paused, status: reply.status, headers: reply.headers, body: reply.body)
+            } else {
+                try page.fail(paused, reason: failure)
             }
-        case .failed(_, let reason):
-            try page.fail(paused, reason: "Failed")
-            page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .failed, reason: reason))
-            state.failures.append((shown, reason))
-            if main { state.documentOutcome = ("capture-failed", reason) }
-        case .refused(_, let reason):
-            try page.fail(paused, reason: "BlockedByClient")
-            page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .refused, reason: reason))
-            state.refusals.append((shown, reason))
-            if main { state.documentOutcome = ("policy-refusal", reason) }
-        case .storageFailed(let url, let reason):
-            throw ExhibitError(.storage, "Cannot store the body of \(WebAddress.redactingPassword(url.text)) on this machine (\(reason)); free disk space or raise the file-size limit, then capture it again.")
+        } catch {
+            // Chromium did not take the answer: the page ends with what it has.
+            abandon(page, loop, problem: error.message)
         }
     }
 

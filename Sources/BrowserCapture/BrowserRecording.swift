@@ -14,10 +14,9 @@ extension CaptureRun {
     /// entry (or `capture-failed` / `policy-refusal` when its document never arrived)
     /// and a `policy-refusal` entry per request the policy refused, for the next seal.
     /// Returns the DOM's analysis when the page was captured (its links may be followed).
-    mutating func recordPage(
-        _ visit: BrowserVisit, page browser: BrowserPage, state: BrowserPageState, snapshot: BrowserSnapshot?,
-        started: String, settled: Bool, rounds: Int, problem: String?, remaining: Int
-    ) throws(ExhibitError) -> AnalyzedPage? {
+    mutating func recordPage(_ browser: BrowserTab, chromiumVersion: String, remaining: Int) throws(ExhibitError) -> AnalyzedPage? {
+        let (visit, state, snapshot, started) = (browser.visit, browser.state, browser.snapshot, browser.started)
+        let (settled, rounds, problem) = (browser.settled, browser.rounds, browser.problem)
         let address = visit.address
         let url = address.withoutFragment
         // WebSockets included: the browser reports them, the interception never sees them.
@@ -43,7 +42,7 @@ extension CaptureRun {
         let finalURL = lastDocument?.url.text ?? url
         let list: [String: Any] = [
             "page": url, "final_url": finalURL, "location": snapshot?.location ?? finalURL,
-            "settled": settled, "scroll_rounds": rounds, "chromium": browser.chromiumVersion,
+            "settled": settled, "scroll_rounds": rounds, "chromium": chromiumVersion,
             "requests": browser.log.map(\.json),
         ]
         let listBytes = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .withoutEscapingSlashes])).map(Array.init) ?? []
@@ -60,7 +59,7 @@ extension CaptureRun {
             "failed": .array(state.failures.map { .object(["url": .string($0.url), "reason": .string($0.reason)]) }),
             "records": .array(records.map(\.json)),
         ]
-        if !browser.chromiumVersion.isEmpty { subject["chromium"] = .string(browser.chromiumVersion) }
+        if !chromiumVersion.isEmpty { subject["chromium"] = .string(chromiumVersion) }
         if let snapshot { subject["location"] = .string(snapshot.location) }
         var action = "capture"
         var reason: String?

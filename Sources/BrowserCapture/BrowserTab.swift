@@ -1,6 +1,7 @@
 import ChainOfCustody
 import Chromium
 import Foundation
+import LawfulFetch
 
 /// One request a page made in a browser capture, as the page's request list
 /// (its metadata record) and its ledger entry name it.
@@ -14,12 +15,17 @@ struct BrowserRequest {
     /// The `response` record that holds what the engine fetched.
     var recordID: String?
     var reason: String?
+    /// A body the page wanted to send (never sent): its length and sha256.
+    var bodyLength: Int?
+    var bodySHA256: String?
 
     var json: [String: Any] {
         var object: [String: Any] = ["url": url, "method": method, "resource_type": resourceType, "outcome": outcome.rawValue]
         if let status { object["status"] = status }
         if let recordID { object["record_id"] = recordID }
         if let reason { object["reason"] = reason }
+        if let bodyLength { object["body_length"] = bodyLength }
+        if let bodySHA256 { object["body_sha256"] = bodySHA256 }
         return object
     }
 }
@@ -33,28 +39,43 @@ struct PausedRequest {
     var method: String
     var resourceType: String
     var frameID: String?
+    /// The body the page asked to send (Chromium hands it over as text), if any.
+    var body: [UInt8]?
 }
 
-/// The DevTools side of a browser capture: one Chromium per job with an empty
-/// profile, and per page a fresh browser context (no cookies, storage or cache shared
-/// between pages) holding one tab whose every request is paused over the Fetch domain
-/// (the pauses collect here until the capture job answers them), and the page
-/// actions — navigate, scroll, and the snapshots sealed at the end.
-///
-/// Chromium gets no network of its own: its proxy is a loopback port that refuses
-/// every connection and no host name resolves, so a request the interception does
-/// not answer fails instead of reaching a server.
-final class BrowserPage {
-    let process: ChromiumProcess
+/// One page of a browser capture while it loads: its tab in a fresh browser context,
+/// where its load has got to (``Phase``), the requests paused over the Fetch domain
+/// that wait for the capture job, and what it has gathered so far. The job's loop
+/// (``CaptureRun/advance(_:)``) moves it on; nothing here blocks.
+final class BrowserTab {
+    /// Where the page's load has got to; each phase waits for the replies in `calls`.
+    enum Phase: Equatable {
+        case creatingContext, creatingTarget, attaching, enabling
+        /// Navigated: requests are served until the network has been idle for the settle time.
+        case loading
+        case measuring, scrolling
+        /// A scroll ended at `since`: what it set off gets the settle time to start.
+        case settling(since: Double)
+        case remeasuring
+        case serialising, printing
+        case done
+    }
+
+    let visit: BrowserVisit
     let client: DevToolsClient
-    let closedProxy: RefusingPort
+    /// Ledger time when the page began.
+    let started = LedgerTime.now()
+    /// Monotonic seconds when the page's own time is up.
+    let deadline: Double
+    var phase = Phase.creatingContext
+    /// Commands whose replies the phase waits for, and until when.
+    var calls: [(id: Int, method: String)] = []
+    var callDeadline = 0.0
     var session = ""
     var targetID = ""
     var contextID = ""
-    /// The page's own session and those of its frames and workers: events from any
-    /// other (a page already closed) are ignored.
+    /// The page's own session and those of its frames and workers.
     var sessions: Set<String> = []
-    var chromiumVersion = ""
     /// Paused requests not yet handed to the engine, oldest first.
     var waiting: [PausedRequest] = []
     /// Handed to the engine: chain id → the paused request.
@@ -68,81 +89,52 @@ final class BrowserPage {
     var sealed = false
     /// The main document's final answer has been given (fulfilled, failed or refused).
     var documentAnswered = false
+    var state: BrowserPageState
+    var settled = false
+    var rounds = 0
+    var height = 0
+    var dom: (html: String, location: String)?
+    var snapshot: BrowserSnapshot?
+    /// Why Chromium did not finish the page, when it did not.
+    var problem: String?
 
     static var interception: [String: Any] { ["patterns": [["urlPattern": "*", "requestStage": "Request"]]] }
 
-    init(executable: String) throws(ExhibitError) {
-        closedProxy = try RefusingPort()
-        var switches = [
-            "headless=new", "remote-debugging-pipe", "no-first-run", "no-default-browser-check", "disable-gpu",
-            "proxy-server=http://127.0.0.1:\(closedProxy.port)", "proxy-bypass-list=<-loopback>",
-            "host-resolver-rules=MAP * ~NOTFOUND", "force-webrtc-ip-handling-policy=disable_non_proxied_udp",
-            "disable-background-networking", "disable-component-update", "disable-sync", "disable-default-apps",
-            "disable-extensions", "no-pings", "disable-domain-reliability", "disable-breakpad", "disk-cache-size=1",
-            "disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,site-per-process,BackForwardCache",
-            "hide-scrollbars", "mute-audio", "force-device-scale-factor=1", "window-size=1280,800",
-        ]
-        // Chromium refuses to run its sandbox as root (test machines and containers).
-        if geteuid() == 0 { switches.append("no-sandbox") }
-        process = try ChromiumProcess(executable: executable, switches: switches, url: "about:blank")
-        client = DevToolsClient(process: process)
-        client.onEvent = { [unowned self] (message) throws(ExhibitError) in try self.event(message) }
+    init(visit: BrowserVisit, client: DevToolsClient, seconds: Int) {
+        self.visit = visit
+        self.client = client
+        self.deadline = ChromiumProcess.now() + Double(seconds)
+        self.state = BrowserPageState(address: visit.address)
     }
 
-    deinit { process.terminate() }
+    /// Sends a command whose reply the next phase waits for.
+    func expect(_ method: String, _ params: [String: Any] = [:], session: String? = nil, until: Double) throws(ExhibitError) {
+        calls.append((try client.send(method, params, session: session), method))
+        callDeadline = until
+    }
 
-    /// Opens a tab for the next page in a fresh browser context and turns on
-    /// interception, cache off and service workers bypassed.
-    func open(deadline: Double) throws(ExhibitError) {
-        waiting = []
-        inFlight = [:]
-        log = []
-        redirects = [:]
-        sealed = false
-        documentAnswered = false
-        sessions = []
-        lastActivity = ChromiumProcess.now()
-        if chromiumVersion.isEmpty {
-            let version = try client.call("Browser.getVersion", deadline: deadline)
-            let product = version["product"] as? String ?? ""
-            chromiumVersion = product.split(separator: "/").last.map(String.init) ?? product
+    /// The replies of the phase's commands, in order, once all have come; nil before.
+    func replies() throws(ExhibitError) -> [[String: Any]]? {
+        guard calls.allSatisfy({ client.hasReply($0.id) }) else {
+            if ChromiumProcess.now() > callDeadline, let late = calls.first(where: { !client.hasReply($0.id) }) {
+                throw ExhibitError(.captureFailed, "Chromium did not answer \(late.method) in time.")
+            }
+            return nil
         }
-        let context = try client.call("Target.createBrowserContext", ["disposeOnDetach": true], deadline: deadline)
-        guard let contextID = context["browserContextId"] as? String else { throw DevToolsClient.protocolError("Target.createBrowserContext") }
-        self.contextID = contextID
-        let target = try client.call("Target.createTarget", ["url": "about:blank", "browserContextId": contextID], deadline: deadline)
-        guard let targetID = target["targetId"] as? String else { throw DevToolsClient.protocolError("Target.createTarget") }
-        self.targetID = targetID
-        let attached = try client.call("Target.attachToTarget", ["targetId": targetID, "flatten": true], deadline: deadline)
-        guard let session = attached["sessionId"] as? String else { throw DevToolsClient.protocolError("Target.attachToTarget") }
-        self.session = session
-        sessions.insert(session)
-        // Sent together and then awaited in order: Chromium handles a session's commands in order.
-        let commands: [(String, [String: Any])] = [
-            ("Fetch.enable", Self.interception),
-            ("Network.enable", [:]),
-            ("Network.setCacheDisabled", ["cacheDisabled": true]),
-            ("Network.setBypassServiceWorker", ["bypass": true]),
-            ("Page.enable", [:]),
-            ("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false]),
-            // Workers and out-of-process frames get their own sessions: intercept those too.
-            ("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true]),
-        ]
-        var sent: [(Int, String)] = []
-        for (method, params) in commands { sent.append((try client.send(method, params, session: session), method)) }
-        for (id, method) in sent { _ = try client.wait(for: id, method: method, deadline: deadline) }
+        var results: [[String: Any]] = []
+        let pending = calls
+        calls = []
+        for call in pending { results.append(try client.reply(to: call.id, method: call.method) ?? [:]) }
+        return results
     }
 
-    func navigate(_ url: String) throws(ExhibitError) {
-        lastActivity = ChromiumProcess.now()
-        try client.send("Page.navigate", ["url": url], session: session)
+    /// Whether the page's network has been idle for `settle` seconds (counted from
+    /// `since` at the earliest) with its document answered.
+    func isIdle(settle: Double, since: Double = 0) -> Bool {
+        waiting.isEmpty && inFlight.isEmpty && documentAnswered && ChromiumProcess.now() - max(lastActivity, since) >= settle
     }
 
-    private func event(_ message: [String: Any]) throws(ExhibitError) {
-        guard let method = message["method"] as? String else { return }
-        let params = message["params"] as? [String: Any] ?? [:]
-        let from = message["sessionId"] as? String
-        guard let from, sessions.contains(from) else { return }
+    func event(_ method: String, _ params: [String: Any], from: String) {
         switch method {
         case "Fetch.requestPaused":
             guard let requestID = params["requestId"] as? String, let request = params["request"] as? [String: Any],
@@ -150,10 +142,10 @@ final class BrowserPage {
             let paused = PausedRequest(
                 requestID: requestID, session: from, networkID: params["networkId"] as? String, url: url,
                 method: request["method"] as? String ?? "GET", resourceType: params["resourceType"] as? String ?? "Other",
-                frameID: params["frameId"] as? String)
+                frameID: params["frameId"] as? String, body: Self.body(of: request))
             lastActivity = ChromiumProcess.now()
             if sealed {
-                try fail(paused, reason: "Aborted")
+                try? fail(paused, reason: "Aborted")
                 log.append(BrowserRequest(url: url, method: paused.method, resourceType: paused.resourceType, outcome: .failed,
                                           reason: "requested after the page was sealed; not fetched"))
             } else {
@@ -162,10 +154,10 @@ final class BrowserPage {
         case "Target.attachedToTarget":
             guard let child = params["sessionId"] as? String else { return }
             sessions.insert(child)
-            try client.send("Fetch.enable", Self.interception, session: child)
-            try client.send("Network.setCacheDisabled", ["cacheDisabled": true], session: child)
-            try client.send("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true], session: child)
-            try client.send("Runtime.runIfWaitingForDebugger", session: child)
+            _ = try? client.send("Fetch.enable", Self.interception, session: child)
+            _ = try? client.send("Network.setCacheDisabled", ["cacheDisabled": true], session: child)
+            _ = try? client.send("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true], session: child)
+            _ = try? client.send("Runtime.runIfWaitingForDebugger", session: child)
         case "Network.webSocketCreated":
             // The DevTools interception never sees a WebSocket; the closed proxy stops it,
             // and the record says it was not captured.
@@ -176,6 +168,15 @@ final class BrowserPage {
         default:
             return
         }
+    }
+
+    /// The request body Chromium reports: `postData` when it fits in the event,
+    /// else the entries' base64 `bytes` joined.
+    static func body(of request: [String: Any]) -> [UInt8]? {
+        if let entries = request["postDataEntries"] as? [[String: Any]], !entries.isEmpty {
+            return entries.flatMap { ($0["bytes"] as? String).flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? [] }
+        }
+        return (request["postData"] as? String).map { Array($0.utf8) }
     }
 
     /// Answers a paused request with a network error (Fetch.failRequest).
@@ -200,52 +201,49 @@ final class BrowserPage {
         lastActivity = ChromiumProcess.now()
     }
 
-    /// Evaluates a script in the page and returns its value (awaiting a promise).
-    func evaluate(_ expression: String, deadline: Double) throws(ExhibitError) -> Any? {
-        let result = try client.call("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true],
-                                     session: session, deadline: deadline)
-        if result["exceptionDetails"] != nil { return nil }
-        return (result["result"] as? [String: Any])?["value"]
+    /// Evaluates a script in the page; its value (a promise awaited) is the reply's `result.value`.
+    func evaluate(_ expression: String, until: Double) throws(ExhibitError) {
+        try expect("Runtime.evaluate", ["expression": expression, "returnByValue": true, "awaitPromise": true],
+                   session: session, until: until)
+    }
+
+    static func value(_ reply: [String: Any]) -> Any? {
+        if reply["exceptionDetails"] != nil { return nil }
+        return (reply["result"] as? [String: Any])?["value"]
     }
 
     /// The page's scroll height in CSS pixels.
-    func height(deadline: Double) throws(ExhibitError) -> Int {
-        (try evaluate("document.documentElement ? document.documentElement.scrollHeight : 0", deadline: deadline) as? NSNumber)?.intValue ?? 0
-    }
+    static let heightScript = "document.documentElement ? document.documentElement.scrollHeight : 0"
 
     /// Scrolls down a viewport at a time to the bottom, pausing briefly at each step so
     /// that lazy images and observers see every part of the page; at most 400 steps.
-    func scrollThrough(deadline: Double) throws(ExhibitError) {
-        _ = try evaluate("""
-        (async () => { const pause = () => new Promise(r => setTimeout(r, 60));
-          const end = () => document.documentElement.scrollHeight; const step = Math.max(200, window.innerHeight - 100);
-          let y = window.scrollY; let n = 0;
-          while (y + window.innerHeight < end() && n < 400) { y += step; window.scrollTo(0, y); n += 1; await pause(); }
-          window.scrollTo(0, end()); await pause(); return n; })()
-        """, deadline: deadline)
-    }
+    static let scrollScript = """
+    (async () => { const pause = () => new Promise(r => setTimeout(r, 60));
+      const end = () => document.documentElement.scrollHeight; const step = Math.max(200, window.innerHeight - 100);
+      let y = window.scrollY; let n = 0;
+      while (y + window.innerHeight < end() && n < 400) { y += step; window.scrollTo(0, y); n += 1; await pause(); }
+      window.scrollTo(0, end()); await pause(); return n; })()
+    """
 
     /// What the page shows now, serialised: the doctype and the document element.
-    func serializedDOM(deadline: Double) throws(ExhibitError) -> (html: String, location: String) {
-        let value = try evaluate("""
-        (() => { const d = document.doctype; return [location.href,
-          (d ? new XMLSerializer().serializeToString(d) + "\\n" : "") + (document.documentElement ? document.documentElement.outerHTML : "")]; })()
-        """, deadline: deadline) as? [Any]
-        guard let value, value.count == 2, let location = value[0] as? String, let html = value[1] as? String else {
-            throw ExhibitError(.captureFailed, "Chromium returned no document to serialise.")
-        }
-        return (html, location)
+    static let domScript = """
+    (() => { const d = document.doctype; return [location.href,
+      (d ? new XMLSerializer().serializeToString(d) + "\\n" : "") + (document.documentElement ? document.documentElement.outerHTML : "")]; })()
+    """
+
+    /// Asks for the snapshots once the DOM is read: a full-page PNG 1280 CSS pixels wide
+    /// and the page printed to PDF, backgrounds included. The PNG is encoded for speed
+    /// (larger, the same pixels): Chromium's best compression was a third of a page's time.
+    func printSnapshots(contentHeight: Double, until: Double) throws(ExhibitError) {
+        let height = max(1, min(30_000, Int(contentHeight.rounded(.up))))
+        try expect("Page.captureScreenshot", [
+            "format": "png", "captureBeyondViewport": true, "fromSurface": true, "optimizeForSpeed": true,
+            "clip": ["x": 0, "y": 0, "width": 1280, "height": height, "scale": 1],
+        ], session: session, until: until)
+        try expect("Page.printToPDF", ["printBackground": true], session: session, until: until)
     }
 
-    /// A full-page PNG, 1280 CSS pixels wide.
-    func screenshot(deadline: Double) throws(ExhibitError) -> [UInt8] {
-        let metrics = try client.call("Page.getLayoutMetrics", session: session, deadline: deadline)
-        let content = metrics["cssContentSize"] as? [String: Any] ?? metrics["contentSize"] as? [String: Any] ?? [:]
-        let height = max(1, min(30_000, Int(((content["height"] as? NSNumber)?.doubleValue ?? 800).rounded(.up))))
-        let shot = try client.call("Page.captureScreenshot", [
-            "format": "png", "captureBeyondViewport": true, "fromSurface": true,
-            "clip": ["x": 0, "y": 0, "width": 1280, "height": height, "scale": 1],
-        ], session: session, deadline: deadline)
+    static func decodedPNG(_ shot: [String: Any]) throws(ExhibitError) -> [UInt8] {
         guard let png = (shot["data"] as? String).flatMap({ Data(base64Encoded: $0) }).map(Array.init),
               png.starts(with: [0x89, 0x50, 0x4E, 0x47]) else {
             throw ExhibitError(.captureFailed, "Chromium returned no valid PNG.")
@@ -253,29 +251,14 @@ final class BrowserPage {
         return png
     }
 
-    /// The page printed to PDF, backgrounds included.
-    func pdf(deadline: Double) throws(ExhibitError) -> [UInt8] {
-        let printed = try client.call("Page.printToPDF", ["printBackground": true], session: session, deadline: deadline)
+    static func decodedPDF(_ printed: [String: Any]) throws(ExhibitError) -> [UInt8] {
         guard let pdf = (printed["data"] as? String).flatMap({ Data(base64Encoded: $0) }).map(Array.init),
               pdf.starts(with: Array("%PDF-".utf8)) else {
             throw ExhibitError(.captureFailed, "Chromium returned no valid PDF.")
         }
         return pdf
     }
-
-    /// Closes the page's tab and disposes of its browser context.
-    func closePage(deadline: Double) {
-        sessions = []
-        guard !contextID.isEmpty else { return }
-        _ = try? client.call("Target.disposeBrowserContext", ["browserContextId": contextID], deadline: deadline)
-        contextID = ""
-    }
-
-    func close() {
-        _ = try? client.send("Browser.close")
-        process.terminate()
-    }
 }
 
 @available(*, unavailable)
-extension BrowserPage: Sendable {}
+extension BrowserTab: Sendable {}

@@ -52,6 +52,14 @@ public final class DevToolsClient {
     /// Whether command `id` has been answered (its reply is then kept until waited for).
     public func hasReply(_ id: Int) -> Bool { replies[id] != nil }
 
+    /// The result of command `id` if it has been answered, else nil, without reading
+    /// the pipe: for callers that drive several pages from one loop. An error naming
+    /// `method` when Chromium refused it.
+    public func reply(to id: Int, method: String) throws(ExhibitError) -> [String: Any]? {
+        guard replies[id] != nil else { return nil }
+        return try wait(for: id, method: method, deadline: 0)
+    }
+
     /// Reads one message if one arrives by `deadline`: a reply is kept, an event goes
     /// to `onEvent`. False when nothing arrived in time.
     @discardableResult

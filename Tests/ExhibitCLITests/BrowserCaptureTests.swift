@@ -123,7 +123,9 @@ struct BrowserCaptureTests {
             for batch in 1...3 {
                 #expect(responses.contains(site.baseURL + "/js/feed/batch-\(batch).json"), "\(responses)")
             }
-            #expect(try page.page()["scroll_rounds"]?.intValue ?? 0 >= 3)
+            // Requests are answered while a round scrolls, so one round may load several
+            // batches; the last round is the one that found the height no longer growing.
+            #expect(try page.page()["scroll_rounds"]?.intValue ?? 0 >= 2)
             #expect(!(try page.search("feedmarker-batch-3")).isEmpty)
             try page.expectValid()
         }
