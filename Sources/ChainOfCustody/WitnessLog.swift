@@ -35,14 +35,7 @@ public struct WitnessLog: Sendable {
         }
 
         func line() throws(ExhibitError) -> [UInt8] {
-            guard case .object(var object) = chainedFields else { return [] }
-            object["hash"] = .string(hash)
-            object["sig"] = .string(signature)
-            do {
-                return try JSONValue.object(object).canonicalBytes()
-            } catch {
-                throw ExhibitError(.storage, "A witness record cannot be written: \(error).")
-            }
+            try SignedLine.bytes(chainedFields, hash: hash, signature: signature, what: "A witness record")
         }
     }
 
