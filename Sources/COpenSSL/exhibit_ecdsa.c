@@ -1,4 +1,5 @@
 #include "exhibit_ecdsa.h"
+#include "exhibit_der.h"
 
 #include <string.h>
 #include <openssl/bn.h>
@@ -86,10 +87,7 @@ int exhibit_ecdsa_public_spki(const char *private_pem, unsigned char **der, size
     unsigned char *buffer = NULL;
     int size = i2d_PUBKEY(key, &buffer);
     EVP_PKEY_free(key);
-    if (size <= 0) return 0;
-    *der = buffer;
-    *length = (size_t)size;
-    return 1;
+    return exhibit_hand_over_der(buffer, size, der, length);
 }
 
 int exhibit_ecdsa_p256_verify(const unsigned char *spki, size_t spki_length, const unsigned char *message,

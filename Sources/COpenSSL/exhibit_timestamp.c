@@ -1,5 +1,6 @@
 // RFC 3161 with OpenSSL 3.0's TS API (see exhibit_timestamp.h).
 #include "exhibit_timestamp.h"
+#include "exhibit_der.h"
 
 #include <string.h>
 #include <openssl/bn.h>
@@ -35,10 +36,7 @@ int exhibit_timestamp_request(const unsigned char *digest, size_t digest_length,
     if (!TS_REQ_set_nonce(request, nonceValue) || !TS_REQ_set_cert_req(request, 1)) goto done;
     unsigned char *out = NULL;
     int length = i2d_TS_REQ(request, &out);
-    if (length <= 0) goto done;
-    *der = out;
-    *der_length = (size_t)length;
-    ok = 1;
+    ok = exhibit_hand_over_der(out, length, der, der_length);
 done:
     TS_REQ_free(request);
     TS_MSG_IMPRINT_free(imprint);
@@ -160,10 +158,7 @@ int exhibit_timestamp_respond(const unsigned char *request, size_t request_lengt
     if (!reply) goto done;
     unsigned char *out = NULL;
     int length = i2d_TS_RESP(reply, &out);
-    if (length <= 0) goto done;
-    *der = out;
-    *der_length = (size_t)length;
-    ok = 1;
+    ok = exhibit_hand_over_der(out, length, der, der_length);
 done:
     BIO_free(input);
     TS_RESP_free(reply);
