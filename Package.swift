@@ -43,7 +43,6 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
@@ -174,11 +173,10 @@ let package = Package(
         .target(
             name: "EvidenceServer",
             dependencies: [
-                "CaseManagement", "ChainOfCustody", "CaseIndex", "PageAnalysis", "LoopbackServer",
+                "CaseManagement", "ChainOfCustody", "CaseIndex", "PageAnalysis", "LoopbackServer", "LawfulFetch",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOHTTP1", package: "swift-nio"), httpTypes, nioCore, logging, serviceLifecycle,
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), httpTypes, nioCore, logging, serviceLifecycle,
             ]
         ),
         .executableTarget(

@@ -80,8 +80,13 @@ struct PushTransaction {
         let keys = Dictionary(try await database.actors().map { ($0.id, $0.publicKey) }, uniquingKeysWith: { first, _ in first })
         let staging = try store.stagingDirectory()
         defer { try? FileManager.default.removeItem(atPath: staging) }
+        // Verified before the transaction opens. The check reads every file and may take
+        // a while; a connection idle in a transaction that long is what a database restart
+        // cuts, and postgres-nio then never answered the next query of that transaction.
+        let report = try stageAndVerify(upload, staging: staging, keys: keys)
         let keyPEM = serverKey.privateKeyPEM()
-        return try await database.client.withTransaction(logger: logger) { connection -> JSONValue in
+        return try await Self.withDeadline(seconds: Self.transactionDeadline) { [database] in
+          try await database.client.withTransaction(logger: logger) { connection -> JSONValue in
             // One push per case at a time, on whichever server behind the load balancer.
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(caseID)))", logger: logger)
             var stored: [String] = []
@@ -104,7 +109,6 @@ struct PushTransaction {
                 }
                 throw ServerRefusal(status: .badRequest, sentence: "The push of \(caseID) has no entries.")
             }
-            let report = try stageAndVerify(upload, staging: staging, keys: keys)
             if let failure = report.findings.first(where: \.isFailure) {
                 let seq = failure.seq.map { " at entry \($0)" } ?? ""
                 throw ServerRefusal(status: .unprocessableContent, sentence: "The push of \(caseID) does not verify\(seq): \(failure.path): \(failure.detail); nothing was stored.")
@@ -116,34 +120,66 @@ struct PushTransaction {
             } else {
                 try await connection.query("UPDATE cases SET entry_count = \(last.seq), head = \(last.hash), updated_at = now() WHERE id = \(caseID)", logger: logger)
             }
-            for entry in newEntries {
-                let line = upload.lines[Int(entry.seq) - 1]
-                try await connection.query("""
-                    INSERT INTO ledger_entries (case_id, seq, hash, prev, actor, action, time, line)
-                    VALUES (\(caseID), \(entry.seq), \(entry.hash), \(entry.prev), \(entry.actor), \(entry.action), \(entry.time), \(line))
-                    """, logger: logger)
-            }
+            // One statement per table, the rows bound as arrays and unnested in order: a
+            // 10,000-entry push is three round trips, not 20,000. The chain trigger still
+            // checks each row, and sees the rows before it in the same statement.
+            let lines = newEntries.map { upload.lines[Int($0.seq) - 1] }
+            try await connection.query("""
+                INSERT INTO ledger_entries (case_id, seq, hash, prev, actor, action, time, line)
+                SELECT \(caseID), seq, hash, prev, actor, action, time, line
+                FROM unnest(\(newEntries.map(\.seq)), \(newEntries.map(\.hash)), \(newEntries.map(\.prev)), \(newEntries.map(\.actor)),
+                            \(newEntries.map(\.action)), \(newEntries.map(\.time)), \(lines))
+                     WITH ORDINALITY AS row(seq, hash, prev, actor, action, time, line, n)
+                ORDER BY n
+                """, logger: logger)
             let firstNew = Int64(stored.count + 1)
-            for file in RecordedFiles.of(upload.entries) where file.seq >= firstNew {
-                let size = Int64((try? FileManager.default.attributesOfItem(atPath: store.path(of: file.sha256))[.size] as? Int) ?? 0)
-                try await connection.query("""
-                    INSERT INTO case_files (case_id, path, sha256, size, seq) VALUES (\(caseID), \(file.path), \(file.sha256), \(size), \(file.seq))
-                    ON CONFLICT DO NOTHING
-                    """, logger: logger)
+            let files = RecordedFiles.of(upload.entries).filter { $0.seq >= firstNew }
+            let sizes = files.map { file -> Int64 in
+                var info = stat()
+                return stat(store.path(of: file.sha256), &info) == 0 ? Int64(info.st_size) : 0
             }
+            try await connection.query("""
+                INSERT INTO case_files (case_id, path, sha256, size, seq)
+                SELECT \(caseID), path, sha256, size, seq FROM unnest(\(files.map(\.path)), \(files.map(\.sha256)), \(sizes), \(files.map(\.seq))) AS file(path, sha256, size, seq)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
             let directory = staging + "/cases/" + caseID
-            for entry in newEntries {
-                for page in Self.pageText(of: entry, caseDirectory: directory) {
-                    try await connection.query("""
-                        INSERT INTO page_text (case_id, seq, url, title, body) VALUES (\(caseID), \(entry.seq), \(page.url), \(page.title), \(page.body))
-                        """, logger: logger)
-                }
-            }
+            let pages = newEntries.flatMap { entry in Self.pageText(of: entry, caseDirectory: directory).map { (seq: entry.seq, page: $0) } }
+            try await connection.query("""
+                INSERT INTO page_text (case_id, seq, url, title, body)
+                SELECT \(caseID), seq, url, title, body
+                FROM unnest(\(pages.map(\.seq)), \(pages.map(\.page.url)), \(pages.map(\.page.title)), \(pages.map(\.page.body))) AS page(seq, url, title, body)
+                """, logger: logger)
             let time = LedgerTime.now()
             let signed = try Self.receiptFields(caseID: caseID, seq: last.seq, head: last.hash, time: time).canonicalBytes()
             let signature = Data(try privateKey.sign(signed)).base64EncodedString()
             try await connection.query("INSERT INTO receipts (case_id, seq, head, time, signature) VALUES (\(caseID), \(last.seq), \(last.hash), \(time), \(signature))", logger: logger)
             return Self.receipt(caseID: caseID, seq: last.seq, head: last.hash, time: time, signature: signature, unchanged: false)
+          }
+        }
+    }
+
+    /// How long a push's transaction may take before the server gives up on it (HTTP 503).
+    static let transactionDeadline = 60
+
+    /// Runs `body`, or fails with a 503 refusal after `seconds`. A query on a connection
+    /// the database cut can stay unanswered for ever (seen with `pg_ctl restart -m fast`);
+    /// the client is told to try again instead of waiting with it. Whatever that query
+    /// was, PostgreSQL committed the transaction whole or not at all, and a retried push
+    /// is either a no-op or the same fast-forward.
+    static func withDeadline<T: Sendable>(seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let once = FirstOutcome<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            once.continuation = continuation
+            let work = Task {
+                do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
+            }
+            let timer = Task {
+                try await Task.sleep(for: .seconds(seconds))
+                work.cancel()
+                once.resume(.failure(ServerRefusal(status: .serviceUnavailable, sentence: "The evidence server's database did not answer within \(seconds) seconds; push again (a push is stored whole or not at all).")))
+            }
+            once.onResume = { timer.cancel() }
         }
     }
 
@@ -187,5 +223,21 @@ struct PushTransaction {
             return [("urn:exhibit:\(entry.caseID):\(entry.seq)", entry.action, text)]
         }
         return []
+    }
+}
+
+/// The first of several outcomes resumes a continuation; later ones are dropped.
+final class FirstOutcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    var continuation: CheckedContinuation<T, any Error>?
+    var onResume: (@Sendable () -> Void)?
+
+    func resume(_ result: Result<T, any Error>) {
+        let (waiting, after) = lock.withLock { () -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+            defer { continuation = nil }
+            return (continuation, continuation == nil ? nil : onResume)
+        }
+        waiting?.resume(with: result)
+        after?()
     }
 }

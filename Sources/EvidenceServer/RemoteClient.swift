@@ -1,10 +1,7 @@
-import AsyncHTTPClient
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
-import NIOCore
-import NIOHTTP1
-import NIOSSL
+import LawfulFetch
 
 /// A workspace's evidence servers, `remotes.json`: name → URL, CA file and the server's
 /// receipt key, pinned when the remote was added (a receipt signed by another key is refused).
@@ -61,28 +58,24 @@ public struct Remote: Codable, Sendable, Equatable {
     }
 }
 
-/// Signed HTTP requests to an evidence server (RFC 9421 with the acting actor's key).
-struct RemoteConnection {
+/// The two methods the evidence server's API uses.
+enum RemoteMethod: String, Sendable {
+    case GET, POST
+}
+
+/// Signed HTTP requests to an evidence server (RFC 9421 with the acting actor's key),
+/// sent with libcurl (LawfulFetch's ``CurlRequest``): TLS with host name verification,
+/// the workspace's CA file for the server's certificate when one was given.
+struct RemoteConnection: Sendable {
     let baseURL: String
-    let client: HTTPClient
+    let caFile: String?
 
     init(url: String, caFile: String?) throws(ExhibitError) {
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw ExhibitError(.usage, "The evidence server address \(url) is not an http:// or https:// URL.")
         }
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(600))
-        if let caFile {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(caFile)
-            configuration.tlsConfiguration = tls
-        }
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    func close() async {
-        try? await client.shutdown()
+        self.caFile = caFile
     }
 
     struct Answer {
@@ -91,27 +84,18 @@ struct RemoteConnection {
         var json: JSONValue? { try? JSONValue(parsing: body) }
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], signer: LedgerSigner?) async throws(ExhibitError) -> Answer {
+    func send(_ method: RemoteMethod, _ path: String, body: [UInt8] = [], signer: LedgerSigner?) async throws(ExhibitError) -> Answer {
         let url = baseURL + path
-        var request = HTTPClientRequest(url: url)
-        request.method = method
+        var headers: [String] = []
         if let signer {
             for header in try MessageSignature.headers(method: method.rawValue, targetURI: url, body: body, signer: signer) {
-                request.headers.add(name: header.name, value: header.value)
+                headers.append("\(header.name): \(header.value)")
             }
         }
-        request.headers.add(name: "User-Agent", value: ExhibitRelease.userAgent)
-        if !body.isEmpty {
-            request.headers.add(name: "Content-Type", value: "application/octet-stream")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        do {
-            let response = try await client.execute(request, timeout: .seconds(900))
-            let bytes = try await response.body.collect(upTo: 4 << 30)
-            return Answer(status: Int(response.status.code), body: Array(bytes.readableBytesView))
-        } catch {
-            throw ExhibitError(.storage, "The evidence server \(baseURL) cannot be reached: \(error).")
-        }
+        if !body.isEmpty { headers.append("Content-Type: application/octet-stream") }
+        let request = CurlRequest(method: method.rawValue, url: url, headers: headers, body: body, caFile: caFile)
+        let answer = try await request.send()
+        return Answer(status: answer.status, body: answer.body)
     }
 
     /// Throws the server's one-sentence refusal unless the answer is 2xx.

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
@@ -17,20 +16,8 @@ public struct RemoteSync: Sendable {
 
     var actors: ActorRegistry { ActorRegistry(workspace: workspace) }
 
-    func connect(_ remote: Remote) throws(ExhibitError) -> RemoteConnection {
-        try RemoteConnection(url: remote.url, caFile: remote.caFile)
-    }
-
     func withConnection<T>(_ url: String, caFile: String?, _ body: (RemoteConnection) async throws(ExhibitError) -> T) async throws(ExhibitError) -> T {
-        let connection = try RemoteConnection(url: url, caFile: caFile)
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await body(try RemoteConnection(url: url, caFile: caFile))
     }
 
     public struct Added: Sendable {
@@ -201,10 +188,12 @@ public struct RemoteSync: Sendable {
             if exists { local = try Ledger(path: directory + "/ledger.jsonl").entries() }
             for (index, entry) in local.enumerated() {
                 guard index < entries.count else {
-                    throw ExhibitError(.verificationFailed, "The workstation's ledger of \(caseID) has \(local.count) entries and the server's \(entries.count): push first.")
+                    throw ExhibitError(.verificationFailed, "The workstation's ledger of \(caseID) has \(local.count) entries and the evidence server's \(entries.count): push it instead of pulling.")
                 }
                 guard entries[index].hash == entry.hash else {
-                    throw ExhibitError(.verificationFailed, "The history of \(caseID) diverged from the evidence server's at entry \(index + 1); nothing was pulled.")
+                    // Fast-forward only, like the server: a local entry (a verify or an export on a
+                    // clone is one too) that was never pushed cannot be re-chained after others'.
+                    throw ExhibitError(.verificationFailed, "The history of \(caseID) diverged from the evidence server's at entry \(index + 1) (here \(entry.action) by \(entry.actor), on the server \(entries[index].action) by \(entries[index].actor)), because an entry made here was not pushed before another workstation pushed; nothing was pulled.")
                 }
             }
             if local.count == entries.count { return Pulled(caseID: caseID, added: 0, entryCount: local.count, filesFetched: 0) }
@@ -228,9 +217,24 @@ public struct RemoteSync: Sendable {
             let fd = open(ledgerPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the ledger of \(caseID)") }
             defer { close(fd) }
+            let witness = workspace.witness
             try FileLock.withLock(fd, .exclusive, what: "the ledger of \(caseID)") { () throws(ExhibitError) in
+                // Compare-and-swap (DESIGN §16): the ledger must still end where it did when compared.
                 let size = try AppendOnlyFile.size(fd, what: ledgerPath)
+                let now = Ledger.lines(of: try AtomicFile.read(ledgerPath)).filter(\.terminated)
+                guard now.count == local.count, (now.last.flatMap { try? LedgerEntry(line: Array($0.bytes)) })?.hash == local.last?.hash else {
+                    throw ExhibitError(.verificationFailed, "The ledger of \(caseID) changed while it was being pulled; nothing was added, pull again.")
+                }
                 try AppendOnlyFile.append(Array(newLines.utf8), to: fd, previousSize: size, what: ledgerPath)
+                // The witness log remembers the pulled head, so cutting pulled entries is TRUNCATED locally too.
+                if let last = entries.last {
+                    do throws(ExhibitError) {
+                        try witness.witness(last, signer: signer)
+                    } catch {
+                        AppendOnlyFile.rollBack(fd, to: size)
+                        throw error
+                    }
+                }
             }
             try CaseStore(workspace: workspace, templates: try CaseTemplates.load()).refreshCache(caseID)
             return Pulled(caseID: caseID, added: entries.count - local.count, entryCount: entries.count, filesFetched: fetched)

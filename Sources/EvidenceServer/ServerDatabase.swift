@@ -31,9 +31,13 @@ final class ServerDatabase: Sendable {
 
     /// One sentence for a database failure (PSQLError's description hides the server's message).
     static func sentence(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError,
+           let cause = transaction.closureError ?? transaction.beginError ?? transaction.commitError {
+            return sentence(cause)
+        }
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] { return message }
-            return "\(psql.code)"
+            return "the database connection failed (\(psql.code)); nothing was stored, try again"
         }
         return "\(error)"
     }

@@ -49,7 +49,12 @@ struct ServerRoutes: Sendable {
 
     func respond(_ body: () async throws -> Response) async -> Response {
         do {
-            return try await body()
+            do {
+                return try await body()
+            } catch let failed as PostgresTransactionError {
+                // A refusal thrown inside a transaction arrives wrapped; the rollback already happened.
+                throw failed.closureError ?? failed
+            }
         } catch let refusal as ServerRefusal {
             return Self.json(["error": .string(refusal.sentence)], status: refusal.status)
         } catch let refusal as MessageSignature.Refusal {
@@ -200,7 +205,8 @@ struct ServerRoutes: Sendable {
 
     func head(_ request: Request, caseID: String) async throws -> Response {
         let (actor, _) = try await authenticate(request, body: try await body(request))
-        try require(actor, anyOf: Self.pushPermissions + Self.readPermissions, doing: "see the head of \(caseID)")
+        // The first request of a push: its refusal is the push's.
+        try require(actor, anyOf: Self.pushPermissions + Self.readPermissions, doing: "push \(caseID)")
         guard mayRead(actor, caseID: caseID) else { throw ServerRefusal(status: .forbidden, sentence: "Actor \(actor.id) may not see background-investigation case \(caseID).") }
         let head = try await database.caseHead(caseID)
         let files = try await database.files(caseID)

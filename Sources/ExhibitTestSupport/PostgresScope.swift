@@ -38,18 +38,36 @@ public final class PostgresCluster: Sendable {
         return nil
     }
 
-    /// The tool's output goes to a file, not a pipe: `pg_ctl start` leaves the postmaster
-    /// holding whatever it inherited, so a pipe would never reach end of file. The signal
-    /// mask is cleared: a postmaster that inherits the test runner's blocked signals never
-    /// hears from its children, and `pg_ctl -w` waits for it for ever.
-    func command(_ tool: String, _ arguments: [String], output: String) -> ChildProcess {
-        let quoted = ([runAsPostgres ? "/usr/sbin/runuser -u postgres --" : ""] + ["\(binaries)/\(tool)"] + arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" })
-            .joined(separator: " ")
-        // Through a shell that closes every descriptor but the log: the postmaster keeps
-        // what it inherits, and the runner waits for its pipes to close.
-        let closing = (3...9).map { "\($0)>&-" }.joined(separator: " ")
-        return ChildProcess("/bin/sh", ["-c", "exec \(closing) </dev/null >'\(output)' 2>&1; exec \(quoted)"],
-                            stdout: .discard, stderr: .discard, clearsSignalMask: true)
+    /// Starts a PostgreSQL tool so that nothing of the test runner reaches the postmaster
+    /// that `pg_ctl start` leaves running:
+    /// - Foundation's `Process` learns that a child ended when every copy of a socket the
+    ///   child inherited is closed, and only then reaps it. A postmaster that inherited that
+    ///   socket (or a pipe of the runner) kept `Process` — and the runner's exit — waiting
+    ///   as long as PostgreSQL ran: the suite hung. So a Python parent holds the runner's
+    ///   descriptors and starts the tool with every descriptor above 2 closed
+    ///   (`close_fds`), its output in a file and stdin on /dev/null; the parent exits, and
+    ///   its copy closes, as soon as the tool returns.
+    /// - The signal mask is cleared first: a postmaster that inherits the runner's blocked
+    ///   signals never hears from its children, and `pg_ctl -w` waits for it for ever.
+    func command(_ tool: String, _ arguments: [String], output: String) throws -> ChildProcess {
+        let argv = (runAsPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(binaries)/\(tool)"] + arguments
+        return ChildProcess(try Self.python(), ["-c", Self.detachedLauncher, output] + argv, stdout: .discard, stderr: .discard)
+    }
+
+    /// argv[1] is the output file, the rest the command; exits with the command's status.
+    static let detachedLauncher = """
+        import os, signal, subprocess, sys
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        with open(sys.argv[1], "wb") as out:
+            sys.exit(subprocess.run(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True).returncode)
+        """
+
+    static func python() throws -> String {
+        if let venv = try? Validators.path(of: "python3") { return venv }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            throw PostgresScopeError("python3 is needed to start PostgreSQL detached from the test runner; install Debian's python3 (make deps).")
+        }
+        return "/usr/bin/python3"
     }
 
     func run(_ tool: String, _ arguments: [String]) throws {
@@ -61,10 +79,15 @@ public final class PostgresCluster: Sendable {
         }
     }
 
+    /// pg_ctl's arguments for starting the server on its loopback port, then `action`.
+    func serverControl(_ action: [String]) -> [String] {
+        ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
+         "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off"] + action
+    }
+
     /// Starts the server again after ``stop(mode:)`` (the same data directory and port).
     public func start() throws {
-        try run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
-                           "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+        try run("pg_ctl", serverControl(["start"]))
     }
 
     /// Stops the server: `fast` (clean) or `immediate` (as after a crash).
@@ -72,11 +95,15 @@ public final class PostgresCluster: Sendable {
         try run("pg_ctl", ["-D", directory + "/data", "-m", mode, "-w", "-t", "60", "stop"])
     }
 
+    /// `pg_ctl restart -m fast`: open sessions are cut, as in an administrator's restart.
+    public func restart() throws {
+        try run("pg_ctl", serverControl(["-m", "fast", "restart"]))
+    }
+
     /// Runs SQL with psql as the postgres user; returns its unaligned, tuples-only output.
     public func psql(_ sql: String) throws -> String {
-        var arguments = ["-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        let arguments = ["-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql]
         let executable = FileManager.default.isExecutableFile(atPath: binaries + "/psql") ? binaries + "/psql" : "/usr/bin/psql"
-        arguments = arguments.map { $0 }
         let finished = try ChildProcess(executable, arguments).run(timeout: .seconds(60))
         guard finished.status == 0 else { throw PostgresScopeError("psql failed: \(finished.stderrTail)") }
         return finished.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
