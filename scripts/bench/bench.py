@@ -454,6 +454,9 @@ def run_all(ctx):
         with ctx.section("media"):  # issue 22: generated inputs too (scripts/bench/media.py)
             from media import bench_media
             bench_media(ctx)
+        with ctx.section("evidence server"):  # issue 24: its own PostgreSQL (scripts/bench/evidence_server.py)
+            from evidence_server import bench_evidence_server
+            bench_evidence_server(ctx)
     finally:
         server.stop()
     return ceiling
