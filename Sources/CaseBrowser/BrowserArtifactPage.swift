@@ -32,27 +32,27 @@ extension BrowserPages {
         body += mediaSection(view)
 
         body += "<h2>WARC records</h2>\n"
-        body += "<table>\n<thead><tr><th>Record id</th><th>Type</th><th>Target URI</th><th>Offset</th><th>Block digest</th></tr></thead>\n<tbody>\n"
+        var records = ""
         for record in artifact.records {
-            body += "<tr><td class=\"mono wrap\">\(h(record.id))</td><td>\(h(record.type))</td>"
-            body += "<td class=\"mono wrap\">\(url(record.targetURI ?? ""))</td><td>\(record.offset.map(String.init) ?? "-")</td>"
-            body += "<td class=\"mono wrap\">\(h(record.blockDigest ?? "-"))</td></tr>\n"
+            records += "<tr><td class=\"mono wrap\">\(h(record.id))</td><td>\(h(record.type))</td>"
+            records += "<td class=\"mono wrap\">\(url(record.targetURI ?? ""))</td><td>\(record.offset.map(String.init) ?? "-")</td>"
+            records += "<td class=\"mono wrap\">\(h(record.blockDigest ?? "-"))</td></tr>\n"
         }
-        body += "</tbody>\n</table>\n"
+        body += CaseReport.table(["Record id", "Type", "Target URI", "Offset", "Block digest"], rows: records)
 
         body += "<h2>Selectors (\(view.selectors.count))</h2>\n"
         if view.selectors.isEmpty {
             body += "<p class=\"muted\">No selectors found in this artifact.</p>\n"
         } else {
-            body += "<table>\n<thead><tr><th>Kind</th><th>Value</th><th>As written</th><th>Other cases</th></tr></thead>\n<tbody>\n"
+            var rows = ""
             for selector in view.selectors {
                 let here = selector.occurrences.filter { $0.artifact == artifact.id }
                 let raw = Array(Set(here.map(\.raw))).sorted()
-                body += "<tr><td>\(h(selector.kind))</td><td class=\"mono wrap\">\(h(selector.value))</td>"
-                body += "<td class=\"wrap\">\(raw.map { h($0) }.joined(separator: "<br>"))</td>"
-                body += "<td class=\"mono\">\(h(selector.otherCases.joined(separator: ", ")))</td></tr>\n"
+                rows += "<tr><td>\(h(selector.kind))</td><td class=\"mono wrap\">\(h(selector.value))</td>"
+                rows += "<td class=\"wrap\">\(raw.map { h($0) }.joined(separator: "<br>"))</td>"
+                rows += "<td class=\"mono\">\(h(selector.otherCases.joined(separator: ", ")))</td></tr>\n"
             }
-            body += "</tbody>\n</table>\n"
+            body += CaseReport.table(["Kind", "Value", "As written", "Other cases"], rows: rows)
         }
 
         if !view.renderings.isEmpty {

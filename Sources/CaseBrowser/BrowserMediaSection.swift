@@ -25,17 +25,17 @@ extension BrowserPages {
         body += "you may read (<code>exhibit similar \(h(view.artifact.id))</code>); 0 is the same picture, up to about 31 a re-encoded, "
         body += "resized or lightly cropped copy. Showing them is recorded as a <code>view</code> in each case they come from.</p>\n"
         guard !similar.matches.isEmpty else { return body + "<p class=\"muted\">No near-duplicate found.</p>\n" }
-        body += "<table>\n<thead><tr><th>Distance</th><th>Case</th><th>Artifact</th><th>URL</th><th>First seen (UTC)</th><th>SHA-256</th></tr></thead>\n<tbody>\n"
+        var rows = ""
         for match in similar.matches {
             var place = ""
             if let frame = match.frame { place += "<br><span class=\"muted\">keyframe at \(h(frame)) s</span>" }
             if let frame = match.queryFrame { place += "<br><span class=\"muted\">matches this video at \(h(frame)) s</span>" }
-            body += "<tr><td class=\"num\">\(match.distance)</td><td class=\"mono nowrap\"><a href=\"\(casePath(match.case))\">\(h(match.case))</a></td>"
-            body += "<td class=\"mono nowrap\"><a href=\"\(artifactPath(match.case, match.artifact))\">\(h(match.artifact))</a>\(place)</td>"
-            body += "<td class=\"mono wrap\">\(url(match.url))</td><td class=\"mono\">\(h(match.firstSeen))</td>"
-            body += "<td class=\"mono wrap\">\(h(match.sha256))</td></tr>\n"
+            rows += "<tr><td class=\"num\">\(match.distance)</td><td class=\"mono nowrap\"><a href=\"\(casePath(match.case))\">\(h(match.case))</a></td>"
+            rows += "<td class=\"mono nowrap\"><a href=\"\(artifactPath(match.case, match.artifact))\">\(h(match.artifact))</a>\(place)</td>"
+            rows += "<td class=\"mono wrap\">\(url(match.url))</td><td class=\"mono\">\(h(match.firstSeen))</td>"
+            rows += "<td class=\"mono wrap\">\(h(match.sha256))</td></tr>\n"
         }
-        return body + "</tbody>\n</table>\n"
+        return body + CaseReport.table(["Distance", "Case", "Artifact", "URL", "First seen (UTC)", "SHA-256"], rows: rows)
     }
 
     /// The case page's imported evidence: one row per `import` entry, with the source
@@ -46,19 +46,19 @@ extension BrowserPages {
         var body = "<h2 id=\"imported\">Imported evidence (\(receipts.count))</h2>\n"
         body += "<p class=\"note\">Files received from outside and taken under custody with <code>exhibit import</code>: "
         body += "not captured by Exhibit. Their artifacts are marked <span class=\"flag imported\">imported</span> in the list above.</p>\n"
-        body += "<table>\n<thead><tr><th>Seq</th><th>File</th><th>Source statement</th><th>Received by</th><th>Received from</th>"
-        body += "<th>Received at</th><th>Check</th><th>Artifacts</th></tr></thead>\n<tbody>\n"
+        var rows = ""
         for receipt in receipts {
             let ids = receipt.items.map(\.id)
             let shown = ids.prefix(20).map { view.readsEvidence ? "<a href=\"\(artifactPath(view.state.id, $0))\">\(h($0))</a>" : h($0) }
-            body += "<tr><td>\(receipt.seq)</td><td class=\"wrap\"><span class=\"mono\">\(h(receipt.fileName))</span> (\(h(receipt.kind)))"
-            body += "<br><span class=\"mono wrap muted\">sha256 \(h(receipt.sha256))</span></td>"
-            body += "<td class=\"wrap\">\(h(receipt.source))</td><td class=\"mono\">\(h(receipt.receiver))</td>"
-            body += "<td>\(receipt.receivedFrom.map { h($0) } ?? "<span class=\"muted\">not stated</span>")</td>"
-            body += "<td class=\"mono\">\(h(receipt.receivedAt ?? receipt.time))\(receipt.receivedAt == nil ? " <span class=\"muted\">(recorded)</span>" : "")</td>"
-            body += "<td>\(h(receipt.verdict ?? "-"))</td>"
-            body += "<td class=\"mono\">\(shown.joined(separator: " "))\(ids.count > 20 ? " … (\(ids.count))" : "")</td></tr>\n"
+            rows += "<tr><td>\(receipt.seq)</td><td class=\"wrap\"><span class=\"mono\">\(h(receipt.fileName))</span> (\(h(receipt.kind)))"
+            rows += "<br><span class=\"mono wrap muted\">sha256 \(h(receipt.sha256))</span></td>"
+            rows += "<td class=\"wrap\">\(h(receipt.source))</td><td class=\"mono\">\(h(receipt.receiver))</td>"
+            rows += "<td>\(receipt.receivedFrom.map { h($0) } ?? "<span class=\"muted\">not stated</span>")</td>"
+            rows += "<td class=\"mono\">\(h(receipt.receivedAt ?? receipt.time))\(receipt.receivedAt == nil ? " <span class=\"muted\">(recorded)</span>" : "")</td>"
+            rows += "<td>\(h(receipt.verdict ?? "-"))</td>"
+            rows += "<td class=\"mono\">\(shown.joined(separator: " "))\(ids.count > 20 ? " … (\(ids.count))" : "")</td></tr>\n"
         }
-        return body + "</tbody>\n</table>\n"
+        let headings = ["Seq", "File", "Source statement", "Received by", "Received from", "Received at", "Check", "Artifacts"]
+        return body + CaseReport.table(headings, rows: rows)
     }
 }

@@ -86,7 +86,7 @@ extension BrowserPages {
     }
 
     static func row(_ heading: String, _ valueHTML: String) -> String {
-        "<tr><th>\(h(heading))</th><td>\(valueHTML)</td></tr>\n"
+        CaseReport.row(heading, valueHTML)
     }
 
     static func casePath(_ caseID: String) -> String { "/cases/" + attr(caseID) }

@@ -1,3 +1,4 @@
+import CaseBundle
 import CaseManagement
 
 /// The browser's pages: plain HTML5 with one style sheet served by the binary,
@@ -19,17 +20,16 @@ public enum BrowserPages {
         for group in groups {
             let title = group.category?.title ?? group.id
             body += "<h2>\(h(title)) <span class=\"muted mono\">(\(h(group.id)))</span></h2>\n"
-            body += "<table>\n<thead><tr><th>Case</th><th>Title</th><th>Status</th><th>Legal hold</th><th>Retention</th>"
-            body += "<th>Artifacts</th><th>Opened (UTC)</th><th>Last activity (UTC)</th></tr></thead>\n<tbody>\n"
+            var rows = ""
             for summary in group.cases {
                 let state = summary.state
-                body += "<tr><td class=\"mono nowrap\"><a href=\"\(casePath(state.id))\">\(h(state.id))</a></td>"
-                body += "<td>\(h(state.title))</td><td>\(statusFlag(state.status))</td>"
-                body += "<td>\(state.onHold ? "<span class=\"flag hold\">on hold</span> \(h(state.holdReason ?? ""))" : "<span class=\"muted\">no</span>")</td>"
-                body += "<td>\(h(summary.retention))</td><td>\(summary.artifacts)</td>"
-                body += "<td class=\"mono\">\(h(state.openedAt))</td><td class=\"mono\">\(h(state.lastActivity))</td></tr>\n"
+                rows += "<tr><td class=\"mono nowrap\"><a href=\"\(casePath(state.id))\">\(h(state.id))</a></td>"
+                rows += "<td>\(h(state.title))</td><td>\(statusFlag(state.status))</td>"
+                rows += "<td>\(state.onHold ? "<span class=\"flag hold\">on hold</span> \(h(state.holdReason ?? ""))" : "<span class=\"muted\">no</span>")</td>"
+                rows += "<td>\(h(summary.retention))</td><td>\(summary.artifacts)</td>"
+                rows += "<td class=\"mono\">\(h(state.openedAt))</td><td class=\"mono\">\(h(state.lastActivity))</td></tr>\n"
             }
-            body += "</tbody>\n</table>\n"
+            body += CaseReport.table(["Case", "Title", "Status", "Legal hold", "Retention", "Artifacts", "Opened (UTC)", "Last activity (UTC)"], rows: rows)
         }
         if !list.unreadable.isEmpty {
             body += "<h2>Cases that cannot be read</h2>\n<ul class=\"findings\">\n"
@@ -97,12 +97,12 @@ public enum BrowserPages {
         body += "<p class=\"note\">Entries \(timeline.offset + 1)–\(timeline.offset + timeline.items.count) of \(timeline.total), "
         body += "in ledger order\(timeline.pageCount > 1 ? "; the newest are on the last page" : "").</p>\n"
         body += pager(timeline.page, of: timeline.pageCount, caseID: state.id, anchor: "timeline") { view.query.link(timelinePage: $0) }
-        body += "<table>\n<thead><tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Summary</th></tr></thead>\n<tbody>\n"
+        var rows = ""
         for entry in timeline.items {
-            body += "<tr><td>\(entry.seq)</td><td class=\"mono nowrap\">\(h(entry.time))</td><td class=\"mono\">\(h(entry.actor))</td>"
-            body += "<td>\(h(entry.action))</td><td class=\"wrap\">\(h(summary(entry)))</td></tr>\n"
+            rows += "<tr><td>\(entry.seq)</td><td class=\"mono nowrap\">\(h(entry.time))</td><td class=\"mono\">\(h(entry.actor))</td>"
+            rows += "<td>\(h(entry.action))</td><td class=\"wrap\">\(h(summary(entry)))</td></tr>\n"
         }
-        body += "</tbody>\n</table>\n"
+        body += CaseReport.table(["Seq", "Time (UTC)", "Actor", "Action", "Summary"], rows: rows)
         body += pager(timeline.page, of: timeline.pageCount, caseID: state.id, anchor: "timeline") { view.query.link(timelinePage: $0) }
         return page(title: state.id, actor: view.actor, agency: agency, body: body, viewSeq: view.view.seq)
     }
@@ -155,27 +155,27 @@ public enum BrowserPages {
 
         body += pager(shown.page, of: shown.pageCount, caseID: caseID, anchor: "artifacts") { query.link(page: $0) }
         let searching = !query.text.isEmpty
-        body += "<table>\n<thead><tr><th>Artifact</th><th>URL</th><th>Type</th><th>Captured (UTC)</th><th>HTTP status</th><th>SHA-256</th>"
-        if view.readsEvidence { body += "<th>Selectors</th>" }
-        if searching { body += "<th>Found in the text</th>" }
-        body += "</tr></thead>\n<tbody>\n"
+        var headings = ["Artifact", "URL", "Type", "Captured (UTC)", "HTTP status", "SHA-256"]
+        if view.readsEvidence { headings.append("Selectors") }
+        if searching { headings.append("Found in the text") }
+        var rows = ""
         for artifact in shown.items {
             let id = view.readsEvidence ? "<a href=\"\(artifactPath(caseID, artifact.id))\">\(h(artifact.id))</a>" : h(artifact.id)
             let imported = artifact.imported == nil ? "" : "<br><span class=\"flag imported\">imported</span>"
-            body += "<tr><td class=\"mono nowrap\">\(id)\(imported)</td>"
-            body += "<td class=\"mono wrap\">\(url(artifact.url))\(artifact.title.map { "<br><span class=\"muted\">\(h($0))</span>" } ?? "")</td>"
-            body += "<td class=\"mono\">\(h(CasePageQuery.essence(artifact.contentType)))</td>"
-            body += "<td class=\"mono\">\(h(artifact.time))</td><td>\(artifact.status == 0 ? "-" : "\(artifact.status)")</td>"
-            body += "<td class=\"mono wrap\">\(h(artifact.sha256 ?? "-"))</td>"
-            if view.readsEvidence { body += "<td>\(view.selectorCounts[artifact.id] ?? 0)</td>" }
+            rows += "<tr><td class=\"mono nowrap\">\(id)\(imported)</td>"
+            rows += "<td class=\"mono wrap\">\(url(artifact.url))\(artifact.title.map { "<br><span class=\"muted\">\(h($0))</span>" } ?? "")</td>"
+            rows += "<td class=\"mono\">\(h(CasePageQuery.essence(artifact.contentType)))</td>"
+            rows += "<td class=\"mono\">\(h(artifact.time))</td><td>\(artifact.status == 0 ? "-" : "\(artifact.status)")</td>"
+            rows += "<td class=\"mono wrap\">\(h(artifact.sha256 ?? "-"))</td>"
+            if view.readsEvidence { rows += "<td>\(view.selectorCounts[artifact.id] ?? 0)</td>" }
             if searching {
                 // The snippet is page text: its line breaks are layout, not content worth a mark.
                 let snippet = (view.snippets[artifact.id] ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\t" }).joined(separator: " ")
-                body += "<td class=\"snippet\">\(h(snippet))</td>"
+                rows += "<td class=\"snippet\">\(h(snippet))</td>"
             }
-            body += "</tr>\n"
+            rows += "</tr>\n"
         }
-        body += "</tbody>\n</table>\n"
+        body += CaseReport.table(headings, rows: rows)
         body += pager(shown.page, of: shown.pageCount, caseID: caseID, anchor: "artifacts") { query.link(page: $0) }
         return body
     }

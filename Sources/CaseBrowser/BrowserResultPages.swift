@@ -10,13 +10,7 @@ extension BrowserPages {
         var body = "<p class=\"note\"><a href=\"\(casePath(caseID))\">\(h(caseID))</a></p>\n"
         body += "<h1>Verification of <span class=\"mono\">\(h(caseID))</span></h1>\n"
         body += "<p class=\"result \(report.intact ? "intact" : "failed")\">\(h(WorkspaceCaseCheck.summary(report)))</p>\n"
-        if report.findings.isEmpty {
-            body += "<p>Findings: none.</p>\n"
-        } else {
-            body += "<p>Findings:</p>\n<ul class=\"findings\">\n"
-            for finding in report.findings { body += "<li>\(h(finding.line))</li>\n" }
-            body += "</ul>\n"
-        }
+        body += CaseReport.findingsList(report.findings.map(\.line), intro: "Findings:")
         if let entry {
             body += "<p class=\"note\">Recorded in the case's ledger as entry seq \(entry.seq) (<code>verify</code>) by "
             body += "<span class=\"mono\">\(h(entry.actor))</span> at <span class=\"mono\">\(h(entry.time))</span>.</p>\n"

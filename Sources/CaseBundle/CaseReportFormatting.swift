@@ -5,7 +5,8 @@ import Foundation
 // of escaping text with the shared escaper.
 
 extension CaseReport {
-    static func row(_ heading: String, _ valueHTML: String, headingIsHTML: Bool = false) -> String {
+    /// A row of a facts table: the heading (escaped, unless `headingIsHTML`) and a value that is already HTML.
+    public static func row(_ heading: String, _ valueHTML: String, headingIsHTML: Bool = false) -> String {
         "<tr><th>\(headingIsHTML ? heading : text(heading))</th><td>\(valueHTML)</td></tr>\n"
     }
 
@@ -15,6 +16,23 @@ extension CaseReport {
         var out = "<section id=\"\(id)\">\n<h2>\(heading)</h2>\n"
         out += empty.map { "<p>\(notRecorded($0))</p>\n" } ?? body()
         return out + "</section>\n"
+    }
+
+    /// A table with a heading row (plain words, escaped) and `rows`, already HTML
+    /// (`<tr>…</tr>` lines): the report's tables and the case browser's share it.
+    public static func table(_ headings: [String], class name: String? = nil, rows: String) -> String {
+        var out = "<table\(name.map { " class=\"\($0)\"" } ?? "")>\n<thead><tr>"
+        for heading in headings { out += "<th>\(text(heading))</th>" }
+        return out + "</tr></thead>\n<tbody>\n" + rows + "</tbody>\n</table>\n"
+    }
+
+    /// A verification's findings as a list, or "Findings: none."; the report's section
+    /// and the browser's result page say it alike.
+    public static func findingsList(_ findings: [String], intro: String) -> String {
+        guard !findings.isEmpty else { return "<p>Findings: none.</p>\n" }
+        var out = "<p>\(text(intro))</p>\n<ul class=\"findings\">\n"
+        for finding in findings { out += "<li>\(text(finding))</li>\n" }
+        return out + "</ul>\n"
     }
 
     static func pre(_ commands: String) -> String {

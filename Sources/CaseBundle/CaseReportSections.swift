@@ -42,13 +42,12 @@ extension CaseReport {
 
     static func actorsSection(_ facts: BundleFacts) -> String {
         section("actors", "1. People who acted on the case", empty: facts.actors.isEmpty ? "No actors are recorded." : nil) {
-            var out = "<table>\n<thead><tr><th>Id</th><th>Name</th><th>Badge</th><th>Roles</th></tr></thead>\n<tbody>\n"
+            var rows = ""
             for person in facts.actors {
-                out += "<tr><td class=\"mono nowrap\">\(text(person.id))</td><td>\(text(person.name))</td>"
-                out += "<td>\(text(person.badge))</td><td>\(text(person.roles.joined(separator: ", ")))</td></tr>\n"
+                rows += "<tr><td class=\"mono nowrap\">\(text(person.id))</td><td>\(text(person.name))</td>"
+                rows += "<td>\(text(person.badge))</td><td>\(text(person.roles.joined(separator: ", ")))</td></tr>\n"
             }
-            out += "</tbody>\n</table>\n"
-            return out
+            return table(["Id", "Name", "Badge", "Roles"], rows: rows)
         }
     }
 
@@ -65,13 +64,7 @@ extension CaseReport {
             out += "\(result.findings.count == 1 ? "finding" : "findings"). Do not rely on this evidence before the "
             out += "findings are explained.</p>\n"
         }
-        if result.findings.isEmpty {
-            out += "<p>Findings: none.</p>\n"
-        } else {
-            out += "<p>Findings, as reported:</p>\n<ul class=\"findings\">\n"
-            for finding in result.findings { out += "<li>\(text(finding))</li>\n" }
-            out += "</ul>\n"
-        }
+        out += findingsList(result.findings, intro: "Findings, as reported:")
         out += "<table class=\"facts\">\n"
         out += row("Ledger head", "<span class=\"mono wrap\">\(text(facts.ledgerHead))</span>")
         if let last = facts.timeline.last {
@@ -95,8 +88,7 @@ extension CaseReport {
         section("timeline", "4. Timeline of the custody ledger", empty: facts.timeline.isEmpty ? "The ledger has no entries." : nil) {
             var out = "<p class=\"note\">Every entry of <code>data/ledger.jsonl</code>, in order. The entry hash is shortened to its "
             out += "first 16 hex digits; the full hash is in the tooltip and in the ledger line.</p>\n"
-            out += "<table class=\"timeline\">\n<thead><tr><th>Seq</th><th>Time (UTC)</th><th>Actor</th><th>Action</th>"
-            out += "<th>Summary</th><th>Entry hash</th></tr></thead>\n<tbody>\n"
+            var rows = ""
             let names = actorNames(facts)
             let artifactIDs = Set(facts.artifacts.map(\.id))
             let renders = Dictionary(facts.renders.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
@@ -114,26 +106,24 @@ extension CaseReport {
                 }
                 let actor = names[event.actor].map { "<span class=\"mono\">\(text(event.actor))</span><br><span class=\"muted\">\(text($0))</span>" }
                     ?? "<span class=\"mono\">\(text(event.actor))</span>"
-                out += "<tr><td>\(event.seq)</td><td class=\"mono\">\(text(event.time))</td><td>\(actor)</td>"
-                out += "<td>\(text(event.action))</td><td class=\"wrap-words\">\(summary)</td>"
-                out += "<td class=\"mono\" title=\"\(plain(event.hash))\">\(text(String(event.hash.prefix(16))))</td></tr>\n"
+                rows += "<tr><td>\(event.seq)</td><td class=\"mono\">\(text(event.time))</td><td>\(actor)</td>"
+                rows += "<td>\(text(event.action))</td><td class=\"wrap-words\">\(summary)</td>"
+                rows += "<td class=\"mono\" title=\"\(plain(event.hash))\">\(text(String(event.hash.prefix(16))))</td></tr>\n"
             }
-            out += "</tbody>\n</table>\n"
-            return out
+            return out + table(["Seq", "Time (UTC)", "Actor", "Action", "Summary", "Entry hash"], class: "timeline", rows: rows)
         }
     }
 
     static func filesSection(_ facts: BundleFacts) -> String {
         section("files", "5. Evidence files in this bundle", empty: facts.files.isEmpty ? "No evidence files are listed." : nil) {
-            var out = "<p class=\"note\">The same digests are in <code>manifest-sha256.txt</code>, which the commands below check.</p>\n"
-            out += "<table>\n<thead><tr><th>Path in the bag</th><th>What it holds</th><th>Size (bytes)</th><th>SHA-256</th></tr></thead>\n<tbody>\n"
+            let out = "<p class=\"note\">The same digests are in <code>manifest-sha256.txt</code>, which the commands below check.</p>\n"
             let holds = fileDescriptions(facts)
+            var rows = ""
             for file in facts.files {
-                out += "<tr><td class=\"mono wrap\">\(text(file.path))</td><td>\(holds[file.path].map { text($0) } ?? notRecorded("—"))</td>"
-                out += "<td class=\"num\">\(grouped(file.size))</td><td class=\"mono wrap\">\(text(file.sha256))</td></tr>\n"
+                rows += "<tr><td class=\"mono wrap\">\(text(file.path))</td><td>\(holds[file.path].map { text($0) } ?? notRecorded("—"))</td>"
+                rows += "<td class=\"num\">\(grouped(file.size))</td><td class=\"mono wrap\">\(text(file.sha256))</td></tr>\n"
             }
-            out += "</tbody>\n</table>\n"
-            return out
+            return out + table(["Path in the bag", "What it holds", "Size (bytes)", "SHA-256"], rows: rows)
         }
     }
 

@@ -1,4 +1,4 @@
-import CaseIndex
+public import CaseIndex
 
 // The report's section on watched URLs (DESIGN §18): per URL, a timeline of what each
 // re-capture found — captured, unchanged, changed (with the diff of its visible text),
@@ -14,19 +14,28 @@ extension CaseReport {
         out += "digest, or the same visible text, title, selectors and media), <em>changed</em> (listed, with the line diff of the "
         out += "visible text), <em>removed</em> (HTTP 404 or 410, a redirect to a login page, or a platform's notice that the "
         out += "content is not available) or <em>unreachable</em> (no answer; tried again at the next run).</p>\n"
-        for timeline in facts.watchTimelines {
-            out += "<h3 class=\"wrap\">\(text(timeline.url, url: true))</h3>\n"
-            out += "<table class=\"watch-timeline\">\n<thead><tr><th>Time (UTC)</th><th>Result</th><th>Artifact</th><th>Compared with</th><th>What was found</th></tr></thead>\n<tbody>\n"
-            for event in timeline.events {
-                out += "<tr><td class=\"mono nowrap\">\(text(event.time))</td><td class=\"nowrap\">\(text(event.result))</td>"
-                out += "<td class=\"mono nowrap\">\(event.artifact.map { "<a href=\"#\(anchor($0))\">\(text($0))</a>" } ?? "—")</td>"
-                out += "<td class=\"mono nowrap\">\(event.previous.map { text($0) } ?? "—")</td>"
-                out += "<td class=\"wrap-words\">\(text(event.summary))"
-                if let diff = event.diff { out += "<pre>\(text(diff, multiline: true))</pre>" }
-                out += "</td></tr>\n"
-            }
-            out += "</tbody>\n</table>\n"
-        }
+        out += watchTables(facts.watchTimelines) { "#" + anchor($0) }
         return out + "</section>\n"
+    }
+
+    /// Per watched URL, its address and a table of what each run found, the diff under
+    /// each change: the report's section and the case browser's case page show the same.
+    /// `href` gives the link of an artifact (an in-page fragment here, a page there).
+    public static func watchTables(_ timelines: [WatchTimeline], href: (String) -> String) -> String {
+        var out = ""
+        for timeline in timelines {
+            out += "<h3 class=\"wrap\">\(text(timeline.url, url: true))</h3>\n"
+            var rows = ""
+            for event in timeline.events {
+                rows += "<tr><td class=\"mono nowrap\">\(text(event.time))</td><td class=\"nowrap\">\(text(event.result))</td>"
+                rows += "<td class=\"mono nowrap\">\(event.artifact.map { "<a href=\"\(href($0))\">\(text($0))</a>" } ?? "—")</td>"
+                rows += "<td class=\"mono nowrap\">\(event.previous.map { text($0) } ?? "—")</td>"
+                rows += "<td class=\"wrap-words\">\(text(event.summary))"
+                if let diff = event.diff { rows += "<pre>\(text(diff, multiline: true))</pre>" }
+                rows += "</td></tr>\n"
+            }
+            out += table(["Time (UTC)", "Result", "Artifact", "Compared with", "What was found"], class: "watch-timeline", rows: rows)
+        }
+        return out
     }
 }

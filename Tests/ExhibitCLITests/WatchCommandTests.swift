@@ -199,7 +199,8 @@ struct WatchCommandTests {
         let page = try Command.run("/usr/bin/curl", ["-sS", "--max-time", "30", "\(base)cases/\(bench.caseID)"])
         #expect(page.status == 0, "\(page.output.prefix(300))")
         #expect(page.output.contains("<h2 id=\"watches\">Watched URLs</h2>"), "\(page.output.prefix(2000))")
-        #expect(page.output.contains("<td>changed</td>") && page.output.contains("<td>captured</td>"))
+        // The report's watch table (CaseReport.watchTables), shared by the case page.
+        #expect(page.output.contains("<td class=\"nowrap\">changed</td>") && page.output.contains("<td class=\"nowrap\">captured</td>"))
         #expect(page.output.contains("-Meet at the north gate of Riverside Park on Friday at noon."), "no diff on the case page")
         serve.signal(SIGINT)
         _ = try await serve.waitAsync(timeout: .seconds(15))
