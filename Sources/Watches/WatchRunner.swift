@@ -8,10 +8,15 @@ import LawfulFetch
 /// capture job and appends a `change` entry comparing it with the previous
 /// capture of that URL (DESIGN §18).
 ///
-/// Two runs at once never capture one watch twice: each watch is locked
-/// (`flock`, without waiting) in the workspace's watches/ directory while it runs,
-/// and once locked its state is read again from the ledger, so a watch another
-/// process has just run is no longer due.
+/// Two runs at once never capture one watch twice: each watch is locked (a byte of
+/// its case's lock file in the workspace's watches/ directory, without waiting) while
+/// it runs, and once locked its state is read again from the ledger, so a watch
+/// another process has just run is no longer due.
+///
+/// The bookkeeping is kept small beside the capture it wraps: each ledger is read
+/// once (then only the bytes appended since), every due watch of a case with the same
+/// network override shares one capture job, and the change entries of a job are
+/// appended as one group.
 public struct WatchRunner: Sendable {
     public let session: ActingSession
 
@@ -86,8 +91,11 @@ public struct WatchRunner: Sendable {
         for id in caseIDs {
             // A case that never had a watch is passed over without parsing its ledger:
             // cron calls this every few minutes over every case of the workspace.
-            guard Self.mayHoldWatches(try session.store.ledger(of: id).readLocked()) else { continue }
-            let entries = try session.store.ledger(of: id).entries()
+            let ledger = session.store.ledger(of: id)
+            let bytes = try ledger.readLocked()
+            guard Self.mayHoldWatches(bytes) else { continue }
+            var entries = try Self.entries(in: bytes, ledger: ledger)
+            var readUpTo = bytes.count
             guard let state = try? CaseState.fold(entries), session.mayList(state) else { continue }
             let active = WatchLedger.watches(in: entries).filter { !$0.hasEnded(at: now) }
             guard !active.isEmpty else { continue }
@@ -103,21 +111,26 @@ public struct WatchRunner: Sendable {
             }
             try session.authorize(.capture, caseID: id, command: "watch run")
             // Lock each chosen watch without waiting; a busy one is another run's.
-            var locks: [String: WatchLock] = [:]
+            let lockFile = try WatchLockFile(path: lockDirectory + "/" + id + ".lock")
+            var locks: Set<String> = []
             for watch in chosen {
-                if let lock = try WatchLock(path: lockDirectory + "/" + watch.id + ".lock") {
-                    locks[watch.id] = lock
+                if try lockFile.tryLock(watch.seq) {
+                    locks.insert(watch.id)
                 } else {
                     report.busy.append(Skipped(watch: watch.id, case: id, url: watch.url, reason: "another watch run is capturing it"))
                     line?("busy \(watch.id) \(watch.url) — another watch run is capturing it")
                 }
             }
             guard !locks.isEmpty else { continue }
-            // Read again under the locks: a run that finished meanwhile has made its
-            // watch not due (or, when every watch runs, already run since this run began).
-            let fresh = WatchLedger.watches(in: try session.store.ledger(of: id).entries())
+            // Read again under the locks (what was appended since): a run that finished
+            // meanwhile has made its watch not due (or, when every watch runs, already
+            // run since this run began).
+            let tail = try ledger.readLocked(from: readUpTo)
+            readUpTo += tail.count
+            entries += try Self.entries(in: tail, ledger: ledger)
+            let fresh = tail.isEmpty ? active : WatchLedger.watches(in: entries)
             var toRun: [Watch] = []
-            for watch in fresh where locks[watch.id] != nil {
+            for watch in fresh where locks.contains(watch.id) {
                 let ranSince = watch.lastRunStarted.map { $0 >= started } ?? false
                 if watch.hasEnded(at: now) || ranSince || (dueOnly && !watch.isDue(at: now)) {
                     report.notDue += 1
@@ -127,7 +140,8 @@ public struct WatchRunner: Sendable {
             }
             for batch in Self.batches(toRun) {
                 do {
-                    let outcomes = try runBatch(batch, caseID: id, started: started, patterns: patterns, concurrency: concurrency)
+                    let outcomes = try runBatch(batch, caseID: id, entries: &entries, readUpTo: &readUpTo, started: started,
+                                                patterns: patterns, concurrency: concurrency)
                     for outcome in outcomes {
                         report.ran.append(outcome)
                         line?("\(outcome.result) \(outcome.watch) \(outcome.url)\(outcome.artifact.map { " \($0)" } ?? "") — \(outcome.summary)")
@@ -140,9 +154,22 @@ public struct WatchRunner: Sendable {
                     }
                 }
             }
-            withExtendedLifetime(locks) {}
+            withExtendedLifetime(lockFile) {}
         }
         return report
+    }
+
+    /// The entries of ledger bytes (a whole file or the lines appended after a point
+    /// read before), strictly parsed.
+    static func entries(in bytes: [UInt8], ledger: Ledger) throws(ExhibitError) -> [LedgerEntry] {
+        var entries: [LedgerEntry] = []
+        for line in Ledger.lines(of: bytes) {
+            guard line.terminated, let entry = try? LedgerEntry(line: Array(line.bytes)) else {
+                throw ExhibitError(.storage, "The ledger \(ledger.path) has a damaged or incomplete line; run `exhibit verify` on the case.")
+            }
+            entries.append(entry)
+        }
+        return entries
     }
 
     /// Whether a ledger's bytes may hold a `watch` entry: its lines are canonical JSON
@@ -180,29 +207,36 @@ public struct WatchRunner: Sendable {
     static func batches(_ watches: [Watch]) -> [[Watch]] {
         var batches: [[Watch]] = []
         var keys: [[String]] = []
+        var urls: [Set<String>] = []
         for watch in watches {
             let key = watch.allowNetworks + ["\u{0}", watch.overrideReason ?? "", watch.browser ? "browser" : "plain"]
-            if let index = keys.indices.first(where: { keys[$0] == key && !batches[$0].contains { $0.url == watch.url } }) {
+            if let index = keys.indices.first(where: { keys[$0] == key && !urls[$0].contains(watch.url) }) {
                 batches[index].append(watch)
+                urls[index].insert(watch.url)
             } else {
                 keys.append(key)
                 batches.append([watch])
+                urls.append([watch.url])
             }
         }
         return batches
     }
 
-    /// One capture job for a batch, then one `change` entry per watch.
-    func runBatch(_ batch: [Watch], caseID: String, started: String, patterns: RemovalPatternsInForce, concurrency: Int) throws(ExhibitError) -> [Outcome] {
+    /// One capture job for a batch, then one `change` entry per watch, appended
+    /// together. `entries` is the ledger as read up to byte `readUpTo`; only what was
+    /// appended after it is read (and added to both).
+    func runBatch(_ batch: [Watch], caseID: String, entries: inout [LedgerEntry], readUpTo: inout Int, started: String,
+                  patterns: RemovalPatternsInForce, concurrency: Int) throws(ExhibitError) -> [Outcome] {
         let ledger = session.store.ledger(of: caseID)
-        let before = try ledger.head()?.seq ?? 0
         var options = CaptureOptions(urls: batch.map(\.url))
         options.allowNetworks = batch[0].allowNetworks
         options.allowReason = batch[0].overrideReason
         options.browser = batch[0].browser
         options.concurrency = concurrency
         let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium().run(events: nil)
-        let entries = try ledger.entries()
+        let appended = try ledger.readLocked(from: readUpTo)
+        readUpTo += appended.count
+        let jobEntries = try Self.entries(in: appended, ledger: ledger)
         let warcFiles = Set(captureReport.warcFiles)
         let caseDirectory = session.store.directory(of: caseID)
         var drafts: [LedgerDraft] = []
@@ -213,13 +247,14 @@ public struct WatchRunner: Sendable {
         let urls = Set(batch.map(\.url))
         var currentByURL: [String: LedgerEntry] = [:]
         var previousByURL: [String: LedgerEntry] = [:]
-        for entry in entries {
+        for entry in entries where entry.action == "capture" {
+            guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
+                  subject["role"]?.stringValue == "page" else { continue }
+            previousByURL[url] = entry
+        }
+        for entry in jobEntries {
             guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
                   (subject["role"]?.stringValue ?? "page") == "page" else { continue }
-            if entry.seq <= before {
-                if entry.action == "capture", subject["role"] != nil { previousByURL[url] = entry }
-                continue
-            }
             switch entry.action {
             case "capture":
                 if subject["warc"]?["file"]?.stringValue.map(warcFiles.contains) ?? false { currentByURL[url] = entry }
@@ -246,28 +281,47 @@ public struct WatchRunner: Sendable {
                 artifact: comparison.artifact, previous: comparison.previous, summary: comparison.summary,
                 consecutiveUnreachable: comparison.result == "unreachable" ? watch.consecutiveUnreachable + 1 : nil))
         }
+        entries += jobEntries
+        // The change entries are read back (with the next job's) only if another batch runs.
         try session.store.append(drafts, to: caseID, signer: try session.signer())
         return outcomes
     }
 }
 
-/// One watch's lock: an exclusive `flock` taken without waiting, held while the
-/// object lives (the kernel drops it if the process dies).
-final class WatchLock {
+/// The watch locks of one case: one file, `<workspace>/watches/<CASE>.lock`, in which
+/// each watch is locked by the byte at its ledger seq (an open-file-description
+/// `fcntl` lock, taken without waiting). The locks are held while the object lives,
+/// and the kernel drops them if the process dies. One file per case, not one per
+/// watch: a thousand watches cost one open, not a thousand new files.
+final class WatchLockFile {
     private let fd: Int32
+    private let path: String
+    /// Linux's F_OFD_SETLK (fcntl.h, _GNU_SOURCE), which Glibc's module does not export.
+    private static let setOFDLock: Int32 = 37
 
-    /// Takes the lock on `path` (created when missing); nil when another process holds it.
-    init?(path: String) throws(ExhibitError) {
+    init(path: String) throws(ExhibitError) {
+        self.path = path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the watch lock \(path)") }
-        guard FileLock.tryLock(fd, .exclusive) else {
-            close(fd)
-            return nil
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the watch lock file \(path)") }
+    }
+
+    /// Locks the watch set up by ledger entry `seq`; false when another process holds it.
+    func tryLock(_ seq: Int) throws(ExhibitError) -> Bool {
+        var range = flock()
+        range.l_type = Int16(F_WRLCK)
+        range.l_whence = Int16(SEEK_SET)
+        range.l_start = off_t(seq)
+        range.l_len = 1
+        range.l_pid = 0
+        while fcntl(fd, Self.setOFDLock, &range) != 0 {
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EACCES { return false }
+            throw AtomicFile.posixError("Cannot lock a watch in \(path)")
         }
+        return true
     }
 
     deinit {
-        FileLock.unlock(fd)
         close(fd)
     }
 }

@@ -27,6 +27,7 @@ from inputs import ensure_inputs  # noqa: E402
 from report import Results, Row, svg_chart, text_report, write_markdown  # noqa: E402
 from server import Nginx, wrk_ceiling  # noqa: E402
 from search import bench_search  # noqa: E402
+from watches import bench_watches  # noqa: E402
 
 
 def log(message):
@@ -382,31 +383,6 @@ def bench_scale(ctx):
     for name, a, b in (("scale capture", mid_cap, big_cap), ("scale verify", mid_ver, big_ver)):
         ctx.results.rows.append(Row(name, f"ms/artifact {big:,} ÷ {mid:,}", f"{per(b, big):.2f} ms/artifact at {big:,}",
                                     f"{per(a, mid):.2f} ms/artifact at {mid:,}", per(b, big) / per(a, mid), 1.5, False))
-
-
-def bench_watches(ctx):
-    """watch run --due over N watches against one capture --urls-file of the same N URLs
-    (issue 21: the comparison bookkeeping must be nearly free)."""
-    n = min(1000, ctx.spec["site_c_pages"])
-    urls = ctx.url_list(f"site-c-watch-{n}", [f"/c/p{k:05d}.html" for k in range(n)])
-    caps, runs, again = [], [], []
-    for _ in range(ctx.settings.runs):
-        ws, case = ctx.exhibit.new_case(ctx.scratch)
-        caps.append(ctx.exhibit.capture(ws, case, urls, n, ctx.scratch / "capture.out"))
-        drop_workspace(ws)
-        ws, case = ctx.exhibit.new_case(ctx.scratch)
-        ctx.exhibit.add_watches(ws, case, urls)
-        runs.append(timed(ctx.exhibit.watch_run_cmd(ws), stdout_path=ctx.scratch / "watch.out", what=f"exhibit watch run --due ({n} watches)"))
-        summary = (ctx.scratch / "watch.out").read_text(errors="replace").strip().splitlines()[-1]
-        if not summary.startswith(f"{n} watches ran ({n} captured)"):
-            raise BenchError(f"exhibit watch run --due should have captured {n} watched URLs but reported: {summary}")
-        # Every page again, now compared with its first capture (unchanged by payload digest).
-        again.append(timed(ctx.exhibit.watch_run_cmd(ws, due=False), stdout_path=ctx.scratch / "watch.out", what="exhibit watch run (unchanged)"))
-        drop_workspace(ws)
-        log(f"   {n} watches: watch run --due {runs[-1]:.2f} s, again {again[-1]:.2f} s; capture --urls-file {caps[-1]:.2f} s")
-    ctx.results.facts[f"watch run of {n} unchanged watches"] = f"{median(again):.2f} s"
-    ctx.results.rows.append(Row("watches", f"watch run --due ÷ capture --urls-file, {n} URLs", f"{median(runs):.2f} s",
-                                f"capture {median(caps):.2f} s", median(runs) / median(caps), 1.2, False))
 
 
 # ---------------------------------------------------------------- main
