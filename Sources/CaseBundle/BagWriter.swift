@@ -1,5 +1,6 @@
 public import ChainOfCustody
 import Foundation
+import Glibc
 
 /// Writes a BagIt 1.0 bag (RFC 8493) into a directory: payload files under
 /// `data/`, each hashed with SHA-256 and SHA-512 as it is written (one read of
@@ -30,32 +31,68 @@ public struct BagWriter {
 
     /// Copies `source` to `data/<relative>`, hashing as it copies.
     public mutating func copy(from source: String, to relative: String) throws(ExhibitError) {
-        let path = try prepare(relative)
+        try copy([(source, relative)])
+    }
+
+    /// Copies each `source` to `data/<relative>` on every core, biggest first, each
+    /// file read once and hashed for both manifests as it is copied. The copies are
+    /// made durable together by ``finish(info:seal:)``.
+    public mutating func copy(_ files: [(source: String, relative: String)]) throws(ExhibitError) {
+        var jobs: [(source: String, path: String, size: Int64)] = []
+        for (source, relative) in files {
+            let path = try prepare(relative)
+            payload[path] = ("", "", 0)  // reserved: the same name twice is refused above
+            var info = stat()
+            jobs.append((source, path, stat(source, &info) == 0 ? Int64(info.st_size) : 0))
+        }
+        jobs.sort { $0.size > $1.size }
+        let root = root
+        let copied = Parallel.map(jobs) { job in
+            Result { () throws(ExhibitError) -> FileDigestCache.Result in
+                try Self.copyFile(from: job.source, to: root + "/" + job.path)
+            }
+        }
+        for (job, result) in zip(jobs, copied) {
+            let (hex, size) = try result.get()
+            payload[job.path] = (hex[.sha256]!, hex[.sha512]!, size)
+        }
+    }
+
+    /// One file copied in large blocks and hashed with SHA-256 and SHA-512 on the way.
+    static func copyFile(from source: String, to target: String) throws(ExhibitError) -> FileDigestCache.Result {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw AtomicFile.posixError("Cannot read \(source)") }
         defer { close(input) }
-        let output = open(root + "/" + path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw AtomicFile.posixError("Cannot create \(root)/\(path)") }
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw AtomicFile.posixError("Cannot create \(target)") }
         defer { close(output) }
         let digest = DigestStream([.sha256, .sha512])
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let size = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            let count = read(input, buffer.baseAddress, size)
+            if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw AtomicFile.posixError("Cannot read \(source)") }
             if count == 0 { break }
-            let chunk = Array(buffer[0..<count])
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             digest.update(chunk)
-            try AtomicFile.writeAll(output, chunk, path: root + "/" + path)
+            var written = 0
+            while written < count {
+                let done = Glibc.write(output, chunk.baseAddress! + written, count - written)
+                if done < 0, errno == EINTR { continue }
+                guard done > 0 else { throw AtomicFile.posixError("Cannot write \(target)") }
+                written += done
+            }
         }
-        guard fsync(output) == 0 else { throw AtomicFile.posixError("Cannot flush \(root)/\(path)") }
-        let hex = digest.finishHex()
-        payload[path] = (hex[.sha256]!, hex[.sha512]!, digest.byteCount)
+        let total = digest.byteCount
+        return (digest.finishHex(), total)
     }
 
     /// Writes `bytes` to `data/<relative>`.
     public mutating func write(_ bytes: [UInt8], to relative: String) throws(ExhibitError) {
         let path = try prepare(relative)
-        try Self.writeFile(bytes, to: root + "/" + path)
+        try Self.writeFile(bytes, to: root + "/" + path, sync: false)
         let digest = DigestStream([.sha256, .sha512])
         digest.update(bytes)
         let hex = digest.finishHex()
@@ -76,6 +113,7 @@ public struct BagWriter {
     public func finish(
         info: [(String, String)], seal: (([String: String]) throws(ExhibitError) -> [UInt8])? = nil
     ) throws(ExhibitError) -> String {
+        try syncPayload()
         var infoLines = info
         let oxumAt = (infoLines.firstIndex { $0.0 == "Bagging-Date" }).map { $0 + 1 } ?? infoLines.count
         infoLines.insert(("Payload-Oxum", payloadOxum), at: oxumAt)
@@ -97,6 +135,22 @@ public struct BagWriter {
         return Digest.sha256Hex(Array(tagManifest.utf8))
     }
 
+    /// Payload files are written without waiting for the disk, then flushed all at
+    /// once before the tag files that describe them: many fsyncs in flight share the
+    /// file system's journal commits, where one after another each waits for its own.
+    func syncPayload() throws(ExhibitError) {
+        let root = root
+        let failures = Parallel.map(payload.keys.sorted(), width: 32) { path -> String? in
+            let fd = open(root + "/" + path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return path }
+            defer { close(fd) }
+            return fsync(fd) == 0 ? nil : path
+        }
+        if let failed = failures.compactMap({ $0 }).first {
+            throw ExhibitError(.storage, "Cannot flush \(root)/\(failed) to the disk.")
+        }
+    }
+
     private func prepare(_ relative: String) throws(ExhibitError) -> String {
         let path = "data/" + relative
         guard Self.isSafeName(path) else {
@@ -113,12 +167,12 @@ public struct BagWriter {
         return path
     }
 
-    static func writeFile(_ bytes: [UInt8], to path: String) throws(ExhibitError) {
+    static func writeFile(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(ExhibitError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot create \(path)") }
         defer { close(fd) }
         try AtomicFile.writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush \(path)") }
+        guard !sync || fsync(fd) == 0 else { throw AtomicFile.posixError("Cannot flush \(path)") }
     }
 
     /// bag-info values are single lines; a newline in a title must not start a new tag.

@@ -80,9 +80,14 @@ public enum BundleVerification {
         // Every payload file is read once, on every core, for all its digests: the
         // manifests' and the case check's (WARC files while their records are checked).
         let digests = FileDigestCache(algorithms: [.sha256] + manifests.map(\.algorithm))
+        // Reading starts now, in the background, and overlaps with the ledger's checks.
+        let queue = WorkQueue()
+        defer { queue.cancel() }
+        let scans = WARCScans(digests: digests)
+        CaseVerification.schedule(payloadFiles.map { root + "/" + $0 }, digests: digests, scans: scans, on: queue)
         // "Derived" and "withheld" are read only from a seal whose signature holds.
         let sealRead = BagSeal.read(bagRoot: root)
-        let caseReport = try verifyCase(root, digests: digests, derived: sealRead?.seal.derivedWARCs ?? false)
+        let caseReport = try verifyCase(root, digests: digests, scans: scans, derived: sealRead?.seal.derivedWARCs ?? false)
         var sealFindings = BagSeal.check(sealRead, bagRoot: root, ledgerHead: caseReport.head,
                                          ledgerSigners: caseReport.ledgerActors)
         if let seal = sealRead?.seal, sealFindings.isEmpty {
@@ -173,11 +178,11 @@ public enum BundleVerification {
     /// The case inside a bag: ledger, signatures against the bundled keys, files,
     /// WARC records, timestamps. A decision-maker bundle's WARC files are derived
     /// copies: their records are matched by id and digest.
-    static func verifyCase(_ root: String, digests: FileDigestCache, derived: Bool) throws(ExhibitError) -> CaseVerification.Report {
+    static func verifyCase(_ root: String, digests: FileDigestCache, scans: WARCScans, derived: Bool) throws(ExhibitError) -> CaseVerification.Report {
         return try CaseVerification.verify(
             directory: root + "/data", keyFor: CaseExport.keys(inFolder: root + "/data/keys"),
             derivedWARC: derived, alsoExpected: CaseExport.isBundleDocument,
-            derivedFiles: { path in derived && path.hasPrefix("warc/") }, digests: digests)
+            derivedFiles: { path in derived && path.hasPrefix("warc/") }, digests: digests, scans: scans)
     }
 
     /// Verifies an extracted WACZ package: every resource against datapackage.json,

@@ -215,6 +215,7 @@ public struct CaseExport: Sendable {
         try bag.write(try disclosure?.ledgerBytes() ?? ledgerBytes, to: "ledger.jsonl")
         let state = try CaseState.fold(bagEntries)
         try bag.write(try encodeJSON(state), to: "case.json")
+        var copies: [(source: String, relative: String)] = []
         for relative in Self.recordedFiles(bagEntries) {
             var source = caseDirectory + "/" + relative
             // Recorded but not yet renamed (commit step 3 pending): the bytes are the same.
@@ -222,9 +223,10 @@ public struct CaseExport: Sendable {
             if let disclosure, relative.hasPrefix("warc/") {
                 try bag.write(try disclosure.derivedWARC(source: source, relative: relative), to: relative)
             } else {
-                try bag.copy(from: source, to: relative)
+                copies.append((source, relative))
             }
         }
+        try bag.copy(copies)
         let actorIDs = Set(bagEntries.map(\.actor)).union([session.actor.id])
         var people: [BundleFacts.Person] = []
         for id in actorIDs.sorted() {
@@ -235,7 +237,12 @@ public struct CaseExport: Sendable {
 
         // The bag's evidence is checked as a case before anything is derived from it.
         let derived = disclosure != nil
+        // What the copy hashed is what the bag holds: the check reads each file again
+        // only for its WARC records.
         let digests = FileDigestCache()
+        for (path, file) in bag.payload {
+            digests.record(([.sha256: file.sha256, .sha512: file.sha512], file.size), forPath: root + "/" + path)
+        }
         let derivedFiles: (String) -> Bool = { path in derived && path.hasPrefix("warc/") }
         let report = try CaseVerification.verify(
             directory: root + "/data", keyFor: Self.keys(inFolder: root + "/data/keys"),

@@ -41,11 +41,19 @@ public enum CourtDocuments {
         let numbered = ExhibitNumbers.assigned(input.entries)
         var renders = input.facts.renders
         if renders.isEmpty { renders = BundleFacts.renders(in: input.entries, artifacts: input.facts.artifacts) }
-        var texts: [Int64: String] = [:]
+        var texts: [Int64: [UInt8]] = [:]
         for entry in input.entries {
-            if let bytes = try? entry.subject?.canonicalBytes() { texts[entry.seq] = String(decoding: bytes, as: UTF8.self) }
+            if let bytes = try? entry.subject?.canonicalBytes() { texts[entry.seq] = bytes }
         }
-        let page = Page(input: input, facts: facts, numbered: numbered, renders: renders, subjectTexts: texts)
+        let entryBySeq = Dictionary(input.entries.map { (Int($0.seq), $0) }, uniquingKeysWith: { first, _ in first })
+        let names = numbered.reduce(into: Set<String>()) { all, item in
+            all.formUnion(Page.needles(item, entry: entryBySeq[Page.seq(of: item)]))
+        }
+        let page = Page(input: input, facts: facts, numbered: numbered, renders: renders,
+                        naming: SubstringIndex(patterns: names, texts: texts), entryBySeq: entryBySeq,
+                        indicesBySeq: Dictionary(grouping: input.entries.indices, by: { input.entries[$0].seq }),
+                        caseWideIndices: input.entries.indices.filter { Page.caseWide.contains(input.entries[$0].action) },
+                        artifactByID: Dictionary(input.facts.artifacts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
 
         let certificate = try page.certificate()
         let list = page.exhibitList()
@@ -75,8 +83,13 @@ public enum CourtDocuments {
         let facts: [String: JSONValue]
         let numbered: [ExhibitNumbers.Item]
         let renders: [BundleFacts.Render]
-        /// Each entry's subject as canonical JSON text, to find the entries naming an item.
-        let subjectTexts: [Int64: String]
+        /// Which entries' subjects (as canonical JSON text) name each item.
+        let naming: SubstringIndex
+        let entryBySeq: [Int: LedgerEntry]
+        /// Positions in `input.entries` by seq, and of the case-wide custody acts.
+        let indicesBySeq: [Int64: [Int]]
+        let caseWideIndices: [Int]
+        let artifactByID: [String: BundleFacts.Artifact]
 
         var caseID: String { input.facts.caseID }
         func text(_ value: String) -> String { CaseReport.text(value) }
@@ -225,10 +238,10 @@ public enum CourtDocuments {
         // MARK: one exhibit sheet
 
         func sheet(_ item: ExhibitNumbers.Item) -> String {
-            let seq = Int(item.artifact.dropFirst(2)) ?? 0
-            let entry = input.entries.first { Int($0.seq) == seq }
+            let seq = Self.seq(of: item)
+            let entry = entryBySeq[seq]
             let subject = entry?.subject
-            let artifact = input.facts.artifacts.first { $0.id == item.artifact }
+            let artifact = artifactByID[item.artifact]
             func row(_ heading: String, _ value: String) -> String { "<tr><th>\(text(heading))</th><td>\(value)</td></tr>\n" }
             func string(_ key: String) -> String? { subject?[key]?.stringValue }
             var html = "<h1>Exhibit \(item.number)</h1>\n<p class=\"meta\">Case \(text(caseID)) — artifact \(text(item.artifact)) (\(text(item.kind)))</p>\n<table>\n"
@@ -306,34 +319,52 @@ public enum CourtDocuments {
         /// The custody entries that touched the item: those naming it (its id, a record
         /// of it, its digest) and the case-wide custody acts after it was recorded.
         func custody(_ item: ExhibitNumbers.Item, entry: LedgerEntry?) -> String {
-            let seq = Int(item.artifact.dropFirst(2)) ?? 0
-            var needles = [item.artifact, item.sha256].filter { !$0.isEmpty }
-            for record in entry?.subject?["records"]?.arrayValue ?? [] { if let id = record["id"]?.stringValue { needles.append(id) } }
-            let caseWide: Set<String> = ["verify", "timestamp", "transfer", "export", "hold", "release", "close", "exhibit-number"]
+            let seq = Self.seq(of: item)
+            let naming = Self.needles(item, entry: entry).reduce(into: Set<Int64>()) { $0.formUnion(self.naming.texts(containing: $1)) }
             var html = "<h2>Chain of custody</h2>\n<table class=\"list\">\n<tr><th>Entry</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>What</th></tr>\n"
-            for candidate in input.entries {
-                let mine = Int(candidate.seq) == seq
-                var touches = mine
-                if !touches, Int(candidate.seq) > seq, let textual = subjectTexts[candidate.seq] {
-                    touches = needles.contains { textual.contains($0) }
-                        || (caseWide.contains(candidate.action) && candidate.action != "exhibit-number")
-                }
-                guard touches else { continue }
+            // The entry itself, the later entries naming the item, and the later case-wide acts, in ledger order.
+            var rows = Set(indicesBySeq[Int64(seq)] ?? [])
+            for named in naming where Int(named) > seq { rows.formUnion(indicesBySeq[named] ?? []) }
+            for index in caseWideIndices where Int(input.entries[index].seq) > seq { rows.insert(index) }
+            for index in rows.sorted() {
+                let candidate = input.entries[index]
+                guard Int(candidate.seq) == seq || candidate.subject != nil else { continue }
                 html += "<tr><td>\(candidate.seq)</td><td>\(text(candidate.time))</td><td>\(text(actorLabel(candidate.actor)))</td>"
-                html += "<td>\(text(candidate.action))</td><td>\(text(summary(candidate)))</td></tr>\n"
+                html += "<td>\(text(candidate.action))</td><td>\(text(summary(candidate, for: item)))</td></tr>\n"
             }
             return html + "</table>\n"
         }
 
-        func summary(_ entry: LedgerEntry) -> String {
+        /// Custody acts that concern every item of the case.
+        static let caseWide: Set<String> = ["verify", "timestamp", "transfer", "export", "hold", "release", "close"]
+
+        /// The ledger seq of the entry that recorded the item (`A-0012` → 12; 0 for an item of an import).
+        static func seq(of item: ExhibitNumbers.Item) -> Int {
+            Int(item.artifact.dropFirst(2)) ?? 0
+        }
+
+        /// What names the item in a ledger subject: its id, its digest and its records' ids.
+        static func needles(_ item: ExhibitNumbers.Item, entry: LedgerEntry?) -> [String] {
+            var needles = [item.artifact, item.sha256].filter { !$0.isEmpty }
+            for record in entry?.subject?["records"]?.arrayValue ?? [] { if let id = record["id"]?.stringValue { needles.append(id) } }
+            return needles
+        }
+
+        /// What `entry` did, as the sheet of `item` tells it: an exhibit-number entry
+        /// names the item's own number (it may number thousands at once).
+        func summary(_ entry: LedgerEntry, for item: ExhibitNumbers.Item) -> String {
             guard let subject = entry.subject else { return FactsCollector.summary(entry) }
             switch entry.action {
             case ExhibitNumbers.action:
-                let numbers = (subject["numbers"]?.arrayValue ?? []).compactMap { value -> String? in
-                    guard let number = value["number"]?.stringValue, let artifact = value["artifact"]?.stringValue else { return nil }
+                let all = subject["numbers"]?.arrayValue ?? []
+                let numbers = all.compactMap { value -> String? in
+                    guard let number = value["number"]?.stringValue, let artifact = value["artifact"]?.stringValue,
+                          artifact == item.artifact else { return nil }
                     return "\(number) = \(artifact)"
                 }
+                let others = all.count - numbers.count
                 return "exhibit numbers assigned: " + numbers.joined(separator: ", ")
+                    + (others > 0 ? " (and \(others) other\(others == 1 ? "" : "s") in the same entry)" : "")
             case "render":
                 return "rendered \(subject["source"]?["url"]?.stringValue ?? "the page") from its WARC record as a screenshot and a PDF"
             case "import":

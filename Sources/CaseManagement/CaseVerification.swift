@@ -1,6 +1,6 @@
 public import ChainOfCustody
 import Foundation
-import WARC
+public import WARC
 
 /// Verifies a case directory: its ledger's chain, hashes, subjects and
 /// signatures against the actors' public keys.
@@ -72,22 +72,66 @@ public struct CaseVerification: Sendable {
     /// `alsoExpected` names files that may be present without a ledger record
     /// (the documents a bundle adds beside the evidence, which its manifests cover).
     /// `digests` holds what the checks have read, so each file is read once.
+    /// `scans`, when given, are the WARC scans the caller started (with the same
+    /// `digests`); otherwise every file of the case is queued for reading before the
+    /// ledger is parsed, so that hashing overlaps with the ledger's checks.
     public static func verify(
         directory: String, keyFor: (String) -> VerifyingKey?,
         derivedWARC: Bool = false,
         alsoExpected: @escaping (String) -> Bool = { _ in false },
         derivedFiles: @escaping (String) -> Bool = { _ in false },
-        digests: FileDigestCache = FileDigestCache()
+        digests: FileDigestCache = FileDigestCache(),
+        scans: WARCScans? = nil
     ) throws(ExhibitError) -> Report {
         let caseID = (directory as NSString).lastPathComponent
+        var ownScans = scans
+        var queue: WorkQueue?
+        if ownScans == nil {
+            let started = WorkQueue()
+            let made = WARCScans(digests: digests)
+            schedule(files(in: directory).map { directory + "/" + $0 }, digests: digests, scans: made, on: started)
+            (ownScans, queue) = (made, started)
+        }
+        defer { queue?.cancel() }
+        return try verify(directory: directory, caseID: caseID, keyFor: keyFor, derivedWARC: derivedWARC,
+                          alsoExpected: alsoExpected, derivedFiles: derivedFiles, digests: digests, scans: ownScans!)
+    }
+
+    /// Queues every file for reading on `queue`, the costliest first: WARC files for
+    /// their records and digests, the others for their digests.
+    public static func schedule(_ paths: [String], digests: FileDigestCache, scans: WARCScans, on queue: WorkQueue) {
+        let isWARC = { (path: String) -> Bool in
+            path.contains("/warc/") && (path.hasSuffix(".warc.gz") || path.hasSuffix(".warc") || path.hasSuffix(".warc.gz.tmp") || path.hasSuffix(".warc.tmp"))
+        }
+        scans.schedule(paths.filter(isWARC), on: queue)
+        digests.prefetch(paths.filter { !isWARC($0) }, on: queue)
+    }
+
+    /// Every file under `directory` but the ledger and case.json, relative to it.
+    static func files(in directory: String) -> [String] {
+        var found: [String] = []
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        while let relative = enumerator.nextObject() as? String {
+            if relative == "ledger.jsonl" || relative == "case.json" { continue }
+            var info = stat()
+            if lstat(directory + "/" + relative, &info) == 0, info.st_mode & S_IFMT == S_IFREG { found.append(relative) }
+        }
+        return found
+    }
+
+    private static func verify(
+        directory: String, caseID: String, keyFor: (String) -> VerifyingKey?, derivedWARC: Bool,
+        alsoExpected: @escaping (String) -> Bool, derivedFiles: @escaping (String) -> Bool,
+        digests: FileDigestCache, scans: WARCScans
+    ) throws(ExhibitError) -> Report {
         let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
         // Record checks first: reading a WARC file for its records also yields its digest.
         var recordFindings = derivedWARC
-            ? WARCVerification.checkDerived(directory: directory, entries: ledger.entries, digests: digests)
-            : WARCVerification.check(directory: directory, entries: ledger.entries, digests: digests)
+            ? WARCVerification.checkDerived(directory: directory, entries: ledger.entries, digests: digests, scans: scans)
+            : WARCVerification.check(directory: directory, entries: ledger.entries, digests: digests, scans: scans)
         recordFindings += TrustedTimestamp.check(directory: directory, entries: ledger.entries)
         var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected,
                                derivedFiles: derivedFiles, digests: digests)

@@ -192,51 +192,101 @@ public enum Digest {
 /// `algorithms` are computed whenever a file is read, even when the first caller
 /// asks for fewer: a bag needs SHA-256 and SHA-512 of every payload file, and the
 /// case check inside it asks for SHA-256 of the same files.
+///
+/// A file being read is marked as such: a caller that needs its digests waits for
+/// that read instead of starting another, and a prefetch passes it by.
 public final class FileDigestCache: @unchecked Sendable {
     public typealias Result = (digests: [DigestAlgorithm: String], size: Int64)
     public let algorithms: [DigestAlgorithm]
-    // `known` is read and written only while `lock` is held (a pthread mutex, which
-    // ThreadSanitizer sees, unlike Synchronization's futex-based Mutex).
-    private let lock = NSLock()
+    // `known` and `reading` are touched only while `condition` is locked (a pthread
+    // mutex, which ThreadSanitizer sees, unlike Synchronization's futex-based Mutex).
+    private let condition = NSCondition()
     private var known: [String: Result] = [:]
+    private var reading: Set<String> = []
 
     public init(algorithms: [DigestAlgorithm] = [.sha256]) {
         self.algorithms = algorithms.contains(.sha256) ? algorithms : [.sha256] + algorithms
     }
 
-    /// The digests of the file at `path`, from the cache or read now.
+    /// The digests of the file at `path`, from the cache or read now; waits for a
+    /// read of it in progress.
     public func digests(atPath path: String, algorithms wanted: [DigestAlgorithm] = [.sha256]) throws(ExhibitError) -> Result {
-        if let cached = cached(path), wanted.allSatisfy({ cached.digests[$0] != nil }) {
-            return cached
-        }
         var all = algorithms
         for algorithm in wanted where !all.contains(algorithm) { all.append(algorithm) }
-        let result = try Digest.file(atPath: path, algorithms: all)
-        record(result, forPath: path)
-        return result
+        condition.lock()
+        while reading.contains(path) { condition.wait() }
+        if let cached = known[path], wanted.allSatisfy({ cached.digests[$0] != nil }) {
+            condition.unlock()
+            return cached
+        }
+        reading.insert(path)
+        condition.unlock()
+        do {
+            let result = try Digest.file(atPath: path, algorithms: all)
+            record(result, forPath: path)
+            return result
+        } catch {
+            abandon(path)
+            throw error
+        }
+    }
+
+    /// Marks `path` as being read by the caller, who then calls `record` or
+    /// `abandon`; false when it is known or already being read.
+    public func beginReading(_ path: String) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard known[path] == nil, !reading.contains(path) else { return false }
+        reading.insert(path)
+        return true
     }
 
     /// Remembers digests computed elsewhere (while a WARC file was read for its records).
     public func record(_ result: Result, forPath path: String) {
-        lock.lock()
+        condition.lock()
         known[path] = result
-        lock.unlock()
+        reading.remove(path)
+        condition.broadcast()
+        condition.unlock()
     }
 
-    private func cached(_ path: String) -> Result? {
-        lock.lock()
-        defer { lock.unlock() }
-        return known[path]
+    /// Ends a read that gave no digests (the file was damaged or unreadable).
+    public func abandon(_ path: String) {
+        condition.lock()
+        reading.remove(path)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Reads the file unless it is known or being read; unreadable files are left
+    /// out (the check that needs one reports it).
+    public func prefetch(_ path: String) {
+        guard beginReading(path) else { return }
+        if let result = try? Digest.file(atPath: path, algorithms: algorithms) {
+            record(result, forPath: path)
+        } else {
+            abandon(path)
+        }
     }
 
     /// Reads every file not yet known, on every core, biggest first. Unreadable
     /// files are left out; the check that needs one reports it.
     public func prefetch(_ paths: [String]) {
-        let missing = paths.filter { cached($0) == nil }
-        let bySize = missing.map { path -> (String, Int64) in
-            var info = stat()
-            return (path, stat(path, &info) == 0 ? Int64(info.st_size) : 0)
-        }.sorted { $0.1 > $1.1 }.map(\.0)
-        _ = Parallel.map(bySize) { path in try? self.digests(atPath: path, algorithms: self.algorithms) }
+        condition.lock()
+        let missing = paths.filter { known[$0] == nil && !reading.contains($0) }
+        condition.unlock()
+        let bySize = missing.map { path in (path, Self.size(path)) }.sorted { $0.1 > $1.1 }.map(\.0)
+        _ = Parallel.map(bySize) { path in self.prefetch(path) }
+    }
+
+    /// Queues a read of every file not yet known on `queue`, biggest first, and
+    /// returns at once.
+    public func prefetch(_ paths: [String], on queue: WorkQueue) {
+        queue.submit(paths.map { path in (cost: Self.size(path), job: { self.prefetch(path) }) })
+    }
+
+    static func size(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 }

@@ -2,6 +2,13 @@
 struct JSONParser {
     private let bytes: [UInt8]
     private var position = 0
+    /// Whether everything read so far is exactly as RFC 8785 writes it: no
+    /// whitespace, members in UTF-16 order, minimal escapes, integers only (a float
+    /// counts as not canonical: its shortest form is not checked here).
+    private(set) var isCanonical = true
+    /// With `recordsMembers`: where each member of the top-level object has its value.
+    private(set) var topLevelMembers: [String: Range<Int>] = [:]
+    var recordsMembers = false
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -51,6 +58,7 @@ struct JSONParser {
         try checkDepth(depth)
         position += 1  // "{"
         var members: [String: JSONValue] = [:]
+        var previous: String?
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
@@ -73,7 +81,13 @@ struct JSONParser {
             }
             position += 1
             skipWhitespace()
+            if recordsMembers {
+                if let previous, !previous.utf16.lexicographicallyPrecedes(key.utf16) { isCanonical = false }
+                previous = key
+            }
+            let valueStart = position
             members[key] = try parseValue(depth: depth)
+            if recordsMembers, depth == 1 { topLevelMembers[key] = valueStart..<position }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","):
@@ -171,8 +185,10 @@ struct JSONParser {
 
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if !hasFractionOrExponent, let integer = Int64(text) {
+            if text == "-0" { isCanonical = false }
             return .integer(integer)
         }
+        isCanonical = false
         // The standard library's conversion is correctly rounded; it yields infinity for
         // magnitudes beyond Double, which I-JSON (RFC 7493) and RFC 8785 cannot carry.
         guard let double = Double(text), double.isFinite else {
@@ -229,14 +245,22 @@ struct JSONParser {
         switch byte {
         case UInt8(ascii: "\""): utf8.append(0x22)
         case UInt8(ascii: "\\"): utf8.append(0x5C)
-        case UInt8(ascii: "/"): utf8.append(0x2F)
+        case UInt8(ascii: "/"):
+            isCanonical = false
+            utf8.append(0x2F)
         case UInt8(ascii: "b"): utf8.append(0x08)
         case UInt8(ascii: "f"): utf8.append(0x0C)
         case UInt8(ascii: "n"): utf8.append(0x0A)
         case UInt8(ascii: "r"): utf8.append(0x0D)
         case UInt8(ascii: "t"): utf8.append(0x09)
         case UInt8(ascii: "u"):
+            let hexStart = position
             let unit = try parseHex4()
+            // RFC 8785 writes \u only for the controls without a short escape, in lowercase.
+            if unit >= 0x20 || [0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(unit)
+                || bytes[hexStart..<position].contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "F") }) {
+                isCanonical = false
+            }
             let scalarValue: UInt32
             switch unit {
             case 0xD800...0xDBFF:
@@ -328,6 +352,7 @@ struct JSONParser {
         while let byte = peek(),
               byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
             position += 1
+            isCanonical = false
         }
     }
 
@@ -346,3 +371,16 @@ struct JSONParser {
 }
 
 // MARK: - Accessors
+
+extension JSONValue {
+    /// Parses like ``init(parsing:)`` and also tells whether the bytes are already the
+    /// value's canonical form (RFC 8785), and where each member of a top-level object
+    /// has its value. When they are, a member's bytes are its canonical form too, so
+    /// a ledger subject's digest needs no second serialisation.
+    static func parsingNotingCanonical(_ bytes: [UInt8]) throws(JSONError) -> (value: JSONValue, isCanonical: Bool, members: [String: Range<Int>]) {
+        var parser = JSONParser(bytes: bytes)
+        parser.recordsMembers = true
+        let value = try parser.parseDocument()
+        return (value, parser.isCanonical, parser.topLevelMembers)
+    }
+}

@@ -98,6 +98,33 @@ public struct LedgerEntry: Sendable, Equatable {
         try self.init(json: value)
     }
 
+    /// Parses one ledger line as ``init(line:)`` does, and returns the canonical
+    /// bytes of its subject when the line is canonical JSON (as every append writes
+    /// it): then canonical(subject) is the part of the line that holds it.
+    public static func parsing(line: [UInt8]) throws(ExhibitError) -> (entry: LedgerEntry, canonicalSubject: ArraySlice<UInt8>?) {
+        let parsed: (value: JSONValue, isCanonical: Bool, members: [String: Range<Int>])
+        do {
+            parsed = try JSONValue.parsingNotingCanonical(line)
+        } catch {
+            throw ExhibitError(.verificationFailed, "not valid JSON (\(error))")
+        }
+        let entry = try LedgerEntry(json: parsed.value)
+        let range = parsed.isCanonical ? parsed.members["subject"] : nil
+        return (entry, range.map { line[$0] })
+    }
+
+    /// sha256(salt bytes ‖ `canonicalSubject`), lowercase hex: ``subjectDigest(salt:subject:)``
+    /// for a subject whose canonical bytes are known.
+    public static func subjectDigest(salt: String, canonicalSubject: ArraySlice<UInt8>) throws(ExhibitError) -> String {
+        guard let saltBytes = Hex.decode(salt) else {
+            throw ExhibitError(.storage, "The ledger salt is not hexadecimal.")
+        }
+        let stream = DigestStream([.sha256])
+        stream.update(saltBytes)
+        canonicalSubject.withUnsafeBytes { stream.update($0) }
+        return Hex.encode(stream.finish()[.sha256]!)
+    }
+
     public init(json value: JSONValue) throws(ExhibitError) {
         guard case .object(let members) = value else {
             throw ExhibitError(.verificationFailed, "not a JSON object")

@@ -75,9 +75,12 @@ public enum Verifier {
         }
         // Each entry's own checks (hash, subject digest, signature) need nothing from
         // its neighbours, so they run on every core; the chain is walked in order below.
-        let parsed = Parallel.map(lines.map { Array($0.bytes) }) { line in
-            Result { () throws(ExhibitError) -> LedgerEntry in try LedgerEntry(line: line) }
+        let read = Parallel.map(lines.map { Array($0.bytes) }) { line in
+            Result { () throws(ExhibitError) -> (entry: LedgerEntry, canonicalSubject: ArraySlice<UInt8>?) in
+                try LedgerEntry.parsing(line: line)
+            }
         }
+        let parsed = read.map { $0.map(\.entry) }
         var keys: [String: String] = [:]
         for case .success(let entry) in parsed where keys[entry.actor] == nil {
             if let key = keyFor(entry.actor) { keys[entry.actor] = key.pem }
@@ -88,10 +91,10 @@ public enum Verifier {
         let slices = stride(from: 0, to: parsed.count, by: sliceSize).map { $0..<min($0 + sliceSize, parsed.count) }
         let ownChecks = Parallel.map(slices) { slice -> [[Finding]] in
             var loaded: [String: VerifyingKey] = [:]
-            return parsed[slice].map { result -> [Finding] in
-                guard case .success(let entry) = result else { return [] }
+            return read[slice].map { result -> [Finding] in
+                guard case .success(let (entry, canonicalSubject)) = result else { return [] }
                 if loaded[entry.actor] == nil, let pem = pems[entry.actor] { loaded[entry.actor] = try? VerifyingKey(pem: pem) }
-                return entryChecks(entry, path: path, key: loaded[entry.actor])
+                return entryChecks(entry, path: path, key: loaded[entry.actor], canonicalSubject: canonicalSubject)
             }
         }.flatMap { $0 }
         for (index, line) in lines.enumerated() {
@@ -141,14 +144,16 @@ public enum Verifier {
 
     /// What one entry proves on its own: its hash, its subject digest and its
     /// signature by the actor it names.
-    static func entryChecks(_ entry: LedgerEntry, path: String, key: VerifyingKey?) -> [Finding] {
+    /// `canonicalSubject`, when given, is the subject's canonical bytes as the line holds them.
+    static func entryChecks(_ entry: LedgerEntry, path: String, key: VerifyingKey?, canonicalSubject: ArraySlice<UInt8>? = nil) -> [Finding] {
         var findings: [Finding] = []
         let computed = entry.computedHash()
         if computed != entry.hash {
             findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the entry's fields do not match its hash — expected \(entry.hash) found \(computed)"))
         }
         if !entry.withheld, let subject = entry.subject, let salt = entry.salt {
-            let digest = (try? LedgerEntry.subjectDigest(salt: salt, subject: subject)) ?? "(uncomputable)"
+            let digest = canonicalSubject.map { (try? LedgerEntry.subjectDigest(salt: salt, canonicalSubject: $0)) ?? "(uncomputable)" }
+                ?? (try? LedgerEntry.subjectDigest(salt: salt, subject: subject)) ?? "(uncomputable)"
             if digest != entry.subjectDigest {
                 findings.append(Finding(.tampered, path: path, seq: entry.seq, detail: "the subject does not match subject_digest — expected \(entry.subjectDigest) found \(digest)"))
             }

@@ -6,21 +6,22 @@ import Foundation
 public enum WARCVerification {
     /// Findings for every WARC file the ledger records. `directory` is the case directory.
     /// With `digests`, each file's own digests are taken from the same read and kept
-    /// there, so the file-level check does not read it again.
-    public static func check(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil) -> [Verifier.Finding] {
-        check(directory: directory, entries: entries, placement: true, digests: digests)
+    /// there, so the file-level check does not read it again. With `scans`, files
+    /// already read (or being read) in the background are not read again.
+    public static func check(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil, scans: WARCScans? = nil) -> [Verifier.Finding] {
+        check(directory: directory, entries: entries, placement: true, digests: digests, scans: scans)
     }
 
     /// The same checks by record id and block digest only, for WARC files that are
     /// derived copies holding some of the original records (a decision-maker
     /// bundle, DESIGN §9): offsets and lengths are those of the original files.
-    public static func checkDerived(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil) -> [Verifier.Finding] {
-        check(directory: directory, entries: entries, placement: false, digests: digests)
+    public static func checkDerived(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil, scans: WARCScans? = nil) -> [Verifier.Finding] {
+        check(directory: directory, entries: entries, placement: false, digests: digests, scans: scans)
     }
 
     typealias Expected = [String: (record: JSONValue, seq: Int64)]
 
-    static func check(directory: String, entries: [LedgerEntry], placement: Bool, digests: FileDigestCache?) -> [Verifier.Finding] {
+    static func check(directory: String, entries: [LedgerEntry], placement: Bool, digests: FileDigestCache?, scans: WARCScans?) -> [Verifier.Finding] {
         // What the ledger says about each record, by file and record id.
         var expected: [String: Expected] = [:]
         for entry in entries {
@@ -33,10 +34,11 @@ public enum WARCVerification {
         }
         // Files are independent: check them on every core, biggest first, and report
         // them in name order.
+        let scans = scans ?? WARCScans(digests: digests)
         let files = expected.map { (file: $0.key, records: $0.value, path: existingPath(directory, $0.key)) }
             .sorted { ($0.path.map(fileSize) ?? 0) > ($1.path.map(fileSize) ?? 0) }
         let results = Parallel.map(files) { item in
-            (item.file, item.path.map { checkFile($0, name: item.file, records: item.records, placement: placement, digests: digests) } ?? [])
+            (item.file, item.path.map { compare(scans.scan($0), name: item.file, records: item.records, placement: placement) } ?? [])
         }
         return results.sorted { $0.0 < $1.0 }.flatMap(\.1)
     }
@@ -54,32 +56,22 @@ public enum WARCVerification {
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
-    static func checkFile(_ path: String, name file: String, records: Expected, placement: Bool, digests: FileDigestCache?) -> [Verifier.Finding] {
+    /// One file's records, as a scan read them, against the ledger.
+    static func compare(_ scan: WARCScans.Scan, name file: String, records: Expected, placement: Bool) -> [Verifier.Finding] {
         var findings: [Verifier.Finding] = []
         var seen = Set<String>()
-        var damage: String?
         var shifted = !placement
-        let fileDigest = digests.map { DigestStream($0.algorithms) }
-        do throws(ExhibitError) {
-            try WARCReader(path: path, computesPayloadSHA1: false).forEachRecord(fileDigest: fileDigest) { (record) throws(ExhibitError) in
-                let id = record.recordID ?? ""
-                seen.insert(id)
-                let found = compare(record, with: records[id], file: file, checkPlacement: !shifted)
-                // After one record changed size, every later offset moves: say it once.
-                if found.contains(where: { $0.detail.contains("compressed bytes") || $0.detail.contains("offset") }) { shifted = true }
-                findings += found
-            }
-            // Read to its end: the file's digests are complete.
-            if let digests, let fileDigest {
-                let size = fileDigest.byteCount
-                digests.record((fileDigest.finishHex(), size), forPath: path)
-            }
-        } catch {
-            damage = error.message
+        for record in scan.records {
+            let id = record.recordID ?? ""
+            seen.insert(id)
+            let found = compare(record, with: records[id], file: file, checkPlacement: !shifted)
+            // After one record changed size, every later offset moves: say it once.
+            if found.contains(where: { $0.detail.contains("compressed bytes") || $0.detail.contains("offset") }) { shifted = true }
+            findings += found
         }
         let unread = records.filter { !seen.contains($0.key) }
             .sorted { ($0.value.record["offset"]?.intValue ?? 0) < ($1.value.record["offset"]?.intValue ?? 0) }
-        if let damage {
+        if let damage = scan.damage {
             let first = unread.first
             let which = first.map { "record \($0.key)" } ?? "a record"
             findings.append(.init(.tampered, path: file, seq: first?.value.seq,
@@ -93,10 +85,10 @@ public enum WARCVerification {
     }
 
     /// A record against its own block digest header and the ledger's description.
-    private static func compare(_ record: ReadRecord, with ledger: (record: JSONValue, seq: Int64)?, file: String, checkPlacement: Bool) -> [Verifier.Finding] {
+    private static func compare(_ record: WARCScans.Record, with ledger: (record: JSONValue, seq: Int64)?, file: String, checkPlacement: Bool) -> [Verifier.Finding] {
         var findings: [Verifier.Finding] = []
         let id = record.recordID ?? "?"
-        let header = record.field("WARC-Block-Digest") ?? ""
+        let header = record.blockDigestHeader ?? ""
         let actual = "sha256:" + record.blockSHA256
         // An imported record keeps the digest header its writer gave it (sha1 in
         // base32, or none), which intake checked and the ledger recorded as

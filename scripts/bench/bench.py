@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import MIB, BenchError, Settings, fresh_dir, median, peak_rss_mib, require_tools, run, timed  # noqa: E402
 from browser import bench_browser  # noqa: E402
 from import_bench import bench_import  # noqa: E402
+from export_bench import bench_export  # noqa: E402
 from exhibit import Exhibit, check_summary, drop_workspace  # noqa: E402
 from inputs import ensure_inputs  # noqa: E402
 from report import Results, Row, svg_chart, text_report, write_markdown  # noqa: E402
@@ -419,7 +420,7 @@ def run_all(ctx):
             ceiling = wrk_ceiling(f"{server.base}/a/p0000.html")
             log(f"   nginx: {ceiling:,.0f} requests/s")
         for name, section in (("capture", bench_capture), ("memory", bench_memory), ("hashing", bench_hashing),
-                              ("verify", bench_verify), ("parse", bench_parse), ("screen", bench_screen),
+                              ("verify", bench_verify), ("export", bench_export), ("parse", bench_parse), ("screen", bench_screen),
                               ("scale", bench_scale), ("browser", bench_browser), ("watches", bench_watches),
                               ("import", bench_import)):
             with ctx.section(name):
