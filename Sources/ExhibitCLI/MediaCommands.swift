@@ -117,8 +117,10 @@ struct SimilarCommand: ParsableCommand {
         abstract: "Find images and video frames near an artifact's PDQ hash across every case you may read (recorded as a view).",
         discussion: """
         Distance is the number of differing bits of 256; PDQ calls 31 or less a match. Re-encoded, \
-        resized and format-converted copies match; mirrored, rotated and heavily cropped copies do \
-        not (docs/media.md). The lookup uses multi-index hashing, so it reads only candidate hashes.
+        resized and format-converted copies match; so do copies turned by 90° steps or mirrored, \
+        through the image's eight dihedral hashes, and the match says which way it is turned. \
+        Heavily cropped copies do not match (docs/media.md). The lookup uses multi-index hashing, \
+        so it reads only candidate hashes.
         """)
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The artifact: its id (A-0007) or its sha256.") var artifact: String
@@ -142,7 +144,8 @@ struct SimilarCommand: ParsableCommand {
         for match in result.matches {
             let frame = match.frame.map { "  frame at \($0) s" } ?? ""
             let queryFrame = match.queryFrame.map { "  (query frame at \($0) s)" } ?? ""
-            Console.line("\(match.distance)  \(match.case)  \(match.artifact)  first seen \(match.firstSeen)  \(match.url)\(frame)\(queryFrame)")
+            let turned = match.orientation.map { "  (\($0))" } ?? ""
+            Console.line("\(match.distance)  \(match.case)  \(match.artifact)  first seen \(match.firstSeen)  \(match.url)\(frame)\(queryFrame)\(turned)")
         }
     }
 

@@ -124,6 +124,20 @@ public final class MediaHashIndex: Sendable {
         return result
     }
 
+    /// An image's hashes in the seven other orientations, as its `media-analysis`
+    /// item recorded them (`pdq.dihedral`, `PDQOrientation` order after `.original`);
+    /// none for video and for analyses made before they were recorded.
+    public static func orientations(of artifact: String, in ledger: [LedgerEntry]) -> [(PDQOrientation, PDQHash)] {
+        for entry in ledger.reversed() where entry.action == "media-analysis" {
+            for item in entry.subject?["items"]?.arrayValue ?? [] where item["artifact"]?.stringValue == artifact {
+                let quality = Int(item["pdq"]?["quality"]?.intValue ?? 0)
+                let hashes = (item["pdq"]?["dihedral"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { PDQHash(hex: $0, quality: quality) } }
+                return zip(PDQOrientation.allCases.dropFirst(), hashes).map { ($0, $1) }
+            }
+        }
+        return []
+    }
+
     /// Brings every case of the store up to date: a case whose ledger size changed
     /// is indexed again from its ledger; cases that are gone are forgotten.
     public func refresh(store: CaseStore) throws(ExhibitError) {

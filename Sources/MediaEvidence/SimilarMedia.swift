@@ -28,9 +28,11 @@ public struct SimilarMedia: Sendable {
         public var frame: String?
         /// The query's keyframe that matched, when the query is a video.
         public var queryFrame: String?
+        /// How the match is turned or mirrored against the query (nil: same orientation).
+        public var orientation: String?
 
         enum CodingKeys: String, CodingKey {
-            case artifact, `case`, url, distance, firstSeen = "first_seen", sha256, quality, frame, queryFrame = "query_frame"
+            case artifact, `case`, url, distance, firstSeen = "first_seen", sha256, quality, frame, queryFrame = "query_frame", orientation
         }
     }
 
@@ -57,9 +59,16 @@ public struct SimilarMedia: Sendable {
         guard !hashes.isEmpty else {
             throw ExhibitError(.storage, "\(artifact) of \(queryCase) has no PDQ hash: it is not an image or video, its analysis found no decodable picture, or it was not analysed yet (`exhibit media analyse \(queryCase)`).")
         }
+        // The image in its own orientation first, then turned and mirrored (its dihedral
+        // hashes from the analysis): at equal distance the same orientation wins.
+        var queries = hashes.map { (entry: $0, orientation: PDQOrientation.original) }
+        let ledger = try session.store.ledger(of: queryCase).entries()
+        for (orientation, hash) in MediaHashIndex.orientations(of: artifact, in: ledger) {
+            queries.append((MediaHashIndex.Entry(caseID: queryCase, artifact: artifact, url: "", firstSeen: "", frame: nil, hash: hash, sha256: ""), orientation))
+        }
         var best: [String: Match] = [:]
         var readable: [String: Bool] = [:]
-        for query in hashes {
+        for (query, orientation) in queries {
             for found in try index.lookup(query.hash, maxDistance: maxDistance).matches {
                 let entry = found.entry
                 if entry.caseID == queryCase && entry.artifact == artifact { continue }
@@ -71,7 +80,8 @@ public struct SimilarMedia: Sendable {
                 if let existing = best[key], existing.distance <= found.distance { continue }
                 best[key] = Match(artifact: entry.artifact, case: entry.caseID, url: entry.url, distance: found.distance,
                                   firstSeen: entry.firstSeen, sha256: entry.sha256, quality: entry.hash.quality,
-                                  frame: entry.frame, queryFrame: query.frame)
+                                  frame: entry.frame, queryFrame: query.frame,
+                                  orientation: orientation == .original ? nil : orientation.description)
             }
         }
         let matches = best.values.sorted { ($0.distance, $0.firstSeen, $0.case, $0.artifact) < ($1.distance, $1.firstSeen, $1.case, $1.artifact) }

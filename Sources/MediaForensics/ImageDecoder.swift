@@ -15,6 +15,11 @@ public struct RGBImage: Sendable {
 
     /// The PDQ hash of these pixels.
     public var pdq: PDQHash { PDQ.hash(rgb: pixels, width: width, height: height) }
+
+    /// The PDQ hashes of these pixels in all eight orientations (`PDQOrientation` order; the first is `pdq`).
+    public var dihedralPDQ: [PDQHash] {
+        pixels.withUnsafeBufferPointer { PDQ.dihedralHashes(rgb: $0, width: width, height: height) }
+    }
 }
 
 /// JPEG, PNG and WebP decoding through libjpeg-turbo, libpng and libwebp

@@ -10,6 +10,9 @@ public struct MediaItemAnalysis: Sendable {
     public var metadata: MediaMetadata
     /// The image's hash (nil for video or an undecodable image).
     public var pdq: PDQHash?
+    /// The image's hashes in the seven other orientations (`PDQOrientation` order
+    /// after `.original`), so that a search finds turned and mirrored copies.
+    public var orientations: [PDQHash] = []
     /// The video's keyframe hashes.
     public var frames: [VideoKeyframes.Frame] = []
     /// Why there is no hash, when there is none.
@@ -31,10 +34,15 @@ public struct MediaItemAnalysis: Sendable {
         return out
     }
 
-    /// The hashes as ledger JSON: `pdq` {hash, quality} or `frames` [{time, hash, quality}].
+    /// The hashes as ledger JSON: `pdq` {hash, quality, dihedral: [7 hashes]} or
+    /// `frames` [{time, hash, quality}].
     public var hashJSON: [String: JSONValue] {
         var object: [String: JSONValue] = [:]
-        if let pdq { object["pdq"] = .object(["hash": .string(pdq.hex), "quality": .integer(Int64(pdq.quality))]) }
+        if let pdq {
+            var hash: [String: JSONValue] = ["hash": .string(pdq.hex), "quality": .integer(Int64(pdq.quality))]
+            if !orientations.isEmpty { hash["dihedral"] = .array(orientations.map { .string($0.hex) }) }
+            object["pdq"] = .object(hash)
+        }
         if !frames.isEmpty {
             object["frames"] = .array(frames.map {
                 .object(["time": .string($0.time), "hash": .string($0.hash.hex), "quality": .integer(Int64($0.hash.quality))])
@@ -82,7 +90,9 @@ public enum MediaAnalyzer {
                     throw ExhibitError(.storage, "The image file is over \(imageByteLimit >> 20) MiB.")
                 }
                 let bytes = try AtomicFile.read(path)
-                analysis.pdq = try ImageDecoder.decode(bytes).pdq
+                let hashes = try ImageDecoder.decode(bytes).dihedralPDQ
+                analysis.pdq = hashes.first
+                analysis.orientations = Array(hashes.dropFirst())
             } catch {
                 analysis.hashUnavailable = error.message
             }

@@ -18,10 +18,17 @@ public enum PDQ {
 
     /// Hashes packed RGB8 pixels (`width × height × 3` bytes, rows top to bottom).
     public static func hash(rgb: UnsafeBufferPointer<UInt8>, width: Int, height: Int) -> PDQHash {
+        guard let (coefficients, quality) = transform(rgb: rgb, width: width, height: height) else { return zero }
+        return hash(coefficients: coefficients, quality: quality)
+    }
+
+    /// What an image too small to hash gets.
+    static var zero: PDQHash { PDQHash(bytes: [UInt8](repeating: 0, count: 32), quality: 0) }
+
+    /// The DCT coefficients and quality of packed RGB8 pixels; nil below the minimum size.
+    static func transform(rgb: UnsafeBufferPointer<UInt8>, width: Int, height: Int) -> (coefficients: [Float], quality: Int)? {
         precondition(rgb.count >= width * height * 3, "the pixel buffer is shorter than width × height × 3")
-        guard width >= minimumDimension, height >= minimumDimension else {
-            return PDQHash(bytes: [UInt8](repeating: 0, count: 32), quality: 0)
-        }
+        guard width >= minimumDimension, height >= minimumDimension else { return nil }
         let count = width * height
         let buffer1 = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
         let buffer2 = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
@@ -33,7 +40,7 @@ public enum PDQ {
             let r = Double(rgb[3 * index]), g = Double(rgb[3 * index + 1]), b = Double(rgb[3 * index + 2])
             buffer1[index] = Float(r * 0.299 + g * 0.587 + b * 0.114)
         }
-        return hash(luma: buffer1, scratch: buffer2, width: width, height: height)
+        return transform(luma: buffer1, scratch: buffer2, width: width, height: height)
     }
 
     /// Hashes `[UInt8]` RGB8 pixels.
@@ -41,9 +48,9 @@ public enum PDQ {
         rgb.withUnsafeBufferPointer { hash(rgb: $0, width: width, height: height) }
     }
 
-    /// Hashes a luminance plane; `luma` and `scratch` (both `width × height`) are overwritten.
-    static func hash(luma: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
-                     width: Int, height: Int) -> PDQHash {
+    /// The 16×16 DCT coefficients (row `i` = vertical frequency i + 1) and the quality.
+    static func transform(luma: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
+                          width: Int, height: Int) -> (coefficients: [Float], quality: Int) {
         var small = [Float](repeating: 0, count: 64 * 64)
         if width == 64 && height == 64 {
             for index in 0..<(64 * 64) { small[index] = luma[index] }
@@ -63,8 +70,11 @@ public enum PDQ {
                 }
             }
         }
-        let quality = qualityMetric(small)
-        let coefficients = dct64To16(small)
+        return (dct64To16(small), qualityMetric(small))
+    }
+
+    /// One bit per coefficient: above the median or not.
+    static func hash(coefficients: [Float], quality: Int) -> PDQHash {
         // The lower median (the 128th smallest of 256), as the reference's Torben selection gives.
         let median = coefficients.sorted()[127]
         var hash = PDQHash(bytes: [UInt8](repeating: 0, count: 32), quality: quality)

@@ -95,16 +95,21 @@ import Testing
         #expect(similar.status == 0, "\(similar.stderr)")
         let matches = try JSONValue(parsing: similar.stdout)["matches"]?.arrayValue ?? []
         var found: [String: Int64] = [:]
+        var orientation: [String: String] = [:]
         for match in matches {
             let name = (match["url"]?.stringValue ?? "").components(separatedBy: "/").last ?? ""
             found[name] = match["distance"]?.intValue
+            orientation[name] = match["orientation"]?.stringValue
             #expect(match["case"]?.stringValue != nil && match["artifact"]?.stringValue != nil && match["first_seen"]?.stringValue != nil)
         }
         print("similar from photo.jpg: \(found.sorted { $0.key < $1.key })")
         for name in ["q40.jpg", "half.jpg", "photo.png", "photo.webp", "spliced.mp4"] {
             #expect((found[name] ?? 99) <= 31, "\(name) not found within 31: \(found)")
         }
-        #expect(found["unrelated.jpg"] == nil && found["mirror.jpg"] == nil, "\(found)")
+        #expect(found["unrelated.jpg"] == nil, "\(found)")
+        // Mirrored: found through the photo's dihedral hashes (docs/media.md), and said so.
+        #expect((found["mirror.jpg"] ?? 99) <= 31 && orientation["mirror.jpg"] == "mirrored left to right", "\(found) \(orientation)")
+        #expect(orientation["q40.jpg"] == nil && orientation["spliced.mp4"] == nil, "\(orientation)")
         #expect(matches.first { ($0["url"]?.stringValue ?? "").hasSuffix("q40.jpg") }?["case"]?.stringValue == second)
         #expect(matches.first { ($0["url"]?.stringValue ?? "").hasSuffix("spliced.mp4") }?["frame"]?.stringValue?.hasPrefix("5") == true)
         #expect(baseURL.hasPrefix("http://127.0.0.1"))
