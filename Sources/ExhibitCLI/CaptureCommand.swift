@@ -199,7 +199,11 @@ struct CaptureCommand: ParsableCommand {
             if let render { try RenderOutput.print(render, json: false, pageLines: false) }
         }
         Self.explainProblems(report)
-        if !report.warcFiles.isEmpty { MediaLines.afterIntake(session, caseID: caseID, quiet: options.json) }
+        // A job of HTML pages only (the usual URL list) leaves the media analysis nothing
+        // to find; it reads the whole ledger, so it is not run for nothing.
+        if !report.warcFiles.isEmpty && (report.mayHoldMedia || browser) {
+            MediaLines.afterIntake(session, caseID: caseID, quiet: options.json)
+        }
         if let code = report.exitCode ?? render?.exitCode { throw ExitCode(code.exitStatus) }
     }
 

@@ -86,6 +86,10 @@ public struct CaptureReport: Sendable {
     public var skippedByRobots: [String] = []
     public var warcFiles: [String] = []
     public var ledgerHead: String?
+    /// Whether a response of the job could be an image or a video for the case's media
+    /// analysis: false only when every 2xx response was HTML by its Content-Type and
+    /// began with markup (no image or video signature can begin with `<`).
+    public var mayHoldMedia = false
 
     /// DESIGN §12: refusals win (3), then failures (6), else success.
     public var exitCode: ExhibitError.Code? {

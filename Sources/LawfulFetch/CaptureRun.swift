@@ -303,6 +303,7 @@ package struct CaptureRun {
             subject["tls"] = .null
         }
         if let title = facts?.title { subject["title"] = .string(title) }
+        if !report.mayHoldMedia, Self.mayBeMedia(last) { report.mayHoldMedia = true }
         if chain.role == .media, last.status == 200, last.bodyLength > 0 {
             blob = try storeBlob(last, subject: &subject)
         }
@@ -323,6 +324,19 @@ package struct CaptureRun {
         progress?(CaptureProgress(outcome: .captured(status: last.status), line: Self.capturedLine(chain.url, last: last, restricted: restricted),
                                   bytes: chain.hops.reduce(0) { $0 + $1.bodyLength }, queued: undecided, role: chain.role.rawValue))
         return next
+    }
+
+    /// Whether the media analysis could take this response for an image or a video:
+    /// any 2xx answer except an HTML one (by Content-Type) whose body, as transferred,
+    /// starts with `<` after white space. JPEG, PNG, WebP and Matroska signatures start
+    /// with other bytes, and an ISO media `ftyp` box is looked for at offset 4.
+    static func mayBeMedia(_ hop: HopResult) -> Bool {
+        guard (200..<300).contains(hop.status) else { return false }
+        let type = (hop.contentType ?? "").lowercased()
+        guard type.contains("html"), !type.hasPrefix("image/"), !type.hasPrefix("video/"), let body = hop.body else { return true }
+        guard let first = body.firstIndex(where: { !(UInt8(ascii: " ") == $0 || (0x09...0x0D).contains($0)) }),
+              body[first] == UInt8(ascii: "<") else { return true }
+        return body.count >= 8 && Array(body[4..<8]) == Array("ftyp".utf8)
     }
 
     /// "captured 200 URL[ → final URL][ (access-restricted)]".
