@@ -73,7 +73,6 @@ struct PageFacts: Sendable, Equatable {
     static func plainTitle(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> String?? {
         let count = bytes.count
         var index = start
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D }
         func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
         /// The offset after the `>` that ends the tag whose name ends at `from`; nil for a
         /// tag that is not plain (a `<` inside, a quote not opening a value, no end).
@@ -131,6 +130,9 @@ struct PageFacts: Sendable, Equatable {
         }
     }
 
+    /// HTML's white space (tab, line feed, form feed, carriage return, space).
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D }
+
     static let titleOpen = Array("<title".utf8)
     static let titleClose = Array("</title".utf8)
     static let password = Array("password".utf8)
@@ -140,7 +142,6 @@ struct PageFacts: Sendable, Equatable {
     /// `type` attribute whose value holds a character reference (`type="&#112;assword"`).
     static func mayHoldPasswordField(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
-            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D }
             func matches(_ word: [UInt8], at index: Int) -> Bool {
                 guard index + word.count <= buffer.count else { return false }
                 for offset in 1..<word.count where buffer[index + offset] | 0x20 != word[offset] { return false }
