@@ -2,6 +2,7 @@ import CaseManagement
 import ChainOfCustody
 import EvidenceServer
 import ExhibitTestSupport
+import FixtureServer
 import Foundation
 import Testing
 
@@ -46,10 +47,11 @@ struct EvidenceServerTests {
 
             // A: an online-crime case with a captured page and a note; B: a missing-person case with a note.
             let caseA = try a.openCase()
-            try await withFixtureSite(siteDirectory: nil) { site in
+            try await withFixtureSite(siteDirectory: FixtureSite.defaultSiteDirectory) { site in
                 let captured = try run(["capture", caseA, site.baseURL + "/article.html", "--allow-network", "127.0.0.1/32", "--reason", "fixture"],
                                        in: a.root, as: a.investigatorID)
                 #expect(captured.status == 0, "\(captured.stderr)")
+                #expect(captured.stdout.contains("captured 200"), "\(captured.stdout)")
             }
             #expect(try run(["case", "note", caseA, "saw the lighthouse keeper"], in: a.root, as: a.investigatorID).status == 0)
             let opened = try run(["case", "open", "--category", "missing-person", "--title", "M", "--field", "subject_name=Ann",
