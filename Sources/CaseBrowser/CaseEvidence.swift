@@ -45,23 +45,24 @@ public struct BrowserArtifact: Sendable, Equatable {
     }
 
     init?(_ entry: LedgerEntry) {
-        guard entry.action == "capture", let subject = entry.subject, let status = subject["status"]?.intValue else { return nil }
-        id = ArtifactID.forSeq(Int(entry.seq))
+        // The facts the bundle reads from the same entry; the browser lists each record in full.
+        guard let captured = BundleFacts.Artifact(capture: entry), let subject = entry.subject else { return nil }
+        id = captured.id
         seq = entry.seq
-        actor = entry.actor
-        url = subject["url"]?.stringValue ?? ""
-        finalURL = subject["final_url"]?.stringValue
-        started = subject["started"]?.stringValue
-        time = subject["ended"]?.stringValue ?? entry.time
-        self.status = Int(status)
-        contentType = subject["content_type"]?.stringValue
-        sha256 = subject["payload_sha256"]?.stringValue
-        size = subject["payload_length"]?.intValue
-        title = subject["title"]?.stringValue
-        role = subject["role"]?.stringValue
-        ip = subject["ip"]?.stringValue
-        warcFile = subject["warc"]?["file"]?.stringValue
-        blobPath = subject["blob"]?["path"]?.stringValue
+        actor = captured.actor
+        url = captured.url
+        finalURL = captured.finalURL
+        started = captured.started
+        time = captured.ended
+        status = captured.status
+        contentType = captured.contentType
+        sha256 = captured.sha256
+        size = captured.size
+        title = captured.title
+        role = captured.role
+        ip = captured.ip
+        warcFile = captured.warcPath
+        blobPath = captured.blobPath
         records = (subject["records"]?.arrayValue ?? []).compactMap { record in
             guard let id = record["id"]?.stringValue else { return nil }
             return Record(

@@ -24,8 +24,8 @@ struct FactsCollector {
         var timeline: [BundleFacts.Event] = []
         for entry in entries {
             var artifactID: String?
-            if entry.action == "capture", let subject = entry.subject, let status = subject["status"]?.intValue {
-                let artifact = self.artifact(entry, subject, Int(status))
+            if let captured = BundleFacts.Artifact(capture: entry) {
+                let artifact = self.artifact(captured)
                 artifacts.append(artifact)
                 artifactID = artifact.id
             }
@@ -55,23 +55,15 @@ struct FactsCollector {
         return facts
     }
 
-    private func artifact(_ entry: LedgerEntry, _ subject: JSONValue, _ status: Int) -> BundleFacts.Artifact {
-        let seq = Int(entry.seq)
-        let warc = subject["warc"]?["file"]?.stringValue
-        let blob = subject["blob"]?["path"]?.stringValue
-        let records = subject["records"]?.arrayValue ?? []
-        let response = records.last { $0["type"]?.stringValue == "response" }
-        let offset = response?["offset"]?.intValue
-        return BundleFacts.Artifact(
-            id: ArtifactID.forSeq(seq), seq: seq, actor: entry.actor,
-            url: subject["url"]?.stringValue ?? "", finalURL: subject["final_url"]?.stringValue,
-            started: subject["started"]?.stringValue, ended: subject["ended"]?.stringValue ?? entry.time, status: status,
-            contentType: subject["content_type"]?.stringValue, size: subject["payload_length"]?.intValue,
-            sha256: subject["payload_sha256"]?.stringValue,
-            md5: md5(subject, warc: warc, blob: blob, offset: offset), ip: subject["ip"]?.stringValue,
-            certificateSubject: subject["tls"]?["subject"]?.stringValue, title: subject["title"]?.stringValue,
-            role: subject["role"]?.stringValue, warcPath: warc.map { "data/" + $0 }, blobPath: blob.map { "data/" + $0 },
-            responseOffset: derivedWARCs ? nil : offset, recordIDs: records.compactMap { $0["id"]?.stringValue }, tags: [])
+    /// A captured artifact as the bag holds it: paths from the bag's top folder, the MD5
+    /// computed when capture did not record it, no original offsets in derived WARC files.
+    private func artifact(_ captured: BundleFacts.Artifact) -> BundleFacts.Artifact {
+        var artifact = captured
+        artifact.warcPath = captured.warcPath.map { "data/" + $0 }
+        artifact.blobPath = captured.blobPath.map { "data/" + $0 }
+        artifact.md5 = captured.md5 ?? md5(sha256: captured.sha256, warc: captured.warcPath, blob: captured.blobPath, offset: captured.responseOffset)
+        if derivedWARCs { artifact.responseOffset = nil }
+        return artifact
     }
 
     /// The items an `import` entry took in (docs/import.md), with role `imported`:
@@ -94,16 +86,15 @@ struct FactsCollector {
         }
     }
 
-    /// MD5 of the payload for e-discovery tools: recorded at capture when the
-    /// workspace computes it, else computed now from the blob or the WARC record.
-    private func md5(_ subject: JSONValue, warc: String?, blob: String?, offset: Int64?) -> String? {
-        if let recorded = subject["payload_digests"]?["md5"]?.stringValue { return recorded }
+    /// MD5 of the payload for e-discovery tools when capture did not record it: computed
+    /// now from the blob or the WARC record.
+    private func md5(sha256: String?, warc: String?, blob: String?, offset: Int64?) -> String? {
         if let blob, let digests = try? Digest.file(atPath: bagData + "/" + blob, algorithms: [.md5]).digests {
             return digests[.md5]
         }
         guard let warc, let offset, let response = try? ArchivedResponse(warcPath: caseDirectory + "/" + warc, offset: offset) else { return nil }
         // Only when the payload read back is the one recorded (not cut at the analysis limit).
-        guard Digest.sha256Hex(response.payload) == subject["payload_sha256"]?.stringValue else { return nil }
+        guard Digest.sha256Hex(response.payload) == sha256 else { return nil }
         let digest = DigestStream([.md5])
         digest.update(response.payload)
         return digest.finishHex()[.md5]
