@@ -70,6 +70,7 @@ public enum BundleVerification {
 
         // Payload manifests: every file listed matches, every payload file is listed.
         let payloadFiles = Set((try? ZipContainer.files(in: root + "/data")) ?? []).map { "data/" + $0 }
+        let payloadSet = Set(payloadFiles)
         var manifests: [(algorithm: DigestAlgorithm, name: String, listed: [String: String])] = []
         for algorithm in [DigestAlgorithm.sha256, .sha512] {
             let name = "manifest-\(algorithm.rawValue).txt"
@@ -99,15 +100,15 @@ public enum BundleVerification {
             }
         }
         findings += sealFindings
-        findings += rederived(root)
-        findings += courtFindings(root)
+        findings += rederived(root, entries: caseReport.entries)
+        findings += courtFindings(root, entries: caseReport.entries, digests: digests)
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
         for (algorithm, name, listed) in manifests {
             for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
                 findings.append(.init(.unexpected, path: path, detail: "a payload file \(name) does not list"))
             }
             for (path, expected) in listed.sorted(by: { $0.key < $1.key }) {
-                guard payloadFiles.contains(path) else {
+                guard payloadSet.contains(path) else {
                     findings.append(.init(.missing, path: path, detail: "listed in \(name) but not in the bag"))
                     continue
                 }
@@ -333,13 +334,9 @@ public enum BundleVerification {
     /// case.json is the state its own ledger folds to, byte for byte. (report.html,
     /// loadfile.csv and provenance.jsonld also name the actors' registrations, which
     /// a bag does not carry; the seal covers them through the payload manifest.)
-    static func rederived(_ root: String) -> [Verifier.Finding] {
-        guard let ledger = try? AtomicFile.read(root + "/data/ledger.jsonl") else { return [] }
-        var entries: [LedgerEntry] = []
-        for line in Ledger.lines(of: ledger) {
-            guard line.terminated, let entry = try? LedgerEntry(line: Array(line.bytes)) else { return [] }
-            entries.append(entry)
-        }
+    /// `entries` is the bag's whole ledger, nil when a line of it is not a readable entry.
+    static func rederived(_ root: String, entries: [LedgerEntry]?) -> [Verifier.Finding] {
+        guard let entries else { return [] }
         guard let state = try? CaseState.fold(entries), let expected = try? encodeJSON(state) else { return [] }
         if (try? AtomicFile.read(root + "/data/case.json")) != expected {
             return [.init(.tampered, path: "data/case.json", detail: "is not the state the bag's ledger folds to")]
@@ -349,15 +346,10 @@ public enum BundleVerification {
 
     /// The court documents a full bag carries in data/court/ (DESIGN §21), checked
     /// against the bag's ledger and keys; certified by whoever exported the bag.
-    static func courtFindings(_ root: String) -> [Verifier.Finding] {
+    static func courtFindings(_ root: String, entries: [LedgerEntry]?, digests: FileDigestCache) -> [Verifier.Finding] {
         let folder = root + "/data/" + CourtDocuments.folder
-        guard FileManager.default.fileExists(atPath: folder), let ledger = try? AtomicFile.read(root + "/data/ledger.jsonl") else { return [] }
-        var entries: [LedgerEntry] = []
-        for line in Ledger.lines(of: ledger) {
-            guard line.terminated, let entry = try? LedgerEntry(line: Array(line.bytes)) else { return [] }
-            entries.append(entry)
-        }
-        return CourtVerification.check(folder: folder, entries: entries, keysFolder: root + "/data/keys", requireCustodian: false)
+        guard FileManager.default.fileExists(atPath: folder), let entries else { return [] }
+        return CourtVerification.check(folder: folder, entries: entries, keysFolder: root + "/data/keys", requireCustodian: false, digests: digests)
             .map { var moved = $0; moved.path = "data/\(CourtDocuments.folder)/" + moved.path; return moved }
     }
 

@@ -48,7 +48,7 @@ public enum CourtVerification {
     /// ledger and keys).
     public static func check(
         folder: String, entries: [LedgerEntry], keysFolder: String, requireCustodian: Bool,
-        ownFiles: Set<String> = [], ownFolders: [String] = []
+        ownFiles: Set<String> = [], ownFolders: [String] = [], digests: FileDigestCache? = nil
     ) -> [Verifier.Finding] {
         let factsPath = CourtCertificate.factsFile
         guard let bytes = try? AtomicFile.read(folder + "/" + factsPath) else {
@@ -110,11 +110,13 @@ public enum CourtVerification {
             findings.append(.init(.tampered, path: factsPath, detail: "documents: lists no document"))
         }
         for (name, value) in documents.sorted(by: { $0.key < $1.key }) {
-            guard ZipContainer.refusal(name: name, type: .file) == nil, let file = try? AtomicFile.read(folder + "/" + name) else {
+            // A bag's documents were read with its payload: their digests are known.
+            let known = digests.flatMap { try? $0.digests(atPath: folder + "/" + name).digests[.sha256] }
+            guard ZipContainer.refusal(name: name, type: .file) == nil,
+                  let actual = known ?? (try? AtomicFile.read(folder + "/" + name)).map({ Digest.sha256Hex($0) }) else {
                 findings.append(.init(.missing, path: name, detail: "listed in certificate.json but not present"))
                 continue
             }
-            let actual = Digest.sha256Hex(file)
             if actual != value.stringValue {
                 findings.append(.init(.tampered, path: name, detail: "certificate.json states sha256 \(value.stringValue ?? "-") found \(actual)"))
             }

@@ -16,6 +16,8 @@ public struct CaseVerification: Sendable {
         public var ledgerActors: Set<String> = []
         /// Who signed a bundle (its seal or WACZ signature), as "id (name, badge)".
         public var signer: String?
+        /// The ledger's entries when every line was a whole, readable entry; nil otherwise.
+        public var entries: [LedgerEntry]?
         public var intact: Bool { !findings.contains(where: \.isFailure) }
 
         public init(caseID: String, directory: String, entryCount: Int, withheldCount: Int, head: String?, findings: [Verifier.Finding]) {
@@ -142,6 +144,7 @@ public struct CaseVerification: Sendable {
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
             withheldCount: ledger.withheldCount, head: ledger.head, findings: ledger.findings + files)
         report.ledgerActors = Set(ledger.entries.map(\.actor))
+        if ledger.everyLineRead { report.entries = ledger.entries }
         return report
     }
 

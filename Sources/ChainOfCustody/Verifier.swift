@@ -54,6 +54,8 @@ public enum Verifier {
         public var withheldCount: Int
         /// The `hash` of the last readable entry.
         public var head: String?
+        /// Whether every line was a whole, readable entry (so `entries` is the whole ledger).
+        public var everyLineRead = true
     }
 
     /// Checks a ledger's lines: parse, sequence, chain, hashes, subject digests and
@@ -69,6 +71,7 @@ public enum Verifier {
         var withheld = 0
         var previous: LedgerEntry?
         var previousReadable = true
+        var everyLineRead = true
         let lines = Ledger.lines(of: bytes)
         if lines.isEmpty {
             findings.append(Finding(.missing, path: path, detail: "the ledger is empty"))
@@ -104,10 +107,12 @@ public enum Verifier {
             case .success(let parsedEntry):
                 entry = parsedEntry
             case .failure where !line.terminated:
+                everyLineRead = false
                 findings.append(Finding(.tornTail, path: path, detail: "line \(lineNumber), the last, is incomplete (a write torn by a crash or power loss, or a cut); a custodian runs `exhibit recover` to set its bytes aside"))
                 previousReadable = false
                 continue
             case .failure(let error):
+                everyLineRead = false
                 let what = line.terminated ? "line \(lineNumber) is not a ledger entry (\(error.message))"
                     : "line \(lineNumber) is truncated (\(error.message))"
                 findings.append(Finding(.tampered, path: path, detail: what))
@@ -116,6 +121,7 @@ public enum Verifier {
             }
             if !line.terminated {
                 // Never committed: an append writes its newline with the line.
+                everyLineRead = false
                 findings.append(Finding(.tornTail, path: path, seq: entry.seq, detail: "line \(lineNumber), the last, has no newline (a write torn by a crash or power loss, or a cut); a custodian runs `exhibit recover` to set its bytes aside"))
                 continue
             }
@@ -139,7 +145,7 @@ public enum Verifier {
             previous = entry
             previousReadable = true
         }
-        return LedgerReport(entries: entries, findings: findings, withheldCount: withheld, head: entries.last?.hash)
+        return LedgerReport(entries: entries, findings: findings, withheldCount: withheld, head: entries.last?.hash, everyLineRead: everyLineRead)
     }
 
     /// What one entry proves on its own: its hash, its subject digest and its

@@ -13,7 +13,7 @@ enum ExhibitMain {
         // can stop cleanly under the commit protocol, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         do {
-            var command = try ExhibitCommand.parseAsRoot()
+            var command = try DirectCommand.parse(Array(CommandLine.arguments.dropFirst())) ?? ExhibitCommand.parseAsRoot()
             try command.run()
             exit(0)
         } catch let error as ExhibitError {
@@ -41,6 +41,18 @@ enum ExhibitMain {
             Console.error("\(sentence) (see `exhibit help`).")
             exit(2)
         }
+    }
+}
+
+/// Reading commands that are run over and over (`search`, from scripts and the case
+/// browser's users) are parsed by their own command type alone: building and
+/// checking argument-parser's whole tree of 40-odd commands was most of the time
+/// `exhibit search` took before its query. Anything that does not parse that way —
+/// help, a usage error — goes through the whole tree, so messages stay the same.
+enum DirectCommand {
+    static func parse(_ arguments: [String]) -> (any ParsableCommand)? {
+        guard arguments.first == "search", !arguments.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" }) else { return nil }
+        return try? SearchCommand.parse(Array(arguments.dropFirst()))
     }
 }
 
