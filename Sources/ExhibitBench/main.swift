@@ -97,11 +97,7 @@ case "screen":
     var hits = 0
     // This thread's CPU time, not wall time: on a machine shared with builds, a scan that
     // was descheduled half the time would measure the neighbours.
-    func cpuSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    let cpuSeconds = threadCPUSeconds
     for _ in 0..<runs {
         let start = cpuSeconds()
         hits = screening.hits(in: text).count
