@@ -264,12 +264,13 @@ public struct WatchRunner: Sendable {
                 break
             }
         }
-        for watch in batch {
-            let current = currentByURL[watch.url]
-            let previous = previousByURL[watch.url]
-            let comparison = WatchComparison.compare(
-                current: current, previous: previous, caseDirectory: caseDirectory, patterns: patterns,
-                unreachableBefore: watch.consecutiveUnreachable)
+        // Comparing reads and may parse both captures of each URL: on every core.
+        let pairs = batch.map { (currentByURL[$0.url], previousByURL[$0.url], $0.consecutiveUnreachable) }
+        let comparisons = Parallel.map(pairs) { pair in
+            WatchComparison.compare(current: pair.0, previous: pair.1, caseDirectory: caseDirectory, patterns: patterns,
+                                    unreachableBefore: pair.2)
+        }
+        for (watch, comparison) in zip(batch, comparisons) {
             var subject = comparison.subject
             subject["watch"] = .string(watch.id)
             subject["url"] = .string(watch.url)
