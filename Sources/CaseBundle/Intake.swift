@@ -305,6 +305,18 @@ struct IntakeContext {
 /// is exactly what is kept.
 enum IntakeCopy {
     static func copy(from source: String, to destination: String, algorithms: [DigestAlgorithm] = [.sha256]) throws(ExhibitError) -> (digests: [DigestAlgorithm: String], size: Int64) {
+        if algorithms == [.sha256] {
+            // Hashed while written directly to disk (no page-cache flush at the end).
+            let reader = try CopyingFileReader(source: source, destination: destination)
+            do throws(ExhibitError) {
+                while try reader.next() != nil {}
+            } catch {
+                reader.cancel()
+                throw error
+            }
+            let copy = try reader.finish()
+            return ([.sha256: copy.sha256], copy.size)
+        }
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw AtomicFile.posixError("Cannot read \(source)") }
         defer { close(input) }

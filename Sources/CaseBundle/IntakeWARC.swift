@@ -34,32 +34,24 @@ enum WARCIntake {
             artifactCount: checked.artifacts.count, check: checked.sentence)
     }
 
-    /// Copies the WARC to `staged` on one thread while its records are checked on
-    /// another (each bound by hashing; on one thread the copy's read, sha256, write
-    /// and fsync came on top of the check). Both read the file received, and each
-    /// hashes every byte it read: equal sha256s mean the bytes checked are the bytes
-    /// kept, and a file that changed while it was read is refused.
+    /// Reads the WARC once: each chunk read is hashed (the file's sha256), written to
+    /// `staged` and checked record by record, on three threads at once. The bytes
+    /// checked are the bytes kept, so a file that changes while it is read cannot
+    /// pass a check of one version and be stored as another.
     static func copyAndCheck(_ path: String, to staged: String, relative: String) throws(ExhibitError) -> (Checked, sha256: String, size: Int64) {
-        let copied = Outcome<(digests: [DigestAlgorithm: String], size: Int64)>()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
-            copied.result = Result { () throws(ExhibitError) in try IntakeCopy.copy(from: path, to: staged) }
+        let gzip = try WARCRecordSources.isGzip(path)
+        let reader = try CopyingFileReader(source: path, destination: staged)
+        let checked: Checked
+        do throws(ExhibitError) {
+            checked = try check(path, relative: relative, displayName: path) { (visit) throws(ExhibitError) in
+                try WARCReader(path: path, computesPayloadSHA1: false, checksDeclaredDigests: true).forEachRecord(from: reader, gzip: gzip, visit)
+            }
+        } catch {
+            reader.cancel()
+            throw error
         }
-        let read = DigestStream([.sha256])
-        let checked = Result { () throws(ExhibitError) in try check(path, relative: relative, displayName: path, fileDigest: read) }
-        group.wait()
-        let checkedResult = try checked.get()
-        let copy = try copied.result!.get()
-        let sha256 = copy.digests[.sha256]!
-        guard read.finishHex()[.sha256] == sha256, read.byteCount == copy.size else {
-            throw ExhibitError(.verificationFailed, "\(path) changed while it was read (two reads of it hash differently); nothing was imported.")
-        }
-        return (checkedResult, sha256, copy.size)
-    }
-
-    /// One result handed from a worker thread to the waiting one (DispatchGroup.wait orders the accesses).
-    final class Outcome<Value>: @unchecked Sendable {
-        var result: Result<Value, ExhibitError>?
+        let copy = try reader.finish()
+        return (checked, copy.sha256, copy.size)
     }
 
     /// Reads every record of the WARC at `path` (to be stored as `relative`) and
@@ -67,6 +59,14 @@ enum WARCIntake {
     /// first record that fails, when any does or when the file cannot be read whole.
     /// `fileDigest`, when given, is fed every byte of the file as it is read.
     static func check(_ path: String, relative: String, displayName: String, fileDigest: DigestStream? = nil) throws(ExhibitError) -> Checked {
+        try check(path, relative: relative, displayName: displayName) { (visit) throws(ExhibitError) in
+            try WARCReader(path: path, computesPayloadSHA1: false, checksDeclaredDigests: true).forEachRecord(fileDigest: fileDigest, visit)
+        }
+    }
+
+    /// The check, over the records `read` hands to the visitor it is given.
+    static func check(_ path: String, relative: String, displayName: String,
+                      read: ((ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) -> Void) throws(ExhibitError) -> Checked {
         var records: [JSONValue] = []
         var artifacts: [JSONValue] = []
         var byType: [String: Int64] = [:]
@@ -75,7 +75,7 @@ enum WARCIntake {
         var failures: [String] = []
         var ids = Set<String>()
         do throws(ExhibitError) {
-            try WARCReader(path: path, computesPayloadSHA1: false, checksDeclaredDigests: true).forEachRecord(fileDigest: fileDigest) { (record) throws(ExhibitError) in
+            try read { (record) throws(ExhibitError) in
                 let type = record.type ?? "?"
                 byType[type, default: 0] += 1
                 let id = record.recordID ?? ""

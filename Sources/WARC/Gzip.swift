@@ -96,87 +96,46 @@ package final class GzipCompressorPool: @unchecked Sendable {
 /// Decompresses a sequence of gzip members, reporting each member's compressed
 /// offset and length (what `warcio index` calls offset and length).
 final class GzipMemberReader {
-    private let fd: Int32
-    private var input = [UInt8](repeating: 0, count: 256 * 1024)
+    let input: InputCursor
     /// One output buffer for every member: a WARC file has thousands of small ones.
-    private var output = [UInt8](repeating: 0, count: 256 * 1024)
-    private var inputStart = 0
-    private var inputEnd = 0
-    /// Compressed bytes consumed from the file before `input[inputStart]`.
-    private var consumedBefore: Int64 = 0
+    private let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 64)
     private let path: String
-    /// Sees every compressed byte read, in order: the file's own digest comes from
-    /// the same read that checks its records.
-    var observer: DigestStream?
-
-    /// Reads from `offset`: the start of a member, as a ledger's record list gives it.
-    init(path: String, offset: Int64 = 0) throws(ExhibitError) {
+    /// Reads `chunks`, whose first byte is at `offset` of the file: the start of a
+    /// member, as a ledger's record list gives it.
+    init(_ chunks: any ByteChunks, path: String, offset: Int64 = 0) {
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
-        if offset > 0 {
-            guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
-                close(fd)
-                throw AtomicFile.posixError("Cannot read \(path) at offset \(offset)")
-            }
-            consumedBefore = offset
-        }
+        input = InputCursor(chunks, offset: offset)
     }
 
     deinit {
-        close(fd)
-    }
-
-    private func fill() throws(ExhibitError) -> Bool {
-        if inputStart < inputEnd { return true }
-        consumedBefore += Int64(inputEnd)
-        inputStart = 0
-        inputEnd = 0
-        let count = input.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
-        if let observer, count > 0 {
-            input.withUnsafeBytes { observer.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
-        inputEnd = count
-        return count > 0
+        output.deallocate()
     }
 
     /// Reads the next member, passing its decompressed bytes to `body` in pieces;
     /// returns the member's (offset, length) in the compressed file, or nil at the end.
     func nextMember(_ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) -> (offset: Int64, length: Int64)? {
-        guard try fill() else { return nil }
-        let offset = consumedBefore + Int64(inputStart)
+        guard try input.fill() else { return nil }
+        let offset = input.position
         var stream = z_stream()
         guard exhibit_inflate_init_gzip(&stream) == Z_OK else {
             throw ExhibitError(.storage, "zlib could not start decompressing \(path).")
         }
         defer { inflateEnd(&stream) }
         while true {
-            guard try fill() else {
+            guard try input.fill() else {
                 throw ExhibitError(.verificationFailed, "\(path) ends inside a gzip member at offset \(offset) (truncated)")
             }
-            let available = inputEnd - inputStart
-            var status: Int32 = Z_OK
-            var produced = 0
-            input.withUnsafeMutableBufferPointer { inBuffer in
-                output.withUnsafeMutableBufferPointer { outBuffer in
-                    stream.next_in = inBuffer.baseAddress! + inputStart
-                    stream.avail_in = uInt(available)
-                    stream.next_out = outBuffer.baseAddress
-                    stream.avail_out = uInt(outBuffer.count)
-                    status = inflate(&stream, Z_NO_FLUSH)
-                    produced = outBuffer.count - Int(stream.avail_out)
-                }
-            }
-            inputStart += available - Int(stream.avail_in)
-            if produced > 0 {
-                try withBytes(output) { (buffer) throws(ExhibitError) in
-                    try body(UnsafeRawBufferPointer(rebasing: buffer[0..<produced]))
-                }
-            }
+            let available = input.available
+            stream.next_in = UnsafeMutablePointer(mutating: input.bytes.baseAddress!.assumingMemoryBound(to: Bytef.self) + input.start)
+            stream.avail_in = uInt(available)
+            stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(output.count)
+            let status = inflate(&stream, Z_NO_FLUSH)
+            let produced = output.count - Int(stream.avail_out)
+            input.start += available - Int(stream.avail_in)
+            if produced > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
             if status == Z_STREAM_END {
-                let end = consumedBefore + Int64(inputStart)
-                return (offset, end - offset)
+                return (offset, input.position - offset)
             }
             guard status == Z_OK || status == Z_BUF_ERROR else {
                 throw ExhibitError(.verificationFailed, "\(path) has a damaged gzip member at offset \(offset) (zlib status \(status))")

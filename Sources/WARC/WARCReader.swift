@@ -1,4 +1,5 @@
 public import ChainOfCustody
+import Dispatch
 
 /// A record read back from a `.warc.gz`, with its block digest recomputed.
 public struct ReadRecord: Sendable {
@@ -61,7 +62,17 @@ public struct WARCReader {
     /// `fileDigest`, when given, is fed every byte of the file as it is read.
     public func forEachRecord(fileDigest: DigestStream? = nil, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
         let reader = try WARCRecordSources.open(path: path)
-        reader.observer = fileDigest
+        reader.input.observer = fileDigest
+        try forEachRecord(reader, visit)
+    }
+
+    /// The same, reading the file's bytes from `chunks` (a ``CopyingFileReader``
+    /// that copies them as they are checked); `gzip` says how the file is stored.
+    package func forEachRecord(from chunks: any ByteChunks, gzip: Bool, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
+        try forEachRecord(WARCRecordSources.open(chunks, path: path, gzip: gzip), visit)
+    }
+
+    private func forEachRecord(_ reader: any WARCRecordSource, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
         while true {
             var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests)
             guard let (offset, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
@@ -95,6 +106,14 @@ public struct WARCReader {
         try forEachRecord { result.append($0) }
         return result
     }
+}
+
+/// Two digest streams fed the same bytes at once, one per thread: each stream is
+/// touched by one thread only, and the bytes outlive concurrentPerform, which returns
+/// when both are done.
+private struct SplitDigests: @unchecked Sendable {
+    let streams: [DigestStream]
+    let bytes: UnsafeRawBufferPointer
 }
 
 /// Splits one decompressed member into header, block and trailer.
@@ -153,9 +172,16 @@ private struct RecordParser {
         let take = Int(min(Int64(bytes.count - index), remainingBlock))
         if take > 0 {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])
-            digest.update(slice)
             if block != nil { block!.append(contentsOf: slice) }
-            if tracksHTTP { trackHTTP(slice) }
+            if tracksHTTP, httpHeadDone, dechunker == nil, let payloadDigest, take >= 64 * 1024 {
+                // Past the HTTP head every byte is both block and payload: the two
+                // digests (each in the algorithms a record declares) on two cores.
+                let work = SplitDigests(streams: [digest, payloadDigest], bytes: slice)
+                DispatchQueue.concurrentPerform(iterations: 2) { work.streams[$0].update(work.bytes) }
+            } else {
+                digest.update(slice)
+                if tracksHTTP { trackHTTP(slice) }
+            }
             blockSeen += Int64(take)
             index += take
         }

@@ -1,4 +1,4 @@
-import ChainOfCustody
+package import ChainOfCustody
 import Foundation
 
 /// Where a ``WARCReader`` gets its records: one gzip member per record from a
@@ -6,20 +6,25 @@ import Foundation
 /// `.warc`. Each call hands over one record's bytes (header, block and the
 /// closing CRLF CRLF) and says where it lies in the file.
 protocol WARCRecordSource: AnyObject {
-    var observer: DigestStream? { get set }
+    /// Where the reader stands in the file's bytes; its observer sees every byte read.
+    var input: InputCursor { get }
     func nextMember(_ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) -> (offset: Int64, length: Int64)?
 }
 
 extension GzipMemberReader: WARCRecordSource {}
 
-enum WARCRecordSources {
+package enum WARCRecordSources {
     /// A gzip file starts with 1f 8b; anything else is read as an uncompressed WARC.
     static func open(path: String, offset: Int64 = 0) throws(ExhibitError) -> any WARCRecordSource {
-        if try isGzip(path) { return try GzipMemberReader(path: path, offset: offset) }
-        return try PlainRecordReader(path: path, offset: offset)
+        let chunks = try FileChunks(path: path, offset: offset)
+        return open(chunks, path: path, gzip: try isGzip(path), offset: offset)
     }
 
-    static func isGzip(_ path: String) throws(ExhibitError) -> Bool {
+    static func open(_ chunks: any ByteChunks, path: String, gzip: Bool, offset: Int64 = 0) -> any WARCRecordSource {
+        gzip ? GzipMemberReader(chunks, path: path, offset: offset) : PlainRecordReader(chunks, path: path, offset: offset)
+    }
+
+    package static func isGzip(_ path: String) throws(ExhibitError) -> Bool {
         let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
         defer { close(fd) }
@@ -34,60 +39,24 @@ enum WARCRecordSources {
 /// CRLF CRLF that close a record (WARC 1.1 §4). Offsets and lengths are those of
 /// the record in the file, as `warcio index` gives them for an uncompressed WARC.
 final class PlainRecordReader: WARCRecordSource {
-    private let fd: Int32
+    let input: InputCursor
     private let path: String
-    private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-    private var start = 0
-    private var end = 0
-    /// File bytes consumed before `buffer[start]`.
-    private var consumedBefore: Int64 = 0
-    var observer: DigestStream?
-
-    init(path: String, offset: Int64 = 0) throws(ExhibitError) {
+    init(_ chunks: any ByteChunks, path: String, offset: Int64 = 0) {
         self.path = path
-        fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
-        if offset > 0 {
-            guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
-                close(fd)
-                throw AtomicFile.posixError("Cannot read \(path) at offset \(offset)")
-            }
-            consumedBefore = offset
-        }
-    }
-
-    deinit {
-        close(fd)
-    }
-
-    private func fill() throws(ExhibitError) -> Bool {
-        if start < end { return true }
-        consumedBefore += Int64(end)
-        start = 0
-        end = 0
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
-            if let observer, count > 0 {
-                buffer.withUnsafeBytes { observer.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            }
-            end = count
-            return count > 0
-        }
+        input = InputCursor(chunks, offset: offset)
     }
 
     func nextMember(_ body: (UnsafeRawBufferPointer) throws(ExhibitError) -> Void) throws(ExhibitError) -> (offset: Int64, length: Int64)? {
-        guard try fill() else { return nil }
-        let offset = consumedBefore + Int64(start)
+        guard try input.fill() else { return nil }
+        let offset = input.position
         // The header, byte by byte up to CRLF CRLF (bounded like the parser's).
         var header: [UInt8] = []
         while true {
-            guard try fill() else {
+            guard try input.fill() else {
                 throw ExhibitError(.verificationFailed, "\(path) ends inside the header of the record at offset \(offset) (truncated)")
             }
-            let byte = buffer[start]
-            start += 1
+            let byte = input.bytes[input.start]
+            input.start += 1
             header.append(byte)
             let n = header.count
             if n >= 4, header[n - 4] == 13, header[n - 3] == 10, header[n - 2] == 13, header[n - 1] == 10 { break }
@@ -102,18 +71,15 @@ final class PlainRecordReader: WARCRecordSource {
         // The block and the closing CRLF CRLF, handed over as they are read.
         var remaining = length + 4
         while remaining > 0 {
-            guard try fill() else {
+            guard try input.fill() else {
                 throw ExhibitError(.verificationFailed, "\(path) ends inside the record at offset \(offset) (truncated)")
             }
-            let take = Int(min(Int64(end - start), remaining))
-            let first = start
-            try withBytes(buffer) { (bytes) throws(ExhibitError) in
-                try body(UnsafeRawBufferPointer(rebasing: bytes[first..<(first + take)]))
-            }
-            start += take
+            let take = Int(min(Int64(input.available), remaining))
+            try body(UnsafeRawBufferPointer(rebasing: input.bytes[input.start..<(input.start + take)]))
+            input.start += take
             remaining -= Int64(take)
         }
-        return (offset, consumedBefore + Int64(start) - offset)
+        return (offset, input.position - offset)
     }
 
     /// Content-Length from a record header (the parser checks the rest).

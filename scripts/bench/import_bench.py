@@ -1,7 +1,10 @@
 """The `import` row of `make bench` (issue 20): `exhibit import` of a generated 1 GiB
 `.warc.gz` against `openssl dgst -sha256` of the same file — the floor of taking a file
-in is reading and hashing it once; Exhibit also copies it, inflates every record and
-checks each record's declared block and payload digests. Peak RSS from /usr/bin/time -v.
+in is reading and hashing it once. Exhibit reads it once too, and each chunk is hashed,
+written (O_DIRECT) to the staged copy and checked on three threads: every record
+inflated, its declared sha1 block and payload digests checked, and the block's and the
+payload's sha256 computed for the ledger (docs/import.md, "How a WARC is read").
+Peak RSS from /usr/bin/time -v.
 
 The WARC is made here (never committed): one gzip member per record, warcio-style
 sha1 base32 digests, responses that are mostly incompressible bytes (as much
