@@ -85,6 +85,7 @@ enum BagIntake {
                 "rules": .string("RFC 8493 (BagIt 1.0): bagit.txt, every payload and tag manifest, Payload-Oxum, no fetch.txt, no path outside the bag"),
             ]),
         ]
+        if let exhibit = try exhibitBag(root, display: path, files: listed) { subject["exhibit_bag"] = exhibit }
         var sha256: String
         var size: Int64
         if let packageFile {
@@ -102,9 +103,10 @@ enum BagIntake {
             size = octets
             subject["identified_by"] = .string(anchor)
         }
+        let exhibitSentence = subject["exhibit_bag"].map { "; an Exhibit bag of \($0["case"]?.stringValue ?? "?") whose seal, ledger chain and signatures verify (\($0["entries"]?.intValue ?? 0) entries, head \(($0["ledger_head"]?.stringValue ?? "").prefix(16))…), its ledger kept" } ?? ""
         let sentence = "valid BagIt \(bag.version) bag: \(bag.payload.count) payload files (\(octets) bytes) match \(bag.manifests.count) manifest\(bag.manifests.count == 1 ? "" : "s")"
             + (bag.tagManifests.isEmpty ? "" : " and \(bag.tagManifests.count) tag manifest\(bag.tagManifests.count == 1 ? "" : "s")")
-            + (bag.payloadOxum == nil ? "; no Payload-Oxum" : "; Payload-Oxum agrees") + "; \(bag.info.count) bag-info fields recorded"
+            + (bag.payloadOxum == nil ? "; no Payload-Oxum" : "; Payload-Oxum agrees") + "; \(bag.info.count) bag-info fields recorded" + exhibitSentence
         return EvidenceIntake.Prepared(
             name: context.name, kind: "bag", sha256: sha256, size: size, subject: subject, files: files,
             artifactCount: artifacts.count, check: sentence)
@@ -118,6 +120,32 @@ enum BagIntake {
             if parts.last == "bagit.txt", parts.count <= 2 { return true }
         }
         return false
+    }
+
+    /// A bag that carries `exhibit-seal.json` is another workspace's Exhibit export:
+    /// it is verified as `exhibit verify` verifies a bag (seal and its signer, ledger
+    /// chain, every signature, WARC records against the ledger). One that does not
+    /// verify is refused like a file that fails its own digests; one that does keeps
+    /// its ledger (`data/ledger.jsonl`, a payload blob) as a verified attachment.
+    static func exhibitBag(_ root: String, display: String, files: [JSONValue]) throws(ExhibitError) -> JSONValue? {
+        guard FileManager.default.fileExists(atPath: root + "/" + BagSeal.fileName) else { return nil }
+        let report: CaseVerification.Report
+        do {
+            report = try BundleVerification.verifyBag(root)
+        } catch {
+            throw ExhibitError(.verificationFailed, refusal(display, "it carries an Exhibit seal but is not an Exhibit bag that can be verified (\(error.message))"))
+        }
+        if let first = report.findings.first(where: \.isFailure) {
+            let more = report.findings.filter(\.isFailure).count - 1
+            throw ExhibitError(.verificationFailed, refusal(display, "it is an Exhibit bag that fails verification: \(first.line)\(more > 0 ? " (and \(more) more)" : "")"))
+        }
+        let ledger = files.first { $0["bag_path"]?.stringValue == "data/ledger.jsonl" }
+        return .object([
+            "verdict": .string("verified"), "case": .string(report.caseID), "entries": .integer(Int64(report.entryCount)),
+            "withheld": .integer(Int64(report.withheldCount)), "ledger_head": report.head.map { .string($0) } ?? .null,
+            "signer": report.signer.map { .string($0) } ?? .null,
+            "ledger": ledger.map { .object(["path": $0["path"] ?? .null, "sha256": $0["sha256"] ?? .null, "size": $0["size"] ?? .null]) } ?? .null,
+        ])
     }
 
     static func refusal(_ path: String, _ detail: String) -> String {
