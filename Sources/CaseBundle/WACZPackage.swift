@@ -125,18 +125,32 @@ public enum WACZPackage {
     }
 
     /// pages/pages.jsonl: a header line, then each captured page (the URL asked
-    /// for, when its response began).
+    /// for, when its response began) and each HTML response of an imported WARC
+    /// (its URL and WARC-Date; docs/import.md), in ledger order.
     /// A function of the ledger alone, so verify derives it again and compares (§16).
     static func pages(_ entries: [LedgerEntry]) -> [UInt8] {
         var lines = [#"{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}"#]
-        for entry in entries where entry.action == "capture" {
-            guard let subject = entry.subject, subject["status"]?.intValue != nil, subject["role"]?.stringValue == "page" else { continue }
-            let time = subject["started"]?.stringValue ?? subject["ended"]?.stringValue ?? entry.time
-            var page: [String: Any] = ["id": ArtifactID.forSeq(Int(entry.seq)), "url": subject["url"]?.stringValue ?? "", "ts": rfc3339(time)]
-            if let title = subject["title"]?.stringValue { page["title"] = title }
+        func add(_ page: [String: Any]) {
             if let data = try? JSONSerialization.data(withJSONObject: page, options: [.sortedKeys, .withoutEscapingSlashes]) {
                 lines.append(String(decoding: data, as: UTF8.self))
             }
+        }
+        for entry in entries {
+            guard let subject = entry.subject else { continue }
+            if entry.action == "import", subject["warc"]?["file"]?.stringValue != nil {
+                let items = subject["artifacts"]?.arrayValue ?? []
+                for (index, item) in items.enumerated() where item["record_type"]?.stringValue == "response" && item["status"]?.intValue != nil
+                    && (item["content_type"]?.stringValue?.lowercased().contains("html") ?? false) {
+                    let time = item["time"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? entry.time
+                    add(["id": ImportedArtifactID.id(seq: entry.seq, number: index + 1, of: items.count, kind: subject["kind"]?.stringValue ?? ""),
+                         "url": item["url"]?.stringValue ?? "", "ts": rfc3339(time)])
+                }
+            }
+            guard entry.action == "capture", subject["status"]?.intValue != nil, subject["role"]?.stringValue == "page" else { continue }
+            let time = subject["started"]?.stringValue ?? subject["ended"]?.stringValue ?? entry.time
+            var page: [String: Any] = ["id": ArtifactID.forSeq(Int(entry.seq)), "url": subject["url"]?.stringValue ?? "", "ts": rfc3339(time)]
+            if let title = subject["title"]?.stringValue { page["title"] = title }
+            add(page)
         }
         return Array((lines.joined(separator: "\n") + "\n").utf8)
     }

@@ -275,6 +275,12 @@ struct ImportCommandTests {
         #expect(validate.status == 0, "wacz validate: \(validate.output)")
         let verifyWACZ = try exhibit.run(["verify", wacz])
         #expect(verifyWACZ.status == 0, "\(verifyWACZ.stdout)\(verifyWACZ.stderr)")
+        // Its page list names the imported page beside the captured one.
+        let listed = try Validators.run("python3", ["-c", "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('pages/pages.jsonl').decode())", wacz])
+        let pageLines = listed.output.split(separator: "\n")
+        let importSeq = try #require(entries.first?.seq)
+        #expect(pageLines.contains { $0.contains("/classifieds.html") && $0.contains("\"A-\(String(format: "%04d", Int(importSeq))).") }, "\(listed.output)")
+        #expect(pageLines.contains { $0.contains("/forum.html") }, "\(listed.output)")
     }
 
     // MARK: WACZ
