@@ -176,4 +176,35 @@ struct EvidenceServerTests {
             #expect(try curl(other, target: target).status == "401")
         }
     }
+
+    @Test("over TLS the client verifies the server's certificate and host name: trusted through --ca-file, refused without it")
+    func tlsWithCAFile() async throws {
+        try await withPostgres { postgres in
+            let scratch = TemporaryDirectory("exhibit-tls")
+            let key = scratch.child("server.key"), certificate = scratch.child("server.crt")
+            let made = try ChildProcess("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                                            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=evidence test",
+                                                            "-addext", "subjectAltName=IP:127.0.0.1"]).run(timeout: .seconds(60))
+            #expect(made.status == 0, "\(made.stderrText)")
+            let server = try ChildProcess(ExhibitProcess.binaryPath, ["server", "--database", postgres.url, "--store", scratch.child("store"),
+                                                                      "--port", "0", "--tls-cert", certificate, "--tls-key", key]).start()
+            defer { server.signal(SIGTERM); if server.wait(timeout: .seconds(30)).timedOut { server.killAndWait() } }
+            let line = server.firstLine(timeout: .seconds(60)) ?? ""
+            let url = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+            #expect(url.hasPrefix("https://127.0.0.1:"), "\(line) \(server.stderrTextSoFar)")
+            let ws = try TestWorkspace()
+            let untrusted = try run(["remote", "add", "hq", url], in: ws.root, as: ws.supervisorID)
+            #expect(untrusted.status == 5, "\(untrusted.stdout)\(untrusted.stderr)")
+            #expect(untrusted.stderr.split(separator: "\n").count == 1, "\(untrusted.stderr)")
+            // The same certificate under another host name fails verification too.
+            let wrongName = try run(["remote", "add", "hq", url.replacingOccurrences(of: "127.0.0.1", with: "localhost"), "--ca-file", certificate],
+                                    in: ws.root, as: ws.supervisorID)
+            #expect(wrongName.status == 5, "\(wrongName.stdout)\(wrongName.stderr)")
+            let trusted = try run(["remote", "add", "hq", url, "--ca-file", certificate], in: ws.root, as: ws.supervisorID)
+            #expect(trusted.status == 0, "\(trusted.stderr)")
+            let caseID = try ws.openCase()
+            let pushed = try run(["push", caseID], in: ws.root, as: ws.investigatorID)
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+        }
+    }
 }
