@@ -241,43 +241,43 @@ extension CaptureRun {
         let reply: (status: Int, headers: [(String, String)], body: [UInt8])?
         let failure: String
         switch outcome {
-            case .completed(var hop):
-                defer { if let spool = hop.spoolPath { unlink(spool) } }
-                let writer = try currentWriter()
-                var written: [WrittenRecord] = []
-                for record in Self.records(for: hop, warcinfoID: warcinfoID) { written.append(try writer.write(record)) }
-                if main { page.state.documentRecords += written } else { page.state.records += written }
-                let responseID = written.first { $0.type == "response" }?.id
-                page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType,
-                                               outcome: .fetched, status: hop.status, recordID: responseID))
-                let redirect = (300...399).contains(hop.status) && hop.location != nil
-                if redirect, let network = paused.networkID { page.redirects[network, default: 0] += 1 }
-                page.state.bytes += hop.bodyLength
-                let raw = hop.body ?? (hop.spoolPath.flatMap { try? AtomicFile.read($0) } ?? [])
-                let (headers, body) = Self.fulfilment(hop, raw: raw, limit: Int(options.maxBytes))
-                if main {
-                    hop.body = nil
-                    if !redirect {
-                        page.state.documentBody = Array(body.prefix(ArchivedResponse.analysisLimit))
-                        page.documentAnswered = true
-                    }
-                    var kept = hop
-                    kept.spoolPath = nil
-                    page.state.documentHops.append(kept)
+        case .completed(var hop):
+            defer { if let spool = hop.spoolPath { unlink(spool) } }
+            let writer = try currentWriter()
+            var written: [WrittenRecord] = []
+            for record in Self.records(for: hop, warcinfoID: warcinfoID) { written.append(try writer.write(record)) }
+            if main { page.state.documentRecords += written } else { page.state.records += written }
+            let responseID = written.first { $0.type == "response" }?.id
+            page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType,
+                                           outcome: .fetched, status: hop.status, recordID: responseID))
+            let redirect = (300...399).contains(hop.status) && hop.location != nil
+            if redirect, let network = paused.networkID { page.redirects[network, default: 0] += 1 }
+            page.state.bytes += hop.bodyLength
+            let raw = hop.body ?? (hop.spoolPath.flatMap { try? AtomicFile.read($0) } ?? [])
+            let (headers, body) = Self.fulfilment(hop, raw: raw, limit: Int(options.maxBytes))
+            if main {
+                hop.body = nil
+                if !redirect {
+                    page.state.documentBody = Array(body.prefix(ArchivedResponse.analysisLimit))
+                    page.documentAnswered = true
                 }
-                (reply, failure) = ((hop.status, headers, body), "")
-            case .failed(_, let reason):
-                page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .failed, reason: reason))
-                page.state.failures.append((shown, reason))
-                if main { page.state.documentOutcome = ("capture-failed", reason) }
-                (reply, failure) = (nil, "Failed")
-            case .refused(_, let reason):
-                page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .refused, reason: reason))
-                page.state.refusals.append((shown, reason))
-                if main { page.state.documentOutcome = ("policy-refusal", reason) }
-                (reply, failure) = (nil, "BlockedByClient")
-            case .storageFailed(let url, let reason):
-                throw ExhibitError(.storage, "Cannot store the body of \(WebAddress.redactingPassword(url.text)) on this machine (\(reason)); free disk space or raise the file-size limit, then capture it again.")
+                var kept = hop
+                kept.spoolPath = nil
+                page.state.documentHops.append(kept)
+            }
+            (reply, failure) = ((hop.status, headers, body), "")
+        case .failed(_, let reason):
+            page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .failed, reason: reason))
+            page.state.failures.append((shown, reason))
+            if main { page.state.documentOutcome = ("capture-failed", reason) }
+            (reply, failure) = (nil, "Failed")
+        case .refused(_, let reason):
+            page.log.append(BrowserRequest(url: shown, method: paused.method, resourceType: paused.resourceType, outcome: .refused, reason: reason))
+            page.state.refusals.append((shown, reason))
+            if main { page.state.documentOutcome = ("policy-refusal", reason) }
+            (reply, failure) = (nil, "BlockedByClient")
+        case .storageFailed(let url, let reason):
+            throw ExhibitError(.storage, "Cannot store the body of \(WebAddress.redactingPassword(url.text)) on this machine (\(reason)); free disk space or raise the file-size limit, then capture it again.")
         }
         do throws(ExhibitError) {
             if let reply {
