@@ -53,14 +53,31 @@ public struct CurlRequest: Sendable {
         return try outcome.get()
     }
 
+    /// Whether libcurl may take a proxy from the environment (`http_proxy`, `no_proxy`…):
+    /// a timestamp authority may sit behind the agency's proxy; an evidence server is
+    /// reached directly.
+    var honoursProxyEnvironment = false
+
+    /// Why a transfer failed: libcurl's own detail, or the limit the answer passed.
+    struct Failure: Error { var reason: String }
+
     /// Runs the request on the calling thread.
     public func perform() throws(ExhibitError) -> Answer {
+        switch try attempt() {
+        case .success(let answer): return answer
+        case .failure(let failure): throw ExhibitError(.storage, "\(url) cannot be reached: \(failure.reason).")
+        }
+    }
+
+    /// Runs the request on the calling thread; a handle libcurl refuses throws, a
+    /// transfer that fails is the failure's reason, for the caller's own sentence.
+    func attempt() throws(ExhibitError) -> Result<Answer, Failure> {
         let easy = try CurlEasy()
         let sink = CurlRequestSink(limit: limit)
         try easy.set(CURLOPT_URL, url)
         try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
         try easy.set(CURLOPT_FOLLOWLOCATION, false)
-        try easy.set(CURLOPT_NOPROXY, "*")
+        if !honoursProxyEnvironment { try easy.set(CURLOPT_NOPROXY, "*") }
         try easy.set(CURLOPT_CONNECTTIMEOUT, connectTimeout)
         try easy.set(CURLOPT_TIMEOUT, timeout)
         try easy.set(CURLOPT_USERAGENT, ExhibitRelease.userAgent)
@@ -94,9 +111,9 @@ public struct CurlRequest: Sendable {
             let detail = easy.errorMessage
             let reason = sink.overLimit ? "the answer is larger than \(limit) bytes"
                 : (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
-            throw ExhibitError(.storage, "\(url) cannot be reached: \(reason).")
+            return .failure(Failure(reason: reason))
         }
-        return Answer(status: easy.long(CURLINFO_RESPONSE_CODE) ?? 0, body: sink.bytes)
+        return .success(Answer(status: easy.long(CURLINFO_RESPONSE_CODE) ?? 0, body: sink.bytes))
     }
 }
 
