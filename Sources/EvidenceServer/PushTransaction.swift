@@ -46,8 +46,10 @@ struct PushUpload: Sendable {
         self.caseID = caseID
         self.lines = lines
         entries = []
-        for (index, line) in lines.enumerated() {
-            guard let entry = try? LedgerEntry(line: Array(line.utf8)) else { throw refuse("line \(index + 1) of the ledger is not a ledger entry") }
+        // Parsed on every core; the order and the checks below are the lines'.
+        let parsed = Parallel.map(lines) { line in try? LedgerEntry(line: Array(line.utf8)) }
+        for (index, entry) in parsed.enumerated() {
+            guard let entry else { throw refuse("line \(index + 1) of the ledger is not a ledger entry") }
             guard entry.caseID == caseID, entry.seq == Int64(index + 1) else {
                 throw refuse("line \(index + 1) of the ledger is not entry \(index + 1) of \(caseID)")
             }

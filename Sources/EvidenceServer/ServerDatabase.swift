@@ -185,12 +185,16 @@ final class ServerDatabase: Sendable {
     /// Full-text search over the page text of the given cases (nil: every case).
     func search(_ words: String, excludingPrefix: String?, limit: Int = 100) async throws -> [SearchHit] {
         let exclude = excludingPrefix.map { $0 + "%" } ?? ""
+        // The query is parsed once; the GIN index finds the pages, only they are ranked, and
+        // only the `limit` best get a headline (which reads and parses the page's body).
         let rows = try await client.query("""
-            SELECT case_id, seq, url, title, ts_headline('simple', body, plainto_tsquery('simple', \(words)), 'MaxWords=20,MinWords=5')
-            FROM page_text
-            WHERE tsv @@ plainto_tsquery('simple', \(words)) AND (\(exclude) = '' OR case_id NOT LIKE \(exclude))
-            ORDER BY ts_rank(tsv, plainto_tsquery('simple', \(words))) DESC, case_id, seq
-            LIMIT \(limit)
+            SELECT case_id, seq, url, title, ts_headline('simple', body, query, 'MaxWords=20,MinWords=5')
+            FROM (SELECT case_id, seq, url, title, body, query, ts_rank(tsv, query) AS rank
+                  FROM page_text, plainto_tsquery('simple', \(words)) AS query
+                  WHERE tsv @@ query AND (\(exclude) = '' OR case_id NOT LIKE \(exclude))
+                  ORDER BY rank DESC, case_id, seq
+                  LIMIT \(limit)) AS best
+            ORDER BY rank DESC, case_id, seq
             """, logger: logger)
         var hits: [SearchHit] = []
         for try await (caseID, seq, url, title, snippet) in rows.decode((String, Int64, String, String, String).self) {
