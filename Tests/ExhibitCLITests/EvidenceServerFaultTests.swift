@@ -113,7 +113,7 @@ extension EvidenceServerTests {
         /// argv: listen port, server port, bytes from the client after which the first
         /// connection to carry that many is cut (the upload; the requests before it are small).
         static let cuttingRelay = """
-            import socket, sys, threading
+            import socket, struct, sys, threading
             listen_port, server_port, limit = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
             listener = socket.socket(); listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind(("127.0.0.1", listen_port)); listener.listen(16)
@@ -127,7 +127,11 @@ extension EvidenceServerTests {
                         if not data: break
                         if upload and not state["cut"] and sent + len(data) > limit:
                             state["cut"] = True
-                            sink.sendall(data[:limit - sent]); break
+                            sink.sendall(data[:limit - sent])
+                            # A cut, not a stall: the client's end is reset (linger 0), so
+                            # the client learns at once instead of waiting on a full window.
+                            source.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                            sink.shutdown(socket.SHUT_RDWR); source.close(); return
                         sink.sendall(data); sent += len(data)
                 except OSError: pass
                 for s in (source, sink):
