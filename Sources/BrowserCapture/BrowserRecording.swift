@@ -80,18 +80,7 @@ extension CaptureRun {
         let outcome: CaptureProgress.Outcome
         if action == "capture", let last = lastDocument {
             let restricted = last.status == 401 || last.status == 403 || analysed?.hasPasswordField == true
-            subject["final_url"] = .string(last.url.text)
-            subject["status"] = .integer(Int64(last.status))
-            subject["access_restricted"] = .bool(restricted)
-            subject["ip"] = last.ip.map { .string($0) } ?? .null
-            subject["content_type"] = last.contentType.map { .string($0) } ?? .null
-            subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
-            subject["payload_length"] = .integer(last.bodyLength)
-            subject["tls"] = last.tls.map { tls in .object([
-                "version": tls.version.map { .string($0) } ?? .null,
-                "cipher": tls.cipher.map { .string($0) } ?? .null,
-                "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
-            ]) } ?? .null
+            last.recordFinalHop(restricted: restricted, in: &subject)
             if let analysed {
                 if let title = analysed.title { subject["title"] = .string(title) }
                 subject["analysis"] = analysed.ledgerSummary

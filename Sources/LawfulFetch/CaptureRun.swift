@@ -279,28 +279,13 @@ package struct CaptureRun {
     ) throws(ExhibitError) -> [HopRequest] {
         var next: [HopRequest] = []
         let restricted = last.status == 401 || last.status == 403 || facts?.passwordField == true
-        subject["final_url"] = .string(last.url.text)
-        subject["status"] = .integer(Int64(last.status))
-        subject["access_restricted"] = .bool(restricted)
-        subject["ip"] = last.ip.map { .string($0) } ?? .null
-        subject["content_type"] = last.contentType.map { .string($0) } ?? .null
-        subject["payload_sha256"] = .string(last.dechunkedSHA256 ?? last.payloadSHA256)
-        subject["payload_length"] = .integer(last.bodyLength)
+        last.recordFinalHop(restricted: restricted, in: &subject)
         if !last.extraDigests.isEmpty {
             // Legacy forensic tools quote these; computed in the same pass over the
             // payload as transferred.
             var digests: [String: JSONValue] = [:]
             for (algorithm, value) in last.extraDigests { digests[algorithm.rawValue] = .string(value) }
             subject["payload_digests"] = .object(digests)
-        }
-        if let tls = last.tls {
-            subject["tls"] = .object([
-                "version": tls.version.map { .string($0) } ?? .null,
-                "cipher": tls.cipher.map { .string($0) } ?? .null,
-                "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
-            ])
-        } else {
-            subject["tls"] = .null
         }
         if let title = facts?.title { subject["title"] = .string(title) }
         if !report.mayHoldMedia, Self.mayBeMedia(last) { report.mayHoldMedia = true }

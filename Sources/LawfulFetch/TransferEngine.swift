@@ -252,3 +252,23 @@ enum Certificates {
         return Digest.sha256Hex(Array(der))
     }
 }
+
+extension HopResult {
+    /// What a `capture` entry says of the hop its page ended on — where it ended, the
+    /// answer, the payload's digest and the TLS session — shared by plain and browser
+    /// capture so that the two kinds of entry cannot drift apart.
+    package func recordFinalHop(restricted: Bool, in subject: inout [String: JSONValue]) {
+        subject["final_url"] = .string(url.text)
+        subject["status"] = .integer(Int64(status))
+        subject["access_restricted"] = .bool(restricted)
+        subject["ip"] = ip.map { .string($0) } ?? .null
+        subject["content_type"] = contentType.map { .string($0) } ?? .null
+        subject["payload_sha256"] = .string(dechunkedSHA256 ?? payloadSHA256)
+        subject["payload_length"] = .integer(bodyLength)
+        subject["tls"] = tls.map { tls in .object([
+            "version": tls.version.map { .string($0) } ?? .null,
+            "cipher": tls.cipher.map { .string($0) } ?? .null,
+            "chain_sha256": .array(tls.chainSHA256.map { .string($0) }),
+        ]) } ?? .null
+    }
+}
