@@ -54,6 +54,20 @@ enum RemoteCommands {
         }
         return RemoteSync(workspace: try options.openWorkspace(), actorID: actor)
     }
+
+    /// The remote that `--remote NAME` or `--server URL` (DESIGN §22) names; nil lets the
+    /// workspace's only remote be used. A server is known only once `remote add` has
+    /// pinned its receipt key, so an address is looked up among the added remotes.
+    static func remoteName(_ options: WorkspaceOptions, remote: String?, server: String?) throws -> String? {
+        guard let server else { return remote }
+        guard remote == nil else { throw ValidationError("Give --remote or --server, not both.") }
+        let trimmed = { (url: String) in url.hasSuffix("/") ? String(url.dropLast()) : url }
+        let remotes = try Remote.all(in: try options.openWorkspace())
+        guard let match = remotes.values.filter({ trimmed($0.url) == trimmed(server) }).map(\.name).sorted().first else {
+            throw ValidationError("No evidence server at \(InertText.escape(server)) was added to this workspace: run exhibit remote add NAME \(InertText.escape(server)) first.")
+        }
+        return match
+    }
 }
 
 struct PushCommand: ParsableCommand {
@@ -64,10 +78,11 @@ struct PushCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
+    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
 
     func run() throws {
         let sync = try RemoteCommands.sync(options)
-        let caseID = caseID, remote = remote
+        let caseID = caseID, remote = try RemoteCommands.remoteName(options, remote: remote, server: server)
         let pushed = try LoopbackServer.blocking { () async throws(ExhibitError) -> RemoteSync.Pushed in
             try await sync.push(caseID, remote: remote)
         }
@@ -90,8 +105,9 @@ struct PullCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
+    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
 
-    func run() throws { try RemoteCommands.pull(options, caseID: caseID, remote: remote, clone: false) }
+    func run() throws { try RemoteCommands.pull(options, caseID: caseID, remote: RemoteCommands.remoteName(options, remote: remote, server: server), clone: false) }
 }
 
 struct CloneCommand: ParsableCommand {
@@ -100,8 +116,9 @@ struct CloneCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
+    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
 
-    func run() throws { try RemoteCommands.pull(options, caseID: caseID, remote: remote, clone: true) }
+    func run() throws { try RemoteCommands.pull(options, caseID: caseID, remote: RemoteCommands.remoteName(options, remote: remote, server: server), clone: true) }
 }
 
 extension RemoteCommands {

@@ -65,8 +65,12 @@ struct EvidenceServerTests {
             let receiptA = try JSONValue(parsing: pushA.stdout)
             #expect(receiptA["seq"]?.intValue == Int64(try a.entries(caseA).count))
             #expect(receiptA["files_sent"]?.intValue ?? 0 >= 1)
-            let pushB = try run(["push", caseB], in: b, as: bee)
+            // DESIGN §22 spells the server by address: the added remote at that address is used.
+            let pushB = try run(["push", caseB, "--server", url], in: b, as: bee)
             #expect(pushB.status == 0, "\(pushB.stderr)")
+            let unknown = try run(["push", caseB, "--server", "http://127.0.0.1:9"], in: b, as: bee)
+            #expect(unknown.status == 2 && unknown.stderr.contains("remote add"), "\(unknown.status) \(unknown.stderr)")
+            #expect(try run(["push", caseB, "--server", url, "--remote", "hq"], in: b, as: bee).status == 2)
             // The same entries again: a no-op.
             let again = try run(["push", caseA, "--json"], in: a.root, as: a.investigatorID)
             #expect(again.status == 0)
