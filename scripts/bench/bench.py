@@ -419,21 +419,29 @@ def run_all(ctx):
             ctx.base = server.base
             ceiling = wrk_ceiling(f"{server.base}/a/p0000.html")
             log(f"   nginx: {ceiling:,.0f} requests/s")
-        for name, section in (("capture", bench_capture), ("memory", bench_memory), ("hashing", bench_hashing),
-                              ("verify", bench_verify), ("export", bench_export), ("parse", bench_parse), ("screen", bench_screen),
-                              ("scale", bench_scale), ("browser", bench_browser), ("watches", bench_watches),
-                              ("import", bench_import)):
-            with ctx.section(name):
-                section(ctx)
-        # No server needed: the index is generated (scripts/bench/search.py).
-        with ctx.section("search"):
-            bench_search(ctx)
-        with ctx.section("media"):  # issue 22: generated inputs too (scripts/bench/media.py)
+        def bench_media_section(ctx):  # issue 22: generated inputs (scripts/bench/media.py)
             from media import bench_media
             bench_media(ctx)
-        with ctx.section("evidence server"):  # issue 24: its own PostgreSQL (scripts/bench/evidence_server.py)
+
+        def bench_server_section(ctx):  # issue 24: its own PostgreSQL (scripts/bench/evidence_server.py)
             from evidence_server import bench_evidence_server
             bench_evidence_server(ctx)
+
+        sections = (("capture", bench_capture), ("memory", bench_memory), ("hashing", bench_hashing),
+                    ("verify", bench_verify), ("export", bench_export), ("parse", bench_parse), ("screen", bench_screen),
+                    ("scale", bench_scale), ("browser", bench_browser), ("watches", bench_watches),
+                    ("import", bench_import),
+                    ("search", bench_search),  # no server needed: the index is generated (scripts/bench/search.py)
+                    ("media", bench_media_section), ("evidence server", bench_server_section))
+        unknown = s.only - {name for name, _ in sections}
+        if unknown:
+            raise BenchError(f"BENCH_ONLY names no section {', '.join(sorted(unknown))}; "
+                             f"the sections are {', '.join(name for name, _ in sections)}.")
+        for name, section in sections:
+            if s.only and name not in s.only:
+                continue
+            with ctx.section(name):
+                section(ctx)
     finally:
         server.stop()
     return ceiling

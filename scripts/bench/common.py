@@ -29,6 +29,7 @@ class Settings:
     strict: bool           # exit 1 on any MISS
     root: Path             # .bench (or .bench/quick): inputs, nginx prefix, scratch
     docs: Path             # where benchmarks.md and benchmarks.svg go
+    only: frozenset        # BENCH_ONLY: the sections to run (empty: all); reports go to .bench/only/
 
     @classmethod
     def from_env(cls):
@@ -44,13 +45,16 @@ class Settings:
         if runs < 1:
             raise BenchError("BENCH_RUNS must be at least 1.")
         root = REPO / ".bench"
-        # A smoke run must never overwrite the committed figures nor the full-size inputs.
+        only = frozenset(name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip())
+        # A smoke run or a partial run must never overwrite the committed figures; a smoke run
+        # must not overwrite the full-size inputs either.
+        docs = root / "quick" if quick else (root / "only" if only else REPO / "docs")
         return cls(bin_dir=Path(bin_dir).resolve(),
                    venv=Path(os.environ.get("BENCH_VENV", REPO / ".venv")).resolve(),
                    runs=runs, quick=quick,
                    strict=os.environ.get("BENCH_STRICT", "") not in ("", "0"),
                    root=root / "quick" if quick else root,
-                   docs=root / "quick" if quick else REPO / "docs")
+                   docs=docs, only=only)
 
 
 def clean_env():
