@@ -125,8 +125,7 @@ struct BrowserResponder: HTTPResponder {
     /// response, under the replay frame's sandbox policy.
     private func replay(caseID: String, artifact: String, url: String, authority: String) async -> Response {
         let browsing = self.browsing
-        switch await Self.blocking({ () throws(ExhibitError) in try browsing.replay(caseID, artifact: artifact, url: url) }) {
-        case .success(let replay):
+        return await respond({ () throws(ExhibitError) in try browsing.replay(caseID, artifact: artifact, url: url) }) { replay in
             var headers = Self.commonHeaders
             if let target = replay.redirect {
                 // An archived redirect replays as a redirect to the archived target's route form.
@@ -145,29 +144,23 @@ struct BrowserResponder: HTTPResponder {
             headers[.xDNSPrefetchControl] = "off"
             let status = (200...599).contains(replay.status) ? replay.status : 502
             return Response(status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: replay.body)))
-        case .failure(let error):
-            return errorResponse(error)
         }
     }
 
     private func replay(caseID: String, artifact: String) async -> Response {
         let browsing = self.browsing
-        switch await Self.blocking({ () throws(ExhibitError) in try browsing.replay(caseID, artifact: artifact) }) {
-        case .success(let replay):
+        return await respond({ () throws(ExhibitError) in try browsing.replay(caseID, artifact: artifact) }) { replay in
             var headers = Self.commonHeaders
             headers[.contentType] = Self.safeContentType(replay.contentType)
             headers[.contentSecurityPolicy] = Self.replayPolicy
             headers[.xFrameOptions] = "SAMEORIGIN"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: replay.body)))
-        case .failure(let error):
-            return errorResponse(error)
         }
     }
 
     private func blob(caseID: String, sha256: String) async -> Response {
         let browsing = self.browsing
-        switch await Self.blocking({ () throws(ExhibitError) in try browsing.blob(caseID, sha256: sha256) }) {
-        case .success(let blob):
+        return await respond({ () throws(ExhibitError) in try browsing.blob(caseID, sha256: sha256) }) { blob in
             var headers = Self.commonHeaders
             let type = Self.essence(blob.mediaType)
             if type == "application/pdf" {
@@ -184,8 +177,6 @@ struct BrowserResponder: HTTPResponder {
                 headers[.contentSecurityPolicy] = Self.blobPolicy
             }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: blob.bytes)))
-        case .failure(let error):
-            return errorResponse(error)
         }
     }
 
@@ -214,9 +205,9 @@ struct BrowserResponder: HTTPResponder {
         }
         let browsing = self.browsing
         let agency = browsing.workspace.info.agency
-        let html: Result<String, ExhibitError>
+        let build: @Sendable () throws(ExhibitError) -> String
         if segments[2] == "verify" {
-            html = await Self.blocking { () throws(ExhibitError) in
+            build = { () throws(ExhibitError) in
                 let (report, entry) = try browsing.verify(caseID)
                 let actor = try browsing.session().actor
                 return BrowserPages.verificationPage(caseID: caseID, report: report, entry: entry, actor: actor, agency: agency)
@@ -226,7 +217,7 @@ struct BrowserResponder: HTTPResponder {
                 return errorResponse(.badRequest, "Choose the export format: bagit or wacz.")
             }
             let exports = self.exports
-            html = await Self.blocking { () throws(ExhibitError) in
+            build = { () throws(ExhibitError) in
                 // One export at a time: two in the same second must not pick the same free name.
                 try exports.run { () throws(ExhibitError) in
                     let result = try browsing.export(caseID, format: format)
@@ -235,16 +226,13 @@ struct BrowserResponder: HTTPResponder {
                 }
             }
         }
-        switch html {
-        case .success(let page):
+        return await respond(build) { page in
             let key = results.put(page, caseID: caseID)
             // Post/redirect/get: reloading the result page does not run the action again.
             var headers = Self.commonHeaders
             headers[.location] = "/cases/\(caseID)/results/\(key)"
             headers[.contentType] = "text/plain; charset=utf-8"
             return Response(status: .seeOther, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: "See /cases/\(caseID)/results/\(key)\n")))
-        case .failure(let error):
-            return errorResponse(error)
         }
     }
 
@@ -268,8 +256,16 @@ struct BrowserResponder: HTTPResponder {
     // MARK: Responses
 
     private func page(_ build: @escaping @Sendable () throws(ExhibitError) -> String) async -> Response {
-        switch await Self.blocking(build) {
-        case .success(let html): return htmlResponse(.ok, html)
+        await respond(build) { html in htmlResponse(.ok, html) }
+    }
+
+    /// Runs blocking work off the event loop (``blocking(_:)``) and answers with
+    /// what `answer` makes of its result, or with the error page its error calls for.
+    private func respond<T: Sendable>(
+        _ work: @escaping @Sendable () throws(ExhibitError) -> T, _ answer: (T) -> Response
+    ) async -> Response {
+        switch await Self.blocking(work) {
+        case .success(let value): return answer(value)
         case .failure(let error): return errorResponse(error)
         }
     }

@@ -311,22 +311,23 @@ public final class MediaHashIndex: Sendable {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(ExhibitError) -> T {
-        do {
-            return try database.write { db in try body(db) }
-        } catch let error as ExhibitError {
-            throw error
-        } catch {
-            throw ExhibitError(.storage, "The media index \(path) could not be updated (\(error)); delete it to have it rebuilt.")
-        }
+        try storage("updated") { try database.write { db in try body(db) } }
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws(ExhibitError) -> T {
+        try storage("read") { try database.read { db in try body(db) } }
+    }
+
+    /// Runs one database access; an ExhibitError passes through, and anything GRDB
+    /// throws becomes one sentence saying what failed (`verb`: "read", "updated")
+    /// and that the index can be rebuilt.
+    private func storage<T>(_ verb: String, _ access: () throws -> T) throws(ExhibitError) -> T {
         do {
-            return try database.read { db in try body(db) }
+            return try access()
         } catch let error as ExhibitError {
             throw error
         } catch {
-            throw ExhibitError(.storage, "The media index \(path) could not be read (\(error)); delete it to have it rebuilt.")
+            throw ExhibitError(.storage, "The media index \(path) could not be \(verb) (\(error)); delete it to have it rebuilt.")
         }
     }
 }
