@@ -1,5 +1,4 @@
 public import ChainOfCustody
-import Dispatch
 
 /// A record read back from a `.warc.gz`, with its block digest recomputed.
 public struct ReadRecord: Sendable {
@@ -108,14 +107,6 @@ public struct WARCReader {
     }
 }
 
-/// Two digest streams fed the same bytes at once, one per thread: each stream is
-/// touched by one thread only, and the bytes outlive concurrentPerform, which returns
-/// when both are done.
-private struct SplitDigests: @unchecked Sendable {
-    let streams: [DigestStream]
-    let bytes: UnsafeRawBufferPointer
-}
-
 /// Splits one decompressed member into header, block and trailer.
 private struct RecordParser {
     let keepBlocksUpTo: Int64
@@ -127,12 +118,12 @@ private struct RecordParser {
     var blockSeen: Int64 = 0
     var trailer: [UInt8] = []
     var block: [UInt8]? = nil
-    var digest = DigestStream([.sha256])
+    var digest = PairedDigest([.sha256])
     // HTTP head and payload digest of response records, found while streaming.
     var tracksHTTP = false
     var httpHead: [UInt8] = []
     var httpHeadDone = false
-    var payloadDigest: DigestStream?
+    var payloadDigest: PairedDigest?
     let computesPayloadSHA1: Bool
     // Declared digests (intake of outside WARCs).
     let checksDeclared: Bool
@@ -173,14 +164,19 @@ private struct RecordParser {
         if take > 0 {
             let slice = UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)])
             if block != nil { block!.append(contentsOf: slice) }
-            if tracksHTTP, httpHeadDone, dechunker == nil, let payloadDigest, take >= 64 * 1024 {
-                // Past the HTTP head every byte is both block and payload: the two
-                // digests (each in the algorithms a record declares) on two cores.
-                let work = SplitDigests(streams: [digest, payloadDigest], bytes: slice)
-                DispatchQueue.concurrentPerform(iterations: 2) { work.streams[$0].update(work.bytes) }
+            var rest = slice
+            if tracksHTTP, !httpHeadDone {
+                let head = scanHTTPHead(slice)
+                digest.update(UnsafeRawBufferPointer(rebasing: slice[0..<head]))
+                rest = UnsafeRawBufferPointer(rebasing: slice[head...])
+            }
+            if tracksHTTP, httpHeadDone, let payloadDigest {
+                // Past the HTTP head every byte is both block and payload: each algorithm
+                // the two share is one paired pass, the algorithms on two cores.
+                PairedDigest.update(digest, payloadDigest, with: rest)
+                if let dechunkedDigest { dechunker?.feed(rest) { dechunkedDigest.update($0) } }
             } else {
-                digest.update(slice)
-                if tracksHTTP { trackHTTP(slice) }
+                digest.update(rest)
             }
             blockSeen += Int64(take)
             index += take
@@ -248,10 +244,12 @@ private struct RecordParser {
         var algorithms: [DigestAlgorithm] = [.sha256]
         if let algorithm = declaredBlock?.algorithm { algorithms.append(algorithm) }
         if !isHTTP, !isRevisit, let algorithm = declaredPayload?.algorithm { algorithms.append(algorithm) }
-        digest = DigestStream(algorithms)
+        digest = PairedDigest(algorithms)
     }
 
-    mutating func trackHTTP(_ bytes: UnsafeRawBufferPointer) {
+    /// Reads the HTTP head from the front of `bytes`, up to its blank line; returns
+    /// how many bytes it took (the payload starts after them once `httpHeadDone`).
+    mutating func scanHTTPHead(_ bytes: UnsafeRawBufferPointer) -> Int {
         var index = 0
         while !httpHeadDone, index < bytes.count {
             httpHead.append(bytes[index])
@@ -269,17 +267,13 @@ private struct RecordParser {
                         dechunkedDigest = DigestStream(algorithms)
                     }
                 }
-                if !algorithms.isEmpty { payloadDigest = DigestStream(algorithms) }
+                if !algorithms.isEmpty { payloadDigest = PairedDigest(algorithms) }
             } else if n > 1 << 20 {
                 tracksHTTP = false  // not an HTTP response after all
-                return
+                return index
             }
         }
-        if let payloadDigest, index < bytes.count {
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[index...])
-            payloadDigest.update(payload)
-            if let dechunkedDigest { dechunker?.feed(payload) { dechunkedDigest.update($0) } }
-        }
+        return index
     }
 
     func finish(path: String, offset: Int64) throws(ExhibitError) -> ReadRecord {
