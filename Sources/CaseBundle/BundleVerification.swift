@@ -101,6 +101,15 @@ public enum BundleVerification {
         }
         findings += sealFindings
         findings += rederived(root, entries: caseReport.entries)
+        if let entries = caseReport.entries {
+            findings += DerivedFactCheck.findings(
+                root: root, caseID: caseReport.caseID, entries: entries, derivedWARCs: sealRead?.seal.derivedWARCs ?? false
+            ) { path in
+                guard let (found, size) = try? digests.digests(atPath: root + "/" + path, algorithms: [.sha256]),
+                      let sha256 = found[.sha256] else { return nil }
+                return (sha256, size)
+            }
+        }
         findings += courtFindings(root, entries: caseReport.entries, digests: digests)
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
         for (algorithm, name, listed) in manifests {

@@ -19,14 +19,7 @@ public enum LoadFile {
         var lines = [columns.map(field).joined(separator: ",")]
         var pages: [String: Int] = [:]
         for artifact in facts.artifacts {
-            let mime = artifact.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces().lowercased() } ?? ""
-            var row: [String] = [
-                "\(facts.caseID)-\(artifact.id)", facts.caseID, artifact.url, artifact.finalURL ?? "", artifact.ended,
-                String(artifact.status), mime, artifact.size.map(String.init) ?? "", artifact.sha256 ?? "", artifact.md5 ?? "",
-                artifact.blobPath ?? artifact.warcPath ?? "", artifact.blobPath == nil ? artifact.responseOffset.map(String.init) ?? "" : "",
-                // The format has no column for it: an imported item's receiver is marked as such.
-                custodian, artifact.intake == nil ? artifact.actor : artifact.actor + " (imported)",
-            ]
+            var row = cells(artifact, caseID: facts.caseID, custodian: custodian)
             // An import's items share the exhibit of their import entry (A-<seq>) and count up within it.
             let number = (exhibits[artifact.id] ?? exhibits[ArtifactID.forSeq(artifact.seq)])?.number ?? ""
             var bates = ""
@@ -41,14 +34,32 @@ public enum LoadFile {
         return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
     }
 
-    /// A CSV field, quoted when it holds a comma, quote or line break. A leading
-    /// `=`, `+`, `-` or `@` is prefixed with `'` so spreadsheet programs do not
-    /// run a captured page's text as a formula (CSV injection).
+    /// The row's cells up to `CapturedBy` (the columns before the exhibit numbers), as
+    /// text before CSV quoting: what export writes and what verify checks a bag's rows against.
+    static func cells(_ artifact: BundleFacts.Artifact, caseID: String, custodian: String) -> [String] {
+        let mime = artifact.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces().lowercased() } ?? ""
+        return [
+            "\(caseID)-\(artifact.id)", caseID, artifact.url, artifact.finalURL ?? "", artifact.ended,
+            String(artifact.status), mime, artifact.size.map(String.init) ?? "", artifact.sha256 ?? "", artifact.md5 ?? "",
+            artifact.blobPath ?? artifact.warcPath ?? "", artifact.blobPath == nil ? artifact.responseOffset.map(String.init) ?? "" : "",
+            // The format has no column for it: an imported item's receiver is marked as such.
+            custodian, artifact.intake == nil ? artifact.actor : artifact.actor + " (imported)",
+        ]
+    }
+
+    /// A CSV field, quoted when it holds a comma, quote or line break.
     static func field(_ value: String) -> String {
-        var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
+        let text = cellText(value)
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A cell's text as the file holds it once unquoted: a leading `=`, `+`, `-` or `@`
+    /// is prefixed with `'` so spreadsheet programs do not run a captured page's text
+    /// as a formula (CSV injection).
+    static func cellText(_ value: String) -> String {
+        if let first = value.first, "=+-@\t\r".contains(first) { return "'" + value }
+        return value
     }
 }
 

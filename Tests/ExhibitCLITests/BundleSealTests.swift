@@ -201,6 +201,43 @@ struct BundleSealTests {
         #expect(!verify.stdout.contains("exhibit-seal.json"), "the insider's seal itself holds: \(verify.stdout)")
     }
 
+    @Test("an insider who re-seals an edited report, load file or provenance graph is caught: each fact is checked against the ledger")
+    func derivedDocumentsAreFactChecked() async throws {
+        let out = try await exported()
+        let keyPEM = String(decoding: try AtomicFile.read(out.ws.root + "/keys/\(out.ws.investigatorID).key.pem"), as: UTF8.self)
+        let key = try SigningKey(pem: keyPEM)
+        let untouched = try exhibit.run(["verify", out.bag])
+        try #require(untouched.status == 0, "\(untouched.stdout)")
+        let ledger = String(decoding: try AtomicFile.read(out.bag + "/data/ledger.jsonl"), as: UTF8.self)
+        let digest = try #require(ledger.firstMatch(of: /"payload_sha256":"([0-9a-f]{64})"/)?.output.1)
+        let forged = String(repeating: "0", count: 64)
+        // One edit per document, each resealed with the exporter's own key: the manifests
+        // and the seal hold, so only the facts can give the edit away.
+        let edits: [(file: String, from: String, to: String, says: String)] = [
+            ("loadfile.csv", "/classifieds.html", "/classifieds-edited.html", ", URL: the ledger records"),
+            ("loadfile.csv", String(digest), forged, "SHA256: the ledger records"),
+            ("report.html", String(digest), forged, "does not state its SHA-256 as the ledger records it"),
+            ("report.html", "/classifieds.html</span>", "/elsewhere.html</span>", "does not state its URL as the ledger records it"),
+            ("provenance.jsonld", "/classifieds.html\"", "/elsewhere.html\"", "TAMPERED data/provenance.jsonld — kb:url-"),
+            ("provenance.jsonld", String(digest), forged, "states a SHA-256, \(forged), that no artifact of the ledger has"),
+        ]
+        for (number, edit) in edits.enumerated() {
+            let bag = try copy(out.bag, "facts-\(number)", in: out.ws)
+            let path = bag + "/data/" + edit.file
+            let original = String(decoding: try AtomicFile.read(path), as: UTF8.self)
+            let edited = original.replacingOccurrences(of: edit.from, with: edit.to)
+            try #require(edited != original, "\(edit.file) has no \(edit.from)")
+            try AtomicFile.write(Array(edited.utf8), to: path)
+            try rebag(bag)
+            try reseal(bag, with: key, signer: nil)
+            let verify = try exhibit.run(["verify", bag])
+            #expect(verify.status == 1, "\(edit.file): \(verify.stdout)")
+            #expect(verify.stdout.contains("TAMPERED data/\(edit.file)"), "\(edit.file): \(verify.stdout)")
+            #expect(verify.stdout.contains(edit.says), "\(edit.file): \(verify.stdout)")
+            #expect(!verify.stdout.contains("exhibit-seal.json"), "the insider's seal itself holds: \(verify.stdout)")
+        }
+    }
+
     /// Rewrites a WACZ as an attacker would: `mode` changes its contents, then
     /// datapackage.json is recomputed and signed with `keyFile` (a P-256 PEM) or a fresh key.
     private func tamperWACZ(_ source: String, _ target: String, mode: String, keyFile: String?) throws {

@@ -1,0 +1,274 @@
+import CaseManagement
+import ChainOfCustody
+import Foundation
+
+/// DESIGN §16, "derived files are re-derived", for the three documents a bag cannot
+/// regenerate byte for byte: report.html, loadfile.csv and provenance.jsonld also carry
+/// the actors' names and badges, which live in the workspace and not in the bag. So
+/// every fact they state that the bag's own ledger records is checked against it — each
+/// artifact's URL, final URL, time, HTTP status, type, size, SHA-256, place in the bag
+/// and who captured it — every artifact the ledger records must be there, and nothing
+/// the ledger does not record may be. An exporter's key signs the seal over these
+/// files; this check is what stops a key holder from sealing a report that says
+/// something the evidence does not (docs/verification.md).
+enum DerivedFactCheck {
+    /// The findings for the bag at `root` whose (verified) ledger is `entries`. `fileDigest`
+    /// gives a payload file's SHA-256 and size (the digests verify reads anyway).
+    static func findings(root: String, caseID: String, entries: [LedgerEntry], derivedWARCs: Bool,
+                         fileDigest: (String) -> (sha256: String, size: Int64)?) -> [Verifier.Finding] {
+        let artifacts = ledgerArtifacts(entries, derivedWARCs: derivedWARCs)
+        var findings: [Verifier.Finding] = []
+        if let bytes = try? AtomicFile.read(root + "/data/loadfile.csv") {
+            findings += loadFile(bytes, artifacts: artifacts, caseID: caseID)
+        }
+        if let bytes = try? AtomicFile.read(root + "/data/report.html") {
+            findings += report(String(decoding: bytes, as: UTF8.self), artifacts: artifacts)
+        }
+        if let bytes = try? AtomicFile.read(root + "/data/provenance.jsonld") {
+            findings += provenance(bytes, entries: entries, artifacts: artifacts, fileDigest: fileDigest)
+        }
+        return findings
+    }
+
+    /// The artifacts export lists for these entries, with the bag's paths (as
+    /// `FactsCollector` gathers them, less what needs the payload: MD5, media).
+    static func ledgerArtifacts(_ entries: [LedgerEntry], derivedWARCs: Bool) -> [BundleFacts.Artifact] {
+        var artifacts: [BundleFacts.Artifact] = []
+        for entry in entries {
+            if var artifact = BundleFacts.Artifact(capture: entry) {
+                artifact.warcPath = artifact.warcPath.map { "data/" + $0 }
+                artifact.blobPath = artifact.blobPath.map { "data/" + $0 }
+                if derivedWARCs { artifact.responseOffset = nil }
+                artifacts.append(artifact)
+            }
+            guard let receipt = ImportReceipt(entry) else { continue }
+            for item in receipt.items {
+                var artifact = BundleFacts.Artifact(
+                    id: item.id, seq: Int(receipt.seq), actor: receipt.receiver, url: item.url, finalURL: nil, started: nil,
+                    ended: item.time, status: item.status, contentType: item.contentType, size: item.size, sha256: item.sha256,
+                    md5: nil, ip: nil, certificateSubject: nil, title: nil, role: "imported",
+                    warcPath: item.warc.map { "data/" + $0 }, blobPath: item.blob.map { "data/" + $0 },
+                    responseOffset: derivedWARCs || item.recordType != "response" ? nil : item.offset,
+                    recordIDs: item.recordID.map { [$0] } ?? [], tags: [])
+                artifact.intake = receipt
+                artifacts.append(artifact)
+            }
+        }
+        return artifacts
+    }
+
+    // MARK: loadfile.csv
+
+    /// Columns checked against the ledger: all of ``LoadFile/cells(_:caseID:custodian:)``
+    /// but MD5 (computed from the payload at export) and Custodian (the custody state).
+    private static let checkedColumns = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 13]
+
+    static func loadFile(_ bytes: [UInt8], artifacts: [BundleFacts.Artifact], caseID: String) -> [Verifier.Finding] {
+        let path = "data/loadfile.csv"
+        guard let rows = CSVRows.parse(bytes), let header = rows.first, header == LoadFile.columns else {
+            return [.init(.tampered, path: path, detail: "is not the load file export writes (its header or quoting was changed)")]
+        }
+        let byControl = Dictionary(artifacts.map { ("\(caseID)-\($0.id)", $0) }, uniquingKeysWith: { first, _ in first })
+        var findings: [Verifier.Finding] = []
+        var seen: Set<String> = []
+        for (index, row) in rows.dropFirst().enumerated() {
+            let line = index + 2
+            guard row.count == LoadFile.columns.count, let control = row.first else {
+                findings.append(.init(.tampered, path: path, detail: "row \(line) has \(row.count) columns, not \(LoadFile.columns.count)"))
+                continue
+            }
+            guard let artifact = byControl[control] else {
+                findings.append(.init(.tampered, path: path, detail: "row \(line) names \(control), which the bag's ledger does not record"))
+                continue
+            }
+            guard seen.insert(control).inserted else {
+                findings.append(.init(.tampered, path: path, detail: "row \(line) repeats \(control)"))
+                continue
+            }
+            let expected = LoadFile.cells(artifact, caseID: caseID, custodian: "").map(LoadFile.cellText)
+            for column in checkedColumns where row[column] != expected[column] {
+                findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq),
+                                      detail: "row \(line), \(LoadFile.columns[column]): the ledger records “\(expected[column])”, the file says “\(row[column])”"))
+            }
+        }
+        for artifact in artifacts where !seen.contains("\(caseID)-\(artifact.id)") {
+            findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "has no row for \(artifact.id), which the ledger records"))
+        }
+        return findings
+    }
+
+    // MARK: report.html
+
+    static func report(_ html: String, artifacts: [BundleFacts.Artifact]) -> [Verifier.Finding] {
+        let path = "data/report.html"
+        let opening = "<section class=\"artifact\" id=\""
+        var sections: [String: Substring] = [:]
+        var findings: [Verifier.Finding] = []
+        var rest = html[...]
+        while let start = rest.range(of: opening) {
+            let afterID = rest[start.upperBound...]
+            guard let quote = afterID.firstIndex(of: "\"") else { break }
+            let anchor = String(afterID[..<quote])
+            let end = afterID.range(of: "</section>")?.upperBound ?? afterID.endIndex
+            if sections.updateValue(afterID[quote..<end], forKey: anchor) != nil {
+                findings.append(.init(.tampered, path: path, detail: "shows artifact block \(anchor) twice"))
+            }
+            rest = afterID[end...]
+        }
+        var expectedAnchors: Set<String> = []
+        for artifact in artifacts {
+            let anchor = CaseReport.anchor(artifact.id)
+            expectedAnchors.insert(anchor)
+            guard let block = sections[anchor] else {
+                findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "has no block for \(artifact.id), which the ledger records"))
+                continue
+            }
+            for (fact, row) in reportRows(artifact) where !block.contains(row) {
+                findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "the block of \(artifact.id) does not state its \(fact) as the ledger records it"))
+            }
+        }
+        for anchor in Set(sections.keys).subtracting(expectedAnchors).sorted() {
+            findings.append(.init(.tampered, path: path, detail: "shows artifact block \(anchor), which the bag's ledger does not record"))
+        }
+        return findings
+    }
+
+    /// The rows of an artifact's block that state ledger facts, as the report writes them.
+    private static func reportRows(_ artifact: BundleFacts.Artifact) -> [(String, String)] {
+        var rows: [(String, String)] = [
+            ("URL", CaseReport.row("URL", CaseReport.url(artifact.url))),
+            ("HTTP status", CaseReport.row("HTTP status", CaseReport.statusLabel(artifact.status))),
+            ("capture time", "<span class=\"mono\">\(CaseReport.text(artifact.ended))</span>"),
+        ]
+        if let finalURL = artifact.finalURL, finalURL != artifact.url {
+            rows.append(("final URL", CaseReport.row("Final URL", CaseReport.url(finalURL) + " <span class=\"muted\">(after redirects)</span>")))
+        }
+        if let type = artifact.contentType {
+            rows.append(("content type", CaseReport.row("Content type", "<span class=\"mono\">\(CaseReport.text(type))</span>")))
+        }
+        if let size = artifact.size { rows.append(("size", CaseReport.row("Size", CaseReport.sizeLabel(size)))) }
+        if let sha256 = artifact.sha256 {
+            rows.append(("SHA-256", CaseReport.row("SHA-256", "<span class=\"mono wrap\">\(CaseReport.text(sha256))</span>")))
+        }
+        if artifact.intake == nil {
+            rows.append(("capturing actor", "<span class=\"mono\">\(CaseReport.text(artifact.actor))</span>"))
+        }
+        for place in [artifact.warcPath, artifact.blobPath].compactMap({ $0 }) {
+            rows.append(("place in the bag", "<span class=\"mono wrap\">\(CaseReport.text(place))</span>"))
+        }
+        return rows
+    }
+
+    // MARK: provenance.jsonld
+
+    static func provenance(_ bytes: [UInt8], entries: [LedgerEntry], artifacts: [BundleFacts.Artifact],
+                           fileDigest: (String) -> (sha256: String, size: Int64)?) -> [Verifier.Finding] {
+        let path = "data/provenance.jsonld"
+        guard let document = try? JSONValue(parsing: bytes), let graph = document["@graph"]?.arrayValue else {
+            return [.init(.tampered, path: path, detail: "is not a JSON-LD document with a @graph")]
+        }
+        var recorded: Set<String> = []
+        for entry in entries {
+            recorded.formUnion([entry.time, entry.actor, entry.hash])
+            if let subject = entry.subject { collectStrings(subject, into: &recorded) }
+        }
+        let payloads = Set(artifacts.compactMap(\.sha256))
+        let urls = Set(artifacts.flatMap { [$0.url, $0.finalURL].compactMap { $0 } })
+        var findings: [Verifier.Finding] = []
+        for node in graph {
+            let id = node["@id"]?.stringValue ?? "?"
+            let facets = node["uco-core:hasFacet"]?.arrayValue ?? []
+            switch node["@type"]?.stringValue {
+            case "uco-observable:URL":
+                for value in facets.compactMap({ $0["uco-observable:fullValue"]?.stringValue })
+                where !urls.contains(value) && !recorded.contains(value) {
+                    findings.append(.init(.tampered, path: path, detail: "\(id) names the URL \(value), which the ledger does not record"))
+                }
+            case "uco-observable:ContentData":
+                for value in sha256Values(facets) where !payloads.contains(value) && !recorded.contains(value) {
+                    findings.append(.init(.tampered, path: path, detail: "\(id) states a SHA-256, \(value), that no artifact of the ledger has"))
+                }
+            case "uco-observable:File":
+                guard let filePath = facets.lazy.compactMap({ $0["uco-observable:filePath"]?.stringValue }).first,
+                      let actual = fileDigest(filePath) else {
+                    findings.append(.init(.tampered, path: path, detail: "\(id) describes a file the bag does not hold"))
+                    continue
+                }
+                if sha256Values(facets).contains(where: { $0 != actual.sha256 }) {
+                    findings.append(.init(.tampered, path: path, detail: "\(id) states a SHA-256 for \(filePath) that is not the file's"))
+                }
+                let sizes = facets.compactMap { $0["uco-observable:sizeInBytes"]?.intValue }
+                if sizes.contains(where: { $0 != actual.size }) {
+                    findings.append(.init(.tampered, path: path, detail: "\(id) states a size for \(filePath) that is not the file's"))
+                }
+            case "case-investigation:InvestigativeAction":
+                for key in ["uco-action:startTime", "uco-action:endTime"] {
+                    if let time = node[key]?["@value"]?.stringValue, !recorded.contains(time) {
+                        findings.append(.init(.tampered, path: path, detail: "\(id) gives a time, \(time), that the ledger does not record"))
+                    }
+                }
+            default:
+                continue
+            }
+        }
+        return findings
+    }
+
+    private static func sha256Values(_ facets: [JSONValue]) -> [String] {
+        facets.flatMap { $0["uco-observable:hash"]?.arrayValue ?? [] }
+            .filter { $0["uco-types:hashMethod"]?.stringValue == "SHA256" }
+            .compactMap { $0["uco-types:hashValue"]?["@value"]?.stringValue }
+    }
+
+    private static func collectStrings(_ value: JSONValue, into strings: inout Set<String>) {
+        switch value {
+        case .string(let text): strings.insert(text)
+        case .array(let items): for item in items { collectStrings(item, into: &strings) }
+        case .object(let members): for member in members.values { collectStrings(member, into: &strings) }
+        default: break
+        }
+    }
+}
+
+/// RFC 4180 rows: fields split at commas, quoted fields with `""` for a quote, CRLF
+/// (or LF) between rows. Nil when a quote is left open.
+enum CSVRows {
+    static func parse(_ bytes: [UInt8]) -> [[String]]? {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field: [UInt8] = []
+        var quoted = false
+        var index = 0
+        func endField() { row.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if quoted {
+                if byte == UInt8(ascii: "\"") {
+                    if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        index += 1
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(byte)
+                }
+            } else if byte == UInt8(ascii: "\"") && field.isEmpty {
+                quoted = true
+            } else if byte == UInt8(ascii: ",") {
+                endField()
+            } else if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                if byte == UInt8(ascii: "\r"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
+                endField()
+                rows.append(row)
+                row = []
+            } else {
+                field.append(byte)
+            }
+            index += 1
+        }
+        guard !quoted else { return nil }
+        if !field.isEmpty || !row.isEmpty { endField(); rows.append(row) }
+        return rows
+    }
+}
