@@ -77,13 +77,17 @@ public struct CaseVerification: Sendable {
     /// `scans`, when given, are the WARC scans the caller started (with the same
     /// `digests`); otherwise every file of the case is queued for reading before the
     /// ledger is parsed, so that hashing overlaps with the ledger's checks.
+    /// `whileHashing` is called once the ledger is checked, before any digest is
+    /// waited for, with its entries (nil when a line was not a readable entry): a
+    /// caller's own checks that need no digest run there, overlapping with the hashing.
     public static func verify(
         directory: String, keyFor: (String) -> VerifyingKey?,
         derivedWARC: Bool = false,
         alsoExpected: @escaping (String) -> Bool = { _ in false },
         derivedFiles: @escaping (String) -> Bool = { _ in false },
         digests: FileDigestCache = FileDigestCache(),
-        scans: WARCScans? = nil
+        scans: WARCScans? = nil,
+        whileHashing: ([LedgerEntry]?) -> Void = { _ in }
     ) throws(ExhibitError) -> Report {
         let caseID = (directory as NSString).lastPathComponent
         var ownScans = scans
@@ -96,7 +100,8 @@ public struct CaseVerification: Sendable {
         }
         defer { queue?.cancel() }
         return try verify(directory: directory, caseID: caseID, keyFor: keyFor, derivedWARC: derivedWARC,
-                          alsoExpected: alsoExpected, derivedFiles: derivedFiles, digests: digests, scans: ownScans!)
+                          alsoExpected: alsoExpected, derivedFiles: derivedFiles, digests: digests, scans: ownScans!,
+                          whileHashing: whileHashing)
     }
 
     /// Queues every file for reading on `queue`, the costliest first: WARC files for
@@ -111,34 +116,36 @@ public struct CaseVerification: Sendable {
 
     /// Every file under `directory` but the ledger and case.json, relative to it.
     static func files(in directory: String) -> [String] {
-        var found: [String] = []
-        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
-        while let relative = enumerator.nextObject() as? String {
-            if relative == "ledger.jsonl" || relative == "case.json" { continue }
-            var info = stat()
-            if lstat(directory + "/" + relative, &info) == 0, info.st_mode & S_IFMT == S_IFREG { found.append(relative) }
-        }
-        return found
+        DirectoryWalk.entries(in: directory)
+            .filter { $0.isRegularFile && $0.path != "ledger.jsonl" && $0.path != "case.json" }.map(\.path)
     }
 
     private static func verify(
         directory: String, caseID: String, keyFor: (String) -> VerifyingKey?, derivedWARC: Bool,
         alsoExpected: @escaping (String) -> Bool, derivedFiles: @escaping (String) -> Bool,
-        digests: FileDigestCache, scans: WARCScans
+        digests: FileDigestCache, scans: WARCScans, whileHashing: ([LedgerEntry]?) -> Void
     ) throws(ExhibitError) -> Report {
         let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID
+        // What needs no file's digest runs first, while the queue is still hashing:
+        // the listing of files nothing records, the timestamps, the cache and the
+        // witness log, and the caller's own checks; then the digests are waited for.
+        let recorded = recordedFiles(ledger.entries)
+        let unaccounted = unaccountedFiles(directory: directory, recorded: recorded, alsoExpected: alsoExpected)
+        let timestamps = TrustedTimestamp.check(directory: directory, entries: ledger.entries)
+        let cache = checkCache(directory: directory, entries: ledger.entries)
+        let witness = expectedID.map { checkWitness(directory: directory, caseID: $0, entries: ledger.entries, keyFor: keyFor) } ?? []
+        whileHashing(ledger.everyLineRead ? ledger.entries : nil)
         // Record checks first: reading a WARC file for its records also yields its digest.
         var recordFindings = derivedWARC
             ? WARCVerification.checkDerived(directory: directory, entries: ledger.entries, digests: digests, scans: scans)
             : WARCVerification.check(directory: directory, entries: ledger.entries, digests: digests, scans: scans)
-        recordFindings += TrustedTimestamp.check(directory: directory, entries: ledger.entries)
-        var files = checkFiles(directory: directory, entries: ledger.entries, alsoExpected: alsoExpected,
-                               derivedFiles: derivedFiles, digests: digests)
-        files += checkCache(directory: directory, entries: ledger.entries)
-        if let expectedID { files += checkWitness(directory: directory, caseID: expectedID, entries: ledger.entries, keyFor: keyFor) }
+        recordFindings += timestamps
+        var files = checkFiles(directory: directory, recorded: recorded, derivedFiles: derivedFiles, digests: digests) + unaccounted
+        files += cache
+        files += witness
         files += recordFindings
         var report = Report(
             caseID: reportedID, directory: directory, entryCount: ledger.entries.count,
@@ -179,7 +186,8 @@ public struct CaseVerification: Sendable {
                 findings.append(.init(.tampered, path: "ledger.jsonl", seq: record.seq, detail: "the workspace witness log recorded head \(record.head) for this entry (\(record.time)); the ledger's is \(hash)"))
             }
         }
-        return findings
+        // The evidence server's receipts (DESIGN §22), checked with the keys pinned in the log.
+        return findings + WitnessLog.checkReceipts(report, caseID: caseID, entries: entries, logPath: "../../witness.jsonl")
     }
 
     /// case.json is only a cache, but it remembers how long the ledger was when
@@ -195,16 +203,12 @@ public struct CaseVerification: Sendable {
                                  detail: "case.json recorded \(count) entries ending with head \(head), but the ledger has \(entries.count): entries were removed from its end")]
     }
 
-    /// Every file the ledger records must be present with its digest and size;
-    /// every file present must be recorded. Leftover `*.tmp` files of an
-    /// interrupted write are reported without failing (DESIGN §2).
-    /// `derivedFiles` names recorded files that are derived copies (a redacted
-    /// bundle's WARC files): they must be present, but their digest is not the
-    /// original's, so their records are checked one by one instead.
-    static func checkFiles(directory: String, entries: [LedgerEntry], alsoExpected: (String) -> Bool = { _ in false },
-                           derivedFiles: (String) -> Bool = { _ in false },
-                           digests: FileDigestCache = FileDigestCache()) -> [Verifier.Finding] {
-        var recorded: [String: (sha256: String, size: Int64?, seq: Int64)] = [:]
+    /// What the ledger records of each file: its sha256, its size when stated, and the entry.
+    typealias RecordedFile = (sha256: String, size: Int64?, seq: Int64)
+
+    /// Every file the entries record, by path inside the case (the last entry naming one wins).
+    static func recordedFiles(_ entries: [LedgerEntry]) -> [String: RecordedFile] {
+        var recorded: [String: RecordedFile] = [:]
         for entry in entries {
             guard let subject = entry.subject else { continue }
             for key in ["warc", "blob"] {
@@ -217,14 +221,23 @@ public struct CaseVerification: Sendable {
                 recorded[file] = (sha, object["size"]?.intValue, entry.seq)
             }
         }
+        return recorded
+    }
+
+    /// Every file the ledger records must be present with its digest and size
+    /// (``unaccountedFiles`` reports the files present that nothing records).
+    /// `derivedFiles` names recorded files that are derived copies (a redacted
+    /// bundle's WARC files): they must be present, but their digest is not the
+    /// original's, so their records are checked one by one instead.
+    static func checkFiles(directory: String, recorded: [String: RecordedFile], derivedFiles: (String) -> Bool,
+                           digests: FileDigestCache) -> [Verifier.Finding] {
         var findings: [Verifier.Finding] = []
-        let manager = FileManager.default
         digests.prefetch(recorded.keys.map { directory + "/" + $0 })
         for (file, expected) in recorded.sorted(by: { $0.key < $1.key }) {
             let path = directory + "/" + file
             var candidate = path
             var interrupted = false
-            if !manager.fileExists(atPath: path) {
+            if access(path, F_OK) != 0 {
                 let temporary = CaseRecovery.temporaryFiles(in: directory).first {
                     $0 == file + ".tmp" || ($0.hasPrefix(file + ".") && $0.hasSuffix(".tmp"))
                 }
@@ -250,22 +263,27 @@ public struct CaseVerification: Sendable {
                 findings.append(.init(.interrupted, path: file, seq: expected.seq, detail: "recorded and intact under its temporary name; the next command on the case renames it"))
             }
         }
+        return findings
+    }
+
+    /// Findings for the files under `directory` that no ledger entry records and
+    /// `alsoExpected` does not name: leftovers of an interrupted write, or unexpected.
+    static func unaccountedFiles(directory: String, recorded: [String: RecordedFile],
+                                 alsoExpected: (String) -> Bool) -> [Verifier.Finding] {
         let ignored: Set<String> = ["ledger.jsonl", "case.json"]
-        if let enumerator = manager.enumerator(atPath: directory) {
-            while let relative = enumerator.nextObject() as? String {
-                var isDirectory: ObjCBool = false
-                _ = manager.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
-                if isDirectory.boolValue || ignored.contains(relative) || recorded[relative] != nil || alsoExpected(relative) { continue }
-                if relative.hasSuffix(".tmp") {
-                    let base = String(relative.dropLast(4))
-                    let covered = recorded.keys.contains { base == $0 || base.hasPrefix($0 + ".") }
-                    if !covered {
-                        findings.append(.init(.interrupted, path: relative, detail: "an interrupted write that was never recorded: not evidence; the next command on the case removes it"))
-                    }
-                    continue
+        var findings: [Verifier.Finding] = []
+        for entry in DirectoryWalk.entries(in: directory) {
+            let relative = entry.path
+            if entry.isDirectory || ignored.contains(relative) || recorded[relative] != nil || alsoExpected(relative) { continue }
+            if relative.hasSuffix(".tmp") {
+                let base = String(relative.dropLast(4))
+                let covered = recorded.keys.contains { base == $0 || base.hasPrefix($0 + ".") }
+                if !covered {
+                    findings.append(.init(.interrupted, path: relative, detail: "an interrupted write that was never recorded: not evidence; the next command on the case removes it"))
                 }
-                findings.append(.init(.unexpected, path: relative, detail: "a file the ledger does not account for"))
+                continue
             }
+            findings.append(.init(.unexpected, path: relative, detail: "a file the ledger does not account for"))
         }
         return findings
     }

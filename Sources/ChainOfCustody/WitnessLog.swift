@@ -11,7 +11,9 @@ import Foundation
 /// every case, one trusted timestamp or server receipt over its head anchors the
 /// whole workspace.
 public struct WitnessLog: Sendable {
-    /// One line: case `caseID` reached `seq` entries ending with `head`.
+    /// One line: case `caseID` reached `seq` entries ending with `head` (a `head`
+    /// record), an evidence server signed a receipt for that head (`receipt`), or a
+    /// server's receipt key was pinned (`pin`, no case: `caseID` and `head` are empty).
     public struct Record: Sendable, Equatable {
         public var actor: String
         public var caseID: String
@@ -21,13 +23,20 @@ public struct WitnessLog: Sendable {
         public var prev: String
         public var hash: String
         public var signature: String
+        /// Head records, the only kind before the evidence server, carry no `kind`
+        /// field, so their lines and hashes are what they always were.
+        public var kind: Kind = .head
 
         /// The object whose canonical form `hash` is the sha256 of.
         public var chainedFields: JSONValue {
-            .object([
-                "actor": .string(actor), "case": .string(caseID), "seq": .integer(seq),
-                "head": .string(head), "time": .string(time), "prev": .string(prev),
-            ])
+            var members: [String: JSONValue] = ["actor": .string(actor), "time": .string(time), "prev": .string(prev)]
+            if kind.hasCase {
+                members["case"] = .string(caseID)
+                members["seq"] = .integer(seq)
+                members["head"] = .string(head)
+            }
+            for (key, value) in kind.fields { members[key] = value }
+            return .object(members)
         }
 
         public func computedHash() -> String {
@@ -51,19 +60,27 @@ public struct WitnessLog: Sendable {
     /// ledger lock, so that one case's records are in the order of its appends.
     @discardableResult
     public func witness(_ entry: LedgerEntry, signer: LedgerSigner) throws(ExhibitError) -> Record {
+        try append(Record(actor: signer.actorID, caseID: entry.caseID, seq: entry.seq, head: entry.hash,
+                          time: "", prev: "", hash: "", signature: ""), signer: signer)
+    }
+
+    /// Appends `record` (its `time`, `prev`, `hash` and `sig` are filled in here),
+    /// chained to the last line and signed by `signer`.
+    @discardableResult
+    public func append(_ record: Record, signer: LedgerSigner) throws(ExhibitError) -> Record {
         let existed = FileManager.default.fileExists(atPath: path)
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.posixError("Cannot open \(what)") }
         defer { close(fd) }
-        let record = try FileLock.withLock(fd, .exclusive, what: what) { () throws(ExhibitError) -> Record in
-            try witness(entry, signer: signer, fd: fd)
+        let written = try FileLock.withLock(fd, .exclusive, what: what) { () throws(ExhibitError) -> Record in
+            try append(record, signer: signer, fd: fd)
         }
         if !existed { AtomicFile.syncDirectory(containing: path) }
-        return record
+        return written
     }
 
     /// The append, under the exclusive lock.
-    private func witness(_ entry: LedgerEntry, signer: LedgerSigner, fd: Int32) throws(ExhibitError) -> Record {
+    private func append(_ unsigned: Record, signer: LedgerSigner, fd: Int32) throws(ExhibitError) -> Record {
             let size = try AppendOnlyFile.size(fd, what: what)
             var last: Ledger.Line?
             try AppendOnlyFile.scanBackwards(fd, what: what) { line in
@@ -77,15 +94,17 @@ public struct WitnessLog: Sendable {
                     // its bytes are kept beside the log, never deleted, and the log
                     // goes on from its last complete line.
                     try setAside(Array(last.bytes), fd: fd, size: size)
-                    return try witness(entry, signer: signer, fd: fd)
+                    return try append(unsigned, signer: signer, fd: fd)
                 }
                 guard let previous = Record(line: last.bytes) else {
                     throw ExhibitError(.verificationFailed, "The last line of \(what) is damaged, so nothing can be chained to it; run `exhibit verify` on the case.")
                 }
                 prev = previous.hash
             }
-            var record = Record(actor: signer.actorID, caseID: entry.caseID, seq: entry.seq, head: entry.hash,
-                                time: LedgerTime.now(), prev: prev, hash: "", signature: "")
+            var record = unsigned
+            record.actor = signer.actorID
+            record.time = LedgerTime.now()
+            record.prev = prev
             record.hash = record.computedHash()
             record.signature = Data(try signer.key.sign(Array(record.hash.utf8))).base64EncodedString()
             try AppendOnlyFile.append(try record.line() + [UInt8(ascii: "\n")], to: fd, previousSize: size, what: what)
@@ -104,29 +123,18 @@ public struct WitnessLog: Sendable {
     /// (a workspace made before the witness log, or a case made elsewhere).
     /// Unreadable lines are passed over here; verify reports them.
     public func latest(for caseID: String) throws(ExhibitError) -> Record? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw AtomicFile.posixError("Cannot read \(what)")
-        }
-        defer { close(fd) }
-        return try FileLock.withLock(fd, .shared, what: what) { () throws(ExhibitError) -> Record? in
-            var found: Record?
-            let needle = Array("\"case\":\"\(caseID)\"".utf8)
-            try AppendOnlyFile.scanBackwards(fd, what: what) { line in
-                // Cheap filter before parsing: canonical JSON spells the key this way.
-                guard line.terminated, line.bytes.firstRange(of: needle) != nil,
-                      let record = Record(line: line.bytes), record.caseID == caseID else { return false }
-                found = record
-                return true
-            }
-            return found
-        }
+        // A receipt may name an older head than the ledger's last (a push races an
+        // append), so only head records say where the ledger ends. Canonical JSON
+        // spells the key as the needle does.
+        try last(containing: "\"case\":\"\(caseID)\"") { $0.caseID == caseID && $0.kind == .head }
     }
 
     /// The outcome of checking the log.
     public struct Report: Sendable {
+        /// The head records, in the order of the log.
         public var records: [Record]
+        /// The receipt and pin records (the evidence server's), in the order of the log.
+        public var serverRecords: [Record] = []
         public var findings: [Verifier.Finding]
     }
 
@@ -144,6 +152,7 @@ public struct WitnessLog: Sendable {
         let name = "witness.jsonl"
         var findings: [Verifier.Finding] = []
         var records: [Record] = []
+        var serverRecords: [Record] = []
         var prev = LedgerEntry.genesisPrev
         var keys: [String: VerifyingKey?] = [:]
         for (index, line) in Ledger.lines(of: bytes).enumerated() {
@@ -162,7 +171,8 @@ public struct WitnessLog: Sendable {
             if record.computedHash() != record.hash {
                 findings.append(.init(.tampered, path: name, detail: "line \(index + 1) of the workspace witness log does not match its hash"))
             }
-            if caseID == nil || record.caseID == caseID {
+            // A pin concerns every case: a receipt is checked with the key it pinned.
+            if caseID == nil || record.caseID == caseID || !record.kind.hasCase {
                 if keys[record.actor] == nil { keys[record.actor] = .some(keyFor(record.actor)) }
                 let signature = Data(base64Encoded: record.signature).map { Array($0) } ?? []
                 if keys[record.actor]??.isValidSignature(signature, for: Array(record.hash.utf8)) != true {
@@ -170,9 +180,9 @@ public struct WitnessLog: Sendable {
                 }
             }
             prev = record.hash
-            records.append(record)
+            if record.kind == .head { records.append(record) } else { serverRecords.append(record) }
         }
-        return Report(records: records, findings: findings)
+        return Report(records: records, serverRecords: serverRecords, findings: findings)
     }
 }
 
@@ -181,11 +191,16 @@ extension WitnessLog.Record {
     /// Parses a line; nil when it is not a witness record.
     public init?(line: ArraySlice<UInt8>) {
         guard let json = try? JSONValue(parsing: Array(line)),
-              let actor = json["actor"]?.stringValue, let caseID = json["case"]?.stringValue,
-              let seq = json["seq"]?.intValue, let head = json["head"]?.stringValue,
+              let actor = json["actor"]?.stringValue,
               let time = json["time"]?.stringValue, let prev = json["prev"]?.stringValue,
               let hash = json["hash"]?.stringValue, let signature = json["sig"]?.stringValue,
-              json.objectValue?.count == 8 else { return nil }
-        self.init(actor: actor, caseID: caseID, seq: seq, head: head, time: time, prev: prev, hash: hash, signature: signature)
+              let kind = WitnessLog.Kind(json) else { return nil }
+        var caseID = "", head = "", seq: Int64 = 0
+        if kind.hasCase {
+            guard let named = json["case"]?.stringValue, let number = json["seq"]?.intValue, let reached = json["head"]?.stringValue else { return nil }
+            (caseID, seq, head) = (named, number, reached)
+        }
+        guard json.objectValue?.count == 5 + (kind.hasCase ? 3 : 0) + kind.fields.count else { return nil }
+        self.init(actor: actor, caseID: caseID, seq: seq, head: head, time: time, prev: prev, hash: hash, signature: signature, kind: kind)
     }
 }

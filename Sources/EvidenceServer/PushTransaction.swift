@@ -153,7 +153,7 @@ struct PushTransaction {
                 FROM unnest(\(pages.map(\.seq)), \(pages.map(\.page.url)), \(pages.map(\.page.title)), \(pages.map(\.page.body))) AS page(seq, url, title, body)
                 """, logger: logger)
             let time = LedgerTime.now()
-            let signed = try Self.receiptFields(caseID: caseID, seq: last.seq, head: last.hash, time: time).canonicalBytes()
+            let signed = try WitnessLog.ServerReceipt.signedFields(caseID: caseID, seq: last.seq, head: last.hash, time: time).canonicalBytes()
             let signature = Data(try privateKey.sign(signed)).base64EncodedString()
             try await connection.query("INSERT INTO receipts (case_id, seq, head, time, signature) VALUES (\(caseID), \(last.seq), \(last.hash), \(time), \(signature))", logger: logger)
             return Self.receipt(caseID: caseID, seq: last.seq, head: last.hash, time: time, signature: signature, unchanged: false)
@@ -183,11 +183,6 @@ struct PushTransaction {
             }
             once.onResume = { timer.cancel() }
         }
-    }
-
-    /// The fields a receipt's signature covers (canonical JSON, RFC 8785).
-    static func receiptFields(caseID: String, seq: Int64, head: String, time: String) -> JSONValue {
-        .object(["case": .string(caseID), "seq": .integer(seq), "head": .string(head), "time": .string(time)])
     }
 
     static func receipt(caseID: String, seq: Int64, head: String, time: String, signature: String, unchanged: Bool) -> JSONValue {

@@ -84,7 +84,16 @@ struct RemoteConnection: Sendable {
         var json: JSONValue? { try? JSONValue(parsing: body) }
     }
 
-    func send(_ method: RemoteMethod, _ path: String, body: [UInt8] = [], signer: LedgerSigner?) async throws(ExhibitError) -> Answer {
+    /// How long one request may take: two minutes, and a second more per MiB sent or
+    /// expected back (`expectedBytes`, a file's recorded size). A connection that stalls is
+    /// given up after that instead of libcurl's 15-minute default for Exhibit's requests;
+    /// a push's wait includes the server's verification, which reads every byte sent.
+    static func timeout(sending: Int, expecting expectedBytes: Int64 = 0) -> Int {
+        120 + Int((Int64(sending) + max(0, expectedBytes)) >> 20)
+    }
+
+    func send(_ method: RemoteMethod, _ path: String, body: [UInt8] = [], expecting expectedBytes: Int64 = 0,
+              signer: LedgerSigner?) async throws(ExhibitError) -> Answer {
         let url = baseURL + path
         var headers: [String] = []
         if let signer {
@@ -93,7 +102,8 @@ struct RemoteConnection: Sendable {
             }
         }
         if !body.isEmpty { headers.append("Content-Type: application/octet-stream") }
-        let request = CurlRequest(method: method.rawValue, url: url, headers: headers, body: body, caFile: caFile)
+        let request = CurlRequest(method: method.rawValue, url: url, headers: headers, body: body, caFile: caFile,
+                                  timeout: Self.timeout(sending: body.count, expecting: expectedBytes))
         let answer = try await request.send()
         return Answer(status: answer.status, body: answer.body)
     }

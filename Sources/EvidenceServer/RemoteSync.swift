@@ -27,6 +27,25 @@ public struct RemoteSync: Sendable {
         public var trustedOnFirstUse: Bool
         /// Actors of the server this workspace did not know, now recorded in actors/.
         public var imported: [String]
+        /// The pinned receipt key's fingerprint (``WitnessLog/ServerPin/fingerprint``).
+        public var fingerprint: String
+    }
+
+    /// The remote `name` names (the only one when nil), refused unless remotes.json has the
+    /// receipt key that `remote add` pinned in the witness log: a text editor could change
+    /// the unsigned file, not the chained, signed log.
+    func pinnedRemote(_ name: String?) throws(ExhibitError) -> Remote {
+        let remote = try Remote.named(name, in: workspace)
+        guard let pin = try workspace.witness.pinned(remote.name, keyFor: actors.verifyingKey(for:)) else {
+            throw ExhibitError(.verificationFailed, "The workspace witness log has no signed pin of evidence server \(remote.name) (it was added before pins were recorded, or remotes.json was edited): run exhibit remote add \(remote.name) \(remote.url) again.")
+        }
+        // The key is the server's identity (receipts are checked with it); its address may
+        // move (a new port, a proxy) without a new pin.
+        let listed = WitnessLog.ServerPin(remote: remote.name, url: remote.url, serverKey: remote.serverKey)
+        guard pin.serverKey == listed.serverKey else {
+            throw ExhibitError(.verificationFailed, "remotes.json gives evidence server \(remote.name) the receipt key \(listed.fingerprint), but the pin signed into the witness log when it was added says \(pin.fingerprint): remotes.json was edited, so nothing was sent; run exhibit remote add \(remote.name) URL to pin a server again.")
+        }
+        return remote
     }
 
     /// Adds the evidence server `url` as `name`. A supervisor registers every actor of the
@@ -59,8 +78,14 @@ public struct RemoteSync: Sendable {
             }
             let imported = try await importActors(connection, signer: signer)
             let remote = Remote(name: name, url: connection.baseURL, caFile: caFile, serverKey: serverKey)
+            // The pin goes into the signed, chained witness log first: remotes.json is only
+            // a copy that push and pull compare with it.
+            let pin = WitnessLog.ServerPin(remote: name, url: remote.url, serverKey: serverKey)
+            if try workspace.witness.pinned(name, keyFor: actors.verifyingKey(for:)) != pin {
+                try workspace.witness.pin(pin, signer: signer)
+            }
             try Remote.save(remote, in: workspace)
-            return Added(remote: remote, registered: registered, trustedOnFirstUse: firstUse, imported: imported)
+            return Added(remote: remote, registered: registered, trustedOnFirstUse: firstUse, imported: imported, fingerprint: pin.fingerprint)
         }
     }
 
@@ -96,9 +121,9 @@ public struct RemoteSync: Sendable {
 
     /// Pushes the case's ledger and the files the server lacks; the server accepts it only
     /// as a fast-forward that verifies, and signs a receipt, which is checked with the
-    /// pinned server key and kept in the workspace's `receipts.jsonl`.
+    /// pinned server key and kept as a receipt record of the workspace witness log.
     public func push(_ caseID: String, remote name: String?) async throws(ExhibitError) -> Pushed {
-        let remote = try Remote.named(name, in: workspace)
+        let remote = try pinnedRemote(name)
         let signer = try actors.signer(for: actorID)
         let directory = workspace.casesDirectory + "/" + caseID
         guard CaseStore.isValidCaseID(caseID), FileManager.default.fileExists(atPath: directory + "/ledger.jsonl") else {
@@ -127,36 +152,25 @@ public struct RemoteSync: Sendable {
             }
             let body = try PushUpload.encode(lines: lines, files: files)
             let answer = try connection.check(try await connection.send(.POST, "/v1/cases/\(caseID)/push", body: body, signer: signer))
-            guard let receipt = answer["receipt"], let seq = receipt["seq"]?.intValue, let headHash = receipt["head"]?.stringValue,
-                  let time = receipt["time"]?.stringValue, let signature = receipt["sig"]?.stringValue else {
+            guard let sent = answer["receipt"], let seq = sent["seq"]?.intValue, let headHash = sent["head"]?.stringValue,
+                  let time = sent["time"]?.stringValue, let signature = sent["sig"]?.stringValue else {
                 throw ExhibitError(.storage, "The evidence server accepted the push of \(caseID) but sent no receipt.")
             }
-            let signed = (try? PushTransaction.receiptFields(caseID: caseID, seq: seq, head: headHash, time: time).canonicalBytes()) ?? []
-            guard let key = try? VerifyingKey(pem: remote.serverKey),
-                  key.isValidSignature(Data(base64Encoded: signature).map(Array.init) ?? [], for: signed) else {
-                throw ExhibitError(.verificationFailed, "The receipt for \(caseID) is not signed by the key \(remote.name) had when it was added: the server is not the one added, or its key changed.")
+            let receipt = WitnessLog.ServerReceipt(remote: remote.name, time: time, signature: signature)
+            guard let key = try? VerifyingKey(pem: remote.serverKey), receipt.isSigned(by: key, caseID: caseID, seq: seq, head: headHash) else {
+                throw ExhibitError(.verificationFailed, "The receipt for \(caseID) is not signed by the key pinned when \(remote.name) was added: the server is not the one added, or its key changed.")
             }
             guard seq == Int64(entries.count), headHash == entries.last?.hash else {
                 throw ExhibitError(.verificationFailed, "The receipt for \(caseID) names entry \(seq) (\(headHash)), but the workstation pushed \(entries.count) entries.")
             }
-            try recordReceipt(remote: remote, caseID: caseID, seq: seq, head: headHash, time: time, signature: signature)
-            return Pushed(caseID: caseID, seq: seq, head: headHash, time: time, unchanged: receipt["unchanged"]?.boolValue ?? false, filesSent: files.count)
-        }
-    }
-
-    /// Appends a server receipt to `receipts.jsonl` (one canonical JSON line each).
-    func recordReceipt(remote: Remote, caseID: String, seq: Int64, head: String, time: String, signature: String) throws(ExhibitError) {
-        let line = JSONValue.object([
-            "remote": .string(remote.name), "url": .string(remote.url), "case": .string(caseID), "seq": .integer(seq),
-            "head": .string(head), "time": .string(time), "sig": .string(signature),
-        ])
-        let bytes = ((try? line.canonicalBytes()) ?? []) + [UInt8(ascii: "\n")]
-        let path = workspace.root + "/receipts.jsonl"
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw AtomicFile.posixError("Cannot open \(path)") }
-        defer { close(fd) }
-        try FileLock.withLock(fd, .exclusive, what: path) { () throws(ExhibitError) in
-            try AppendOnlyFile.append(bytes, to: fd, previousSize: try AppendOnlyFile.size(fd, what: path), what: path)
+            // Into the witness log (DESIGN §16): verify then holds the ledger to every receipted
+            // head. A repeated push answers with the receipt already kept, which is not kept twice.
+            let witness = workspace.witness
+            let kept = try witness.latestReceipt(of: remote.name, caseID: caseID)
+            if kept?.receipt != receipt || kept?.record.seq != seq || kept?.record.head != headHash {
+                try witness.receipt(receipt, caseID: caseID, seq: seq, head: headHash, signer: signer)
+            }
+            return Pushed(caseID: caseID, seq: seq, head: headHash, time: time, unchanged: answer["receipt"]?["unchanged"]?.boolValue ?? false, filesSent: files.count)
         }
     }
 
@@ -171,7 +185,7 @@ public struct RemoteSync: Sendable {
     /// ledger must be a prefix of the server's) or lacks (`clone: true`). Files are written
     /// and fsynced before the ledger lines that record them (DESIGN §2's commit protocol).
     public func pull(_ caseID: String, remote name: String?, clone: Bool) async throws(ExhibitError) -> Pulled {
-        let remote = try Remote.named(name, in: workspace)
+        let remote = try pinnedRemote(name)
         let signer = try actors.signer(for: actorID)
         guard CaseStore.isValidCaseID(caseID) else { throw ExhibitError(.usage, "\(caseID) is not a case id.") }
         let directory = workspace.casesDirectory + "/" + caseID
@@ -204,7 +218,7 @@ public struct RemoteSync: Sendable {
                       EvidenceStore.isDigest(sha) else { continue }
                 let target = directory + "/" + path
                 if (try? Digest.file(atPath: target))?.digests[.sha256] == sha { continue }
-                let bytes = try await fileBytes(connection, caseID: caseID, sha: sha, signer: signer)
+                let bytes = try await fileBytes(connection, caseID: caseID, sha: sha, size: file["size"]?.intValue ?? 0, signer: signer)
                 guard Digest.sha256Hex(bytes) == sha else {
                     throw ExhibitError(.verificationFailed, "The file \(path) of \(caseID) from the evidence server does not have its recorded sha256.")
                 }
@@ -249,8 +263,8 @@ public struct RemoteSync: Sendable {
         }
     }
 
-    func fileBytes(_ connection: RemoteConnection, caseID: String, sha: String, signer: LedgerSigner) async throws(ExhibitError) -> [UInt8] {
-        let answer = try await connection.send(.GET, "/v1/cases/\(caseID)/files/\(sha)", signer: signer)
+    func fileBytes(_ connection: RemoteConnection, caseID: String, sha: String, size: Int64, signer: LedgerSigner) async throws(ExhibitError) -> [UInt8] {
+        let answer = try await connection.send(.GET, "/v1/cases/\(caseID)/files/\(sha)", expecting: size, signer: signer)
         _ = try connection.check(answer.status == 200 ? RemoteConnection.Answer(status: 200, body: Array("{}".utf8)) : answer)
         return answer.body
     }
@@ -265,7 +279,7 @@ public struct RemoteSync: Sendable {
 
     /// Agency-wide search on the server, over the cases the actor's roles allow.
     public func search(_ words: String, remote name: String?) async throws(ExhibitError) -> [Hit] {
-        let remote = try Remote.named(name, in: workspace)
+        let remote = try pinnedRemote(name)
         let signer = try actors.signer(for: actorID)
         let body = (try? JSONValue.object(["query": .string(words)]).canonicalBytes()) ?? []
         return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> [Hit] in

@@ -19,7 +19,8 @@ struct RemoteAddCommand: ParsableCommand {
         discussion: """
         The first supervisor to register on a new server is trusted on first use; after that the \
         server accepts only actors a registered supervisor signs. The server's receipt key is \
-        pinned in remotes.json. The server's actors this workspace lacks are recorded (public keys only).
+        pinned in the workspace witness log (a record signed by the acting actor) and copied to \
+        remotes.json; push and pull refuse a remotes.json that disagrees with the pin. The server's actors this workspace lacks are recorded (public keys only).
         """)
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "A short name for the server.") var name: String
@@ -36,11 +37,11 @@ struct RemoteAddCommand: ParsableCommand {
             print(String(decoding: try JSONValue.object([
                 "name": .string(added.remote.name), "url": .string(added.remote.url),
                 "registered": .array(added.registered.map { .string($0) }), "imported": .array(added.imported.map { .string($0) }),
-                "trusted_on_first_use": .bool(added.trustedOnFirstUse),
+                "trusted_on_first_use": .bool(added.trustedOnFirstUse), "server_key": .string(added.fingerprint),
             ]).canonicalBytes(), as: UTF8.self))
             return
         }
-        Console.line("Added \(added.remote.name) \(added.remote.url)")
+        Console.line("Added \(added.remote.name) \(added.remote.url), receipt key \(added.fingerprint) pinned in the witness log")
         if added.trustedOnFirstUse { Console.line("This server trusts \(options.actorID ?? "") as its first supervisor (trust on first use).") }
         if !added.registered.isEmpty { Console.line("Registered: \(added.registered.joined(separator: ", "))") }
         if !added.imported.isEmpty { Console.line("Actors taken from the server: \(added.imported.joined(separator: ", "))") }
@@ -74,7 +75,7 @@ struct PushCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
         abstract: "Push a case to the evidence server: fast-forward only, verified by the server, all or nothing.",
-        discussion: "Prints the server's signed receipt (case, seq, head, time), which is also kept in receipts.jsonl. A history that diverged from the server's is refused (exit 1) naming the first differing entry; pushing the same entries again changes nothing.")
+        discussion: "Prints the server's signed receipt (case, seq, head, time), which is also kept in the workspace witness log, where exhibit verify holds the ledger to it. A history that diverged from the server's is refused (exit 1) naming the first differing entry; pushing the same entries again changes nothing.")
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The case id.") var caseID: String
     @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?

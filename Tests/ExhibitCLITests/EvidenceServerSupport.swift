@@ -1,5 +1,6 @@
 import CaseManagement
 import ChainOfCustody
+import EvidenceServer
 import ExhibitTestSupport
 import Foundation
 import Testing
@@ -82,8 +83,14 @@ enum EvidenceServerFixture {
         for id in keys {
             try FileManager.default.copyItem(atPath: ws.root + "/keys/\(id).key.pem", toPath: other.root + "/keys/\(id).key.pem")
         }
-        if FileManager.default.fileExists(atPath: ws.root + "/remotes.json") {
+        if FileManager.default.fileExists(atPath: ws.root + "/remotes.json"), let signerID = keys.first {
             try FileManager.default.copyItem(atPath: ws.root + "/remotes.json", toPath: other.root + "/remotes.json")
+            // What `remote add` on that workstation writes: each server's key pinned in its
+            // own witness log, signed by its actor (push and pull require the pin).
+            let signer = try ActorRegistry(workspace: other.workspace).signer(for: signerID)
+            for remote in try Remote.all(in: other.workspace).values {
+                try other.workspace.witness.pin(.init(remote: remote.name, url: remote.url, serverKey: remote.serverKey), signer: signer)
+            }
         }
         return other
     }

@@ -76,9 +76,13 @@ struct EvidenceServerTests {
             #expect(again.status == 0)
             #expect(try JSONValue(parsing: again.stdout)["unchanged"]?.boolValue == true)
             #expect(try postgres.psql("SELECT count(*) FROM ledger_entries WHERE case_id = '\(caseA)'") == "\(try a.entries(caseA).count)")
-            // The receipts are kept on the workstation, checked against the pinned server key.
-            let receipts = try String(contentsOfFile: a.root + "/receipts.jsonl", encoding: .utf8)
-            #expect(receipts.split(separator: "\n").count == 2)
+            // The receipt is kept in the witness log, checked against the pinned server key;
+            // the no-op push answered with the same receipt, which is not kept twice.
+            let report = try a.workspace.witness.check(caseID: caseA, keyFor: registry.verifyingKey(for:))
+            #expect(report.findings.isEmpty, "\(report.findings)")
+            let receipts = report.serverRecords.filter { $0.caseID == caseA }
+            #expect(receipts.count == 1 && receipts.first?.seq == receiptA["seq"]?.intValue, "\(receipts)")
+            #expect(!FileManager.default.fileExists(atPath: a.root + "/receipts.jsonl"))
 
             // Each clones the other's case; B's custodian verifies A's case and pushes the
             // verify entry (reads are custody entries too, and the server is fast-forward only).
