@@ -94,14 +94,7 @@ public struct DisposalCertificate: Sendable, Equatable, Encodable {
 
     /// The certificate's line: canonical JSON (RFC 8785), no trailing newline.
     public func line() throws(ExhibitError) -> [UInt8] {
-        guard case .object(var members) = hashedFields else { return [] }
-        members["hash"] = .string(hash)
-        members["sig"] = .string(signature)
-        do {
-            return try JSONValue.object(members).canonicalBytes()
-        } catch {
-            throw ExhibitError(.storage, "A disposal certificate cannot be written as canonical JSON: \(error).")
-        }
+        try SignedLine.bytes(hashedFields, hash: hash, signature: signature, what: "A disposal certificate")
     }
 
     /// sha256 of the canonical form of a register line's object without `hash`
