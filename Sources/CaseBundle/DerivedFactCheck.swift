@@ -22,7 +22,7 @@ enum DerivedFactCheck {
             findings += loadFile(bytes, artifacts: artifacts, caseID: caseID)
         }
         if let bytes = try? AtomicFile.read(root + "/data/report.html") {
-            findings += report(String(decoding: bytes, as: UTF8.self), artifacts: artifacts)
+            findings += report(bytes, artifacts: artifacts)
         }
         if let bytes = try? AtomicFile.read(root + "/data/provenance.jsonld") {
             findings += provenance(bytes, entries: entries, artifacts: artifacts, fileDigest: fileDigest)
@@ -99,21 +99,24 @@ enum DerivedFactCheck {
 
     // MARK: report.html
 
-    static func report(_ html: String, artifacts: [BundleFacts.Artifact]) -> [Verifier.Finding] {
+    /// Searched as bytes: the report of a large case is tens of megabytes, and
+    /// Foundation's `range(of:)` on a `Substring` costs minutes there.
+    static func report(_ html: [UInt8], artifacts: [BundleFacts.Artifact]) -> [Verifier.Finding] {
         let path = "data/report.html"
-        let opening = "<section class=\"artifact\" id=\""
-        var sections: [String: Substring] = [:]
+        let opening = Array("<section class=\"artifact\" id=\"".utf8)
+        let closing = Array("</section>".utf8)
+        var sections: [String: Range<Int>] = [:]
         var findings: [Verifier.Finding] = []
-        var rest = html[...]
-        while let start = rest.range(of: opening) {
-            let afterID = rest[start.upperBound...]
-            guard let quote = afterID.firstIndex(of: "\"") else { break }
-            let anchor = String(afterID[..<quote])
-            let end = afterID.range(of: "</section>")?.upperBound ?? afterID.endIndex
-            if sections.updateValue(afterID[quote..<end], forKey: anchor) != nil {
+        var position = 0
+        while let start = ByteSearch.first(opening, in: html, from: position) {
+            let idStart = start + opening.count
+            guard let quote = html[idStart...].firstIndex(of: UInt8(ascii: "\"")) else { break }
+            let anchor = String(decoding: html[idStart..<quote], as: UTF8.self)
+            let end = ByteSearch.first(closing, in: html, from: quote).map { $0 + closing.count } ?? html.count
+            if sections.updateValue(quote..<end, forKey: anchor) != nil {
                 findings.append(.init(.tampered, path: path, detail: "shows artifact block \(anchor) twice"))
             }
-            rest = afterID[end...]
+            position = end
         }
         var expectedAnchors: Set<String> = []
         for artifact in artifacts {
@@ -123,7 +126,8 @@ enum DerivedFactCheck {
                 findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "has no block for \(artifact.id), which the ledger records"))
                 continue
             }
-            for (fact, row) in reportRows(artifact) where !block.contains(row) {
+            for (fact, row) in reportRows(artifact)
+            where ByteSearch.first(Array(row.utf8), in: html, from: block.lowerBound, before: block.upperBound) == nil {
                 findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "the block of \(artifact.id) does not state its \(fact) as the ledger records it"))
             }
         }
@@ -227,6 +231,23 @@ enum DerivedFactCheck {
         case .object(let members): for member in members.values { collectStrings(member, into: &strings) }
         default: break
         }
+    }
+}
+
+/// Where a run of bytes first occurs.
+enum ByteSearch {
+    static func first(_ needle: [UInt8], in haystack: [UInt8], from start: Int, before end: Int? = nil) -> Int? {
+        let limit = (end ?? haystack.count) - needle.count
+        guard let head = needle.first, start <= limit else { return nil }
+        var index = start
+        while index <= limit {
+            guard let found = haystack[index...limit].firstIndex(of: head) else { return nil }
+            var matched = 1
+            while matched < needle.count, haystack[found + matched] == needle[matched] { matched += 1 }
+            if matched == needle.count { return found }
+            index = found + 1
+        }
+        return nil
     }
 }
 
