@@ -121,7 +121,7 @@ public enum CourtVerification {
                 findings.append(.init(.tampered, path: name, detail: "certificate.json states sha256 \(value.stringValue ?? "-") found \(actual)"))
             }
         }
-        for name in ((try? ZipContainer.files(in: folder)) ?? []).sorted() {
+        for name in DirectoryWalk.files(in: folder) {
             if documents[name] != nil || name == factsPath || name == CourtCertificate.signatureFile || ownFiles.contains(name)
                 || ownFolders.contains(where: { name.hasPrefix($0) }) { continue }
             findings.append(.init(.unexpected, path: name, detail: "a file certificate.json does not list"))

@@ -32,7 +32,16 @@ public struct ReadRecord: Sendable {
 
 extension String {
     func caseInsensitiveCompare(_ other: String) -> Bool {
-        lowercased() == other.lowercased()
+        // Field names are ASCII tokens: compared by bytes, without the two lowercased
+        // copies per field and lookup (verify looks up four fields of 8,000 records).
+        let lhs = utf8, rhs = other.utf8
+        guard lhs.allSatisfy({ $0 < 0x80 }), rhs.allSatisfy({ $0 < 0x80 }) else {
+            return lowercased() == other.lowercased()
+        }
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs, rhs).allSatisfy { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(a | 0x20))
+        }
     }
 }
 
