@@ -121,6 +121,11 @@ final class GzipMemberReader {
             throw ExhibitError(.storage, "zlib could not start decompressing \(path).")
         }
         defer { inflateEnd(&stream) }
+        // The member's CRC-32 is computed here (exhibit_crc32: a fraction of zlib's
+        // cost) and checked against its trailer, with the length, as zlib would.
+        inflateValidate(&stream, 0)
+        var crc: UInt32 = 0
+        var trailer: UInt64 = 0  // the last 8 bytes consumed, the newest on top
         while true {
             guard try input.fill() else {
                 throw ExhibitError(.verificationFailed, "\(path) ends inside a gzip member at offset \(offset) (truncated)")
@@ -132,9 +137,20 @@ final class GzipMemberReader {
             stream.avail_out = uInt(output.count)
             let status = inflate(&stream, Z_NO_FLUSH)
             let produced = output.count - Int(stream.avail_out)
-            input.start += available - Int(stream.avail_in)
-            if produced > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
+            let consumed = available - Int(stream.avail_in)
+            for index in max(0, consumed - 8)..<consumed {
+                trailer = trailer >> 8 | UInt64(input.bytes[input.start + index]) << 56
+            }
+            input.start += consumed
+            if produced > 0 {
+                let bytes = UnsafeRawBufferPointer(rebasing: output[0..<produced])
+                crc = exhibit_crc32(crc, bytes.baseAddress, produced)
+                try body(bytes)
+            }
             if status == Z_STREAM_END {
+                guard UInt32(truncatingIfNeeded: trailer) == crc, UInt32(truncatingIfNeeded: trailer >> 32) == UInt32(truncatingIfNeeded: stream.total_out) else {
+                    throw ExhibitError(.verificationFailed, "\(path) has a damaged gzip member at offset \(offset) (its CRC-32 or length does not match its bytes)")
+                }
                 return (offset, input.position - offset)
             }
             guard status == Z_OK || status == Z_BUF_ERROR else {

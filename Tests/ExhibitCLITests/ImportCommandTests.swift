@@ -141,6 +141,17 @@ struct ImportCommandTests {
         #expect(lines.count == 1 && lines[0].contains("fails its own digests") && lines[0].contains("nothing was imported"), "\(refused.stderr)")
         #expect(try tree(ws.caseDirectory(caseID)) == before)
 
+        // A .warc.gz whose last gzip member's CRC-32 (in the file's last 8 bytes, with the
+        // length) was changed: the record inflates, but the member is damaged.
+        var compressed = try AtomicFile.read(warc)
+        compressed[compressed.count - 8] ^= 0x01
+        let badCRC = inputs.child("crc.warc.gz")
+        try AtomicFile.write(compressed, to: badCRC)
+        let crcRefused = try exhibit.run(["import", caseID, badCRC, "--source", "mailed"] + base(ws))
+        #expect(crcRefused.status == 1)
+        #expect(crcRefused.stderr.contains("damaged gzip member") && crcRefused.stderr.contains("nothing was imported"), "\(crcRefused.stderr)")
+        #expect(try tree(ws.caseDirectory(caseID)) == before)
+
         // The unchanged uncompressed WARC is taken in, and verifies.
         let accepted = try exhibit.run(["import", caseID, good, "--source", "mailed"] + base(ws))
         #expect(accepted.status == 0, "\(accepted.stderr)")
