@@ -9,7 +9,9 @@ import PostgresNIO
 /// the first entry where the two histories differ) and the files the server lacks.
 ///
 /// Wire form: a 4-byte big-endian length, that many bytes of JSON
-/// `{"entries":[line…],"files":[{"path","sha256","size"}…]}`, then each file's bytes in order.
+/// `{"ledger":N,"files":[{"path","sha256","size"}…]}`, then the N bytes of the ledger as its
+/// file holds them (whole lines only), then each file's bytes in order. The ledger travels
+/// as it is: no JSON string per line to escape on the workstation and unescape here.
 struct PushUpload: Sendable {
     struct File: Sendable {
         var path: String
@@ -18,20 +20,22 @@ struct PushUpload: Sendable {
     }
 
     var caseID: String
-    var lines: [String]
-    var entries: [LedgerEntry]
+    /// The ledger's bytes, ending with a newline.
+    var ledger: [UInt8]
     var files: [File]
 
-    static func encode(lines: [String], files: [(path: String, sha256: String, bytes: [UInt8])]) throws(ExhibitError) -> [UInt8] {
+    static func encode(ledger: ArraySlice<UInt8>, files: [(path: String, sha256: String, bytes: [UInt8])]) throws(ExhibitError) -> [UInt8] {
         let manifest = JSONValue.object([
-            "entries": .array(lines.map { .string($0) }),
+            "ledger": .integer(Int64(ledger.count)),
             "files": .array(files.map { .object(["path": .string($0.path), "sha256": .string($0.sha256), "size": .integer(Int64($0.bytes.count))]) }),
         ])
         let json: [UInt8]
         do { json = try manifest.canonicalBytes() } catch { throw ExhibitError(.storage, "The push cannot be encoded: \(error).") }
         let length = UInt32(json.count)
         var out: [UInt8] = [UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)]
+        out.reserveCapacity(4 + json.count + ledger.count + files.reduce(0) { $0 + $1.bytes.count })
         out += json
+        out += ledger
         for file in files { out += file.bytes }
         return out
     }
@@ -41,21 +45,13 @@ struct PushUpload: Sendable {
         guard bytes.count >= 4 else { throw refuse("it is shorter than its header") }
         let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
         guard bytes.count >= 4 + length, let manifest = try? JSONValue(parsing: Array(bytes[4..<(4 + length)])),
-              let lines = manifest["entries"]?.arrayValue?.compactMap(\.stringValue),
+              let ledgerSize = manifest["ledger"]?.intValue, ledgerSize > 0, 4 + length + Int(ledgerSize) <= bytes.count,
               let files = manifest["files"]?.arrayValue else { throw refuse("its manifest is damaged") }
         self.caseID = caseID
-        self.lines = lines
-        entries = []
-        // Parsed on every core; the order and the checks below are the lines'.
-        let parsed = Parallel.map(lines) { line in try? LedgerEntry(line: Array(line.utf8)) }
-        for (index, entry) in parsed.enumerated() {
-            guard let entry else { throw refuse("line \(index + 1) of the ledger is not a ledger entry") }
-            guard entry.caseID == caseID, entry.seq == Int64(index + 1) else {
-                throw refuse("line \(index + 1) of the ledger is not entry \(index + 1) of \(caseID)")
-            }
-            entries.append(entry)
-        }
         var offset = 4 + length
+        ledger = Array(bytes[offset..<(offset + Int(ledgerSize))])
+        guard ledger.last == UInt8(ascii: "\n") else { throw refuse("its ledger does not end with a whole line") }
+        offset += Int(ledgerSize)
         self.files = []
         for file in files {
             guard let path = file["path"]?.stringValue, let sha = file["sha256"]?.stringValue, let size = file["size"]?.intValue,
@@ -85,7 +81,14 @@ struct PushTransaction {
         // Verified before the transaction opens. The check reads every file and may take
         // a while; a connection idle in a transaction that long is what a database restart
         // cuts, and postgres-nio then never answered the next query of that transaction.
-        let report = try stageAndVerify(upload, staging: staging, keys: keys)
+        let report = try stageAndVerify(upload, staging: staging, keys: keys, stored: try await database.files(caseID))
+        // The entries as the verification parsed them: each line is parsed once.
+        let lines = Ledger.lines(of: upload.ledger).map { String(decoding: $0.bytes, as: UTF8.self) }
+        guard let entries = report.entries, entries.count == lines.count else {
+            let failure = report.findings.first(where: \.isFailure)
+            let detail = failure.map { "\($0.seq.map { " at entry \($0)" } ?? ""): \($0.path): \($0.detail)" } ?? ""
+            throw ServerRefusal(status: .unprocessableContent, sentence: "The push of \(caseID) does not verify\(detail); nothing was stored.")
+        }
         let keyPEM = serverKey.privateKeyPEM()
         return try await Self.withDeadline(seconds: Self.transactionDeadline) { [database] in
           try await database.client.withTransaction(logger: logger) { connection -> JSONValue in
@@ -95,16 +98,16 @@ struct PushTransaction {
             for try await hash in try await connection.query("SELECT hash FROM ledger_entries WHERE case_id = \(caseID) ORDER BY seq", logger: logger).decode(String.self) {
                 stored.append(hash)
             }
-            for (index, hash) in stored.enumerated() where index < upload.entries.count {
-                if upload.entries[index].hash != hash {
-                    throw ServerRefusal(status: .conflict, sentence: "The history of \(caseID) diverged from the evidence server's at entry \(index + 1): the server's entry \(index + 1) is \(hash), the workstation's is \(upload.entries[index].hash); nothing was stored.")
+            for (index, hash) in stored.enumerated() where index < entries.count {
+                if entries[index].hash != hash {
+                    throw ServerRefusal(status: .conflict, sentence: "The history of \(caseID) diverged from the evidence server's at entry \(index + 1): the server's entry \(index + 1) is \(hash), the workstation's is \(entries[index].hash); nothing was stored.")
                 }
             }
-            if upload.entries.count < stored.count {
-                throw ServerRefusal(status: .conflict, sentence: "The evidence server's ledger of \(caseID) has \(stored.count) entries and the workstation's \(upload.entries.count): pull the case first; nothing was stored.")
+            if entries.count < stored.count {
+                throw ServerRefusal(status: .conflict, sentence: "The evidence server's ledger of \(caseID) has \(stored.count) entries and the workstation's \(entries.count): pull the case first; nothing was stored.")
             }
             let privateKey = try SigningKey(pem: keyPEM)
-            if upload.entries.count == stored.count {
+            if entries.count == stored.count {
                 // The same entries again: a no-op, answered with the receipt already given.
                 for try await (seq, head, time, sig) in try await connection.query("SELECT seq, head, time, signature FROM receipts WHERE case_id = \(caseID) ORDER BY seq DESC LIMIT 1", logger: logger).decode((Int64, String, String, String).self) {
                     return Self.receipt(caseID: caseID, seq: seq, head: head, time: time, signature: sig, unchanged: true)
@@ -115,8 +118,8 @@ struct PushTransaction {
                 let seq = failure.seq.map { " at entry \($0)" } ?? ""
                 throw ServerRefusal(status: .unprocessableContent, sentence: "The push of \(caseID) does not verify\(seq): \(failure.path): \(failure.detail); nothing was stored.")
             }
-            let newEntries = upload.entries[stored.count...]
-            let last = upload.entries[upload.entries.count - 1]
+            let newEntries = entries[stored.count...]
+            let last = entries[entries.count - 1]
             if stored.isEmpty {
                 try await connection.query("INSERT INTO cases (id, entry_count, head) VALUES (\(caseID), \(last.seq), \(last.hash))", logger: logger)
             } else {
@@ -125,17 +128,17 @@ struct PushTransaction {
             // One statement per table, the rows bound as arrays and unnested in order: a
             // 10,000-entry push is three round trips, not 20,000. The chain trigger still
             // checks each row, and sees the rows before it in the same statement.
-            let lines = newEntries.map { upload.lines[Int($0.seq) - 1] }
+            let newLines = Array(lines[stored.count...])
             try await connection.query("""
                 INSERT INTO ledger_entries (case_id, seq, hash, prev, actor, action, time, line)
                 SELECT \(caseID), seq, hash, prev, actor, action, time, line
                 FROM unnest(\(newEntries.map(\.seq)), \(newEntries.map(\.hash)), \(newEntries.map(\.prev)), \(newEntries.map(\.actor)),
-                            \(newEntries.map(\.action)), \(newEntries.map(\.time)), \(lines))
+                            \(newEntries.map(\.action)), \(newEntries.map(\.time)), \(newLines))
                      WITH ORDINALITY AS row(seq, hash, prev, actor, action, time, line, n)
                 ORDER BY n
                 """, logger: logger)
             let firstNew = Int64(stored.count + 1)
-            let files = RecordedFiles.of(upload.entries).filter { $0.seq >= firstNew }
+            let files = RecordedFiles.of(entries).filter { $0.seq >= firstNew }
             let sizes = files.map { file -> Int64 in
                 var info = stat()
                 return stat(store.path(of: file.sha256), &info) == 0 ? Int64(info.st_size) : 0
@@ -192,14 +195,18 @@ struct PushTransaction {
         ])
     }
 
-    /// Lays the pushed case out as a case directory (the ledger, and every recorded file
-    /// linked from the store) and verifies it as `exhibit verify` does.
-    func stageAndVerify(_ upload: PushUpload, staging: String, keys: [String: String]) throws -> CaseVerification.Report {
+    /// Lays the pushed case out as a case directory (the ledger, and the files the server
+    /// holds for the case and the push brought, linked from the store) and verifies it as
+    /// `exhibit verify` does: a recorded file neither holds is MISSING, a file no entry
+    /// records is UNEXPECTED. The ledger is parsed there, once.
+    func stageAndVerify(_ upload: PushUpload, staging: String, keys: [String: String],
+                        stored: [ServerDatabase.StoredFile]) throws -> CaseVerification.Report {
         let directory = staging + "/cases/" + upload.caseID
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let ledger = upload.lines.map { $0 + "\n" }.joined()
-        try AtomicFile.write(Array(ledger.utf8), to: directory + "/ledger.jsonl")
-        for file in RecordedFiles.of(upload.entries) {
+        try AtomicFile.write(upload.ledger, to: directory + "/ledger.jsonl")
+        var byPath = Dictionary(stored.map { ($0.path, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+        for file in upload.files { byPath[file.path] = file.sha256 }
+        for file in byPath.map({ (path: $0.key, sha256: $0.value) }) {
             guard RecordedFiles.isSafe(file.path), EvidenceStore.isDigest(file.sha256), store.contains(file.sha256) else { continue }
             let target = directory + "/" + file.path
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -130,11 +130,12 @@ public struct RemoteSync: Sendable {
             throw ExhibitError(.usage, "The workspace has no case \(caseID).")
         }
         let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
-        var lines: [String] = []
+        // Whole lines only (a torn tail is the workstation's to recover), parsed on every core.
+        let whole = Ledger.lines(of: bytes).filter(\.terminated)
+        let ledger = bytes[0..<(whole.last.map { $0.bytes.endIndex + 1 } ?? 0)]
         var entries: [LedgerEntry] = []
-        for line in Ledger.lines(of: bytes) where line.terminated {
-            lines.append(String(decoding: line.bytes, as: UTF8.self))
-            entries.append(try LedgerEntry(line: Array(line.bytes)))
+        for parsed in Parallel.map(whole.map { Array($0.bytes) }, { line in Result { () throws(ExhibitError) in try LedgerEntry(line: line) } }) {
+            entries.append(try parsed.get())
         }
         return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> Pushed in
             let head = try connection.check(try await connection.send(.GET, "/v1/cases/\(caseID)/head", signer: signer))
@@ -150,7 +151,7 @@ public struct RemoteSync: Sendable {
                 guard let content = try? AtomicFile.read(path) else { continue }
                 files.append((file.path, file.sha256, content))
             }
-            let body = try PushUpload.encode(lines: lines, files: files)
+            let body = try PushUpload.encode(ledger: ledger, files: files)
             let answer = try connection.check(try await connection.send(.POST, "/v1/cases/\(caseID)/push", body: body, signer: signer))
             guard let sent = answer["receipt"], let seq = sent["seq"]?.intValue, let headHash = sent["head"]?.stringValue,
                   let time = sent["time"]?.stringValue, let signature = sent["sig"]?.stringValue else {
