@@ -11,6 +11,9 @@ public struct BagWriter {
     public let root: String
     /// Payload files written so far: path from the bag's root (`data/…`), digests, size.
     public private(set) var payload: [String: (sha256: String, sha512: String, size: Int64)] = [:]
+    /// Copies being flushed to the disk while the export goes on, and the paths they cover.
+    private var flushing: [BackgroundFlush] = []
+    private var flushingPaths = Set<String>()
 
     /// File names in a bag are restricted to these characters, so that every
     /// recipient's tools (and file systems) agree on them.
@@ -56,6 +59,11 @@ public struct BagWriter {
             let (hex, size) = try result.get()
             payload[job.path] = (hex[.sha256]!, hex[.sha512]!, size)
         }
+        // The disk writes the copies while the bag is checked and its documents are made,
+        // instead of all at once in finish(info:seal:), which still waits for them.
+        let paths = jobs.map(\.path)
+        flushing.append(BackgroundFlush(root: root, paths: paths))
+        flushingPaths.formUnion(paths)
     }
 
     /// One file copied in large blocks and hashed with SHA-256 and SHA-512 on the way.
@@ -139,16 +147,21 @@ public struct BagWriter {
     /// once before the tag files that describe them: many fsyncs in flight share the
     /// file system's journal commits, where one after another each waits for its own.
     func syncPayload() throws(ExhibitError) {
-        let root = root
-        let failures = Parallel.map(payload.keys.sorted(), width: 32) { path -> String? in
+        let rest = payload.keys.filter { !flushingPaths.contains($0) }.sorted()
+        let failed = [Self.flush(root: root, paths: rest)] + flushing.map { $0.wait() }
+        if let failed = failed.compactMap({ $0 }).first {
+            throw ExhibitError(.storage, "Cannot flush \(root)/\(failed) to the disk.")
+        }
+    }
+
+    /// fsync of every path, 32 at a time; the first path that failed, if any.
+    static func flush(root: String, paths: [String]) -> String? {
+        Parallel.map(paths, width: 32) { path -> String? in
             let fd = open(root + "/" + path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { return path }
             defer { close(fd) }
             return fsync(fd) == 0 ? nil : path
-        }
-        if let failed = failures.compactMap({ $0 }).first {
-            throw ExhibitError(.storage, "Cannot flush \(root)/\(failed) to the disk.")
-        }
+        }.compactMap { $0 }.first
     }
 
     private func prepare(_ relative: String) throws(ExhibitError) -> String {
@@ -178,5 +191,27 @@ public struct BagWriter {
     /// bag-info values are single lines; a newline in a title must not start a new tag.
     static func oneLine(_ value: String) -> String {
         value.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// Files flushed to the disk on a background thread; ``wait()`` returns once they all are.
+private final class BackgroundFlush: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Written once by the flushing thread before `done` is signalled, read only after
+    /// waiting on it: the semaphore orders the two.
+    private var failed: String?
+
+    init(root: String, paths: [String]) {
+        DispatchQueue.global().async { [self] in
+            failed = BagWriter.flush(root: root, paths: paths)
+            done.signal()
+        }
+    }
+
+    /// The first path that could not be flushed, if any.
+    func wait() -> String? {
+        done.wait()
+        done.signal()  // a second wait (a second finish) returns at once
+        return failed
     }
 }

@@ -275,15 +275,10 @@ public struct CaseExport: Sendable {
             let document: [String: Any] = ["findings": listed, "withheld_items": disclosure.withheldItems]
             try bag.write(try BundleJSON.pretty(document), to: "findings.json")
         }
-        try bag.write(ProvenanceGraph.document(for: facts), to: "provenance.jsonld")
-        try bag.write(CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) }, to: "report.html")
-        try bag.write(LoadFile.csv(for: facts, custodian: state.custody.last?.actor ?? state.openedBy,
-                                   exhibits: ExhibitNumbers.byArtifact(bagEntries)), to: "loadfile.csv")
-        if disclosure == nil {
-            for (name, bytes) in try courtDocuments(facts: facts, entries: bagEntries, bagRoot: root) {
-                try bag.write(bytes, to: CourtDocuments.folder + "/" + name)
-            }
-        }
+        let documents = try derivedDocuments(
+            facts: facts, entries: bagEntries, custodian: state.custody.last?.actor ?? state.openedBy,
+            court: disclosure == nil, bagRoot: root)
+        for (path, bytes) in documents { try bag.write(bytes, to: path) }
 
         var info: [(String, String)] = [
             ("Source-Organization", session.workspace.info.agency),
@@ -313,6 +308,38 @@ public struct CaseExport: Sendable {
         result.audience = options.audience.rawValue
         result.withheldItems = disclosure?.withheldItems
         return (result, facts, entries)
+    }
+
+    /// The documents derived from the checked evidence (paths inside data/, in the order
+    /// they are written): the court documents, the provenance graph and the report are
+    /// each seconds of string building for a case of thousands of artifacts, so they are
+    /// made on every core, the biggest first.
+    func derivedDocuments(
+        facts: BundleFacts, entries: [LedgerEntry], custodian: String, court: Bool, bagRoot root: String
+    ) throws(ExhibitError) -> [(String, [UInt8])] {
+        enum Part: CaseIterable { case court, provenance, report, loadFile }
+        let parts = Part.allCases.filter { court || $0 != .court }
+        let made = Parallel.map(parts) { part in
+            Swift.Result { () throws(ExhibitError) -> [(String, [UInt8])] in
+                switch part {
+                case .court:
+                    return try courtDocuments(facts: facts, entries: entries, bagRoot: root)
+                        .map { (CourtDocuments.folder + "/" + $0.0, $0.1) }
+                case .provenance:
+                    return [("provenance.jsonld", ProvenanceGraph.document(for: facts))]
+                case .report:
+                    return [("report.html", CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) })]
+                case .loadFile:
+                    return [("loadfile.csv", LoadFile.csv(for: facts, custodian: custodian, exhibits: ExhibitNumbers.byArtifact(entries)))]
+                }
+            }
+        }
+        var documents: [(String, [UInt8])] = []
+        for part in [Part.provenance, .report, .loadFile, .court] {
+            guard let index = parts.firstIndex(of: part) else { continue }
+            documents += try made[index].get()
+        }
+        return documents
     }
 
     /// The bag's seal is signed by the exporting actor, whose key must be one the

@@ -53,7 +53,9 @@ public enum CourtDocuments {
                         naming: SubstringIndex(patterns: names, texts: texts), entryBySeq: entryBySeq,
                         indicesBySeq: Dictionary(grouping: input.entries.indices, by: { input.entries[$0].seq }),
                         caseWideIndices: input.entries.indices.filter { Page.caseWide.contains(input.entries[$0].action) },
-                        artifactByID: Dictionary(input.facts.artifacts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }))
+                        artifactByID: Dictionary(input.facts.artifacts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
+                        exhibitByNumber: Page.exhibitsByNumber(facts),
+                        numbersByEntry: Page.numbersByEntry(input.entries))
 
         let certificate = try page.certificate()
         let list = page.exhibitList()
@@ -90,6 +92,13 @@ public enum CourtDocuments {
         let indicesBySeq: [Int64: [Int]]
         let caseWideIndices: [Int]
         let artifactByID: [String: BundleFacts.Artifact]
+        /// The certificate facts' `exhibits` members by number (the list, the certificate
+        /// and the contents look up three facts of every exhibit).
+        let exhibitByNumber: [String: JSONValue]
+        /// Per exhibit-number entry (by seq): the numbers it gives each artifact, in the
+        /// entry's order, and how many it gives in all (every sheet's custody table
+        /// summarises the entry that may number thousands at once).
+        let numbersByEntry: [Int64: (byArtifact: [String: [String]], count: Int)]
 
         var caseID: String { input.facts.caseID }
         func text(_ value: String) -> String { CaseReport.text(value) }
@@ -145,7 +154,31 @@ public enum CourtDocuments {
         }
 
         func exhibitFact(_ number: String, _ key: String) -> JSONValue? {
-            facts["exhibits"]?.arrayValue?.first { $0["number"]?.stringValue == number }?[key]
+            exhibitByNumber[number]?[key]
+        }
+
+        /// The first `exhibits` member of each number, as a search from the front finds it.
+        static func exhibitsByNumber(_ facts: [String: JSONValue]) -> [String: JSONValue] {
+            var byNumber: [String: JSONValue] = [:]
+            for exhibit in facts["exhibits"]?.arrayValue ?? [] {
+                guard let number = exhibit["number"]?.stringValue, byNumber[number] == nil else { continue }
+                byNumber[number] = exhibit
+            }
+            return byNumber
+        }
+
+        static func numbersByEntry(_ entries: [LedgerEntry]) -> [Int64: (byArtifact: [String: [String]], count: Int)] {
+            var result: [Int64: (byArtifact: [String: [String]], count: Int)] = [:]
+            for entry in entries where entry.action == ExhibitNumbers.action {
+                guard let all = entry.subject?["numbers"]?.arrayValue else { continue }
+                var byArtifact: [String: [String]] = [:]
+                for value in all {
+                    guard let number = value["number"]?.stringValue, let artifact = value["artifact"]?.stringValue else { continue }
+                    byArtifact[artifact, default: []].append("\(number) = \(artifact)")
+                }
+                result[entry.seq] = (byArtifact, all.count)
+            }
+            return result
         }
 
         // MARK: the certificate
@@ -356,13 +389,9 @@ public enum CourtDocuments {
             guard let subject = entry.subject else { return FactsCollector.summary(entry) }
             switch entry.action {
             case ExhibitNumbers.action:
-                let all = subject["numbers"]?.arrayValue ?? []
-                let numbers = all.compactMap { value -> String? in
-                    guard let number = value["number"]?.stringValue, let artifact = value["artifact"]?.stringValue,
-                          artifact == item.artifact else { return nil }
-                    return "\(number) = \(artifact)"
-                }
-                let others = all.count - numbers.count
+                let numbered = numbersByEntry[entry.seq]
+                let numbers = numbered?.byArtifact[item.artifact] ?? []
+                let others = (numbered?.count ?? 0) - numbers.count
                 return "exhibit numbers assigned: " + numbers.joined(separator: ", ")
                     + (others > 0 ? " (and \(others) other\(others == 1 ? "" : "s") in the same entry)" : "")
             case "render":
