@@ -52,7 +52,66 @@ enum ExhibitMain {
 enum DirectCommand {
     static func parse(_ arguments: [String]) -> (any ParsableCommand)? {
         guard arguments.first == "search", !arguments.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" }) else { return nil }
-        return try? SearchCommand.parse(Array(arguments.dropFirst()))
+        let rest = arguments.dropFirst()
+        return plainSearch(rest) ?? (try? SearchCommand.parse(Array(rest)))
+    }
+
+    /// `search`'s arguments when they have the plain shape scripts give — the words, and
+    /// each of `--workspace`, `--actor`, `--case`, `--remote` at most once (`--name value`
+    /// or `--name=value`), `--json` at most once — filled in without argument-parser:
+    /// even parsing one command, its reflection over the properties and the runtime's
+    /// protocol-conformance lookups that go with it cost more than the query. Any other
+    /// shape (an unknown or repeated option, a value that starts with `-`, an empty one,
+    /// `--`) returns nil and is parsed as before, so what is accepted and every message
+    /// stay argument-parser's.
+    static func plainSearch(_ arguments: ArraySlice<String>) -> SearchCommand? {
+        var text: String?
+        var json = false
+        var workspace: String?, actor: String?, caseID: String?, remote: String?
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let word = arguments[index]
+            index += 1
+            if word == "--json" {
+                guard !json else { return nil }
+                json = true
+                continue
+            }
+            guard word.hasPrefix("--") else {
+                guard text == nil, !word.isEmpty, !word.hasPrefix("-") else { return nil }
+                text = word
+                continue
+            }
+            var name = word.dropFirst(2)
+            let value: String
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = name[..<equals]
+            } else {
+                guard index < arguments.endIndex else { return nil }
+                value = arguments[index]
+                index += 1
+            }
+            guard !value.isEmpty, !value.hasPrefix("-") else { return nil }
+            switch name {
+            case "workspace" where workspace == nil: workspace = value
+            case "actor" where actor == nil: actor = value
+            case "case" where caseID == nil: caseID = value
+            case "remote" where remote == nil: remote = value
+            default: return nil
+            }
+        }
+        guard let text else { return nil }
+        var options = WorkspaceOptions()
+        options.workspace = workspace
+        options.actor = actor
+        options.json = json
+        var command = SearchCommand()
+        command.options = options
+        command.text = text
+        command.caseID = caseID
+        command.remote = remote
+        return command
     }
 }
 
