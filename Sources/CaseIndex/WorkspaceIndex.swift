@@ -116,6 +116,10 @@ public final class WorkspaceIndex: Sendable {
             let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
             if fd >= 0 { close(fd) }
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB's WAL set-up turns the writer to `synchronous = NORMAL` after
+            // prepareDatabase; put it back, or every command's closing checkpoint waits
+            // for two flushes that a cache does not need.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
             var migrator = DatabaseMigrator()
             migrator.registerMigration("v1", migrate: IndexSchema.create)
             migrator.registerMigration("v2-imported") { db in
@@ -146,9 +150,12 @@ public final class WorkspaceIndex: Sendable {
     public func refresh(store: CaseStore) throws(ExhibitError) {
         let ids = store.caseIDs()
         for id in ids { try refresh(caseID: id, store: store) }
+        // Looked for first with a read: a write transaction, even an empty one, waits
+        // for any other process's writer, and nearly always nothing is gone.
+        let gone = { (db: Database) throws -> Set<String> in Set(try String.fetchAll(db, sql: "SELECT id FROM cases")).subtracting(ids) }
+        guard try !read(gone).isEmpty else { return }
         try write { db in
-            let known = try String.fetchAll(db, sql: "SELECT id FROM cases")
-            for gone in Set(known).subtracting(ids) { try IndexSchema.deleteCase(gone, db) }
+            for id in try gone(db) { try IndexSchema.deleteCase(id, db) }
         }
     }
 
