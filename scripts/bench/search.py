@@ -145,5 +145,10 @@ def bench_search(ctx):
               f"sqlite3 {sq_p95[-1] * 1000:.0f} ms (medians {median(ex) * 1000:.0f} / {median(sq) * 1000:.0f} ms)", flush=True)
     size = index.stat().st_size / 1e6
     ctx.results.facts[f"search index of {pages:,} pages"] = f"{size:.0f} MB index.sqlite, {len(queries)} two-word queries"
+    # What process start alone costs each tool (no workspace, no query), in this run: the part
+    # of the p95 that no query work can remove.
+    starts = {name: median([timed(cmd, stdout_path=out, what=f"{name} start") for _ in range(QUERIES)])
+              for name, cmd in (("exhibit --version", [ctx.exhibit.exe, "--version"]), ("sqlite3 -version", ["sqlite3", "-version"]))}
+    ctx.results.facts["search: process start alone"] = ", ".join(f"{name} {t * 1000:.1f} ms median" for name, t in starts.items())
     ctx.results.rows.append(Row("search", f"exhibit p95 ÷ sqlite3 p95, {pages:,} pages", f"{median(ex_p95) * 1000:.0f} ms p95",
                                 f"sqlite3 {median(sq_p95) * 1000:.0f} ms p95", median(ex_p95) / median(sq_p95), 1.5, False))
