@@ -46,12 +46,16 @@ extension CaptureRun {
                 try step(loop, waiting: false)
                 let hops = admitAll(loop)
                 if !hops.isEmpty {
-                    // While the engine fetches, each finished request moves every page on.
+                    // While the engine fetches, every page moves on each time a request
+                    // finishes, Chromium says something or 10 ms pass: a transfer that
+                    // hangs holds only its own page, until that page's time is up.
                     engine.enqueue(hops)
-                    try engine.run { (request, outcome) throws(ExhibitError) -> [HopRequest] in
-                        try self.answer(request, outcome, loop)
+                    try engine.run(wakingOn: { loop.browser?.process.messageDescriptor }, tickMilliseconds: 10, tick: { () throws(ExhibitError) -> [HopRequest] in
                         try self.step(loop, waiting: false)
                         return self.admitAll(loop)
+                    }) { (request, outcome) throws(ExhibitError) -> [HopRequest] in
+                        try self.answer(request, outcome, loop)
+                        return []
                     }
                     continue
                 }

@@ -122,6 +122,11 @@ public final class ChromiumProcess {
         terminate()
     }
 
+    /// The descriptor Chromium's messages arrive on, for a caller that waits on it
+    /// beside other descriptors; it may be readable while ``receive(until:)`` still
+    /// holds a whole message read earlier, so read with that until it returns nil.
+    public var messageDescriptor: Int32 { fromChromium }
+
     /// Sends one message (a JSON object) followed by NUL.
     public func send(_ message: [String: Any]) throws(ExhibitError) {
         guard let data = try? JSONSerialization.data(withJSONObject: message) else {

@@ -146,7 +146,15 @@ package final class TransferEngine {
 
     /// Runs until every queued hop is done. `completed` is called for each hop
     /// and returns further hops to queue (the next redirect hop, media, links).
-    package func run(_ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]) throws(ExhibitError) {
+    ///
+    /// A caller with other work on the same thread (browser capture's pages) passes
+    /// `tick`, called after each wait — at most `tickMilliseconds` when given, and cut
+    /// short when the descriptor `wakingOn` names is readable — and also returning hops
+    /// to queue: so a transfer that hangs does not hold that work until it ends.
+    package func run(
+        wakingOn descriptor: () -> Int32? = { nil }, tickMilliseconds: Int? = nil, tick: () throws(ExhibitError) -> [HopRequest] = { [] },
+        _ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]
+    ) throws(ExhibitError) {
         while !queue.isEmpty || !active.isEmpty {
             try startReady()
             var running: Int32 = 0
@@ -166,9 +174,18 @@ package final class TransferEngine {
                 let outcome = Self.outcome(of: transfer, code: code)
                 queue += try completed(transfer.request, outcome)
             }
-            if !active.isEmpty || !queue.isEmpty {
-                let wait = active.isEmpty ? waitForPoliteness() : 200
-                curl_multi_poll(multi, nil, 0, Int32(wait), nil)
+            let added = try tick()
+            queue += added
+            // Hops the tick added start at once, not after the wait.
+            if !active.isEmpty || !queue.isEmpty, added.isEmpty {
+                let longest = active.isEmpty ? waitForPoliteness() : 200
+                let wait = min(longest, tickMilliseconds ?? longest)
+                if let fd = descriptor() {
+                    var extra = curl_waitfd(fd: fd, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+                    curl_multi_poll(multi, &extra, 1, Int32(wait), nil)
+                } else {
+                    curl_multi_poll(multi, nil, 0, Int32(wait), nil)
+                }
             }
         }
     }

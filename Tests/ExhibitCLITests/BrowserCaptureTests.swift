@@ -274,6 +274,49 @@ struct BrowserCaptureTests {
         }
     }
 
+    @Test("a page whose image stalls holds only itself: the other page of the job is captured in its own time")
+    func stalledSubresourceHoldsOnlyItsPage() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("exhibit-stall-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data("""
+        <!doctype html><html><head><title>Stalled</title></head><body><p>stallmarker</p>
+        <img src="/test/stall?seconds=60" alt="never arrives"></body></html>
+        """.utf8).write(to: URL(fileURLWithPath: folder + "/stalled.html"))
+        try Data("""
+        <!doctype html><html><head><title>Quick</title></head><body><p id="out">loading</p>
+        <script>document.getElementById("out").textContent = "quickmarker written by script";</script></body></html>
+        """.utf8).write(to: URL(fileURLWithPath: folder + "/quick.html"))
+        try await withFixtureSite(host: "127.0.0.2", siteDirectory: folder) { site in
+            let ws = try TestWorkspace()
+            let caseID = try ws.openCase()
+            let pageSeconds = 20.0
+            let result = try await Blocking.run {
+                try exhibit.run(["capture", caseID, site.baseURL + "/stalled.html", site.baseURL + "/quick.html", "--browser", "--wait", "0.5",
+                                 "--timeout", "\(Int(pageSeconds))", "--workspace", ws.root, "--actor", ws.investigatorID,
+                                 "--allow-network", "127.0.0.2/32", "--reason", "stall test"])
+            }
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            #expect(site.requests().contains { $0.uri == "/test/stall?seconds=60" }, "\(site.requests())")
+            let captures = try ws.entries(caseID).filter { $0.action == "capture" }
+            func seconds(_ time: String?) -> Double {
+                let clock = (time ?? "").split(separator: "T").last?.dropLast().split(separator: ":").compactMap { Double($0) } ?? []
+                return clock.count == 3 ? clock[0] * 3600 + clock[1] * 60 + clock[2] : .nan
+            }
+            let quick = try #require(captures.first { $0.subject?["url"]?.stringValue == site.baseURL + "/quick.html" })
+            let quickSeconds = seconds(quick.subject?["ended"]?.stringValue) - seconds(quick.subject?["started"]?.stringValue)
+            // Its own load and settle time, far below the stalled page's limit it used to wait out.
+            #expect(quickSeconds < pageSeconds / 2, "the quick page took \(quickSeconds) s")
+            #expect(quick.subject?["settled"]?.boolValue == true)
+            let stalled = try #require(captures.first { $0.subject?["url"]?.stringValue == site.baseURL + "/stalled.html" })
+            #expect(stalled.subject?["settled"]?.boolValue == false)
+            // Ended by its own time limit; the transfer still running then is not recorded.
+            #expect(!(stalled.subject?["records"]?.arrayValue ?? []).contains { $0["target_uri"]?.stringValue == site.baseURL + "/test/stall?seconds=60" })
+            let verify = try exhibit.run(["verify", caseID, "--workspace", ws.root])
+            #expect(verify.status == 0, "\(verify.stdout)")
+        }
+    }
+
     @Test("a kill -9 during a browser capture leaves a case that verifies")
     func killDuringBrowserCapture() async throws {
         try await withFixtureSite(host: "127.0.0.2", siteDirectory: Self.site) { site in
