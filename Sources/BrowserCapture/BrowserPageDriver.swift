@@ -97,28 +97,37 @@ extension CaptureRun {
                 tab.settled = false
                 try beginSnapshot(tab, loop)
             } else if tab.isIdle(settle: options.settleSeconds, since: since) {
-                if tab.phase == .loading { tab.settled = true }
-                try tab.evaluate(BrowserTab.heightScript, until: soon)
-                tab.phase = tab.phase == .loading ? .measuring : .remeasuring
+                if tab.phase == .loading {
+                    tab.settled = true
+                    try scroll(tab, loop)
+                } else {
+                    try tab.evaluate(BrowserTab.heightScript, until: soon)
+                    tab.phase = .remeasuring
+                }
             } else {
                 return false
             }
-        case .measuring, .remeasuring:
+        case .remeasuring:
             guard let reply = try tab.replies()?.first else { return false }
             let height = (BrowserTab.value(reply) as? NSNumber)?.intValue ?? 0
-            if tab.phase == .remeasuring, height <= tab.height {
-                try beginSnapshot(tab, loop)
-            } else if tab.rounds < options.scrolls, now < tab.deadline {
-                tab.height = height
-                tab.rounds += 1
-                try tab.evaluate(BrowserTab.scrollScript, until: soon)
-                tab.phase = .scrolling
+            if height > tab.height {
+                try scroll(tab, loop)
             } else {
                 try beginSnapshot(tab, loop)
             }
-        case .scrolling:
-            guard try tab.replies() != nil else { return false }
-            tab.phase = .settling(since: now)
+        case .scrolling(let started):
+            guard let reply = try tab.replies()?.first else { return false }
+            let heights = BrowserTab.value(reply) as? [Any] ?? []
+            let before = (heights.first as? NSNumber)?.intValue ?? 0
+            let after = (heights.last as? NSNumber)?.intValue ?? Int.max
+            tab.height = before
+            if after <= before && tab.lastActivity < started {
+                // The round neither grew the page nor set off a request: nothing is
+                // left to settle, and another round would find the same.
+                try beginSnapshot(tab, loop)
+            } else {
+                tab.phase = .settling(since: now)
+            }
         case .serialising:
             guard let replies = try tab.replies() else { return false }
             guard let value = BrowserTab.value(replies[0]) as? [Any], value.count == 2,
@@ -139,6 +148,18 @@ extension CaptureRun {
             return false
         }
         return true
+    }
+
+    /// Starts a scroll round while rounds and time are left; else the snapshots.
+    func scroll(_ tab: BrowserTab, _ loop: BrowserLoop) throws(ExhibitError) {
+        let now = ChromiumProcess.now()
+        guard tab.rounds < options.scrolls, now < tab.deadline else {
+            try beginSnapshot(tab, loop)
+            return
+        }
+        tab.rounds += 1
+        try tab.evaluate(BrowserTab.scrollScript, until: max(tab.deadline, now + 10))
+        tab.phase = .scrolling(started: now)
     }
 
     /// The page has settled and been scrolled, or its time is up: nothing more is

@@ -81,10 +81,9 @@ extension CaptureRun {
         if action == "capture", let last = lastDocument {
             let restricted = last.status == 401 || last.status == 403 || analysed?.hasPasswordField == true
             last.recordFinalHop(restricted: restricted, in: &subject)
-            if let analysed {
-                if let title = analysed.title { subject["title"] = .string(title) }
-                subject["analysis"] = analysed.ledgerSummary
-            }
+            // Like a plain capture's entry (D-54), no analysis summary: the index analyses
+            // the DOM record.
+            if let title = analysed?.title { subject["title"] = .string(title) }
             report.captured.append(.init(
                 url: address.text, finalURL: last.url.text, status: last.status, accessRestricted: restricted, role: "page",
                 records: records.count, warc: Self.relative(writer.finalPath, to: caseDirectory)))

@@ -53,9 +53,12 @@ final class BrowserTab {
         case creatingContext, creatingTarget, attaching, enabling
         /// Navigated: requests are served until the network has been idle for the settle time.
         case loading
-        case measuring, scrolling
-        /// A scroll ended at `since`: what it set off gets the settle time to start.
+        /// A scroll round began at `started`.
+        case scrolling(started: Double)
+        /// A scroll ended at `since` having set off requests or grown the page: what it
+        /// set off gets the settle time to start.
         case settling(since: Double)
+        /// Settled after a scroll: did the page grow?
         case remeasuring
         case serialising, printing
         case done
@@ -217,12 +220,14 @@ final class BrowserTab {
 
     /// Scrolls down a viewport at a time to the bottom, pausing briefly at each step so
     /// that lazy images and observers see every part of the page; at most 400 steps.
+    /// Its value is the page's height before and after.
     static let scrollScript = """
     (async () => { const pause = () => new Promise(r => setTimeout(r, 60));
-      const end = () => document.documentElement.scrollHeight; const step = Math.max(200, window.innerHeight - 100);
+      const end = () => document.documentElement ? document.documentElement.scrollHeight : 0;
+      const step = Math.max(200, window.innerHeight - 100); const before = end();
       let y = window.scrollY; let n = 0;
       while (y + window.innerHeight < end() && n < 400) { y += step; window.scrollTo(0, y); n += 1; await pause(); }
-      window.scrollTo(0, end()); await pause(); return n; })()
+      window.scrollTo(0, end()); await pause(); return [before, end()]; })()
     """
 
     /// What the page shows now, serialised: the doctype and the document element.
