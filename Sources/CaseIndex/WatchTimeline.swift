@@ -11,6 +11,14 @@ public enum CapturedPage {
     public static func analysis(of subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
         WorkspaceIndex.analyse(subject, caseDirectory: caseDirectory)
     }
+
+    /// The page's URL, title and visible text exactly as `analysis(of:caseDirectory:)`
+    /// finds them, without the rest of the analysis (a watch's removal check reads no more).
+    public static func titleAndText(of subject: JSONValue, caseDirectory: String) -> (url: String, title: String?, text: String)? {
+        guard let source = WorkspaceIndex.source(subject, caseDirectory: caseDirectory) else { return nil }
+        let (title, text) = AnalyzedPage.titleAndText(html: source.html, contentType: source.contentType)
+        return (source.url, title, text)
+    }
 }
 
 /// Per watched URL, what each run of its watches found (DESIGN §18): the

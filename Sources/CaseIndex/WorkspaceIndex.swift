@@ -262,8 +262,14 @@ public final class WorkspaceIndex: Sendable {
 
     /// The page analysis of a captured HTML response, recomputed from the WARC.
     static func analyse(_ subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
+        source(subject, caseDirectory: caseDirectory).map { AnalyzedPage(html: $0.html, url: $0.url, contentType: $0.contentType) }
+    }
+
+    /// What a capture's page analysis reads from the WARC: the HTML response's decoded
+    /// body or, for a browser capture, its DOM snapshot, with the page's URL and type.
+    static func source(_ subject: JSONValue, caseDirectory: String) -> (html: [UInt8], url: String, contentType: String?)? {
         // A browser capture's text is its serialised DOM: what the page's scripts made (DESIGN §17).
-        if subject["mode"]?.stringValue == "browser" { return analyseDOM(subject, caseDirectory: caseDirectory) }
+        if subject["mode"]?.stringValue == "browser" { return domSource(subject, caseDirectory: caseDirectory) }
         guard let contentType = subject["content_type"]?.stringValue, contentType.lowercased().contains("html"),
               let file = subject["warc"]?["file"]?.stringValue,
               let response = subject["records"]?.arrayValue?.last(where: { $0["type"]?.stringValue == "response" }),
@@ -271,13 +277,13 @@ public final class WorkspaceIndex: Sendable {
         var path = caseDirectory + "/" + file
         // Recorded but not yet renamed (an interruption between commit steps 2 and 3).
         if !FileManager.default.fileExists(atPath: path) { path += ".tmp" }
-        guard let archived = try? ArchivedResponse(warcPath: path, offset: offset) else { return nil }
+        guard let archived = try? ArchivedResponse(warcPath: path, offset: offset, length: response["length"]?.intValue) else { return nil }
         let url = subject["final_url"]?.stringValue ?? archived.targetURI
-        return AnalyzedPage(html: archived.body, url: url, contentType: archived.contentType ?? contentType)
+        return (archived.body, url, archived.contentType ?? contentType)
     }
 
-    /// The page analysis of a browser capture's DOM snapshot (`urn:exhibit:dom:` resource record).
-    static func analyseDOM(_ subject: JSONValue, caseDirectory: String) -> AnalyzedPage? {
+    /// A browser capture's DOM snapshot (`urn:exhibit:dom:` resource record), as a page.
+    static func domSource(_ subject: JSONValue, caseDirectory: String) -> (html: [UInt8], url: String, contentType: String?)? {
         guard let file = subject["warc"]?["file"]?.stringValue,
               let dom = subject["records"]?.arrayValue?.first(where: {
                   $0["type"]?.stringValue == "resource" && ($0["target_uri"]?.stringValue ?? "").hasPrefix("urn:exhibit:dom:")
@@ -288,7 +294,7 @@ public final class WorkspaceIndex: Sendable {
         guard let record = try? WARCReader(path: path, keepBlocksUpTo: Int64(ArchivedResponse.analysisLimit)).record(at: offset),
               record.type == "resource", let block = record.block else { return nil }
         let url = subject["location"]?.stringValue ?? subject["final_url"]?.stringValue ?? subject["url"]?.stringValue ?? ""
-        return AnalyzedPage(html: block, url: url, contentType: "text/html; charset=utf-8")
+        return (block, url, "text/html; charset=utf-8")
     }
 
     // MARK: Reading

@@ -87,6 +87,16 @@ public struct AnalyzedPage: Sendable, Equatable {
         self.selectors = Self.unique(selectors)
     }
 
+    /// The title and visible text `init(html:url:contentType:)` finds, from the same
+    /// parse, without resolving links and media or scanning for selectors.
+    public static func titleAndText(html: [UInt8], contentType: String?) -> (title: String?, text: String) {
+        let charset = CharsetDecision(bytes: html, contentType: contentType)
+        let body = charset.bomLength > 0 ? Array(html.dropFirst(charset.bomLength)) : html
+        var collector = Collector()
+        let walk = Self.walk(body, encoding: charset.decodingLabel, into: &collector)
+        return (walk.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }, walk.text)
+    }
+
     /// Parses `body` once and collects what the analysis reads. Should libxml2
     /// read no document with the declared encoding, it is asked again without
     /// one, to decide from the BOM and the meta tag itself.

@@ -88,13 +88,18 @@ public struct RemovalPatterns: Sendable, Equatable {
 
     /// The first pattern the page matches, if any.
     public func match(_ page: AnalyzedPage) -> Match? {
-        let host = Self.host(of: page.url)
-        let length = page.text.count
+        match(url: page.url, title: page.title, text: page.text)
+    }
+
+    /// The first pattern a page at `url` with this title and visible text matches, if any.
+    public func match(url: String, title: String?, text: String) -> Match? {
+        let host = Self.host(of: url)
+        let length = text.count
         var folded: (title: String, text: String)?
         for pattern in patterns {
             guard applies(pattern, to: host) else { continue }
             if let limit = pattern.maxTextLength, length > limit { continue }
-            if folded == nil { folded = (Self.fold(page.title ?? ""), Self.fold(page.text)) }
+            if folded == nil { folded = (Self.fold(title ?? ""), Self.fold(text)) }
             for text in pattern.texts {
                 let needle = Self.fold(text)
                 if folded!.title.contains(needle) || folded!.text.contains(needle) {

@@ -1,4 +1,5 @@
 public import ChainOfCustody
+import Foundation
 
 /// An HTTP response read back from a case's WARC file, with its body decoded for
 /// analysis: what `exhibit reindex` analyses, so the index can be rebuilt from
@@ -18,7 +19,34 @@ public struct ArchivedResponse: Sendable {
 
     /// Reads the `response` record whose gzip member starts at `offset`.
     public init(warcPath: String, offset: Int64) throws(ExhibitError) {
-        let record = try WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20)).record(at: offset)
+        try self.init(try WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20)).record(at: offset),
+                      warcPath: warcPath, offset: offset)
+    }
+
+    /// Reads the `response` record whose gzip member starts at `offset` and is `length`
+    /// bytes long, as a capture entry records it: only the member's bytes are read, not
+    /// the reader's 256 KiB chunk (a watch run reads a thousand small pages this way).
+    /// Without a length, or for a member that is not gzip, as `init(warcPath:offset:)`.
+    public init(warcPath: String, offset: Int64, length: Int64?) throws(ExhibitError) {
+        guard let length, length > 18, length <= Int64(Self.analysisLimit) else {
+            try self.init(warcPath: warcPath, offset: offset)
+            return
+        }
+        var first: ReadRecord?
+        if let member = try? MemberBytes(path: warcPath, offset: offset, length: Int(length)), member.isGzip {
+            // The payload's SHA-1 is for WARC-Payload-Digest checks; nothing here reads it.
+            try? WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20), computesPayloadSHA1: false)
+                .forEachRecord(from: member, gzip: true) { record in if first == nil { first = record } }
+        }
+        // A length that does not frame one member is read the long way.
+        guard let first else {
+            try self.init(warcPath: warcPath, offset: offset)
+            return
+        }
+        try self.init(first, warcPath: warcPath, offset: offset)
+    }
+
+    private init(_ record: ReadRecord, warcPath: String, offset: Int64) throws(ExhibitError) {
         guard record.type == "response", let block = record.block else {
             throw ExhibitError(.verificationFailed, "The record at offset \(offset) of \(warcPath) is not a response that can be analysed.")
         }
@@ -36,6 +64,45 @@ public struct ArchivedResponse: Sendable {
         }
         payload = ContentDecoding.payload(raw, chunked: chunked, contentEncoding: nil, limit: Self.analysisLimit)
         body = ContentDecoding.payload(payload, chunked: false, contentEncoding: HTTPHead.firstValue(of: "content-encoding", in: head), limit: Self.analysisLimit)
+    }
+}
+
+/// The bytes of one gzip member of a WARC file, read at once (its offset and length
+/// come from the ledger), as the only chunk of a record reader's input.
+private final class MemberBytes: ByteChunks {
+    private let buffer: UnsafeMutableRawBufferPointer
+    private let count: Int
+    private var handedOut = false
+    let isGzip: Bool
+
+    init(path: String, offset: Int64, length: Int) throws(ExhibitError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFile.posixError("Cannot read \(path)") }
+        defer { close(fd) }
+        buffer = .allocate(byteCount: length, alignment: 64)
+        var filled = 0
+        while filled < length {
+            let read = pread(fd, buffer.baseAddress! + filled, length - filled, off_t(offset) + off_t(filled))
+            if read < 0, errno == EINTR { continue }
+            guard read >= 0 else {
+                buffer.deallocate()
+                throw AtomicFile.posixError("Cannot read \(path) at offset \(offset)")
+            }
+            if read == 0 { break }
+            filled += read
+        }
+        count = filled
+        isGzip = filled >= 2 && buffer[0] == 0x1F && buffer[1] == 0x8B
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    func next() throws(ExhibitError) -> UnsafeRawBufferPointer? {
+        guard !handedOut, count > 0 else { return nil }
+        handedOut = true
+        return UnsafeRawBufferPointer(rebasing: buffer[0..<count])
     }
 }
 

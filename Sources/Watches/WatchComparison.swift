@@ -32,7 +32,7 @@ struct WatchComparison {
 
     static func compare(
         current: LedgerEntry?, previous: LedgerEntry?, caseDirectory: String, patterns: RemovalPatternsInForce,
-        unreachableBefore: Int
+        unreachableBefore: Int, previousPassedRemoval: Bool = false
     ) -> WatchComparison {
         var subject: [String: JSONValue] = [:]
         let artifact = current.flatMap { $0.action == "capture" ? ArtifactID.forSeq(Int($0.seq)) : nil }
@@ -70,6 +70,18 @@ struct WatchComparison {
             subject["removal"] = .object(["reason": .string("login-redirect"), "final_url": now["final_url"] ?? .null])
             return finish("removed")
         }
+        // A browser capture's page is its DOM, which scripts write after the HTML
+        // arrived: the same HTML can show different text, so only the analyses compare.
+        let browser = now["mode"]?.stringValue == "browser" || previous?.subject?["mode"]?.stringValue == "browser"
+        // The payload the previous capture had, of the same type from the same address,
+        // under the removal patterns that previous capture already passed: the removal
+        // check would read and parse the page to repeat that verdict, so it is skipped.
+        if !browser, previousPassedRemoval, let before = previous?.subject,
+           let digest = now["payload_sha256"]?.stringValue, digest == before["payload_sha256"]?.stringValue,
+           now["content_type"] == before["content_type"], now["final_url"] == before["final_url"] {
+            subject["basis"] = .string("payload-digest")
+            return finish("unchanged")
+        }
         // Captures before issue 25 carry an analysis summary; later ones are analysed
         // here, on demand, from their WARC record (docs/ledger.md).
         let recordedLength = now["analysis"]?["text_length"]?.intValue.map { Int($0) }
@@ -83,9 +95,17 @@ struct WatchComparison {
         // Pages with more text than any pattern for their host allows are not matched
         // (nor parsed again, when their capture entry recorded the text's length).
         let matchable = patterns.patterns.longestMatchable(url: now["final_url"]?.stringValue ?? now["url"]?.stringValue ?? "")
-        if isHTML, matchable.map({ (recordedLength ?? 0) <= $0 }) ?? true, let page = newAnalysis(),
+        // The whole analysis only when the pages' texts will be compared next; the removal
+        // check itself reads the title and text alone.
+        let comparesTexts = previous != nil && (browser || now["payload_sha256"]?.stringValue == nil
+            || now["payload_sha256"]?.stringValue != previous?.subject?["payload_sha256"]?.stringValue)
+        func titleAndText() -> (url: String, title: String?, text: String)? {
+            if comparesTexts { return newAnalysis().map { ($0.url, $0.title, $0.text) } }
+            return CapturedPage.titleAndText(of: now, caseDirectory: caseDirectory)
+        }
+        if isHTML, matchable.map({ (recordedLength ?? 0) <= $0 }) ?? true, let page = titleAndText(),
            recordedLength != nil || matchable.map({ page.text.unicodeScalars.count <= $0 }) ?? true,
-           let match = patterns.patterns.match(page) {
+           let match = patterns.patterns.match(url: page.url, title: page.title, text: page.text) {
             subject["removal"] = .object([
                 "reason": .string("removal-text"), "platform": .string(match.platform), "text": .string(match.text),
             ])
@@ -93,9 +113,6 @@ struct WatchComparison {
         }
         guard let previous, let before = previous.subject else { return finish("captured") }
 
-        // A browser capture's page is its DOM, which scripts write after the HTML
-        // arrived: the same HTML can show different text, so only the analyses compare.
-        let browser = now["mode"]?.stringValue == "browser" || before["mode"]?.stringValue == "browser"
         if !browser, let digest = now["payload_sha256"]?.stringValue, digest == before["payload_sha256"]?.stringValue {
             subject["basis"] = .string("payload-digest")
             return finish("unchanged")

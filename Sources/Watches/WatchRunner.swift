@@ -160,14 +160,30 @@ public struct WatchRunner: Sendable {
     }
 
     /// The entries of ledger bytes (a whole file or the lines appended after a point
-    /// read before), strictly parsed.
+    /// read before), strictly parsed; on every core, as they may be a thousand watches
+    /// or a job's thousand capture entries.
     static func entries(in bytes: [UInt8], ledger: Ledger) throws(ExhibitError) -> [LedgerEntry] {
-        var entries: [LedgerEntry] = []
-        for line in Ledger.lines(of: bytes) {
-            guard line.terminated, let entry = try? LedgerEntry(line: Array(line.bytes)) else {
-                throw ExhibitError(.storage, "The ledger \(ledger.path) has a damaged or incomplete line; run `exhibit verify` on the case.")
+        let lines = Ledger.lines(of: bytes)
+        let damaged = ExhibitError(.storage, "The ledger \(ledger.path) has a damaged or incomplete line; run `exhibit verify` on the case.")
+        guard lines.allSatisfy(\.terminated) else { throw damaged }
+        let ranges = lines.map { $0.bytes.startIndex..<$0.bytes.endIndex }
+        let width = ranges.count >= 64 ? Parallel.width : 1
+        let share = (ranges.count + width - 1) / width
+        let parts = stride(from: 0, to: ranges.count, by: max(share, 1)).map { $0..<min($0 + share, ranges.count) }
+        let parsed = Parallel.map(parts, width: width) { part -> [LedgerEntry]? in
+            var entries: [LedgerEntry] = []
+            entries.reserveCapacity(part.count)
+            for index in part {
+                guard let entry = try? LedgerEntry(line: Array(bytes[ranges[index]])) else { return nil }
+                entries.append(entry)
             }
-            entries.append(entry)
+            return entries
+        }
+        var entries: [LedgerEntry] = []
+        entries.reserveCapacity(ranges.count)
+        for part in parsed {
+            guard let part else { throw damaged }
+            entries += part
         }
         return entries
     }
@@ -247,10 +263,17 @@ public struct WatchRunner: Sendable {
         let urls = Set(batch.map(\.url))
         var currentByURL: [String: LedgerEntry] = [:]
         var previousByURL: [String: LedgerEntry] = [:]
-        for entry in entries where entry.action == "capture" {
-            guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
-                  subject["role"]?.stringValue == "page" else { continue }
-            previousByURL[url] = entry
+        // Captures a change entry found not removed under the patterns in force now.
+        var passedRemoval: Set<Int64> = []
+        for entry in entries where entry.action == "capture" || entry.action == WatchLedger.changeAction {
+            guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url) else { continue }
+            if entry.action == "capture" {
+                if subject["role"]?.stringValue == "page" { previousByURL[url] = entry }
+            } else if let seq = subject["capture"]?["seq"]?.intValue,
+                      subject["removal_patterns_sha256"]?.stringValue == patterns.sha256,
+                      ["captured", "unchanged", "changed"].contains(subject["result"]?.stringValue ?? "") {
+                passedRemoval.insert(seq)
+            }
         }
         for entry in jobEntries {
             guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
@@ -265,10 +288,13 @@ public struct WatchRunner: Sendable {
             }
         }
         // Comparing reads and may parse both captures of each URL: on every core.
-        let pairs = batch.map { (currentByURL[$0.url], previousByURL[$0.url], $0.consecutiveUnreachable) }
+        let pairs = batch.map { watch in
+            let previous = previousByURL[watch.url]
+            return (currentByURL[watch.url], previous, watch.consecutiveUnreachable, previous.map { passedRemoval.contains($0.seq) } ?? false)
+        }
         let comparisons = Parallel.map(pairs) { pair in
             WatchComparison.compare(current: pair.0, previous: pair.1, caseDirectory: caseDirectory, patterns: patterns,
-                                    unreachableBefore: pair.2)
+                                    unreachableBefore: pair.2, previousPassedRemoval: pair.3)
         }
         for (watch, comparison) in zip(batch, comparisons) {
             var subject = comparison.subject

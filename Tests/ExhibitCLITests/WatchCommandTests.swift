@@ -179,6 +179,43 @@ struct WatchCommandTests {
         }
     }
 
+    @Test("the same payload is unchanged without a new removal check only under the patterns it passed; a notice stays removed")
+    func unchangedPayloadAndRemovalPatterns() async throws {
+        let ws = try TestWorkspace("exhibit-watch-patterns")
+        let bench = Bench(ws: ws, caseID: try ws.openCase(), exhibit: exhibit)
+        // An agency's templates whose removal patterns also call the v1 page's sentence a notice.
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CaseTemplates").path
+        let templates = ws.directory.child("templates")
+        try FileManager.default.copyItem(atPath: source, toPath: templates)
+        let patternsPath = templates + "/removal-patterns.json"
+        let patterns = String(decoding: try AtomicFile.read(patternsPath), as: UTF8.self)
+        let extended = patterns.replacingOccurrences(of: #""patterns": ["#, with: #""patterns": [{"platform": "agency", "hosts": [], "texts": ["north gate of Riverside Park"]},"#)
+        #expect(extended != patterns)
+        try Data(extended.utf8).write(to: URL(fileURLWithPath: patternsPath))
+        let agency = Bench(ws: ws, caseID: bench.caseID, exhibit: ExhibitProcess(environment: ["EXHIBIT_TEMPLATES": templates]))
+        try await withFixtureSite(siteDirectory: nil) { site in
+            let add = try bench.run(["watch", "add", bench.caseID, site.baseURL + "/test/watched", "--every", "6h",
+                                     "--allow-network", "127.0.0.1/32", "--reason", "fixture site on loopback"])
+            #expect(add.status == 0, "\(add.stderr)")
+            site.watchedPageVersion = 1
+            #expect(try bench.runOnce("v1")["result"]?.stringValue == "captured")
+            let same = try bench.runOnce("v1 again")
+            #expect(same["result"]?.stringValue == "unchanged" && same["basis"]?.stringValue == "payload-digest", "\(same)")
+            // The same bytes under other patterns are checked again, and now match.
+            let judged = try agency.runOnce("v1 under the agency's patterns")
+            #expect(judged["result"]?.stringValue == "removed", "\(judged)")
+            #expect(judged["removal"]?["platform"]?.stringValue == "agency", "\(judged)")
+            #expect(judged["removal_patterns_sha256"] != same["removal_patterns_sha256"], "\(judged)")
+            // A notice captured again with the same bytes is removed again, not unchanged.
+            site.watchedPageVersion = 5
+            #expect(try bench.runOnce("v5")["result"]?.stringValue == "removed")
+            let again = try bench.runOnce("v5 again")
+            #expect(again["result"]?.stringValue == "removed", "\(again)")
+            #expect(again["removal"]?["reason"]?.stringValue == "removal-text", "\(again)")
+        }
+    }
+
     @Test("the case browser's case page shows the watched URL's timeline with the diff")
     func caseBrowserTimeline() async throws {
         let ws = try TestWorkspace("exhibit-watch-serve")
