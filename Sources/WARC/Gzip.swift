@@ -98,7 +98,7 @@ package final class GzipCompressorPool: @unchecked Sendable {
 final class GzipMemberReader {
     let input: InputCursor
     /// One output buffer for every member: a WARC file has thousands of small ones.
-    private let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 64)
+    private let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
     private let path: String
     /// Reads `chunks`, whose first byte is at `offset` of the file: the start of a
     /// member, as a ledger's record list gives it.
