@@ -15,7 +15,14 @@ struct SubstringIndex {
         let byLength = Dictionary(grouping: wanted.map { Array($0.utf8) }, by: \.count)
         for (length, group) in byLength {
             var table: [UInt64: [[UInt8]]] = [:]
-            for pattern in group { table[Self.hash(pattern[...]), default: []].append(pattern) }
+            // One bit per low 20 bits of a pattern's hash: most windows match no pattern,
+            // and a bit test is far cheaper than the dictionary's hashing of the key.
+            var filter = [UInt64](repeating: 0, count: Self.filterWords)
+            for pattern in group {
+                let key = Self.hash(pattern[...])
+                table[key, default: []].append(pattern)
+                filter[Int(key & Self.filterMask) >> 6] |= 1 << (key & 63)
+            }
             // base^(length-1), to take the leaving byte out of the window.
             var power: UInt64 = 1
             for _ in 1..<length { power = power &* Self.base }
@@ -24,7 +31,7 @@ struct SubstringIndex {
                     var rolling = Self.hash(bytes[0..<length])
                     var start = 0
                     while true {
-                        if let candidates = table[rolling] {
+                        if filter[Int(rolling & Self.filterMask) >> 6] & (1 << (rolling & 63)) != 0, let candidates = table[rolling] {
                             for pattern in candidates where pattern.elementsEqual(bytes[start..<(start + length)]) {
                                 hits[String(decoding: pattern, as: UTF8.self), default: []].insert(key)
                             }
@@ -44,6 +51,8 @@ struct SubstringIndex {
     }
 
     private static let base: UInt64 = 1_099_511_628_211
+    private static let filterMask: UInt64 = (1 << 20) - 1
+    private static let filterWords = (1 << 20) / 64
 
     private static func hash<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> UInt64 {
         var value: UInt64 = 0
