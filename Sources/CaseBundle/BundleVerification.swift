@@ -89,13 +89,33 @@ public enum BundleVerification {
         }
         // "Derived" and "withheld" are read only from a seal whose signature holds.
         let sealRead = BagSeal.read(bagRoot: root)
-        // The derived case.json and the court documents are checked while the payload is hashed.
-        var rederivedFindings: [Verifier.Finding] = []
-        var courtDocumentFindings: [Verifier.Finding] = []
-        let caseReport = try verifyCase(root, digests: digests, scans: scans, derived: sealRead?.seal.derivedWARCs ?? false) { entries in
-            rederivedFindings = rederived(root, entries: entries)
-            courtDocumentFindings = courtFindings(root, entries: entries, digests: digests)
+        // The derived documents (case.json, the report, load file and provenance graph,
+        // the court documents) are checked while the payload is hashed.
+        // Each on a core of its own, the longest (the facts) first: one after another
+        // on this thread they outlasted the hashing.
+        var documentFindings: [[Verifier.Finding]] = [[], [], []]
+        let derivedWARCs = sealRead?.seal.derivedWARCs ?? false
+        let caseReport = try verifyCase(root, digests: digests, scans: scans, derived: derivedWARCs) { entries in
+            documentFindings = Parallel.map([1, 0, 2]) { check -> [Verifier.Finding] in
+                switch check {
+                case 0:
+                    return rederived(root, entries: entries)
+                case 1:
+                    guard let entries else { return [] }
+                    // The case id verifyCase reports for a bag: the ledger's (data/ is no case id).
+                    return DerivedFactCheck.findings(
+                        root: root, caseID: entries.first?.caseID ?? "data", entries: entries, derivedWARCs: derivedWARCs
+                    ) { path in
+                        guard let (found, size) = try? digests.digests(atPath: root + "/" + path, algorithms: [.sha256]),
+                              let sha256 = found[.sha256] else { return nil }
+                        return (sha256, size)
+                    }
+                default:
+                    return courtFindings(root, entries: entries, digests: digests)
+                }
+            }
         }
+        let (rederivedFindings, factFindings, courtDocumentFindings) = (documentFindings[1], documentFindings[0], documentFindings[2])
         var sealFindings = BagSeal.check(sealRead, bagRoot: root, ledgerHead: caseReport.head,
                                          ledgerSigners: caseReport.ledgerActors)
         if let seal = sealRead?.seal, sealFindings.isEmpty {
@@ -108,15 +128,7 @@ public enum BundleVerification {
         }
         findings += sealFindings
         findings += rederivedFindings
-        if let entries = caseReport.entries {
-            findings += DerivedFactCheck.findings(
-                root: root, caseID: caseReport.caseID, entries: entries, derivedWARCs: sealRead?.seal.derivedWARCs ?? false
-            ) { path in
-                guard let (found, size) = try? digests.digests(atPath: root + "/" + path, algorithms: [.sha256]),
-                      let sha256 = found[.sha256] else { return nil }
-                return (sha256, size)
-            }
-        }
+        findings += factFindings
         findings += courtDocumentFindings
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
         for (algorithm, name, listed) in manifests {

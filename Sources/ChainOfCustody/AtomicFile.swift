@@ -61,7 +61,29 @@ public enum AtomicFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw posixError("Cannot read \(path)") }
         defer { close(fd) }
-        var result: [UInt8] = []
+        // Read straight into an array of the file's size: appending 64 KiB pieces
+        // copied byte by byte (a tenth of a second for the 60 MB of a bag's report
+        // and provenance graph that verify reads). A file that grew meanwhile is read on.
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 ? max(0, Int(info.st_size)) : 0
+        var failure: Int32 = 0
+        var result = [UInt8](unsafeUninitializedCapacity: expected) { buffer, initialized in
+            while initialized < buffer.count {
+                let count = Glibc.read(fd, buffer.baseAddress! + initialized, buffer.count - initialized)
+                if count == 0 { break }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                initialized += count
+            }
+        }
+        if failure != 0 {
+            errno = failure
+            throw posixError("Cannot read \(path)")
+        }
+        if result.count < expected { return result }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
