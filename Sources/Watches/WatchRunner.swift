@@ -86,6 +86,12 @@ public struct WatchRunner: Sendable {
         if mkdir(lockDirectory, 0o700) != 0, errno != EEXIST {
             throw AtomicFile.posixError("Cannot create \(lockDirectory)")
         }
+        // Lock files of single watches (CASE-W0007.lock), from before a case's watches
+        // shared one file: nothing locks them any more.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: lockDirectory)) ?? []
+        where name.hasSuffix(".lock") && WatchLedger.parse(String(name.dropLast(5))) != nil {
+            unlink(lockDirectory + "/" + name)
+        }
         let caseIDs = caseID.map { [$0] } ?? session.store.caseIDs()
         if let caseID { try session.store.requireCase(caseID) }
         for id in caseIDs {

@@ -198,8 +198,15 @@ struct WatchCommandTests {
             let add = try bench.run(["watch", "add", bench.caseID, site.baseURL + "/test/watched", "--every", "6h",
                                      "--allow-network", "127.0.0.1/32", "--reason", "fixture site on loopback"])
             #expect(add.status == 0, "\(add.stderr)")
+            // A lock file of one watch, as earlier versions made them, is cleared away.
+            let watchID = add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let oldLock = ws.root + "/watches/" + watchID + ".lock"
+            try? FileManager.default.createDirectory(atPath: ws.root + "/watches", withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: oldLock, contents: Data()))
             site.watchedPageVersion = 1
             #expect(try bench.runOnce("v1")["result"]?.stringValue == "captured")
+            #expect(!FileManager.default.fileExists(atPath: oldLock))
+            #expect(FileManager.default.fileExists(atPath: ws.root + "/watches/" + bench.caseID + ".lock"))
             let same = try bench.runOnce("v1 again")
             #expect(same["result"]?.stringValue == "unchanged" && same["basis"]?.stringValue == "payload-digest", "\(same)")
             // The same bytes under other patterns are checked again, and now match.
