@@ -157,9 +157,15 @@ def bench_evidence_server(ctx):
         server = Server(exhibit.exe, cluster, scratch)
         pushes, copies, megabytes = [], [], 0.0
         for attempt in range(s.runs):
-            ws, case = exhibit.new_case(scratch)
-            # Every workspace adds the server itself: push requires the key pinned in its witness log.
-            run([exhibit.exe, "remote", "add", "hq", server.url, "--workspace", ws, "--actor", CUSTODIAN], what="exhibit remote add")
+            if attempt == 0:
+                ws, case = exhibit.new_case(scratch)
+                run([exhibit.exe, "remote", "add", "hq", server.url, "--workspace", ws, "--actor", CUSTODIAN], what="exhibit remote add")
+            else:
+                # The same workstation, a new case: its actors are the ones the server registered,
+                # and push requires the server key that remote add pinned in its witness log.
+                case = exhibit._cli("case", "open", "--workspace", ws, "--actor", INVESTIGATOR, "--category", "online-crime",
+                                    "--title", f"Bench {attempt}", "--field", "subtype=other", "--field", "complainant_reference=R-1",
+                                    what="case open")[1].strip()
             size, lines = _append_notes(ws, case, entries)
             megabytes = size / 1e6
             pushes.append(run([exhibit.exe, "push", case, "--workspace", ws, "--actor", INVESTIGATOR], what="exhibit push")[3])
