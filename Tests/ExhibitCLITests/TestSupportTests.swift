@@ -47,9 +47,11 @@ struct TestSupportTests {
 
     /// SIGTERM reaches the child only with the signal mask cleared: children of the test
     /// runner inherit a mask that blocks it (without clearsSignalMask this waits 30 s).
+    /// The child sleeps far longer than any wait here: on a loaded suite the test's task
+    /// was once resumed more than 60 s after the first line, when `sleep 60` had ended.
     @Test("a started child with a clear signal mask: first line, SIGTERM, wait")
     func runnerStarted() async throws {
-        let running = try ChildProcess("/bin/sh", ["-c", "echo ready; exec sleep 60"], clearsSignalMask: true).start()
+        let running = try ChildProcess("/bin/sh", ["-c", "echo ready; exec sleep 3600"], clearsSignalMask: true).start()
         let line = try await Blocking.run { running.firstLine(timeout: .seconds(30)) }
         #expect(line == "ready")
         #expect(running.isRunning)
