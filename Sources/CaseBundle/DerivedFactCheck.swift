@@ -126,9 +126,13 @@ enum DerivedFactCheck {
                 findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "has no block for \(artifact.id), which the ledger records"))
                 continue
             }
-            for (fact, row) in reportRows(artifact)
-            where ByteSearch.first(Array(row.utf8), in: html, from: block.lowerBound, before: block.upperBound) == nil {
-                findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "the block of \(artifact.id) does not state its \(fact) as the ledger records it"))
+            // Each fact's row must be there exactly once and hold the ledger's value: a second,
+            // contradicting row beside the right one is as false as a changed one.
+            for (fact, heading, value) in reportRows(artifact) {
+                let rows = rowRanges(heading, in: html, block: block)
+                if rows.count != 1 || !rows.allSatisfy({ ByteSearch.first(Array(value.utf8), in: html, from: $0.lowerBound, before: $0.upperBound) != nil }) {
+                    findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "the block of \(artifact.id) does not state its \(fact) as the ledger records it"))
+                }
             }
         }
         for anchor in Set(sections.keys).subtracting(expectedAnchors).sorted() {
@@ -137,30 +141,48 @@ enum DerivedFactCheck {
         return findings
     }
 
-    /// The rows of an artifact's block that state ledger facts, as the report writes them.
-    private static func reportRows(_ artifact: BundleFacts.Artifact) -> [(String, String)] {
-        var rows: [(String, String)] = [
-            ("URL", CaseReport.row("URL", CaseReport.url(artifact.url))),
-            ("HTTP status", CaseReport.row("HTTP status", CaseReport.statusLabel(artifact.status))),
-            ("capture time", "<span class=\"mono\">\(CaseReport.text(artifact.ended))</span>"),
+    /// The rows of an artifact's block that state ledger facts: what the fact is called in a
+    /// finding, the row's heading, and the value HTML the report writes in that row.
+    private static func reportRows(_ artifact: BundleFacts.Artifact) -> [(String, String, String)] {
+        var rows: [(String, String, String)] = [
+            ("URL", "URL", CaseReport.url(artifact.url)),
+            ("HTTP status", "HTTP status", CaseReport.statusLabel(artifact.status)),
+            ("capture time", "Capture time (UTC)", "<span class=\"mono\">\(CaseReport.text(artifact.ended))</span>"),
         ]
         if let finalURL = artifact.finalURL, finalURL != artifact.url {
-            rows.append(("final URL", CaseReport.row("Final URL", CaseReport.url(finalURL) + " <span class=\"muted\">(after redirects)</span>")))
+            rows.append(("final URL", "Final URL", CaseReport.url(finalURL) + " <span class=\"muted\">(after redirects)</span>"))
+        } else {
+            rows.append(("final URL", "Final URL", "same as the URL (no redirect)"))
         }
         if let type = artifact.contentType {
-            rows.append(("content type", CaseReport.row("Content type", "<span class=\"mono\">\(CaseReport.text(type))</span>")))
+            rows.append(("content type", "Content type", "<span class=\"mono\">\(CaseReport.text(type))</span>"))
         }
-        if let size = artifact.size { rows.append(("size", CaseReport.row("Size", CaseReport.sizeLabel(size)))) }
+        if let size = artifact.size { rows.append(("size", "Size", CaseReport.sizeLabel(size))) }
         if let sha256 = artifact.sha256 {
-            rows.append(("SHA-256", CaseReport.row("SHA-256", "<span class=\"mono wrap\">\(CaseReport.text(sha256))</span>")))
+            rows.append(("SHA-256", "SHA-256", "<span class=\"mono wrap\">\(CaseReport.text(sha256))</span>"))
         }
         if artifact.intake == nil {
-            rows.append(("capturing actor", "<span class=\"mono\">\(CaseReport.text(artifact.actor))</span>"))
+            rows.append(("capturing actor", "Captured by", "<span class=\"mono\">\(CaseReport.text(artifact.actor))</span>"))
         }
         for place in [artifact.warcPath, artifact.blobPath].compactMap({ $0 }) {
-            rows.append(("place in the bag", "<span class=\"mono wrap\">\(CaseReport.text(place))</span>"))
+            rows.append(("place in the bag", "In the bag", "<span class=\"mono wrap\">\(CaseReport.text(place))</span>"))
         }
         return rows
+    }
+
+    /// The byte ranges, within `block`, of the facts-table rows headed `heading`
+    /// (as ``CaseReport/row(_:_:headingIsHTML:)`` writes them), each up to its `</tr>`.
+    private static func rowRanges(_ heading: String, in html: [UInt8], block: Range<Int>) -> [Range<Int>] {
+        let start = Array("<tr><th>\(CaseReport.text(heading))</th><td>".utf8)
+        let end = Array("</tr>".utf8)
+        var ranges: [Range<Int>] = []
+        var position = block.lowerBound
+        while let found = ByteSearch.first(start, in: html, from: position, before: block.upperBound) {
+            let close = ByteSearch.first(end, in: html, from: found, before: block.upperBound).map { $0 + end.count } ?? block.upperBound
+            ranges.append(found..<close)
+            position = close
+        }
+        return ranges
     }
 
     // MARK: provenance.jsonld

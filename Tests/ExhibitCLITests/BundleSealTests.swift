@@ -218,6 +218,9 @@ struct BundleSealTests {
             ("loadfile.csv", String(digest), forged, "SHA256: the ledger records"),
             ("report.html", String(digest), forged, "does not state its SHA-256 as the ledger records it"),
             ("report.html", "/classifieds.html</span>", "/elsewhere.html</span>", "does not state its URL as the ledger records it"),
+            // A second, contradicting row beside the right one.
+            ("report.html", "<tr><th>SHA-256</th>", "<tr><th>SHA-256</th><td>\(forged)</td></tr>\n<tr><th>SHA-256</th>",
+             "does not state its SHA-256 as the ledger records it"),
             ("provenance.jsonld", "/classifieds.html\"", "/elsewhere.html\"", "TAMPERED data/provenance.jsonld — kb:url-"),
             ("provenance.jsonld", String(digest), forged, "states a SHA-256, \(forged), that no artifact of the ledger has"),
         ]
