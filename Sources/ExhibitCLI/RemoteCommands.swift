@@ -55,11 +55,19 @@ enum RemoteCommands {
         }
         return RemoteSync(workspace: try options.openWorkspace(), actorID: actor)
     }
+}
+
+/// What push, pull and clone are given: the workspace, the case, and which evidence server.
+struct RemoteCaseOptions: ParsableArguments {
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The case id.") var caseID: String
+    @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
+    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
 
     /// The remote that `--remote NAME` or `--server URL` (DESIGN §22) names; nil lets the
     /// workspace's only remote be used. A server is known only once `remote add` has
     /// pinned its receipt key, so an address is looked up among the added remotes.
-    static func remoteName(_ options: WorkspaceOptions, remote: String?, server: String?) throws -> String? {
+    func remoteName() throws -> String? {
         guard let server else { return remote }
         guard remote == nil else { throw ValidationError("Give --remote or --server, not both.") }
         let trimmed = { (url: String) in url.hasSuffix("/") ? String(url.dropLast()) : url }
@@ -76,14 +84,12 @@ struct PushCommand: ParsableCommand {
         commandName: "push",
         abstract: "Push a case to the evidence server: fast-forward only, verified by the server, all or nothing.",
         discussion: "Prints the server's signed receipt (case, seq, head, time), which is also kept in the workspace witness log, where exhibit verify holds the ledger to it. A history that diverged from the server's is refused (exit 1) naming the first differing entry; pushing the same entries again changes nothing.")
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
-    @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
-    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
+    @OptionGroup var target: RemoteCaseOptions
 
     func run() throws {
+        let options = target.options
         let sync = try RemoteCommands.sync(options)
-        let caseID = caseID, remote = try RemoteCommands.remoteName(options, remote: remote, server: server)
+        let caseID = target.caseID, remote = try target.remoteName()
         let pushed = try LoopbackServer.blocking { () async throws(ExhibitError) -> RemoteSync.Pushed in
             try await sync.push(caseID, remote: remote)
         }
@@ -103,23 +109,17 @@ struct PushCommand: ParsableCommand {
 struct PullCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull", abstract: "Take the evidence server's new entries and files of a case this workspace has.")
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
-    @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
-    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
+    @OptionGroup var target: RemoteCaseOptions
 
-    func run() throws { try RemoteCommands.pull(options, caseID: caseID, remote: RemoteCommands.remoteName(options, remote: remote, server: server), clone: false) }
+    func run() throws { try RemoteCommands.pull(target.options, caseID: target.caseID, remote: target.remoteName(), clone: false) }
 }
 
 struct CloneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clone", abstract: "Copy a case from the evidence server into this workspace (custodians, analysts).")
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
-    @Option(name: .long, help: "The evidence server's name (default: the only one).") var remote: String?
-    @Option(name: .long, help: "The evidence server's address, as given to remote add (instead of --remote).") var server: String?
+    @OptionGroup var target: RemoteCaseOptions
 
-    func run() throws { try RemoteCommands.pull(options, caseID: caseID, remote: RemoteCommands.remoteName(options, remote: remote, server: server), clone: true) }
+    func run() throws { try RemoteCommands.pull(target.options, caseID: target.caseID, remote: target.remoteName(), clone: true) }
 }
 
 extension RemoteCommands {
