@@ -122,19 +122,8 @@ public struct BundleFacts: Sendable, Equatable {
         }
     }
 
-    /// An evidence file of the bag's payload.
-    public struct File: Sendable, Equatable {
-        /// Path from the bag's top folder, `data/…`.
-        public var path: String
-        public var size: Int64
-        public var sha256: String
-
-        public init(path: String, size: Int64, sha256: String) {
-            self.path = path
-            self.size = size
-            self.sha256 = sha256
-        }
-    }
+    /// An evidence file of the bag's payload; its path is from the bag's top folder, `data/…`.
+    public typealias File = FileRecord
 
     /// The result of `exhibit verify` on the case when it was exported.
     public struct Verification: Sendable, Equatable {

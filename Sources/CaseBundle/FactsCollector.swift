@@ -43,7 +43,7 @@ struct FactsCollector {
         }
         let files = payload.keys.sorted().filter { path in
             !path.hasSuffix("/ledger.jsonl") && path != "data/ledger.jsonl" && path != "data/case.json" && !path.hasPrefix("data/keys/")
-        }.map { BundleFacts.File(path: $0, size: payload[$0]!.size, sha256: payload[$0]!.sha256) }
+        }.map { BundleFacts.File(path: $0, sha256: payload[$0]!.sha256, size: payload[$0]!.size) }
         var facts = BundleFacts(
             caseID: caseID, title: state.title, category: state.category, categoryTitle: categoryTitle,
             policySections: policySections, agency: agency, status: state.status.rawValue, fields: state.fields,

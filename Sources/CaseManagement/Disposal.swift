@@ -12,21 +12,7 @@ import Foundation
 /// data the schedule says must go.
 public struct DisposalCertificate: Sendable, Equatable, Encodable {
     /// A destroyed file, relative to the case directory.
-    public struct File: Sendable, Equatable, Codable {
-        public var path: String
-        public var sha256: String
-        public var size: Int64
-
-        public init(path: String, sha256: String, size: Int64) {
-            self.path = path
-            self.sha256 = sha256
-            self.size = size
-        }
-
-        var json: JSONValue {
-            .object(["path": .string(path), "sha256": .string(sha256), "size": .integer(size)])
-        }
-    }
+    public typealias File = FileRecord
 
     /// Position in the register, from 1.
     public var seq: Int64
@@ -180,6 +166,13 @@ public struct DisposalCertificate: Sendable, Equatable, Encodable {
         self.prev = LedgerEntry.genesisPrev
         self.hash = ""
         self.signature = ""
+    }
+}
+
+extension FileRecord {
+    /// The file as a certificate lists it.
+    var json: JSONValue {
+        .object(["path": .string(path), "sha256": .string(sha256), "size": .integer(size)])
     }
 }
 

@@ -200,7 +200,7 @@ struct PushTransaction {
     /// `exhibit verify` does: a recorded file neither holds is MISSING, a file no entry
     /// records is UNEXPECTED. The ledger is parsed there, once.
     func stageAndVerify(_ upload: PushUpload, staging: String, keys: [String: String],
-                        stored: [ServerDatabase.StoredFile]) throws -> CaseVerification.Report {
+                        stored: [FileRecord]) throws -> CaseVerification.Report {
         let directory = staging + "/cases/" + upload.caseID
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try AtomicFile.write(upload.ledger, to: directory + "/ledger.jsonl")

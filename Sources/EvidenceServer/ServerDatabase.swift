@@ -135,17 +135,11 @@ final class ServerDatabase: Sendable {
         return lines
     }
 
-    struct StoredFile: Sendable, Equatable {
-        var path: String
-        var sha256: String
-        var size: Int64
-    }
-
-    func files(_ caseID: String) async throws -> [StoredFile] {
+    func files(_ caseID: String) async throws -> [FileRecord] {
         let rows = try await client.query("SELECT path, sha256, size FROM case_files WHERE case_id = \(caseID) ORDER BY path", logger: logger)
-        var files: [StoredFile] = []
+        var files: [FileRecord] = []
         for try await (path, sha, size) in rows.decode((String, String, Int64).self) {
-            files.append(StoredFile(path: path, sha256: sha, size: size))
+            files.append(FileRecord(path: path, sha256: sha, size: size))
         }
         return files
     }

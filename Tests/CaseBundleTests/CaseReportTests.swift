@@ -82,9 +82,9 @@ struct CaseReportTests {
             openedAt: "2026-11-28T18:20:41.003000Z", closedAt: "2026-11-29T09:10:00.000000Z", actors: actors,
             artifacts: [page, image, missing], timeline: timeline,
             files: [
-                BundleFacts.File(path: warcPath, size: 61_440,
-                                 sha256: "ba9354696d17bcfb57e7e2e6f0b89044f840a9978ee7e579356ea731478d60f4"),
-                BundleFacts.File(path: blobPath, size: Int64(png.count), sha256: pngSHA256),
+                BundleFacts.File(path: warcPath,
+                                 sha256: "ba9354696d17bcfb57e7e2e6f0b89044f840a9978ee7e579356ea731478d60f4", size: 61_440),
+                BundleFacts.File(path: blobPath, sha256: pngSHA256, size: Int64(png.count)),
             ],
             verification: BundleFacts.Verification(intact: true, entries: 4, findings: []),
             ledgerHead: head, toolName: "Exhibit", toolVersion: "0.3.0")
@@ -173,9 +173,9 @@ struct CaseReportTests {
         facts.verification = BundleFacts.Verification(
             intact: false, entries: 4,
             findings: ["TAMPERED data/warc/x.warc.gz — expected ab found <img src=x onerror=alert(1)>"])
-        facts.files.append(BundleFacts.File(path: "data/timestamps/5.tsr", size: 5_012, sha256: String(repeating: "1", count: 64)))
-        facts.files.append(BundleFacts.File(path: "data/timestamps/5.tsq", size: 59, sha256: String(repeating: "2", count: 64)))
-        facts.files.append(BundleFacts.File(path: "data/timestamps/5.ca.pem", size: 1_180, sha256: String(repeating: "3", count: 64)))
+        facts.files.append(BundleFacts.File(path: "data/timestamps/5.tsr", sha256: String(repeating: "1", count: 64), size: 5_012))
+        facts.files.append(BundleFacts.File(path: "data/timestamps/5.tsq", sha256: String(repeating: "2", count: 64), size: 59))
+        facts.files.append(BundleFacts.File(path: "data/timestamps/5.ca.pem", sha256: String(repeating: "3", count: 64), size: 1_180))
         // A right-to-left override would make the address read differently from what it is.
         facts.artifacts[0].url = "https://shop.example.org/\u{202E}gpj.exe"
         var html = Self.report(facts)

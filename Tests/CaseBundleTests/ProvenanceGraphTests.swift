@@ -73,9 +73,9 @@ struct ProvenanceGraphTests {
                   summary: "exported as BagIt (full audience)", hash: String(repeating: "7", count: 64), artifact: nil),
         ],
         files: [
-            .init(path: warc, size: 241_907, sha256: "ee7505daf46c371a7c95f5be05dda40a58e44967e1f4d4fc168f8c899c884f81"),
-            .init(path: blob, size: 183_772, sha256: "9f2c4e1b7a0d3c58e6f1a2b4c7d9e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2"),
-            .init(path: "data/timestamps/6.tsr", size: 3_521, sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+            .init(path: warc, sha256: "ee7505daf46c371a7c95f5be05dda40a58e44967e1f4d4fc168f8c899c884f81", size: 241_907),
+            .init(path: blob, sha256: "9f2c4e1b7a0d3c58e6f1a2b4c7d9e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2", size: 183_772),
+            .init(path: "data/timestamps/6.tsr", sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", size: 3_521),
         ],
         verification: .init(intact: true, entries: 7, findings: []),
         ledgerHead: String(repeating: "7", count: 64),
