@@ -115,22 +115,33 @@ public struct CaseExport: Sendable {
         }
         AtomicFile.syncDirectory(containing: output)
 
-        var recorded = result
-        recorded.output = output
-        recorded.format = wantsZip ? "bagit-zip" : "bagit"
-        recorded.sha256 = sha256
-        var subject: [String: JSONValue] = [
-            "audience": .string(options.audience.rawValue),
-            "format": .string(recorded.format),
-            "output": .string((output as NSString).lastPathComponent),
-            "entries": .integer(Int64(result.entries)),
-            "ledger_head": .string(result.ledgerHead),
+        var details: [String: JSONValue] = [
             "payload_oxum": .string(result.payloadOxum),
             "tag_manifest_sha256": .string(result.tagManifestSHA256),
         ]
-        if let sha256 { subject["sha256"] = .string(sha256) }
-        if let withheld = result.withheldItems { subject["withheld_items"] = .integer(Int64(withheld)) }
+        if let sha256 { details["sha256"] = .string(sha256) }
+        if let withheld = result.withheldItems { details["withheld_items"] = .integer(Int64(withheld)) }
+        return try recordExport(of: result, format: wantsZip ? "bagit-zip" : "bagit", output: output, sha256: sha256, details: details)
+    }
+
+    /// Appends the `export` entry — what every export records (audience, format, the
+    /// output's name, the bag's entry count and ledger head) and `details`, the
+    /// format's own digests — and returns `bag` as the command reports the export.
+    func recordExport(of bag: Result, format: String, output: String, sha256: String?,
+                      details: [String: JSONValue]) throws(ExhibitError) -> Result {
+        var subject: [String: JSONValue] = [
+            "audience": .string(options.audience.rawValue),
+            "format": .string(format),
+            "output": .string((output as NSString).lastPathComponent),
+            "entries": .integer(Int64(bag.entries)),
+            "ledger_head": .string(bag.ledgerHead),
+        ]
+        subject.merge(details) { _, detail in detail }
         try session.store.append(LedgerDraft(action: "export", subject: .object(subject)), to: caseID, signer: try session.signer())
+        var recorded = bag
+        recorded.output = output
+        recorded.format = format
+        recorded.sha256 = sha256
         return recorded
     }
 
@@ -171,19 +182,8 @@ public struct CaseExport: Sendable {
         guard rename(packagePath, output) == 0 else { throw AtomicFile.posixError("Cannot move the WACZ file to \(output)") }
         AtomicFile.syncDirectory(containing: output)
         let signingKey = Digest.sha256Hex(try ECDSAP256.publicKeySPKI(privateKeyPEM: keyPEM))
-        try session.store.append(LedgerDraft(action: "export", subject: .object([
-            "audience": .string("full"),
-            "format": .string("wacz"),
-            "output": .string((output as NSString).lastPathComponent),
-            "entries": .integer(Int64(bagResult.entries)),
-            "ledger_head": .string(bagResult.ledgerHead),
-            "sha256": .string(sha256),
-            "signing_key_sha256": .string(signingKey),
-        ])), to: caseID, signer: try session.signer())
-        var result = bagResult
-        result.output = output
-        result.format = "wacz"
-        result.sha256 = sha256
+        var result = try recordExport(of: bagResult, format: "wacz", output: output, sha256: sha256,
+                                      details: ["sha256": .string(sha256), "signing_key_sha256": .string(signingKey)])
         result.tagManifestSHA256 = ""
         return result
     }

@@ -55,19 +55,8 @@ extension CaseExport {
         AtomicFile.syncDirectory(containing: output)
         let certificate = Digest.sha256Hex(try AtomicFile.read(output + "/" + CourtCertificate.factsFile))
         let pdf = Digest.sha256Hex(try AtomicFile.read(output + "/" + CourtDocuments.pdf))
-        try session.store.append(LedgerDraft(action: "export", subject: .object([
-            "audience": .string("full"),
-            "format": .string("court"),
-            "output": .string((output as NSString).lastPathComponent),
-            "entries": .integer(Int64(bagResult.entries)),
-            "ledger_head": .string(bagResult.ledgerHead),
-            "certificate_sha256": .string(certificate),
-            "pdf_sha256": .string(pdf),
-        ])), to: caseID, signer: try session.signer())
-        var result = bagResult
-        result.output = output
-        result.format = "court"
-        result.sha256 = certificate
+        var result = try recordExport(of: bagResult, format: "court", output: output, sha256: certificate,
+                                      details: ["certificate_sha256": .string(certificate), "pdf_sha256": .string(pdf)])
         result.tagManifestSHA256 = ""
         result.payloadOxum = ""
         return result
