@@ -111,8 +111,12 @@ package struct CaptureRun {
             initial.append(startChain(address, role: .page, depth: 0, parent: nil))
         }
         engine.enqueue(initial)
+        // Pages that lead nowhere are prepared on a second thread (`finish`); this
+        // thread takes some of that work too whenever the transfers leave it waiting.
+        if !mediaEnabled, preparer == nil { preparer = PagePreparer() }
+        let helper = preparer
         do throws(ExhibitError) {
-            try engine.run { (request, outcome) throws(ExhibitError) -> [HopRequest] in
+            try engine.run(idle: helper.map { helper in { helper.helpOne() } }) { (request, outcome) throws(ExhibitError) -> [HopRequest] in
                 try self.handle(request, outcome, policy: policy, progress: progress)
             }
             try sealFile()

@@ -51,6 +51,15 @@ final class PagePreparer: @unchecked Sendable {
         return outputs
     }
 
+    /// Runs one queued page's work on the calling thread, if any is waiting; returns
+    /// whether it did. The transfer thread calls this when no transfer has anything to
+    /// read or write, so both cores compress while the transfers go on, not only at the seal.
+    func helpOne() -> Bool {
+        guard let job = next(waiting: false) else { return false }
+        run(job)
+        return true
+    }
+
     /// Ends the worker thread once the queue is empty.
     func stop() {
         condition.lock()

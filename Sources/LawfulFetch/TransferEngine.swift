@@ -151,9 +151,12 @@ package final class TransferEngine {
     /// `tick`, called after each wait — at most `tickMilliseconds` when given, and cut
     /// short when the descriptor `wakingOn` names is readable — and also returning hops
     /// to queue: so a transfer that hangs does not hold that work until it ends.
+    /// `idle`, when given, is called instead of waiting while transfers are open and
+    /// none has anything to read or write; it returns whether it did any work (if not,
+    /// the engine waits as usual).
     package func run(
         wakingOn descriptor: () -> Int32? = { nil }, tickMilliseconds: Int? = nil, tick: () throws(ExhibitError) -> [HopRequest] = { [] },
-        _ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]
+        idle: (() -> Bool)? = nil, _ completed: (HopRequest, HopOutcome) throws(ExhibitError) -> [HopRequest]
     ) throws(ExhibitError) {
         while !queue.isEmpty || !active.isEmpty {
             try startReady()
@@ -183,6 +186,14 @@ package final class TransferEngine {
                 if let fd = descriptor() {
                     var extra = curl_waitfd(fd: fd, events: Int16(CURL_WAIT_POLLIN), revents: 0)
                     curl_multi_poll(multi, &extra, 1, Int32(wait), nil)
+                } else if let idle, !active.isEmpty {
+                    // Nothing to read or write yet: do some of the caller's work
+                    // instead of sleeping, then look at the transfers again.
+                    var ready: Int32 = 0
+                    curl_multi_poll(multi, nil, 0, 0, &ready)
+                    if ready == 0, !idle() {
+                        curl_multi_poll(multi, nil, 0, Int32(wait), nil)
+                    }
                 } else {
                     curl_multi_poll(multi, nil, 0, Int32(wait), nil)
                 }
