@@ -135,42 +135,64 @@ public struct CaseTemplate: Codable, Sendable, Equatable {
 /// CaseTemplates/ when the binary runs from its build folder, and otherwise taken
 /// from the copy compiled into the binary, so `exhibit` works anywhere.
 public struct CaseTemplates: Sendable {
-    public let templates: [CaseTemplate]
     /// Where they were loaded from: a directory, or "embedded".
     public let origin: String
+    private let parsed: Parsed
 
-    public static func load(environment: [String: String]? = nil) throws(ExhibitError) -> CaseTemplates {
+    /// The templates. Empty only when they were loaded with `decodingOnFirstUse` and
+    /// do not decode; ``template(_:)`` then throws the reason.
+    public var templates: [CaseTemplate] { (try? parsed.templates()) ?? [] }
+
+    private init(origin: String, files: [(bytes: [UInt8], origin: String)]) {
+        self.origin = origin
+        self.parsed = Parsed(files: files)
+    }
+
+    /// `decodingOnFirstUse`: the files are found and read now, but decoded only when a
+    /// template is first asked for, and a template that does not decode is reported
+    /// then. For commands that may never need one (`search`): JSONDecoder's first
+    /// decode of the templates' types was a measurable part of such a command's
+    /// start (issue 25). Otherwise every template is decoded and checked here.
+    public static func load(environment: [String: String]? = nil, decodingOnFirstUse: Bool = false) throws(ExhibitError) -> CaseTemplates {
         let environment = environment ?? ProcessInfo.processInfo.environment
+        let templates: CaseTemplates
         if let directory = environment["EXHIBIT_TEMPLATES"] {
-            return try load(directory: directory)
+            templates = try files(directory: directory)
+        } else {
+            let sourceTree = URL(fileURLWithPath: #filePath)
+                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("CaseTemplates").path
+            templates = FileManager.default.fileExists(atPath: sourceTree + "/missing-person.json")
+                ? try files(directory: sourceTree) : embeddedFiles()
         }
-        let sourceTree = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("CaseTemplates").path
-        if FileManager.default.fileExists(atPath: sourceTree + "/missing-person.json") {
-            return try load(directory: sourceTree)
-        }
-        return try embedded()
+        if !decodingOnFirstUse { _ = try templates.parsed.templates() }
+        return templates
     }
 
     /// The templates compiled into the binary.
     public static func embedded() throws(ExhibitError) -> CaseTemplates {
-        var templates: [CaseTemplate] = []
-        for (name, text) in EmbeddedTemplates.files.sorted(by: { $0.key < $1.key }) where !otherFiles.contains(name) {
-            templates.append(try decode(Array(text.utf8), origin: "embedded \(name)"))
-        }
-        return CaseTemplates(templates: templates, origin: "embedded")
+        let templates = embeddedFiles()
+        _ = try templates.parsed.templates()
+        return templates
     }
 
     public static func load(directory: String) throws(ExhibitError) -> CaseTemplates {
-        var templates: [CaseTemplate] = []
-        for file in try AtomicFile.readJSONFiles(in: directory, what: "case templates") where !otherFiles.contains(file.name) {
-            templates.append(try decode(file.bytes, origin: file.path))
-        }
-        guard !templates.isEmpty else {
+        let templates = try files(directory: directory)
+        _ = try templates.parsed.templates()
+        return templates
+    }
+
+    private static func embeddedFiles() -> CaseTemplates {
+        let files = EmbeddedTemplates.files.sorted(by: { $0.key < $1.key }).filter { !otherFiles.contains($0.key) }
+        return CaseTemplates(origin: "embedded", files: files.map { (Array($0.value.utf8), "embedded \($0.key)") })
+    }
+
+    private static func files(directory: String) throws(ExhibitError) -> CaseTemplates {
+        let files = try AtomicFile.readJSONFiles(in: directory, what: "case templates").filter { !otherFiles.contains($0.name) }
+        guard !files.isEmpty else {
             throw ExhibitError(.storage, "No case templates in \(directory).")
         }
-        return CaseTemplates(templates: templates, origin: directory)
+        return CaseTemplates(origin: directory, files: files.map { ($0.bytes, $0.path) })
     }
 
     static func decode(_ bytes: [UInt8], origin: String) throws(ExhibitError) -> CaseTemplate {
@@ -181,8 +203,31 @@ public struct CaseTemplates: Sendable {
         }
     }
 
+    /// The files' bytes until first use, then their templates (or the first one's
+    /// error), decoded once under a lock: a session is shared by threads.
+    private final class Parsed: @unchecked Sendable {
+        private let lock = NSLock()
+        private var files: [(bytes: [UInt8], origin: String)]
+        private var result: Result<[CaseTemplate], ExhibitError>?
+
+        init(files: [(bytes: [UInt8], origin: String)]) {
+            self.files = files
+        }
+
+        func templates() throws(ExhibitError) -> [CaseTemplate] {
+            lock.lock()
+            defer { lock.unlock() }
+            if result == nil {
+                result = Result { () throws(ExhibitError) in try files.map { file throws(ExhibitError) in try decode(file.bytes, origin: file.origin) } }
+                files = []
+            }
+            return try result!.get()
+        }
+    }
+
     /// The template for a category id; unknown ids are an input error (exit 5).
     public func template(_ category: String) throws(ExhibitError) -> CaseTemplate {
+        let templates = try parsed.templates()
         guard let template = templates.first(where: { $0.id == category }) else {
             let known = templates.map(\.id).joined(separator: ", ")
             throw ExhibitError(.storage, "Unknown case category \"\(category)\"; choose one of: \(known).")

@@ -34,6 +34,15 @@ extension CommandOutput {
 }
 
 extension WorkspaceOptions: CommandOutput {}
+
+extension WorkspaceOptions {
+    /// The session of a command that needs no case template (`search`): the templates are
+    /// found but decoded only if something asks for one (issue 25: decoding them was
+    /// part of every search's start).
+    func readingSession() throws -> ActingSession {
+        try ActingSession(workspace: try openWorkspace(), templates: try CaseTemplates.load(decodingOnFirstUse: true), actorID: actorID, notices: { Console.error($0) })
+    }
+}
 extension CaseOptions: CommandOutput {}
 
 extension CaseOptions {

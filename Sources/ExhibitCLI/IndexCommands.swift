@@ -68,7 +68,7 @@ struct SearchCommand: ParsableCommand {
             try RemoteCommands.search(options, words: text, remote: remote)
             return
         }
-        let hits = try CaseReader(session: options.session()).search(text, caseID: caseID)
+        let hits = try CaseReader(session: options.readingSession()).search(text, caseID: caseID)
         if options.json { try Console.json(SearchResults(query: text, results: hits)); return }
         for hit in hits {
             Console.line("\(hit.case)  \(hit.artifact)  \(hit.url)\(hit.title.map { "  “\($0)”" } ?? "")")
