@@ -46,10 +46,9 @@ let package = Package(
     ],
     targets: [
         // C layer: typed, prefixed wrappers over variadic calls and macros (DESIGN §13).
-        .target(
-            name: "CCurl",
-            linkerSettings: [.linkedLibrary("curl")]
-        ),
+        // libcurl is opened on first use (dlopen), not linked: the ~25 libraries it needs
+        // were a third of the start of every command, most of which make no network call.
+        .target(name: "CCurl"),
         // zlib for WARC's one-gzip-member-per-record files and HTTP content codings
         // (DESIGN §15 calls it CZlib; ZIPFoundation already defines a module CZlib).
         .target(

@@ -31,7 +31,9 @@ final class CurlEasy {
     init() throws(ExhibitError) {
         Curl.initialize()
         guard let handle = curl_easy_init() else {
-            throw ExhibitError(.storage, "libcurl could not create a transfer handle.")
+            // libcurl is opened on first use (CCurl): a missing one is reported here.
+            let reason = exhibit_curl_load_error().map { " (\(String(cString: $0)))" } ?? ""
+            throw ExhibitError(.storage, "libcurl could not create a transfer handle\(reason).")
         }
         self.handle = handle
         errorBuffer = .allocate(capacity: Self.errorBufferSize)

@@ -1,5 +1,7 @@
 // Exhibit's view of libcurl.
 //
+// libcurl is not linked: exhibit_curl.c opens it on first use and defines the curl_*
+// functions Exhibit calls (curl.h's names and prototypes; see there why).
 // `curl_easy_setopt`, `curl_easy_getinfo` and `curl_multi_setopt` are variadic and
 // cannot be called from Swift; each argument type gets a typed, prefixed wrapper
 // (the pattern of GRDB's shim.h). The callback typedefs give Swift a non-capturing
@@ -14,60 +16,31 @@ typedef int (*exhibit_curl_debug_callback)(CURL *handle, curl_infotype type, cha
 typedef curl_socket_t (*exhibit_curl_opensocket_callback)(void *userdata, curlsocktype purpose, struct curl_sockaddr *address);
 typedef int (*exhibit_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 
-static inline CURLcode exhibit_curl_setopt_long(CURL *handle, CURLoption option, long value) {
-    return curl_easy_setopt(handle, option, value);
-}
-static inline CURLcode exhibit_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
-    return curl_easy_setopt(handle, option, value);
-}
-static inline CURLcode exhibit_curl_setopt_string(CURL *handle, CURLoption option, const char *value) {
-    return curl_easy_setopt(handle, option, value);
-}
-static inline CURLcode exhibit_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
-    return curl_easy_setopt(handle, option, value);
-}
-static inline CURLcode exhibit_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
-    return curl_easy_setopt(handle, option, value);
-}
-static inline CURLcode exhibit_curl_setopt_data_callback(CURL *handle, CURLoption option, exhibit_curl_data_callback value) {
-    return curl_easy_setopt(handle, option, value);
-}
-static inline CURLcode exhibit_curl_setopt_debug_callback(CURL *handle, exhibit_curl_debug_callback value) {
-    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, value);
-}
-static inline CURLcode exhibit_curl_setopt_opensocket_callback(CURL *handle, exhibit_curl_opensocket_callback value) {
-    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, value);
-}
-static inline CURLcode exhibit_curl_setopt_xferinfo_callback(CURL *handle, exhibit_curl_xferinfo_callback value) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
-}
+CURLcode exhibit_curl_setopt_long(CURL *handle, CURLoption option, long value);
+CURLcode exhibit_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
+CURLcode exhibit_curl_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode exhibit_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode exhibit_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
+CURLcode exhibit_curl_setopt_data_callback(CURL *handle, CURLoption option, exhibit_curl_data_callback value);
+CURLcode exhibit_curl_setopt_debug_callback(CURL *handle, exhibit_curl_debug_callback value);
+CURLcode exhibit_curl_setopt_opensocket_callback(CURL *handle, exhibit_curl_opensocket_callback value);
+CURLcode exhibit_curl_setopt_xferinfo_callback(CURL *handle, exhibit_curl_xferinfo_callback value);
 
-static inline CURLcode exhibit_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-static inline CURLcode exhibit_curl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-static inline CURLcode exhibit_curl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-static inline CURLcode exhibit_curl_getinfo_pointer(CURL *handle, CURLINFO info, void **value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-static inline CURLcode exhibit_curl_getinfo_certinfo(CURL *handle, struct curl_certinfo **value) {
-    return curl_easy_getinfo(handle, CURLINFO_CERTINFO, value);
-}
-static inline CURLcode exhibit_curl_getinfo_tls_session(CURL *handle, struct curl_tlssessioninfo **value) {
-    return curl_easy_getinfo(handle, CURLINFO_TLS_SSL_PTR, value);
-}
+CURLcode exhibit_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode exhibit_curl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
+CURLcode exhibit_curl_getinfo_string(CURL *handle, CURLINFO info, char **value);
+CURLcode exhibit_curl_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
+CURLcode exhibit_curl_getinfo_certinfo(CURL *handle, struct curl_certinfo **value);
+CURLcode exhibit_curl_getinfo_tls_session(CURL *handle, struct curl_tlssessioninfo **value);
 
-static inline CURLMcode exhibit_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
-    return curl_multi_setopt(multi, option, value);
-}
+CURLMcode exhibit_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
-/// The version string of the libcurl that is linked, e.g. "libcurl/7.88.1 OpenSSL/3.0.x zlib/…".
-static inline const char *exhibit_curl_version(void) {
-    return curl_version();
-}
+/// The version string of the libcurl in use, e.g. "libcurl/7.88.1 OpenSSL/3.0.x zlib/…"
+/// (or why it could not be loaded).
+const char *exhibit_curl_version(void);
+
+/// NULL once libcurl is loaded (loading it if it is not yet); otherwise one sentence
+/// saying why it cannot be.
+const char *exhibit_curl_load_error(void);
 
 #endif
