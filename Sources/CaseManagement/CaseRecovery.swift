@@ -67,21 +67,13 @@ public enum CaseRecovery {
     }
 
     /// Files the ledger records, relative path → sha256: `subject.warc` and
-    /// `subject.blob` objects with `file`/`path` and `sha256`.
+    /// `subject.blob` objects with `file`/`path` and `sha256`, and those of `subject.files`.
     public static func recordedFiles(caseDirectory: String) -> [String: String] {
         guard let bytes = try? AtomicFile.read(caseDirectory + "/ledger.jsonl") else { return [:] }
         var files: [String: String] = [:]
         for line in Ledger.lines(of: bytes) {
             guard let subject = (try? JSONValue(parsing: Array(line.bytes)))?["subject"] else { continue }
-            for key in ["warc", "blob"] {
-                if let object = subject[key], let sha = object["sha256"]?.stringValue,
-                   let file = object["file"]?.stringValue ?? object["path"]?.stringValue {
-                    files[file] = sha
-                }
-            }
-            for item in subject["files"]?.arrayValue ?? [] {
-                if let sha = item["sha256"]?.stringValue, let file = item["path"]?.stringValue { files[file] = sha }
-            }
+            for file in CaseVerification.recordedFiles(in: subject) { files[file.path] = file.sha256 }
         }
         return files
     }

@@ -204,22 +204,30 @@ public struct CaseVerification: Sendable {
     }
 
     /// What the ledger records of each file: its sha256, its size when stated, and the entry.
-    typealias RecordedFile = (sha256: String, size: Int64?, seq: Int64)
+    package typealias RecordedFile = (sha256: String, size: Int64?, seq: Int64)
+
+    /// The files one entry's subject records — its `warc` and `blob` objects (named by
+    /// `file` or `path`) and each object of `files` — with the sha256 and, when stated, the size.
+    package static func recordedFiles(in subject: JSONValue) -> [(path: String, sha256: String, size: Int64?)] {
+        var files: [(path: String, sha256: String, size: Int64?)] = []
+        for key in ["warc", "blob"] {
+            guard let object = subject[key], let sha = object["sha256"]?.stringValue,
+                  let file = object["file"]?.stringValue ?? object["path"]?.stringValue else { continue }
+            files.append((file, sha, object["size"]?.intValue))
+        }
+        for object in subject["files"]?.arrayValue ?? [] {
+            guard let sha = object["sha256"]?.stringValue, let file = object["path"]?.stringValue else { continue }
+            files.append((file, sha, object["size"]?.intValue))
+        }
+        return files
+    }
 
     /// Every file the entries record, by path inside the case (the last entry naming one wins).
-    static func recordedFiles(_ entries: [LedgerEntry]) -> [String: RecordedFile] {
+    package static func recordedFiles(_ entries: [LedgerEntry]) -> [String: RecordedFile] {
         var recorded: [String: RecordedFile] = [:]
         for entry in entries {
             guard let subject = entry.subject else { continue }
-            for key in ["warc", "blob"] {
-                guard let object = subject[key], let sha = object["sha256"]?.stringValue,
-                      let file = object["file"]?.stringValue ?? object["path"]?.stringValue else { continue }
-                recorded[file] = (sha, object["size"]?.intValue, entry.seq)
-            }
-            for object in subject["files"]?.arrayValue ?? [] {
-                guard let sha = object["sha256"]?.stringValue, let file = object["path"]?.stringValue else { continue }
-                recorded[file] = (sha, object["size"]?.intValue, entry.seq)
-            }
+            for file in recordedFiles(in: subject) { recorded[file.path] = (file.sha256, file.size, entry.seq) }
         }
         return recorded
     }

@@ -1,3 +1,4 @@
+import CaseManagement
 import ChainOfCustody
 import Foundation
 
@@ -89,20 +90,9 @@ enum RecordedFiles {
     }
 
     static func of(_ entries: [LedgerEntry]) -> [File] {
-        var recorded: [String: File] = [:]
-        for entry in entries {
-            guard let subject = entry.subject else { continue }
-            for key in ["warc", "blob"] {
-                guard let object = subject[key], let sha = object["sha256"]?.stringValue,
-                      let file = object["file"]?.stringValue ?? object["path"]?.stringValue else { continue }
-                recorded[file] = File(path: file, sha256: sha, size: object["size"]?.intValue, seq: entry.seq)
-            }
-            for object in subject["files"]?.arrayValue ?? [] {
-                guard let sha = object["sha256"]?.stringValue, let file = object["path"]?.stringValue else { continue }
-                recorded[file] = File(path: file, sha256: sha, size: object["size"]?.intValue, seq: entry.seq)
-            }
-        }
-        return recorded.values.sorted { $0.path < $1.path }
+        CaseVerification.recordedFiles(entries)
+            .map { File(path: $0.key, sha256: $0.value.sha256, size: $0.value.size, seq: $0.value.seq) }
+            .sorted { $0.path < $1.path }
     }
 
     /// A recorded path is relative and stays inside the case directory.
