@@ -40,7 +40,7 @@ enum WARCIntake {
     /// pass a check of one version and be stored as another.
     static func copyAndCheck(_ path: String, to staged: String, relative: String) throws(ExhibitError) -> (Checked, sha256: String, size: Int64) {
         let gzip = try WARCRecordSources.isGzip(path)
-        let reader = try CopyingFileReader(source: path, destination: staged)
+        let reader = try CopyingFileReader(source: path, destination: staged, ridesDigest: true)
         let checked: Checked
         do throws(ExhibitError) {
             checked = try check(path, relative: relative, displayName: path) { (visit) throws(ExhibitError) in
@@ -92,7 +92,9 @@ enum WARCIntake {
                 }
                 var entry: [String: JSONValue] = [
                     "id": .string(id), "type": .string(type), "offset": .integer(record.offset), "length": .integer(record.length),
-                    "block_digest": .string("sha256:" + record.blockSHA256),
+                    // null for an HTTP response whose declared block digest was checked:
+                    // that digest, payload_sha256 and the file's sha256 hold it (docs/import.md).
+                    "block_digest": record.blockSHA256.isEmpty ? .null : .string("sha256:" + record.blockSHA256),
                     "declared_block_digest": record.field("WARC-Block-Digest").map { .string($0) } ?? .null,
                     "declared_payload_digest": record.field("WARC-Payload-Digest").map { .string($0) } ?? .null,
                     "block_check": .string(declared.block.word), "payload_check": .string(declared.payload.word),

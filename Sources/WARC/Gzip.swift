@@ -97,18 +97,27 @@ package final class GzipCompressorPool: @unchecked Sendable {
 /// offset and length (what `warcio index` calls offset and length).
 final class GzipMemberReader {
     let input: InputCursor
-    /// One output buffer for every member: a WARC file has thousands of small ones.
-    private let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    /// Output buffers for every member (a WARC file has thousands of small ones): two
+    /// when the record checks hash in the background (a ``RidingDigest``'s passes), one
+    /// inflated into while the other is hashed; one otherwise.
+    private let outputs: [UnsafeMutableRawBufferPointer]
+    private var turn = 0
+    private let rider: RidingDigest?
     private let path: String
     /// Reads `chunks`, whose first byte is at `offset` of the file: the start of a
     /// member, as a ledger's record list gives it.
     init(_ chunks: any ByteChunks, path: String, offset: Int64 = 0) {
         self.path = path
         input = InputCursor(chunks, offset: offset)
+        rider = (chunks as? CopyingFileReader)?.rider
+        (chunks as? CopyingFileReader)?.passesReadChunks = false
+        outputs = (0..<(rider == nil ? 1 : 2)).map { _ in .allocate(byteCount: 1 << 20, alignment: 64) }
     }
 
     deinit {
-        output.deallocate()
+        // A pass may still read an output buffer (a record check that failed midway).
+        rider?.waitForPasses()
+        for output in outputs { output.deallocate() }
     }
 
     /// Reads the next member, passing its decompressed bytes to `body` in pieces;
@@ -130,6 +139,9 @@ final class GzipMemberReader {
             guard try input.fill() else {
                 throw ExhibitError(.verificationFailed, "\(path) ends inside a gzip member at offset \(offset) (truncated)")
             }
+            // At most one background pass runs, over the buffer last handed on: the
+            // other one is free (each hand-over waits for the pass before it).
+            let output = outputs[turn]
             let available = input.available
             stream.next_in = UnsafeMutablePointer(mutating: input.bytes.baseAddress!.assumingMemoryBound(to: Bytef.self) + input.start)
             stream.avail_in = uInt(available)
@@ -146,6 +158,7 @@ final class GzipMemberReader {
                 let bytes = UnsafeRawBufferPointer(rebasing: output[0..<produced])
                 crc = exhibit_crc32(crc, bytes.baseAddress, produced)
                 try body(bytes)
+                turn = (turn + 1) % outputs.count
             }
             if status == Z_STREAM_END {
                 guard UInt32(truncatingIfNeeded: trailer) == crc, UInt32(truncatingIfNeeded: trailer >> 32) == UInt32(truncatingIfNeeded: stream.total_out) else {

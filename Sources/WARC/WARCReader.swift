@@ -8,6 +8,8 @@ public struct ReadRecord: Sendable {
     public var fields: [(String, String)]
     public var blockLength: Int64
     /// sha256 hex of the block as stored.
+    /// Empty when the reader checking declared digests skipped it: an HTTP
+    /// response whose WARC-Block-Digest it checked (docs/import.md).
     public var blockSHA256: String
     /// The block, when it was no larger than the reader's keep limit.
     public var block: [UInt8]?
@@ -77,12 +79,14 @@ public struct WARCReader {
     /// The same, reading the file's bytes from `chunks` (a ``CopyingFileReader``
     /// that copies them as they are checked); `gzip` says how the file is stored.
     package func forEachRecord(from chunks: any ByteChunks, gzip: Bool, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
-        try forEachRecord(WARCRecordSources.open(chunks, path: path, gzip: gzip), visit)
+        // A copying reader's file digest rides with the payloads' sha256 (RidingDigest).
+        try forEachRecord(WARCRecordSources.open(chunks, path: path, gzip: gzip), rider: (chunks as? CopyingFileReader)?.rider, visit)
     }
 
-    private func forEachRecord(_ reader: any WARCRecordSource, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
+    private func forEachRecord(_ reader: any WARCRecordSource, rider: RidingDigest? = nil, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
         while true {
             var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests)
+            parser.rider = rider
             guard let (offset, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
                 try parser.feed(bytes)
             }) else { return }
@@ -143,6 +147,8 @@ private struct RecordParser {
     var isRevisit = false
     var dechunker: ChunkDecoder?
     var dechunkedDigest: DigestStream?
+    /// Another sha256 stream (the file's) carried beside this record's single ones.
+    var rider: RidingDigest?
 
     init(keepBlocksUpTo: Int64, computesPayloadSHA1: Bool, checksDeclared: Bool = false) {
         self.keepBlocksUpTo = keepBlocksUpTo
@@ -151,6 +157,8 @@ private struct RecordParser {
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
+        // The previous piece's digest passes may still run in the background (RidingDigest).
+        rider?.waitForPasses()
         var index = 0
         if !headerDone {
             while index < bytes.count {
@@ -182,10 +190,10 @@ private struct RecordParser {
             if tracksHTTP, httpHeadDone, let payloadDigest {
                 // Past the HTTP head every byte is both block and payload: each algorithm
                 // the two share is one paired pass, the algorithms on two cores.
-                PairedDigest.update(digest, payloadDigest, with: rest)
+                PairedDigest.update(digest, payloadDigest, with: rest, rider: rider)
                 if let dechunkedDigest { dechunker?.feed(rest) { dechunkedDigest.update($0) } }
             } else {
-                digest.update(rest)
+                digest.update(rest, rider: rider)
             }
             blockSeen += Int64(take)
             index += take
@@ -250,7 +258,11 @@ private struct RecordParser {
         isRevisit = type == "revisit"
         isHTTP = (type == "response" || type == "request") && (field("Content-Type") ?? "").lowercased().hasPrefix("application/http")
         if isHTTP { tracksHTTP = true }
-        var algorithms: [DigestAlgorithm] = [.sha256]
+        // An HTTP response's block is held by its declared digest (checked here), its
+        // payload gets its own sha256 (the artifact's) and the file's sha256 covers every
+        // byte: a third sha256 of nearly the same bytes would vouch for nothing more.
+        let blockHeldByDeclared = isHTTP && type == "response" && declaredBlock?.algorithm != nil
+        var algorithms: [DigestAlgorithm] = blockHeldByDeclared ? [] : [.sha256]
         if let algorithm = declaredBlock?.algorithm { algorithms.append(algorithm) }
         if !isHTTP, !isRevisit, let algorithm = declaredPayload?.algorithm { algorithms.append(algorithm) }
         digest = PairedDigest(algorithms)
@@ -295,12 +307,13 @@ private struct RecordParser {
         guard trailer == [13, 10, 13, 10] else {
             throw ExhibitError(.verificationFailed, "the record at offset \(offset) does not end with CRLF CRLF")
         }
+        rider?.waitForPasses()
         let headDone = tracksHTTP && httpHeadDone
         let blockDigests = digest.finish()
         let payloadDigests = payloadDigest?.finish()
         var record = ReadRecord(
             offset: offset, length: 0, version: version, fields: fields, blockLength: contentLength,
-            blockSHA256: Hex.encode(blockDigests[.sha256]!), block: block,
+            blockSHA256: blockDigests[.sha256].map { Hex.encode($0) } ?? "", block: block,
             httpHead: headDone ? httpHead : nil, httpPayloadSHA1: headDone ? payloadDigests?[.sha1] : nil)
         if checksDeclared {
             record.declaredDigests = declaredCheck(blockDigests: blockDigests, payloadDigests: headDone ? payloadDigests : nil)

@@ -36,4 +36,46 @@ struct PairedDigestTests {
             #expect(payload.finish() == expectedPayload.finish(), "payload, \(total) bytes after \(head)")
         }
     }
+
+    @Test("a riding digest (a file's sha256 carried beside payloads) equals OpenSSL's, however the pieces fall, and releases each piece once")
+    func ridingDigestMatchesOpenSSL() throws {
+        guard let rider = RidingDigest() else { return }  // no SHA instructions: nothing rides
+        var state: UInt32 = 7
+        let file = (0..<300_001).map { _ -> UInt8 in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+        let payload = Array(file.reversed().prefix(250_000))
+        let block = PairedDigest([.sha1])
+        let payloadDigest = PairedDigest([.sha256, .sha1])
+        var released = 0
+        file.withUnsafeBytes { all in
+            payload.withUnsafeBytes { carried in
+                // The file's pieces arrive unevenly, sometimes ahead of the payload, sometimes behind.
+                var fileOffset = 0
+                var payloadOffset = 0
+                for (filePiece, payloadPiece) in [(70_000, 1), (0, 100_000), (131_072, 65), (1, 0), (99_928, 84_934)] {
+                    let fileEnd = min(file.count, fileOffset + filePiece)
+                    if fileEnd > fileOffset {
+                        rider.append(UnsafeRawBufferPointer(rebasing: all[fileOffset..<fileEnd])) { released += 1 }
+                    }
+                    fileOffset = fileEnd
+                    let payloadEnd = min(payload.count, payloadOffset + payloadPiece)
+                    PairedDigest.update(block, payloadDigest, with: UnsafeRawBufferPointer(rebasing: carried[payloadOffset..<payloadEnd]), rider: rider)
+                    payloadOffset = payloadEnd
+                }
+                payloadDigest.update(UnsafeRawBufferPointer(rebasing: carried[payloadOffset...]), rider: rider)
+                block.update(UnsafeRawBufferPointer(rebasing: carried[payloadOffset...]))
+                rider.drain(keeping: 1)
+                #expect(rider.queued <= 1)
+            }
+        }
+        #expect(rider.finishHex() == Digest.sha256Hex(file))
+        #expect(rider.byteCount == Int64(file.count) && rider.queued == 0 && released == 4)
+        let expected = DigestStream([.sha256, .sha1])
+        expected.update(payload)
+        let digests = expected.finish()
+        #expect(payloadDigest.finish() == digests)
+        #expect(block.finish()[.sha1] == digests[.sha1])
+    }
 }

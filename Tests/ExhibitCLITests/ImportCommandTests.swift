@@ -86,6 +86,18 @@ struct ImportCommandTests {
         // Stored byte for byte.
         let stored = try #require(subject["warc"]?["file"]?.stringValue)
         #expect(try AtomicFile.read(ws.caseDirectory(caseID) + "/" + stored) == received)
+        // The HTTP response's block is held by its checked sha1 digest and the file's
+        // sha256 (no sha256 of its own); every other record's block sha256 is recorded.
+        let records = subject["records"]?.arrayValue ?? []
+        #expect(records.contains { $0["type"]?.stringValue == "response" })
+        for record in records {
+            if record["type"]?.stringValue == "response" {
+                #expect(record["block_digest"] == .null && record["declared_block_digest"]?.stringValue?.hasPrefix("sha1:") == true, "\(record)")
+                #expect(record["payload_sha256"]?.stringValue == Digest.sha256Hex(try AtomicFile.read(try #require(FixtureSite.defaultSiteDirectory) + "/classifieds.html")))
+            } else {
+                #expect(record["block_digest"]?.stringValue?.hasPrefix("sha256:") == true, "\(record)")
+            }
+        }
 
         let listed = try exhibit.run(["artifacts", caseID, "--json"] + base(ws))
         let artifacts = try #require(try JSONValue(parsing: listed.stdout)["artifacts"]?.arrayValue)
@@ -157,6 +169,14 @@ struct ImportCommandTests {
         #expect(accepted.status == 0, "\(accepted.stderr)")
         let verify = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
         #expect(verify.status == 0, "\(verify.stdout)")
+        // The same letter changed in the stored copy (the response's payload, whose block
+        // has no sha256 of its own in the ledger): the file's sha256 makes it TAMPERED.
+        let entry = try #require(try ws.entries(caseID).last { $0.action == "import" }?.subject)
+        let stored = try #require(entry["warc"]?["file"]?.stringValue)
+        try AtomicFile.write(bytes, to: ws.caseDirectory(caseID) + "/" + stored)
+        let tampered = try exhibit.run(["verify", caseID] + base(ws, ws.supervisorID))
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("TAMPERED \(stored)"), "\(tampered.stdout)")
     }
 
     @Test("a warcio WARC with a resource record and a revisit: the resource is an artifact whose text is searchable; the revisit's payload digest is reported as not checkable")
