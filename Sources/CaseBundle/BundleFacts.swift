@@ -8,6 +8,9 @@ public import MediaEvidence
 /// WARC files and its actors. Every value here is derived from the evidence, and
 /// nothing depends on the time of export, so that two exports of the same case
 /// are the same bytes (DESIGN §9).
+///
+/// Other modules read facts; only this one makes them (FactsCollector), so most
+/// nested types keep the compiler's internal memberwise initialisers.
 public struct BundleFacts: Sendable, Equatable {
     /// A person who acted on the case.
     public struct Person: Sendable, Equatable {
@@ -15,13 +18,6 @@ public struct BundleFacts: Sendable, Equatable {
         public var name: String
         public var badge: String
         public var roles: [String]
-
-        public init(id: String, name: String, badge: String, roles: [String]) {
-            self.id = id
-            self.name = name
-            self.badge = badge
-            self.roles = roles
-        }
     }
 
     /// One captured response (or, later, imported file): what the load file has a
@@ -66,35 +62,6 @@ public struct BundleFacts: Sendable, Equatable {
         /// records — receiver, source statement, from whom, when, the check (without
         /// the entry's item list).
         public var intake: ImportReceipt?
-
-        public init(
-            id: String, seq: Int, actor: String, url: String, finalURL: String?, started: String?, ended: String,
-            status: Int, contentType: String?, size: Int64?, sha256: String?, md5: String?, ip: String?,
-            certificateSubject: String?, title: String?, role: String?, warcPath: String?, blobPath: String?,
-            responseOffset: Int64?, recordIDs: [String], tags: [String]
-        ) {
-            self.id = id
-            self.seq = seq
-            self.actor = actor
-            self.url = url
-            self.finalURL = finalURL
-            self.started = started
-            self.ended = ended
-            self.status = status
-            self.contentType = contentType
-            self.size = size
-            self.sha256 = sha256
-            self.md5 = md5
-            self.ip = ip
-            self.certificateSubject = certificateSubject
-            self.title = title
-            self.role = role
-            self.warcPath = warcPath
-            self.blobPath = blobPath
-            self.responseOffset = responseOffset
-            self.recordIDs = recordIDs
-            self.tags = tags
-        }
     }
 
     /// One ledger entry, as the timeline and the provenance chain show it.
@@ -110,16 +77,6 @@ public struct BundleFacts: Sendable, Equatable {
         public var hash: String
         /// The artifact the entry recorded, for captures.
         public var artifact: String?
-
-        public init(seq: Int, time: String, actor: String, action: String, summary: String, hash: String, artifact: String?) {
-            self.seq = seq
-            self.time = time
-            self.actor = actor
-            self.action = action
-            self.summary = summary
-            self.hash = hash
-            self.artifact = artifact
-        }
     }
 
     /// An evidence file of the bag's payload; its path is from the bag's top folder, `data/…`.
@@ -195,16 +152,6 @@ public struct BundleFacts: Sendable, Equatable {
             /// Pixels, for the screenshot.
             public var width: Int64?
             public var height: Int64?
-
-            public init(path: String, sha256: String, size: Int64?, mediaType: String, role: String, width: Int64? = nil, height: Int64? = nil) {
-                self.path = path
-                self.sha256 = sha256
-                self.size = size
-                self.mediaType = mediaType
-                self.role = role
-                self.width = width
-                self.height = height
-            }
         }
 
         public var seq: Int
