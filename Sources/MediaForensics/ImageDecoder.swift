@@ -7,12 +7,6 @@ public struct RGBImage: Sendable {
     public var height: Int
     public var pixels: [UInt8]
 
-    public init(width: Int, height: Int, pixels: [UInt8]) {
-        self.width = width
-        self.height = height
-        self.pixels = pixels
-    }
-
     /// The PDQ hash of these pixels.
     public var pdq: PDQHash { PDQ.hash(rgb: pixels, width: width, height: height) }
 
