@@ -1,6 +1,7 @@
 import ArgumentParser
 import CaseManagement
 import ChainOfCustody
+import Foundation
 
 /// The options of a command on one case: the workspace options, then the case id as
 /// the first argument (argument-parser's `@OptionGroup` for options that commands share).
@@ -40,7 +41,20 @@ extension WorkspaceOptions {
     /// found but decoded only if something asks for one (issue 25: decoding them was
     /// part of every search's start).
     func readingSession() throws -> ActingSession {
-        try ActingSession(workspace: try openWorkspace(), templates: try CaseTemplates.load(decodingOnFirstUse: true), actorID: actorID, notices: { Console.error($0) })
+        try Self.readingSession(workspace: workspace, actor: actor)
+    }
+
+    /// ``readingSession()`` for `--workspace` and `--actor` as given (nil: not given).
+    static func readingSession(workspace: String?, actor: String?) throws -> ActingSession {
+        try ActingSession(workspace: try Workspace(opening: Workspace.resolvePath(workspace)), templates: try CaseTemplates.load(decodingOnFirstUse: true),
+                          actorID: actingActorID(actor), notices: { Console.error($0) })
+    }
+
+    /// The acting actor: `--actor`, else `$EXHIBIT_ACTOR`. An empty value means no actor
+    /// (`EXHIBIT_ACTOR= exhibit verify C`: an anonymous check).
+    static func actingActorID(_ actor: String?) -> String? {
+        let chosen = actor ?? ProcessInfo.processInfo.environment["EXHIBIT_ACTOR"]
+        return chosen?.isEmpty == false ? chosen : nil
     }
 }
 extension CaseOptions: CommandOutput {}

@@ -32,10 +32,7 @@ struct WorkspaceOptions: ParsableArguments {
     var workspacePath: String { Workspace.resolvePath(workspace) }
 
     /// An empty value means no actor (`EXHIBIT_ACTOR= exhibit verify C`: an anonymous check).
-    var actorID: String? {
-        let chosen = actor ?? ProcessInfo.processInfo.environment["EXHIBIT_ACTOR"]
-        return chosen?.isEmpty == false ? chosen : nil
-    }
+    var actorID: String? { Self.actingActorID(actor) }
 
     func openWorkspace() throws -> Workspace {
         try Workspace(opening: workspacePath)

@@ -13,8 +13,13 @@ enum ExhibitMain {
         // can stop cleanly under the commit protocol, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         do {
-            var command = try DirectCommand.parse(Array(CommandLine.arguments.dropFirst())) ?? ExhibitCommand.parseAsRoot()
-            try command.run()
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if let search = DirectCommand.plainSearch(arguments) {
+                try search.run()
+            } else {
+                var command = try DirectCommand.parse(arguments) ?? ExhibitCommand.parseAsRoot()
+                try command.run()
+            }
             exit(0)
         } catch let error as ExhibitError {
             Console.error(FlagSentences.sentence(for: error))
@@ -51,24 +56,29 @@ enum ExhibitMain {
 /// help, a usage error — goes through the whole tree, so messages stay the same.
 enum DirectCommand {
     static func parse(_ arguments: [String]) -> (any ParsableCommand)? {
-        guard arguments.first == "search", !arguments.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" }) else { return nil }
-        let rest = arguments.dropFirst()
-        return plainSearch(rest) ?? (try? SearchCommand.parse(Array(rest)))
+        guard isSearch(arguments) else { return nil }
+        return try? SearchCommand.parse(Array(arguments.dropFirst()))
     }
 
-    /// `search`'s arguments when they have the plain shape scripts give — the words, and
-    /// each of `--workspace`, `--actor`, `--case`, `--remote` at most once (`--name value`
-    /// or `--name=value`), `--json` at most once — filled in without argument-parser:
-    /// even parsing one command, its reflection over the properties and the runtime's
-    /// protocol-conformance lookups that go with it cost more than the query. Any other
-    /// shape (an unknown or repeated option, a value that starts with `-`, an empty one,
-    /// `--`) returns nil and is parsed as before, so what is accepted and every message
-    /// stay argument-parser's.
-    static func plainSearch(_ arguments: ArraySlice<String>) -> SearchCommand? {
+    private static func isSearch(_ arguments: [String]) -> Bool {
+        arguments.first == "search" && !arguments.contains(where: { $0 == "-h" || $0 == "--help" || $0 == "help" })
+    }
+
+    /// `exhibit search` over the workspace with the plain arguments scripts give — the
+    /// words, and each of `--workspace`, `--actor`, `--case` at most once (`--name value`
+    /// or `--name=value`), `--json` at most once — read without argument-parser: even
+    /// parsing one command, or making one (its property wrappers), costs its reflection
+    /// and the runtime's protocol-conformance lookups, more than the query. Any other
+    /// shape (`--remote`, an unknown or repeated option, a value that starts with `-`, an
+    /// empty one, `--`) returns nil and is parsed as before, so what is accepted and every
+    /// message stay argument-parser's.
+    static func plainSearch(_ arguments: [String]) -> PlainSearch? {
+        guard isSearch(arguments) else { return nil }
+        var search = PlainSearch()
         var text: String?
         var json = false
-        var workspace: String?, actor: String?, caseID: String?, remote: String?
-        var index = arguments.startIndex
+        var workspace: String?, actor: String?, caseID: String?
+        var index = 1
         while index < arguments.endIndex {
             let word = arguments[index]
             index += 1
@@ -97,21 +107,29 @@ enum DirectCommand {
             case "workspace" where workspace == nil: workspace = value
             case "actor" where actor == nil: actor = value
             case "case" where caseID == nil: caseID = value
-            case "remote" where remote == nil: remote = value
             default: return nil
             }
         }
         guard let text else { return nil }
-        var options = WorkspaceOptions()
-        options.workspace = workspace
-        options.actor = actor
-        options.json = json
-        var command = SearchCommand()
-        command.options = options
-        command.text = text
-        command.caseID = caseID
-        command.remote = remote
-        return command
+        search.text = text
+        search.json = json
+        search.workspace = workspace
+        search.actor = actor
+        search.caseID = caseID
+        return search
+    }
+}
+
+/// A plain `exhibit search` (``DirectCommand/plainSearch(_:)``): what `SearchCommand`
+/// does over the workspace, without argument-parser's types.
+struct PlainSearch {
+    var text = ""
+    var json = false
+    var workspace: String?, actor: String?, caseID: String?
+
+    func run() throws {
+        let session = try WorkspaceOptions.readingSession(workspace: workspace, actor: actor)
+        try SearchCommand.search(text, caseID: caseID, session: session, json: json)
     }
 }
 

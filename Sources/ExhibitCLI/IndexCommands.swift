@@ -68,8 +68,13 @@ struct SearchCommand: ParsableCommand {
             try RemoteCommands.search(options, words: text, remote: remote)
             return
         }
-        let hits = try CaseReader(session: options.readingSession()).search(text, caseID: caseID)
-        if options.json { try Console.json(SearchResults(query: text, results: hits)); return }
+        try Self.search(text, caseID: caseID, session: options.readingSession(), json: options.json)
+    }
+
+    /// The search over the workspace, printed (also run by ``PlainSearch``).
+    static func search(_ text: String, caseID: String?, session: ActingSession, json: Bool) throws {
+        let hits = try CaseReader(session: session).search(text, caseID: caseID)
+        if json { try Console.json(SearchResults(query: text, results: hits)); return }
         for hit in hits {
             Console.line("\(hit.case)  \(hit.artifact)  \(hit.url)\(hit.title.map { "  “\($0)”" } ?? "")")
             Console.line("    \(hit.snippet.replacingOccurrences(of: "\n", with: " "))")
