@@ -147,17 +147,23 @@ public struct Ledger: Sendable {
     ) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
         let width = drafts.count >= parallelBatch ? Parallel.width : 1
         let salted = drafts.map { (draft: $0, salt: Hex.encode(OpenSSL.randomBytes(32))) }
-        let digests = Parallel.map(salted, width: width) { item -> Result<String, ExhibitError> in
-            Result { () throws(ExhibitError) in try LedgerEntry.subjectDigest(salt: item.salt, subject: item.draft.subject) }
+        // canonical(subject) is kept for the line (`line(canonicalSubject:)`): a capture's
+        // subjects are most of each line, and canonicalising them twice showed in its profile.
+        let digests = Parallel.map(salted, width: width) { item -> Result<(digest: String, subject: [UInt8]), ExhibitError> in
+            Result { () throws(ExhibitError) in
+                let canonical = try LedgerEntry.canonicalSubject(item.draft.subject)
+                return (try LedgerEntry.subjectDigest(salt: item.salt, canonicalSubject: canonical[...]), canonical)
+            }
         }
         var seq = (head?.seq ?? 0) + 1
         var prev = head?.hash ?? LedgerEntry.genesisPrev
-        var chained: [LedgerEntry] = []
+        var chained: [(entry: LedgerEntry, subject: [UInt8])] = []
         for (item, digest) in zip(salted, digests) {
+            let (subjectDigest, canonical) = try digest.get()
             let entry = LedgerEntry(
                 seq: seq, time: LedgerTime.now(), caseID: caseID, actor: signer.actorID, action: item.draft.action,
-                subject: item.draft.subject, salt: item.salt, subjectDigest: try digest.get(), prev: prev)
-            chained.append(entry)
+                subject: item.draft.subject, salt: item.salt, subjectDigest: subjectDigest, prev: prev)
+            chained.append((entry, canonical))
             prev = entry.hash
             seq += 1
         }
@@ -181,12 +187,12 @@ public struct Ledger: Sendable {
     }
 
     /// The entries signed by `key`, and their lines.
-    private static func signed(_ chained: ArraySlice<LedgerEntry>, with key: SigningKey) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
+    private static func signed(_ chained: ArraySlice<(entry: LedgerEntry, subject: [UInt8])>, with key: SigningKey) throws(ExhibitError) -> ([LedgerEntry], [UInt8]) {
         var entries: [LedgerEntry] = []
         var bytes: [UInt8] = []
-        for var entry in chained {
+        for (var entry, subject) in chained {
             entry.signature = Data(try key.sign(Array(entry.hash.utf8))).base64EncodedString()
-            bytes += try entry.line()
+            bytes += try entry.line(canonicalSubject: subject)
             bytes.append(UInt8(ascii: "\n"))
             entries.append(entry)
         }

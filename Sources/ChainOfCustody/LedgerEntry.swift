@@ -30,13 +30,16 @@ public struct LedgerEntry: Sendable, Equatable {
         guard let saltBytes = Hex.decode(salt) else {
             throw ExhibitError(.storage, "The ledger salt is not hexadecimal.")
         }
-        let canonical: [UInt8]
+        return Digest.sha256Hex(saltBytes + (try canonicalSubject(subject)))
+    }
+
+    /// canonical(subject), what the subject digest covers.
+    static func canonicalSubject(_ subject: JSONValue) throws(ExhibitError) -> [UInt8] {
         do {
-            canonical = try subject.canonicalBytes()
+            return try subject.canonicalBytes()
         } catch {
             throw ExhibitError(.storage, "A ledger subject cannot be canonicalised: \(error).")
         }
-        return Digest.sha256Hex(saltBytes + canonical)
     }
 
     /// The object whose canonical form `hash` is the sha256 of.
@@ -85,6 +88,35 @@ public struct LedgerEntry: Sendable, Equatable {
         } catch {
             throw ExhibitError(.storage, "A ledger entry cannot be written as canonical JSON: \(error).")
         }
+    }
+
+    /// The entry's line as ``line()`` writes it, given canonical(subject) (which the
+    /// subject digest was computed from): the members are written in canonical order
+    /// around it rather than canonicalising the subject a second time.
+    func line(canonicalSubject: [UInt8]) throws(ExhibitError) -> [UInt8] {
+        guard !withheld, let salt, subject != nil else { return try line() }
+        // RFC 8785 member order: action, actor, case, hash, prev, salt, seq, sig,
+        // subject, subject_digest, time ("withheld" is absent here).
+        let before: JSONValue = .object([
+            "seq": .integer(seq), "case": .string(caseID), "actor": .string(actor), "action": .string(action),
+            "prev": .string(prev), "hash": .string(hash), "sig": .string(signature), "salt": .string(salt),
+        ])
+        var bytes: [UInt8]
+        do {
+            bytes = try before.canonicalBytes()
+            bytes.removeLast()
+            bytes += Array(#","subject":"#.utf8)
+            bytes += canonicalSubject
+            bytes += Array(#","subject_digest":"#.utf8)
+            bytes += try JSONValue.string(subjectDigest).canonicalBytes()
+            bytes += Array(#","time":"#.utf8)
+            bytes += try JSONValue.string(time).canonicalBytes()
+            bytes.append(UInt8(ascii: "}"))
+        } catch {
+            throw ExhibitError(.storage, "A ledger entry cannot be written as canonical JSON: \(error).")
+        }
+        assert(bytes == (try? line()), "the spliced ledger line differs from the canonical one")
+        return bytes
     }
 
     /// Parses one ledger line; throws a sentence naming what is malformed.

@@ -40,7 +40,7 @@ struct CapturePasswordScanTests {
     func plantedWords() {
         let pieces = [
             "password", "PassWord", "passwor", "assword", "pass word", "type=\"&#112;x\"", "TYPE = '&x'",
-            "type=&x", "type=text", "type =\"text\"", "type", "typ", "ype=&", "wWyY", "type=\"a&", "type= ",
+            "type=&x", "type=text", "type =\"text\"", "type", "typ", "ype=&", "wWyY", "type=\"a&", "type= ", "sWyP", "xsw", "yp=&",
             "p\u{E9}ssword",
         ]
         var checked = 0
