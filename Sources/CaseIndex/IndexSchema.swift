@@ -31,7 +31,10 @@ public struct IndexedArtifact: Sendable, Equatable, Encodable {
     }
 
     /// The MIME type without parameters (`text/html`).
-    public var mimeType: String? {
+    public var mimeType: String? { Self.mimeType(of: contentType) }
+
+    /// `image/jpeg` from `image/jpeg; charset=…`, lower case.
+    public static func mimeType(of contentType: String?) -> String? {
         contentType.map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
     }
 

@@ -28,7 +28,7 @@ struct MediaCandidate: Sendable {
                 result.append(MediaCandidate(
                     id: ArtifactID.forSeq(Int(entry.seq)), url: subject["final_url"]?.stringValue ?? subject["url"]?.stringValue ?? "",
                     time: subject["ended"]?.stringValue ?? entry.time,
-                    mimeType: Self.mime(subject["content_type"]?.stringValue), sha256: subject["payload_sha256"]?.stringValue,
+                    mimeType: IndexedArtifact.mimeType(of: subject["content_type"]?.stringValue), sha256: subject["payload_sha256"]?.stringValue,
                     blob: subject["blob"]?["path"]?.stringValue, warcFile: subject["warc"]?["file"]?.stringValue,
                     recordOffset: response?["offset"]?.intValue, recordID: response?["id"]?.stringValue))
             } else if entry.action == "import", let items = subject["artifacts"]?.arrayValue {
@@ -37,7 +37,7 @@ struct MediaCandidate: Sendable {
                     result.append(MediaCandidate(
                         id: ImportedArtifactID.id(seq: entry.seq, number: index + 1, of: items.count, kind: kind),
                         url: item["url"]?.stringValue ?? "", time: item["time"]?.stringValue ?? entry.time,
-                        mimeType: Self.mime(item["content_type"]?.stringValue), sha256: item["sha256"]?.stringValue,
+                        mimeType: IndexedArtifact.mimeType(of: item["content_type"]?.stringValue), sha256: item["sha256"]?.stringValue,
                         blob: item["blob"]?.stringValue, warcFile: item["warc"]?.stringValue,
                         recordOffset: item["offset"]?.intValue, recordID: item["record_id"]?.stringValue,
                         recordIsResponse: item["record_type"]?.stringValue == "response"))
@@ -45,10 +45,5 @@ struct MediaCandidate: Sendable {
             }
         }
         return result
-    }
-
-    /// `image/jpeg` from `image/jpeg; charset=…`, lower case.
-    static func mime(_ contentType: String?) -> String? {
-        contentType.map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
     }
 }
