@@ -104,7 +104,7 @@ struct WatchComparison {
             return CapturedPage.titleAndText(of: now, caseDirectory: caseDirectory)
         }
         if isHTML, matchable.map({ (recordedLength ?? 0) <= $0 }) ?? true, let page = titleAndText(),
-           recordedLength != nil || matchable.map({ page.text.unicodeScalars.count <= $0 }) ?? true,
+           recordedLength != nil || matchable.map({ Self.hasAtMostScalars(page.text, $0) }) ?? true,
            let match = patterns.patterns.match(url: page.url, title: page.title, text: page.text) {
             subject["removal"] = .object([
                 "reason": .string("removal-text"), "platform": .string(match.platform), "text": .string(match.text),
@@ -143,6 +143,22 @@ struct WatchComparison {
                                         "after": change.titleAfter.map { .string($0) } ?? .null])
         }
         return finish("changed")
+    }
+
+    /// Whether `text` has at most `limit` Unicode scalars: its UTF-8 bytes that do not
+    /// continue a scalar, counted no further than the limit (most pages have far more
+    /// text than a removal notice, and counting the string's scalars walks it all).
+    static func hasAtMostScalars(_ text: String, _ limit: Int) -> Bool {
+        if text.utf8.count <= limit { return true }
+        var text = text
+        return text.withUTF8 { bytes in
+            var count = 0
+            for byte in bytes where byte & 0xC0 != 0x80 {
+                count += 1
+                if count > limit { return false }
+            }
+            return true
+        }
     }
 
     /// A capture entry as a change entry names it: artifact, seq, status, payload digest.

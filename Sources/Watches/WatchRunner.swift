@@ -15,8 +15,9 @@ import LawfulFetch
 ///
 /// The bookkeeping is kept small beside the capture it wraps: each ledger is read
 /// once (then only the bytes appended since), every due watch of a case with the same
-/// network override shares one capture job, and the change entries of a job are
-/// appended as one group.
+/// network override shares one capture job, whose pages are compared as its batches
+/// are sealed (`SealedBatchJudge`), and the change entries of a job are appended as
+/// one group, in the order of the watches' entries.
 public struct WatchRunner: Sendable {
     public let session: ActingSession
 
@@ -168,12 +169,12 @@ public struct WatchRunner: Sendable {
     /// The entries of ledger bytes (a whole file or the lines appended after a point
     /// read before), strictly parsed; on every core, as they may be a thousand watches
     /// or a job's thousand capture entries.
-    static func entries(in bytes: [UInt8], ledger: Ledger) throws(ExhibitError) -> [LedgerEntry] {
+    static func entries(in bytes: [UInt8], ledger: Ledger, width: Int = Parallel.width) throws(ExhibitError) -> [LedgerEntry] {
         let lines = Ledger.lines(of: bytes)
         let damaged = ExhibitError(.storage, "The ledger \(ledger.path) has a damaged or incomplete line; run `exhibit verify` on the case.")
         guard lines.allSatisfy(\.terminated) else { throw damaged }
         let ranges = lines.map { $0.bytes.startIndex..<$0.bytes.endIndex }
-        let width = ranges.count >= 64 ? Parallel.width : 1
+        let width = ranges.count >= 64 ? width : 1
         let share = (ranges.count + width - 1) / width
         let parts = stride(from: 0, to: ranges.count, by: max(share, 1)).map { $0..<min($0 + share, ranges.count) }
         let parsed = Parallel.map(parts, width: width) { part -> [LedgerEntry]? in
@@ -255,21 +256,12 @@ public struct WatchRunner: Sendable {
         options.allowReason = batch[0].overrideReason
         options.browser = batch[0].browser
         options.concurrency = concurrency
-        let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium().run(events: nil)
-        let appended = try ledger.readLocked(from: readUpTo)
-        readUpTo += appended.count
-        let jobEntries = try Self.entries(in: appended, ledger: ledger)
-        let warcFiles = Set(captureReport.warcFiles)
         let caseDirectory = session.store.directory(of: caseID)
-        var drafts: [LedgerDraft] = []
-        var outcomes: [Outcome] = []
-        // One pass over the ledger: per URL, this job's entry (a capture sealed in one
-        // of its WARC files, or a failure or refusal, which may have no records) and
-        // the last capture before the job.
+        // Per URL, the last capture before the job, and the captures a change entry
+        // found not removed under the patterns in force now: found before the job, so
+        // that its captures are compared while it goes on.
         let urls = Set(batch.map(\.url))
-        var currentByURL: [String: LedgerEntry] = [:]
         var previousByURL: [String: LedgerEntry] = [:]
-        // Captures a change entry found not removed under the patterns in force now.
         var passedRemoval: Set<Int64> = []
         for entry in entries where entry.action == "capture" || entry.action == WatchLedger.changeAction {
             guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url) else { continue }
@@ -281,6 +273,28 @@ public struct WatchRunner: Sendable {
                 passedRemoval.insert(seq)
             }
         }
+        let bases = Dictionary(batch.map { watch in
+            let previous = previousByURL[watch.url]
+            return (watch.url, SealedBatchJudge.Basis(previous: previous, unreachableBefore: watch.consecutiveUnreachable,
+                                                      previousPassedRemoval: previous.map { passedRemoval.contains($0.seq) } ?? false))
+        }, uniquingKeysWith: { first, _ in first })
+        let judge = SealedBatchJudge(ledger: ledger, from: readUpTo, bases: bases, caseDirectory: caseDirectory, patterns: patterns)
+        let captureReport: CaptureReport
+        do {
+            captureReport = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium()
+                .run(events: { _ in judge.poll() })
+        } catch {
+            judge.cancel()
+            throw error
+        }
+        let (jobEntries, judged, end) = try judge.finish()
+        readUpTo = end
+        let warcFiles = Set(captureReport.warcFiles)
+        var drafts: [LedgerDraft] = []
+        var outcomes: [Outcome] = []
+        // Per URL, this job's entry: a capture sealed in one of its WARC files, or a
+        // failure or refusal, which may have no records.
+        var currentByURL: [String: LedgerEntry] = [:]
         for entry in jobEntries {
             guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
                   (subject["role"]?.stringValue ?? "page") == "page" else { continue }
@@ -293,14 +307,15 @@ public struct WatchRunner: Sendable {
                 break
             }
         }
-        // Comparing reads and may parse both captures of each URL: on every core.
-        let pairs = batch.map { watch in
-            let previous = previousByURL[watch.url]
-            return (currentByURL[watch.url], previous, watch.consecutiveUnreachable, previous.map { passedRemoval.contains($0.seq) } ?? false)
-        }
-        let comparisons = Parallel.map(pairs) { pair in
-            WatchComparison.compare(current: pair.0, previous: pair.1, caseDirectory: caseDirectory, patterns: patterns,
-                                    unreachableBefore: pair.2, previousPassedRemoval: pair.3)
+        // What was not compared during the job (the last sealed batch, failures):
+        // comparing reads and may parse both captures of each URL, so on every core.
+        let current = currentByURL
+        let comparisons = Parallel.map(batch) { watch in
+            let current = current[watch.url]
+            if let current, let comparison = judged[current.seq] { return comparison }
+            let basis = bases[watch.url]!
+            return WatchComparison.compare(current: current, previous: basis.previous, caseDirectory: caseDirectory, patterns: patterns,
+                                           unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
         }
         for (watch, comparison) in zip(batch, comparisons) {
             var subject = comparison.subject
