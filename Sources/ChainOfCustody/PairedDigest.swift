@@ -100,7 +100,7 @@ public final class PairedDigest {
             jobs.append(single(item))
         }
         for stream in [first.rest, second.rest].compactMap({ $0 }) { jobs.append(.stream(stream)) }
-        let work = Work(jobs: jobs, bytes: bytes)
+        let work = Work(jobs: jobs, bytes: bytes, owners: [first, second])
         if let pipeline, bytes.count >= 64 * 1024 {
             for index in jobs.indices {
                 DispatchQueue.global().async(group: pipeline.passes) { work.run(index) }
@@ -122,10 +122,14 @@ public final class PairedDigest {
     }
 
     /// Each job touches its own contexts only, and the bytes outlive
-    /// concurrentPerform, which returns when every job is done.
+    /// concurrentPerform, which returns when every job is done, or a background
+    /// pass, whose reader waits for it before it reuses or frees them.
     private struct Work: @unchecked Sendable {
         let jobs: [Job]
         let bytes: UnsafeRawBufferPointer
+        /// The digests whose contexts the jobs hash into: a background pass keeps them
+        /// alive when their reader gives up (a damaged record) before the pass ends.
+        let owners: [PairedDigest]
 
         func run(_ index: Int) {
             switch jobs[index] {
