@@ -3,6 +3,7 @@ import Chromium
 import Foundation
 import LawfulFetch
 import PageAnalysis
+import WARC
 
 /// The state of a browser capture's loop: the pages to load, the Chromium they load
 /// in, the pages open now, and which page each request the engine fetches is for.
@@ -18,6 +19,8 @@ final class BrowserLoop {
     var byChain: [Int: BrowserTab] = [:]
     /// Pages recorded whose rendered links are still to be followed (at a lower depth).
     var toFollow: [(AnalyzedPage, BrowserVisit)] = []
+    /// Compressors for the snapshot records, reused from page to page.
+    let compressors = GzipCompressorPool()
 
     init(executable: String, pagesAtOnce: Int, queue: [BrowserVisit]) {
         self.executable = executable
@@ -70,12 +73,18 @@ extension CaptureRun {
             tab.session = session
             tab.sessions.insert(session)
             loop.browser?.tabs[session] = tab
-            // Sent together: Chromium handles a session's commands in order.
+            // Sent together: Chromium handles a session's commands in order. The
+            // navigation waits for their replies: the renderer applies its part of them
+            // (the Network domain, the auto-attach of workers) only once it has started,
+            // and a page navigated sooner ran its scripts before that (a WebSocket it
+            // opened was not reported).
             let commands: [(String, [String: Any])] = [
                 ("Fetch.enable", BrowserTab.interception),
+                // For Network.webSocketCreated: the interception never sees a WebSocket.
                 ("Network.enable", [:]),
                 ("Network.setCacheDisabled", ["cacheDisabled": true]),
                 ("Network.setBypassServiceWorker", ["bypass": true]),
+                // For Page.loadEventFired: the settle time counts from the load event.
                 ("Page.enable", [:]),
                 ("Emulation.setDeviceMetricsOverride", ["width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": false]),
                 // Workers and out-of-process frames get their own sessions: intercept those too.
@@ -141,8 +150,18 @@ extension CaptureRun {
             tab.phase = .printing
         case .printing:
             guard let replies = try tab.replies(), let dom = tab.dom else { return false }
-            tab.snapshot = BrowserSnapshot(dom: Array(dom.html.utf8), location: dom.location,
-                                           png: try BrowserTab.decodedPNG(replies[0]), pdf: try BrowserTab.decodedPDF(replies[1]))
+            let (png, pdf) = (replies[0]["data"] as? String, replies[1]["data"] as? String)
+            let (url, date, fields, compressors) = (tab.visit.address.withoutFragment, LedgerTime.now(), snapshotFields(tab.state), loop.compressors)
+            tab.dom = nil
+            tab.snapshotWork = SnapshotWork { () throws(ExhibitError) in
+                try BrowserSnapshot.make(html: dom.html, location: dom.location, png: png, pdf: pdf, url: url, date: date,
+                                         fields: fields, compressors: compressors)
+            }
+            tab.phase = .sealing
+        case .sealing:
+            guard let result = tab.snapshotWork?.result else { return false }
+            tab.snapshotWork = nil
+            tab.snapshot = try result.get()
             close(tab, loop)
         case .done:
             return false

@@ -10,6 +10,14 @@ extension CaptureRun {
     /// Target URIs of the snapshot records: `urn:exhibit:dom:<url>` and its siblings.
     static func snapshotURI(_ kind: String, _ url: String) -> String { "urn:exhibit:\(kind):\(url)" }
 
+    /// The WARC fields of a page's snapshot and request-list records: they refer to the
+    /// document's `response` record.
+    func snapshotFields(_ state: BrowserPageState) -> [(String, String)] {
+        var fields: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
+        if let response = state.documentRecords.last(where: { $0.type == "response" })?.id { fields.append(("WARC-Refers-To", response)) }
+        return fields
+    }
+
     /// Writes the snapshot and request-list records, then queues the page's `capture`
     /// entry (or `capture-failed` / `policy-refusal` when its document never arrived)
     /// and a `policy-refusal` entry per request the policy refused, for the next seal.
@@ -25,18 +33,11 @@ extension CaptureRun {
         let writer = try currentWriter()
         let now = LedgerTime.now()
         let lastDocument = state.documentHops.last
-        let documentResponse = state.documentRecords.last { $0.type == "response" }?.id
-        var fields: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
-        if let documentResponse { fields.append(("WARC-Refers-To", documentResponse)) }
+        let fields = snapshotFields(state)
         var analysed: AnalyzedPage?
         if let snapshot {
-            for (kind, type, bytes) in [("dom", "text/html; charset=utf-8", snapshot.dom), ("screenshot", "image/png", snapshot.png),
-                                        ("pdf", "application/pdf", snapshot.pdf)] {
-                records.append(try writer.write(WARCRecord(
-                    type: "resource", date: now, targetURI: Self.snapshotURI(kind, url), contentType: type,
-                    fields: fields, payloadSHA256: Digest.sha256Hex(bytes), block: .init(bytes: bytes))))
-            }
-            analysed = AnalyzedPage(html: snapshot.dom, url: snapshot.location, contentType: "text/html; charset=utf-8")
+            for record in snapshot.records { records.append(try writer.append(record)) }
+            analysed = snapshot.analysed
         }
         // The request list: every request of the page, in the order it was answered.
         let finalURL = lastDocument?.url.text ?? url

@@ -61,6 +61,8 @@ final class BrowserTab {
         /// Settled after a scroll: did the page grow?
         case remeasuring
         case serialising, printing
+        /// The snapshot's records are being made off the loop (``SnapshotWork``).
+        case sealing
         case done
     }
 
@@ -90,13 +92,17 @@ final class BrowserTab {
     var redirects: [String: Int] = [:]
     /// After the page is settled and scrolled: new requests are failed at once.
     var sealed = false
-    /// The main document's final answer has been given (fulfilled, failed or refused).
-    var documentAnswered = false
+    /// Monotonic seconds when the main document's final answer was fulfilled.
+    var documentAnsweredAt: Double?
+    /// Monotonic seconds when the page's load event fired (its document and the
+    /// subresources its parser found are loaded).
+    var loadedAt: Double?
     var state: BrowserPageState
     var settled = false
     var rounds = 0
     var height = 0
     var dom: (html: String, location: String)?
+    var snapshotWork: SnapshotWork?
     var snapshot: BrowserSnapshot?
     /// Why Chromium did not finish the page, when it did not.
     var problem: String?
@@ -131,10 +137,19 @@ final class BrowserTab {
         return results
     }
 
+    /// A document whose load event never comes (a download, a 204) counts as loaded
+    /// this long after it was answered.
+    static let loadGrace = 5.0
+
     /// Whether the page's network has been idle for `settle` seconds (counted from
-    /// `since` at the earliest) with its document answered.
+    /// `since` at the earliest) since its document loaded. Idle time before the load
+    /// event does not count: a renderer slow to start (a loaded machine, several pages at
+    /// once) may not have asked for the document's scripts yet, and the page would be
+    /// scrolled and measured before its scripts had run.
     func isIdle(settle: Double, since: Double = 0) -> Bool {
-        waiting.isEmpty && inFlight.isEmpty && documentAnswered && ChromiumProcess.now() - max(lastActivity, since) >= settle
+        guard waiting.isEmpty, inFlight.isEmpty, let answered = documentAnsweredAt else { return false }
+        let loaded = loadedAt ?? answered + Self.loadGrace
+        return ChromiumProcess.now() - max(lastActivity, since, loaded) >= settle
     }
 
     func event(_ method: String, _ params: [String: Any], from: String) {
@@ -161,6 +176,10 @@ final class BrowserTab {
             _ = try? client.send("Network.setCacheDisabled", ["cacheDisabled": true], session: child)
             _ = try? client.send("Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true], session: child)
             _ = try? client.send("Runtime.runIfWaitingForDebugger", session: child)
+        case "Page.loadEventFired":
+            // The page's own frame, once its document has been answered (not the
+            // about:blank it was opened on).
+            if from == session, documentAnsweredAt != nil, loadedAt == nil { loadedAt = ChromiumProcess.now() }
         case "Network.webSocketCreated":
             // The DevTools interception never sees a WebSocket; the closed proxy stops it,
             // and the record says it was not captured.
@@ -248,20 +267,13 @@ final class BrowserTab {
         try expect("Page.printToPDF", ["printBackground": true], session: session, until: until)
     }
 
-    static func decodedPNG(_ shot: [String: Any]) throws(ExhibitError) -> [UInt8] {
-        guard let png = (shot["data"] as? String).flatMap({ Data(base64Encoded: $0) }).map(Array.init),
-              png.starts(with: [0x89, 0x50, 0x4E, 0x47]) else {
-            throw ExhibitError(.captureFailed, "Chromium returned no valid PNG.")
+    /// The bytes of a snapshot Chromium returned in base64 (a reply's `data`), checked
+    /// to begin as a `what` file does.
+    static func decoded(_ base64: String?, magic: [UInt8], what: String) throws(ExhibitError) -> [UInt8] {
+        guard let bytes = base64.flatMap({ Data(base64Encoded: $0) }).map(Array.init), bytes.starts(with: magic) else {
+            throw ExhibitError(.captureFailed, "Chromium returned no valid \(what).")
         }
-        return png
-    }
-
-    static func decodedPDF(_ printed: [String: Any]) throws(ExhibitError) -> [UInt8] {
-        guard let pdf = (printed["data"] as? String).flatMap({ Data(base64Encoded: $0) }).map(Array.init),
-              pdf.starts(with: Array("%PDF-".utf8)) else {
-            throw ExhibitError(.captureFailed, "Chromium returned no valid PDF.")
-        }
-        return pdf
+        return bytes
     }
 }
 
