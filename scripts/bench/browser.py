@@ -72,8 +72,16 @@ class DevToolsPipe:
             high_in, high_out = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10), fcntl.fcntl(from_child, fcntl.F_DUPFD, 10)
             os.dup2(high_in, 3)
             os.dup2(high_out, 4)
+        # The switches Exhibit's job gives Chromium (BrowserSession), less those that take
+        # its network away (proxy, host resolver, WebRTC): the same window, features and
+        # background work, so that only the capture's own work differs.
         cmd = [CHROMIUM, "--headless=new", "--remote-debugging-pipe", "--disable-gpu", "--no-first-run",
                "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-default-apps", "--no-pings",
+               "--disable-domain-reliability", "--disable-breakpad", "--disk-cache-size=1",
+               "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,"
+               "site-per-process,BackForwardCache",
+               "--hide-scrollbars", "--mute-audio", "--force-device-scale-factor=1", "--window-size=1280,800",
                f"--user-data-dir={profile}", "about:blank"]
         if os.geteuid() == 0:
             cmd.insert(1, "--no-sandbox")
