@@ -21,6 +21,11 @@ public struct ReadRecord: Sendable {
     public var httpPayloadSHA1: [UInt8]?
     /// With ``WARCReader/checksDeclaredDigests``: the record's own digests checked.
     public var declaredDigests: DeclaredDigestCheck?
+    /// Without it: whether the block still hashes to what its WARC-Block-Digest header
+    /// declares, when that header names an algorithm Exhibit computes (nil otherwise).
+    /// Verification holds an imported response, whose ledger keeps only the declared
+    /// digest intake checked, to it.
+    public var declaredBlockHolds: Bool?
 
     /// The first field with this name (case-insensitive).
     public func field(_ name: String) -> String? {
@@ -244,7 +249,13 @@ private struct RecordParser {
         contentLength = length
         if length <= keepBlocksUpTo { block = [] }
         tracksHTTP = fields.contains { $0.0.caseInsensitiveCompare("WARC-Type") && $0.1 == "response" }
-        if checksDeclared { prepareDeclaredChecks() }
+        if checksDeclared {
+            prepareDeclaredChecks()
+        } else if let declared = fields.first(where: { $0.0.caseInsensitiveCompare("WARC-Block-Digest") }).map({ DeclaredDigest($0.1) }),
+                  let algorithm = declared.algorithm {
+            declaredBlock = declared
+            if algorithm != .sha256 { digest = PairedDigest([.sha256, algorithm]) }
+        }
     }
 
     /// WARC 1.1 §5.9: the payload of a request or response with an HTTP block is
@@ -317,6 +328,8 @@ private struct RecordParser {
             httpHead: headDone ? httpHead : nil, httpPayloadSHA1: headDone ? payloadDigests?[.sha1] : nil)
         if checksDeclared {
             record.declaredDigests = declaredCheck(blockDigests: blockDigests, payloadDigests: headDone ? payloadDigests : nil)
+        } else if let declaredBlock, let algorithm = declaredBlock.algorithm, let bytes = blockDigests[algorithm] {
+            record.declaredBlockHolds = declaredBlock.matches(bytes)
         }
         return record
     }

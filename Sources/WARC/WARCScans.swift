@@ -18,6 +18,7 @@ public final class WARCScans: @unchecked Sendable {
         var targetURI: String?
         var blockDigestHeader: String?
         var blockSHA256: String
+        var declaredBlockHolds: Bool?
     }
 
     /// A file's records in order, up to the damage that stopped the reading, if any.
@@ -70,7 +71,7 @@ public final class WARCScans: @unchecked Sendable {
                 scan.records.append(Record(
                     offset: record.offset, length: record.length, recordID: record.recordID, type: record.type,
                     targetURI: record.targetURI, blockDigestHeader: record.field("WARC-Block-Digest"),
-                    blockSHA256: record.blockSHA256))
+                    blockSHA256: record.blockSHA256, declaredBlockHolds: record.declaredBlockHolds))
             }
         } catch {
             scan.damage = error.message

@@ -116,8 +116,14 @@ public enum WARCVerification {
             findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): expected \(expected["length"]?.intValue ?? -1) compressed bytes found \(record.length)"))
         }
         // An imported HTTP response whose declared digest intake checked has no sha256
-        // of its block in the ledger (null): the file's sha256 holds its bytes.
-        if expected["block_digest"] != .null, expected["block_digest"]?.stringValue != actual {
+        // of its block in the ledger (null). In the stored file the file's sha256 holds
+        // its bytes; a derived copy has no such digest, so the block is held to the
+        // declared digest the signed ledger recorded (header == declared, checked above).
+        if expected["block_digest"] == .null {
+            if declared == nil || record.declaredBlockHolds != true {
+                findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): the block no longer hashes to the digest the ledger recorded for it (\(declared ?? "none"))"))
+            }
+        } else if expected["block_digest"]?.stringValue != actual {
             findings.append(.init(.tampered, path: file, seq: seq, detail: "record \(id): expected block digest \(expected["block_digest"]?.stringValue ?? "?") found \(actual)"))
         }
         return findings
