@@ -63,7 +63,7 @@ case "analyze":
         }
         let page = AnalyzedPage(html: [UInt8](data), url: "http://127.0.0.1/" + (path as NSString).lastPathComponent, contentType: "text/html")
         if detail {
-            print((try? page.ledgerSummary.canonicalString()) ?? "-")
+            print("title=\(page.title ?? "-") text=\(page.text.count) links=\(page.links.count) media=\(page.media.count) selectors=\(page.selectors.count) canonical=\(page.canonicalURL ?? "-")")
             print("description=\(page.description ?? "-") published=\(page.publishedTime ?? "-") password=\(page.hasPasswordField)")
             print("og=\(page.openGraph.sorted { $0.key < $1.key }) twitter=\(page.twitter.sorted { $0.key < $1.key })")
             page.links.forEach { print("link \($0)") }

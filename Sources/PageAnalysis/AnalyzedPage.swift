@@ -113,30 +113,6 @@ public struct AnalyzedPage: Sendable, Equatable {
         return AnalysisWalk(text: "", title: nil, jsonLD: [])
     }
 
-    /// Counts and digests of the analysis for the capture's ledger subject: the
-    /// full results live in the index, which `exhibit reindex` rebuilds from the
-    /// WARC; these let anyone check that a rebuild saw the same page.
-    public var ledgerSummary: JSONValue {
-        var summary: [String: JSONValue] = [
-            "charset": charset.declared.map { .string($0) } ?? .null,
-            "text_length": .integer(Int64(text.scalarCount)),
-            "text_sha256": .string(Digest.sha256Hex(text)),
-            "links": .integer(Int64(links.count)),
-            "media": .integer(Int64(media.count)),
-            "selectors": .integer(Int64(selectors.count)),
-            "selectors_sha256": .string(Digest.sha256Hex(selectorsDigestInput)),
-        ]
-        if let title { summary["title"] = .string(title) }
-        if let canonicalURL { summary["canonical_url"] = .string(canonicalURL) }
-        if let publishedTime { summary["published"] = .string(publishedTime) }
-        return .object(summary)
-    }
-
-    /// One line per selector occurrence: kind, value, source, offset.
-    var selectorsDigestInput: String {
-        selectors.map { "\($0.kind.rawValue)\t\($0.value)\t\($0.source.rawValue)\t\($0.offset.map(String.init) ?? "-")\n" }.joined()
-    }
-
     // MARK: Helpers
 
     /// `reference` resolved against `base`; http(s) only, fragment removed.
