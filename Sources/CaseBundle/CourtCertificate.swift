@@ -166,14 +166,13 @@ public struct CourtZone: Sendable {
     func local(_ ledgerTime: String) -> String {
         guard let seconds = LedgerTime.seconds(of: ledgerTime) else { return ledgerTime }
         let date = Date(timeIntervalSince1970: TimeInterval(seconds))
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         let offset = zone.secondsFromGMT(for: date)
+        // The wall-clock time is UTC shifted by the zone's offset at that instant (what a
+        // DateFormatter in the zone prints); a formatter per time cost 4 % of an export.
+        let wall = LedgerTime.format(seconds: seconds + offset, microseconds: 0)
         let sign = offset < 0 ? "-" : "+"
         let hours = abs(offset) / 3600, minutes = abs(offset) % 3600 / 60
         let abbreviation = zone.abbreviation(for: date) ?? name
-        return formatter.string(from: date) + " \(name) (\(abbreviation), UTC\(sign)\(hours < 10 ? "0" : "")\(hours):\(minutes < 10 ? "0" : "")\(minutes))"
+        return String(wall.prefix(10)) + " " + String(wall.dropFirst(11).prefix(8)) + " \(name) (\(abbreviation), UTC\(sign)\(hours < 10 ? "0" : "")\(hours):\(minutes < 10 ? "0" : "")\(minutes))"
     }
 }
