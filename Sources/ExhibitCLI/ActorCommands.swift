@@ -10,6 +10,7 @@ struct ActorCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add an actor with a new Ed25519 signing key (the first actor needs no --actor and becomes supervisor and custodian).")
 
         @OptionGroup var options: WorkspaceOptions
@@ -33,7 +34,7 @@ struct ActorCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the workspace's actors.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the workspace's actors.")
         @OptionGroup var options: WorkspaceOptions
 
         func run() throws {
@@ -50,7 +51,7 @@ struct ActorCommand: ParsableCommand {
     }
 
     struct Authorize: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Grant an authorisation such as bi-searcher (supervisor).")
+        static let configuration = CommandConfiguration(commandName: "authorize", abstract: "Grant an authorisation such as bi-searcher (supervisor).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The actor to authorise.") var target: String
         @Option(name: .long, help: "The authorisation: bi-searcher.") var authorization: String

@@ -11,6 +11,7 @@ struct BICommand: ParsableCommand {
 
     struct Checklist: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "checklist",
             abstract: "Show the case's checklist: each step's source and query with the candidate's details filled in, and what was recorded.")
         @OptionGroup var options: CaseOptions
 
@@ -26,6 +27,7 @@ struct BICommand: ParsableCommand {
 
     struct Step: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "step",
             abstract: "Record a checklist step as done or skipped, with the artifacts it produced (the bi-searcher).")
         @OptionGroup var options: CaseOptions
         @Argument(help: "The step id from the template's checklist (others are recorded as extra steps).") var step: String
@@ -51,6 +53,7 @@ struct BICommand: ParsableCommand {
 
     struct Uniformity: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "uniformity",
             abstract: "Compare the checklist across a cohort's candidates; exit 1 when they were not treated alike (supervisor).")
         @OptionGroup var options: WorkspaceOptions
         @Argument(help: "The cohort id (the cases' cohort field).") var cohort: String
@@ -116,6 +119,7 @@ struct BICommand: ParsableCommand {
 
     struct Flags: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "flags",
             abstract: "Screen every capture of the case for protected-class terms; record new flags and what needs review, and list all (the bi-searcher).")
         @OptionGroup var options: CaseOptions
 
@@ -158,6 +162,7 @@ struct BICommand: ParsableCommand {
 
     struct Confirm: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "confirm",
             abstract: "Confirm a flag: the artifact is tagged protected-class and never reaches a decision-maker (the bi-searcher).")
         @OptionGroup var decision: FlagDecision
         func run() throws { try decision.record(confirmed: true) }
@@ -165,6 +170,7 @@ struct BICommand: ParsableCommand {
 
     struct Dismiss: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dismiss",
             abstract: "Dismiss a flag as not touching a protected class (the bi-searcher); it counts once a second actor countersigns it.")
         @OptionGroup var decision: FlagDecision
         func run() throws { try decision.record(confirmed: false) }
@@ -172,6 +178,7 @@ struct BICommand: ParsableCommand {
 
     struct Review: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "review",
             abstract: "Record a person's review of an artifact screening cannot judge (image, document, undecodable body): clear, or protected (the bi-searcher).")
         @OptionGroup var options: CaseOptions
         @Argument(help: "The artifact id (or its sha256).") var artifact: String
@@ -193,6 +200,7 @@ struct BICommand: ParsableCommand {
 
     struct Countersign: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "countersign",
             abstract: "Countersign a reviewed-clear artifact or a dismissed flag (a second bi-searcher or a supervisor; never the one who decided, never a decision-maker).")
         @OptionGroup var options: CaseOptions
         @Argument(help: "The artifact id (or its sha256) or the flag id.") var target: String
@@ -211,7 +219,7 @@ struct FindingCommand: ParsableCommand {
         subcommands: [Add.self, Set.self, List.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a finding with the artifacts it rests on (investigator).")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Record a finding with the artifacts it rests on (investigator).")
         @OptionGroup var options: CaseOptions
         @Option(name: .long, help: "What was found.") var text: String
         @Option(name: .long, help: "An artifact it rests on (repeatable).") var artifact: [String] = []
@@ -224,6 +232,7 @@ struct FindingCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Set a finding's status; corroborated needs two or more artifacts from independent sources: different registrable domains, different payloads (investigator).")
         @OptionGroup var options: CaseOptions
         @Argument(help: "The finding id (F-001).") var finding: String
@@ -243,7 +252,7 @@ struct FindingCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a case's findings (recorded as a view).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List a case's findings (recorded as a view).")
         @OptionGroup var options: CaseOptions
 
         func run() throws {

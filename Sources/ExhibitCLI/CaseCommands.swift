@@ -10,7 +10,7 @@ struct CaseCommand: ParsableCommand {
         subcommands: [Open.self, List.self, Show.self, Note.self, Close.self])
 
     struct Open: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open a case of a category (investigator).")
+        static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a case of a category (investigator).")
         @OptionGroup var options: WorkspaceOptions
         @Option(name: .long, help: "The category: missing-person, wanted-person, gang-participation, online-crime, crime-imagery, background-investigation, policy-violation.")
         var category: String
@@ -31,7 +31,7 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the workspace's cases.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the workspace's cases.")
         @OptionGroup var options: WorkspaceOptions
 
         func run() throws {
@@ -45,7 +45,7 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a case: fields, status, custody, notes, artifact count and timeline (recorded as a view); for a disposed-of case, its disposal certificate.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a case: fields, status, custody, notes, artifact count and timeline (recorded as a view); for a disposed-of case, its disposal certificate.")
         @OptionGroup var options: CaseOptions
 
         func run() throws {
@@ -85,7 +85,7 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Note: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a note to a case's ledger (investigator).")
+        static let configuration = CommandConfiguration(commandName: "note", abstract: "Add a note to a case's ledger (investigator).")
         @OptionGroup var options: CaseOptions
         @Argument(help: "The note's text.") var text: String
 
@@ -95,7 +95,7 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close a case (supervisor); retention starts counting.")
+        static let configuration = CommandConfiguration(commandName: "close", abstract: "Close a case (supervisor); retention starts counting.")
         @OptionGroup var options: CaseOptions
         @Option(name: .long, help: "Why the case is closed.") var reason: String?
 

@@ -63,6 +63,7 @@ struct LexiconsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show the lexicon set in force (its sha256 digest, classes, terms) and whether it is approved for this workspace.")
         @OptionGroup var options: WorkspaceOptions
 
@@ -77,6 +78,7 @@ struct LexiconsCommand: ParsableCommand {
 
     struct Approve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "approve",
             abstract: "Approve the lexicon set in force for this workspace (a supervisor who is not a decision-maker); recorded in the workspace ledger.")
         @OptionGroup var options: WorkspaceOptions
         @Option(name: .long, help: "The sha256 digest `lexicons show` printed: approve only if the set in force is still that one.")
