@@ -66,35 +66,10 @@ public struct BagWriter {
         flushingPaths.formUnion(paths)
     }
 
-    /// One file copied in large blocks and hashed with SHA-256 and SHA-512 on the way.
+    /// One file copied in large blocks and hashed with SHA-256 and SHA-512 on the way;
+    /// made durable later, with the others (``finish(info:seal:)``).
     static func copyFile(from source: String, to target: String) throws(ExhibitError) -> FileDigestCache.Result {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw AtomicFile.posixError("Cannot read \(source)") }
-        defer { close(input) }
-        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw AtomicFile.posixError("Cannot create \(target)") }
-        defer { close(output) }
-        let digest = DigestStream([.sha256, .sha512])
-        let size = 4 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let count = read(input, buffer.baseAddress, size)
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw AtomicFile.posixError("Cannot read \(source)") }
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            digest.update(chunk)
-            var written = 0
-            while written < count {
-                let done = Glibc.write(output, chunk.baseAddress! + written, count - written)
-                if done < 0, errno == EINTR { continue }
-                guard done > 0 else { throw AtomicFile.posixError("Cannot write \(target)") }
-                written += done
-            }
-        }
-        let total = digest.byteCount
-        return (digest.finishHex(), total)
+        try HashedCopy.copy(from: source, to: target, algorithms: [.sha256, .sha512], blockSize: 4 << 20, createFailure: "Cannot create", sync: false)
     }
 
     /// Writes `bytes` to `data/<relative>`.

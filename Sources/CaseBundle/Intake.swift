@@ -317,35 +317,6 @@ enum IntakeCopy {
             let copy = try reader.finish()
             return ([.sha256: copy.sha256], copy.size)
         }
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw AtomicFile.posixError("Cannot read \(source)") }
-        defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw AtomicFile.posixError("Cannot write \(destination)") }
-        defer { close(output) }
-        let digest = DigestStream(algorithms)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let count = read(input, buffer.baseAddress, buffer.count)
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw AtomicFile.posixError("Cannot read \(source)")
-            }
-            var written = 0
-            while written < count {
-                let result = write(output, buffer.baseAddress! + written, count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw AtomicFile.posixError("Cannot write \(destination)")
-                }
-                written += result
-            }
-            digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-        guard fsync(output) == 0 else { throw AtomicFile.posixError("Cannot flush \(destination)") }
-        let size = digest.byteCount
-        return (digest.finishHex(), size)
+        return try HashedCopy.copy(from: source, to: destination, algorithms: algorithms, blockSize: 1 << 20, createFailure: "Cannot write", sync: true)
     }
 }

@@ -1,3 +1,4 @@
+import ChainOfCustody
 import Foundation
 
 /// A real PostgreSQL for a test (DESIGN §22: never a mock database): `initdb` into a
@@ -149,18 +150,6 @@ public func freeLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw PostgresScopeError("socket() failed") }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw PostgresScopeError("bind() to 127.0.0.1 failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw PostgresScopeError("getsockname() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard let port = LoopbackPort.bindEphemeral(fd) else { throw PostgresScopeError("bind() to 127.0.0.1 failed") }
+    return port
 }

@@ -96,27 +96,11 @@ public struct BoundedTool: Sendable {
             close(outPipe[0]); close(outPipe[1])
             throw AtomicFile.posixError("Cannot create a pipe for \(tool)")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group, so a deadline kills whatever the tool started too.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // Its own process group (ChildSpawn), so a deadline kills whatever the tool started too.
         let argv = [prlimit, "--as=\(limits.memoryBytes)", "--cpu=\(limits.cpuSeconds)", "--", executable] + arguments
-        let cArguments = argv.map { strdup($0) }
-        defer { for pointer in cArguments { free(pointer) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, prlimit, &actions, &attributes, cArguments + [nil], environ)
+        let (child, status) = ChildSpawn.spawn(prlimit, argv: argv, fileActions: [
+            .open(0, path: "/dev/null", flags: O_RDONLY), .duplicate(outPipe[1], to: 1), .duplicate(errPipe[1], to: 2),
+        ])
         close(outPipe[1])
         close(errPipe[1])
         guard status == 0 else {
