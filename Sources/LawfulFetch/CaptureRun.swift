@@ -48,9 +48,15 @@ package struct CaptureRun {
     package var robots: [String: RobotsRules] = [:]
     var waitingForRobots: [String: [(WebAddress, Int, String)]] = [:]
     var mediaEnabled: Bool
-    /// Pages waiting for the seal (see `finish`), and how many body bytes they hold.
+    /// Pages waiting for their records to be written (see `finish`), and how many body
+    /// bytes the pages deferred since the last seal held (the seal comes at `deferredLimit`,
+    /// however many of them are written by then, so that where files end does not
+    /// depend on how fast the pages were prepared).
     var deferred: [Deferred] = []
     var deferredBytes: Int64 = 0
+    /// Deferred pages whose records are in the open file: their entries follow the
+    /// batch's other entries at the seal, where the ledger has always had them.
+    var written: [Pending] = []
     /// Prepares the deferred pages while the transfers go on.
     var preparer: PagePreparer?
     /// Compressors for the deferred pages' records, reused from page to page.
@@ -123,7 +129,7 @@ package struct CaptureRun {
         } catch {
             // Nothing of an unsealed file is evidence; remove it and its blobs.
             writer?.discard()
-            for item in pending { if let blob = item.blob { unlink(blob.temporary) } }
+            for item in pending + written { if let blob = item.blob { unlink(blob.temporary) } }
             throw error
         }
     }
@@ -170,8 +176,9 @@ package struct CaptureRun {
     /// Archives a finished chain's hops and decides what to fetch next.
     ///
     /// A page that leads nowhere (no media asked for, no deeper link depth) and arrived in
-    /// memory waits for the seal instead: its records are compressed and its title and
-    /// password field found on a second thread while this thread keeps the transfers going.
+    /// memory is deferred instead: its records are compressed and its title and password
+    /// field found on a second thread while this thread keeps the transfers going, and
+    /// written (in arrival order) once ready; its entry waits for the seal like any other.
     mutating func finish(_ id: Int, action: String, reason: String?, progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> [HopRequest] {
         guard let chain = chains.removeValue(forKey: id) else { return [] }
         defer { for hop in chain.hops { if let spool = hop.spoolPath { unlink(spool) } } }
@@ -198,6 +205,7 @@ package struct CaptureRun {
             if preparer == nil { preparer = PagePreparer() }
             let compressors = self.compressors
             preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors) }
+            try writeReadyPages()
             urlsInFile += 1
             // Its line now, not at the seal: only a password field, which is
             // looked for there, can still add to it (a note then).

@@ -21,17 +21,29 @@ extension CaptureRun {
         }
     }
 
-    /// The records and facts of the pages waiting for the seal (prepared while
-    /// the transfers went on, the rest now), written in order and recorded like
-    /// any other capture.
+    /// The records and facts of the pages still waiting (prepared while the transfers
+    /// went on, the rest now), written in order and recorded like any other capture.
     mutating func prepareDeferred(progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
-        guard !deferred.isEmpty else { return }
-        let writer = try currentWriter()
-        let items = deferred
-        deferred = []
         deferredBytes = 0
-        let prepared = preparer?.drain() ?? []
-        for (item, result) in zip(items, prepared) {
+        guard !deferred.isEmpty else { return }
+        try writePrepared(preparer?.drain() ?? [], progress: progress)
+    }
+
+    /// Writes the deferred pages that are prepared, in the order they arrived, while the
+    /// transfers go on: at the seal only the last few are left to write, and a page's
+    /// body is freed once its records are in the file.
+    mutating func writeReadyPages() throws(ExhibitError) {
+        guard !deferred.isEmpty, let ready = preparer?.takeReady(), !ready.isEmpty else { return }
+        try writePrepared(ready, progress: progress)
+    }
+
+    /// Appends the prepared records of the first `outputs.count` deferred pages and
+    /// keeps their entries for the seal.
+    private mutating func writePrepared(_ outputs: [PagePreparer.Output], progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) {
+        let writer = try currentWriter()
+        let items = deferred.prefix(outputs.count)
+        deferred.removeFirst(items.count)
+        for (item, result) in zip(items, outputs) {
             let (members, facts) = try result.get()
             var records: [WrittenRecord] = []
             for member in members { records.append(try writer.append(member)) }
@@ -46,7 +58,7 @@ extension CaptureRun {
                                               bytes: 0, queued: undecided))
                 }
             }
-            pending.append(Pending(action: "capture", subject: subject, records: records, blob: blob))
+            written.append(Pending(action: "capture", subject: subject, records: records, blob: blob))
         }
     }
 
@@ -175,6 +187,8 @@ extension CaptureRun {
     /// file's digest (group commit), then rename the file and blobs into place.
     package mutating func sealFile() throws(ExhibitError) {
         try prepareDeferred(progress: progress)
+        pending += written
+        written = []
         var drafts: [LedgerDraft] = []
         if let writer {
             if writer.recordCount <= 1 {

@@ -4,7 +4,8 @@ import WARC
 
 /// Prepares the pages a capture defers (their WARC records compressed, their
 /// title and password field found) on a thread of its own while the transfer thread keeps
-/// fetching; at the seal the transfer thread joins in and takes the rest.
+/// fetching and writes the pages that are ready; at the seal the transfer thread joins in
+/// and takes the rest.
 ///
 /// Fetching over a fast network leaves the transfer thread mostly waiting, so
 /// without this the second core idled until the seal.
@@ -18,6 +19,8 @@ final class PagePreparer: @unchecked Sendable {
     private var queue: [(index: Int, work: Work)] = []
     private var results: [Int: Output] = [:]
     private var submitted = 0
+    /// Results already handed out by `takeReady()`, oldest first.
+    private var taken = 0
     private var running = 0
     private var stopped = false
 
@@ -38,16 +41,31 @@ final class PagePreparer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Every result since the last drain, in submission order, once all are done;
-    /// the calling thread works through what is still queued meanwhile.
+    /// Every result not yet taken, in submission order, once all are done; the
+    /// calling thread works through what is still queued meanwhile.
     func drain() -> [Output] {
         while let job = next(waiting: false) { run(job) }
         condition.lock()
         while running > 0 || !queue.isEmpty { condition.wait() }
-        let outputs = (0..<submitted).map { results[$0]! }
+        let outputs = (taken..<submitted).map { results[$0]! }
         results = [:]
         submitted = 0
+        taken = 0
         condition.unlock()
+        return outputs
+    }
+
+    /// The results that are done, in submission order, up to the first that is not
+    /// (without waiting): the transfer thread writes those pages while the others are
+    /// still being prepared, instead of all of them at the seal.
+    func takeReady() -> [Output] {
+        condition.lock()
+        defer { condition.unlock() }
+        var outputs: [Output] = []
+        while let output = results.removeValue(forKey: taken) {
+            outputs.append(output)
+            taken += 1
+        }
         return outputs
     }
 
