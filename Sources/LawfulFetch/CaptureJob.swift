@@ -155,6 +155,8 @@ public struct CaptureJob: Sendable {
     /// Runs the job as `run(progress:)` does; `events` hears of each URL as soon as
     /// it is decided (a page that waits for the seal too), with the counts so far.
     public func run(events progress: ((CaptureProgress) -> Void)?) throws(ExhibitError) -> CaptureReport {
+        // libcurl loads while the case is read: the URLs are parsed with it next.
+        Curl.preload()
         try session.authorize(.capture, caseID: caseID, command: "capture")
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
         try session.requireOpen(caseID, command: "capture")

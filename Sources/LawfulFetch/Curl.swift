@@ -1,5 +1,6 @@
 internal import CCurl
 import ChainOfCustody
+import Foundation
 
 /// Process-wide libcurl set-up.
 public enum Curl {
@@ -13,6 +14,14 @@ public enum Curl {
     /// Initialises libcurl once; later calls do nothing.
     public static func initialize() {
         _ = initialized
+    }
+
+    /// Starts `initialize()` on a thread of its own and returns at once. Loading libcurl
+    /// maps some 25 libraries and initialises them (about 5 ms, most of the time a capture
+    /// takes before its first request); a caller with other work first (a capture reading
+    /// its case) has it done meanwhile. Whoever needs libcurl before it is done waits for it.
+    public static func preload() {
+        Thread.detachNewThread { initialize() }
     }
 
     /// The linked libcurl's version line, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13`.
