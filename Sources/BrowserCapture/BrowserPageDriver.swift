@@ -10,6 +10,8 @@ import WARC
 final class BrowserLoop {
     let executable: String
     let pagesAtOnce: Int
+    /// Tabs opened ahead of the pages that will navigate in them (``BrowserTab/Phase/ready``).
+    let warmTabs = 2
     var queue: [BrowserVisit]
     /// The next page of `queue` to open.
     var next = 0
@@ -81,7 +83,9 @@ extension CaptureRun {
             let commands: [(String, [String: Any])] = [
                 ("Fetch.enable", BrowserTab.interception),
                 // For Network.webSocketCreated: the interception never sees a WebSocket.
-                ("Network.enable", [:]),
+                // No body is kept for DevTools to hand back (Exhibit has them already):
+                // Chromium would otherwise copy every response into a buffer per page.
+                ("Network.enable", ["maxTotalBufferSize": 0, "maxResourceBufferSize": 0]),
                 ("Network.setCacheDisabled", ["cacheDisabled": true]),
                 ("Network.setBypassServiceWorker", ["bypass": true]),
                 // For Page.loadEventFired: the settle time counts from the load event.
@@ -94,7 +98,11 @@ extension CaptureRun {
             tab.phase = .enabling
         case .enabling:
             guard try tab.replies() != nil else { return false }
-            tab.lastActivity = now
+            tab.phase = .ready
+        case .ready:
+            guard loop.tabs.count(where: \.phase.holdsSlot) < loop.pagesAtOnce else { return false }
+            // The page's own time starts with its navigation, not with its warm tab.
+            (tab.started, tab.deadline, tab.lastActivity) = (LedgerTime.now(), now + tab.seconds, now)
             try tab.client.send("Page.navigate", ["url": tab.visit.address.withoutFragment], session: tab.session)
             tab.phase = .loading
         case .loading, .settling:

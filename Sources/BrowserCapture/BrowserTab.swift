@@ -51,6 +51,10 @@ final class BrowserTab {
     /// Where the page's load has got to; each phase waits for the replies in `calls`.
     enum Phase: Equatable {
         case creatingContext, creatingTarget, attaching, enabling
+        /// Opened and set up, waiting for one of the job's page slots to navigate: the
+        /// next pages' tabs are made while the open pages load, so that a page's slot
+        /// is not spent waiting for Chromium to make a target and its renderer.
+        case ready
         /// Navigated: requests are served until the network has been idle for the settle time.
         case loading
         /// A scroll round began at `started`.
@@ -64,14 +68,34 @@ final class BrowserTab {
         /// The snapshot's records are being made off the loop (``SnapshotWork``).
         case sealing
         case done
+
+        /// Still being opened: the tab counts against the warm tabs, not the page slots.
+        var opening: Bool {
+            switch self {
+            case .creatingContext, .creatingTarget, .attaching, .enabling, .ready: true
+            default: false
+            }
+        }
+
+        /// Navigated and not yet being snapshotted: the page holds one of the job's page
+        /// slots. Its snapshots (the DOM, the PNG, the PDF) do not: they are Chromium's
+        /// work on a page that fetches nothing more, and overlap the next page's load.
+        var holdsSlot: Bool {
+            switch self {
+            case .loading, .scrolling, .settling, .remeasuring: true
+            default: false
+            }
+        }
     }
 
     let visit: BrowserVisit
     let client: DevToolsClient
-    /// Ledger time when the page began.
-    let started = LedgerTime.now()
+    /// Ledger time when the page began (its navigation).
+    var started = LedgerTime.now()
+    /// The page's own time (the job's --timeout), counted from its navigation.
+    let seconds: Double
     /// Monotonic seconds when the page's own time is up.
-    let deadline: Double
+    var deadline: Double
     var phase = Phase.creatingContext
     /// Commands whose replies the phase waits for, and until when.
     var calls: [(id: Int, method: String)] = []
@@ -112,6 +136,7 @@ final class BrowserTab {
     init(visit: BrowserVisit, client: DevToolsClient, seconds: Int) {
         self.visit = visit
         self.client = client
+        self.seconds = Double(seconds)
         self.deadline = ChromiumProcess.now() + Double(seconds)
         self.state = BrowserPageState(address: visit.address)
     }
@@ -237,16 +262,20 @@ final class BrowserTab {
     /// The page's scroll height in CSS pixels.
     static let heightScript = "document.documentElement ? document.documentElement.scrollHeight : 0"
 
-    /// Scrolls down a viewport at a time to the bottom, pausing briefly at each step so
-    /// that lazy images and observers see every part of the page; at most 400 steps.
-    /// Its value is the page's height before and after.
+    /// Scrolls down a viewport at a time to the bottom, at most 400 steps. Each step
+    /// waits for the page to draw twice (its observers, lazy images and scroll handlers
+    /// have then seen that part of the page: their callbacks run by the second frame),
+    /// or 100 ms where no frame comes, instead of a fixed 60 ms; at the bottom it waits
+    /// 60 ms (several frames), so that what the last step set off has reached the
+    /// interception before the reply. Its value is the page's height before and after.
     static let scrollScript = """
-    (async () => { const pause = () => new Promise(r => setTimeout(r, 60));
+    (async () => { const drawn = () => new Promise(r => { const t = setTimeout(r, 100);
+        requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(t); r(); })); });
       const end = () => document.documentElement ? document.documentElement.scrollHeight : 0;
       const step = Math.max(200, window.innerHeight - 100); const before = end();
       let y = window.scrollY; let n = 0;
-      while (y + window.innerHeight < end() && n < 400) { y += step; window.scrollTo(0, y); n += 1; await pause(); }
-      window.scrollTo(0, end()); await pause(); return [before, end()]; })()
+      while (y + window.innerHeight < end() && n < 400) { y += step; window.scrollTo(0, y); n += 1; await drawn(); }
+      window.scrollTo(0, end()); await new Promise(r => setTimeout(r, 60)); return [before, end()]; })()
     """
 
     /// What the page shows now, serialised: the doctype and the document element.
