@@ -317,6 +317,8 @@ typedef struct {
     struct exhibit_html_extract *extract;
     size_t text_limit;
     size_t json_ld_limit;
+    // The parse ends at the text limit (a removal check needs no more).
+    int stops_at_text_limit;
     int document_started;
     int head_depth;
     int title_open;
@@ -569,6 +571,10 @@ static void exhibit_sax_text(void *context, const xmlChar *characters, int lengt
         }
     } else if (state->head_depth == 0 && extract->text_scalars < state->text_limit) {
         exhibit_append_visible(extract, characters, (size_t)length, state->text_limit);
+        if (state->stops_at_text_limit && extract->text_scalars >= state->text_limit) {
+            state->halted = 1;
+            xmlStopParser((xmlParserCtxtPtr)context);
+        }
     }
 }
 
@@ -581,7 +587,7 @@ static void exhibit_sax_cdata(void *context, const xmlChar *characters, int leng
 }
 
 exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, const char *encoding,
-                                              size_t text_limit, size_t json_ld_limit,
+                                              size_t text_limit, size_t json_ld_limit, int stops_at_text_limit,
                                               exhibit_html_analysis_status *status) {
     exhibit_html_initialize();
     xmlSetGenericErrorFunc(NULL, exhibit_html_silent);
@@ -610,6 +616,7 @@ exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, 
     state->extract = extract;
     state->text_limit = text_limit;
     state->json_ld_limit = json_ld_limit;
+    state->stops_at_text_limit = stops_at_text_limit;
     context->_private = state;
     // The events are read here instead of building a tree: the tree builder's
     // handlers are replaced, so no node is allocated and nothing needs freeing

@@ -13,10 +13,11 @@ public enum CapturedPage {
     }
 
     /// The page's URL, title and visible text exactly as `analysis(of:caseDirectory:)`
-    /// finds them, without the rest of the analysis (a watch's removal check reads no more).
-    public static func titleAndText(of subject: JSONValue, caseDirectory: String) -> (url: String, title: String?, text: String)? {
+    /// finds them, without the rest of the analysis (a watch's removal check reads no more);
+    /// with `textLimit`, only up to that many scalars of text (`AnalyzedPage.titleAndText`).
+    public static func titleAndText(of subject: JSONValue, caseDirectory: String, textLimit: Int? = nil) -> (url: String, title: String?, text: String)? {
         guard let source = WorkspaceIndex.source(subject, caseDirectory: caseDirectory) else { return nil }
-        let (title, text) = AnalyzedPage.titleAndText(html: source.html, contentType: source.contentType)
+        let (title, text) = AnalyzedPage.titleAndText(html: source.html, contentType: source.contentType, textLimit: textLimit)
         return (source.url, title, text)
     }
 }

@@ -89,22 +89,28 @@ public struct AnalyzedPage: Sendable, Equatable {
 
     /// The title and visible text `init(html:url:contentType:)` finds, from the same
     /// parse, without resolving links and media or scanning for selectors.
-    public static func titleAndText(html: [UInt8], contentType: String?) -> (title: String?, text: String) {
+    ///
+    /// With `textLimit`, the parse stops once the text holds that many scalars: the
+    /// text is then its first `textLimit` scalars, and the title nil if it comes later.
+    /// A removal check, which matches only short pages, reads no further.
+    public static func titleAndText(html: [UInt8], contentType: String?, textLimit: Int? = nil) -> (title: String?, text: String) {
         let charset = CharsetDecision(bytes: html, contentType: contentType)
         let body = charset.bomLength > 0 ? Array(html.dropFirst(charset.bomLength)) : html
         var collector = Collector()
-        let walk = Self.walk(body, encoding: charset.decodingLabel, into: &collector)
+        let walk = Self.walk(body, encoding: charset.decodingLabel, into: &collector, stoppingAt: textLimit)
         return (walk.title.map(Self.collapse).flatMap { $0.isEmpty ? nil : $0 }, walk.text)
     }
 
     /// Parses `body` once and collects what the analysis reads. Should libxml2
     /// read no document with the declared encoding, it is asked again without
     /// one, to decide from the BOM and the meta tag itself.
-    private static func walk(_ body: [UInt8], encoding: String, into collector: inout Collector) -> AnalysisWalk {
+    private static func walk(_ body: [UInt8], encoding: String, into collector: inout Collector,
+                             stoppingAt limit: Int? = nil) -> AnalysisWalk {
         for label in [encoding, nil] {
             var elements = Collector()
             if let walk = HTMLParser.analysisWalk(
-                bytes: body, encoding: label, textLimit: textLimit, jsonLDLimit: jsonLDLimit,
+                bytes: body, encoding: label, textLimit: limit.map { min(max($0, 0), textLimit) } ?? textLimit,
+                jsonLDLimit: jsonLDLimit, stopsAtTextLimit: limit != nil,
                 element: { name, attribute in elements.start(name, attribute) }) {
                 collector = elements
                 return walk

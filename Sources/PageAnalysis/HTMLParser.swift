@@ -12,9 +12,10 @@ public enum HTMLParser {
     /// `element` is called, in document order, for each element whose attributes
     /// analysis reads (meta, link, base, a, area, img, source, video, audio,
     /// input, time) outside the skipped subtrees. Nil when libxml2 started no
-    /// document from the bytes with this encoding, or memory ran out.
+    /// document from the bytes with this encoding, or memory ran out. With
+    /// `stopsAtTextLimit` the parse ends once the text holds `textLimit` scalars.
     static func analysisWalk(
-        bytes: [UInt8], encoding: String?, textLimit: Int, jsonLDLimit: Int,
+        bytes: [UInt8], encoding: String?, textLimit: Int, jsonLDLimit: Int, stopsAtTextLimit: Bool = false,
         element visit: (_ name: String, _ attribute: (String) -> String?) -> Void
     ) -> AnalysisWalk? {
         // libxml2 wants a non-NULL pointer even for zero bytes.
@@ -23,7 +24,7 @@ public enum HTMLParser {
         let parsed: exhibit_html_extract_ref? = input.withUnsafeBufferPointer { buffer in
             let pointer = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             return withOptionalCString(encoding) { charset in
-                exhibit_html_analyze(pointer, bytes.count, charset, textLimit, jsonLDLimit, &status)
+                exhibit_html_analyze(pointer, bytes.count, charset, textLimit, jsonLDLimit, stopsAtTextLimit ? 1 : 0, &status)
             }
         }
         guard let extract = parsed else { return nil }

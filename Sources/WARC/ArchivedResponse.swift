@@ -19,7 +19,8 @@ public struct ArchivedResponse: Sendable {
 
     /// Reads the `response` record whose gzip member starts at `offset`.
     public init(warcPath: String, offset: Int64) throws(ExhibitError) {
-        try self.init(try WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20)).record(at: offset),
+        // Nothing here reads the block's digest: the ledger holds the payload's.
+        try self.init(try WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20), computesBlockDigest: false).record(at: offset),
                       warcPath: warcPath, offset: offset)
     }
 
@@ -34,8 +35,9 @@ public struct ArchivedResponse: Sendable {
         }
         var first: ReadRecord?
         if let member = try? MemberBytes(path: warcPath, offset: offset, length: Int(length)), member.isGzip {
-            // The payload's SHA-1 is for WARC-Payload-Digest checks; nothing here reads it.
-            try? WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20), computesPayloadSHA1: false)
+            // The payload's SHA-1 and the block's SHA-256 are for digest checks; nothing here reads them.
+            try? WARCReader(path: warcPath, keepBlocksUpTo: Int64(Self.analysisLimit) + (1 << 20), computesPayloadSHA1: false,
+                            computesBlockDigest: false)
                 .forEachRecord(from: member, gzip: true) { record in if first == nil { first = record } }
         }
         // A length that does not frame one member is read the long way.

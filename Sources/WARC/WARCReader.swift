@@ -9,7 +9,8 @@ public struct ReadRecord: Sendable {
     public var blockLength: Int64
     /// sha256 hex of the block as stored.
     /// Empty when the reader checking declared digests skipped it: an HTTP
-    /// response whose WARC-Block-Digest it checked (docs/import.md).
+    /// response whose WARC-Block-Digest it checked (docs/import.md); and from a
+    /// reader that computes no block digest.
     public var blockSHA256: String
     /// The block, when it was no larger than the reader's keep limit.
     public var block: [UInt8]?
@@ -64,12 +65,18 @@ public struct WARCReader {
     /// Whether each record's WARC-Block-Digest and WARC-Payload-Digest are checked,
     /// in whatever algorithm and encoding they were written (an outside WARC's intake).
     public var checksDeclaredDigests: Bool
+    /// Whether each record's block is hashed (`blockSHA256`, `declaredBlockHolds`);
+    /// a reader that only reads a page back for analysis skips the work.
+    /// Declared digests, when checked, are always hashed.
+    public var computesBlockDigest: Bool
 
-    public init(path: String, keepBlocksUpTo: Int64 = 0, computesPayloadSHA1: Bool = true, checksDeclaredDigests: Bool = false) {
+    public init(path: String, keepBlocksUpTo: Int64 = 0, computesPayloadSHA1: Bool = true, checksDeclaredDigests: Bool = false,
+                computesBlockDigest: Bool = true) {
         self.path = path
         self.keepBlocksUpTo = keepBlocksUpTo
         self.computesPayloadSHA1 = computesPayloadSHA1
         self.checksDeclaredDigests = checksDeclaredDigests
+        self.computesBlockDigest = computesBlockDigest || checksDeclaredDigests
     }
 
     /// Calls `visit` for each record in order. Throws (verification-failed) on a
@@ -90,7 +97,8 @@ public struct WARCReader {
 
     private func forEachRecord(_ reader: any WARCRecordSource, rider: RidingDigest? = nil, _ visit: (ReadRecord) throws(ExhibitError) -> Void) throws(ExhibitError) {
         while true {
-            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests)
+            var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests,
+                                      computesBlockDigest: computesBlockDigest)
             parser.rider = rider
             guard let (offset, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
                 try parser.feed(bytes)
@@ -105,7 +113,8 @@ public struct WARCReader {
     /// The one record whose gzip member starts at `offset`.
     public func record(at offset: Int64) throws(ExhibitError) -> ReadRecord {
         let reader = try WARCRecordSources.open(path: path, offset: offset)
-        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests)
+        var parser = RecordParser(keepBlocksUpTo: keepBlocksUpTo, computesPayloadSHA1: computesPayloadSHA1, checksDeclared: checksDeclaredDigests,
+                                  computesBlockDigest: computesBlockDigest)
         guard let (start, length) = try reader.nextMember({ (bytes) throws(ExhibitError) in
             try parser.feed(bytes)
         }) else {
@@ -155,10 +164,14 @@ private struct RecordParser {
     /// Another sha256 stream (the file's) carried beside this record's single ones.
     var rider: RidingDigest?
 
-    init(keepBlocksUpTo: Int64, computesPayloadSHA1: Bool, checksDeclared: Bool = false) {
+    let computesBlockDigest: Bool
+
+    init(keepBlocksUpTo: Int64, computesPayloadSHA1: Bool, checksDeclared: Bool = false, computesBlockDigest: Bool = true) {
         self.keepBlocksUpTo = keepBlocksUpTo
         self.computesPayloadSHA1 = computesPayloadSHA1
         self.checksDeclared = checksDeclared
+        self.computesBlockDigest = computesBlockDigest
+        if !computesBlockDigest { digest = PairedDigest([]) }
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(ExhibitError) {
@@ -251,7 +264,7 @@ private struct RecordParser {
         tracksHTTP = fields.contains { $0.0.caseInsensitiveCompare("WARC-Type") && $0.1 == "response" }
         if checksDeclared {
             prepareDeclaredChecks()
-        } else if let declared = fields.first(where: { $0.0.caseInsensitiveCompare("WARC-Block-Digest") }).map({ DeclaredDigest($0.1) }),
+        } else if computesBlockDigest, let declared = fields.first(where: { $0.0.caseInsensitiveCompare("WARC-Block-Digest") }).map({ DeclaredDigest($0.1) }),
                   let algorithm = declared.algorithm {
             declaredBlock = declared
             if algorithm != .sha256 { digest = PairedDigest([.sha256, algorithm]) }

@@ -101,7 +101,10 @@ struct WatchComparison {
             || now["payload_sha256"]?.stringValue != previous?.subject?["payload_sha256"]?.stringValue)
         func titleAndText() -> (url: String, title: String?, text: String)? {
             if comparesTexts { return newAnalysis().map { ($0.url, $0.title, $0.text) } }
-            return CapturedPage.titleAndText(of: now, caseDirectory: caseDirectory)
+            // Without a recorded length, the parse stops one scalar past the longest
+            // matchable text: a page that long matches no pattern, whatever follows.
+            return CapturedPage.titleAndText(of: now, caseDirectory: caseDirectory,
+                                             textLimit: recordedLength == nil ? matchable.map { $0 + 1 } : nil)
         }
         if isHTML, matchable.map({ (recordedLength ?? 0) <= $0 }) ?? true, let page = titleAndText(),
            recordedLength != nil || matchable.map({ Self.hasAtMostScalars(page.text, $0) }) ?? true,

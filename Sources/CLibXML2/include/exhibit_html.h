@@ -50,9 +50,11 @@ typedef enum {
 } exhibit_html_analysis_status;
 
 /// Parses `length` bytes. `encoding` may be NULL (the BOM and meta tag decide).
+/// With `stops_at_text_limit`, the parse ends once the visible text holds
+/// `text_limit` scalars: what follows (a later title included) is not read.
 /// Returns NULL, with the reason in `status`, when there is nothing to read.
 exhibit_html_extract_ref exhibit_html_analyze(const char *bytes, size_t length, const char *encoding,
-                                              size_t text_limit, size_t json_ld_limit,
+                                              size_t text_limit, size_t json_ld_limit, int stops_at_text_limit,
                                               exhibit_html_analysis_status *status);
 void exhibit_html_extract_free(exhibit_html_extract_ref extract);
 const unsigned char *exhibit_html_extract_text(exhibit_html_extract_ref extract, size_t *length);
