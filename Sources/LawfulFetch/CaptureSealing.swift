@@ -135,7 +135,8 @@ extension CaptureRun {
 
     /// A hop's request, response and metadata records.
     package static func records(for hop: HopResult, warcinfoID: String) -> [WARCRecord] {
-        let responseID = WARCRecord.newRecordID()
+        let ids = WARCRecord.newRecordIDs(3)
+        let responseID = ids[0]
         var common: [(String, String)] = [("WARC-Warcinfo-ID", warcinfoID)]
         if let ip = hop.ip { common.append(("WARC-IP-Address", ip)) }
         let responseBlock: WARCRecord.Block = hop.spoolPath.map {
@@ -153,7 +154,7 @@ extension CaptureRun {
             contentType: "application/http;msgtype=response", fields: common,
             payloadSHA256: hop.dechunkedSHA256 ?? hop.payloadSHA256, payloadDigestInHeader: !hop.chunked, block: responseBlock)
         let request = WARCRecord(
-            type: "request", date: hop.started, targetURI: hop.url.withoutFragment,
+            type: "request", recordID: ids[1], date: hop.started, targetURI: hop.url.withoutFragment,
             contentType: "application/http;msgtype=request", fields: common + [("WARC-Concurrent-To", responseID)],
             block: .init(bytes: hop.requestBytes))
         var meta: [(String, String)] = []
@@ -176,7 +177,7 @@ extension CaptureRun {
         meta.append(("body-bytes", String(hop.bodyLength)))
         let metaBody = meta.map { "\($0.0): \($0.1)\r\n" }.joined()
         let metadata = WARCRecord(
-            type: "metadata", date: hop.started, targetURI: hop.url.withoutFragment,
+            type: "metadata", recordID: ids[2], date: hop.started, targetURI: hop.url.withoutFragment,
             contentType: "application/warc-fields",
             fields: [("WARC-Warcinfo-ID", warcinfoID), ("WARC-Concurrent-To", responseID)],
             block: .init(bytes: Array(metaBody.utf8)))
