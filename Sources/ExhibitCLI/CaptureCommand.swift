@@ -122,6 +122,7 @@ struct CaptureCommand: ParsableCommand {
     }
 
     func run() throws {
+        Curl.preload()  // libcurl loads while the workspace is read (LawfulFetch/Curl.swift)
         var list = urls
         if let urlsFile {
             let data = try Self.readURLList(urlsFile)

@@ -21,8 +21,13 @@ public enum Curl {
     /// takes before its first request); a caller with other work first (a capture reading
     /// its case) has it done meanwhile. Whoever needs libcurl before it is done waits for it.
     public static func preload() {
-        Thread.detachNewThread { initialize() }
+        _ = loading
     }
+
+    /// The thread `preload()` starts, once per process.
+    private static let loading: Void = {
+        Thread.detachNewThread { initialize() }
+    }()
 
     /// The linked libcurl's version line, e.g. `libcurl/7.88.1 OpenSSL/3.0.19 zlib/1.2.13`.
     public static var version: String {
