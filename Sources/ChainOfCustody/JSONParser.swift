@@ -59,11 +59,7 @@ struct JSONParser {
         position += 1  // "{"
         var members: [String: JSONValue] = [:]
         var previous: String?
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-            return .object(members)
-        }
+        if closesAtOnce(UInt8(ascii: "}")) { return .object(members) }
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else {
@@ -88,16 +84,7 @@ struct JSONParser {
             let valueStart = position
             members[key] = try parseValue(depth: depth)
             if recordsMembers, depth == 1 { topLevelMembers[key] = valueStart..<position }
-            skipWhitespace()
-            switch peek() {
-            case UInt8(ascii: ","):
-                position += 1
-            case UInt8(ascii: "}"):
-                position += 1
-                return .object(members)
-            default:
-                throw failure("expected ',' or '}' in object")
-            }
+            if try closesAfterItem(UInt8(ascii: "}"), else: "expected ',' or '}' in object") { return .object(members) }
         }
     }
 
@@ -105,24 +92,37 @@ struct JSONParser {
         try checkDepth(depth)
         position += 1  // "["
         var elements: [JSONValue] = []
-        skipWhitespace()
-        if peek() == UInt8(ascii: "]") {
-            position += 1
-            return .array(elements)
-        }
+        if closesAtOnce(UInt8(ascii: "]")) { return .array(elements) }
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            switch peek() {
-            case UInt8(ascii: ","):
-                position += 1
-            case UInt8(ascii: "]"):
-                position += 1
-                return .array(elements)
-            default:
-                throw failure("expected ',' or ']' in array")
-            }
+            if try closesAfterItem(UInt8(ascii: "]"), else: "expected ',' or ']' in array") { return .array(elements) }
+        }
+    }
+
+    /// Just past an opening bracket: whether `close` follows (consumed), the empty container.
+    @inline(__always)
+    private mutating func closesAtOnce(_ close: UInt8) -> Bool {
+        skipWhitespace()
+        guard peek() == close else { return false }
+        position += 1
+        return true
+    }
+
+    /// After a member or an element: true at `close`, false at a comma (either consumed);
+    /// anything else is the error `message`.
+    @inline(__always)
+    private mutating func closesAfterItem(_ close: UInt8, else message: String) throws(JSONError) -> Bool {
+        skipWhitespace()
+        switch peek() {
+        case UInt8(ascii: ","):
+            position += 1
+            return false
+        case close:
+            position += 1
+            return true
+        default:
+            throw failure(message)
         }
     }
 
