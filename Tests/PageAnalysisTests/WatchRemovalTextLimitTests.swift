@@ -9,11 +9,7 @@ import Testing
 /// page is shorter, so that the check decides as it did on the whole page.
 @Suite("Page analysis: title and text up to a limit, for a watch's removal check")
 struct WatchRemovalTextLimitTests {
-    static let directory: String = {
-        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        components.removeLast(3)
-        return (components + ["Fixtures", "analysis"]).joined(separator: "/")
-    }()
+    static let directory = AnalysisCorpusTests.directory
 
     /// The corpus pages (several charsets, hidden subtrees, scripts), with their Content-Type.
     static func corpus() throws -> [(name: String, html: [UInt8], contentType: String?)] {
