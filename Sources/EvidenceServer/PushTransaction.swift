@@ -125,17 +125,17 @@ struct PushTransaction {
             } else {
                 try await connection.query("UPDATE cases SET entry_count = \(last.seq), head = \(last.hash), updated_at = now() WHERE id = \(caseID)", logger: logger)
             }
-            // One statement per table, the rows bound as arrays and unnested in order: a
-            // 10,000-entry push is three round trips, not 20,000. The chain trigger still
-            // checks each row, and sees the rows before it in the same statement.
+            // One statement per table, the rows bound as arrays and unnested: a 10,000-entry
+            // push is three round trips, not 20,000. The chain trigger checks the
+            // statement's rows together once they are in (schema version 2), so their
+            // order does not matter and is not sorted for (6 MB of lines sorted on disk).
             let newLines = Array(lines[stored.count...])
             try await connection.query("""
                 INSERT INTO ledger_entries (case_id, seq, hash, prev, actor, action, time, line)
                 SELECT \(caseID), seq, hash, prev, actor, action, time, line
                 FROM unnest(\(newEntries.map(\.seq)), \(newEntries.map(\.hash)), \(newEntries.map(\.prev)), \(newEntries.map(\.actor)),
                             \(newEntries.map(\.action)), \(newEntries.map(\.time)), \(newLines))
-                     WITH ORDINALITY AS row(seq, hash, prev, actor, action, time, line, n)
-                ORDER BY n
+                     AS row(seq, hash, prev, actor, action, time, line)
                 """, logger: logger)
             let firstNew = Int64(stored.count + 1)
             let files = RecordedFiles.of(entries).filter { $0.seq >= firstNew }

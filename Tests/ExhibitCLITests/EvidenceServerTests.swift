@@ -35,7 +35,7 @@ struct EvidenceServerTests {
             #expect(addedJSON["registered"]?.arrayValue?.count == 4)
             let check = try Fixture.exhibit.run(["server", "--check", "--database", postgres.url, "--store", store])
             #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-            #expect(check.stdout.contains("schema version 1"))
+            #expect(check.stdout.contains("schema version 2 (latest 2)"), "\(check.stdout)")
             #expect(check.stdout.contains("first supervisor: a-0001 (Sol Supervisor), trusted on first use"))
             // B holds only a-0003's key, as a workstation the supervisor issued; not a
             // supervisor, its `remote add` only takes the server's actors.
@@ -151,6 +151,32 @@ struct EvidenceServerTests {
             // The server's ledger table refuses UPDATE and DELETE.
             #expect(throws: (any Error).self) { try postgres.psql("DELETE FROM ledger_entries WHERE case_id = '\(caseA)'") }
             #expect(throws: (any Error).self) { try postgres.psql("UPDATE ledger_entries SET action = 'x' WHERE case_id = '\(caseA)'") }
+            // ...and an INSERT statement with an entry whose prev is not its predecessor's hash,
+            // alone or after one that chains (schema version 2 checks a statement's rows
+            // together); two that chain are taken (and rolled back here).
+            func append(_ secondPrev: String, count: Int) -> String {
+                """
+                BEGIN;
+                INSERT INTO ledger_entries (case_id, seq, hash, prev, actor, action, time, line)
+                SELECT case_id, seq + n, repeat('a', 64), CASE WHEN n = 1 AND \(count) = 2 THEN hash ELSE \(secondPrev) END, actor, 'note', 't', '{}'
+                FROM (SELECT * FROM ledger_entries WHERE case_id = '\(caseA)' ORDER BY seq DESC LIMIT 1) AS last, generate_series(1, \(count)) AS n;
+                ROLLBACK;
+                """
+            }
+            for sql in [append("repeat('b', 64)", count: 1), append("repeat('b', 64)", count: 2)] {
+                let refusal = #expect(throws: PostgresScopeError.self) { try postgres.psql(sql) }
+                let text = refusal.map { String(describing: $0) } ?? ""
+                #expect(text.contains("does not chain to entry"), "\(text)")
+            }
+            #expect(throws: Never.self) { try postgres.psql(append("repeat('a', 64)", count: 2)) }
+            // An entry by an actor the server never registered is refused as well, and the
+            // cases and actors that entries name are never deleted or renamed.
+            let stranger = append("hash", count: 1).replacingOccurrences(of: "END, actor,", with: "END, 'a-9999',")
+            let strangerRefusal = #expect(throws: PostgresScopeError.self) { try postgres.psql(stranger) }
+            #expect(strangerRefusal.map { String(describing: $0) }?.contains("names actor a-9999, who is not registered") == true)
+            #expect(throws: PostgresScopeError.self) { try postgres.psql("DELETE FROM actors WHERE id = '\(decider)'") }
+            #expect(throws: PostgresScopeError.self) { try postgres.psql("UPDATE cases SET id = 'OC-2026-9999' WHERE id = '\(caseA)'") }
+            #expect(throws: PostgresScopeError.self) { try postgres.psql("TRUNCATE cases CASCADE") }
             try Fixture.expectWhole(postgres, caseA, oneOf: [headAfterA])
         }
     }
