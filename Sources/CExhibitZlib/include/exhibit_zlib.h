@@ -10,6 +10,12 @@
 static inline int exhibit_deflate_init_gzip(z_stream *stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
+
+/// Starts a raw deflate stream with the same window and memory as the gzip one
+/// (windowBits -15): the caller writes the member's header and trailer.
+static inline int exhibit_deflate_init_raw(z_stream *stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+}
 /// Starts an inflate stream that reads one gzip member (windowBits 15 + 16).
 static inline int exhibit_inflate_init_gzip(z_stream *stream) {
     return inflateInit2(stream, 15 + 16);
