@@ -290,21 +290,6 @@ static void ge_add(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q) {
     fe_sub(&r->T, &t0, &r->T);
 }
 
-static void ge_sub(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q) {
-    fe t0;
-    fe_add(&r->X, &p->Y, &p->X);
-    fe_sub(&r->Y, &p->Y, &p->X);
-    fe_mul(&r->Z, &r->X, &q->YminusX);
-    fe_mul(&r->Y, &r->Y, &q->YplusX);
-    fe_mul(&r->T, &q->T2d, &p->T);
-    fe_mul(&r->X, &p->Z, &q->Z);
-    fe_add(&t0, &r->X, &r->X);
-    fe_sub(&r->X, &r->Z, &r->Y);
-    fe_add(&r->Y, &r->Z, &r->Y);
-    fe_sub(&r->Z, &t0, &r->T);
-    fe_add(&r->T, &t0, &r->T);
-}
-
 static void ge_tobytes(unsigned char s[32], const ge_p3 *h) {
     fe recip, x, y;
     fe_invert(&recip, &h->Z);
@@ -384,7 +369,14 @@ static void add_digit(ge_p3 *acc, signed char digit, const ge_cached row[8], int
     ge_p1p1 t;
     int positive = (digit > 0) != negate;
     const ge_cached *q = &row[(digit > 0 ? digit : -digit) - 1];
-    if (positive) ge_add(&t, acc, q); else ge_sub(&t, acc, q);
+    if (positive) {
+        ge_add(&t, acc, q);
+    } else {
+        /* -(x, y) = (-x, y): Y+X and Y-X trade places and T changes sign. */
+        ge_cached negated = {q->YminusX, q->YplusX, q->Z, q->T2d};
+        fe_neg(&negated.T2d, &q->T2d);
+        ge_add(&t, acc, &negated);
+    }
     ge_p1p1_to_p3(acc, &t);
 }
 
