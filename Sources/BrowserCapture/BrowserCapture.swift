@@ -91,8 +91,7 @@ extension CaptureRun {
     /// Opens pages while there is room, reads what Chromium sent (waiting briefly when
     /// told to), moves every page on, and records the pages that are done.
     mutating func step(_ loop: BrowserLoop, waiting: Bool) throws(ExhibitError) {
-        while loop.tabs.count(where: { $0.phase.opening || $0.phase.holdsSlot }) < loop.pagesAtOnce + loop.warmTabs,
-              loop.tabs.count < loop.pagesAtOnce * 2 + loop.warmTabs, loop.next < loop.queue.count, !sealDue {
+        while loop.tabs.count < loop.pagesAtOnce, loop.next < loop.queue.count, !sealDue {
             if let browser = loop.browser, browser.retiring {
                 guard browser.openTabs == 0 else { break }
                 browser.close()

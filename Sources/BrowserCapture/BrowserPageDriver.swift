@@ -10,8 +10,6 @@ import WARC
 final class BrowserLoop {
     let executable: String
     let pagesAtOnce: Int
-    /// Tabs opened ahead of the pages that will navigate in them (``BrowserTab/Phase/ready``).
-    let warmTabs = 2
     var queue: [BrowserVisit]
     /// The next page of `queue` to open.
     var next = 0
@@ -98,11 +96,7 @@ extension CaptureRun {
             tab.phase = .enabling
         case .enabling:
             guard try tab.replies() != nil else { return false }
-            tab.phase = .ready
-        case .ready:
-            guard loop.tabs.count(where: \.phase.holdsSlot) < loop.pagesAtOnce else { return false }
-            // The page's own time starts with its navigation, not with its warm tab.
-            (tab.started, tab.deadline, tab.lastActivity) = (LedgerTime.now(), now + tab.seconds, now)
+            tab.lastActivity = now
             try tab.client.send("Page.navigate", ["url": tab.visit.address.withoutFragment], session: tab.session)
             tab.phase = .loading
         case .loading, .settling:

@@ -51,10 +51,6 @@ final class BrowserTab {
     /// Where the page's load has got to; each phase waits for the replies in `calls`.
     enum Phase: Equatable {
         case creatingContext, creatingTarget, attaching, enabling
-        /// Opened and set up, waiting for one of the job's page slots to navigate: the
-        /// next pages' tabs are made while the open pages load, so that a page's slot
-        /// is not spent waiting for Chromium to make a target and its renderer.
-        case ready
         /// Navigated: requests are served until the network has been idle for the settle time.
         case loading
         /// A scroll round began at `started`.
@@ -68,34 +64,14 @@ final class BrowserTab {
         /// The snapshot's records are being made off the loop (``SnapshotWork``).
         case sealing
         case done
-
-        /// Still being opened: the tab counts against the warm tabs, not the page slots.
-        var opening: Bool {
-            switch self {
-            case .creatingContext, .creatingTarget, .attaching, .enabling, .ready: true
-            default: false
-            }
-        }
-
-        /// Navigated and not yet being snapshotted: the page holds one of the job's page
-        /// slots. Its snapshots (the DOM, the PNG, the PDF) do not: they are Chromium's
-        /// work on a page that fetches nothing more, and overlap the next page's load.
-        var holdsSlot: Bool {
-            switch self {
-            case .loading, .scrolling, .settling, .remeasuring: true
-            default: false
-            }
-        }
     }
 
     let visit: BrowserVisit
     let client: DevToolsClient
-    /// Ledger time when the page began (its navigation).
-    var started = LedgerTime.now()
-    /// The page's own time (the job's --timeout), counted from its navigation.
-    let seconds: Double
+    /// Ledger time when the page began.
+    let started = LedgerTime.now()
     /// Monotonic seconds when the page's own time is up.
-    var deadline: Double
+    let deadline: Double
     var phase = Phase.creatingContext
     /// Commands whose replies the phase waits for, and until when.
     var calls: [(id: Int, method: String)] = []
@@ -136,7 +112,6 @@ final class BrowserTab {
     init(visit: BrowserVisit, client: DevToolsClient, seconds: Int) {
         self.visit = visit
         self.client = client
-        self.seconds = Double(seconds)
         self.deadline = ChromiumProcess.now() + Double(seconds)
         self.state = BrowserPageState(address: visit.address)
     }
