@@ -139,14 +139,6 @@ public final class VerifyingKey {
     /// since OpenSSL does not promise that one `EVP_PKEY` may be used by several
     /// threads at once (openssl-threads(7)).
     public let pem: String
-    /// The key's multiples for exhibit_ed25519_verify, made once the key has checked
-    /// `Self.tablesAfter` signatures: a ledger's entries are mostly by a few actors,
-    /// and with the tables a check costs a quarter of OpenSSL's (25 against 105 µs on
-    /// the bench machine), while making them costs about two of OpenSSL's checks.
-    private var tables: OpaquePointer?
-    private var tablesMade = false
-    private var checked = 0
-    static let tablesAfter = 2
 
     /// Loads a SubjectPublicKeyInfo PEM; it must be Ed25519.
     public init(pem: String) throws(ExhibitError) {
@@ -157,38 +149,11 @@ public final class VerifyingKey {
     }
 
     deinit {
-        exhibit_ed25519_key_free(tables)
         EVP_PKEY_free(pkey)
     }
 
     /// True when `signature` is a valid Ed25519 signature of `message` by this key.
-    ///
-    /// After the first few checks, a signature is first checked with the key's tables
-    /// (COpenSSL's exhibit_ed25519.c, the same equation as OpenSSL's); only an
-    /// acceptance is taken from there, and a signature it does not accept goes to
-    /// OpenSSL, so that every refusal is OpenSSL's own.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        checked += 1
-        if checked > Self.tablesAfter, tablesAccept(signature, for: message) { return true }
-        return openSSLVerifies(signature, for: message)
-    }
-
-    /// Whether the check with the key's tables accepts the signature (they are made on
-    /// first use here; false when the key has none, as for a non-canonical encoding).
-    func tablesAccept(_ signature: [UInt8], for message: [UInt8]) -> Bool {
-        if !tablesMade {
-            tablesMade = true
-            var raw = [UInt8](repeating: 0, count: 32)
-            var length = raw.count
-            guard EVP_PKEY_get_raw_public_key(pkey, &raw, &length) == 1, length == 32 else { return false }
-            tables = exhibit_ed25519_key_new(raw)
-        }
-        guard let tables, signature.count == 64 else { return false }
-        return exhibit_ed25519_verify(tables, signature, message, message.count) == 1
-    }
-
-    /// OpenSSL's check alone (what every refusal comes from).
-    func openSSLVerifies(_ signature: [UInt8], for message: [UInt8]) -> Bool {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestVerifyInit(context, nil, nil, nil, pkey) == 1 else {
