@@ -78,30 +78,15 @@ public final class ChromiumProcess {
         let childRead = aboveFour(commands[0]), parentWrite = aboveFour(commands[1])
         let parentRead = aboveFour(replies[0]), childWrite = aboveFour(replies[1])
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, userDataDirectory + "/chromium.log", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, childRead, 3)
-        posix_spawn_file_actions_adddup2(&actions, childWrite, 4)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        // The CLI ignores SIGPIPE; Chromium gets the default back.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-
         let arguments = (switches + ["user-data-dir=\(userDataDirectory)"]).map { "--" + $0 } + [url]
-        let argv = ([executable] + arguments).map { strdup($0) }
-        defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv + [nil], environ)
+        // The CLI ignores SIGPIPE; ChildSpawn gives Chromium the default back.
+        let (child, status) = ChildSpawn.spawn(executable, argv: [executable] + arguments, fileActions: [
+            .open(0, path: "/dev/null", flags: O_RDONLY),
+            .open(1, path: "/dev/null", flags: O_WRONLY),
+            .open(2, path: userDataDirectory + "/chromium.log", flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600),
+            .duplicate(childRead, to: 3),
+            .duplicate(childWrite, to: 4),
+        ])
         close(childRead)
         close(childWrite)
         guard status == 0 else {
