@@ -1,4 +1,5 @@
 import ChainOfCustody
+import ExhibitTestSupport
 import Foundation
 import Testing
 
@@ -9,10 +10,9 @@ import Testing
 struct ProcessAndPortTests {
     @Test("a spawned child leads its own process group, has SIGPIPE at its default and writes where its fd 1 was sent")
     func spawnedChild() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(getpid())-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let output = directory + "/out"
+        let directory = TemporaryDirectory("spawn")
+        defer { withExtendedLifetime(directory) {} }
+        let output = directory.child("out")
         // The parent ignores SIGPIPE, as the CLI does; the child must not inherit that.
         let previous = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, previous) }

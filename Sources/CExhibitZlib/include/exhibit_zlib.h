@@ -6,13 +6,8 @@
 
 #include <zlib.h>
 
-/// Starts a deflate stream that writes a gzip member (windowBits 15 + 16).
-static inline int exhibit_deflate_init_gzip(z_stream *stream, int level) {
-    return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-}
-
-/// Starts a raw deflate stream with the same window and memory as the gzip one
-/// (windowBits -15): the caller writes the member's header and trailer.
+/// Starts a raw deflate stream (windowBits -15, memLevel 8, the defaults of
+/// zlib's gzip mode): the caller writes the gzip member's header and trailer.
 static inline int exhibit_deflate_init_raw(z_stream *stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
 }
