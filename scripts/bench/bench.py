@@ -41,7 +41,7 @@ class Context:
     def __init__(self, settings):
         self.settings = settings
         self.results = Results()
-        self.scratch = settings.root / "runs"
+        self.scratch = settings.work / "runs"
         self.www = self.spec = self.base = self.exhibit = None
 
     @contextlib.contextmanager
@@ -77,7 +77,7 @@ def snapshot_binaries(settings):
 
     A copy taken while the linker writes is caught by the size/mtime check and by running it.
     """
-    source, target = settings.bin_dir, fresh_dir(settings.root / "bin")
+    source, target = settings.bin_dir, fresh_dir(settings.work / "bin")
     if not source.is_dir():
         raise BenchError(f"{source} does not exist: build release first or set BENCH_BIN to the folder of `exhibit`.")
     if not (source / "exhibit").exists():
@@ -412,7 +412,7 @@ def run_all(ctx):
         if not ctx.exhibit.has_bench_tool():
             log("no exhibit-bench in BENCH_BIN yet: hashing, parse and screen are skipped")
         ctx.www, ctx.spec = ensure_inputs(s.root, s.quick, log)
-    server = Nginx(s.root / "nginx", ctx.www)
+    server = Nginx(s.work / "nginx", ctx.www)
     try:
         with ctx.section("nginx ceiling"):
             server.start()
@@ -477,6 +477,8 @@ def main():
             ceiling = run_all(ctx)
         finally:
             shutil.rmtree(ctx.scratch, ignore_errors=True)
+            if ctx.settings.work != ctx.settings.root:
+                shutil.rmtree(ctx.settings.work, ignore_errors=True)
         write_reports(ctx, ceiling, started)
     except BenchError as err:
         print(f"bench: {err}", file=sys.stderr)

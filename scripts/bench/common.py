@@ -30,6 +30,7 @@ class Settings:
     root: Path             # .bench (or .bench/quick): inputs, nginx prefix, scratch
     docs: Path             # where benchmarks.md and benchmarks.svg go
     only: frozenset        # BENCH_ONLY: the sections to run (empty: all); reports go to .bench/only/
+    work: Path = None      # binaries, nginx prefixes and scratch of this run (private to a BENCH_ONLY run)
 
     @classmethod
     def from_env(cls):
@@ -49,12 +50,15 @@ class Settings:
         # A smoke run or a partial run must never overwrite the committed figures; a smoke run
         # must not overwrite the full-size inputs either.
         docs = root / "quick" if quick else (root / "only" if only else REPO / "docs")
+        root = root / "quick" if quick else root
+        # Partial runs may overlap (several engineers on one machine): each keeps its copied
+        # binaries, nginx prefixes and scratch in a folder of its own, so none wipes another's.
+        work = root / "only" / f"run-{os.getpid()}" if only else root
         return cls(bin_dir=Path(bin_dir).resolve(),
                    venv=Path(os.environ.get("BENCH_VENV", REPO / ".venv")).resolve(),
                    runs=runs, quick=quick,
                    strict=os.environ.get("BENCH_STRICT", "") not in ("", "0"),
-                   root=root / "quick" if quick else root,
-                   docs=docs, only=only)
+                   root=root, docs=docs, only=only, work=work)
 
 
 def clean_env():

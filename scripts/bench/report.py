@@ -174,7 +174,7 @@ once per tool (it does not vary like a time does, and each run moves 1 GiB twice
 | `BENCH_RUNS` | repetitions per comparison (default 3) |
 | `BENCH_QUICK=1` | tiny inputs, a smoke run under a minute; writes to `.bench/quick/`, not to docs/ |
 | `BENCH_STRICT=1` | exit 1 when any target is missed (or skipped) |
-| `BENCH_ONLY` | comma-separated sections to run (e.g. `search,watches`); the report goes to `.bench/only/`, never to docs/ |
+| `BENCH_ONLY` | comma-separated sections to run (e.g. `search,watches`); the report goes to `.bench/only/`, never to docs/; binaries, nginx and scratch go to a folder of the run's own (`.bench/only/run-PID/`, removed at the end), so partial runs may overlap |
 
 Exit status: 0 when every measurement ran (a MISS is reported, not fatal); 1 on a MISS with
 `BENCH_STRICT=1`; 2 with one sentence when a tool is missing or a step fails.

@@ -77,7 +77,7 @@ def _capture_cmd(ctx, ws, case, urls_file):
 
 def bench_watches(ctx):
     n = min(WATCHES, ctx.spec["site_c_pages"])
-    server = HostsNginx(ctx.settings.root / "nginx-hosts", ctx.www)
+    server = HostsNginx(ctx.settings.work / "nginx-hosts", ctx.www)
     server.start()
     try:
         urls = [f"http://{host(k)}:{server.port}/c/p{k:05d}.html" for k in range(n)]
