@@ -132,9 +132,14 @@ def bench_capture(ctx):
     ex_times, wget_times = [], []
     for i in range(ctx.settings.runs):
         ws, case = ctx.exhibit.new_case(ctx.scratch)
+        # Each tool starts with no dirty pages left by the one before: wget never syncs, so
+        # its WARC would otherwise still be going to disk when Exhibit's seal waits for its
+        # own fsync (on ext4 a journal commit carries the earlier writes too).
+        os.sync()
         ex_times.append(ctx.exhibit.capture(ws, case, urls, count, ctx.scratch / "capture.out"))
         drop_workspace(ws)
         folder = fresh_dir(ctx.scratch / "wget")
+        os.sync()
         wget_times.append(timed(["wget", "--warc-file=bench", "-i", urls, "-O", "/dev/null", "-q"],
                                 cwd=folder, what="wget (site A)"))
         log(f"   run {i + 1}: exhibit {count / ex_times[-1]:.0f} pages/s, wget {count / wget_times[-1]:.0f} pages/s")
@@ -474,12 +479,14 @@ def main():
         ctx = Context(Settings.from_env())
         log(f"runs={ctx.settings.runs}{' quick' if ctx.settings.quick else ''}, binaries from {ctx.settings.bin_dir}")
         try:
-            ceiling = run_all(ctx)
+            try:
+                ceiling = run_all(ctx)
+            finally:
+                shutil.rmtree(ctx.scratch, ignore_errors=True)
+            write_reports(ctx, ceiling, started)  # runs the copied binary for its version
         finally:
-            shutil.rmtree(ctx.scratch, ignore_errors=True)
             if ctx.settings.work != ctx.settings.root:
                 shutil.rmtree(ctx.settings.work, ignore_errors=True)
-        write_reports(ctx, ceiling, started)
     except BenchError as err:
         print(f"bench: {err}", file=sys.stderr)
         return 2
