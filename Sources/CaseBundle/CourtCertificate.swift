@@ -102,8 +102,17 @@ public enum CourtCertificate {
     }
 
     /// sha256 of the running binary (`/proc/self/exe`): which build of Exhibit made the documents.
-    public static func binarySHA256() -> String {
+    public static func binarySHA256() -> String { runningBinarySHA256 }
+
+    /// Computed once per process (a release binary is about 200 MB: a quarter of a second
+    /// of hashing), on first use; the binary does not change while it runs.
+    private static let runningBinarySHA256: String =
         (try? Digest.file(atPath: "/proc/self/exe").digests[.sha256]) ?? "unknown"
+
+    /// Starts hashing the running binary on another thread, for an export that will make
+    /// court documents: the hash is then ready (or being finished) when they need it.
+    static func hashBinaryInBackground() {
+        DispatchQueue.global().async { _ = runningBinarySHA256 }
     }
 
     /// All facts but `documents`.

@@ -79,11 +79,18 @@ public enum ExhibitNumbers {
     /// the session's actor. Called before an export reads the ledger, so the
     /// exported ledger holds every number its documents show.
     public static func assignPending(session: ActingSession, caseID: String) throws(ExhibitError) {
-        let entries = try session.store.ledger(of: caseID).entries()
+        try assignPending(session: session, caseID: caseID, entries: try session.store.ledger(of: caseID).entries())
+    }
+
+    /// ``assignPending(session:caseID:)`` for the case's current `entries`, already read;
+    /// true when it appended an entry.
+    @discardableResult
+    static func assignPending(session: ActingSession, caseID: String, entries: [LedgerEntry]) throws(ExhibitError) -> Bool {
         let items = pending(entries)
-        guard !items.isEmpty else { return }
+        guard !items.isEmpty else { return false }
         try session.store.append(LedgerDraft(action: action, subject: .object(["numbers": .array(items.map(\.json))])),
                                  to: caseID, signer: try session.signer())
+        return true
     }
 
     /// Every numbered item of `entries` that the ledger still records, by artifact id.

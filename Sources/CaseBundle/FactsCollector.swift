@@ -22,12 +22,15 @@ struct FactsCollector {
     func facts(categoryTitle: String, policySections: String, agency: String, verification: BundleFacts.Verification) -> BundleFacts {
         var artifacts: [BundleFacts.Artifact] = []
         var timeline: [BundleFacts.Event] = []
+        // Captured artifacts are completed afterwards on every core: most need their MD5
+        // computed from the file (a quarter of a gigabyte for the images of a large case).
+        var captures: [(index: Int, captured: BundleFacts.Artifact)] = []
         for entry in entries {
             var artifactID: String?
             if let captured = BundleFacts.Artifact(capture: entry) {
-                let artifact = self.artifact(captured)
-                artifacts.append(artifact)
-                artifactID = artifact.id
+                captures.append((artifacts.count, captured))
+                artifacts.append(captured)
+                artifactID = captured.id
             }
             if let receipt = ImportReceipt(entry) {
                 artifacts += importedArtifacts(receipt)
@@ -36,6 +39,8 @@ struct FactsCollector {
                 seq: Int(entry.seq), time: entry.time, actor: entry.actor, action: entry.action,
                 summary: Self.summary(entry), hash: entry.hash, artifact: artifactID))
         }
+        let completed = Parallel.map(captures.map(\.captured)) { artifact($0) }
+        for (capture, artifact) in zip(captures, completed) { artifacts[capture.index] = artifact }
         // What media analysis found, from the `media-analysis` entries of the same ledger.
         let media = MediaFacts.byArtifact(entries)
         if !media.isEmpty {

@@ -208,7 +208,12 @@ public struct Ledger: Sendable {
     /// Every entry, strictly parsed; throws on the first malformed line.
     /// (``LedgerVerifier`` reads damaged ledgers leniently and reports each problem.)
     public func entries() throws(ExhibitError) -> [LedgerEntry] {
-        let bytes = try readLocked()
+        try entries(of: try readLocked())
+    }
+
+    /// The entries of `bytes` (this ledger's, as ``readLocked()`` gave them), parsed and
+    /// refused as ``entries()`` does, for a caller that also needs the bytes.
+    public func entries(of bytes: [UInt8]) throws(ExhibitError) -> [LedgerEntry] {
         var entries: [LedgerEntry] = []
         for (number, line) in Self.lines(of: bytes).enumerated() {
             if !line.terminated {
