@@ -44,7 +44,6 @@ public struct BagWriter {
         var jobs: [(source: String, path: String, size: Int64)] = []
         for (source, relative) in files {
             let path = try prepare(relative)
-            payload[path] = ("", "", 0)  // reserved: the same name twice is refused above
             var info = stat()
             jobs.append((source, path, stat(source, &info) == 0 ? Int64(info.st_size) : 0))
         }
@@ -81,26 +80,47 @@ public struct BagWriter {
     /// manifests: a case's derived documents are thousands of files (one court sheet per
     /// exhibit), whose creation, writing and hashing took a second on one core.
     public mutating func write(_ documents: [(relative: String, bytes: [UInt8])]) throws(ExhibitError) {
-        var reserved: [String] = []
-        for (relative, _) in documents {
-            let path = try prepare(relative)
-            payload[path] = ("", "", 0)  // reserved: the same name twice is refused above
-            reserved.append(path)
-        }
-        let (root, paths) = (root, reserved)
-        let written = Parallel.map(Array(documents.indices), width: documents.count > 1 ? Parallel.width : 1) { index in
-            Result { () throws(ExhibitError) -> [DigestAlgorithm: String] in
+        for (relative, _) in documents { _ = try reserve(relative) }
+        add(try Self.store(documents, in: root, width: Parallel.width))
+    }
+
+    /// A document written into a bag's data/ by ``store(_:in:width:)``, not yet in its manifests.
+    public struct Stored: Sendable {
+        fileprivate var path: String
+        fileprivate var sha256: String
+        fileprivate var sha512: String
+        fileprivate var size: Int64
+    }
+
+    /// Writes each document to `<root>/data/<relative>` (never over an existing file) and
+    /// hashes it for both manifests, `width` at a time; ``add(_:)`` then lists them. A
+    /// thread that has just made documents writes them while other threads make theirs.
+    public static func store(
+        _ documents: [(relative: String, bytes: [UInt8])], in root: String, width: Int = 1
+    ) throws(ExhibitError) -> [Stored] {
+        var paths: [String] = []
+        var folders = Set<String>()
+        for (relative, _) in documents { paths.append(try Self.folders(for: relative, in: root, made: &folders)) }
+        let (made, width) = (paths, documents.count > 1 ? width : 1)
+        let written = Parallel.map(Array(documents.indices), width: width) { index in
+            Result { () throws(ExhibitError) -> Stored in
                 let bytes = documents[index].bytes
-                try Self.writeFile(bytes, to: root + "/" + paths[index], sync: false)
+                try writeFile(bytes, to: root + "/" + made[index], sync: false)
                 let digest = DigestStream([.sha256, .sha512])
                 digest.update(bytes)
-                return digest.finishHex()
+                let hex = digest.finishHex()
+                return Stored(path: made[index], sha256: hex[.sha256]!, sha512: hex[.sha512]!, size: Int64(bytes.count))
             }
         }
-        for (index, result) in written.enumerated() {
-            let hex = try result.get()
-            payload[paths[index]] = (hex[.sha256]!, hex[.sha512]!, Int64(documents[index].bytes.count))
-        }
+        var stored: [Stored] = []
+        for result in written { stored.append(try result.get()) }
+        return stored
+    }
+
+    /// Lists documents written by ``store(_:in:width:)`` in the manifests (their files were
+    /// created exclusively, so none is listed twice).
+    public mutating func add(_ stored: [Stored]) {
+        for file in stored { payload[file.path] = (file.sha256, file.sha512, file.size) }
     }
 
     /// `Payload-Oxum`: total payload bytes and number of payload files.
@@ -160,15 +180,32 @@ public struct BagWriter {
         }.compactMap { $0 }.first
     }
 
-    private func prepare(_ relative: String) throws(ExhibitError) -> String {
+    /// Reserves `data/<relative>` and makes its folders.
+    private mutating func prepare(_ relative: String) throws(ExhibitError) -> String {
+        _ = try reserve(relative)
+        var made = Set<String>()
+        return try Self.folders(for: relative, in: root, made: &made)
+    }
+
+    /// `data/<relative>`, listed (with no digests yet) so that the same name twice is refused.
+    private mutating func reserve(_ relative: String) throws(ExhibitError) -> String {
         let path = "data/" + relative
-        guard Self.isSafeName(path) else {
+        guard payload[path] == nil else { throw ExhibitError(.storage, "\(path) would be written twice into the bag.") }
+        payload[path] = ("", "", 0)
+        return path
+    }
+
+    /// `data/<relative>` once its name is checked and its folders exist (`made`: the
+    /// folders this caller already made, not asked for again).
+    private static func folders(for relative: String, in root: String, made: inout Set<String>) throws(ExhibitError) -> String {
+        let path = "data/" + relative
+        guard isSafeName(path) else {
             throw ExhibitError(.storage, "The file name \(relative) cannot go into a bag (only letters, digits and . _ / - are allowed).")
         }
-        guard payload[path] == nil else { throw ExhibitError(.storage, "\(path) would be written twice into the bag.") }
         var directory = ""
         for component in path.split(separator: "/").dropLast() {
             directory += (directory.isEmpty ? "" : "/") + component
+            guard made.insert(directory).inserted else { continue }
             if mkdir(root + "/" + directory, 0o700) != 0, errno != EEXIST {
                 throw AtomicFile.posixError("Cannot create \(root)/\(directory)")
             }

@@ -283,10 +283,9 @@ public struct CaseExport: Sendable {
             let document: [String: Any] = ["findings": listed, "withheld_items": disclosure.withheldItems]
             try bag.write(try BundleJSON.pretty(document), to: "findings.json")
         }
-        let documents = try derivedDocuments(
+        bag.add(try derivedDocuments(
             facts: facts, entries: bagEntries, custodian: state.custody.last?.actor ?? state.openedBy,
-            court: disclosure == nil, bagRoot: root)
-        try bag.write(documents.map { (relative: $0.0, bytes: $0.1) })
+            court: disclosure == nil, bagRoot: root))
 
         var info: [(String, String)] = [
             ("Source-Organization", session.workspace.info.agency),
@@ -318,36 +317,36 @@ public struct CaseExport: Sendable {
         return (result, facts, entries)
     }
 
-    /// The documents derived from the checked evidence (paths inside data/, in the order
-    /// they are written): the court documents, the provenance graph and the report are
-    /// each seconds of string building for a case of thousands of artifacts, so they are
-    /// made on every core, the biggest first.
+    /// The documents derived from the checked evidence, written into the bag's data/:
+    /// the court documents, the provenance graph and the report are each seconds of string
+    /// building for a case of thousands of artifacts, so they are made on every core, the
+    /// biggest first, and each part's files are written and hashed as soon as it is made,
+    /// while the other cores still make theirs.
     func derivedDocuments(
         facts: BundleFacts, entries: [LedgerEntry], custodian: String, court: Bool, bagRoot root: String
-    ) throws(ExhibitError) -> [(String, [UInt8])] {
+    ) throws(ExhibitError) -> [BagWriter.Stored] {
         enum Part: CaseIterable { case court, provenance, report, loadFile }
         let parts = Part.allCases.filter { court || $0 != .court }
         let made = Parallel.map(parts) { part in
-            Swift.Result { () throws(ExhibitError) -> [(String, [UInt8])] in
+            Swift.Result { () throws(ExhibitError) -> [BagWriter.Stored] in
+                let documents: [(relative: String, bytes: [UInt8])]
                 switch part {
                 case .court:
-                    return try courtDocuments(facts: facts, entries: entries, bagRoot: root)
+                    documents = try courtDocuments(facts: facts, entries: entries, bagRoot: root)
                         .map { (CourtDocuments.folder + "/" + $0.0, $0.1) }
                 case .provenance:
-                    return [("provenance.jsonld", ProvenanceGraph.document(for: facts))]
+                    documents = [("provenance.jsonld", ProvenanceGraph.document(for: facts))]
                 case .report:
-                    return [("report.html", CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) })]
+                    documents = [("report.html", CaseReport.html(for: facts) { path in try? AtomicFile.read(root + "/" + path) })]
                 case .loadFile:
-                    return [("loadfile.csv", LoadFile.csv(for: facts, custodian: custodian, exhibits: ExhibitNumbers.byArtifact(entries)))]
+                    documents = [("loadfile.csv", LoadFile.csv(for: facts, custodian: custodian, exhibits: ExhibitNumbers.byArtifact(entries)))]
                 }
+                return try BagWriter.store(documents, in: root, width: Parallel.width)
             }
         }
-        var documents: [(String, [UInt8])] = []
-        for part in [Part.provenance, .report, .loadFile, .court] {
-            guard let index = parts.firstIndex(of: part) else { continue }
-            documents += try made[index].get()
-        }
-        return documents
+        var stored: [BagWriter.Stored] = []
+        for result in made { stored += try result.get() }
+        return stored
     }
 
     /// The bag's seal is signed by the exporting actor, whose key must be one the
