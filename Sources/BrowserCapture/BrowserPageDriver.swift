@@ -155,6 +155,9 @@ extension CaptureRun {
             let (png, pdf) = (replies[0]["data"] as? String, replies[1]["data"] as? String)
             let (url, date, fields, compressors) = (tab.visit.address.withoutFragment, LedgerTime.now(), snapshotFields(tab.state), loop.compressors)
             tab.dom = nil
+            // Chromium has given all it will: the page's renderer goes now rather than
+            // after the records are made (it still burns CPU in its first seconds).
+            dispose(tab)
             tab.snapshotWork = SnapshotWork { () throws(ExhibitError) in
                 try BrowserSnapshot.make(html: dom.html, location: dom.location, png: png, pdf: pdf, url: url, date: date,
                                          fields: fields, compressors: compressors)
@@ -197,10 +200,17 @@ extension CaptureRun {
         tab.phase = .serialising
     }
 
-    /// Ends a page: its browser context is disposed of (not awaited).
+    /// Ends a page: its browser context is disposed of, if that was not done already.
     func close(_ tab: BrowserTab, _ loop: BrowserLoop) {
         seal(tab, loop)
-        if !tab.contextID.isEmpty { _ = try? tab.client.send("Target.disposeBrowserContext", ["browserContextId": tab.contextID]) }
+        dispose(tab)
         tab.phase = .done
+    }
+
+    /// Disposes of the page's browser context, with its tab and renderer (not awaited); once.
+    func dispose(_ tab: BrowserTab) {
+        guard !tab.contextID.isEmpty else { return }
+        _ = try? tab.client.send("Target.disposeBrowserContext", ["browserContextId": tab.contextID])
+        tab.contextID = ""
     }
 }

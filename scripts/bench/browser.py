@@ -80,7 +80,8 @@ class DevToolsPipe:
                "--disable-component-update", "--disable-sync", "--disable-default-apps", "--no-pings",
                "--disable-domain-reliability", "--disable-breakpad", "--disk-cache-size=1",
                "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,"
-               "site-per-process,BackForwardCache",
+               "site-per-process,BackForwardCache,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,"
+               "SpareRendererForSitePerProcess",
                "--hide-scrollbars", "--mute-audio", "--force-device-scale-factor=1", "--window-size=1280,800",
                f"--user-data-dir={profile}", "about:blank"]
         if os.geteuid() == 0:
