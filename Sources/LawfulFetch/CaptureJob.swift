@@ -35,10 +35,20 @@ public struct CaptureOptions: Sendable {
     public var scrolls = 20
     /// Browser capture: seconds without a request before the page counts as settled.
     public var settleSeconds = 2.0
+    /// Hears of each batch the job seals (a watch run compares its pages while the next is fetched).
+    public var sealObserver: (any CaptureSealObserver)?
 
     public init(urls: [String]) {
         self.urls = urls
     }
+}
+
+/// Hears of each batch a capture job seals, on the job's thread (`CaptureOptions.sealObserver`).
+public protocol CaptureSealObserver: Sendable {
+    /// Just before a batch's entries are appended: what the observer appends about earlier batches goes first.
+    func willSeal()
+    /// Once the batch's entries are appended and its WARC file is in place.
+    func sealed(_ entries: [LedgerEntry])
 }
 
 /// The outcome of a capture job, URL by URL.

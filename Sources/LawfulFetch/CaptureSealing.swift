@@ -204,8 +204,10 @@ extension CaptureRun {
             }
         }
         drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
+        var sealed: [LedgerEntry] = []
         if !drafts.isEmpty {
-            _ = try job.session.store.append(drafts, to: job.caseID, signer: signer)
+            options.sealObserver?.willSeal()
+            sealed = try job.session.store.append(drafts, to: job.caseID, signer: signer)
         }
         if let writer, writer.recordCount > 1 {
             try writer.commit()
@@ -215,6 +217,7 @@ extension CaptureRun {
             guard let blob = item.blob else { continue }
             EvidenceFiles.commitBlob(temporary: blob.temporary, final: blob.final)
         }
+        if !sealed.isEmpty { options.sealObserver?.sealed(sealed) }
         pending = []
         writer = nil
     }

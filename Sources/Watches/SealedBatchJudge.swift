@@ -1,19 +1,20 @@
+import CaseManagement
 import ChainOfCustody
 import Foundation
+import LawfulFetch
 
-/// Compares a watch job's captures with their previous captures while the job goes
-/// on, so that when it ends only the last sealed batch is left to compare.
+/// Compares a watch job's captures with their previous captures and appends their
+/// `change` entries while the job goes on, so that when it ends only the last sealed
+/// batch is left.
 ///
-/// A capture job records its captures a WARC file at a time (a seal appends their
-/// entries to the ledger, then renames the file into place). At each progress event
-/// of the job, on the job's own thread and so never during one of its appends,
-/// `poll()` looks whether the ledger grew; the new lines go to a thread of their own,
-/// which parses them and compares each page captured of a watched URL. The job's
-/// report is known only at its end, so these comparisons are kept by the capture
-/// entry's seq and used only for the entry the end finds to be the job's capture of
-/// that URL (as `WatchRunner.runBatch` found it before): the result is the same as
-/// comparing everything after the job, only earlier.
-final class SealedBatchJudge: @unchecked Sendable {
+/// A capture job records its captures a WARC file at a time: a seal appends their
+/// entries to the ledger, then renames the file into place, and hands the entries to
+/// `sealed(_:)` on the job's thread. A thread of the judge's own then compares each
+/// page captured of a watched URL (or records its failure) and appends the batch's
+/// change entries, in the order of the watches' entries. Before the job's next seal
+/// appends, `willSeal()` waits for that append, so a batch's change entries always
+/// come right after the batch's own entries and before the next batch's.
+final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// What a watched URL's comparison needs besides the new capture.
     struct Basis: Sendable {
         var previous: LedgerEntry?
@@ -21,96 +22,108 @@ final class SealedBatchJudge: @unchecked Sendable {
         var previousPassedRemoval: Bool
     }
 
-    private let ledger: Ledger
+    /// A watch's job entry, its comparison and the change entry made of it.
+    struct Decided: Sendable {
+        var comparison: WatchComparison
+        var draft: LedgerDraft
+    }
+
+    private let batch: [Watch]
+    /// Index in `batch` of each watched URL (a job's batch holds each URL once).
+    private let indexByURL: [String: Int]
     private let bases: [String: Basis]
     private let caseDirectory: String
     private let patterns: RemovalPatternsInForce
+    private let makeDraft: @Sendable (Watch, WatchComparison) -> LedgerDraft
+    private let append: @Sendable ([LedgerDraft]) throws(ExhibitError) -> Void
     private let queue = DispatchQueue(label: "exhibit.watch-comparisons")
-    /// Guards `parsed`, `judged` and `stopped`, shared by the job's thread and the queue's.
+    /// Guards everything below, shared by the job's thread, the queue's and `finish()`'s.
     private let lock = NSLock()
-    private var parsed: [Int: [LedgerEntry]] = [:]
-    private var judged: [Int64: WatchComparison] = [:]
-    private var stopped = false
-    /// The job's thread only: how far the ledger was read, and the pieces read since `start`.
-    private var offset: Int
-    private var pieces: [[UInt8]] = []
+    /// Change entries appended so far, by index in `batch`.
+    private var decided: [Int: Decided] = [:]
+    private var failure: ExhibitError?
+    /// While the job runs the comparisons take one core (the job has the other); after
+    /// it, every core.
+    private var jobRunning = true
 
-    init(ledger: Ledger, from offset: Int, bases: [String: Basis], caseDirectory: String, patterns: RemovalPatternsInForce) {
-        self.ledger = ledger
-        self.offset = offset
+    init(batch: [Watch], bases: [String: Basis], caseDirectory: String, patterns: RemovalPatternsInForce,
+         makeDraft: @escaping @Sendable (Watch, WatchComparison) -> LedgerDraft,
+         append: @escaping @Sendable ([LedgerDraft]) throws(ExhibitError) -> Void) {
+        self.batch = batch
+        indexByURL = Dictionary(batch.enumerated().map { ($0.element.url, $0.offset) }, uniquingKeysWith: { first, _ in first })
         self.bases = bases
         self.caseDirectory = caseDirectory
         self.patterns = patterns
+        self.makeDraft = makeDraft
+        self.append = append
     }
 
-    /// Called by the job's progress events: hands what the ledger gained since the
-    /// last call, if anything, to the comparing thread. A read that fails is left to
-    /// `finish()`, which reads again and reports it.
-    func poll() {
-        var info = stat()
-        guard stat(ledger.path, &info) == 0, Int(info.st_size) > offset,
-              let bytes = try? ledger.readLocked(from: offset), !bytes.isEmpty else { return }
-        offset += bytes.count
-        let index = pieces.count
-        pieces.append(bytes)
-        queue.async { self.judge(bytes, index: index) }
+    /// The job entry of a watched URL among a sealed batch's entries: its page's capture
+    /// (recorded in the WARC file just sealed), failure or refusal.
+    static func isJobEntry(_ entry: LedgerEntry) -> Bool {
+        guard let subject = entry.subject, (subject["role"]?.stringValue ?? "page") == "page" else { return false }
+        switch entry.action {
+        case "capture": return subject["warc"]?["file"]?.stringValue != nil
+        case "capture-failed", "policy-refusal": return true
+        default: return false
+        }
     }
 
-    private var isStopped: Bool {
+    func willSeal() {
+        queue.sync {}
+    }
+
+    func sealed(_ entries: [LedgerEntry]) {
+        queue.async { self.judge(entries) }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
-        return stopped
+        return body()
     }
 
-    private func judge(_ bytes: [UInt8], index: Int) {
-        // One core: the job goes on with the other.
-        guard !isStopped, let entries = try? WatchRunner.entries(in: bytes, ledger: ledger, width: 1) else { return }
-        lock.lock()
-        parsed[index] = entries
-        lock.unlock()
-        for entry in entries where entry.action == "capture" {
-            guard let subject = entry.subject, let url = subject["url"]?.stringValue, let basis = bases[url],
-                  subject["role"]?.stringValue == "page" else { continue }
-            // The WARC file is renamed into place right after its entries are appended;
-            // a record not yet at its final path is compared at the end.
-            if let file = subject["warc"]?["file"]?.stringValue, access(caseDirectory + "/" + file, F_OK) != 0 { continue }
-            if isStopped { return }
-            let comparison = WatchComparison.compare(
-                current: entry, previous: basis.previous, caseDirectory: caseDirectory, patterns: patterns,
-                unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
-            lock.lock()
-            judged[entry.seq] = comparison
-            lock.unlock()
+    /// Compares the batch's pages of watched URLs and appends their change entries.
+    private func judge(_ entries: [LedgerEntry]) {
+        guard locked({ failure == nil }) else { return }
+        var found: [(index: Int, entry: LedgerEntry)] = []
+        for entry in entries where Self.isJobEntry(entry) {
+            guard let url = entry.subject?["url"]?.stringValue, let index = indexByURL[url] else { continue }
+            found.append((index, entry))
+        }
+        guard !found.isEmpty else { return }
+        found.sort { $0.index < $1.index }
+        var results: [Decided] = []
+        results.reserveCapacity(found.count)
+        // In small groups, so that the comparisons left when the job ends take every core.
+        var start = 0
+        while start < found.count {
+            let end = min(start + 16, found.count)
+            let width = locked { jobRunning } ? 1 : Parallel.width
+            results += Parallel.map(Array(found[start..<end]), width: width) { item -> Decided in
+                let watch = self.batch[item.index]
+                let basis = self.bases[watch.url]!
+                let comparison = WatchComparison.compare(
+                    current: item.entry, previous: basis.previous, caseDirectory: self.caseDirectory, patterns: self.patterns,
+                    unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
+                return Decided(comparison: comparison, draft: self.makeDraft(watch, comparison))
+            }
+            start = end
+        }
+        do {
+            try append(results.map(\.draft))
+            locked { for (item, result) in zip(found, results) { decided[item.index] = result } }
+        } catch {
+            locked { failure = error }
         }
     }
 
-    /// After the job: stops the comparing thread (it finishes the comparison in hand),
-    /// reads what the ledger gained since the last poll, and returns every entry
-    /// appended since `offset` at creation, in ledger order, with the comparisons made
-    /// so far by capture seq and the offset read up to.
-    func finish() throws(ExhibitError) -> (entries: [LedgerEntry], judged: [Int64: WatchComparison], readUpTo: Int) {
-        lock.lock()
-        stopped = true
-        lock.unlock()
+    /// After the job (also when it failed: the batches it sealed are evidence, compared
+    /// like the others): waits for the batches handed over and returns the change entries
+    /// appended, by index in the batch, and the append that failed, if one did.
+    func finish() -> (decided: [Int: Decided], failure: ExhibitError?) {
+        locked { jobRunning = false }
         queue.sync {}
-        let tail = try ledger.readLocked(from: offset)
-        offset += tail.count
-        var entries: [LedgerEntry] = []
-        lock.lock()
-        let parsed = self.parsed, judged = self.judged
-        lock.unlock()
-        for (index, piece) in pieces.enumerated() {
-            if let done = parsed[index] { entries += done } else { entries += try WatchRunner.entries(in: piece, ledger: ledger) }
-        }
-        entries += try WatchRunner.entries(in: tail, ledger: ledger)
-        return (entries, judged, offset)
-    }
-
-    /// Stops the comparing thread when the job failed.
-    func cancel() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
-        queue.sync {}
+        return locked { (decided, failure) }
     }
 }

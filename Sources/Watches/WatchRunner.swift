@@ -21,6 +21,13 @@ import LawfulFetch
 public struct WatchRunner: Sendable {
     public let session: ActingSession
 
+    /// A watch run seals its capture's WARC file every this many URLs (a capture's
+    /// default is 500): each batch's comparisons and change entries then overlap the
+    /// next batch's transfers, and only the last, small batch is left when they end.
+    static let sealEvery = 100
+    /// For tests: another batch size.
+    var rotateURLs = WatchRunner.sealEvery
+
     public init(session: ActingSession) {
         self.session = session
     }
@@ -146,19 +153,24 @@ public struct WatchRunner: Sendable {
                 }
             }
             for batch in Self.batches(toRun) {
+                var outcomes: [Outcome] = []
+                var failure: ExhibitError?
                 do {
-                    let outcomes = try runBatch(batch, caseID: id, entries: &entries, readUpTo: &readUpTo, started: started,
-                                                patterns: patterns, concurrency: concurrency)
-                    for outcome in outcomes {
-                        report.ran.append(outcome)
-                        line?("\(outcome.result) \(outcome.watch) \(outcome.url)\(outcome.artifact.map { " \($0)" } ?? "") — \(outcome.summary)")
-                    }
+                    (outcomes, failure) = try runBatch(batch, caseID: id, entries: &entries, readUpTo: &readUpTo, started: started,
+                                                       patterns: patterns, concurrency: concurrency)
                 } catch {
-                    for watch in batch {
-                        let skipped = Skipped(watch: watch.id, case: id, url: watch.url, reason: error.message)
-                        if error.code == .notPermitted { report.stopped.append(skipped) } else { report.failed.append(skipped) }
-                        line?("\(error.code == .notPermitted ? "stopped" : "FAILED") \(watch.id) \(watch.url) — \(error.message)")
-                    }
+                    failure = error
+                }
+                for outcome in outcomes {
+                    report.ran.append(outcome)
+                    line?("\(outcome.result) \(outcome.watch) \(outcome.url)\(outcome.artifact.map { " \($0)" } ?? "") — \(outcome.summary)")
+                }
+                guard let error = failure else { continue }
+                let ran = Set(outcomes.map(\.watch))
+                for watch in batch where !ran.contains(watch.id) {
+                    let skipped = Skipped(watch: watch.id, case: id, url: watch.url, reason: error.message)
+                    if error.code == .notPermitted { report.stopped.append(skipped) } else { report.failed.append(skipped) }
+                    line?("\(error.code == .notPermitted ? "stopped" : "FAILED") \(watch.id) \(watch.url) — \(error.message)")
                 }
             }
             withExtendedLifetime(lockFile) {}
@@ -245,17 +257,27 @@ public struct WatchRunner: Sendable {
         return batches
     }
 
-    /// One capture job for a batch, then one `change` entry per watch, appended
-    /// together. `entries` is the ledger as read up to byte `readUpTo`; only what was
-    /// appended after it is read (and added to both).
+    /// One capture job for a batch and one `change` entry per watch: those of each
+    /// sealed batch of the job appended right after it (`SealedBatchJudge`), those of
+    /// watches whose URL left no entry in a sealed batch after the job. `entries` is the
+    /// ledger as read up to byte `readUpTo`; what was appended after it is read first
+    /// (another batch's job and change entries). Returns the outcomes in the batch's
+    /// order, and why the others have none when the job or an append failed.
     func runBatch(_ batch: [Watch], caseID: String, entries: inout [LedgerEntry], readUpTo: inout Int, started: String,
-                  patterns: RemovalPatternsInForce, concurrency: Int) throws(ExhibitError) -> [Outcome] {
+                  patterns: RemovalPatternsInForce, concurrency: Int) throws(ExhibitError) -> (outcomes: [Outcome], failure: ExhibitError?) {
         let ledger = session.store.ledger(of: caseID)
+        let appended = try ledger.readLocked(from: readUpTo)
+        if !appended.isEmpty {
+            entries += try Self.entries(in: appended, ledger: ledger)
+            readUpTo += appended.count
+        }
+        let jobStart = readUpTo
         var options = CaptureOptions(urls: batch.map(\.url))
         options.allowNetworks = batch[0].allowNetworks
         options.allowReason = batch[0].overrideReason
         options.browser = batch[0].browser
         options.concurrency = concurrency
+        options.rotateURLs = min(options.rotateURLs, rotateURLs)
         let caseDirectory = session.store.directory(of: caseID)
         // Per URL, the last capture before the job, and the captures a change entry
         // found not removed under the patterns in force now: found before the job, so
@@ -278,61 +300,63 @@ public struct WatchRunner: Sendable {
             return (watch.url, SealedBatchJudge.Basis(previous: previous, unreachableBefore: watch.consecutiveUnreachable,
                                                       previousPassedRemoval: previous.map { passedRemoval.contains($0.seq) } ?? false))
         }, uniquingKeysWith: { first, _ in first })
-        let judge = SealedBatchJudge(ledger: ledger, from: readUpTo, bases: bases, caseDirectory: caseDirectory, patterns: patterns)
-        let captureReport: CaptureReport
-        do {
-            captureReport = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium()
-                .run(events: { _ in judge.poll() })
-        } catch {
-            judge.cancel()
-            throw error
-        }
-        let (jobEntries, judged, end) = try judge.finish()
-        readUpTo = end
-        let warcFiles = Set(captureReport.warcFiles)
-        var drafts: [LedgerDraft] = []
-        var outcomes: [Outcome] = []
-        // Per URL, this job's entry: a capture sealed in one of its WARC files, or a
-        // failure or refusal, which may have no records.
-        var currentByURL: [String: LedgerEntry] = [:]
-        for entry in jobEntries {
-            guard let subject = entry.subject, let url = subject["url"]?.stringValue, urls.contains(url),
-                  (subject["role"]?.stringValue ?? "page") == "page" else { continue }
-            switch entry.action {
-            case "capture":
-                if subject["warc"]?["file"]?.stringValue.map(warcFiles.contains) ?? false { currentByURL[url] = entry }
-            case "capture-failed", "policy-refusal":
-                currentByURL[url] = entry
-            default:
-                break
-            }
-        }
-        // What was not compared during the job (the last sealed batch, failures):
-        // comparing reads and may parse both captures of each URL, so on every core.
-        let current = currentByURL
-        let comparisons = Parallel.map(batch) { watch in
-            let current = current[watch.url]
-            if let current, let comparison = judged[current.seq] { return comparison }
-            let basis = bases[watch.url]!
-            return WatchComparison.compare(current: current, previous: basis.previous, caseDirectory: caseDirectory, patterns: patterns,
-                                           unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
-        }
-        for (watch, comparison) in zip(batch, comparisons) {
+        let store = session.store, session = session
+        let draft: @Sendable (Watch, WatchComparison) -> LedgerDraft = { watch, comparison in
             var subject = comparison.subject
             subject["watch"] = .string(watch.id)
             subject["url"] = .string(watch.url)
             subject["run_started"] = .string(started)
             subject["removal_patterns_sha256"] = .string(patterns.sha256)
-            drafts.append(LedgerDraft(action: WatchLedger.changeAction, subject: .object(subject)))
-            outcomes.append(Outcome(
-                watch: watch.id, case: caseID, url: watch.url, result: comparison.result,
-                artifact: comparison.artifact, previous: comparison.previous, summary: comparison.summary,
-                consecutiveUnreachable: comparison.result == "unreachable" ? watch.consecutiveUnreachable + 1 : nil))
+            return LedgerDraft(action: WatchLedger.changeAction, subject: .object(subject))
         }
-        entries += jobEntries
-        // The change entries are read back (with the next job's) only if another batch runs.
-        try session.store.append(drafts, to: caseID, signer: try session.signer())
-        return outcomes
+        let judge = SealedBatchJudge(batch: batch, bases: bases, caseDirectory: caseDirectory, patterns: patterns, makeDraft: draft,
+                                     append: { drafts throws(ExhibitError) in
+                                         // A key of the judge's own thread: a signing key is not shared between threads.
+                                         _ = try store.append(drafts, to: caseID, signer: try session.signer())
+                                     })
+        options.sealObserver = judge
+        var failure: ExhibitError?
+        do {
+            _ = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium().run(events: nil)
+        } catch {
+            failure = error
+        }
+        let (decided, appendFailure) = judge.finish()
+        failure = failure ?? appendFailure
+        var comparisons: [Int: WatchComparison] = decided.mapValues(\.comparison)
+        let undecided = batch.indices.filter { decided[$0] == nil }
+        if failure == nil, !undecided.isEmpty {
+            // Watches whose URL left no entry in a sealed batch (refused before any
+            // fetch, or nothing recorded): their entries, if any, are read back.
+            let jobEntries = try Self.entries(in: try ledger.readLocked(from: jobStart), ledger: ledger)
+            var currentByURL: [String: LedgerEntry] = [:]
+            for entry in jobEntries where SealedBatchJudge.isJobEntry(entry) {
+                if let url = entry.subject?["url"]?.stringValue, urls.contains(url) { currentByURL[url] = entry }
+            }
+            var drafts: [LedgerDraft] = []
+            for index in undecided {
+                let watch = batch[index], basis = bases[watch.url]!
+                let comparison = WatchComparison.compare(
+                    current: currentByURL[watch.url], previous: basis.previous, caseDirectory: caseDirectory, patterns: patterns,
+                    unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
+                comparisons[index] = comparison
+                drafts.append(draft(watch, comparison))
+            }
+            do {
+                try store.append(drafts, to: caseID, signer: try session.signer())
+            } catch {
+                for index in undecided { comparisons[index] = nil }
+                failure = error
+            }
+        }
+        let outcomes = batch.indices.compactMap { index -> Outcome? in
+            guard let comparison = comparisons[index] else { return nil }
+            let watch = batch[index]
+            return Outcome(watch: watch.id, case: caseID, url: watch.url, result: comparison.result,
+                           artifact: comparison.artifact, previous: comparison.previous, summary: comparison.summary,
+                           consecutiveUnreachable: comparison.result == "unreachable" ? watch.consecutiveUnreachable + 1 : nil)
+        }
+        return (outcomes, failure)
     }
 }
 
