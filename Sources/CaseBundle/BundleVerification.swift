@@ -91,31 +91,47 @@ public enum BundleVerification {
         let sealRead = BagSeal.read(bagRoot: root)
         // The derived documents (case.json, the report, load file and provenance graph,
         // the court documents) are checked while the payload is hashed.
-        // Each on a core of its own, the longest (the facts) first: one after another
-        // on this thread they outlasted the hashing.
-        var documentFindings: [[Verifier.Finding]] = [[], [], []]
+        // Each on a core of its own, the longest (the report and provenance graph) first:
+        // one after another they outlasted the hashing.
+        var documentFindings: [DocumentCheck: [Verifier.Finding]] = [:]
+        var provenance: DerivedFactCheck.ProvenanceChecks?
         let derivedWARCs = sealRead?.seal.derivedWARCs ?? false
         let caseReport = try verifyCase(root, digests: digests, scans: scans, derived: derivedWARCs) { entries in
-            documentFindings = Parallel.map([1, 0, 2]) { check -> [Verifier.Finding] in
+            let artifacts = entries.map { DerivedFactCheck.ledgerArtifacts($0, derivedWARCs: derivedWARCs) } ?? []
+            // The case id verifyCase reports for a bag: the ledger's (data/ is no case id).
+            let caseID = entries?.first?.caseID ?? "data"
+            let longestFirst: [DocumentCheck] = [.report, .provenance, .court, .loadFile, .rederived]
+            let found = Parallel.map(longestFirst) { check -> DocumentResult in
                 switch check {
-                case 0:
-                    return rederived(root, entries: entries)
-                case 1:
-                    guard let entries else { return [] }
-                    // The case id verifyCase reports for a bag: the ledger's (data/ is no case id).
-                    return DerivedFactCheck.findings(
-                        root: root, caseID: entries.first?.caseID ?? "data", entries: entries, derivedWARCs: derivedWARCs
-                    ) { path in
-                        guard let (found, size) = try? digests.digests(atPath: root + "/" + path, algorithms: [.sha256]),
-                              let sha256 = found[.sha256] else { return nil }
-                        return (sha256, size)
-                    }
-                default:
-                    return courtFindings(root, entries: entries, digests: digests)
+                case .rederived:
+                    return .findings(rederived(root, entries: entries))
+                case .loadFile, .report:
+                    guard entries != nil else { return .findings([]) }
+                    return .findings(DerivedFactCheck.findings(check == .report ? .report : .loadFile, root: root, caseID: caseID, artifacts: artifacts))
+                case .provenance:
+                    guard let entries else { return .findings([]) }
+                    return .provenance(DerivedFactCheck.provenance(root: root, entries: entries, artifacts: artifacts))
+                case .court:
+                    return .findings(courtFindings(root, entries: entries, digests: digests))
+                }
+            }
+            for (check, result) in zip(longestFirst, found) {
+                switch result {
+                case .findings(let findings): documentFindings[check] = findings
+                case .provenance(let checks): provenance = checks
                 }
             }
         }
-        let (rederivedFindings, factFindings, courtDocumentFindings) = (documentFindings[1], documentFindings[0], documentFindings[2])
+        // Every payload file is hashed by now: the provenance graph's files are compared.
+        let provenanceFindings = provenance?.findings { path in
+            guard let (found, size) = try? digests.digests(atPath: root + "/" + path, algorithms: [.sha256]),
+                  let sha256 = found[.sha256] else { return nil }
+            return (sha256, size)
+        } ?? []
+        // Reported in this order: case.json, the load file, report and provenance graph, the court documents.
+        let rederivedFindings = documentFindings[.rederived] ?? []
+        let factFindings = (documentFindings[.loadFile] ?? []) + (documentFindings[.report] ?? []) + provenanceFindings
+        let courtDocumentFindings = documentFindings[.court] ?? []
         var sealFindings = BagSeal.check(sealRead, bagRoot: root, ledgerHead: caseReport.head,
                                          ledgerSigners: caseReport.ledgerActors)
         if let seal = sealRead?.seal, sealFindings.isEmpty {
@@ -202,6 +218,17 @@ public enum BundleVerification {
             return moved
         }
         return report
+    }
+
+    /// The checks of a bag's derived documents that verify runs while it hashes.
+    private enum DocumentCheck: Hashable, Sendable {
+        case rederived, loadFile, report, provenance, court
+    }
+
+    /// What one of them gives: findings, or the provenance graph's, some still to compare.
+    private enum DocumentResult: Sendable {
+        case findings([Verifier.Finding])
+        case provenance(DerivedFactCheck.ProvenanceChecks)
     }
 
     /// The case inside a bag: ledger, signatures against the bundled keys, files,

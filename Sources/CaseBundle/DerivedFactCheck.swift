@@ -12,22 +12,30 @@ import Foundation
 /// files; this check is what stops a key holder from sealing a report that says
 /// something the evidence does not (docs/verification.md).
 enum DerivedFactCheck {
-    /// The findings for the bag at `root` whose (verified) ledger is `entries`. `fileDigest`
-    /// gives a payload file's SHA-256 and size (the digests verify reads anyway).
-    static func findings(root: String, caseID: String, entries: [LedgerEntry], derivedWARCs: Bool,
-                         fileDigest: (String) -> (sha256: String, size: Int64)?) -> [Verifier.Finding] {
-        let artifacts = ledgerArtifacts(entries, derivedWARCs: derivedWARCs)
-        var findings: [Verifier.Finding] = []
-        if let bytes = try? AtomicFile.read(root + "/data/loadfile.csv") {
-            findings += loadFile(bytes, artifacts: artifacts, caseID: caseID)
+    /// The report and the load file, each checked on its own (verify runs them, and the
+    /// provenance graph, on every core).
+    enum Document: Sendable {
+        case report, loadFile
+    }
+
+    /// The findings about one `document` of the bag at `root`; `artifacts` are the
+    /// ``ledgerArtifacts(_:derivedWARCs:)`` of its (verified) ledger.
+    static func findings(_ document: Document, root: String, caseID: String, artifacts: [BundleFacts.Artifact]) -> [Verifier.Finding] {
+        switch document {
+        case .loadFile:
+            guard let bytes = try? AtomicFile.read(root + "/data/loadfile.csv") else { return [] }
+            return loadFile(bytes, artifacts: artifacts, caseID: caseID)
+        case .report:
+            guard let bytes = try? AtomicFile.read(root + "/data/report.html") else { return [] }
+            return report(bytes, artifacts: artifacts)
         }
-        if let bytes = try? AtomicFile.read(root + "/data/report.html") {
-            findings += report(bytes, artifacts: artifacts)
-        }
-        if let bytes = try? AtomicFile.read(root + "/data/provenance.jsonld") {
-            findings += provenance(bytes, entries: entries, artifacts: artifacts, fileDigest: fileDigest)
-        }
-        return findings
+    }
+
+    /// The provenance graph of the bag at `root` checked as far as it can be without the
+    /// payload's digests; ``ProvenanceChecks/findings(fileDigest:)`` compares those.
+    static func provenance(root: String, entries: [LedgerEntry], artifacts: [BundleFacts.Artifact]) -> ProvenanceChecks {
+        guard let bytes = try? AtomicFile.read(root + "/data/provenance.jsonld") else { return ProvenanceChecks(nodes: []) }
+        return provenance(bytes, entries: entries, artifacts: artifacts)
     }
 
     /// The artifacts export lists for these entries, with the bag's paths (as
@@ -128,8 +136,10 @@ enum DerivedFactCheck {
             }
             // Each fact's row must be there exactly once and hold the ledger's value: a second,
             // contradicting row beside the right one is as false as a changed one.
+            // The block's row openings are found once, not once per fact (4,000 blocks of ~10 facts).
+            let openings = rowOpenings(in: html, block: block)
             for (fact, heading, value) in reportRows(artifact) {
-                let rows = rowRanges(heading, in: html, block: block)
+                let rows = rowRanges(heading, in: html, block: block, openings: openings)
                 if rows.count != 1 || !rows.allSatisfy({ ByteSearch.first(Array(value.utf8), in: html, from: $0.lowerBound, before: $0.upperBound) != nil }) {
                     findings.append(.init(.tampered, path: path, seq: Int64(artifact.seq), detail: "the block of \(artifact.id) does not state its \(fact) as the ledger records it"))
                 }
@@ -170,14 +180,31 @@ enum DerivedFactCheck {
         return rows
     }
 
+    private static let rowOpening = Array("<tr><th>".utf8)
+
+    /// Where, within `block`, each `<tr><th>` starts: every row ``rowRanges`` can find
+    /// starts at one of them.
+    private static func rowOpenings(in html: [UInt8], block: Range<Int>) -> [Int] {
+        var openings: [Int] = []
+        var position = block.lowerBound
+        while let found = ByteSearch.first(rowOpening, in: html, from: position, before: block.upperBound) {
+            openings.append(found)
+            position = found + 1
+        }
+        return openings
+    }
+
     /// The byte ranges, within `block`, of the facts-table rows headed `heading`
     /// (as ``CaseReport/row(_:_:headingIsHTML:)`` writes them), each up to its `</tr>`.
-    private static func rowRanges(_ heading: String, in html: [UInt8], block: Range<Int>) -> [Range<Int>] {
+    /// `openings` are the block's ``rowOpenings(in:block:)``: the rows found are those a
+    /// search for the whole row start from the block's start would find, one after another.
+    private static func rowRanges(_ heading: String, in html: [UInt8], block: Range<Int>, openings: [Int]) -> [Range<Int>] {
         let start = Array("<tr><th>\(CaseReport.text(heading))</th><td>".utf8)
         let end = Array("</tr>".utf8)
         var ranges: [Range<Int>] = []
         var position = block.lowerBound
-        while let found = ByteSearch.first(start, in: html, from: position, before: block.upperBound) {
+        for found in openings where found >= position && found + start.count <= block.upperBound
+            && html[found..<(found + start.count)].elementsEqual(start) {
             let close = ByteSearch.first(end, in: html, from: found, before: block.upperBound).map { $0 + end.count } ?? block.upperBound
             ranges.append(found..<close)
             position = close
@@ -187,23 +214,62 @@ enum DerivedFactCheck {
 
     // MARK: provenance.jsonld
 
-    static func provenance(_ bytes: [UInt8], entries: [LedgerEntry], artifacts: [BundleFacts.Artifact],
-                           fileDigest: (String) -> (sha256: String, size: Int64)?) -> [Verifier.Finding] {
+    static func provenance(_ bytes: [UInt8], entries: [LedgerEntry], artifacts: [BundleFacts.Artifact]) -> ProvenanceChecks {
+        guard let nodes = provenanceChecks(bytes, entries: entries, artifacts: artifacts) else {
+            return ProvenanceChecks(nodes: [.found([.init(.tampered, path: "data/provenance.jsonld", detail: "is not a JSON-LD document with a @graph")])])
+        }
+        return ProvenanceChecks(nodes: nodes)
+    }
+
+    /// What the provenance graph's nodes give, in order: findings, and the files whose
+    /// digests are still to compare. Verify compares those once the payload is hashed, so
+    /// that no thread waits for a digest while holding the graph (or a shared worker).
+    struct ProvenanceChecks: Sendable {
+        fileprivate let nodes: [NodeCheck]
+
+        /// Every finding, in the graph's order; `fileDigest` gives a payload file's SHA-256 and size.
+        func findings(fileDigest: (String) -> (sha256: String, size: Int64)?) -> [Verifier.Finding] {
+            let path = "data/provenance.jsonld"
+            return nodes.flatMap { check -> [Verifier.Finding] in
+                switch check {
+                case .found(let findings):
+                    return findings
+                case .file(let id, let filePath, let sha256s, let sizes):
+                    guard let filePath, let actual = fileDigest(filePath) else {
+                        return [.init(.tampered, path: path, detail: "\(id) describes a file the bag does not hold")]
+                    }
+                    var findings: [Verifier.Finding] = []
+                    if sha256s.contains(where: { $0 != actual.sha256 }) {
+                        findings.append(.init(.tampered, path: path, detail: "\(id) states a SHA-256 for \(filePath) that is not the file's"))
+                    }
+                    if sizes.contains(where: { $0 != actual.size }) {
+                        findings.append(.init(.tampered, path: path, detail: "\(id) states a size for \(filePath) that is not the file's"))
+                    }
+                    return findings
+                }
+            }
+        }
+    }
+
+    /// What one node of the graph gives: findings, or a file whose digests are still to compare.
+    fileprivate enum NodeCheck: Sendable {
+        case found([Verifier.Finding])
+        case file(id: String, path: String?, sha256s: [String], sizes: [Int64])
+    }
+
+    /// The graph's nodes checked against the ledger, in order, all but the files' digests;
+    /// nil when `bytes` is not a JSON-LD document with a @graph.
+    fileprivate static func provenanceChecks(_ bytes: [UInt8], entries: [LedgerEntry], artifacts: [BundleFacts.Artifact]) -> [NodeCheck]? {
         let path = "data/provenance.jsonld"
-        guard let document = try? JSONValue(parsing: bytes), let graph = document["@graph"]?.arrayValue else {
-            return [.init(.tampered, path: path, detail: "is not a JSON-LD document with a @graph")]
-        }
-        var recorded: Set<String> = []
-        for entry in entries {
-            recorded.formUnion([entry.time, entry.actor, entry.hash])
-            if let subject = entry.subject { collectStrings(subject, into: &recorded) }
-        }
+        guard let document = try? JSONValue(parsing: bytes), let graph = document["@graph"]?.arrayValue else { return nil }
+        let recorded = RecordedStrings(entries)
         let payloads = Set(artifacts.compactMap(\.sha256))
         let urls = Set(artifacts.flatMap { [$0.url, $0.finalURL].compactMap { $0 } })
-        var findings: [Verifier.Finding] = []
+        var checks: [NodeCheck] = []
         for node in graph {
             let id = node["@id"]?.stringValue ?? "?"
             let facets = node["uco-core:hasFacet"]?.arrayValue ?? []
+            var findings: [Verifier.Finding] = []
             switch node["@type"]?.stringValue {
             case "uco-observable:URL":
                 for value in facets.compactMap({ $0["uco-observable:fullValue"]?.stringValue })
@@ -215,18 +281,9 @@ enum DerivedFactCheck {
                     findings.append(.init(.tampered, path: path, detail: "\(id) states a SHA-256, \(value), that no artifact of the ledger has"))
                 }
             case "uco-observable:File":
-                guard let filePath = facets.lazy.compactMap({ $0["uco-observable:filePath"]?.stringValue }).first,
-                      let actual = fileDigest(filePath) else {
-                    findings.append(.init(.tampered, path: path, detail: "\(id) describes a file the bag does not hold"))
-                    continue
-                }
-                if sha256Values(facets).contains(where: { $0 != actual.sha256 }) {
-                    findings.append(.init(.tampered, path: path, detail: "\(id) states a SHA-256 for \(filePath) that is not the file's"))
-                }
-                let sizes = facets.compactMap { $0["uco-observable:sizeInBytes"]?.intValue }
-                if sizes.contains(where: { $0 != actual.size }) {
-                    findings.append(.init(.tampered, path: path, detail: "\(id) states a size for \(filePath) that is not the file's"))
-                }
+                checks.append(.file(id: id, path: facets.lazy.compactMap({ $0["uco-observable:filePath"]?.stringValue }).first,
+                                    sha256s: sha256Values(facets), sizes: facets.compactMap { $0["uco-observable:sizeInBytes"]?.intValue }))
+                continue
             case "case-investigation:InvestigativeAction":
                 for key in ["uco-action:startTime", "uco-action:endTime"] {
                     if let time = node[key]?["@value"]?.stringValue, !recorded.contains(time) {
@@ -236,14 +293,49 @@ enum DerivedFactCheck {
             default:
                 continue
             }
+            if !findings.isEmpty { checks.append(.found(findings)) }
         }
-        return findings
+        return checks
     }
 
     private static func sha256Values(_ facets: [JSONValue]) -> [String] {
         facets.flatMap { $0["uco-observable:hash"]?.arrayValue ?? [] }
             .filter { $0["uco-types:hashMethod"]?.stringValue == "SHA256" }
             .compactMap { $0["uco-types:hashValue"]?["@value"]?.stringValue }
+    }
+
+    /// Whether the ledger records a string: an entry's time, actor or hash, or any string
+    /// in a subject. Every string of 4,000 subjects in one set cost more than the rest of
+    /// the check, and a sound graph needs only the entries' times and the capture times
+    /// (the subjects' `started` and `ended`, a subset): the whole set is made on the first
+    /// string those do not hold.
+    private final class RecordedStrings {
+        private let entries: [LedgerEntry]
+        private let common: Set<String>
+        private lazy var all: Set<String> = {
+            var strings: Set<String> = []
+            for entry in entries {
+                strings.formUnion([entry.time, entry.actor, entry.hash])
+                if let subject = entry.subject { collectStrings(subject, into: &strings) }
+            }
+            return strings
+        }()
+
+        init(_ entries: [LedgerEntry]) {
+            self.entries = entries
+            var common: Set<String> = []
+            for entry in entries {
+                common.insert(entry.time)
+                for key in ["started", "ended"] {
+                    if let time = entry.subject?[key]?.stringValue { common.insert(time) }
+                }
+            }
+            self.common = common
+        }
+
+        func contains(_ string: String) -> Bool {
+            common.contains(string) || all.contains(string)
+        }
     }
 
     private static func collectStrings(_ value: JSONValue, into strings: inout Set<String>) {

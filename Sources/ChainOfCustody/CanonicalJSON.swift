@@ -62,7 +62,7 @@ struct CanonicalWriter {
             try checkDepth(depth + 1)
             // RFC 8785 §3.2.3: order by UTF-16 code units, which differs from Swift's String
             // ordering and from code point order for characters above U+FFFF.
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+            let keys = members.keys.sorted(by: Self.precedes)
             output.append(UInt8(ascii: "{"))
             for (index, key) in keys.enumerated() {
                 if index > 0 {
@@ -83,6 +83,50 @@ struct CanonicalWriter {
         guard depth <= JSONValue.maximumNestingDepth else {
             throw JSONError(message: "arrays and objects nested deeper than \(JSONValue.maximumNestingDepth) levels cannot be canonicalised")
         }
+    }
+
+    /// RFC 8785 member order: whether `first` sorts before `second` by UTF-16 code units.
+    /// Compared by UTF-8 bytes, which order as code points do, up to the first byte that
+    /// differs; only when that starts a character from U+E000 up (lead byte 0xEE or above),
+    /// where UTF-16 puts surrogate pairs before U+E000–U+FFFF, is UTF-16 asked. Keys are
+    /// sorted in every object of every canonical form (each ledger entry, a certificate).
+    static func precedes(_ first: String, _ second: String) -> Bool {
+        var (a, b) = (first.utf8.makeIterator(), second.utf8.makeIterator())
+        while true {
+            switch (a.next(), b.next()) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?) where x == y: continue
+            case (let x?, let y?):
+                if x >= 0xEE || y >= 0xEE { return first.utf16.lexicographicallyPrecedes(second.utf16) }
+                return x < y
+            }
+        }
+    }
+
+    /// Writes the canonical object of string and integer members given in canonical order
+    /// (a ledger entry's chained fields), as ``write(_:depth:)`` writes it.
+    mutating func writeObject(_ members: [(key: StaticString, value: MemberValue)]) {
+        output.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            assert(index == 0 || Self.precedes("\(members[index - 1].key)", "\(member.key)"), "members out of canonical order")
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: UnsafeBufferPointer(start: member.key.utf8Start, count: member.key.utf8CodeUnitCount))
+            output.append(contentsOf: Array("\":".utf8))
+            switch member.value {
+            case .string(let text): writeString(text)
+            case .integer(let number): append(String(number))
+            }
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// A member value ``writeObject(_:)`` writes.
+    enum MemberValue {
+        case string(String)
+        case integer(Int64)
     }
 
     /// RFC 8785 §3.2.2.2: the minimal escaping of ECMAScript's JSON.stringify.

@@ -212,7 +212,19 @@ struct JSONParser {
     private mutating func parseString() throws(JSONError) -> String {
         let start = position
         position += 1  // opening quote
-        var utf8: [UInt8] = []
+        // Most strings are printable ASCII without escapes: found whole in one pass and
+        // made into a String straight from the input, with no byte-by-byte copy (a ledger
+        // or a 26 MB provenance graph is mostly such strings). Anything else is read below.
+        var end = position
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { position = end + 1 }
+            return String(decoding: bytes[position..<end], as: UTF8.self)
+        }
+        var utf8 = Array(bytes[position..<end])
+        position = end
         while true {
             guard let byte = peek() else {
                 throw JSONError(message: "unterminated string", offset: start)

@@ -57,9 +57,15 @@ public struct LedgerEntry: Sendable, Equatable {
 
     /// sha256 of canonical(chainedFields), lowercase hex.
     public func computedHash() -> String {
-        // chainedFields holds only strings and integers, which always canonicalise.
-        let bytes = (try? chainedFields.canonicalBytes()) ?? []
-        return Digest.sha256Hex(bytes)
+        // canonical(chainedFields), written member by member in canonical order rather than
+        // through a dictionary and a sort (verify hashes every entry of the ledger).
+        var writer = CanonicalWriter()
+        writer.writeObject([
+            ("action", .string(action)), ("actor", .string(actor)), ("case", .string(caseID)), ("prev", .string(prev)),
+            ("seq", .integer(seq)), ("subject_digest", .string(subjectDigest)), ("time", .string(time)),
+        ])
+        assert(writer.output == (try? chainedFields.canonicalBytes()), "chained fields written out of canonical form")
+        return Digest.sha256Hex(writer.output)
     }
 
     /// The entry as the JSON object stored on its line.

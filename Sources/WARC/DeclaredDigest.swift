@@ -11,8 +11,10 @@ public struct DeclaredDigest: Sendable, Equatable {
 
     public init(_ text: String) {
         self.text = text
-        let name = text.split(separator: ":", maxSplits: 1).first.map { $0.lowercased().replacingOccurrences(of: "-", with: "") } ?? ""
-        algorithm = DigestAlgorithm(rawValue: name)
+        let name = text.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""
+        // `SHA-256` names sha256; Foundation's replacing only when there is a hyphen to drop
+        // (verify reads the digest header of every record).
+        algorithm = DigestAlgorithm(rawValue: name.contains("-") ? name.replacingOccurrences(of: "-", with: "") : name)
     }
 
     /// The value after the colon.

@@ -225,35 +225,45 @@ private struct RecordParser {
     }
 
     mutating func parseHeader() throws(ExhibitError) {
-        // Split on CRLF by bytes: Foundation's components(separatedBy:) was an eighth
-        // of the time `exhibit verify` spent on a bag.
-        var lines: [String] = []
-        var start = 0
+        // Split on CRLF, the colon and the blanks around values by bytes, making Strings
+        // only of names and values: Foundation's components(separatedBy:) was an eighth of
+        // the time `exhibit verify` spent on a bag, and Character searches and trims per
+        // line most of what was left of the header's cost.
         let end = header.count - 4
+        var lines: [Range<Int>] = []
+        var start = 0
         var index = 0
         while index < end {
             if header[index] == 13, header[index + 1] == 10 {
-                lines.append(String(decoding: header[start..<index], as: UTF8.self))
+                lines.append(start..<index)
                 index += 2
                 start = index
             } else {
                 index += 1
             }
         }
-        lines.append(String(decoding: header[start..<max(start, end)], as: UTF8.self))
-        version = lines.removeFirst()
+        lines.append(start..<max(start, end))
+        version = String(decoding: header[lines[0]], as: UTF8.self)
         guard version.hasPrefix("WARC/") else {
             throw ExhibitError(.verificationFailed, "a record does not start with a WARC version line")
         }
-        for line in lines {
-            if let first = line.first, first == " " || first == "\t", !fields.isEmpty {
-                fields[fields.count - 1].1 += "\n" + line.trimming(" \t")
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        /// The text of `range` without blanks at either end.
+        func trimmed(_ range: Range<Int>) -> String {
+            var (lower, upper) = (range.lowerBound, range.upperBound)
+            while lower < upper, isBlank(header[lower]) { lower += 1 }
+            while upper > lower, isBlank(header[upper - 1]) { upper -= 1 }
+            return String(decoding: header[lower..<upper], as: UTF8.self)
+        }
+        for line in lines.dropFirst() {
+            if let first = line.first, isBlank(header[first]), !fields.isEmpty {
+                fields[fields.count - 1].1 += "\n" + trimmed(line)
                 continue
             }
-            guard let colon = line.firstIndex(of: ":") else {
+            guard let colon = header[line].firstIndex(of: UInt8(ascii: ":")) else {
                 throw ExhibitError(.verificationFailed, "a WARC header line has no colon")
             }
-            fields.append((String(line[..<colon]), String(line[line.index(after: colon)...]).trimming(" \t")))
+            fields.append((String(decoding: header[line.lowerBound..<colon], as: UTF8.self), trimmed((colon + 1)..<line.upperBound)))
         }
         guard let length = fields.first(where: { $0.0.caseInsensitiveCompare("Content-Length") }).flatMap({ Int64($0.1) }),
               length >= 0 else {
