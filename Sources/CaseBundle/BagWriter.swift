@@ -84,43 +84,50 @@ public struct BagWriter {
         add(try Self.store(documents, in: root, width: Parallel.width))
     }
 
-    /// A document written into a bag's data/ by ``store(_:in:width:)``, not yet in its manifests.
+    /// Documents written into a bag's data/ by ``store(_:in:width:flushing:)``, not yet in its manifests.
     public struct Stored: Sendable {
-        fileprivate var path: String
-        fileprivate var sha256: String
-        fileprivate var sha512: String
-        fileprivate var size: Int64
+        fileprivate var files: [(path: String, sha256: String, sha512: String, size: Int64)] = []
+        /// Their flush to the disk, when it was started at once.
+        fileprivate var flush: BackgroundFlush?
     }
 
     /// Writes each document to `<root>/data/<relative>` (never over an existing file) and
     /// hashes it for both manifests, `width` at a time; ``add(_:)`` then lists them. A
-    /// thread that has just made documents writes them while other threads make theirs.
+    /// thread that has just made documents writes them while other threads make theirs;
+    /// with `flushing`, the disk starts writing them too (``finish(info:seal:)`` waits).
     public static func store(
-        _ documents: [(relative: String, bytes: [UInt8])], in root: String, width: Int = 1
-    ) throws(ExhibitError) -> [Stored] {
+        _ documents: [(relative: String, bytes: [UInt8])], in root: String, width: Int = 1, flushing: Bool = false
+    ) throws(ExhibitError) -> Stored {
         var paths: [String] = []
         var folders = Set<String>()
         for (relative, _) in documents { paths.append(try Self.folders(for: relative, in: root, made: &folders)) }
         let (made, width) = (paths, documents.count > 1 ? width : 1)
         let written = Parallel.map(Array(documents.indices), width: width) { index in
-            Result { () throws(ExhibitError) -> Stored in
+            Result { () throws(ExhibitError) -> [DigestAlgorithm: String] in
                 let bytes = documents[index].bytes
                 try writeFile(bytes, to: root + "/" + made[index], sync: false)
                 let digest = DigestStream([.sha256, .sha512])
                 digest.update(bytes)
-                let hex = digest.finishHex()
-                return Stored(path: made[index], sha256: hex[.sha256]!, sha512: hex[.sha512]!, size: Int64(bytes.count))
+                return digest.finishHex()
             }
         }
-        var stored: [Stored] = []
-        for result in written { stored.append(try result.get()) }
+        var stored = Stored()
+        for (index, result) in written.enumerated() {
+            let hex = try result.get()
+            stored.files.append((made[index], hex[.sha256]!, hex[.sha512]!, Int64(documents[index].bytes.count)))
+        }
+        if flushing { stored.flush = BackgroundFlush(root: root, paths: made) }
         return stored
     }
 
-    /// Lists documents written by ``store(_:in:width:)`` in the manifests (their files were
-    /// created exclusively, so none is listed twice).
-    public mutating func add(_ stored: [Stored]) {
-        for file in stored { payload[file.path] = (file.sha256, file.sha512, file.size) }
+    /// Lists documents written by ``store(_:in:width:flushing:)`` in the manifests (their
+    /// files were created exclusively, so none is listed twice).
+    public mutating func add(_ stored: Stored) {
+        for file in stored.files { payload[file.path] = (file.sha256, file.sha512, file.size) }
+        if let flush = stored.flush {
+            flushing.append(flush)
+            flushingPaths.formUnion(stored.files.map(\.path))
+        }
     }
 
     /// `Payload-Oxum`: total payload bytes and number of payload files.

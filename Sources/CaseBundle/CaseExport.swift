@@ -283,9 +283,9 @@ public struct CaseExport: Sendable {
             let document: [String: Any] = ["findings": listed, "withheld_items": disclosure.withheldItems]
             try bag.write(try BundleJSON.pretty(document), to: "findings.json")
         }
-        bag.add(try derivedDocuments(
+        for part in try derivedDocuments(
             facts: facts, entries: bagEntries, custodian: state.custody.last?.actor ?? state.openedBy,
-            court: disclosure == nil, bagRoot: root))
+            court: disclosure == nil, bagRoot: root) { bag.add(part) }
 
         var info: [(String, String)] = [
             ("Source-Organization", session.workspace.info.agency),
@@ -319,16 +319,18 @@ public struct CaseExport: Sendable {
 
     /// The documents derived from the checked evidence, written into the bag's data/:
     /// the court documents, the provenance graph and the report are each seconds of string
-    /// building for a case of thousands of artifacts, so they are made on every core, the
-    /// biggest first, and each part's files are written and hashed as soon as it is made,
-    /// while the other cores still make theirs.
+    /// building for a case of thousands of artifacts, so they are made on every core, and
+    /// each part's files are written, hashed and sent to the disk as soon as it is made,
+    /// while the other cores still make theirs. The order balances two cores: the court
+    /// documents (the most CPU, and thousands of files to create) beside the report, then
+    /// the provenance graph; made the other way, the report was left alone at the end.
     func derivedDocuments(
         facts: BundleFacts, entries: [LedgerEntry], custodian: String, court: Bool, bagRoot root: String
     ) throws(ExhibitError) -> [BagWriter.Stored] {
-        enum Part: CaseIterable { case court, provenance, report, loadFile }
+        enum Part: CaseIterable { case court, report, provenance, loadFile }
         let parts = Part.allCases.filter { court || $0 != .court }
         let made = Parallel.map(parts) { part in
-            Swift.Result { () throws(ExhibitError) -> [BagWriter.Stored] in
+            Swift.Result { () throws(ExhibitError) -> BagWriter.Stored in
                 let documents: [(relative: String, bytes: [UInt8])]
                 switch part {
                 case .court:
@@ -341,11 +343,11 @@ public struct CaseExport: Sendable {
                 case .loadFile:
                     documents = [("loadfile.csv", LoadFile.csv(for: facts, custodian: custodian, exhibits: ExhibitNumbers.byArtifact(entries)))]
                 }
-                return try BagWriter.store(documents, in: root, width: Parallel.width)
+                return try BagWriter.store(documents, in: root, width: Parallel.width, flushing: true)
             }
         }
         var stored: [BagWriter.Stored] = []
-        for result in made { stored += try result.get() }
+        for result in made { stored.append(try result.get()) }
         return stored
     }
 
