@@ -63,7 +63,10 @@ public struct Renderer: Sendable {
             "host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "force-webrtc-ip-handling-policy=disable_non_proxied_udp",
             "disable-background-networking", "disable-component-update", "disable-sync", "disable-default-apps",
             "disable-extensions", "no-pings", "disable-domain-reliability", "disable-breakpad",
-            "disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,site-per-process",
+            // No omnibox popup preloaded for the headless window (a WebUI app that costs
+            // about 0.6 s of renderer CPU; docs/capture.md, browser capture).
+            "disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,IsolateOrigins,site-per-process,"
+                + "WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
             "hide-scrollbars", "mute-audio", "force-device-scale-factor=1",
             "window-size=\(Self.viewportWidth),\(Self.viewportHeight)",
         ]
