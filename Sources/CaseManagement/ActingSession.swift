@@ -69,9 +69,11 @@ public struct ActingSession: Sendable {
     }
 
     /// Refuses (exit 4) a change to a case that is not open, recording the refusal
-    /// in its ledger like any other (DESIGN §14).
-    public func requireOpen(_ caseID: String, command: String) throws(ExhibitError) {
-        let state = try store.state(of: caseID)
+    /// in its ledger like any other (DESIGN §14). `known`: the case's state when the
+    /// caller has just read it.
+    public func requireOpen(_ caseID: String, command: String, known: CaseState? = nil) throws(ExhibitError) {
+        let state: CaseState
+        if let known { state = known } else { state = try store.state(of: caseID) }
         guard state.status != .open else { return }
         let reason = "Case \(state.id) is \(state.status.rawValue); nothing more can be added to it."
         try store.append(LedgerDraft(action: "refusal", subject: .object([

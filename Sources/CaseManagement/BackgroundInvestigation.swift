@@ -17,9 +17,12 @@ public struct BackgroundInvestigation: Sendable {
     // MARK: Who may search (IV.B.6, IV.B.7)
 
     /// In a background-investigation case the searcher must hold the bi-searcher
-    /// authorisation and must not be a decision-maker. A refusal is recorded.
-    public static func requireSearcher(_ session: ActingSession, caseID: String, command: String) throws(ExhibitError) {
-        let state = try session.store.state(of: caseID)
+    /// authorisation and must not be a decision-maker. A refusal is recorded. `known`: the
+    /// case's state when the caller has just read it (a long ledger is then not read again).
+    public static func requireSearcher(_ session: ActingSession, caseID: String, command: String,
+                                       known: CaseState? = nil) throws(ExhibitError) {
+        let state: CaseState
+        if let known { state = known } else { state = try session.store.state(of: caseID) }
         guard state.category == category else { return }
         var reason: String?
         if session.actor.has(.decisionMaker) {

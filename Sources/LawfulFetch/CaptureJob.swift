@@ -168,8 +168,10 @@ public struct CaptureJob: Sendable {
         // libcurl loads while the case is read: the URLs are parsed with it next.
         Curl.preload()
         try session.authorize(.capture, caseID: caseID, command: "capture")
-        try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture")
-        try session.requireOpen(caseID, command: "capture")
+        // The case's state once for both checks: a watched case's ledger is long.
+        let state = try session.store.state(of: caseID)
+        try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture", known: state)
+        try session.requireOpen(caseID, command: "capture", known: state)
         let template = session.store.templates.template(forCaseID: caseID)
 
         // Everything that can be wrong with the request is found before any write.
