@@ -182,7 +182,8 @@ Exit status: 0 when every measurement ran (a MISS is reported, not fatal); 1 on 
 - capture: `exhibit capture --urls-file` of site A (500 pages of ~20 KB, 3 links and an
   e-mail, phone number and @handle each) at `--concurrency 8` with WARC, digests, title and
   ledger on (the page analysis is derived data, left to the index since issue 25), against
-  `wget --warc-file=X -i LIST -O /dev/null -q` (default WARC settings).
+  `wget --warc-file=X -i LIST -O /dev/null -q` (default WARC settings); each tool's timed run
+  starts after `sync`, so neither pays for the other's unwritten files.
 - memory: peak RSS (`/usr/bin/time -v`) of `exhibit capture` of one 1 GiB random file.
 - hashing: `exhibit-bench digest` (SHA-256) against `openssl dgst -sha256` on the same file
   with a warm page cache; `digest --all` (SHA-256, SHA-512, SHA-1, MD5 in one pass) against
