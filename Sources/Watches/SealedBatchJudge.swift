@@ -20,6 +20,12 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         var previous: LedgerEntry?
         var unreachableBefore: Int
         var previousPassedRemoval: Bool
+
+        /// The `current` capture (or failure) of the watched URL compared with the previous one.
+        func compare(_ current: LedgerEntry?, caseDirectory: String, patterns: RemovalPatternsInForce) -> WatchComparison {
+            WatchComparison.compare(current: current, previous: previous, caseDirectory: caseDirectory, patterns: patterns,
+                                    unreachableBefore: unreachableBefore, previousPassedRemoval: previousPassedRemoval)
+        }
     }
 
     /// A watch's job entry, its comparison and the change entry made of it.
@@ -102,10 +108,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
             let width = locked { jobRunning } ? 1 : Parallel.width
             results += Parallel.map(Array(found[start..<end]), width: width) { item -> Decided in
                 let watch = self.batch[item.index]
-                let basis = self.bases[watch.url]!
-                let comparison = WatchComparison.compare(
-                    current: item.entry, previous: basis.previous, caseDirectory: self.caseDirectory, patterns: self.patterns,
-                    unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
+                let comparison = self.bases[watch.url]!.compare(item.entry, caseDirectory: self.caseDirectory, patterns: self.patterns)
                 return Decided(comparison: comparison, draft: self.makeDraft(watch, comparison))
             }
             start = end

@@ -316,8 +316,10 @@ public struct WatchRunner: Sendable {
                                      })
         options.sealObserver = judge
         var failure: ExhibitError?
+        var warcFiles: Set<String> = []
         do {
-            _ = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium().run(events: nil)
+            let captureReport = try CaptureJob(session: session, caseID: caseID, options: options).loadingPagesInChromium().run(events: nil)
+            warcFiles = Set(captureReport.warcFiles)
         } catch {
             failure = error
         }
@@ -331,14 +333,15 @@ public struct WatchRunner: Sendable {
             let jobEntries = try Self.entries(in: try ledger.readLocked(from: jobStart), ledger: ledger)
             var currentByURL: [String: LedgerEntry] = [:]
             for entry in jobEntries where SealedBatchJudge.isJobEntry(entry) {
+                // Only a capture sealed in one of this job's WARC files is this job's:
+                // another process may have captured the same URL meanwhile.
+                if let file = entry.subject?["warc"]?["file"]?.stringValue, !warcFiles.contains(file) { continue }
                 if let url = entry.subject?["url"]?.stringValue, urls.contains(url) { currentByURL[url] = entry }
             }
             var drafts: [LedgerDraft] = []
             for index in undecided {
-                let watch = batch[index], basis = bases[watch.url]!
-                let comparison = WatchComparison.compare(
-                    current: currentByURL[watch.url], previous: basis.previous, caseDirectory: caseDirectory, patterns: patterns,
-                    unreachableBefore: basis.unreachableBefore, previousPassedRemoval: basis.previousPassedRemoval)
+                let watch = batch[index]
+                let comparison = bases[watch.url]!.compare(currentByURL[watch.url], caseDirectory: caseDirectory, patterns: patterns)
                 comparisons[index] = comparison
                 drafts.append(draft(watch, comparison))
             }
