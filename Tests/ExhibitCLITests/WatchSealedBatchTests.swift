@@ -47,7 +47,10 @@ struct WatchSealedBatchTests {
                     runs[runs.count - 1].job.append(entry)
                 }
             }
-            #expect(runs.count == 3, "three sealed batches of at most 2 URLs: \(job.map(\.action))")
+            // At least three seals: which entries share one depends on which transfers end
+            // first, so a loaded machine has shown a fourth (the failure sealed alone).
+            // One group of change entries after the job would be a single run.
+            #expect(runs.count >= 3, "sealed batches of about 2 URLs: \(job.map(\.action))")
             for run in runs {
                 let sealed = run.job.compactMap { $0.subject?["url"]?.stringValue }
                 let changed = run.changes.compactMap { $0.subject?["url"]?.stringValue }
