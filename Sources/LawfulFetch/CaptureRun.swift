@@ -205,15 +205,17 @@ package struct CaptureRun {
             if preparer == nil { preparer = PagePreparer() }
             let compressors = self.compressors
             preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors) }
-            try writeReadyPages()
             urlsInFile += 1
             // Its line now, not at the seal: only a password field, which is
-            // looked for there, can still add to it (a note then).
+            // looked for when the page is written, can still add to it (a note
+            // then). The line goes first: the page may already be prepared, and
+            // writing it below emits that note.
             let last = chain.hops[chain.hops.count - 1]
             progress?(CaptureProgress(
                 outcome: .captured(status: last.status),
                 line: Self.capturedLine(chain.url, last: last, restricted: last.status == 401 || last.status == 403),
                 bytes: chain.hops.reduce(0) { $0 + $1.bodyLength }, queued: undecided, role: chain.role.rawValue))
+            try writeReadyPages()
             try sealIfDue()
             return []
         }
