@@ -24,6 +24,17 @@ struct JSONParser {
         return value
     }
 
+    /// ``parseDocument()`` keeping only the members `keys` names.
+    mutating func parseSelectedDocument(keys: KeySelection) throws(JSONError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseSelected(depth: 0, keys: keys, keep: true)!
+        skipWhitespace()
+        guard position == bytes.count else {
+            throw failure("unexpected data after the JSON value")
+        }
+        return value
+    }
+
     // MARK: Values
 
     /// Parses the value starting at `position`; `depth` counts the containers around it.
@@ -353,6 +364,82 @@ struct JSONParser {
         position += length
     }
 
+    // MARK: Selective parsing
+
+    /// Parses the value at `position` like ``parseValue(depth:)``, accepting and refusing
+    /// exactly the same text, but keeps in every object only the members `keys` names
+    /// (``KeySelection/keeps(_:in:)``); with `keep` false nothing is built and nil is returned.
+    /// Every member is still read: a dropped one is validated as a kept one would be, and
+    /// every object's keys are checked for duplicates.
+    private mutating func parseSelected(depth: Int, keys: KeySelection, keep: Bool) throws(JSONError) -> JSONValue? {
+        guard let byte = peek() else {
+            throw failure("unexpected end of input, expected a value")
+        }
+        switch byte {
+        case UInt8(ascii: "{"):
+            try checkDepth(depth + 1)
+            position += 1
+            var members: [String: JSONValue] = [:]
+            var seen = ObjectKeys()
+            if closesAtOnce(UInt8(ascii: "}")) { return keep ? .object(members) : nil }
+            while true {
+                skipWhitespace()
+                guard peek() == UInt8(ascii: "\"") else {
+                    throw failure("expected a string as object key")
+                }
+                let keyOffset = position
+                let key = try readKey()
+                guard seen.insert(key, in: bytes) else {
+                    throw JSONError(message: "duplicate object key \(String(reflecting: key.string(in: bytes)))", offset: keyOffset)
+                }
+                skipWhitespace()
+                guard peek() == UInt8(ascii: ":") else {
+                    throw failure("expected ':' after object key")
+                }
+                position += 1
+                skipWhitespace()
+                if keep, let name = keys.keeps(key, in: bytes) {
+                    members[name] = try parseSelected(depth: depth + 1, keys: keys, keep: true)
+                } else {
+                    _ = try parseSelected(depth: depth + 1, keys: keys, keep: false)
+                }
+                if try closesAfterItem(UInt8(ascii: "}"), else: "expected ',' or '}' in object") { return keep ? .object(members) : nil }
+            }
+        case UInt8(ascii: "["):
+            try checkDepth(depth + 1)
+            position += 1
+            var elements: [JSONValue] = []
+            if closesAtOnce(UInt8(ascii: "]")) { return keep ? .array(elements) : nil }
+            while true {
+                skipWhitespace()
+                if let element = try parseSelected(depth: depth + 1, keys: keys, keep: keep) { elements.append(element) }
+                if try closesAfterItem(UInt8(ascii: "]"), else: "expected ',' or ']' in array") { return keep ? .array(elements) : nil }
+            }
+        case UInt8(ascii: "\""):
+            if keep { return .string(try parseString()) }
+            _ = try readKey()
+            return nil
+        default:
+            let value = try parseValue(depth: depth)
+            return keep ? value : nil
+        }
+    }
+
+    /// Reads the string at `position` without making it a String when it is printable
+    /// ASCII without escapes (its bytes are then the string); otherwise parsed whole.
+    private mutating func readKey() throws(JSONError) -> ObjectKeys.Key {
+        let start = position + 1
+        var end = start
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            position = end + 1
+            return .bytes(start..<end)
+        }
+        return .decoded(try parseString())
+    }
+
     // MARK: Helpers
 
     private func peek(offset: Int = 0) -> UInt8? {
@@ -394,5 +481,90 @@ extension JSONValue {
         parser.recordsMembers = true
         let value = try parser.parseDocument()
         return (value, parser.isCanonical, parser.topLevelMembers)
+    }
+}
+
+// MARK: - Selective parsing
+
+/// The member names a selective parse keeps, as bytes for the keys written plainly.
+struct KeySelection {
+    private let names: [String]
+    private let utf8: [[UInt8]]
+
+    init(_ names: [String]) {
+        self.names = names
+        utf8 = names.map { Array($0.utf8) }
+    }
+
+    /// The kept name `key` equals, if any: by bytes for a plain ASCII key (two such
+    /// strings are equal exactly when their bytes are), as Strings otherwise (as a
+    /// Dictionary compares keys, so an escaped or canonically equivalent spelling is kept too).
+    func keeps(_ key: ObjectKeys.Key, in bytes: [UInt8]) -> String? {
+        switch key {
+        case .bytes(let range):
+            for (index, name) in utf8.enumerated() where name.count == range.count && bytes[range].elementsEqual(name) {
+                return names[index]
+            }
+            return nil
+        case .decoded(let string):
+            return names.first { $0 == string }
+        }
+    }
+}
+
+/// The keys of one object read so far, to refuse a duplicate as the full parser does
+/// (its Dictionary compares keys as Strings: by canonical equivalence).
+struct ObjectKeys {
+    /// A key: the byte range of a plain ASCII key, or the decoded string of any other.
+    enum Key {
+        case bytes(Range<Int>)
+        case decoded(String)
+
+        func string(in input: [UInt8]) -> String {
+            switch self {
+            case .bytes(let range): return String(decoding: input[range], as: UTF8.self)
+            case .decoded(let string): return string
+            }
+        }
+    }
+
+    private var plain: [Range<Int>] = []
+    private var decoded: [String] = []
+    /// Past a few dozen keys, every key as a String in a set (no quadratic search).
+    private var many: Set<String>?
+
+    /// Adds `key`; false when the object already has it.
+    mutating func insert(_ key: Key, in input: [UInt8]) -> Bool {
+        if many != nil { return many!.insert(key.string(in: input)).inserted }
+        switch key {
+        case .bytes(let range):
+            // Two plain ASCII keys are the same String exactly when their bytes are.
+            for other in plain where other.count == range.count && input[other].elementsEqual(input[range]) { return false }
+            if !decoded.isEmpty {
+                let string = key.string(in: input)
+                if decoded.contains(string) { return false }
+            }
+            plain.append(range)
+        case .decoded(let string):
+            if decoded.contains(string) { return false }
+            for other in plain where String(decoding: input[other], as: UTF8.self) == string { return false }
+            decoded.append(string)
+        }
+        if plain.count + decoded.count > 32 {
+            many = Set(plain.map { String(decoding: input[$0], as: UTF8.self) } + decoded)
+        }
+        return true
+    }
+}
+
+extension JSONValue {
+    /// Parses like ``init(parsing:)`` — accepting and refusing exactly the same texts, with
+    /// the same duplicate-key, UTF-8, escape, number and depth rules — but keeps, in every
+    /// object at any depth, only the members named in `keys`. For a large document of
+    /// which a check reads a few members (a 30 MB provenance graph): the rest is read and
+    /// validated but never built.
+    public init(parsing bytes: [UInt8], keepingOnly keys: [String]) throws(JSONError) {
+        var parser = JSONParser(bytes: bytes)
+        self = try parser.parseSelectedDocument(keys: KeySelection(keys))
     }
 }
