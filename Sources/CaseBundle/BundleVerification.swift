@@ -87,6 +87,13 @@ public enum BundleVerification {
                 manifests.append((algorithm, name, listed))
             }
         }
+        // What the manifest check needs but the digests, made now while the queue hashes
+        // (after the last digest only the comparisons are left): each manifest's
+        // unlisted payload files and its listing, in the order findings are reported.
+        let manifestOrder = manifests.map { manifest in
+            (unlisted: payloadSet.subtracting(manifest.listed.keys).sorted(),
+             listed: manifest.listed.sorted(by: { $0.key < $1.key }))
+        }
         // "Derived" and "withheld" are read only from a seal whose signature holds.
         let sealRead = BagSeal.read(bagRoot: root)
         // The derived documents (case.json, the report, load file and provenance graph,
@@ -147,11 +154,11 @@ public enum BundleVerification {
         findings += factFindings
         findings += courtDocumentFindings
         digests.prefetch(payloadFiles.map { root + "/" + $0 })
-        for (algorithm, name, listed) in manifests {
-            for path in Set(payloadFiles).subtracting(listed.keys).sorted() {
+        for ((algorithm, name, _), order) in zip(manifests, manifestOrder) {
+            for path in order.unlisted {
                 findings.append(.init(.unexpected, path: path, detail: "a payload file \(name) does not list"))
             }
-            for (path, expected) in listed.sorted(by: { $0.key < $1.key }) {
+            for (path, expected) in order.listed {
                 guard payloadSet.contains(path) else {
                     findings.append(.init(.missing, path: path, detail: "listed in \(name) but not in the bag"))
                     continue

@@ -137,11 +137,12 @@ public struct CaseVerification: Sendable {
         let timestamps = TrustedTimestamp.check(directory: directory, entries: ledger.entries)
         let cache = checkCache(directory: directory, entries: ledger.entries)
         let witness = expectedID.map { checkWitness(directory: directory, caseID: $0, entries: ledger.entries, keyFor: keyFor) } ?? []
+        // What the ledger says of each WARC record, also made before any digest is waited for.
+        let expectations = WARCVerification.Expectations(ledger.entries)
         whileHashing(ledger.everyLineRead ? ledger.entries : nil)
         // Record checks first: reading a WARC file for its records also yields its digest.
-        var recordFindings = derivedWARC
-            ? WARCVerification.checkDerived(directory: directory, entries: ledger.entries, digests: digests, scans: scans)
-            : WARCVerification.check(directory: directory, entries: ledger.entries, digests: digests, scans: scans)
+        var recordFindings = WARCVerification.check(directory: directory, expectations: expectations, derived: derivedWARC,
+                                                    digests: digests, scans: scans)
         recordFindings += timestamps
         var files = checkFiles(directory: directory, recorded: recorded, derivedFiles: derivedFiles, digests: digests) + unaccounted
         files += cache

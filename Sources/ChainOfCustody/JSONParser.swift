@@ -482,6 +482,15 @@ extension JSONValue {
         let value = try parser.parseDocument()
         return (value, parser.isCanonical, parser.topLevelMembers)
     }
+
+    /// Parses like ``init(parsing:)`` and tells whether `bytes` are certainly the value's
+    /// canonical form (RFC 8785), as the ledger's subject digests rely on: true means
+    /// they are; false means they may not be (a number with a fraction or exponent is
+    /// never judged here), and ``canonicalBytes()`` must decide.
+    public static func parsingTellingCanonical(_ bytes: [UInt8]) throws(JSONError) -> (value: JSONValue, isCanonical: Bool) {
+        let (value, isCanonical, _) = try parsingNotingCanonical(bytes)
+        return (value, isCanonical)
+    }
 }
 
 // MARK: - Selective parsing

@@ -9,33 +9,48 @@ public enum WARCVerification {
     /// there, so the file-level check does not read it again. With `scans`, files
     /// already read (or being read) in the background are not read again.
     public static func check(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil, scans: WARCScans? = nil) -> [Verifier.Finding] {
-        check(directory: directory, entries: entries, placement: true, digests: digests, scans: scans)
+        check(directory: directory, expectations: Expectations(entries), placement: true, digests: digests, scans: scans)
+    }
+
+    /// ``check(directory:entries:digests:scans:)`` with the ledger's ``Expectations`` made
+    /// beforehand (verify makes them while the payload is still hashed; `derived` as in
+    /// ``checkDerived(directory:entries:digests:scans:)``).
+    public static func check(directory: String, expectations: Expectations, derived: Bool, digests: FileDigestCache?, scans: WARCScans?) -> [Verifier.Finding] {
+        check(directory: directory, expectations: expectations, placement: !derived, digests: digests, scans: scans)
     }
 
     /// The same checks by record id and block digest only, for WARC files that are
     /// derived copies holding some of the original records (a decision-maker
     /// bundle, DESIGN §9): offsets and lengths are those of the original files.
     public static func checkDerived(directory: String, entries: [LedgerEntry], digests: FileDigestCache? = nil, scans: WARCScans? = nil) -> [Verifier.Finding] {
-        check(directory: directory, entries: entries, placement: false, digests: digests, scans: scans)
+        check(directory: directory, expectations: Expectations(entries), placement: false, digests: digests, scans: scans)
     }
 
     typealias Expected = [String: (record: JSONValue, seq: Int64)]
 
-    static func check(directory: String, entries: [LedgerEntry], placement: Bool, digests: FileDigestCache?, scans: WARCScans?) -> [Verifier.Finding] {
-        // What the ledger says about each record, by file and record id.
-        var expected: [String: Expected] = [:]
-        for entry in entries {
-            guard let subject = entry.subject, let file = subject["warc"]?["file"]?.stringValue else { continue }
-            for record in subject["records"]?.arrayValue ?? [] {
-                if let id = record["id"]?.stringValue {
-                    expected[file, default: [:]][id] = (record, entry.seq)
+    /// What the ledger says about each record, by file and record id.
+    public struct Expectations: Sendable {
+        let byFile: [String: Expected]
+
+        public init(_ entries: [LedgerEntry]) {
+            var expected: [String: Expected] = [:]
+            for entry in entries {
+                guard let subject = entry.subject, let file = subject["warc"]?["file"]?.stringValue else { continue }
+                for record in subject["records"]?.arrayValue ?? [] {
+                    if let id = record["id"]?.stringValue {
+                        expected[file, default: [:]][id] = (record, entry.seq)
+                    }
                 }
             }
+            byFile = expected
         }
+    }
+
+    static func check(directory: String, expectations: Expectations, placement: Bool, digests: FileDigestCache?, scans: WARCScans?) -> [Verifier.Finding] {
         // Files are independent: check them on every core, biggest first, and report
         // them in name order.
         let scans = scans ?? WARCScans(digests: digests)
-        let files = expected.map { (file: $0.key, records: $0.value, path: existingPath(directory, $0.key)) }
+        let files = expectations.byFile.map { (file: $0.key, records: $0.value, path: existingPath(directory, $0.key)) }
             .sorted { ($0.path.map(fileSize) ?? 0) > ($1.path.map(fileSize) ?? 0) }
         let results = Parallel.map(files) { item in
             (item.file, item.path.map { compare(scans.scan($0), name: item.file, records: item.records, placement: placement) } ?? [])
