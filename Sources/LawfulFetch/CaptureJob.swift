@@ -45,10 +45,56 @@ public struct CaptureOptions: Sendable {
 
 /// Hears of each batch a capture job seals, on the job's thread (`CaptureOptions.sealObserver`).
 public protocol CaptureSealObserver: Sendable {
-    /// Just before a batch's entries are appended: what the observer appends about earlier batches goes first.
-    func willSeal()
-    /// Once the batch's entries are appended and its WARC file is in place.
+    /// Just before a batch's entries are appended: the observer's entries about earlier
+    /// batches, appended ahead of the batch's own in the same append (one write, one
+    /// witness record, instead of one more of each per batch).
+    func willSeal() -> [LedgerDraft]
+    /// Once the batch's entries are appended (after those `willSeal()` returned, which
+    /// come first) and its WARC file is in place.
     func sealed(_ entries: [LedgerEntry])
+    /// A page whose records were just prepared, on the preparing thread (any thread);
+    /// only pages whose decoded body reads back from the WARC file exactly as given
+    /// here (`PreparedPage`). A watch run's removal check reads it instead of the record.
+    func prepared(_ page: PreparedPage)
+}
+
+extension CaptureSealObserver {
+    public func prepared(_ page: PreparedPage) {}
+}
+
+/// An HTML page of a plain capture as reading its response back from the WARC file
+/// would give it (`ArchivedResponse`, `WorkspaceIndex.source`): the decoded body and
+/// content type, with what its capture entry records to match it by.
+public struct PreparedPage: Sendable {
+    /// The URL as given (the entry's `url`), the URL of the last response (`final_url`)
+    /// and that response's payload digest (`payload_sha256`).
+    public var url: String
+    public var finalURL: String
+    public var payloadSHA256: String
+    public var html: [UInt8]
+    public var contentType: String?
+
+    /// nil when a reading of the record could give other bytes: a body spooled to disk,
+    /// a head with a blank line before its end, or a head naming the type, encoding or
+    /// framing twice with different values (the hop keeps the last, a reader the first).
+    init?(url: String, hop: HopResult, html: [UInt8]) {
+        guard hop.spoolPath == nil, let raw = hop.body, raw.count <= ArchivedResponse.analysisLimit else { return nil }
+        let head = hop.responseHead
+        // The reader's head ends at the first CR LF CR LF: it must be this head's end.
+        guard let end = (0...max(head.count - 4, 0)).first(where: {
+            $0 + 4 <= head.count && head[$0] == 13 && head[$0 + 1] == 10 && head[$0 + 2] == 13 && head[$0 + 3] == 10
+        }), end + 4 == head.count else { return nil }
+        let fields = Array(head.dropLast(4))
+        for name in ["content-type", "content-encoding", "transfer-encoding"]
+        where HTTPHead.firstValue(of: name, in: fields) != HTTPHead.value(of: name, in: head) {
+            return nil
+        }
+        self.url = url
+        finalURL = hop.url.text
+        payloadSHA256 = hop.dechunkedSHA256 ?? hop.payloadSHA256
+        self.html = html
+        contentType = hop.contentType
+    }
 }
 
 /// The outcome of a capture job, URL by URL.

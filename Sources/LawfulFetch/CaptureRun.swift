@@ -204,7 +204,8 @@ package struct CaptureRun {
             deferredBytes += chain.hops.reduce(0) { $0 + $1.bodyLength }
             if preparer == nil { preparer = PagePreparer() }
             let compressors = self.compressors
-            preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors) }
+            let observer = options.sealObserver
+            preparer?.submit { Self.prepare(item, warcinfoID: warcinfo, compressors: compressors, observer: observer) }
             urlsInFile += 1
             // Its line now, not at the seal: only a password field, which is
             // looked for when the page is written, can still add to it (a note
@@ -275,7 +276,7 @@ package struct CaptureRun {
         htmlBody(hop).map { PageFacts(html: $0, url: hop.url.text, contentType: hop.contentType) }
     }
 
-    private static func htmlBody(_ hop: HopResult) -> [UInt8]? {
+    static func htmlBody(_ hop: HopResult) -> [UInt8]? {
         let isHTML = (hop.contentType ?? "").lowercased().contains("html")
         guard isHTML, hop.bodyLength <= Int64(ArchivedResponse.analysisLimit) else { return nil }
         return bodyForAnalysis(hop)

@@ -9,7 +9,9 @@ package import WARC
 /// renamed into place.
 extension CaptureRun {
     /// One deferred page's records, compressed, and its facts (on any thread).
-    static func prepare(_ item: Deferred, warcinfoID: String, compressors: GzipCompressorPool) -> PagePreparer.Output {
+    /// The observer, if any, hears of the page (`CaptureSealObserver.prepared(_:)`).
+    static func prepare(_ item: Deferred, warcinfoID: String, compressors: GzipCompressorPool,
+                        observer: (any CaptureSealObserver)? = nil) -> PagePreparer.Output {
         Result { () throws(ExhibitError) -> ([CompressedRecord], PageFacts?) in
             var members: [CompressedRecord] = []
             for hop in item.chain.hops {
@@ -17,7 +19,9 @@ extension CaptureRun {
                     members.append(try WARCWriter.compress(record, with: compressors))
                 }
             }
-            return (members, item.chain.hops.last.flatMap(Self.facts))
+            guard let last = item.chain.hops.last, let html = htmlBody(last) else { return (members, nil) }
+            if let observer, let page = PreparedPage(url: item.chain.url.text, hop: last, html: html) { observer.prepared(page) }
+            return (members, PageFacts(html: html, url: last.url.text, contentType: last.contentType))
         }
     }
 
@@ -206,8 +210,8 @@ extension CaptureRun {
         drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
         var sealed: [LedgerEntry] = []
         if !drafts.isEmpty {
-            options.sealObserver?.willSeal()
-            sealed = try job.session.store.append(drafts, to: job.caseID, signer: signer)
+            let earlier = options.sealObserver?.willSeal() ?? []
+            sealed = try job.session.store.append(earlier + drafts, to: job.caseID, signer: signer)
         }
         if let writer, writer.recordCount > 1 {
             try writer.commit()

@@ -2,6 +2,7 @@ import CaseManagement
 import ChainOfCustody
 import Foundation
 import LawfulFetch
+import PageAnalysis
 
 /// Compares a watch job's captures with their previous captures and appends their
 /// `change` entries while the job goes on, so that when it ends only the last sealed
@@ -10,10 +11,15 @@ import LawfulFetch
 /// A capture job records its captures a WARC file at a time: a seal appends their
 /// entries to the ledger, then renames the file into place, and hands the entries to
 /// `sealed(_:)` on the job's thread. A thread of the judge's own then compares each
-/// page captured of a watched URL (or records its failure) and appends the batch's
-/// change entries, in the order of the watches' entries. Before the job's next seal
-/// appends, `willSeal()` waits for that append, so a batch's change entries always
-/// come right after the batch's own entries and before the next batch's.
+/// page captured of a watched URL (or records its failure) and drafts the batch's
+/// change entries, in the order of the watches' entries. The job's next seal takes
+/// them (`willSeal()` waits for them) and appends them ahead of its own entries, in
+/// one append, so a batch's change entries always come right after the batch's own
+/// entries and before the next batch's; those of the last batch `finish()` appends.
+///
+/// The removal check of a new page reads its title and text; the job's preparer hands
+/// over the decoded page as the WARC record would give it back (`prepared(_:)`), so
+/// the check parses it there, while the transfers go on, instead of reading it back.
 final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// What a watched URL's comparison needs besides the new capture.
     struct Basis: Sendable {
@@ -22,9 +28,22 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         var previousPassedRemoval: Bool
 
         /// The `current` capture (or failure) of the watched URL compared with the previous one.
-        func compare(_ current: LedgerEntry?, caseDirectory: String, patterns: RemovalPatternsInForce) -> WatchComparison {
+        func compare(_ current: LedgerEntry?, caseDirectory: String, patterns: RemovalPatternsInForce,
+                     prepared: WatchComparison.PreparedText? = nil) -> WatchComparison {
             WatchComparison.compare(current: current, previous: previous, caseDirectory: caseDirectory, patterns: patterns,
-                                    unreachableBefore: unreachableBefore, previousPassedRemoval: previousPassedRemoval)
+                                    unreachableBefore: unreachableBefore, previousPassedRemoval: previousPassedRemoval,
+                                    prepared: prepared)
+        }
+
+        /// Whether the comparison of a new plain capture with this payload will run the
+        /// removal check on the page's title and text alone (not skip it, as for the
+        /// previous payload already found not removed, nor analyse the whole page, as
+        /// when the texts are compared).
+        func readsTitleAndText(of page: PreparedPage) -> Bool {
+            guard let before = previous?.subject else { return true }
+            guard before["mode"]?.stringValue != "browser", before["payload_sha256"]?.stringValue == page.payloadSHA256 else { return false }
+            return !(previousPassedRemoval && before["final_url"]?.stringValue == page.finalURL
+                     && before["content_type"] == page.contentType.map { .string($0) } ?? .null)
         }
     }
 
@@ -47,6 +66,12 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     private let lock = NSLock()
     /// Change entries appended so far, by index in `batch`.
     private var decided: [Int: Decided] = [:]
+    /// Change entries drafted and not yet handed to a seal, and those handed to the
+    /// seal under way (appended once it reports the batch sealed).
+    private var drafted: [(index: Int, decided: Decided)] = []
+    private var handed: [(index: Int, decided: Decided)] = []
+    /// Title and text of pages the job prepared, by URL as given, until compared.
+    private var preparedTexts: [String: WatchComparison.PreparedText] = [:]
     private var failure: ExhibitError?
     /// While the job runs the comparisons take one core (the job has the other); after
     /// it, every core.
@@ -75,12 +100,33 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         }
     }
 
-    func willSeal() {
+    func willSeal() -> [LedgerDraft] {
         queue.sync {}
+        return locked {
+            handed = drafted
+            drafted = []
+            return handed.map(\.decided.draft)
+        }
     }
 
     func sealed(_ entries: [LedgerEntry]) {
+        locked {
+            for item in handed { decided[item.index] = item.decided }
+            handed = []
+        }
         queue.async { self.judge(entries) }
+    }
+
+    /// On a preparing thread of the job: the title and text the removal check of a
+    /// watched page will read, parsed as `CapturedPage.titleAndText` would parse them
+    /// from the WARC record.
+    func prepared(_ page: PreparedPage) {
+        guard let basis = bases[page.url], basis.readsTitleAndText(of: page) else { return }
+        let limit = patterns.patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
+        let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
+        let parsed = WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256, textLimit: limit,
+                                                  title: title, text: text)
+        locked { preparedTexts[page.url] = parsed }
     }
 
     private func locked<T>(_ body: () -> T) -> T {
@@ -89,7 +135,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         return body()
     }
 
-    /// Compares the batch's pages of watched URLs and appends their change entries.
+    /// Compares the batch's pages of watched URLs and drafts their change entries.
     private func judge(_ entries: [LedgerEntry]) {
         guard locked({ failure == nil }) else { return }
         var found: [(index: Int, entry: LedgerEntry)] = []
@@ -106,27 +152,39 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         while start < found.count {
             let end = min(start + 16, found.count)
             let width = locked { jobRunning } ? 1 : Parallel.width
-            results += Parallel.map(Array(found[start..<end]), width: width) { item -> Decided in
+            let items = Array(found[start..<end])
+            let prepared = locked { items.map { preparedTexts.removeValue(forKey: batch[$0.index].url) } }
+            results += Parallel.map(Array(zip(items, prepared)), width: width) { item, prepared -> Decided in
                 let watch = self.batch[item.index]
-                let comparison = self.bases[watch.url]!.compare(item.entry, caseDirectory: self.caseDirectory, patterns: self.patterns)
+                let comparison = self.bases[watch.url]!.compare(item.entry, caseDirectory: self.caseDirectory, patterns: self.patterns,
+                                                                prepared: prepared)
                 return Decided(comparison: comparison, draft: self.makeDraft(watch, comparison))
             }
             start = end
         }
-        do {
-            try append(results.map(\.draft))
-            locked { for (item, result) in zip(found, results) { decided[item.index] = result } }
-        } catch {
-            locked { failure = error }
-        }
+        locked { drafted += zip(found, results).map { ($0.index, $1) } }
     }
 
     /// After the job (also when it failed: the batches it sealed are evidence, compared
-    /// like the others): waits for the batches handed over and returns the change entries
-    /// appended, by index in the batch, and the append that failed, if one did.
+    /// like the others): waits for the batches handed over, appends the change entries no
+    /// seal took, and returns the change entries appended, by index in the batch, and the
+    /// append that failed, if one did.
     func finish() -> (decided: [Int: Decided], failure: ExhibitError?) {
         locked { jobRunning = false }
         queue.sync {}
+        // Those a failed seal was given first, then the last batch's.
+        let left = locked { () -> [(index: Int, decided: Decided)] in
+            defer { handed = []; drafted = [] }
+            return handed + drafted
+        }
+        if !left.isEmpty {
+            do {
+                try append(left.map(\.decided.draft))
+                locked { for item in left { decided[item.index] = item.decided } }
+            } catch {
+                locked { failure = error }
+            }
+        }
         return locked { (decided, failure) }
     }
 }

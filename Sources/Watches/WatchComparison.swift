@@ -30,9 +30,22 @@ struct WatchComparison {
     /// entry; all are counted, and `exhibit diff` shows them all.
     static let listedLines = 20
 
+    /// A new page's title and text as the removal check reads them, parsed by the
+    /// capture job from the body it prepared (`SealedBatchJudge.prepared(_:)`), for the
+    /// capture with this final URL and payload, up to `textLimit` scalars of text.
+    struct PreparedText: Sendable {
+        var finalURL: String
+        var payloadSHA256: String
+        var textLimit: Int?
+        var title: String?
+        var text: String
+    }
+
+    /// `prepared`: the new page's title and text, used only when they are what reading
+    /// the capture's record back would give (same capture, same text limit).
     static func compare(
         current: LedgerEntry?, previous: LedgerEntry?, caseDirectory: String, patterns: RemovalPatternsInForce,
-        unreachableBefore: Int, previousPassedRemoval: Bool = false
+        unreachableBefore: Int, previousPassedRemoval: Bool = false, prepared: PreparedText? = nil
     ) -> WatchComparison {
         var subject: [String: JSONValue] = [:]
         let artifact = current.flatMap { $0.action == "capture" ? ArtifactID.forSeq(Int($0.seq)) : nil }
@@ -103,8 +116,14 @@ struct WatchComparison {
             if comparesTexts { return newAnalysis().map { ($0.url, $0.title, $0.text) } }
             // Without a recorded length, the parse stops one scalar past the longest
             // matchable text: a page that long matches no pattern, whatever follows.
-            return CapturedPage.titleAndText(of: now, caseDirectory: caseDirectory,
-                                             textLimit: recordedLength == nil ? matchable.map { $0 + 1 } : nil)
+            let limit = recordedLength == nil ? matchable.map { $0 + 1 } : nil
+            if let prepared, now["mode"]?.stringValue != "browser", prepared.textLimit == limit,
+               let finalURL = now["final_url"]?.stringValue, prepared.finalURL == finalURL,
+               prepared.payloadSHA256 == now["payload_sha256"]?.stringValue {
+                // The record's source URL is the entry's final URL (WorkspaceIndex.source).
+                return (finalURL, prepared.title, prepared.text)
+            }
+            return CapturedPage.titleAndText(of: now, caseDirectory: caseDirectory, textLimit: limit)
         }
         if isHTML, matchable.map({ (recordedLength ?? 0) <= $0 }) ?? true, let page = titleAndText(),
            recordedLength != nil || matchable.map({ Self.hasAtMostScalars(page.text, $0) }) ?? true,
