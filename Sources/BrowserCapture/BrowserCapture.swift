@@ -91,7 +91,9 @@ extension CaptureRun {
     /// Opens pages while there is room, reads what Chromium sent (waiting briefly when
     /// told to), moves every page on, and records the pages that are done.
     mutating func step(_ loop: BrowserLoop, waiting: Bool) throws(ExhibitError) {
-        while loop.tabs.count < loop.pagesAtOnce, loop.next < loop.queue.count, !sealDue {
+        // A page whose records are being made has left Chromium (its context is disposed):
+        // the next page takes its place there meanwhile.
+        while loop.tabs.count(where: { $0.phase != .sealing }) < loop.pagesAtOnce, loop.next < loop.queue.count, !sealDue {
             if let browser = loop.browser, browser.retiring {
                 guard browser.openTabs == 0 else { break }
                 browser.close()
