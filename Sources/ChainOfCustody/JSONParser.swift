@@ -9,6 +9,9 @@ struct JSONParser {
     /// With `recordsMembers`: where each member of the top-level object has its value.
     private(set) var topLevelMembers: [String: Range<Int>] = [:]
     var recordsMembers = false
+    /// The plain keys of the objects a selective parse is in, innermost last (``ObjectKeys``):
+    /// one array for all, not one per object (a provenance graph has some 150,000).
+    private var plainKeys: [Range<Int>] = []
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -380,7 +383,8 @@ struct JSONParser {
             try checkDepth(depth + 1)
             position += 1
             var members: [String: JSONValue] = [:]
-            var seen = ObjectKeys()
+            var seen = ObjectKeys(base: plainKeys.count)
+            defer { plainKeys.removeSubrange(seen.base...) }
             if closesAtOnce(UInt8(ascii: "}")) { return keep ? .object(members) : nil }
             while true {
                 skipWhitespace()
@@ -389,7 +393,7 @@ struct JSONParser {
                 }
                 let keyOffset = position
                 let key = try readKey()
-                guard seen.insert(key, in: bytes) else {
+                guard seen.insert(key, in: bytes, plain: &plainKeys) else {
                     throw JSONError(message: "duplicate object key \(String(reflecting: key.string(in: bytes)))", offset: keyOffset)
                 }
                 skipWhitespace()
@@ -537,18 +541,23 @@ struct ObjectKeys {
         }
     }
 
-    private var plain: [Range<Int>] = []
+    /// Where this object's plain keys start in the parser's stack of them; the ones above are its own.
+    let base: Int
     private var decoded: [String] = []
     /// Past a few dozen keys, every key as a String in a set (no quadratic search).
     private var many: Set<String>?
 
-    /// Adds `key`; false when the object already has it.
-    mutating func insert(_ key: Key, in input: [UInt8]) -> Bool {
+    init(base: Int) {
+        self.base = base
+    }
+
+    /// Adds `key`, a plain one on top of `plain`; false when the object already has it.
+    mutating func insert(_ key: Key, in input: [UInt8], plain: inout [Range<Int>]) -> Bool {
         if many != nil { return many!.insert(key.string(in: input)).inserted }
         switch key {
         case .bytes(let range):
             // Two plain ASCII keys are the same String exactly when their bytes are.
-            for other in plain where other.count == range.count && input[other].elementsEqual(input[range]) { return false }
+            for other in plain[base...] where other.count == range.count && input[other].elementsEqual(input[range]) { return false }
             if !decoded.isEmpty {
                 let string = key.string(in: input)
                 if decoded.contains(string) { return false }
@@ -556,11 +565,11 @@ struct ObjectKeys {
             plain.append(range)
         case .decoded(let string):
             if decoded.contains(string) { return false }
-            for other in plain where String(decoding: input[other], as: UTF8.self) == string { return false }
+            for other in plain[base...] where String(decoding: input[other], as: UTF8.self) == string { return false }
             decoded.append(string)
         }
-        if plain.count + decoded.count > 32 {
-            many = Set(plain.map { String(decoding: input[$0], as: UTF8.self) } + decoded)
+        if plain.count - base + decoded.count > 32 {
+            many = Set(plain[base...].map { String(decoding: input[$0], as: UTF8.self) } + decoded)
         }
         return true
     }

@@ -24,6 +24,8 @@ struct JSONSelectiveParseTests {
         #"{"a":1,"a":2}"#,                          // duplicate in a dropped member's object
         #"{"keep":{"x":1,"x":2}}"#,                 // duplicate inside a kept member
         #"{"drop":{"x":1,"x":2}}"#,                 // duplicate inside a dropped member
+        #"{"a":{"b":1,"c":2},"a":3}"#,              // duplicate after a nested object's keys
+        #"{"a":{"b":{"c":1}},"d":{"c":2,"c":3}}"#,  // duplicate in a later sibling
         #"{"drop":{"\u0078":1,"x":2}}"#,            // the same key, once escaped
         "{\"drop\":{\"\u{212A}\":1,\"K\":2}}",      // canonically equivalent keys (Kelvin sign, K)
         #"{"drop":"\ud800"}"#,                      // lone surrogate in a dropped string
@@ -57,6 +59,7 @@ struct JSONSelectiveParseTests {
         "{\"\u{212A}\":\"Kelvin sign, kept as K\"}",
         "{" + (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"keep\":{}}",
         #""just a string""#,
+        #"{"keep":{"keep":{"keep":1}},"K":{"keep":2,"x":{"keep":3}},"x":{"K":4}}"#,  // the same names at other depths
     ])
     func keeps(input: String) throws {
         let whole = try JSONValue(parsing: input)
