@@ -37,6 +37,9 @@ public struct CaptureOptions: Sendable {
     public var settleSeconds = 2.0
     /// Hears of each batch the job seals (a watch run compares its pages while the next is fetched).
     public var sealObserver: (any CaptureSealObserver)?
+    /// The case's state as the caller has just folded it from the whole ledger (a watch
+    /// run has read it): the job's checks use it instead of reading the ledger again.
+    public var caseState: CaseState?
 
     public init(urls: [String]) {
         self.urls = urls
@@ -215,7 +218,8 @@ public struct CaptureJob: Sendable {
         Curl.preload()
         try session.authorize(.capture, caseID: caseID, command: "capture")
         // The case's state once for both checks: a watched case's ledger is long.
-        let state = try session.store.state(of: caseID)
+        let state: CaseState
+        if let known = options.caseState { state = known } else { state = try session.store.state(of: caseID) }
         try BackgroundInvestigation.requireSearcher(session, caseID: caseID, command: "capture", known: state)
         try session.requireOpen(caseID, command: "capture", known: state)
         let template = session.store.templates.template(forCaseID: caseID)
