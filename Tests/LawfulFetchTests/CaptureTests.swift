@@ -264,21 +264,26 @@ struct CaptureTests {
 /// Replays one URL through pywb's `wayback` server on loopback.
 enum Pywb {
     static func replay(directory: String, collection: String, url: String) async throws -> String {
-        let port = Int.random(in: 20000...40000)
-        // pywb's server never starts listening under the signal mask the test runner's
-        // children inherit: the runner clears it.
         let log = directory + "/wayback.log"
-        let process = try ChildProcess(try Validators.path(of: "wayback"), ["-p", String(port), "-b", "127.0.0.1"],
-                                       directory: directory, stdout: .file(log), stderr: .sameAsStdout, clearsSignalMask: true).start()
-        defer { process.killAndWait() }
-        let target = "http://127.0.0.1:\(port)/\(collection)/mp_/\(url)"
-        var page: String?
-        _ = try await poll(until: {
-            let result = try Command.run("/usr/bin/curl", ["-s", "-f", target])
-            if result.status == 0 { page = result.output }
-            return page != nil || !process.isRunning
-        }, timeout: .seconds(20), interval: .milliseconds(250))
-        if let page { return page }
+        // A random port may be taken (the server then exits at once): up to three ports are tried.
+        for _ in 0..<3 {
+            let port = Int.random(in: 20000...40000)
+            // pywb's server never starts listening under the signal mask the test runner's
+            // children inherit: the runner clears it.
+            let process = try ChildProcess(try Validators.path(of: "wayback"), ["-p", String(port), "-b", "127.0.0.1"],
+                                           directory: directory, stdout: .file(log), stderr: .sameAsStdout, clearsSignalMask: true).start()
+            defer { process.killAndWait() }
+            let target = "http://127.0.0.1:\(port)/\(collection)/mp_/\(url)"
+            var page: String?
+            // pywb takes a while to start on a loaded machine (the whole suite runs in parallel).
+            _ = try await poll(until: {
+                let result = try Command.run("/usr/bin/curl", ["-s", "-f", target])
+                if result.status == 0 { page = result.output }
+                return page != nil || !process.isRunning
+            }, timeout: .seconds(120), interval: .milliseconds(250))
+            if let page { return page }
+            if process.isRunning { break }
+        }
         return "pywb did not answer; its log: " + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 }
