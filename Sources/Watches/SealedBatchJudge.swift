@@ -122,7 +122,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// from the WARC record.
     func prepared(_ page: PreparedPage) {
         guard let basis = bases[page.url], basis.readsTitleAndText(of: page) else { return }
-        let limit = patterns.patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
+        let limit = patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
         let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
         let parsed = WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256, textLimit: limit,
                                                   title: title, text: text)
