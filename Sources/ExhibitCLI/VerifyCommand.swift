@@ -29,14 +29,21 @@ struct VerifyCommand: ParsableCommand {
             // (it is outside any workspace case).
             let report = try withProgress(reading: target) { () throws(ExhibitError) in try BundleVerification.verify(target) }
             try print(report)
-            if !report.intact { throw ExitCode(1) }
-            return
+            finish(report)
         }
         let directory = try CaseVerification.locate(target: target, workspacePath: options.workspacePath)
         let report = try withProgress(reading: directory) { () throws(ExhibitError) in try WorkspaceCaseCheck.verify(directory: directory) }
         try recordIfCustodian(report)
         try print(report)
-        if !report.intact { throw ExitCode(1) }
+        finish(report)
+    }
+
+    /// Ends the process with the report's status, 0 intact or 1, as returning (or throwing
+    /// ExitCode(1)) to ExhibitMain would, but without first freeing the report: its
+    /// ledger's entries and their JSON trees took ~20 ms of one core after the last
+    /// check on the bench's bag (4,004 entries), with nothing left to do.
+    private func finish(_ report: CaseVerification.Report) -> Never {
+        Foundation.exit(report.intact ? 0 : 1)
     }
 
     /// Runs a check with a status line on a terminal (DESIGN §12): bytes read of
