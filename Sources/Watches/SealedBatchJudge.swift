@@ -168,14 +168,25 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// After the job (also when it failed: the batches it sealed are evidence, compared
     /// like the others): waits for the batches handed over, appends the change entries no
     /// seal took, and returns the change entries appended, by index in the batch, and the
-    /// append that failed, if one did.
-    func finish() -> (decided: [Int: Decided], failure: ExhibitError?) {
+    /// append that failed, if one did. `recorded` reads the entries the job appended: a
+    /// seal that failed after its append (its file not renamed) never reported the change
+    /// entries it was given as appended, and those found there are not appended again.
+    func finish(recorded: () throws(ExhibitError) -> [LedgerEntry]) -> (decided: [Int: Decided], failure: ExhibitError?) {
         locked { jobRunning = false }
         queue.sync {}
-        // Those a failed seal was given first, then the last batch's.
-        let left = locked { () -> [(index: Int, decided: Decided)] in
+        let (given, last) = locked { () -> ([(index: Int, decided: Decided)], [(index: Int, decided: Decided)]) in
             defer { handed = []; drafted = [] }
-            return handed + drafted
+            return (handed, drafted)
+        }
+        var left = last
+        if !given.isEmpty {
+            // A change entry is known by its watch and its run.
+            func key(_ subject: JSONValue?) -> [String?] { [subject?["watch"]?.stringValue, subject?["run_started"]?.stringValue] }
+            let appended = Set(((try? recorded()) ?? []).filter { $0.action == WatchLedger.changeAction }.map { key($0.subject) })
+            let found = given.filter { appended.contains(key($0.decided.draft.subject)) }
+            locked { for item in found { decided[item.index] = item.decided } }
+            // Those the failed seal was given first, then the last batch's.
+            left = given.filter { !appended.contains(key($0.decided.draft.subject)) } + last
         }
         if !left.isEmpty {
             do {

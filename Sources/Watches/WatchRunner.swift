@@ -328,7 +328,9 @@ public struct WatchRunner: Sendable {
         } catch {
             failure = error
         }
-        let (decided, appendFailure) = judge.finish()
+        let (decided, appendFailure) = judge.finish(recorded: { () throws(ExhibitError) in
+            try Self.entries(in: try ledger.readLocked(from: jobStart), ledger: ledger)
+        })
         failure = failure ?? appendFailure
         var comparisons: [Int: WatchComparison] = decided.mapValues(\.comparison)
         let undecided = batch.indices.filter { decided[$0] == nil }
