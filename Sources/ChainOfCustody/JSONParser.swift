@@ -75,22 +75,14 @@ struct JSONParser {
         var previous: String?
         if closesAtOnce(UInt8(ascii: "}")) { return .object(members) }
         while true {
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else {
-                throw failure("expected a string as object key")
-            }
+            try expectKey()
             let keyOffset = position
             let key = try parseString()
             // Checked before the value is parsed so the error points at the offending key.
             guard members[key] == nil else {
                 throw JSONError(message: "duplicate object key \(String(reflecting: key))", offset: keyOffset)
             }
-            skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else {
-                throw failure("expected ':' after object key")
-            }
-            position += 1
-            skipWhitespace()
+            try expectColon()
             if recordsMembers {
                 if let previous, !previous.utf16.lexicographicallyPrecedes(key.utf16) { isCanonical = false }
                 previous = key
@@ -112,6 +104,26 @@ struct JSONParser {
             elements.append(try parseValue(depth: depth))
             if try closesAfterItem(UInt8(ascii: "]"), else: "expected ',' or ']' in array") { return .array(elements) }
         }
+    }
+
+    /// Before an object's key: past any whitespace, at its opening quote.
+    @inline(__always)
+    private mutating func expectKey() throws(JSONError) {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "\"") else {
+            throw failure("expected a string as object key")
+        }
+    }
+
+    /// After an object's key: past the colon and the whitespace around it, at the value.
+    @inline(__always)
+    private mutating func expectColon() throws(JSONError) {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: ":") else {
+            throw failure("expected ':' after object key")
+        }
+        position += 1
+        skipWhitespace()
     }
 
     /// Just past an opening bracket: whether `close` follows (consumed), the empty container.
@@ -387,21 +399,13 @@ struct JSONParser {
             defer { plainKeys.removeSubrange(seen.base...) }
             if closesAtOnce(UInt8(ascii: "}")) { return keep ? .object(members) : nil }
             while true {
-                skipWhitespace()
-                guard peek() == UInt8(ascii: "\"") else {
-                    throw failure("expected a string as object key")
-                }
+                try expectKey()
                 let keyOffset = position
                 let key = try readKey()
                 guard seen.insert(key, in: bytes, plain: &plainKeys) else {
                     throw JSONError(message: "duplicate object key \(String(reflecting: key.string(in: bytes)))", offset: keyOffset)
                 }
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else {
-                    throw failure("expected ':' after object key")
-                }
-                position += 1
-                skipWhitespace()
+                try expectColon()
                 if keep, let name = keys.keeps(key, in: bytes) {
                     members[name] = try parseSelected(depth: depth + 1, keys: keys, keep: true)
                 } else {
