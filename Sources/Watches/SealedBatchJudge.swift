@@ -19,7 +19,8 @@ import PageAnalysis
 ///
 /// The removal check of a new page reads its title and text; the job's preparer hands
 /// over the decoded page as the WARC record would give it back (`prepared(_:)`), so
-/// the check parses it there, while the transfers go on, instead of reading it back.
+/// the check parses it on a thread of the judge's, while the transfers go on, instead
+/// of reading it back.
 final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// What a watched URL's comparison needs besides the new capture.
     struct Basis: Sendable {
@@ -62,6 +63,9 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     private let makeDraft: @Sendable (Watch, WatchComparison) -> LedgerDraft
     private let append: @Sendable ([LedgerDraft]) throws(ExhibitError) -> Void
     private let queue = DispatchQueue(label: "exhibit.watch-comparisons")
+    /// Parses the pages the job prepares, off its one preparing thread (which would
+    /// otherwise hold up the pages written after them).
+    private let parsing = DispatchQueue(label: "exhibit.watch-prepared-pages")
     /// Guards everything below, shared by the job's thread, the queue's and `finish()`'s.
     private let lock = NSLock()
     /// Change entries appended so far, by index in `batch`.
@@ -117,16 +121,18 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         queue.async { self.judge(entries) }
     }
 
-    /// On a preparing thread of the job: the title and text the removal check of a
-    /// watched page will read, parsed as `CapturedPage.titleAndText` would parse them
-    /// from the WARC record.
+    /// On the job's preparing thread: the title and text the removal check of a watched
+    /// page will read are parsed on a thread of the judge's own, as
+    /// `CapturedPage.titleAndText` would parse them from the WARC record.
     func prepared(_ page: PreparedPage) {
         guard let basis = bases[page.url], basis.readsTitleAndText(of: page) else { return }
-        let limit = patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
-        let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
-        let parsed = WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256, textLimit: limit,
-                                                  title: title, text: text)
-        locked { preparedTexts[page.url] = parsed }
+        parsing.async {
+            let limit = self.patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
+            let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
+            let parsed = WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256, textLimit: limit,
+                                                      title: title, text: text)
+            self.locked { self.preparedTexts[page.url] = parsed }
+        }
     }
 
     private func locked<T>(_ body: () -> T) -> T {
@@ -138,6 +144,8 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// Compares the batch's pages of watched URLs and drafts their change entries.
     private func judge(_ entries: [LedgerEntry]) {
         guard locked({ failure == nil }) else { return }
+        // The batch's pages were all prepared before its seal: their parses are queued.
+        parsing.sync {}
         var found: [(index: Int, entry: LedgerEntry)] = []
         for entry in entries where Self.isJobEntry(entry) {
             guard let url = entry.subject?["url"]?.stringValue, let index = indexByURL[url] else { continue }
