@@ -1,7 +1,9 @@
 /// A recursive-descent parser over a byte array; one instance parses one document.
+/// The cursor and the readers the selective parse shares (JSONSelectiveParsing.swift)
+/// are module-internal; everything else is private to this file.
 struct JSONParser {
-    private let bytes: [UInt8]
-    private var position = 0
+    let bytes: [UInt8]
+    var position = 0
     /// Whether everything read so far is exactly as RFC 8785 writes it: no
     /// whitespace, members in UTF-16 order, minimal escapes, integers only (a float
     /// counts as not canonical: its shortest form is not checked here).
@@ -11,7 +13,7 @@ struct JSONParser {
     var recordsMembers = false
     /// The plain keys of the objects a selective parse is in, innermost last (``ObjectKeys``):
     /// one array for all, not one per object (a provenance graph has some 150,000).
-    private var plainKeys: [Range<Int>] = []
+    var plainKeys: [Range<Int>] = []
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -27,21 +29,10 @@ struct JSONParser {
         return value
     }
 
-    /// ``parseDocument()`` keeping only the members `keys` names.
-    mutating func parseSelectedDocument(keys: KeySelection) throws(JSONError) -> JSONValue {
-        skipWhitespace()
-        let value = try parseSelected(depth: 0, keys: keys, keep: true)!
-        skipWhitespace()
-        guard position == bytes.count else {
-            throw failure("unexpected data after the JSON value")
-        }
-        return value
-    }
-
     // MARK: Values
 
     /// Parses the value starting at `position`; `depth` counts the containers around it.
-    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         guard let byte = peek() else {
             throw failure("unexpected end of input, expected a value")
         }
@@ -108,7 +99,7 @@ struct JSONParser {
 
     /// Before an object's key: past any whitespace, at its opening quote.
     @inline(__always)
-    private mutating func expectKey() throws(JSONError) {
+    mutating func expectKey() throws(JSONError) {
         skipWhitespace()
         guard peek() == UInt8(ascii: "\"") else {
             throw failure("expected a string as object key")
@@ -117,7 +108,7 @@ struct JSONParser {
 
     /// After an object's key: past the colon and the whitespace around it, at the value.
     @inline(__always)
-    private mutating func expectColon() throws(JSONError) {
+    mutating func expectColon() throws(JSONError) {
         skipWhitespace()
         guard peek() == UInt8(ascii: ":") else {
             throw failure("expected ':' after object key")
@@ -128,7 +119,7 @@ struct JSONParser {
 
     /// Just past an opening bracket: whether `close` follows (consumed), the empty container.
     @inline(__always)
-    private mutating func closesAtOnce(_ close: UInt8) -> Bool {
+    mutating func closesAtOnce(_ close: UInt8) -> Bool {
         skipWhitespace()
         guard peek() == close else { return false }
         position += 1
@@ -138,7 +129,7 @@ struct JSONParser {
     /// After a member or an element: true at `close`, false at a comma (either consumed);
     /// anything else is the error `message`.
     @inline(__always)
-    private mutating func closesAfterItem(_ close: UInt8, else message: String) throws(JSONError) -> Bool {
+    mutating func closesAfterItem(_ close: UInt8, else message: String) throws(JSONError) -> Bool {
         skipWhitespace()
         switch peek() {
         case UInt8(ascii: ","):
@@ -152,7 +143,7 @@ struct JSONParser {
         }
     }
 
-    private func checkDepth(_ depth: Int) throws(JSONError) {
+    func checkDepth(_ depth: Int) throws(JSONError) {
         guard depth <= JSONValue.maximumNestingDepth else {
             throw failure("arrays and objects nested deeper than \(JSONValue.maximumNestingDepth) levels")
         }
@@ -235,7 +226,7 @@ struct JSONParser {
 
     // MARK: Strings
 
-    private mutating func parseString() throws(JSONError) -> String {
+    mutating func parseString() throws(JSONError) -> String {
         let start = position
         position += 1  // opening quote
         // Most strings are printable ASCII without escapes: found whole in one pass and
@@ -379,83 +370,14 @@ struct JSONParser {
         position += length
     }
 
-    // MARK: Selective parsing
-
-    /// Parses the value at `position` like ``parseValue(depth:)``, accepting and refusing
-    /// exactly the same text, but keeps in every object only the members `keys` names
-    /// (``KeySelection/keeps(_:in:)``); with `keep` false nothing is built and nil is returned.
-    /// Every member is still read: a dropped one is validated as a kept one would be, and
-    /// every object's keys are checked for duplicates.
-    private mutating func parseSelected(depth: Int, keys: KeySelection, keep: Bool) throws(JSONError) -> JSONValue? {
-        guard let byte = peek() else {
-            throw failure("unexpected end of input, expected a value")
-        }
-        switch byte {
-        case UInt8(ascii: "{"):
-            try checkDepth(depth + 1)
-            position += 1
-            var members: [String: JSONValue] = [:]
-            var seen = ObjectKeys(base: plainKeys.count)
-            defer { plainKeys.removeSubrange(seen.base...) }
-            if closesAtOnce(UInt8(ascii: "}")) { return keep ? .object(members) : nil }
-            while true {
-                try expectKey()
-                let keyOffset = position
-                let key = try readKey()
-                guard seen.insert(key, in: bytes, plain: &plainKeys) else {
-                    throw JSONError(message: "duplicate object key \(String(reflecting: key.string(in: bytes)))", offset: keyOffset)
-                }
-                try expectColon()
-                if keep, let name = keys.keeps(key, in: bytes) {
-                    members[name] = try parseSelected(depth: depth + 1, keys: keys, keep: true)
-                } else {
-                    _ = try parseSelected(depth: depth + 1, keys: keys, keep: false)
-                }
-                if try closesAfterItem(UInt8(ascii: "}"), else: "expected ',' or '}' in object") { return keep ? .object(members) : nil }
-            }
-        case UInt8(ascii: "["):
-            try checkDepth(depth + 1)
-            position += 1
-            var elements: [JSONValue] = []
-            if closesAtOnce(UInt8(ascii: "]")) { return keep ? .array(elements) : nil }
-            while true {
-                skipWhitespace()
-                if let element = try parseSelected(depth: depth + 1, keys: keys, keep: keep) { elements.append(element) }
-                if try closesAfterItem(UInt8(ascii: "]"), else: "expected ',' or ']' in array") { return keep ? .array(elements) : nil }
-            }
-        case UInt8(ascii: "\""):
-            if keep { return .string(try parseString()) }
-            _ = try readKey()
-            return nil
-        default:
-            let value = try parseValue(depth: depth)
-            return keep ? value : nil
-        }
-    }
-
-    /// Reads the string at `position` without making it a String when it is printable
-    /// ASCII without escapes (its bytes are then the string); otherwise parsed whole.
-    private mutating func readKey() throws(JSONError) -> ObjectKeys.Key {
-        let start = position + 1
-        var end = start
-        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") {
-            end += 1
-        }
-        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            position = end + 1
-            return .bytes(start..<end)
-        }
-        return .decoded(try parseString())
-    }
-
     // MARK: Helpers
 
-    private func peek(offset: Int = 0) -> UInt8? {
+    func peek(offset: Int = 0) -> UInt8? {
         let index = position + offset
         return index < bytes.count ? bytes[index] : nil
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while let byte = peek(),
               byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
             position += 1
@@ -463,7 +385,7 @@ struct JSONParser {
         }
     }
 
-    private func failure(_ message: String) -> JSONError {
+    func failure(_ message: String) -> JSONError {
         JSONError(message: message, offset: position)
     }
 

@@ -1,6 +1,7 @@
 // What the parser tells besides the value (whether the bytes are already canonical,
 // where the top-level members lie), and the selective parse that builds only the
-// members a check reads. The parsing itself is JSONParser's, in JSONParser.swift.
+// members a check reads. The selective parse walks JSONParser's cursor with its
+// readers (JSONParser.swift), so both accept and refuse the same text.
 
 // MARK: - Accessors
 
@@ -113,5 +114,87 @@ extension JSONValue {
     public init(parsing bytes: [UInt8], keepingOnly keys: [String]) throws(JSONError) {
         var parser = JSONParser(bytes: bytes)
         self = try parser.parseSelectedDocument(keys: KeySelection(keys))
+    }
+}
+
+// MARK: - The selective parse
+
+extension JSONParser {
+    /// ``parseDocument()`` keeping only the members `keys` names.
+    mutating func parseSelectedDocument(keys: KeySelection) throws(JSONError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseSelected(depth: 0, keys: keys, keep: true)!
+        skipWhitespace()
+        guard position == bytes.count else {
+            throw failure("unexpected data after the JSON value")
+        }
+        return value
+    }
+
+    /// Parses the value at `position` like ``parseValue(depth:)``, accepting and refusing
+    /// exactly the same text, but keeps in every object only the members `keys` names
+    /// (``KeySelection/keeps(_:in:)``); with `keep` false nothing is built and nil is returned.
+    /// Every member is still read: a dropped one is validated as a kept one would be, and
+    /// every object's keys are checked for duplicates.
+    private mutating func parseSelected(depth: Int, keys: KeySelection, keep: Bool) throws(JSONError) -> JSONValue? {
+        guard let byte = peek() else {
+            throw failure("unexpected end of input, expected a value")
+        }
+        switch byte {
+        case UInt8(ascii: "{"):
+            try checkDepth(depth + 1)
+            position += 1
+            var members: [String: JSONValue] = [:]
+            var seen = ObjectKeys(base: plainKeys.count)
+            defer { plainKeys.removeSubrange(seen.base...) }
+            if closesAtOnce(UInt8(ascii: "}")) { return keep ? .object(members) : nil }
+            while true {
+                try expectKey()
+                let keyOffset = position
+                let key = try readKey()
+                guard seen.insert(key, in: bytes, plain: &plainKeys) else {
+                    throw JSONError(message: "duplicate object key \(String(reflecting: key.string(in: bytes)))", offset: keyOffset)
+                }
+                try expectColon()
+                if keep, let name = keys.keeps(key, in: bytes) {
+                    members[name] = try parseSelected(depth: depth + 1, keys: keys, keep: true)
+                } else {
+                    _ = try parseSelected(depth: depth + 1, keys: keys, keep: false)
+                }
+                if try closesAfterItem(UInt8(ascii: "}"), else: "expected ',' or '}' in object") { return keep ? .object(members) : nil }
+            }
+        case UInt8(ascii: "["):
+            try checkDepth(depth + 1)
+            position += 1
+            var elements: [JSONValue] = []
+            if closesAtOnce(UInt8(ascii: "]")) { return keep ? .array(elements) : nil }
+            while true {
+                skipWhitespace()
+                if let element = try parseSelected(depth: depth + 1, keys: keys, keep: keep) { elements.append(element) }
+                if try closesAfterItem(UInt8(ascii: "]"), else: "expected ',' or ']' in array") { return keep ? .array(elements) : nil }
+            }
+        case UInt8(ascii: "\""):
+            if keep { return .string(try parseString()) }
+            _ = try readKey()
+            return nil
+        default:
+            let value = try parseValue(depth: depth)
+            return keep ? value : nil
+        }
+    }
+
+    /// Reads the string at `position` without making it a String when it is printable
+    /// ASCII without escapes (its bytes are then the string); otherwise parsed whole.
+    private mutating func readKey() throws(JSONError) -> ObjectKeys.Key {
+        let start = position + 1
+        var end = start
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            position = end + 1
+            return .bytes(start..<end)
+        }
+        return .decoded(try parseString())
     }
 }
