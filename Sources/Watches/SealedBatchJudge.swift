@@ -106,7 +106,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
 
     func willSeal() -> [LedgerDraft] {
         queue.sync {}
-        return locked {
+        return lock.withLock {
             handed = drafted
             drafted = []
             return handed.map(\.decided.draft)
@@ -114,7 +114,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     }
 
     func sealed(_ entries: [LedgerEntry]) {
-        locked {
+        lock.withLock {
             for item in handed { decided[item.index] = item.decided }
             handed = []
         }
@@ -131,19 +131,13 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
             let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
             let parsed = WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256, textLimit: limit,
                                                       title: title, text: text)
-            self.locked { self.preparedTexts[page.url] = parsed }
+            self.lock.withLock { self.preparedTexts[page.url] = parsed }
         }
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
     }
 
     /// Compares the batch's pages of watched URLs and drafts their change entries.
     private func judge(_ entries: [LedgerEntry]) {
-        guard locked({ failure == nil }) else { return }
+        guard lock.withLock({ failure == nil }) else { return }
         // The batch's pages were all prepared before its seal: their parses are queued.
         parsing.sync {}
         var found: [(index: Int, entry: LedgerEntry)] = []
@@ -159,9 +153,9 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         var start = 0
         while start < found.count {
             let end = min(start + 16, found.count)
-            let width = locked { jobRunning } ? 1 : Parallel.width
+            let width = lock.withLock { jobRunning } ? 1 : Parallel.width
             let items = Array(found[start..<end])
-            let prepared = locked { items.map { preparedTexts.removeValue(forKey: batch[$0.index].url) } }
+            let prepared = lock.withLock { items.map { preparedTexts.removeValue(forKey: batch[$0.index].url) } }
             results += Parallel.map(Array(zip(items, prepared)), width: width) { item, prepared -> Decided in
                 let watch = self.batch[item.index]
                 let comparison = self.bases[watch.url]!.compare(item.entry, caseDirectory: self.caseDirectory, patterns: self.patterns,
@@ -170,7 +164,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
             }
             start = end
         }
-        locked { drafted += zip(found, results).map { ($0.index, $1) } }
+        lock.withLock { drafted += zip(found, results).map { ($0.index, $1) } }
     }
 
     /// After the job (also when it failed: the batches it sealed are evidence, compared
@@ -180,9 +174,9 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     /// seal that failed after its append (its file not renamed) never reported the change
     /// entries it was given as appended, and those found there are not appended again.
     func finish(recorded: () throws(ExhibitError) -> [LedgerEntry]) -> (decided: [Int: Decided], failure: ExhibitError?) {
-        locked { jobRunning = false }
+        lock.withLock { jobRunning = false }
         queue.sync {}
-        let (given, last) = locked { () -> ([(index: Int, decided: Decided)], [(index: Int, decided: Decided)]) in
+        let (given, last) = lock.withLock { () -> ([(index: Int, decided: Decided)], [(index: Int, decided: Decided)]) in
             defer { handed = []; drafted = [] }
             return (handed, drafted)
         }
@@ -192,18 +186,18 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
             func key(_ subject: JSONValue?) -> [String?] { [subject?["watch"]?.stringValue, subject?["run_started"]?.stringValue] }
             let appended = Set(((try? recorded()) ?? []).filter { $0.action == WatchLedger.changeAction }.map { key($0.subject) })
             let found = given.filter { appended.contains(key($0.decided.draft.subject)) }
-            locked { for item in found { decided[item.index] = item.decided } }
+            lock.withLock { for item in found { decided[item.index] = item.decided } }
             // Those the failed seal was given first, then the last batch's.
             left = given.filter { !appended.contains(key($0.decided.draft.subject)) } + last
         }
         if !left.isEmpty {
             do {
                 try append(left.map(\.decided.draft))
-                locked { for item in left { decided[item.index] = item.decided } }
+                lock.withLock { for item in left { decided[item.index] = item.decided } }
             } catch {
-                locked { failure = error }
+                lock.withLock { failure = error }
             }
         }
-        return locked { (decided, failure) }
+        return lock.withLock { (decided, failure) }
     }
 }
