@@ -61,11 +61,13 @@ extension BrowserPages {
         }
 
         body += "<h2>Replay</h2>\n"
-        body += "<p class=\"note\">The archived response body from the WARC record, in a sandboxed frame: no scripts, no "
-        body += "same-origin access, and a Content-Security-Policy that lets it load nothing from the web. The page's images "
-        body += "are answered from the case's WARC files when they were captured (their addresses in the copy shown here point "
-        body += "at this server; the archived record is unchanged); an image that was not captured stays empty. Opening the "
-        body += "frame, and each image it shows, is recorded as a <code>view</code>.</p>\n"
+        body += """
+            <p class="note">The archived response body from the WARC record, in a sandboxed frame: no scripts, no \
+            same-origin access, and a Content-Security-Policy that lets it load nothing from the web. The page's images \
+            are answered from the case's WARC files when they were captured (their addresses in the copy shown here point \
+            at this server; the archived record is unchanged); an image that was not captured stays empty. Opening the \
+            frame, and each image it shows, is recorded as a <code>view</code>.</p>\n
+            """
         body += "<iframe class=\"replay\" sandbox src=\"\(attr(ReplayLink.frame(caseID: caseID, artifact: artifact)))\" "
         body += "title=\"Replay of \(attr(artifact.id))\" referrerpolicy=\"no-referrer\"></iframe>\n"
         return page(title: "\(caseID) \(artifact.id)", actor: view.actor, agency: agency, body: body, viewSeq: view.view.seq)

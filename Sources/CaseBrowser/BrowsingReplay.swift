@@ -39,7 +39,7 @@ extension CaseBrowsing {
         let capture: ReplayArchive.Capture
         if let record = page.responseRecord, let offset = record.offset, let file = page.warcFile,
            let target = record.targetURI, CDXJIndex.surt(target) == CDXJIndex.surt(url) {
-            capture = ReplayArchive.Capture(url: target, timestamp: "", warc: file, offset: offset, recordID: record.id,
+            capture = ReplayArchive.Capture(record: record.id, in: file, at: offset, url: target,
                                             blockDigest: record.blockDigest ?? "", seq: page.seq)
         } else if let found = archive.lookup(url, near: ReplayArchive.timestamp(page.started ?? page.time)) {
             capture = found

@@ -32,10 +32,12 @@ extension CaseReport {
             out += "<p class=\"note\"><strong>Finding \(text(finding.id)) (\(text(finding.status))):</strong> \(text(finding.text)) — artifacts \(text(finding.artifacts.joined(separator: ", ")))</p>\n"
         }
         // Why the page exists and what it is not: the recipient may never have seen Exhibit.
-        out += "<p class=\"note\">This report describes the evidence in this bundle. The bundle's files are the evidence; "
-        out += "the report only summarises them, and the last section shows how to check them by hand without Exhibit. "
-        out += "All times are UTC, as recorded in the custody ledger. Web addresses are shown as text and are not links; "
-        out += "invisible or control characters in them are shown as boxed <span class=\"cc\">U+XXXX</span> marks.</p>\n"
+        out += """
+            <p class="note">This report describes the evidence in this bundle. The bundle's files are the evidence; \
+            the report only summarises them, and the last section shows how to check them by hand without Exhibit. \
+            All times are UTC, as recorded in the custody ledger. Web addresses are shown as text and are not links; \
+            invisible or control characters in them are shown as boxed <span class="cc">U+XXXX</span> marks.</p>\n
+            """
         out += "</header>\n"
         return out
     }
@@ -55,14 +57,18 @@ extension CaseReport {
         let result = facts.verification
         var out = "<section id=\"verification\">\n<h2>2. Verification at export</h2>\n"
         if result.intact {
-            out += "<p class=\"result intact\">INTACT: <code>exhibit verify</code> checked \(result.entries) ledger "
-            out += "\(result.entries == 1 ? "entry" : "entries"), their signatures, the evidence files and the WARC records, "
-            out += "and found no problem.</p>\n"
+            out += """
+                <p class="result intact">INTACT: <code>exhibit verify</code> checked \(result.entries) ledger \
+                \(result.entries == 1 ? "entry" : "entries"), their signatures, the evidence files and the WARC records, \
+                and found no problem.</p>\n
+                """
         } else {
-            out += "<p class=\"result failed\">NOT INTACT: <code>exhibit verify</code> checked \(result.entries) ledger "
-            out += "\(result.entries == 1 ? "entry" : "entries") and reported \(result.findings.count) "
-            out += "\(result.findings.count == 1 ? "finding" : "findings"). Do not rely on this evidence before the "
-            out += "findings are explained.</p>\n"
+            out += """
+                <p class="result failed">NOT INTACT: <code>exhibit verify</code> checked \(result.entries) ledger \
+                \(result.entries == 1 ? "entry" : "entries") and reported \(result.findings.count) \
+                \(result.findings.count == 1 ? "finding" : "findings"). Do not rely on this evidence before the \
+                findings are explained.</p>\n
+                """
         }
         out += findingsList(result.findings, intro: "Findings, as reported:")
         out += "<table class=\"facts\">\n"
@@ -72,9 +78,11 @@ extension CaseReport {
                 + "<span class=\"mono\">\(text(last.time))</span>")
         }
         out += "</table>\n"
-        out += "<p class=\"note\">The ledger head is the hash of the last entry of <code>data/ledger.jsonl</code>; it is also "
-        out += "<code>Ledger-Head</code> in <code>bag-info.txt</code>. Each entry's hash covers the previous one, so a ledger "
-        out += "that ends with this hash is the ledger this report describes, entry for entry.</p>\n"
+        out += """
+            <p class="note">The ledger head is the hash of the last entry of <code>data/ledger.jsonl</code>; it is also \
+            <code>Ledger-Head</code> in <code>bag-info.txt</code>. Each entry's hash covers the previous one, so a ledger \
+            that ends with this hash is the ledger this report describes, entry for entry.</p>\n
+            """
         // The two come from different places in the facts; if they disagree the reader must know.
         if let last = facts.timeline.last, last.hash != facts.ledgerHead {
             out += "<p class=\"result failed\">The hash of the last timeline entry (seq \(last.seq)) is not the ledger head "

@@ -4,10 +4,12 @@
 extension CaseReport {
     static func howToVerifySection(_ facts: BundleFacts) -> String {
         var out = "<section id=\"verify-by-hand\">\n<h2>6. How to verify this bundle by hand</h2>\n"
-        out += "<p>None of these steps needs Exhibit. Replace <code>&lt;bag&gt;</code> with the full path of the unpacked "
-        out += "bundle's folder (the one holding <code>bagit.txt</code>), so that every block can start with "
-        out += "<code>cd &lt;bag&gt;</code> and be run on its own. Python tools install with <code>pip install</code> "
-        out += "(in a virtual environment if the system asks for one); the signature steps need OpenSSL 3.0 or later.</p>\n"
+        out += """
+            <p>None of these steps needs Exhibit. Replace <code>&lt;bag&gt;</code> with the full path of the unpacked \
+            bundle's folder (the one holding <code>bagit.txt</code>), so that every block can start with \
+            <code>cd &lt;bag&gt;</code> and be run on its own. Python tools install with <code>pip install</code> \
+            (in a virtual environment if the system asks for one); the signature steps need OpenSSL 3.0 or later.</p>\n
+            """
 
         out += "<h3>a. Every file is complete and unchanged (BagIt, RFC 8493)</h3>\n"
         out += pre("""
@@ -28,11 +30,13 @@ extension CaseReport {
             """)
 
         out += "<h3>c. The ledger is one unbroken chain ending at the ledger head</h3>\n"
-        out += "<p>Each entry's <code>hash</code> is the SHA-256 of its fields <code>action, actor, case, prev, seq, "
-        out += "subject_digest, time</code> as canonical JSON (keys sorted, no spaces), and its <code>prev</code> is the hash "
-        out += "of the entry before (64 zeros for the first). This prints one line per entry and the last hash, which must be "
-        out += "<code class=\"wrap\">\(text(facts.ledgerHead))</code>. It also writes each entry's hash, signature and "
-        out += "actor to a scratch folder for step d.</p>\n"
+        out += """
+            <p>Each entry's <code>hash</code> is the SHA-256 of its fields <code>action, actor, case, prev, seq, \
+            subject_digest, time</code> as canonical JSON (keys sorted, no spaces), and its <code>prev</code> is the hash \
+            of the entry before (64 zeros for the first). This prints one line per entry and the last hash, which must be \
+            <code class="wrap">\(text(facts.ledgerHead))</code>. It also writes each entry's hash, signature and \
+            actor to a scratch folder for step d.</p>\n
+            """
         out += pre(#"""
             cd <bag>
             W=$(mktemp -d)
@@ -105,9 +109,11 @@ extension CaseReport {
             }
             out += pre(commands)
         }
-        out += "<p class=\"note\">A token proves that the ledger up to the head it covers existed at the time it states; "
-        out += "<code>openssl ts -query -in data/timestamps/N.tsq -text</code> shows that head as the message imprint. "
-        out += "Compare the stored CA certificate with the authority's published one before relying on it.</p>\n"
+        out += """
+            <p class="note">A token proves that the ledger up to the head it covers existed at the time it states; \
+            <code>openssl ts -query -in data/timestamps/N.tsq -text</code> shows that head as the message imprint. \
+            Compare the stored CA certificate with the authority's published one before relying on it.</p>\n
+            """
 
         out += "<h3>f. The provenance graph is valid CASE/UCO</h3>\n"
         out += pre("""

@@ -9,11 +9,13 @@ extension CaseReport {
     static func watchesSection(_ facts: BundleFacts) -> String {
         guard !facts.watchTimelines.isEmpty else { return "" }
         var out = "<section id=\"watches\">\n<h2>3a. Watched URLs: what each re-capture found</h2>\n"
-        out += "<p class=\"note\">A watch captures a URL again on a schedule; each run is a capture like any other, followed by a "
-        out += "signed <code>change</code> entry comparing it with the previous capture of the URL: <em>unchanged</em> (same payload "
-        out += "digest, or the same visible text, title, selectors and media), <em>changed</em> (listed, with the line diff of the "
-        out += "visible text), <em>removed</em> (HTTP 404 or 410, a redirect to a login page, or a platform's notice that the "
-        out += "content is not available) or <em>unreachable</em> (no answer; tried again at the next run).</p>\n"
+        out += """
+            <p class="note">A watch captures a URL again on a schedule; each run is a capture like any other, followed by a \
+            signed <code>change</code> entry comparing it with the previous capture of the URL: <em>unchanged</em> (same payload \
+            digest, or the same visible text, title, selectors and media), <em>changed</em> (listed, with the line diff of the \
+            visible text), <em>removed</em> (HTTP 404 or 410, a redirect to a login page, or a platform's notice that the \
+            content is not available) or <em>unreachable</em> (no answer; tried again at the next run).</p>\n
+            """
         out += watchTables(facts.watchTimelines) { "#" + anchor($0) }
         return out + "</section>\n"
     }

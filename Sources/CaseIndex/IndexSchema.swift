@@ -5,7 +5,7 @@ import PageAnalysis
 
 /// An artifact of a case: one captured response (a page, a media file, a
 /// robots.txt), named by the ledger entry that recorded it.
-public struct IndexedArtifact: Sendable, Equatable, Encodable {
+public struct IndexedArtifact: Sendable, Equatable, Codable {
     /// `A-` and the recording entry's seq (`A-0007`): stable, and the same after a rebuild.
     public var id: String
     public var seq: Int
@@ -55,21 +55,15 @@ public struct IndexedArtifact: Sendable, Equatable, Encodable {
         blob = subject["blob"]?["path"]?.stringValue
     }
 
-    init(row: Row) {
-        id = row["id"]
-        seq = row["seq"]
-        url = row["url"]
-        finalURL = row["final_url"]
-        time = row["time"]
-        status = row["status"]
-        contentType = row["content_type"]
-        sha256 = row["sha256"]
-        size = row["size"]
-        role = row["role"]
-        title = row["title"]
-        warcFile = row["warc_file"]
-        blob = row["blob"]
-        imported = row["imported"] ?? false
+}
+
+/// A row of the `artifacts` table. Its columns are named as IndexedArtifact's
+/// CodingKeys, so GRDB decodes it through them and the names are written once.
+struct ArtifactRow: FetchableRecord, Decodable {
+    var artifact: IndexedArtifact
+
+    init(from decoder: any Decoder) throws {
+        artifact = try IndexedArtifact(from: decoder)
     }
 }
 

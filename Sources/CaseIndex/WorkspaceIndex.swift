@@ -302,8 +302,8 @@ public final class WorkspaceIndex: Sendable {
     /// A case's artifacts in ledger order.
     public func artifacts(caseID: String) throws(ExhibitError) -> [IndexedArtifact] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE case_id = ? ORDER BY seq, rowid", arguments: [caseID])
-                .map(IndexedArtifact.init(row:))
+            try ArtifactRow.fetchAll(db, sql: "SELECT * FROM artifacts WHERE case_id = ? ORDER BY seq, rowid", arguments: [caseID])
+                .map(\.artifact)
         }
     }
 

@@ -241,7 +241,7 @@ public struct RenderJob: Sendable {
                             total: Int, progress: ((RenderProgress) -> Void)?) throws(ExhibitError) -> PageOutput? {
         guard let offset = page.record["offset"]?.intValue, let recordID = page.record["id"]?.stringValue else { return nil }
         let capture = ReplayArchive.Capture(
-            url: page.url, timestamp: "", warc: page.warc, offset: offset, recordID: recordID,
+            record: recordID, in: page.warc, at: offset, url: page.url,
             blockDigest: page.record["block_digest"]?.stringValue ?? "", seq: 0)
         let message = try archive.message(for: capture)
         let timestamp = ReplayArchive.timestamp(message.date)

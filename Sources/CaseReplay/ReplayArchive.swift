@@ -26,16 +26,6 @@ public struct ReplayArchive: Sendable {
         public var blockDigest: String
         /// The ledger entry that recorded it.
         public var seq: Int64
-
-        public init(url: String, timestamp: String, warc: String, offset: Int64, recordID: String, blockDigest: String, seq: Int64) {
-            self.url = url
-            self.timestamp = timestamp
-            self.warc = warc
-            self.offset = offset
-            self.recordID = recordID
-            self.blockDigest = blockDigest
-            self.seq = seq
-        }
     }
 
     public let caseDirectory: String
@@ -135,5 +125,15 @@ public struct ReplayArchive: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
         return calendar.date(from: parts).map { Int($0.timeIntervalSince1970) }
+    }
+}
+
+extension ReplayArchive.Capture {
+    /// The capture held by one known record (an artifact's own response record)
+    /// rather than one found by URL and time: its timestamp stays empty, since
+    /// ``ReplayArchive/message(for:)`` reads the record's WARC-Date when it is served.
+    /// In an extension, so that the memberwise initialiser stays for the archive.
+    public init(record recordID: String, in warc: String, at offset: Int64, url: String, blockDigest: String, seq: Int64) {
+        self.init(url: url, timestamp: "", warc: warc, offset: offset, recordID: recordID, blockDigest: blockDigest, seq: seq)
     }
 }

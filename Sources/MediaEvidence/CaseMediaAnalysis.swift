@@ -105,7 +105,7 @@ public struct CaseMediaAnalysis: Sendable {
         var printed: [Item] = []
         for (artifact, analysis, sha256) in pending {
             var fields: [(String, String)] = [("WARC-Warcinfo-ID", info.recordID)]
-            if let refersTo = artifact.recordID { fields.append(("WARC-Refers-To", refersTo)) }
+            if let refersTo = artifact.copy.recordID { fields.append(("WARC-Refers-To", refersTo)) }
             let url = artifact.url
             let record = WARCRecord(
                 type: "metadata", date: LedgerTime.now(), targetURI: url, contentType: "application/json",
@@ -156,7 +156,7 @@ public struct CaseMediaAnalysis: Sendable {
     /// written to a private temporary file; nil when there is none. A blob whose
     /// sha256 is not the ledger's is refused: that is tampering for `exhibit verify`.
     func locate(_ artifact: MediaCandidate, caseDirectory: String, scratch: TemporaryFiles) throws(ExhibitError) -> Source? {
-        if let blob = artifact.blob {
+        if let blob = artifact.copy.blob {
             var path = caseDirectory + "/" + blob
             if !FileManager.default.fileExists(atPath: path) {
                 // Recorded but not yet renamed by its capture (commit step 3 pending).
@@ -168,18 +168,18 @@ public struct CaseMediaAnalysis: Sendable {
             // Only what may be media is hashed in full.
             guard MediaAnalyzer.kind(mimeType: artifact.mimeType, head: head) != nil else { return nil }
             let sha = try Digest.file(atPath: path).digests[.sha256] ?? ""
-            if let expected = artifact.sha256, expected != sha {
+            if let expected = artifact.copy.sha256, expected != sha {
                 throw ExhibitError(.verificationFailed, "The stored copy of \(artifact.id) (\(blob)) no longer has the sha256 the ledger recorded; run `exhibit verify`.")
             }
             return Source(path: path, sha256: sha, head: head)
         }
         // Only media is read out of a WARC record: the MIME type says so, or nothing is read.
         guard let mime = artifact.mimeType, mime.hasPrefix("image/") || mime.hasPrefix("video/"),
-              let warc = artifact.warcFile, let offset = artifact.recordOffset else { return nil }
+              let warc = artifact.copy.warc, let offset = artifact.copy.offset else { return nil }
         var path = caseDirectory + "/" + warc
         if !FileManager.default.fileExists(atPath: path) { path += ".tmp" }
         let bytes: [UInt8]
-        if artifact.recordIsResponse {
+        if artifact.copy.recordIsResponse {
             guard let archived = try? ArchivedResponse(warcPath: path, offset: offset) else { return nil }
             bytes = archived.payload
         } else {
@@ -188,7 +188,7 @@ public struct CaseMediaAnalysis: Sendable {
             bytes = block
         }
         let sha = Digest.sha256Hex(bytes)
-        if let expected = artifact.sha256, expected != sha { return nil }
+        if let expected = artifact.copy.sha256, expected != sha { return nil }
         let file = try scratch.write(bytes)
         return Source(path: file, sha256: sha, head: Array(bytes.prefix(64)))
     }

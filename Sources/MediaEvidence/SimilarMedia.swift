@@ -1,3 +1,4 @@
+import CaseIndex
 public import CaseManagement
 public import ChainOfCustody
 import Foundation
@@ -97,7 +98,7 @@ public struct SimilarMedia: Sendable {
     }
 
     func locate(_ argument: String, caseID: String?) throws(ExhibitError) -> (String, String) {
-        var found: [(String, String)] = []
+        var found: [(caseID: String, found: String)] = []
         for id in caseID.map({ [$0] }) ?? session.store.caseIDs() {
             guard let entries = try? session.store.ledger(of: id).entries() else { continue }
             if caseID == nil {
@@ -109,14 +110,7 @@ public struct SimilarMedia: Sendable {
                 found.append((id, artifact))
             }
         }
-        guard let first = found.first else {
-            if let caseID { throw ExhibitError(.storage, "No artifact \(argument) in \(caseID); `exhibit artifacts \(caseID)` lists the ids.") }
-            throw ExhibitError(.storage, "No artifact \(argument) in any case you may read; `exhibit artifacts CASE` lists the ids.")
-        }
-        guard found.count == 1 else {
-            throw ExhibitError(.usage, "Artifact \(argument) exists in \(found.map(\.0).joined(separator: ", ")); name the case.", input: .similarCase)
-        }
-        return first
+        return try ArtifactInCases.single(found, argument: argument, caseID: caseID, input: .similarCase)
     }
 
     /// Imported artifacts are named in `media-analysis` items too; accept those ids.
