@@ -270,14 +270,6 @@ public struct RemoteSync: Sendable {
         return answer.body
     }
 
-    public struct Hit: Sendable {
-        public var caseID: String
-        public var seq: Int64
-        public var url: String
-        public var title: String
-        public var snippet: String
-    }
-
     /// Agency-wide search on the server, over the cases the actor's roles allow.
     public func search(_ words: String, remote name: String?) async throws(ExhibitError) -> [Hit] {
         let remote = try pinnedRemote(name)
@@ -285,11 +277,7 @@ public struct RemoteSync: Sendable {
         let body = (try? JSONValue.object(["query": .string(words)]).canonicalBytes()) ?? []
         return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> [Hit] in
             let answer = try connection.check(try await connection.send(.POST, "/v1/search", body: body, signer: signer))
-            return (answer["hits"]?.arrayValue ?? []).compactMap { hit in
-                guard let caseID = hit["case"]?.stringValue, let seq = hit["seq"]?.intValue else { return nil }
-                return Hit(caseID: caseID, seq: seq, url: hit["url"]?.stringValue ?? "", title: hit["title"]?.stringValue ?? "",
-                           snippet: hit["snippet"]?.stringValue ?? "")
-            }
+            return (answer["hits"]?.arrayValue ?? []).compactMap(Hit.init(json:))
         }
     }
 }

@@ -168,16 +168,8 @@ final class ServerDatabase: Sendable {
         throw ExhibitError(.storage, "The server's receipt key could not be stored in the database.")
     }
 
-    struct SearchHit: Sendable {
-        var caseID: String
-        var seq: Int64
-        var url: String
-        var title: String
-        var snippet: String
-    }
-
     /// Full-text search over the page text of the given cases (nil: every case).
-    func search(_ words: String, excludingPrefix: String?, limit: Int = 100) async throws -> [SearchHit] {
+    func search(_ words: String, excludingPrefix: String?, limit: Int = 100) async throws -> [RemoteSync.Hit] {
         let exclude = excludingPrefix.map { $0 + "%" } ?? ""
         // The query is parsed once; the GIN index finds the pages, only they are ranked, and
         // only the `limit` best get a headline (which reads and parses the page's body).
@@ -190,9 +182,9 @@ final class ServerDatabase: Sendable {
                   LIMIT \(limit)) AS best
             ORDER BY rank DESC, case_id, seq
             """, logger: logger)
-        var hits: [SearchHit] = []
+        var hits: [RemoteSync.Hit] = []
         for try await (caseID, seq, url, title, snippet) in rows.decode((String, Int64, String, String, String).self) {
-            hits.append(SearchHit(caseID: caseID, seq: seq, url: url, title: title, snippet: snippet))
+            hits.append(RemoteSync.Hit(caseID: caseID, seq: seq, url: url, title: title, snippet: snippet))
         }
         return hits
     }

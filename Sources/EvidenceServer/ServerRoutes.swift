@@ -253,10 +253,7 @@ struct ServerRoutes: Sendable {
             throw ServerRefusal(status: .badRequest, sentence: "The search has no words.")
         }
         let hits = try await database.search(words, excludingPrefix: actor.has(.decisionMaker) ? "BI-" : nil)
-        return Self.json(["hits": .array(hits.map { hit in
-            .object(["case": .string(hit.caseID), "seq": .integer(hit.seq), "url": .string(hit.url),
-                     "title": .string(hit.title), "snippet": .string(hit.snippet)])
-        })])
+        return Self.json(["hits": .array(hits.map(\.json))])
     }
 
     func push(_ request: Request, caseID: String) async throws -> Response {
