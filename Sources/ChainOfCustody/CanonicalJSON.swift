@@ -30,6 +30,20 @@ extension JSONValue {
         // The writer only ever emits valid UTF-8, so decoding never repairs anything.
         String(decoding: try canonicalBytes(), as: UTF8.self)
     }
+
+    /// ``canonicalBytes()`` for a value about to be stored, hashed or signed, where a
+    /// failure is a storage error: "`failure`: <the JSON error>."
+    ///
+    /// ```swift
+    /// let line = try entry.json.canonicalBytes(orThrow: "A ledger entry cannot be written as canonical JSON")
+    /// ```
+    public func canonicalBytes(orThrow failure: @autoclosure () -> String) throws(ExhibitError) -> [UInt8] {
+        do {
+            return try canonicalBytes()
+        } catch {
+            throw ExhibitError(.storage, "\(failure()): \(error).")
+        }
+    }
 }
 
 /// Accumulates the canonical encoding of one value.

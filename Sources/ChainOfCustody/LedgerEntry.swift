@@ -35,11 +35,7 @@ public struct LedgerEntry: Sendable, Equatable {
 
     /// canonical(subject), what the subject digest covers.
     static func canonicalSubject(_ subject: JSONValue) throws(ExhibitError) -> [UInt8] {
-        do {
-            return try subject.canonicalBytes()
-        } catch {
-            throw ExhibitError(.storage, "A ledger subject cannot be canonicalised: \(error).")
-        }
+        try subject.canonicalBytes(orThrow: "A ledger subject cannot be canonicalised")
     }
 
     /// The object whose canonical form `hash` is the sha256 of.
@@ -89,11 +85,7 @@ public struct LedgerEntry: Sendable, Equatable {
 
     /// The entry's line: canonical JSON, no trailing newline.
     public func line() throws(ExhibitError) -> [UInt8] {
-        do {
-            return try json.canonicalBytes()
-        } catch {
-            throw ExhibitError(.storage, "A ledger entry cannot be written as canonical JSON: \(error).")
-        }
+        try json.canonicalBytes(orThrow: "A ledger entry cannot be written as canonical JSON")
     }
 
     /// The entry's line as ``line()`` writes it, given canonical(subject) (which the

@@ -7,10 +7,6 @@ public enum SignedLine {
         guard case .object(var members) = chainedFields else { return [] }
         members["hash"] = .string(hash)
         members["sig"] = .string(signature)
-        do {
-            return try JSONValue.object(members).canonicalBytes()
-        } catch {
-            throw ExhibitError(.storage, "\(what) cannot be written as canonical JSON: \(error).")
-        }
+        return try JSONValue.object(members).canonicalBytes(orThrow: "\(what) cannot be written as canonical JSON")
     }
 }

@@ -29,8 +29,7 @@ struct PushUpload: Sendable {
             "ledger": .integer(Int64(ledger.count)),
             "files": .array(files.map { .object(["path": .string($0.path), "sha256": .string($0.sha256), "size": .integer(Int64($0.bytes.count))]) }),
         ])
-        let json: [UInt8]
-        do { json = try manifest.canonicalBytes() } catch { throw ExhibitError(.storage, "The push cannot be encoded: \(error).") }
+        let json = try manifest.canonicalBytes(orThrow: "The push cannot be encoded")
         let length = UInt32(json.count)
         var out: [UInt8] = [UInt8(length >> 24), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff), UInt8(length & 0xff)]
         out.reserveCapacity(4 + json.count + ledger.count + files.reduce(0) { $0 + $1.bytes.count })
