@@ -55,6 +55,14 @@ TARGET static inline void s256_store(uint32_t s[8], __m128i s0, __m128i s1) {
     _mm_storeu_si128((__m128i *)&s[4], s1);
 }
 
+/* Message words 4I..4I+3 into W[I & 3]: the first four groups are the block at P,
+   its big-endian words byte-swapped by MASK; the rest come from NEXT (S256_NEXT or
+   S1_NEXT) over the four before. I is constant once the loop is unrolled, so only
+   one branch is compiled for each round group. */
+#define SCHEDULE(W, P, I, MASK, NEXT) do { \
+    if ((I) < 4) W[I] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((P) + 16 * (I))), MASK); \
+    else W[(I) & 3] = NEXT(W, I); } while (0)
+
 #define S256_ROUNDS(S0, S1, W, I) do { \
     __m128i m_ = _mm_add_epi32(W, _mm_loadu_si128((const __m128i *)&K256[4 * (I)])); \
     S1 = _mm_sha256rnds2_epu32(S1, S0, m_); \
@@ -72,8 +80,7 @@ TARGET static void s256_blocks(uint32_t s[8], const uint8_t *p, size_t n) {
         __m128i sa0 = a0, sa1 = a1, w[4];
         _Pragma("clang loop unroll(full)")
         for (int i = 0; i < 16; i++) {
-            if (i < 4) w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
-            else w[i & 3] = S256_NEXT(w, i);
+            SCHEDULE(w, p, i, mask, S256_NEXT);
             S256_ROUNDS(a0, a1, w[i & 3], i);
         }
         a0 = _mm_add_epi32(a0, sa0);
@@ -91,13 +98,8 @@ TARGET static void s256_blocks2(uint32_t s[8], const uint8_t *p, uint32_t t[8], 
         __m128i sa0 = a0, sa1 = a1, sb0 = b0, sb1 = b1, w[4], v[4];
         _Pragma("clang loop unroll(full)")
         for (int i = 0; i < 16; i++) {
-            if (i < 4) {
-                w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
-                v[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(q + 16 * i)), mask);
-            } else {
-                w[i & 3] = S256_NEXT(w, i);
-                v[i & 3] = S256_NEXT(v, i);
-            }
+            SCHEDULE(w, p, i, mask, S256_NEXT);
+            SCHEDULE(v, q, i, mask, S256_NEXT);
             S256_ROUNDS(a0, a1, w[i & 3], i);
             S256_ROUNDS(b0, b1, v[i & 3], i);
         }
@@ -123,8 +125,7 @@ TARGET static void s1_blocks(uint32_t s[5], const uint8_t *p, size_t n) {
         __m128i sabcd = abcd, se = e0, prev = abcd, e = e0, w[4];
         _Pragma("clang loop unroll(full)")
         for (int i = 0; i < 20; i++) {
-            if (i < 4) w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
-            else w[i & 3] = S1_NEXT(w, i);
+            SCHEDULE(w, p, i, mask, S1_NEXT);
             if (i < 5) S1_GROUP(abcd, e, prev, w, i, 0);
             else if (i < 10) S1_GROUP(abcd, e, prev, w, i, 1);
             else if (i < 15) S1_GROUP(abcd, e, prev, w, i, 2);
@@ -148,13 +149,8 @@ TARGET static void s1_blocks2(uint32_t s[5], const uint8_t *p, uint32_t t[5], co
         __m128i sxbcd = xbcd, sx = x0, xprev = xbcd, x = x0, v[4];
         _Pragma("clang loop unroll(full)")
         for (int i = 0; i < 20; i++) {
-            if (i < 4) {
-                w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
-                v[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(q + 16 * i)), mask);
-            } else {
-                w[i & 3] = S1_NEXT(w, i);
-                v[i & 3] = S1_NEXT(v, i);
-            }
+            SCHEDULE(w, p, i, mask, S1_NEXT);
+            SCHEDULE(v, q, i, mask, S1_NEXT);
             if (i < 5) { S1_GROUP(abcd, e, prev, w, i, 0); S1_GROUP(xbcd, x, xprev, v, i, 0); }
             else if (i < 10) { S1_GROUP(abcd, e, prev, w, i, 1); S1_GROUP(xbcd, x, xprev, v, i, 1); }
             else if (i < 15) { S1_GROUP(abcd, e, prev, w, i, 2); S1_GROUP(xbcd, x, xprev, v, i, 2); }
