@@ -226,7 +226,7 @@ public struct CaseStore: Sendable {
     /// ledger at least that long (DESIGN §16).
     private func remembered(_ caseID: String) -> [Ledger.Remembered] {
         guard let cached = cachedState(caseID) else { return [] }
-        return [Ledger.Remembered(seq: Int64(cached.entryCount), head: cached.ledgerHead, source: "case.json", mayLag: true)]
+        return [Ledger.Remembered(cache: "case.json", seq: Int64(cached.entryCount), head: cached.ledgerHead)]
     }
 
     /// Sets aside the torn last line of a case's ledger (`exhibit recover`): the

@@ -25,13 +25,6 @@ public struct Ledger: Sendable {
         /// Whether the ledger may have gone past it unseen: true for a cache
         /// written after the ledger (case.json), false for the witness log.
         public var mayLag: Bool
-
-        public init(seq: Int64, head: String, source: String, mayLag: Bool) {
-            self.seq = seq
-            self.head = head
-            self.source = source
-            self.mayLag = mayLag
-        }
     }
 
     /// Appends the drafts in order, signed by `signer`; returns the entries written.
@@ -296,5 +289,15 @@ public struct Ledger: Sendable {
         } catch {
             throw ExhibitError(.storage, "The last entry of the ledger \(path) is damaged (\(error.message)); run `exhibit verify` on the case.")
         }
+    }
+}
+
+extension Ledger.Remembered {
+    /// A head that a cache written after the ledger remembers (`source`: "case.json"),
+    /// so the ledger may have gone past it unseen. The other kind, a head the ledger
+    /// must still hold at its `seq`, comes only from the witness log, which `append`
+    /// reads under the ledger's lock itself.
+    public init(cache source: String, seq: Int64, head: String) {
+        self.init(seq: seq, head: head, source: source, mayLag: true)
     }
 }
