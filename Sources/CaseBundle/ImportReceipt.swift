@@ -1,5 +1,5 @@
 import CaseIndex
-public import CaseManagement
+import CaseManagement
 public import ChainOfCustody
 
 /// What an `import` entry says about one handing over (DESIGN §20, docs/import.md),

@@ -1,6 +1,6 @@
 public import CaseManagement
 public import ChainOfCustody
-public import PageAnalysis
+import PageAnalysis
 import Dispatch
 
 /// The reading commands over the index — `artifacts`, `selectors`, `search` —

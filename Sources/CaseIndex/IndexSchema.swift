@@ -1,4 +1,4 @@
-public import ChainOfCustody
+import ChainOfCustody
 import CaseManagement
 import GRDB
 import PageAnalysis
@@ -54,7 +54,6 @@ public struct IndexedArtifact: Sendable, Equatable, Codable {
         warcFile = subject["warc"]?["file"]?.stringValue
         blob = subject["blob"]?["path"]?.stringValue
     }
-
 }
 
 /// A row of the `artifacts` table. Its columns are named as IndexedArtifact's

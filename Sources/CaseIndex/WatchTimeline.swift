@@ -1,4 +1,4 @@
-public import CaseManagement
+import CaseManagement
 public import ChainOfCustody
 public import PageAnalysis
 

@@ -1,4 +1,4 @@
-public import ChainOfCustody
+import ChainOfCustody
 import Foundation
 
 /// What a captured HTML page says and whom it points to (DESIGN §7): its
