@@ -110,7 +110,7 @@ public struct CaseStore: Sendable {
     }
 
     public func ledger(of caseID: String) -> Ledger {
-        Ledger(path: directory(of: caseID) + "/ledger.jsonl")
+        Ledger(directory: directory(of: caseID))
     }
 
     /// Case ids are `<PREFIX>-<YEAR>-<NNNN>`.
@@ -162,7 +162,7 @@ public struct CaseStore: Sendable {
             try? FileManager.default.removeItem(atPath: staging)
             guard mkdir(staging, 0o700) == 0 else { throw AtomicFile.posixError("Cannot create the case directory") }
             do throws(ExhibitError) {
-                let entry = try Ledger(path: staging + "/ledger.jsonl").append(
+                let entry = try Ledger(directory: staging).append(
                     [LedgerDraft(action: "open", subject: subject)], caseID: id, signer: signer, witness: workspace.witness)[0]
                 let state = try CaseState.fold([entry])
                 try AtomicFile.write(try encodeJSON(state), to: staging + "/case.json")

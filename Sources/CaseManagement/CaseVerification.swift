@@ -125,7 +125,7 @@ public struct CaseVerification: Sendable {
         alsoExpected: @escaping (String) -> Bool, derivedFiles: @escaping (String) -> Bool,
         digests: FileDigestCache, scans: WARCScans, whileHashing: ([LedgerEntry]?) -> Void
     ) throws(ExhibitError) -> Report {
-        let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
+        let bytes = try Ledger(directory: directory).readLocked()
         let expectedID = CaseStore.isValidCaseID(caseID) ? caseID : nil
         let ledger = Verifier.checkLedger(bytes: bytes, caseID: expectedID, keyFor: keyFor)
         let reportedID = expectedID ?? ledger.entries.first?.caseID ?? caseID

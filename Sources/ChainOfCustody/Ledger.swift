@@ -15,6 +15,15 @@ public struct Ledger: Sendable {
         self.path = path
     }
 
+    /// The ledger of the case whose files are in `directory` (a case directory, or a
+    /// bag's `data/` folder): its ``fileName`` there.
+    public init(directory: String) {
+        self.init(path: directory + "/" + Self.fileName)
+    }
+
+    /// What a case's ledger file is called in its directory.
+    public static let fileName = "ledger.jsonl"
+
     /// A head that something outside the ledger remembers the case reaching: the
     /// workspace witness log, or case.json.
     public struct Remembered: Sendable {

@@ -126,10 +126,11 @@ public struct RemoteSync: Sendable {
         let remote = try pinnedRemote(name)
         let signer = try actors.signer(for: actorID)
         let directory = workspace.casesDirectory + "/" + caseID
-        guard CaseStore.isValidCaseID(caseID), FileManager.default.fileExists(atPath: directory + "/ledger.jsonl") else {
+        let ledgerFile = Ledger(directory: directory)
+        guard CaseStore.isValidCaseID(caseID), FileManager.default.fileExists(atPath: ledgerFile.path) else {
             throw ExhibitError(.usage, "The workspace has no case \(caseID).")
         }
-        let bytes = try Ledger(path: directory + "/ledger.jsonl").readLocked()
+        let bytes = try ledgerFile.readLocked()
         // Whole lines only (a torn tail is the workstation's to recover), parsed on every core.
         let whole = Ledger.lines(of: bytes).filter(\.terminated)
         let ledger = bytes[0..<(whole.last.map { $0.bytes.endIndex + 1 } ?? 0)]
@@ -190,7 +191,8 @@ public struct RemoteSync: Sendable {
         let signer = try actors.signer(for: actorID)
         guard CaseStore.isValidCaseID(caseID) else { throw ExhibitError(.usage, "\(caseID) is not a case id.") }
         let directory = workspace.casesDirectory + "/" + caseID
-        let exists = FileManager.default.fileExists(atPath: directory + "/ledger.jsonl")
+        let ledger = Ledger(directory: directory)
+        let exists = FileManager.default.fileExists(atPath: ledger.path)
         if clone, exists { throw ExhibitError(.usage, "The workspace already has case \(caseID); pull it instead of cloning.") }
         if !clone, !exists { throw ExhibitError(.usage, "The workspace has no case \(caseID); clone it first.") }
         return try await withConnection(remote.url, caFile: remote.caFile) { connection throws(ExhibitError) -> Pulled in
@@ -200,7 +202,7 @@ public struct RemoteSync: Sendable {
             var entries: [LedgerEntry] = []
             for line in lines { entries.append(try LedgerEntry(line: Array(line.utf8))) }
             var local: [LedgerEntry] = []
-            if exists { local = try Ledger(path: directory + "/ledger.jsonl").entries() }
+            if exists { local = try ledger.entries() }
             for (index, entry) in local.enumerated() {
                 guard index < entries.count else {
                     throw ExhibitError(.verificationFailed, "The workstation's ledger of \(caseID) has \(local.count) entries and the evidence server's \(entries.count): push it instead of pulling.")
@@ -228,7 +230,7 @@ public struct RemoteSync: Sendable {
                 fetched += 1
             }
             let newLines = lines[local.count...].map { $0 + "\n" }.joined()
-            let ledgerPath = directory + "/ledger.jsonl"
+            let ledgerPath = ledger.path
             let fd = open(ledgerPath, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw AtomicFile.posixError("Cannot open the ledger of \(caseID)") }
             defer { close(fd) }
