@@ -12,50 +12,55 @@ struct LexiconsCommand: ParsableCommand {
         commandName: "lexicons", abstract: "The protected-class lexicon set in force, and its approval for this workspace (IV.B.6).",
         subcommands: [Show.self, Approve.self])
 
-    /// What both subcommands print.
+    /// What both subcommands print: the set in force (`screening`, whose digest
+    /// `approval` was asked about) and its approval, read from the library values
+    /// themselves rather than copied field by field.
     struct Output: Encodable {
-        var digest: String
-        var origin: String
-        var classes: [String]
-        var terms: Int
-        var approved: Bool
-        /// `supervisor` or `shipped-default`.
-        var basis: String?
-        var approvedBy: String?
-        var approvedAt: String?
-        var workspaceSeq: Int64?
-        /// The set a supervisor approved last, when it is not the one in force.
-        var approvedDigest: String?
+        let screening: ProtectedClassScreening
+        let approval: LexiconApproval
+
+        init(_ screening: ProtectedClassScreening, _ approval: LexiconApproval) {
+            self.screening = screening
+            self.approval = approval
+        }
+
+        /// The set's sha256: the digest the approval status was asked about.
+        var digest: String { approval.digest }
+        var classes: [String] { screening.lexicons.map(\.class) }
 
         enum CodingKeys: String, CodingKey {
             case digest, origin, classes, terms, approved, basis
             case approvedBy = "approved_by", approvedAt = "approved_at", workspaceSeq = "workspace_seq", approvedDigest = "approved_digest"
         }
 
-        init(_ screening: ProtectedClassScreening, _ approval: LexiconApproval) {
-            digest = LexiconSet.digest(screening)
-            origin = screening.origin
-            classes = screening.lexicons.map(\.class)
-            terms = LexiconSet.termCount(screening)
-            approved = approval.approved
-            basis = approval.basis?.rawValue
-            approvedBy = approval.entry?.actor
-            approvedAt = approval.entry?.time
-            workspaceSeq = approval.entry?.seq
-            approvedDigest = approval.approved ? nil : approval.approvedDigest
+        /// The approving entry's actor, time and seq; `approved_digest` only when the
+        /// set in force is not the approved one.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(digest, forKey: .digest)
+            try container.encode(screening.origin, forKey: .origin)
+            try container.encode(classes, forKey: .classes)
+            try container.encode(LexiconSet.termCount(screening), forKey: .terms)
+            try container.encode(approval.approved, forKey: .approved)
+            try container.encodeIfPresent(approval.basis, forKey: .basis)
+            try container.encodeIfPresent(approval.entry?.actor, forKey: .approvedBy)
+            try container.encodeIfPresent(approval.entry?.time, forKey: .approvedAt)
+            try container.encodeIfPresent(approval.entry?.seq, forKey: .workspaceSeq)
+            try container.encodeIfPresent(approval.approved ? nil : approval.approvedDigest, forKey: .approvedDigest)
         }
 
         func print() {
+            let entry = approval.entry
             Console.line("lexicon set in force: sha256 \(digest)")
-            Console.line("  from \(origin): \(classes.count) classes, \(terms) terms (\(classes.joined(separator: ", ")))")
-            switch basis {
-            case "supervisor":
-                Console.line("approved: yes, by \(approvedBy ?? "?") at \(approvedAt ?? "?") (workspace ledger entry \(workspaceSeq.map(String.init) ?? "?"))")
-            case "shipped-default":
-                let recorded = workspaceSeq.map { "recorded at its first use, workspace ledger entry \($0)" } ?? "recorded at its first use"
+            Console.line("  from \(screening.origin): \(classes.count) classes, \(LexiconSet.termCount(screening)) terms (\(classes.joined(separator: ", ")))")
+            switch approval.basis {
+            case .supervisor:
+                Console.line("approved: yes, by \(entry?.actor ?? "?") at \(entry?.time ?? "?") (workspace ledger entry \(entry.map { String($0.seq) } ?? "?"))")
+            case .shippedDefault:
+                let recorded = entry.map { "recorded at its first use, workspace ledger entry \($0.seq)" } ?? "recorded at its first use"
                 Console.line("approved: yes, the set shipped with Exhibit, in force while no supervisor has approved a set (\(recorded))")
-            default:
-                let other = approvedDigest.map { "; the approved set is sha256 \($0)" } ?? ""
+            case nil:
+                let other = approval.approved ? "" : approval.approvedDigest.map { "; the approved set is sha256 \($0)" } ?? ""
                 Console.line("approved: NO — screening with this set does not count for a decision-maker export\(other); a supervisor runs `exhibit lexicons approve --digest \(digest)`")
             }
         }

@@ -82,22 +82,33 @@ struct RetentionCommand: ParsableCommand {
 
 /// `exhibit retention --json` (docs/retention.md).
 struct RetentionOutput: Encodable {
+    /// One case of the review: the library's status, under the keys docs/retention.md gives.
     struct Case: Encodable {
-        var `case`: String
-        var category: String
-        var title: String
-        var status: String
-        var closed_at: String?
-        var closed_on: String?
-        var retention: String?
-        var retention_years: Int?
-        var permanent: Bool
-        var due_on: String?
-        var on_hold: Bool
-        var hold_reason: String?
-        var due: Bool
-        var reason: String
-        var explanation: String
+        let status: RetentionStatus
+
+        enum CodingKeys: String, CodingKey {
+            case `case`, category, title, status, closed_at, closed_on, retention, retention_years, permanent
+            case due_on, on_hold, hold_reason, due, reason, explanation
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(status.caseID, forKey: .case)
+            try container.encode(status.category, forKey: .category)
+            try container.encode(status.title, forKey: .title)
+            try container.encode(status.status.rawValue, forKey: .status)
+            try container.encodeIfPresent(status.closedAt, forKey: .closed_at)
+            try container.encodeIfPresent(status.closedOn?.description, forKey: .closed_on)
+            try container.encodeIfPresent(status.rule?.summary, forKey: .retention)
+            try container.encodeIfPresent(status.rule?.yearsAfterClose, forKey: .retention_years)
+            try container.encode(status.rule?.isPermanent ?? false, forKey: .permanent)
+            try container.encodeIfPresent(status.dueOn?.description, forKey: .due_on)
+            try container.encode(status.onHold, forKey: .on_hold)
+            try container.encodeIfPresent(status.holdReason, forKey: .hold_reason)
+            try container.encode(status.isDue, forKey: .due)
+            try container.encode(status.reason.rawValue, forKey: .reason)
+            try container.encode(status.explanation, forKey: .explanation)
+        }
     }
 
     struct Unreadable: Encodable {
@@ -115,13 +126,7 @@ struct RetentionOutput: Encodable {
         as_of = review.asOf.description
         today = review.today.description
         due_count = review.dueCount
-        cases = shown.map { status in
-            Case(case: status.caseID, category: status.category, title: status.title, status: status.status.rawValue,
-                 closed_at: status.closedAt, closed_on: status.closedOn?.description, retention: status.rule?.summary,
-                 retention_years: status.rule?.yearsAfterClose, permanent: status.rule?.isPermanent ?? false,
-                 due_on: status.dueOn?.description, on_hold: status.onHold, hold_reason: status.holdReason,
-                 due: status.isDue, reason: status.reason.rawValue, explanation: status.explanation)
-        }
+        cases = shown.map { Case(status: $0) }
         unreadable = review.unreadable.map { Unreadable(case: $0.caseID, problem: $0.problem) }
     }
 }
@@ -229,7 +234,7 @@ enum DisposalRegisterCheck {
             intact = report.intact
             certificates = report.certificateCount
             head = report.head
-            findings = report.findings.map { .init(kind: $0.kind.rawValue, path: $0.path, seq: $0.seq, detail: $0.detail, line: $0.line) }
+            findings = report.findings.map(VerifyOutput.Finding.init)
         }
     }
 }

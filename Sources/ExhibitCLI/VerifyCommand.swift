@@ -87,31 +87,44 @@ struct VerifyCommand: ParsableCommand {
     }
 }
 
+/// `verify --json` of a case or a bundle: the report under the keys docs/cli-json.md gives.
 struct VerifyOutput: Encodable {
-    var `case`: String
-    var intact: Bool
-    var entries: Int
-    var withheld: Int
-    var head: String?
-    /// Who sealed or signed a bundle ("a-0002 (Name, badge)"); null for a case.
-    var signer: String?
-    var findings: [Finding]
+    let report: CaseVerification.Report
 
+    init(_ report: CaseVerification.Report) {
+        self.report = report
+    }
+
+    /// A finding as every `verify --json` lists it (cases, bundles, the disposal register).
     struct Finding: Encodable {
         var kind: String
         var path: String
         var seq: Int64?
         var detail: String
         var line: String
+
+        init(_ finding: Verifier.Finding) {
+            kind = finding.kind.rawValue
+            path = finding.path
+            seq = finding.seq
+            detail = finding.detail
+            line = finding.line
+        }
     }
 
-    init(_ report: CaseVerification.Report) {
-        self.case = report.caseID
-        intact = report.intact
-        entries = report.entryCount
-        withheld = report.withheldCount
-        head = report.head
-        signer = report.signer
-        findings = report.findings.map { Finding(kind: $0.kind.rawValue, path: $0.path, seq: $0.seq, detail: $0.detail, line: $0.line) }
+    enum CodingKeys: String, CodingKey {
+        case `case`, intact, entries, withheld, head, signer, findings
+    }
+
+    /// `signer` is who sealed or signed a bundle ("a-0002 (Name, badge)"); absent for a case.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(report.caseID, forKey: .case)
+        try container.encode(report.intact, forKey: .intact)
+        try container.encode(report.entryCount, forKey: .entries)
+        try container.encode(report.withheldCount, forKey: .withheld)
+        try container.encodeIfPresent(report.head, forKey: .head)
+        try container.encodeIfPresent(report.signer, forKey: .signer)
+        try container.encode(report.findings.map(Finding.init), forKey: .findings)
     }
 }
