@@ -18,8 +18,7 @@ struct CaptureCommand: ParsableCommand {
         error or a limit); an HTTP error status is a successful capture.
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Argument(help: "URLs to capture.") var urls: [String] = []
     @Option(name: .long, help: "A file with one URL per line (blank lines and # comments ignored).") var urlsFile: String?
     @Flag(name: .long, inversion: .prefixedNo, help: "Also fetch the pages' images, video, audio and og:image/og:video (default: the case category's setting).")
@@ -158,7 +157,7 @@ struct CaptureCommand: ParsableCommand {
         // Each URL's line as soon as it is decided (DESIGN §12): under a status line
         // on a terminal, flushed line by line into a pipe.
         let mode = ProgressMode.current(json: options.json)
-        let caseID = caseID
+        let caseID = options.caseID
         let progress = LiveProgress(mode: mode, counts: WorkCounts(queued: list.count)) { counts, elapsed in
             ProgressText.capture(caseID, counts, elapsed: elapsed)
         }

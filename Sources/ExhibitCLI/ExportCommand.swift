@@ -18,8 +18,7 @@ struct ExportCommand: ParsableCommand {
         PDF printed by headless Chromium (docs/court.md); every full bag carries the same HTML under data/court/.
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Option(name: .long, help: "The bag directory or .zip file to create (must not exist).") var out: String
     @Option(name: .long, help: "bagit (default), wacz (a signed web-archive package ReplayWeb.page opens; --out must end in .wacz) or court (the court documents, signed by a custodian; --out names a new directory).") var format: String = "bagit"
     @Flag(name: .long, help: "Write a zip file instead of a directory.") var zip = false
@@ -50,11 +49,11 @@ struct ExportCommand: ParsableCommand {
         // measured on a 60 MB case, were 4.0× its size for a bag directory, 6.4× for a zip
         // and 9.0× for a WACZ.
         let factor: Double = chosen == .wacz ? 9 : (zip || out.lowercased().hasSuffix(".zip")) ? 6.5 : 4
-        let expected = Int64(factor * Double(ProcessIO.size(of: session.store.directory(of: caseID))))
+        let expected = Int64(factor * Double(ProcessIO.size(of: session.store.directory(of: options.caseID))))
         let progress: LiveProgress? = mode == .terminal ? LiveProgress(mode: mode, describe: ProcessIO.describe(
-            "export \(caseID)", expected: expected, start: ProcessIO.now(), countingWrites: true)) : nil
+            "export \(options.caseID)", expected: expected, start: ProcessIO.now(), countingWrites: true)) : nil
         defer { progress?.finish() }
-        let result = try CaseExport(session: session, caseID: caseID, options: exportOptions).run()
+        let result = try CaseExport(session: session, caseID: options.caseID, options: exportOptions).run()
         progress?.finish()
         if options.json { try Console.json(result); return }
         Console.line(result.output)

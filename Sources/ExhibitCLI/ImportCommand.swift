@@ -17,8 +17,7 @@ struct ImportCommand: ParsableCommand {
         its sha256 and size and what the check found (docs/import.md).
         """)
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Argument(help: "Files to import: .warc, .warc.gz, .wacz, a bag (directory or .zip), or any other file.") var files: [String] = []
     @Option(name: .long, help: "Where the evidence came from and how it reached you (one line; recorded).") var source: String
     @Option(name: .long, help: "Who handed it over (recorded).") var receivedFrom: String?
@@ -33,9 +32,9 @@ struct ImportCommand: ParsableCommand {
         let mode = ProgressMode.current(json: options.json)
         if mode == .terminal { intake.progress = { Console.error($0) } }
         let receipt = IntakeReceipt(source: source, receivedFrom: receivedFrom, receivedAt: receivedAt)
-        let items = try Self.run(intake, files: files, caseID: caseID, receipt: receipt)
-        MediaLines.afterIntake(intake.session, caseID: caseID, quiet: options.json)
-        if options.json { try Console.json(Imported(case: caseID, imported: items)); return }
+        let items = try Self.run(intake, files: files, caseID: options.caseID, receipt: receipt)
+        MediaLines.afterIntake(intake.session, caseID: options.caseID, quiet: options.json)
+        if options.json { try Console.json(Imported(case: options.caseID, imported: items)); return }
         for item in items {
             let range = item.artifacts.count > 1 ? "\(item.artifacts.first!) … \(item.artifacts.last!)" : item.artifacts.first ?? "-"
             Console.line("\(item.file)  \(item.kind)  sha256 \(item.sha256)  \(item.artifacts.count) artifact\(item.artifacts.count == 1 ? "" : "s") (\(range))  entry \(item.seq)")

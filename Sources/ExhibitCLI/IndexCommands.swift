@@ -6,15 +6,15 @@ import Foundation
 struct ArtifactsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "artifacts", abstract: "List a case's artifacts: id, capture time, status, type, sha256 and URL (recorded as a view).")
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
 
     func run() throws {
         let session = try options.session()
-        let artifacts = try CaseReader(session: session).artifacts(caseID)
+        let artifacts = try CaseReader(session: session).artifacts(options.caseID)
         if options.json {
             // Each image or video carries what its media analysis found (GPS, time, device, PDQ).
-            try Console.json(ArtifactList(case: caseID, artifacts: try MediaLines.withMedia(artifacts, session: session, caseID: caseID)))
+            let withMedia = try MediaLines.withMedia(artifacts, session: session, caseID: options.caseID)
+            try Console.json(["case": AnyEncodable(options.caseID), "artifacts": AnyEncodable(withMedia)])
             return
         }
         for artifact in artifacts {
@@ -23,33 +23,22 @@ struct ArtifactsCommand: ParsableCommand {
             Console.line("\(artifact.id)  \(artifact.time)  \(status)  \(type)  \(artifact.sha256 ?? "-")  \(artifact.url)\(artifact.imported ? "  (imported)" : "")")
         }
     }
-
-    struct ArtifactList: Encodable {
-        var `case`: String
-        var artifacts: [ArtifactWithMedia]
-    }
 }
 
 struct SelectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selectors",
         abstract: "List the e-mail addresses, phone numbers, profiles, handles, IP and crypto addresses found in a case, with the other cases each appears in (recorded as a view).")
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
 
     func run() throws {
-        let selectors = try CaseReader(session: options.session()).selectors(caseID)
-        if options.json { try Console.json(SelectorList(case: caseID, selectors: selectors)); return }
+        let selectors = try CaseReader(session: options.session()).selectors(options.caseID)
+        if options.json { try Console.json(["case": AnyEncodable(options.caseID), "selectors": AnyEncodable(selectors)]); return }
         for selector in selectors {
             let artifacts = Array(Set(selector.occurrences.map(\.artifact))).sorted().joined(separator: ",")
             let also = selector.otherCases.isEmpty ? "" : "  also in: " + selector.otherCases.joined(separator: ", ")
             Console.line("\(selector.kind)  \(selector.value)  \(selector.occurrences.count)× in \(artifacts)\(also)")
         }
-    }
-
-    struct SelectorList: Encodable {
-        var `case`: String
-        var selectors: [SelectorSummary]
     }
 }
 

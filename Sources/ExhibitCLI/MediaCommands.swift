@@ -28,15 +28,14 @@ struct MediaAnalyseCommand: ParsableCommand {
         this step on their own.
         """,
         aliases: ["analyze"])
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
 
     func run() throws {
         let session = try options.session()
-        let report = try CaseMediaAnalysis(session: session).run(caseID: caseID)
+        let report = try CaseMediaAnalysis(session: session).run(caseID: options.caseID)
         if options.json { try Console.json(report); return }
         guard let seq = report.seq else {
-            Console.line("\(caseID): no media left to analyse")
+            Console.line("\(options.caseID): no media left to analyse")
             return
         }
         for item in report.items { Console.line(MediaLines.line(item)) }

@@ -41,8 +41,7 @@ struct WatchAddCommand: ParsableCommand {
         commandName: "add",
         abstract: "Watch a URL: capture it again every DURATION into the case (investigator; recorded in the ledger).")
 
-    @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The case id.") var caseID: String
+    @OptionGroup var options: CaseOptions
     @Argument(help: "The URL to watch.") var url: String
     @Option(name: .long, help: "How often: 30m, 6h, 1d, 2w or a sum such as 1h30m (at least 1m).") var every: String
     @Flag(name: .long, help: "Capture in headless Chromium, as `capture --browser` does (pages that JavaScript writes).") var browser = false
@@ -66,7 +65,7 @@ struct WatchAddCommand: ParsableCommand {
         request.browser = browser
         request.allowNetworks = allowNetwork
         request.reason = reason
-        let watch = try WatchCommand.withFlags { try WatchBook(session: options.session()).add(caseID: caseID, request) }
+        let watch = try WatchCommand.withFlags { try WatchBook(session: options.session()).add(caseID: options.caseID, request) }
         if options.json { try Console.json(CreatedID(id: watch.id)); return }
         Console.line(watch.id)
     }
