@@ -141,6 +141,14 @@ struct CanonicalWriter {
     enum MemberValue {
         case string(String)
         case integer(Int64)
+
+        /// The same value as a ``JSONValue``.
+        var json: JSONValue {
+            switch self {
+            case .string(let text): .string(text)
+            case .integer(let number): .integer(number)
+            }
+        }
     }
 
     /// RFC 8785 §3.2.2.2: the minimal escaping of ECMAScript's JSON.stringify.

@@ -38,45 +38,36 @@ public struct LedgerEntry: Sendable, Equatable {
         try subject.canonicalBytes(orThrow: "A ledger subject cannot be canonicalised")
     }
 
-    /// The object whose canonical form `hash` is the sha256 of.
-    public var chainedFields: JSONValue {
-        .object([
-            "seq": .integer(seq),
-            "time": .string(time),
-            "case": .string(caseID),
-            "actor": .string(actor),
-            "action": .string(action),
-            "subject_digest": .string(subjectDigest),
-            "prev": .string(prev),
-        ])
+    /// The members `hash` covers, in canonical order: the one list that ``chainedFields``,
+    /// ``computedHash()`` and ``json`` read.
+    var chainedMembers: [(key: StaticString, value: CanonicalWriter.MemberValue)] {
+        [("action", .string(action)), ("actor", .string(actor)), ("case", .string(caseID)), ("prev", .string(prev)),
+         ("seq", .integer(seq)), ("subject_digest", .string(subjectDigest)), ("time", .string(time))]
     }
+
+    /// ``chainedMembers`` as an object's members.
+    private var chainedObject: [String: JSONValue] {
+        Dictionary(uniqueKeysWithValues: chainedMembers.map { (String(describing: $0.key), $0.value.json) })
+    }
+
+    /// The object whose canonical form `hash` is the sha256 of.
+    public var chainedFields: JSONValue { .object(chainedObject) }
 
     /// sha256 of canonical(chainedFields), lowercase hex.
     public func computedHash() -> String {
         // canonical(chainedFields), written member by member in canonical order rather than
         // through a dictionary and a sort (verify hashes every entry of the ledger).
         var writer = CanonicalWriter()
-        writer.writeObject([
-            ("action", .string(action)), ("actor", .string(actor)), ("case", .string(caseID)), ("prev", .string(prev)),
-            ("seq", .integer(seq)), ("subject_digest", .string(subjectDigest)), ("time", .string(time)),
-        ])
+        writer.writeObject(chainedMembers)
         assert(writer.output == (try? chainedFields.canonicalBytes()), "chained fields written out of canonical form")
         return Digest.sha256Hex(writer.output)
     }
 
     /// The entry as the JSON object stored on its line.
     public var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "seq": .integer(seq),
-            "time": .string(time),
-            "case": .string(caseID),
-            "actor": .string(actor),
-            "action": .string(action),
-            "subject_digest": .string(subjectDigest),
-            "prev": .string(prev),
-            "hash": .string(hash),
-            "sig": .string(signature),
-        ]
+        var object = chainedObject
+        object["hash"] = .string(hash)
+        object["sig"] = .string(signature)
         if let subject { object["subject"] = subject }
         if let salt { object["salt"] = .string(salt) }
         if withheld { object["withheld"] = .bool(true) }
