@@ -4,7 +4,7 @@
 ///
 /// Pure: built from two analyses, so it is tested without a network and
 /// `exhibit diff` gives the same answer as the watch that recorded it.
-public struct PageChange: Sendable, Equatable {
+public struct PageChange: Sendable, Equatable, Encodable {
     public var linesAdded: [String]
     public var linesRemoved: [String]
     /// Selectors as `kind value` (`phone +15555550123`), sorted.
@@ -15,6 +15,18 @@ public struct PageChange: Sendable, Equatable {
     public var mediaRemoved: [String]
     public var titleBefore: String?
     public var titleAfter: String?
+
+    /// The members of `exhibit diff --json` (docs/watches.md); a missing title is left out.
+    enum CodingKeys: String, CodingKey {
+        case linesAdded = "lines_added"
+        case linesRemoved = "lines_removed"
+        case selectorsAdded = "selectors_added"
+        case selectorsRemoved = "selectors_removed"
+        case mediaAdded = "media_added"
+        case mediaRemoved = "media_removed"
+        case titleBefore = "title_before"
+        case titleAfter = "title_after"
+    }
 
     public init(from old: AnalyzedPage, to new: AnalyzedPage) {
         var added: [String] = []

@@ -1,7 +1,7 @@
 public import CaseManagement
 public import ChainOfCustody
 import CaseIndex
-import PageAnalysis
+public import PageAnalysis
 
 /// `exhibit diff ARTIFACT ARTIFACT`: the line diff of two captured pages' visible
 /// text, and the structured change a watch would record between them (DESIGN §18).
@@ -28,27 +28,23 @@ public struct CaptureDiff: Sendable {
         public var to: Side
         /// `unchanged` (same payload, or same visible text, title, selectors and media) or `changed`.
         public var result: String
-        public var linesAdded: [String]
-        public var linesRemoved: [String]
-        public var selectorsAdded: [String]
-        public var selectorsRemoved: [String]
-        public var mediaAdded: [String]
-        public var mediaRemoved: [String]
-        public var titleBefore: String?
-        public var titleAfter: String?
+        /// What differs, as a watch's `change` entry counts it; its members sit beside
+        /// `from`, `to`, `result` and `unified` in the JSON.
+        public var change: PageChange
         /// `diff -u` of the visible text; empty when the lines are the same.
         public var unified: String
 
         enum CodingKeys: String, CodingKey {
             case from, to, result, unified
-            case linesAdded = "lines_added"
-            case linesRemoved = "lines_removed"
-            case selectorsAdded = "selectors_added"
-            case selectorsRemoved = "selectors_removed"
-            case mediaAdded = "media_added"
-            case mediaRemoved = "media_removed"
-            case titleBefore = "title_before"
-            case titleAfter = "title_after"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try change.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(from, forKey: .from)
+            try container.encode(to, forKey: .to)
+            try container.encode(result, forKey: .result)
+            try container.encode(unified, forKey: .unified)
         }
     }
 
@@ -72,11 +68,7 @@ public struct CaptureDiff: Sendable {
         let samePayload = old.subject["payload_sha256"]?.stringValue != nil
             && old.subject["payload_sha256"]?.stringValue == new.subject["payload_sha256"]?.stringValue
         let result = Result(
-            from: old.side, to: new.side, result: samePayload || change.isEmpty ? "unchanged" : "changed",
-            linesAdded: change.linesAdded, linesRemoved: change.linesRemoved,
-            selectorsAdded: change.selectorsAdded, selectorsRemoved: change.selectorsRemoved,
-            mediaAdded: change.mediaAdded, mediaRemoved: change.mediaRemoved,
-            titleBefore: oldPage.title, titleAfter: newPage.title,
+            from: old.side, to: new.side, result: samePayload || change.isEmpty ? "unchanged" : "changed", change: change,
             unified: TextDiff.unified(TextDiff.lines(of: oldPage.text), TextDiff.lines(of: newPage.text),
                                       from: "\(old.artifact) \(old.url) \(old.time)", to: "\(new.artifact) \(new.url) \(new.time)"))
         var shown: [String: [String]] = [:]
@@ -114,14 +106,7 @@ public struct CaptureDiff: Sendable {
             let time = [subject["ended"]?.stringValue, subject["time"]?.stringValue].compactMap { $0 }.first { !$0.isEmpty }
             found.append(Located(caseID: id, artifact: artifact.id, subject: subject, time: time ?? artifact.entry.time))
         }
-        guard let first = found.first else {
-            if let caseID { throw ExhibitError(.storage, "No artifact \(argument) in \(caseID); `exhibit artifacts \(caseID)` lists the ids.") }
-            throw ExhibitError(.storage, "No artifact \(argument) in any case you may read; `exhibit artifacts CASE` lists the ids.")
-        }
-        guard found.count == 1 else {
-            throw ExhibitError(.usage, "Artifact \(argument) exists in \(found.map(\.caseID).joined(separator: ", ")); name the case.", input: .diffCase)
-        }
-        return first
+        return try ArtifactInCases.single(found.map { ($0.caseID, $0) }, argument: argument, caseID: caseID, input: .diffCase).found
     }
 
     func notAPage(_ side: Located) -> ExhibitError {
