@@ -22,12 +22,12 @@ import LawfulFetch
 public struct WatchRunner: Sendable {
     public let session: ActingSession
 
-    /// A watch run seals its capture's WARC file every this many URLs (a capture's
-    /// default is 500): each batch's comparisons and change entries then overlap the
-    /// next batch's transfers, and only the last batch is left when they end. Each seal
-    /// stalls the transfers (fsyncs, one more append): 100 cost ~50 ms more CPU per
-    /// 1,000 URLs than 250 or 500, which measured alike.
-    static let sealEvery = 250
+    /// A watch run seals its capture's WARC file every this many URLs, as a capture
+    /// does: each batch's comparisons and change entries overlap the next batch's
+    /// transfers, and only the last batch is left when they end. Each seal stalls the
+    /// transfers for its fsyncs (WARC file, ledger, witness, case.json) and one more
+    /// append, which cost more wall time than the last batch's comparisons save.
+    static let sealEvery = CaptureOptions(urls: []).rotateURLs
     /// For tests: another batch size.
     var rotateURLs = WatchRunner.sealEvery
 
@@ -111,6 +111,9 @@ public struct WatchRunner: Sendable {
             let ledger = session.store.ledger(of: id)
             let bytes = try ledger.readLocked()
             guard Self.mayHoldWatches(bytes) else { continue }
+            // libcurl loads on a thread of its own while the ledger is parsed (a capture
+            // job would otherwise wait for it before its first request).
+            Curl.preload()
             var entries = try Self.entries(in: bytes, ledger: ledger)
             var readUpTo = bytes.count
             guard let state = try? CaseState.fold(entries), session.mayList(state) else { continue }
