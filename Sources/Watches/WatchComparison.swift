@@ -27,29 +27,14 @@ struct RemovalPatternsInForce: Sendable {
     }
 
     /// The URL up to the first `/`, `?` or `#` after its first `://`; nil without `://`.
-    /// Over the UTF-8 bytes (the characters looked for are ASCII, so no scalar is cut): Foundation's
-    /// `range(of:)` was most of this lookup's cost, asked twice for each page.
+    /// Searched over the UTF-8 bytes (the characters looked for are ASCII, so no scalar is
+    /// cut): Foundation's `range(of:)` was most of this lookup's cost, asked twice a page.
     static func origin(_ url: String) -> String? {
         let bytes = url.utf8
-        var index = bytes.startIndex
-        var afterScheme: String.Index?
-        while index != bytes.endIndex {
-            if bytes[index] == UInt8(ascii: ":") {
-                let second = bytes.index(after: index)
-                if second != bytes.endIndex, bytes[second] == UInt8(ascii: "/") {
-                    let third = bytes.index(after: second)
-                    if third != bytes.endIndex, bytes[third] == UInt8(ascii: "/") {
-                        afterScheme = bytes.index(after: third)
-                        break
-                    }
-                }
-            }
-            index = bytes.index(after: index)
-        }
-        guard var end = afterScheme else { return nil }
-        while end != bytes.endIndex, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") {
-            end = bytes.index(after: end)
-        }
+        guard let scheme = bytes.firstRange(of: "://".utf8) else { return nil }
+        let end = bytes[scheme.upperBound...].firstIndex {
+            $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+        } ?? bytes.endIndex
         return String(url[..<end])
     }
 
