@@ -232,7 +232,7 @@ let package = Package(
         // End-to-end tests run the real `exhibit` binary; depending on the executable
         // target makes `swift test` build it next to the test bundle.
         .testTarget(name: "MediaForensicsTests", dependencies: ["MediaForensics", "MediaEvidence", "CaseManagement", "ChainOfCustody", "ExhibitTestSupport"]),
-        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "CaseManagement", "ChainOfCustody", "FixtureServer", "ExhibitTestSupport", "EvidenceServer"]),
+        .testTarget(name: "ExhibitCLITests", dependencies: ["ExhibitCLI", "CaseManagement", "ChainOfCustody", "Chromium", "FixtureServer", "ExhibitTestSupport", "EvidenceServer"]),
     ]
 )
 

@@ -15,6 +15,10 @@ public final class ChromiumProcess {
     private let toChromium: Int32
     private let fromChromium: Int32
     private var pending: [UInt8] = []
+    /// The bytes of `pending` before this index hold no NUL: a long message (a
+    /// screenshot) arriving 64 KiB at a time is scanned once, not once per read.
+    private var scanned = 0
+    private var readBuffer = [UInt8](repeating: 0, count: 1 << 16)
     private var finished = false
 
     /// The sentence DESIGN §12 asks for when Chromium is missing (exit 5).
@@ -112,21 +116,64 @@ public final class ChromiumProcess {
     /// holds a whole message read earlier, so read with that until it returns nil.
     public var messageDescriptor: Int32 { fromChromium }
 
-    /// Sends one message (a JSON object) followed by NUL.
+    /// Sends one message (a JSON object) followed by NUL. A message made of the Swift
+    /// types commands are written with (strings, Booleans, Ints, Doubles, arrays and
+    /// dictionaries of them) is written by the canonical JSON writer, its members sorted
+    /// (DevTools reads them in any order); anything else by JSONSerialization, which
+    /// bridges every message to NSDictionary and was a fifth of a browser capture's own CPU.
     public func send(_ message: [String: Any]) throws(ExhibitError) {
-        guard let data = try? JSONSerialization.data(withJSONObject: message) else {
+        var bytes: [UInt8]
+        if let value = Self.jsonValue(message), let canonical = try? value.canonicalBytes() {
+            bytes = canonical
+        } else if let data = try? JSONSerialization.data(withJSONObject: message) {
+            bytes = Array(data)
+        } else {
             throw ExhibitError(.storage, "Cannot encode a DevTools message.")
         }
-        try AtomicFile.writeAll(toChromium, Array(data) + [0], path: "the pipe to Chromium")
+        bytes.append(0)
+        try AtomicFile.writeAll(toChromium, bytes, path: "the pipe to Chromium")
+    }
+
+    /// `object` as a ``JSONValue`` when it is built only of String, Bool, Int, Double,
+    /// arrays and string-keyed dictionaries; nil otherwise. Numbers must be exactly those
+    /// Swift types: an NSNumber (from a parsed reply) could pass for a Bool or an Int.
+    static func jsonValue(_ object: Any) -> JSONValue? {
+        switch object {
+        case let string as String:
+            return .string(string)
+        case let list as [Any]:
+            var values: [JSONValue] = []
+            values.reserveCapacity(list.count)
+            for item in list {
+                guard let value = jsonValue(item) else { return nil }
+                values.append(value)
+            }
+            return .array(values)
+        case let members as [String: Any]:
+            var values: [String: JSONValue] = [:]
+            values.reserveCapacity(members.count)
+            for (key, item) in members {
+                guard let value = jsonValue(item) else { return nil }
+                values[key] = value
+            }
+            return .object(values)
+        default:
+            let kind = type(of: object)
+            if kind == Bool.self, let flag = object as? Bool { return .bool(flag) }
+            if kind == Int.self, let integer = object as? Int { return .integer(Int64(integer)) }
+            if kind == Double.self, let number = object as? Double { return .number(number) }
+            return nil
+        }
     }
 
     /// The next message from Chromium, or nil when `deadline` (CLOCK_MONOTONIC seconds) passes.
     public func receive(until deadline: Double) throws(ExhibitError) -> [String: Any]? {
         while true {
-            if let end = pending.firstIndex(of: 0) {
-                let bytes = Array(pending[..<end])
+            if let end = pending[scanned...].firstIndex(of: 0) {
+                let bytes = Data(pending[..<end])
                 pending.removeSubrange(...end)
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+                scanned = 0
+                guard let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] else {
                     throw ExhibitError(.storage, "Chromium sent a DevTools message that is not JSON.")
                 }
                 return object
@@ -143,8 +190,8 @@ public final class ChromiumProcess {
                 if remaining <= 0 { return nil }
                 continue
             }
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            let count = buffer.withUnsafeMutableBytes { read(fromChromium, $0.baseAddress, $0.count) }
+            scanned = pending.count
+            let count = readBuffer.withUnsafeMutableBytes { read(fromChromium, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 throw AtomicFile.posixError("Cannot read from Chromium")
@@ -152,7 +199,7 @@ public final class ChromiumProcess {
             if count == 0 {
                 throw ExhibitError(.captureFailed, "Chromium exited while it was working\(Self.lastLogLine(userDataDirectory).map { " (\($0))" } ?? "").")
             }
-            pending.append(contentsOf: buffer[0..<count])
+            pending.append(contentsOf: readBuffer[0..<count])
             guard pending.count <= 256 << 20 else {
                 throw ExhibitError(.storage, "Chromium sent a DevTools message larger than 256 MiB.")
             }
