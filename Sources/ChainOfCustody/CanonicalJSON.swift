@@ -151,27 +151,39 @@ struct CanonicalWriter {
         }
     }
 
-    /// RFC 8785 §3.2.2.2: the minimal escaping of ECMAScript's JSON.stringify.
+    /// RFC 8785 §3.2.2.2: the minimal escaping of ECMAScript's JSON.stringify. The runs
+    /// between bytes that need an escape are copied whole: byte by byte, this was most of
+    /// the canonical writing that hashes every ledger entry.
     private mutating func writeString(_ string: String) {
         output.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case 0x22: append("\\\"")
-            case 0x5C: append("\\\\")
-            case 0x08: append("\\b")
-            case 0x0C: append("\\f")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0x00..<0x20:
-                append("\\u00")
-                output.append(Self.lowercaseHexDigits[Int(byte >> 4)])
-                output.append(Self.lowercaseHexDigits[Int(byte & 0x0F)])
-            default:
-                output.append(byte)
+        var string = string
+        string.withUTF8 { bytes in
+            var run = 0
+            for index in bytes.indices where bytes[index] < 0x20 || bytes[index] == 0x22 || bytes[index] == 0x5C {
+                output.append(contentsOf: bytes[run..<index])
+                writeEscape(bytes[index])
+                run = index + 1
             }
+            output.append(contentsOf: bytes[run...])
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// The escape of a quote, a backslash or a control character.
+    private mutating func writeEscape(_ byte: UInt8) {
+        switch byte {
+        case 0x22: append("\\\"")
+        case 0x5C: append("\\\\")
+        case 0x08: append("\\b")
+        case 0x0C: append("\\f")
+        case 0x0A: append("\\n")
+        case 0x0D: append("\\r")
+        case 0x09: append("\\t")
+        default:
+            append("\\u00")
+            output.append(Self.lowercaseHexDigits[Int(byte >> 4)])
+            output.append(Self.lowercaseHexDigits[Int(byte & 0x0F)])
+        }
     }
 
     private static let lowercaseHexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -19,7 +19,7 @@ struct WatchOriginTests {
             "http://127.0.0.2:8080/c/p00001.html", "https://m.facebook.com/story.php?id=1#top", "https://example.org",
             "https://example.org?q=1", "https://example.org#frag", "http://user@host:1/a://b", "example.org/path",
             "mailto:someone", "http:/one-slash", "x://", "://host/a", "https://ex\u{e4}mple.org/\u{e9}t\u{e9}", "",
-            "https://[::1]:443/x", "a:b://c/d",
+            "https://[::1]:443/x", "a:b://c/d", "a:/://b/c", ":::://x/y", "h:/:/x://h/p?q", "h:/x:/://y#z",
         ]
         for url in urls {
             #expect(RemovalPatternsInForce.origin(url) == Self.foundationOrigin(url), "\(url)")
