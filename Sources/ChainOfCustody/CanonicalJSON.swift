@@ -128,7 +128,7 @@ struct CanonicalWriter {
             if index > 0 { output.append(UInt8(ascii: ",")) }
             output.append(UInt8(ascii: "\""))
             output.append(contentsOf: UnsafeBufferPointer(start: member.key.utf8Start, count: member.key.utf8CodeUnitCount))
-            output.append(contentsOf: Array("\":".utf8))
+            append("\":")
             switch member.value {
             case .string(let text): writeString(text)
             case .integer(let number): append(String(number))

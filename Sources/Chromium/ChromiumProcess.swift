@@ -178,6 +178,7 @@ public final class ChromiumProcess {
                 }
                 return object
             }
+            scanned = pending.count
             // A deadline already past still reads what is waiting (one poll without a wait).
             let remaining = deadline - Self.now()
             var poller = pollfd(fd: fromChromium, events: Int16(POLLIN), revents: 0)
@@ -190,7 +191,6 @@ public final class ChromiumProcess {
                 if remaining <= 0 { return nil }
                 continue
             }
-            scanned = pending.count
             let count = readBuffer.withUnsafeMutableBytes { read(fromChromium, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
