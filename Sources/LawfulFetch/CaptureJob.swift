@@ -48,12 +48,10 @@ public struct CaptureOptions: Sendable {
 
 /// Hears of each batch a capture job seals, on the job's thread (`CaptureOptions.sealObserver`).
 public protocol CaptureSealObserver: Sendable {
-    /// Just before a batch's entries are appended: the observer's entries about earlier
-    /// batches, appended ahead of the batch's own in the same append (one write, one
-    /// witness record, instead of one more of each per batch).
-    func willSeal() -> [LedgerDraft]
-    /// Once the batch's entries are appended (after those `willSeal()` returned, which
-    /// come first) and its WARC file is in place.
+    /// Just before a batch's entries are appended: returns once the observer has
+    /// appended what it appends about earlier batches, so that those entries come first.
+    func willSeal()
+    /// Once the batch's entries are appended and its WARC file is in place.
     func sealed(_ entries: [LedgerEntry])
     /// A page whose records were just prepared, on the preparing thread (any thread);
     /// only pages whose decoded body reads back from the WARC file exactly as given

@@ -210,8 +210,8 @@ extension CaptureRun {
         drafts = pending.map { LedgerDraft(action: $0.action, subject: .object($0.subject)) }
         var sealed: [LedgerEntry] = []
         if !drafts.isEmpty {
-            let earlier = options.sealObserver?.willSeal() ?? []
-            sealed = try job.session.store.append(earlier + drafts, to: job.caseID, signer: signer)
+            options.sealObserver?.willSeal()
+            sealed = try job.session.store.append(drafts, to: job.caseID, signer: signer)
         }
         if let writer, writer.recordCount > 1 {
             try writer.commit()

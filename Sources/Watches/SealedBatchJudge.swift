@@ -11,11 +11,16 @@ import PageAnalysis
 /// A capture job records its captures a WARC file at a time: a seal appends their
 /// entries to the ledger, then renames the file into place, and hands the entries to
 /// `sealed(_:)` on the job's thread. A thread of the judge's own then compares each
-/// page captured of a watched URL (or records its failure) and drafts the batch's
-/// change entries, in the order of the watches' entries. The job's next seal takes
-/// them (`willSeal()` waits for them) and appends them ahead of its own entries, in
-/// one append, so a batch's change entries always come right after the batch's own
-/// entries and before the next batch's; those of the last batch `finish()` appends.
+/// page captured of a watched URL (or records its failure), drafts the batch's change
+/// entries in the order of the watches' entries, and appends them while the job's next
+/// batch is fetched. The job's next seal waits for that append (`willSeal()`), so a
+/// batch's change entries always come right after the batch's own entries and before
+/// the next batch's; `finish()` waits for those of the last batch.
+///
+/// The change entries were once appended by the next seal, ahead of its own entries
+/// (one append for both); the last seal then signed two batches' entries after the
+/// transfers had ended, which was most of what a watch run took longer than the
+/// capture of the same URLs (docs/benchmarks.md, round ten).
 ///
 /// The removal check of a new page reads its title and text; the job's preparer hands
 /// over the decoded page as the WARC record would give it back (`prepared(_:)`), so
@@ -70,10 +75,6 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     private let lock = NSLock()
     /// Change entries appended so far, by index in `batch`.
     private var decided: [Int: Decided] = [:]
-    /// Change entries drafted and not yet handed to a seal, and those handed to the
-    /// seal under way (appended once it reports the batch sealed).
-    private var drafted: [(index: Int, decided: Decided)] = []
-    private var handed: [(index: Int, decided: Decided)] = []
     /// Title and text of pages the job prepared, by URL as given, until compared.
     private var preparedTexts: [String: WatchComparison.PreparedText] = [:]
     private var failure: ExhibitError?
@@ -104,20 +105,11 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         }
     }
 
-    func willSeal() -> [LedgerDraft] {
+    func willSeal() {
         queue.sync {}
-        return lock.withLock {
-            handed = drafted
-            drafted = []
-            return handed.map(\.decided.draft)
-        }
     }
 
     func sealed(_ entries: [LedgerEntry]) {
-        lock.withLock {
-            for item in handed { decided[item.index] = item.decided }
-            handed = []
-        }
         queue.async { self.judge(entries) }
     }
 
@@ -135,7 +127,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         }
     }
 
-    /// Compares the batch's pages of watched URLs and drafts their change entries.
+    /// Compares the batch's pages of watched URLs and appends their change entries.
     private func judge(_ entries: [LedgerEntry]) {
         guard lock.withLock({ failure == nil }) else { return }
         // The batch's pages were all prepared before its seal: their parses are queued.
@@ -164,40 +156,21 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
             }
             start = end
         }
-        lock.withLock { drafted += zip(found, results).map { ($0.index, $1) } }
+        do {
+            try append(results.map(\.draft))
+            lock.withLock { for (item, result) in zip(found, results) { decided[item.index] = result } }
+        } catch {
+            lock.withLock { failure = error }
+        }
     }
 
     /// After the job (also when it failed: the batches it sealed are evidence, compared
-    /// like the others): waits for the batches handed over, appends the change entries no
-    /// seal took, and returns the change entries appended, by index in the batch, and the
-    /// append that failed, if one did. `recorded` reads the entries the job appended: a
-    /// seal that failed after its append (its file not renamed) never reported the change
-    /// entries it was given as appended, and those found there are not appended again.
-    func finish(recorded: () throws(ExhibitError) -> [LedgerEntry]) -> (decided: [Int: Decided], failure: ExhibitError?) {
+    /// like the others): waits for the last batch's change entries, and returns the change
+    /// entries appended, by index in the batch, and the append that failed, if one did
+    /// (no batch is compared after it).
+    func finish() -> (decided: [Int: Decided], failure: ExhibitError?) {
         lock.withLock { jobRunning = false }
         queue.sync {}
-        let (given, last) = lock.withLock { () -> ([(index: Int, decided: Decided)], [(index: Int, decided: Decided)]) in
-            defer { handed = []; drafted = [] }
-            return (handed, drafted)
-        }
-        var left = last
-        if !given.isEmpty {
-            // A change entry is known by its watch and its run.
-            func key(_ subject: JSONValue?) -> [String?] { [subject?["watch"]?.stringValue, subject?["run_started"]?.stringValue] }
-            let appended = Set(((try? recorded()) ?? []).filter { $0.action == WatchLedger.changeAction }.map { key($0.subject) })
-            let found = given.filter { appended.contains(key($0.decided.draft.subject)) }
-            lock.withLock { for item in found { decided[item.index] = item.decided } }
-            // Those the failed seal was given first, then the last batch's.
-            left = given.filter { !appended.contains(key($0.decided.draft.subject)) } + last
-        }
-        if !left.isEmpty {
-            do {
-                try append(left.map(\.decided.draft))
-                lock.withLock { for item in left { decided[item.index] = item.decided } }
-            } catch {
-                lock.withLock { failure = error }
-            }
-        }
         return lock.withLock { (decided, failure) }
     }
 }

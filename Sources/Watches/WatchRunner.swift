@@ -16,8 +16,8 @@ import LawfulFetch
 /// The bookkeeping is kept small beside the capture it wraps: each ledger is read
 /// once (then only the bytes appended since), every due watch of a case with the same
 /// network override shares one capture job, whose pages are compared as its batches
-/// are sealed (`SealedBatchJudge`), and the change entries of each batch go into the
-/// next seal's append, in the order of the watches' entries; the job takes the case's
+/// are sealed (`SealedBatchJudge`), and the change entries of each batch are appended
+/// while the next batch is fetched, in the order of the watches' entries; the job takes the case's
 /// state from the ledger the run has read instead of reading it again.
 public struct WatchRunner: Sendable {
     public let session: ActingSession
@@ -25,8 +25,8 @@ public struct WatchRunner: Sendable {
     /// A watch run seals its capture's WARC file every this many URLs, as a capture
     /// does: each batch's comparisons and change entries overlap the next batch's
     /// transfers, and only the last batch is left when they end. Each seal stalls the
-    /// transfers for its fsyncs (WARC file, ledger, witness, case.json) and one more
-    /// append, which cost more wall time than the last batch's comparisons save.
+    /// transfers for its fsyncs (WARC file, ledger, witness, case.json), which cost more
+    /// wall time than the last batch's comparisons save.
     static let sealEvery = CaptureOptions(urls: []).rotateURLs
     /// For tests: another batch size.
     var rotateURLs = WatchRunner.sealEvery
@@ -331,9 +331,7 @@ public struct WatchRunner: Sendable {
         } catch {
             failure = error
         }
-        let (decided, appendFailure) = judge.finish(recorded: { () throws(ExhibitError) in
-            try Self.entries(in: try ledger.readLocked(from: jobStart), ledger: ledger)
-        })
+        let (decided, appendFailure) = judge.finish()
         failure = failure ?? appendFailure
         var comparisons: [Int: WatchComparison] = decided.mapValues(\.comparison)
         let undecided = batch.indices.filter { decided[$0] == nil }

@@ -21,7 +21,7 @@ struct WatchPreparedPageTests {
         private var pages: [String: PreparedPage] = [:]
         private(set) var seals = 0
 
-        func willSeal() -> [LedgerDraft] { [] }
+        func willSeal() {}
         func sealed(_ entries: [LedgerEntry]) { lock.withLock { seals += 1 } }
         func prepared(_ page: PreparedPage) { lock.withLock { pages[page.url] = page } }
         var all: [String: PreparedPage] { lock.withLock { pages } }
