@@ -60,28 +60,31 @@ struct LDWriter {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
-            // The runs between the bytes that need escaping are copied whole: byte by
-            // byte, the writer was a tenth of a large export's provenance graph.
+            // The runs between the bytes that need escaping are copied whole, as the
+            // canonical writer does: byte by byte, this was a tenth of a large export's
+            // provenance graph.
             var run = 0
-            for (index, byte) in utf8.enumerated() {
-                let escaped: [UInt8]
-                switch byte {
-                case UInt8(ascii: "\""): escaped = Array("\\\"".utf8)
-                case UInt8(ascii: "\\"): escaped = Array("\\\\".utf8)
-                case 0x0A: escaped = Array("\\n".utf8)
-                case 0x0D: escaped = Array("\\r".utf8)
-                case 0x09: escaped = Array("\\t".utf8)
-                case 0x00..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    escaped = Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-                default: continue
-                }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<index]))
-                bytes += escaped
+            for index in utf8.indices where utf8[index] < 0x20 || utf8[index] == 0x22 || utf8[index] == 0x5C {
+                bytes.append(contentsOf: utf8[run..<index])
+                writeEscape(utf8[index])
                 run = index + 1
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...]))
+            bytes.append(contentsOf: utf8[run...])
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The escape of a quote, a backslash or a control character.
+    private mutating func writeEscape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): bytes += Array("\\\"".utf8)
+        case UInt8(ascii: "\\"): bytes += Array("\\\\".utf8)
+        case 0x0A: bytes += Array("\\n".utf8)
+        case 0x0D: bytes += Array("\\r".utf8)
+        case 0x09: bytes += Array("\\t".utf8)
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+        }
     }
 }

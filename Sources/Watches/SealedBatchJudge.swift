@@ -53,12 +53,6 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         }
     }
 
-    /// A watch's job entry, its comparison and the change entry made of it.
-    struct Decided: Sendable {
-        var comparison: WatchComparison
-        var draft: LedgerDraft
-    }
-
     private let batch: [Watch]
     /// Index in `batch` of each watched URL (a job's batch holds each URL once).
     private let indexByURL: [String: Int]
@@ -73,8 +67,8 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     private let parsing = DispatchQueue(label: "exhibit.watch-prepared-pages")
     /// Guards everything below, shared by the job's thread, the queue's and `finish()`'s.
     private let lock = NSLock()
-    /// Change entries appended so far, by index in `batch`.
-    private var decided: [Int: Decided] = [:]
+    /// The comparisons whose change entries are appended, by index in `batch`.
+    private var decided: [Int: WatchComparison] = [:]
     /// Title and text of pages the job prepared, by URL as given, until compared.
     private var preparedTexts: [String: WatchComparison.PreparedText] = [:]
     private var failure: ExhibitError?
@@ -139,7 +133,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         }
         guard !found.isEmpty else { return }
         found.sort { $0.index < $1.index }
-        var results: [Decided] = []
+        var results: [(comparison: WatchComparison, draft: LedgerDraft)] = []
         results.reserveCapacity(found.count)
         // In small groups, so that the comparisons left when the job ends take every core.
         var start = 0
@@ -148,27 +142,27 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
             let width = lock.withLock { jobRunning } ? 1 : Parallel.width
             let items = Array(found[start..<end])
             let prepared = lock.withLock { items.map { preparedTexts.removeValue(forKey: batch[$0.index].url) } }
-            results += Parallel.map(Array(zip(items, prepared)), width: width) { item, prepared -> Decided in
+            results += Parallel.map(Array(zip(items, prepared)), width: width) { item, prepared -> (comparison: WatchComparison, draft: LedgerDraft) in
                 let watch = self.batch[item.index]
                 let comparison = self.bases[watch.url]!.compare(item.entry, caseDirectory: self.caseDirectory, patterns: self.patterns,
                                                                 prepared: prepared)
-                return Decided(comparison: comparison, draft: self.makeDraft(watch, comparison))
+                return (comparison, self.makeDraft(watch, comparison))
             }
             start = end
         }
         do {
             try append(results.map(\.draft))
-            lock.withLock { for (item, result) in zip(found, results) { decided[item.index] = result } }
+            lock.withLock { for (item, result) in zip(found, results) { decided[item.index] = result.comparison } }
         } catch {
             lock.withLock { failure = error }
         }
     }
 
     /// After the job (also when it failed: the batches it sealed are evidence, compared
-    /// like the others): waits for the last batch's change entries, and returns the change
-    /// entries appended, by index in the batch, and the append that failed, if one did
-    /// (no batch is compared after it).
-    func finish() -> (decided: [Int: Decided], failure: ExhibitError?) {
+    /// like the others): waits for the last batch's change entries, and returns the
+    /// comparisons whose change entries were appended, by index in the batch, and the
+    /// append that failed, if one did (no batch is compared after it).
+    func finish() -> (decided: [Int: WatchComparison], failure: ExhibitError?) {
         lock.withLock { jobRunning = false }
         queue.sync {}
         return lock.withLock { (decided, failure) }

@@ -333,7 +333,7 @@ public struct WatchRunner: Sendable {
         }
         let (decided, appendFailure) = judge.finish()
         failure = failure ?? appendFailure
-        var comparisons: [Int: WatchComparison] = decided.mapValues(\.comparison)
+        var comparisons = decided
         let undecided = batch.indices.filter { decided[$0] == nil }
         if failure == nil, !undecided.isEmpty {
             // Watches whose URL left no entry in a sealed batch (refused before any

@@ -86,7 +86,7 @@ struct WatchBatchOrderTests {
         let (decided, failure) = setup.judge.finish()
         #expect(failure == nil)
         #expect(decided.keys.sorted() == [0, 1, 2])
-        #expect(decided.values.allSatisfy { $0.comparison.result == "unreachable" })
+        #expect(decided.values.allSatisfy { $0.result == "unreachable" })
         #expect(setup.appends.value == 2, "one append per batch")
         #expect(try setup.tail(from: start) == [
             "capture-failed \(b.url)", "capture-failed \(a.url)", "change \(a.id)", "change \(b.id)",
