@@ -54,6 +54,7 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     }
 
     private let batch: [Watch]
+    private let parseChunk: Int
     /// Index in `batch` of each watched URL (a job's batch holds each URL once).
     private let indexByURL: [String: Int]
     private let bases: [String: Basis]
@@ -69,6 +70,8 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
     private let lock = NSLock()
     /// The comparisons whose change entries are appended, by index in `batch`.
     private var decided: [Int: WatchComparison] = [:]
+    /// Pages the job prepared, waiting for a chunk to fill before they are parsed.
+    private var unparsed: [PreparedPage] = []
     /// Title and text of pages the job prepared, by URL as given, until compared.
     private var preparedTexts: [String: WatchComparison.PreparedText] = [:]
     private var failure: ExhibitError?
@@ -78,8 +81,9 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
 
     init(batch: [Watch], bases: [String: Basis], caseDirectory: String, patterns: RemovalPatternsInForce,
          makeDraft: @escaping @Sendable (Watch, WatchComparison) -> LedgerDraft,
-         append: @escaping @Sendable ([LedgerDraft]) throws(ExhibitError) -> Void) {
+         append: @escaping @Sendable ([LedgerDraft]) throws(ExhibitError) -> Void, parseChunk: Int = SealedBatchJudge.parseChunk) {
         self.batch = batch
+        self.parseChunk = max(parseChunk, 1)
         indexByURL = Dictionary(batch.enumerated().map { ($0.element.url, $0.offset) }, uniquingKeysWith: { first, _ in first })
         self.bases = bases
         self.caseDirectory = caseDirectory
@@ -107,24 +111,46 @@ final class SealedBatchJudge: CaptureSealObserver, @unchecked Sendable {
         queue.async { self.judge(entries) }
     }
 
+    /// Pages whose title and text are parsed in one hand-off to the parsing thread.
+    /// One hand-off per page woke that thread a thousand times in a run of a thousand
+    /// watches, and the thread switches cost more than the parses (docs/benchmarks.md,
+    /// round eleven); a batch's last few pages are parsed when it is judged.
+    static let parseChunk = 128
+
     /// On the job's preparing thread: the title and text the removal check of a watched
-    /// page will read are parsed on a thread of the judge's own, as
-    /// `CapturedPage.titleAndText` would parse them from the WARC record.
+    /// page will read are parsed on a thread of the judge's own, `parseChunk` pages at a
+    /// time, as `CapturedPage.titleAndText` would parse them from the WARC record.
     func prepared(_ page: PreparedPage) {
         guard let basis = bases[page.url], basis.readsTitleAndText(of: page) else { return }
-        parsing.async {
-            let limit = self.patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
-            let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
-            let parsed = WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256, textLimit: limit,
-                                                      title: title, text: text)
-            self.lock.withLock { self.preparedTexts[page.url] = parsed }
+        let chunk: [PreparedPage]? = lock.withLock {
+            unparsed.append(page)
+            guard unparsed.count >= parseChunk else { return nil }
+            defer { unparsed.removeAll(keepingCapacity: true) }
+            return unparsed
         }
+        if let chunk { parsing.async { self.parse(chunk) } }
+    }
+
+    /// Parses the title and text of `pages` and keeps them until their comparison.
+    private func parse(_ pages: [PreparedPage]) {
+        let parsed = pages.map { page in
+            let limit = patterns.longestMatchable(url: page.finalURL).map { $0 + 1 }
+            let (title, text) = AnalyzedPage.titleAndText(html: page.html, contentType: page.contentType, textLimit: limit)
+            return (page.url, WatchComparison.PreparedText(finalURL: page.finalURL, payloadSHA256: page.payloadSHA256,
+                                                           textLimit: limit, title: title, text: text))
+        }
+        lock.withLock { for (url, text) in parsed { preparedTexts[url] = text } }
     }
 
     /// Compares the batch's pages of watched URLs and appends their change entries.
     private func judge(_ entries: [LedgerEntry]) {
         guard lock.withLock({ failure == nil }) else { return }
-        // The batch's pages were all prepared before its seal: their parses are queued.
+        // The batch's pages were all prepared before its seal: their parses are queued,
+        // or waiting for a chunk to fill (with, maybe, pages of the next batch).
+        parse(lock.withLock { () -> [PreparedPage] in
+            defer { unparsed.removeAll() }
+            return unparsed
+        })
         parsing.sync {}
         var found: [(index: Int, entry: LedgerEntry)] = []
         for entry in entries where Self.isJobEntry(entry) {

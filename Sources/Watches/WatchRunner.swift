@@ -30,6 +30,8 @@ public struct WatchRunner: Sendable {
     static let sealEvery = CaptureOptions(urls: []).rotateURLs
     /// For tests: another batch size.
     var rotateURLs = WatchRunner.sealEvery
+    /// For tests: how many prepared pages are parsed in one hand-off (`SealedBatchJudge`).
+    var parseChunk = SealedBatchJudge.parseChunk
 
     public init(session: ActingSession) {
         self.session = session
@@ -321,7 +323,7 @@ public struct WatchRunner: Sendable {
                                      append: { drafts throws(ExhibitError) in
                                          // A key of the judge's own thread: a signing key is not shared between threads.
                                          _ = try store.append(drafts, to: caseID, signer: try session.signer())
-                                     })
+                                     }, parseChunk: parseChunk)
         options.sealObserver = judge
         var failure: ExhibitError?
         var warcFiles: Set<String> = []

@@ -75,4 +75,36 @@ struct WatchSealedBatchTests {
             #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
         }
     }
+
+    @Test("pages parsed two at a time, across batches of 4: each removal notice is found, every other page is captured; verify passes")
+    func removalChecksOfPagesParsedInChunks() async throws {
+        let ws = try TestWorkspace("exhibit-watch-chunks")
+        let caseID = try ws.openCase()
+        try await withFixtureSite(siteDirectory: nil) { site in
+            // Version 5 of /test/watched is a platform's "content isn't available" notice
+            // (status 200): a removal only its title and text show.
+            site.watchedPageVersion = 5
+            let urls = (0..<11).map { $0 % 3 == 1 ? site.baseURL + "/test/watched?copy=\($0)" : site.baseURL + "/test/pages/\($0)?count=11" }
+            let book = WatchBook(session: try ws.session())
+            for url in urls {
+                var request = WatchBook.Request(url: url, every: "1d")
+                request.allowNetworks = ["127.0.0.1/32"]
+                request.reason = "fixture"
+                _ = try book.add(caseID: caseID, request)
+            }
+            var runner = WatchRunner(session: try ws.session())
+            runner.rotateURLs = 4
+            runner.parseChunk = 2
+            let expected = urls.map { $0.contains("/test/watched") ? "removed" : "captured" }
+            let first = try runner.run(dueOnly: true, concurrency: 3)
+            #expect(first.failed.isEmpty, "\(first.failed.map(\.reason))")
+            #expect(first.ran.map(\.url) == urls)
+            #expect(first.ran.map(\.result) == expected, "\(first.ran.map { "\($0.url) \($0.result): \($0.summary)" })")
+            let second = try runner.run(dueOnly: false, concurrency: 3)
+            #expect(second.ran.map(\.result) == urls.map { $0.contains("/test/watched") ? "removed" : "unchanged" },
+                    "\(second.ran.map { "\($0.url) \($0.result): \($0.summary)" })")
+            let verify = try exhibit.run(["verify", caseID, "--workspace", ws.root, "--actor", ws.supervisorID])
+            #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        }
+    }
 }
