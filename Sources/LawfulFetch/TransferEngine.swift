@@ -110,6 +110,9 @@ package final class TransferEngine {
     private var active: [UnsafeMutableRawPointer: Transfer] = [:]
     private var activePerOrigin: [String: Int] = [:]
     private var nextAllowed: [String: Double] = [:]
+    /// How many idle connections libcurl keeps open for reuse (the least recently used
+    /// is closed past it): enough for the hosts of a URL list in turn.
+    static let idleConnections = 64
 
     package init(options: EngineOptions) throws(ExhibitError) {
         Curl.initialize()
@@ -118,7 +121,12 @@ package final class TransferEngine {
         }
         self.options = options
         self.multi = multi
-        try setMulti(CURLMOPT_MAX_TOTAL_CONNECTIONS, "CURLMOPT_MAX_TOTAL_CONNECTIONS", options.concurrency)
+        // The transfers at once are capped by `startReady` (`concurrency`), not by
+        // CURLMOPT_MAX_TOTAL_CONNECTIONS: that option counts idle connections too, so on
+        // a URL list that takes several hosts in turn libcurl closed one host's idle
+        // connection to open the next host's, and every URL opened a connection of its
+        // own. The idle connections kept for reuse are bounded instead.
+        try setMulti(CURLMOPT_MAXCONNECTS, "CURLMOPT_MAXCONNECTS", max(Self.idleConnections, options.concurrency))
         try setMulti(CURLMOPT_MAX_HOST_CONNECTIONS, "CURLMOPT_MAX_HOST_CONNECTIONS", options.perHostConnections)
     }
 
