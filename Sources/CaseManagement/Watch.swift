@@ -83,9 +83,12 @@ public enum WatchLedger {
     public static let removedAction = "watch-removed"
     public static let changeAction = "change"
 
-    /// The id of the watch that the entry `seq` of `caseID` set up.
+    /// The id of the watch that the entry `seq` of `caseID` set up: the seq in at least
+    /// four digits. (Padded by hand: `String(format:)` looked up its arguments' protocol
+    /// conformances at run time for each of a thousand watches read at a run's start.)
     public static func id(caseID: String, seq: Int) -> String {
-        caseID + "-W" + String(format: "%04d", seq)
+        let digits = String(seq)
+        return caseID + "-W" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// The case and seq a watch id names; nil when it is not one.

@@ -22,6 +22,11 @@ struct WatchLedgerTests {
     @Test("watch ids name their case and entry")
     func ids() {
         #expect(WatchLedger.id(caseID: "MP-2026-0001", seq: 7) == "MP-2026-0001-W0007")
+        // At least four digits, as printf's %04d gives them: never cut, never more zeros.
+        for (seq, id) in [(1, "W0001"), (42, "W0042"), (999, "W0999"), (1001, "W1001"), (12_345, "W12345"), (1_000_000, "W1000000")] {
+            #expect(WatchLedger.id(caseID: "MP-2026-0001", seq: seq) == "MP-2026-0001-" + id)
+            #expect(WatchLedger.parse("MP-2026-0001-" + id)?.seq == seq)
+        }
         #expect(WatchLedger.parse("MP-2026-0001-W0007")?.caseID == "MP-2026-0001")
         #expect(WatchLedger.parse("MP-2026-0001-W0007")?.seq == 7)
         for bad in ["W0007", "MP-2026-0001-W", "MP-2026-0001-Wx", "mp-2026-0001-W0007", "MP-2026-0001-W0"] {
