@@ -212,7 +212,24 @@ final class Transfer {
               info.pointee.backend == CURLSSLBACKEND_OPENSSL, let ssl = info.pointee.internals else { return }
         tls = TLSFacts(
             version: exhibit_ssl_version(ssl).map { String(cString: $0) },
-            cipher: exhibit_ssl_cipher(ssl).map { String(cString: $0) })
+            cipher: exhibit_ssl_cipher(ssl).map { String(cString: $0) },
+            chainPEM: Self.peerChain(ssl))
+    }
+
+    /// The peer's certificates as the connection's TLS session holds them, leaf first, in
+    /// the PEM text CURLINFO_CERTINFO gives: libcurl fills that only for a connection the
+    /// transfer opened, and a capture on a kept-alive connection records its server's
+    /// certificates all the same (docs/capture.md, "Connections").
+    private static func peerChain(_ ssl: UnsafeMutableRawPointer) -> [String] {
+        var pems: [String] = []
+        for index in 0..<exhibit_ssl_peer_chain_count(ssl) {
+            var pem: UnsafeMutablePointer<UInt8>?
+            var length = 0
+            guard exhibit_ssl_peer_certificate_pem(ssl, index, &pem, &length) == 1, let pem else { return [] }
+            pems.append(String(decoding: UnsafeBufferPointer(start: pem, count: length), as: UTF8.self))
+            exhibit_openssl_free(pem)
+        }
+        return pems
     }
 
     // MARK: results
@@ -279,7 +296,8 @@ final class Transfer {
         if !headComplete { responseHead.withUnsafeBytes { blockDigest.update($0) } }
         var tlsFacts = tls
         if request.url.scheme == "https" {
-            let pems = certificateChain()
+            let opened = certificateChain()
+            let pems = opened.isEmpty ? tlsFacts?.chainPEM ?? [] : opened
             if tlsFacts == nil { tlsFacts = TLSFacts() }
             tlsFacts!.chainPEM = pems
             tlsFacts!.chainSHA256 = pems.map(Certificates.sha256Fingerprint)

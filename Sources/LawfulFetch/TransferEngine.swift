@@ -20,7 +20,8 @@ package struct HopRequest {
 package struct TLSFacts: Sendable {
     package var version: String?
     package var cipher: String?
-    /// Peer certificate chain as PEM, leaf first (CURLINFO_CERTINFO).
+    /// Peer certificate chain as PEM, leaf first (CURLINFO_CERTINFO, or the connection's
+    /// TLS session when the transfer reused a connection).
     package var chainPEM: [String] = []
     package var chainSHA256: [String] = []
 }

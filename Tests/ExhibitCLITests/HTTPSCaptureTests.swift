@@ -309,7 +309,12 @@ extension HTTPSCaptureTests {
             chain, key, root = sys.argv[1], sys.argv[2], sys.argv[3]
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(chain, key)
-            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+
+            class Handler(http.server.SimpleHTTPRequestHandler):
+                # "keep-alive": HTTP/1.1, so a client may send its next request on the connection.
+                protocol_version = "HTTP/1.1" if sys.argv[4:] == ["keep-alive"] else "HTTP/1.0"
+
+            handler = functools.partial(Handler, directory=root)
 
             class Server(http.server.ThreadingHTTPServer):
                 daemon_threads = True
@@ -332,7 +337,8 @@ extension HTTPSCaptureTests {
             server.serve_forever()
             """
 
-        static func start(pki: TestPKI) async throws -> HTTPSTestServer {
+        /// `keepAlive`: answers in HTTP/1.1 and keeps each connection open for the next request.
+        static func start(pki: TestPKI, keepAlive: Bool = false) async throws -> HTTPSTestServer {
             let python = try Validators.path(of: "python3")
             let directory = pki.directory
             let root = directory.child("site")
@@ -347,7 +353,8 @@ extension HTTPSCaptureTests {
             try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
             let logPath = directory.child("server.log")
             // The runner clears the signal mask inherited from the test runner.
-            let process = try ChildProcess(python, [scriptPath, pki.chainPath, pki.keyPath, root], directory: directory.path,
+            let process = try ChildProcess(python, [scriptPath, pki.chainPath, pki.keyPath, root] + (keepAlive ? ["keep-alive"] : []),
+                                           directory: directory.path,
                                            stdout: .collect, stderr: .file(logPath), clearsSignalMask: true).start()
 
             func fail(_ message: String) -> TestFailure {

@@ -55,4 +55,18 @@ static inline const char *exhibit_ssl_cipher(void *ssl) {
     return cipher == NULL ? NULL : SSL_CIPHER_get_name(cipher);
 }
 
+/// How many certificates the peer of a live connection sent (its chain, leaf first), as
+/// the handshake left them in the session; 0 when none are known.
+static inline int exhibit_ssl_peer_chain_count(void *ssl) {
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain((const SSL *)ssl);
+    return chain == NULL ? 0 : sk_X509_num(chain);
+}
+
+/// Certificate `index` of that chain as PEM (PEM_write_bio_X509: the text libcurl's
+/// CURLINFO_CERTINFO gives as "Cert:" for a connection it opened), handed over in `*pem`
+/// (`*length` bytes, no terminator) for the caller to free with exhibit_openssl_free.
+/// 0 when there is no such certificate or encoding failed. Unlike CURLINFO_CERTINFO it
+/// also answers for a connection a transfer reused.
+int exhibit_ssl_peer_certificate_pem(void *ssl, int index, unsigned char **pem, size_t *length);
+
 #endif
