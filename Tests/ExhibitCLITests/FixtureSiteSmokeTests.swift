@@ -244,10 +244,10 @@ struct FixtureSiteSmokeTests {
         let site = try await FixtureSite.start(siteDirectory: nil)
         let clock = ContinuousClock()
         let start = clock.now
-        let stalled = try ChildProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", site.baseURL + "/test/stall?seconds=4"]).start()
+        let stalled = try ChildProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", site.baseURL + "/test/stall?seconds=15"]).start()
         // The quick request proves something only once the stall is in flight, so wait
         // for the site to have read it (a fixed sleep let the test pass without that).
-        let inFlight = await poll(until: { site.requests().contains { $0.uri == "/test/stall?seconds=4" } }, timeout: .seconds(30))
+        let inFlight = await poll(until: { site.requests().contains { $0.uri == "/test/stall?seconds=15" } }, timeout: .seconds(30))
         guard inFlight else {
             Issue.record("the stalled request did not reach the site within 30 s")
             stalled.killAndWait()
@@ -257,11 +257,12 @@ struct FixtureSiteSmokeTests {
         let quick = try Self.curl([site.baseURL + "/test/status/200"])
         #expect(quick.statusLine.hasPrefix("HTTP/1.1 200"))
         // Answered while the stall is still in flight (not a wall-clock bound, which a
-        // loaded machine running the suite in parallel can miss).
+        // loaded machine running the suite in parallel can miss). The stall is long: a
+        // loaded machine once took over 4 s to start the quick request's curl.
         #expect(stalled.isRunning, "the quick request waited for the stall")
         let code = try await stalled.waitAsync(timeout: .seconds(60))
         #expect(code.stdoutText == "200", "curl: \(code.status) \(code.stderrText)")
-        #expect(clock.now - start >= .seconds(4))
+        #expect(clock.now - start >= .seconds(15))
 
         // A long stall in flight: stop returns promptly anyway.
         let longStall = try ChildProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", site.baseURL + "/test/stall?seconds=60"],
