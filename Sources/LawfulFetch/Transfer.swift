@@ -213,13 +213,13 @@ final class Transfer {
         tls = TLSFacts(
             version: exhibit_ssl_version(ssl).map { String(cString: $0) },
             cipher: exhibit_ssl_cipher(ssl).map { String(cString: $0) },
-            chainPEM: Self.peerChain(ssl))
+            chainPEM: decision == nil ? Self.peerChain(ssl) : [])
     }
 
     /// The peer's certificates as the connection's TLS session holds them, leaf first, in
     /// the PEM text CURLINFO_CERTINFO gives: libcurl fills that only for a connection the
-    /// transfer opened, and a capture on a kept-alive connection records its server's
-    /// certificates all the same (docs/capture.md, "Connections").
+    /// transfer opened (`decision` set), and a capture on a kept-alive connection records
+    /// its server's certificates all the same (docs/capture.md, "Connections").
     private static func peerChain(_ ssl: UnsafeMutableRawPointer) -> [String] {
         var pems: [String] = []
         for index in 0..<exhibit_ssl_peer_chain_count(ssl) {

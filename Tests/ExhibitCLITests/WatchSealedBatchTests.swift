@@ -12,6 +12,17 @@ import Testing
 struct WatchSealedBatchTests {
     let exhibit = ExhibitProcess()
 
+    /// One daily watch per URL, with loopback's network override sealed in.
+    func addDailyWatches(_ urls: [String], ws: TestWorkspace, caseID: String) throws {
+        let book = WatchBook(session: try ws.session())
+        for url in urls {
+            var request = WatchBook.Request(url: url, every: "1d")
+            request.allowNetworks = ["127.0.0.1/32"]
+            request.reason = "fixture"
+            _ = try book.add(caseID: caseID, request)
+        }
+    }
+
     @Test("batches of 2 URLs: each batch's change entries follow its entries, in watch order; verify passes; the next run finds the pages unchanged")
     func changeEntriesFollowEachBatch() async throws {
         let ws = try TestWorkspace("exhibit-watch-batches")
@@ -20,13 +31,7 @@ struct WatchSealedBatchTests {
             // Five pages and one refused connection (nothing listens on port 1): a failure
             // is a batch's entry too.
             let urls = (0..<5).map { site.baseURL + "/test/pages/\($0)?count=5" } + ["http://127.0.0.1:1/gone"]
-            let book = WatchBook(session: try ws.session())
-            for url in urls {
-                var request = WatchBook.Request(url: url, every: "1d")
-                request.allowNetworks = ["127.0.0.1/32"]
-                request.reason = "fixture"
-                _ = try book.add(caseID: caseID, request)
-            }
+            try addDailyWatches(urls, ws: ws, caseID: caseID)
             var runner = WatchRunner(session: try ws.session())
             runner.rotateURLs = 2
             let first = try runner.run(dueOnly: true, concurrency: 2)
@@ -85,13 +90,7 @@ struct WatchSealedBatchTests {
             // (status 200): a removal only its title and text show.
             site.watchedPageVersion = 5
             let urls = (0..<11).map { $0 % 3 == 1 ? site.baseURL + "/test/watched?copy=\($0)" : site.baseURL + "/test/pages/\($0)?count=11" }
-            let book = WatchBook(session: try ws.session())
-            for url in urls {
-                var request = WatchBook.Request(url: url, every: "1d")
-                request.allowNetworks = ["127.0.0.1/32"]
-                request.reason = "fixture"
-                _ = try book.add(caseID: caseID, request)
-            }
+            try addDailyWatches(urls, ws: ws, caseID: caseID)
             var runner = WatchRunner(session: try ws.session())
             runner.rotateURLs = 4
             runner.parseChunk = 2
